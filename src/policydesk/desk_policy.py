@@ -1,0 +1,35 @@
+"""The policy this desk runs by: loaded from settings.POLICYDESK_POLICY, reloaded on change."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from django.conf import settings
+
+from policydesk.policy.loading import default_policy_path, load_policy
+from policydesk.policy.model import Policy
+
+_lock = threading.Lock()
+_cache: dict[tuple[str, int], Policy] = {}
+
+
+def policy_path() -> Path:
+    """The configured policy file, or the bundled default."""
+    return Path(settings.POLICYDESK_POLICY) if settings.POLICYDESK_POLICY else default_policy_path()
+
+
+def get_policy() -> Policy:
+    """The current policy; re-read when the file's modification time changes.
+
+    A file that became invalid raises `PolicyError`; the system check
+    `policydesk.E001` reports the same at start-up.
+    """
+    path = policy_path()
+    key = (str(path), path.stat().st_mtime_ns)
+    with _lock:
+        if key not in _cache:
+            policy = load_policy(path)
+            _cache.clear()
+            _cache[key] = policy
+        return _cache[key]

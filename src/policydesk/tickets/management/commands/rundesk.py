@@ -1,0 +1,56 @@
+"""`policydesk rundesk`: the whole desk in one process group: web server and task worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Start the web server and the task worker; stop both on Ctrl-C."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--addr", default=os.environ.get("POLICYDESK_ADDR", "127.0.0.1:8000"))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        addr = options["addr"]
+        me = [sys.executable, "-m", "policydesk.cli"]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        children = {
+            "web": subprocess.Popen([*me, "runserver", addr, "--noreload", "--insecure"], env=env),  # noqa: S603
+            "worker": subprocess.Popen([*me, "db_worker"], env=env),  # noqa: S603
+        }
+        base = f"http://{addr}"
+        self.stdout.write(
+            "\npolicydesk is running:\n"
+            f"  Support policy (en): {base}/policy/?lang=en\n"
+            f"  Support policy (ja): {base}/policy/?lang=ja\n"
+            f"  Admin:               {base}/admin/\n"
+            f"  Database:            {settings.DATABASES['default']['NAME']}\n"
+            "  Logins: see the list above. Ctrl-C stops everything.\n"
+        )
+        try:
+            while all(child.poll() is None for child in children.values()):
+                time.sleep(0.5)
+            for name, child in children.items():
+                if child.returncode is not None:
+                    self.stderr.write(f"{name} stopped with exit status {child.returncode}")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in children.values():
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            for child in children.values():
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
