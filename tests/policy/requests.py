@@ -18,7 +18,14 @@ def decide(
 ) -> Decision:
     request = parse_request(
         policy,
-        {"id": "t", "plan": plan, "region": region, "topic": topic, "created_at": created_at, "channel": channel},
+        {
+            "id": "t",
+            "plan": plan,
+            "region": region,
+            "topic": topic,
+            "created_at": created_at,
+            "channel": channel,
+        },
     )
     return triage(policy, request)
 

@@ -12,7 +12,14 @@ from policydesk.policy.render import render
 from policydesk.policy.triage import Request, triage
 from tests.policy.requests import decide, utc
 
-IN_SCOPE = ["feature-explanation", "concepts", "troubleshooting", "bug-report", "bug-report-critical", "service-task"]
+IN_SCOPE = [
+    "feature-explanation",
+    "concepts",
+    "troubleshooting",
+    "bug-report",
+    "bug-report-critical",
+    "service-task",
+]
 OUT_OF_SCOPE = [
     "third-party-integration", "product-training", "end-user-onboarding", "custom-advice",
     "business-data-analysis", "plan-question", "feature-request",
@@ -26,7 +33,9 @@ def test_c1_the_six_plans(policy: Policy) -> None:
 
 
 @pytest.mark.parametrize("plan", ["starter", "scholarship"])
-def test_c2_free_plans_get_email_support_for_critical_bugs_and_admin_tasks_only(policy: Policy, plan: str) -> None:
+def test_c2_free_plans_get_email_support_for_critical_bugs_and_admin_tasks_only(
+    policy: Policy, plan: str
+) -> None:
     assert decide(policy, plan, "bug-report-critical").outcome == "ticket"
     assert decide(policy, plan, "service-task").outcome == "ticket"
     for topic in ["feature-explanation", "concepts", "troubleshooting", "bug-report"]:
@@ -49,8 +58,12 @@ def test_c2_paid_plans_are_regional_9_5_and_premium_24x5(policy: Policy) -> None
 
 def test_c3_first_response_targets_by_plan(policy: Policy) -> None:
     created = "2026-12-01T10:00:00-08:00"  # a Tuesday, inside US West hours
-    assert decide(policy, "growth", "troubleshooting", created).first_response_due == utc("2026-12-03T18:00:00Z")
-    assert decide(policy, "enterprise", "troubleshooting", created).first_response_due == utc("2026-12-02T18:00:00Z")
+    assert decide(policy, "growth", "troubleshooting", created).first_response_due == utc(
+        "2026-12-03T18:00:00Z"
+    )
+    assert decide(policy, "enterprise", "troubleshooting", created).first_response_due == utc(
+        "2026-12-02T18:00:00Z"
+    )
     assert decide(policy, "plus", "troubleshooting", created).first_response_due is None
     assert decide(policy, "starter", "service-task", created).first_response_due is None
     assert decide(policy, "scholarship", "service-task", created).first_response_due is None
@@ -125,7 +138,9 @@ def test_c8_each_office_keeps_its_own_holidays(policy: Policy) -> None:
     assert not sla.is_open(policy.calendars["central-europe"], kings_day)
 
 
-@pytest.mark.parametrize(("region", "office"), [("americas", "us-west"), ("apac", "singapore"), ("emea", "central-europe")])
+@pytest.mark.parametrize(
+    ("region", "office"), [("americas", "us-west"), ("apac", "singapore"), ("emea", "central-europe")]
+)
 def test_c9_regional_plans_go_to_the_region_office(policy: Policy, region: str, office: str) -> None:
     for plan in ["plus", "growth", "enterprise"]:
         assert decide(policy, plan, "concepts", region=region).office == office
@@ -188,7 +203,9 @@ def test_c16_priority_is_no_input_of_triage_and_p0_goes_to_the_status_page(polic
         ("premium", "account-team", ["account-executive", "customer-success-manager"]),
     ],
 )
-def test_c17_plan_questions_go_to_the_plan_contacts(policy: Policy, plan: str, kind: str, contacts: list[str]) -> None:
+def test_c17_plan_questions_go_to_the_plan_contacts(
+    policy: Policy, plan: str, kind: str, contacts: list[str]
+) -> None:
     route = decide(policy, plan, "plan-question").route
     assert route is not None and route.kind == kind and list(route.contacts) == contacts
 

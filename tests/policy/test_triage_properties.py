@@ -11,9 +11,10 @@ from policydesk.policy.loading import load_policy
 from policydesk.policy.triage import Request, triage
 
 POLICY = load_policy()
-instants = st.datetimes(
-    min_value=datetime(2025, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)  # noqa: DTZ001
-)
+# hypothesis takes naive bounds and attaches the zone itself.
+EARLIEST = datetime(2025, 1, 1)  # noqa: DTZ001
+LATEST = datetime(2030, 12, 31)  # noqa: DTZ001
+instants = st.datetimes(min_value=EARLIEST, max_value=LATEST, timezones=st.just(UTC))
 offsets = st.integers(min_value=-12 * 60, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
 requests = st.builds(
     Request,
@@ -35,7 +36,9 @@ def test_a_due_time_is_never_before_creation(request: Request) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(instants, offsets, st.sampled_from(list(POLICY.regions)), st.sampled_from(["web", "in-product", "email"]))
+@given(
+    instants, offsets, st.sampled_from(list(POLICY.regions)), st.sampled_from(["web", "in-product", "email"])
+)
 def test_premium_critical_bug_is_always_created_plus_two_hours(
     instant: datetime, offset: timezone, region: str, channel: str
 ) -> None:
@@ -43,14 +46,22 @@ def test_premium_critical_bug_is_always_created_plus_two_hours(
     decision = triage(POLICY, Request("p", "premium", region, "bug-report-critical", created, channel))  # type: ignore[arg-type]
     assert decision.mission_critical
     assert decision.first_response_due == created.replace(microsecond=0) + timedelta(hours=2) or (
-        created.microsecond and decision.first_response_due == created.replace(microsecond=0) + timedelta(hours=2, seconds=1)
+        created.microsecond
+        and decision.first_response_due == created.replace(microsecond=0) + timedelta(hours=2, seconds=1)
     )
 
 
 @settings(max_examples=200, deadline=None)
 @given(requests)
 def test_the_zone_a_time_is_written_in_does_not_change_the_decision(request: Request) -> None:
-    again = Request(request.id, request.plan, request.region, request.topic, request.created_at.astimezone(UTC), request.channel)
+    again = Request(
+        request.id,
+        request.plan,
+        request.region,
+        request.topic,
+        request.created_at.astimezone(UTC),
+        request.channel,
+    )
     first, second = triage(POLICY, request), triage(POLICY, again)
     assert (first.outcome, first.office, first.first_response_due, first.route) == (
         second.outcome, second.office, second.first_response_due, second.route

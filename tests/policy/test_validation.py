@@ -142,7 +142,8 @@ BROKEN: list[tuple[str, Callable[[Document], None], str]] = [
     ("route contact neither email nor role", _set("routes/sales-starter/contacts", ["sales team"]),
      "routes.sales-starter.contacts: 'sales team' is neither an email address nor one of"),
     ("overlapping intervals", lambda d: d["offices"]["us-west"]["hours"].append(
-        {"days": ["mon"], "open": "16:00", "close": "18:00"}), "offices.us-west.hours: intervals overlap on mon"),
+        {"days": ["mon"], "open": "16:00", "close": "18:00"}),
+     "offices.us-west.hours: intervals overlap on mon"),
     ("mission-critical type not eligible", _set("plans/premium/request_types", ["concepts"]),
      "plans.premium.mission_critical.request_types: 'bug-report-critical' is not eligible for this plan"),
     ("global plan without a calendar", _set("plans/premium/first_response", {
@@ -151,7 +152,8 @@ BROKEN: list[tuple[str, Callable[[Document], None], str]] = [
     ("wrong format version", _set("format", 2), "format: expected 1, got 2"),
     ("union cycle", lambda d: d["calendars"].update({
         "a": {"name": {"en": "a", "ja": "a"}, "union": ["b"]},
-        "b": {"name": {"en": "b", "ja": "b"}, "union": ["a"]}}), "calendars.a.union: unions refer to each other"),
+        "b": {"name": {"en": "b", "ja": "b"}, "union": ["a"]}}),
+     "calendars.a.union: unions refer to each other"),
     ("in-scope id reused out of scope", lambda d: d["out_of_scope"].append(
         {"id": "concepts", "name": {"en": "c", "ja": "c"}, "route": "community"}),
      "out_of_scope[7].id: 'concepts' is also an in-scope request type"),

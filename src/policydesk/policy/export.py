@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from policydesk.policy.model import Policy
-from policydesk.sla import regular_business_day_seconds
+from policydesk.sla import OpenInterval, regular_business_day_seconds
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -26,7 +26,7 @@ def _plain(value: Any) -> Any:
         out = {"type": type(value).__name__} if type(value).__name__.endswith("Calendar") else {}
         for field in dataclasses.fields(value):
             out[field.name] = _plain(getattr(value, field.name))
-        if type(value).__name__ == "OpenInterval":
+        if isinstance(value, OpenInterval):
             out["day"] = DAY_NAMES[value.weekday]
         return out
     if isinstance(value, dict):

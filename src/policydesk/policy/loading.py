@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from policydesk.policy.model import (
     CHANNELS,
@@ -118,6 +118,8 @@ class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
         self.issues: list[PolicyIssue] = []
+        # Ids defined but invalid: references to them are not errors again (no cascades).
+        self.broken: set[str] = set()
 
     # -- primitives --------------------------------------------------------------
 
@@ -315,6 +317,7 @@ class _Reader:
             holidays = self.holidays(table.get("holidays", {}), f"{key}.holidays")
             business_day = self.business_day(table.get("business_day_hours"), key)
             if None in (name, hours_text, zone, intervals, holidays):
+                self.broken.add(ident)
                 continue
             assert name and hours_text and zone and intervals is not None and holidays
             calendar = OfficeCalendar(
@@ -454,9 +457,7 @@ class _Reader:
                 return None
         return frozenset(out)
 
-    def calendars(
-        self, value: object, calendars: dict[str, Calendar], names: dict[str, Text]
-    ) -> None:
+    def calendars(self, value: object, calendars: dict[str, Calendar], names: dict[str, Text]) -> None:
         """Named calendars: unions of other calendars, or 24x7 (C8 Decision)."""
         tables = self.keyed_tables(value, "calendars")
         pending = dict(tables)
@@ -481,6 +482,8 @@ class _Reader:
                 if calendar is not None and name is not None:
                     calendars[ident] = calendar
                     names[ident] = name
+                else:
+                    self.broken.add(ident)
             if not progressed:
                 for ident in pending:
                     self.error(f"calendars.{ident}.union", "unions refer to each other in a cycle")
@@ -501,6 +504,8 @@ class _Reader:
             return None
         resolved: list[Calendar] = []
         for member in members:
+            if member in self.broken:
+                return None
             if member not in known:
                 self.error(f"{key}.union", f"unknown calendar {member!r}; expected one of {_ids(known)}")
                 return None
@@ -517,6 +522,8 @@ class _Reader:
             self.unknown_keys(table, key, {"name", "office"})
             name = self.text(table.get("name"), f"{key}.name")
             office = self.string(table.get("office"), f"{key}.office")
+            if office in self.broken:
+                continue
             if office is not None and office not in offices:
                 self.error(f"{key}.office", f"unknown office {office!r}; expected one of {_ids(offices)}")
                 continue
@@ -653,12 +660,16 @@ class _Reader:
         first_response = None
         if "first_response" in table:
             first_response = self.first_response(table["first_response"], f"{key}.first_response", calendars)
-            if first_response is not None and first_response.calendar is None and handled_by == "global":
-                if first_response.target.kind != "calendar":
-                    self.error(
-                        f"{key}.first_response.calendar",
-                        "missing; a globally handled plan has no office calendar to count on",
-                    )
+            if (
+                first_response is not None
+                and first_response.calendar is None
+                and handled_by == "global"
+                and first_response.target.kind != "calendar"
+            ):
+                self.error(
+                    f"{key}.first_response.calendar",
+                    "missing; a globally handled plan has no office calendar to count on",
+                )
         no_commitment = self.text(table.get("no_commitment"), f"{key}.no_commitment", optional=True)
         mission_critical = None
         if "mission_critical" in table:
@@ -668,7 +679,9 @@ class _Reader:
         dedicated = self.text(table.get("dedicated_team"), f"{key}.dedicated_team", optional=True)
         ineligible = self.string(table.get("ineligible_route"), f"{key}.ineligible_route")
         if ineligible is not None and ineligible not in routes:
-            self.error(f"{key}.ineligible_route", f"unknown route {ineligible!r}; expected one of {_ids(routes)}")
+            self.error(
+                f"{key}.ineligible_route", f"unknown route {ineligible!r}; expected one of {_ids(routes)}"
+            )
         plan_routes: dict[str, str] = {}
         for topic, route in (self.table(table.get("routes", {}), f"{key}.routes") or {}).items():
             if topic not in out_of_scope:
@@ -677,7 +690,9 @@ class _Reader:
                     f"unknown out-of-scope topic; expected one of {_ids(out_of_scope)}",
                 )
             elif route not in routes:
-                self.error(f"{key}.routes.{topic}", f"unknown route {route!r}; expected one of {_ids(routes)}")
+                self.error(
+                    f"{key}.routes.{topic}", f"unknown route {route!r}; expected one of {_ids(routes)}"
+                )
             else:
                 plan_routes[topic] = route
         free = self.boolean(table.get("free"), f"{key}.free", False)
@@ -691,7 +706,7 @@ class _Reader:
             free=free,
             channels=tuple(cast(list[Channel], channels)),
             request_types=tuple(eligible),
-            handled_by=handled_by,
+            handled_by=cast(Literal["region", "global"], handled_by),
             availability=availability,
             first_response=first_response,
             no_commitment_text=no_commitment,
@@ -728,12 +743,16 @@ class _Reader:
             else Target.calendar(seconds)
         )
         calendar = self.string(table.get("calendar"), f"{key}.calendar", optional=True)
+        if calendar in self.broken:
+            return None
         if calendar is not None:
             if kind == "calendar":
                 self.error(f"{key}.calendar", "a calendar-time target runs 24x7; remove calendar")
                 return None
             if calendar not in calendars:
-                self.error(f"{key}.calendar", f"unknown calendar {calendar!r}; expected one of {_ids(calendars)}")
+                self.error(
+                    f"{key}.calendar", f"unknown calendar {calendar!r}; expected one of {_ids(calendars)}"
+                )
                 return None
             if not self._ever_open(calendars[calendar]):
                 self.error(f"{key}.calendar", f"calendar {calendar!r} is never open")
@@ -779,7 +798,7 @@ class _Reader:
         )
 
     def channel_texts(self, value: object) -> dict[str, Text]:
-        out = {}
+        out: dict[str, Text] = {}
         for channel, body in (self.table(value, "channels") or {}).items():
             if channel not in CHANNELS:
                 self.error(f"channels.{channel}", f"unknown channel; expected {', '.join(CHANNELS)}")

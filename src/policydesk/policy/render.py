@@ -22,7 +22,9 @@ LABELS: dict[str, Text] = {
     "sla": Text("Email support under the SLA (initial response)", "サービスレベル契約上のメールサポート"),
     "customized": Text("Customized support", "カスタマイズされたサポート"),
     "mc_available": Text("Mission-critical support available", "ミッションクリティカルサポートの利用が可能"),
-    "mc_sla": Text("Mission-critical support under the SLA", "サービスレベル契約上のミッションクリティカルサポート"),
+    "mc_sla": Text(
+        "Mission-critical support under the SLA", "サービスレベル契約上のミッションクリティカルサポート"
+    ),
     "meetings": Text("Zoom/meeting requests", "ズーム/ミーティングリクエスト"),
     "meetings_yes": Text("At support's discretion", "サポートの裁量"),
     "none": Text("-", "-"),
@@ -141,7 +143,11 @@ def page_blocks(policy: Policy, lang: str) -> list[Block]:
     blocks.append(
         Bullets(
             tuple(
-                t("region_office", region=region.name.get(lang), office=policy.offices[region.office].name.get(lang))
+                t(
+                    "region_office",
+                    region=region.name.get(lang),
+                    office=policy.offices[region.office].name.get(lang),
+                )
                 for region in policy.regions.values()
             )
         )
@@ -270,8 +276,13 @@ def _html(blocks: list[Block]) -> str:
         else:
             head = "".join(f'<th scope="col">{e(cell)}</th>' for cell in block.header)
             body = "".join(
-                "<tr>" + f'<th scope="row">{e(row[0])}</th>' + "".join(f"<td>{e(c)}</td>" for c in row[1:]) + "</tr>"
+                "<tr>"
+                + f'<th scope="row">{e(row[0])}</th>'
+                + "".join(f"<td>{e(c)}</td>" for c in row[1:])
+                + "</tr>"
                 for row in block.rows
             )
-            out.append(f'<table class="policy-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
+            out.append(
+                f'<table class="policy-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+            )
     return "\n".join(out) + "\n"

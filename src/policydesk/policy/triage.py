@@ -137,7 +137,9 @@ def triage(policy: Policy, request: Request) -> Decision:
     if request.topic not in plan.request_types or request.channel not in plan.channels:
         route = policy.routes[plan.ineligible_route]
         what = "request type" if request.topic not in plan.request_types else "channel"
-        reasons.append(("C2", f"{plan.name.en} is not eligible for this {what} ({_topic_or_channel(request, what)})"))
+        reasons.append(
+            ("C2", f"{plan.name.en} is not eligible for this {what} ({_topic_or_channel(request, what)})")
+        )
         reasons.append(("C20" if plan.free else "C2", f"sent to {_describe_route(route)}"))
         return _deflection(request, route, reasons)
 
@@ -202,10 +204,7 @@ def _describe_target(rule: FirstResponseRule, calendar_id: str, calendar: Calend
     target = rule.target
     if target.kind == "business_days":
         hours = sla.regular_business_day_seconds(calendar) * target.amount / 3600
-        return (
-            f"target {target.describe()} = {hours:g} business hours "
-            f"on calendar {calendar_id}"
-        )
+        return f"target {target.describe()} = {hours:g} business hours on calendar {calendar_id}"
     return f"target {target.describe()} on calendar {calendar_id}"
 
 
@@ -218,7 +217,11 @@ def explain(policy: Policy, request: Request) -> list[str]:
         lines.append(f"outcome: deflect; the customer is told: {decision.route.text.en}")
         return lines
     plan = policy.plans[request.plan]
-    rule = plan.mission_critical.first_response if decision.mission_critical and plan.mission_critical else plan.first_response
+    rule = (
+        plan.mission_critical.first_response
+        if decision.mission_critical and plan.mission_critical
+        else plan.first_response
+    )
     if rule is not None and decision.first_response_due is not None:
         assert decision.calendar is not None
         _, calendar = rule_calendar(policy, rule, decision.office or GLOBAL)

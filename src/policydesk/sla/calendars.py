@@ -40,9 +40,7 @@ class OpenInterval:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError(f"OpenInterval.{name} must be an int, got {value!r}")
         if not 0 <= self.weekday <= 6:
-            raise ValueError(
-                f"OpenInterval.weekday must be 0..6 (Monday..Sunday), got {self.weekday}"
-            )
+            raise ValueError(f"OpenInterval.weekday must be 0..6 (Monday..Sunday), got {self.weekday}")
         if not 0 <= self.start < SECONDS_PER_DAY:
             raise ValueError(f"OpenInterval.start must be in [0, 86400), got {self.start}")
         if not self.start < self.end <= self.start + SECONDS_PER_DAY:
@@ -190,9 +188,7 @@ def parse_zone(zone: str) -> tzinfo:
     try:
         return ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError, OSError) as error:
-        raise ValueError(
-            f"unknown time zone {zone!r}: expected an IANA name or UTC+HH:MM"
-        ) from error
+        raise ValueError(f"unknown time zone {zone!r}: expected an IANA name or UTC+HH:MM") from error
 
 
 def standard_offset_seconds(zone: tzinfo) -> int:

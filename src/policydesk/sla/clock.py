@@ -219,9 +219,7 @@ def _between_vector(
     return total
 
 
-def _due_paused_scalar(
-    cal: Calendar, start: int, business: int, pauses: list[tuple[int, int]]
-) -> int:
+def _due_paused_scalar(cal: Calendar, start: int, business: int, pauses: list[tuple[int, int]]) -> int:
     current, remaining = start, business
     for low, high in pauses:
         if high <= current:
@@ -256,9 +254,7 @@ def _due_paused_vector(
             if going.size:
                 snapshot = compiled(cal, int(current[going].min()), low)
                 low_array = np.full(going.shape, low, np.int64)
-                remaining[going] -= _cum_vector(snapshot, low_array) - _cum_vector(
-                    snapshot, current[going]
-                )
+                remaining[going] -= _cum_vector(snapshot, low_array) - _cum_vector(snapshot, current[going])
         current[live & ~done] = high
     rest = np.flatnonzero(~done)
     if rest.size:
@@ -401,9 +397,7 @@ def is_open(cal: Calendar, t: Instant) -> bool | NDArray[np.bool_]:
         if snapshot.size == 0:
             return np.zeros(instant.shape, bool)
         found = np.minimum(np.searchsorted(snapshot.ends, instant, side="right"), snapshot.size - 1)
-        opened: NDArray[np.bool_] = (snapshot.starts[found] <= instant) & (
-            instant < snapshot.ends[found]
-        )
+        opened: NDArray[np.bool_] = (snapshot.starts[found] <= instant) & (instant < snapshot.ends[found])
         return opened
     snapshot = compiled(cal, instant, instant)
     i = bisect_right(snapshot.ends_list, instant)

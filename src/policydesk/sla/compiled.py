@@ -223,9 +223,7 @@ class CompiledCalendar:
 
 def ever_open(cal: Calendar) -> bool:
     """Whether the weekly pattern has any opening at all (holidays aside)."""
-    return any(
-        isinstance(leaf, AlwaysOpenCalendar) or leaf.intervals for leaf in office_calendars(cal)
-    )
+    return any(isinstance(leaf, AlwaysOpenCalendar) or leaf.intervals for leaf in office_calendars(cal))
 
 
 class _Entry:

@@ -74,10 +74,7 @@ class Explanation:
                 f"({_utc(segment.start)} to {_utc(segment.end)})."
             )
         for holiday in self.holidays_skipped:
-            out.append(
-                f"Skipped {holiday.date:%a %Y-%m-%d}: {holiday.name} "
-                f"({holiday.calendar_id} closed)."
-            )
+            out.append(f"Skipped {holiday.date:%a %Y-%m-%d}: {holiday.name} ({holiday.calendar_id} closed).")
         for begin, end in self.pauses:
             out.append(f"Clock paused from {_utc(begin)} to {_utc(end)}.")
         out.append(f"Due at {_utc(self.due)}.")
@@ -178,18 +175,14 @@ def explain(
     for opening in sorted(openings, key=lambda o: (o.local_date, o.start)):
         if opening.holiday is not None and opening.end > begin and opening.start < finish:
             key = (opening.calendar.id, opening.local_date)
-            skipped.setdefault(
-                key, SkippedHoliday(opening.calendar.id, opening.local_date, opening.holiday)
-            )
+            skipped.setdefault(key, SkippedHoliday(opening.calendar.id, opening.local_date, opening.holiday))
 
     applied = tuple(
         (datetime.fromtimestamp(low, UTC), datetime.fromtimestamp(high, UTC))
         for low, high in spans
         if high > begin and low < finish
     )
-    description = (
-        target.describe() if isinstance(target, Target) else (Target.business(business).describe())
-    )
+    description = target.describe() if isinstance(target, Target) else (Target.business(business).describe())
     return Explanation(
         calendar_id=cal.id,
         start=datetime.fromtimestamp(begin, UTC),

@@ -42,9 +42,7 @@ class Organisation(models.Model):
     dedicated_team = models.ForeignKey(
         Team, verbose_name=_("dedicated team"), null=True, blank=True, on_delete=models.SET_NULL
     )  # C4
-    shares_tickets = models.BooleanField(
-        _("members see each other's tickets"), default=False
-    )
+    shares_tickets = models.BooleanField(_("members see each other's tickets"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     def __str__(self) -> str:
@@ -72,7 +70,7 @@ class Person(AbstractBaseUser, PermissionsMixin):
         LEAD = "lead", _("Lead")
         ADMIN = "admin", _("Admin")
 
-    email = models.EmailField(_("email"), max_length=254)
+    email = models.EmailField(_("email"), max_length=254, unique=True)
     name = models.CharField(_("name"), max_length=200, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CUSTOMER)
     organisation = models.ForeignKey(
@@ -90,7 +88,7 @@ class Person(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 
-    objects: ClassVar[PersonManager] = PersonManager()  # type: ignore[assignment]
+    objects: ClassVar[PersonManager] = PersonManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

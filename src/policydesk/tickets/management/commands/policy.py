@@ -19,11 +19,13 @@ from policydesk.policy.triage import RequestError, explain, parse_request
 
 class Command(BaseCommand):
     help = "Check, show, render or explain the support policy."
-    requires_system_checks: list[str] = []  # a broken policy must still be checkable
+    requires_system_checks = ()  # a broken policy must still be checkable
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        check = sub.add_parser("check", help="Validate a policy file: exit 0 if valid, 1 with every error if not.")
+        check = sub.add_parser(
+            "check", help="Validate a policy file: exit 0 if valid, 1 with every error if not."
+        )
         check.add_argument("path", nargs="?")
         show = sub.add_parser("show", help="The resolved policy.")
         show.add_argument("--json", action="store_true", required=True, help="As JSON (the only format).")
@@ -32,7 +34,9 @@ class Command(BaseCommand):
         page.add_argument("--lang", choices=["ja", "en"], required=True)
         page.add_argument("--format", choices=["md", "html"], default="md")
         page.add_argument("path", nargs="?")
-        why = sub.add_parser("explain", help="The decision for one request, with the clause behind each part.")
+        why = sub.add_parser(
+            "explain", help="The decision for one request, with the clause behind each part."
+        )
         why.add_argument("--policy", dest="path")
         why.add_argument("request", nargs="?", help="A triage input object as JSON (default: read stdin).")
         why.add_argument("--plan")

@@ -16,7 +16,9 @@ from policydesk.desk_policy import policy_path
 from policydesk.policy.loading import PolicyError, load_policy
 from policydesk.policy.model import Policy
 
-DURATION = re.compile(r"^(?:(?P<d>\d+(?:\.\d+)?)d)?(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+DURATION = re.compile(
+    r"^(?:(?P<d>\d+(?:\.\d+)?)d)?(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$"
+)
 
 
 def parse_target(text: str) -> sla.Target:
@@ -43,7 +45,7 @@ def find_calendar(policy: Policy, ident: str) -> sla.Calendar:
 
 class Command(BaseCommand):
     help = "SLA clock tools: due instants for many starts, a calendar's open intervals."
-    requires_system_checks: list[str] = []
+    requires_system_checks = ()
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -97,7 +99,9 @@ class Command(BaseCommand):
         zone = sla.parse_zone(calendar.zone) if isinstance(calendar, sla.OfficeCalendar) else UTC
         t = datetime(start.year, start.month, start.day, tzinfo=zone)
         stop = datetime(end.year, end.month, end.day, tzinfo=zone) + timedelta(days=1)
-        self.stdout.write(f"# calendar {getattr(calendar, 'id', '24x7')}, local zone {getattr(calendar, 'zone', 'UTC')}")
+        self.stdout.write(
+            f"# calendar {getattr(calendar, 'id', '24x7')}, local zone {getattr(calendar, 'zone', 'UTC')}"
+        )
         while True:
             opens = sla.next_open(calendar, t)
             if opens >= stop:

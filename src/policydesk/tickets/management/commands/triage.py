@@ -16,7 +16,7 @@ from policydesk.policy.triage import RequestError, parse_request, triage
 
 class Command(BaseCommand):
     help = "Triage requests read as JSON lines on stdin; write one decision line per input line."
-    requires_system_checks: list[str] = []
+    requires_system_checks = ()
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--policy", help="Policy file (default: POLICYDESK_POLICY or the bundled one).")

@@ -1,0 +1,60 @@
+"""Personas for every Django test: one base fixture (STYLE.md 9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Personas:
+    customer: object
+    same_org_customer: object
+    other_org_customer: object
+    agent: object
+    other_office_agent: object
+    premium_agent: object
+    lead: object
+    admin: object
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    """Growth/EMEA customers (two in one organisation), one of another organisation, agents, lead, admin."""
+    from policydesk.tickets import actions
+    from policydesk.tickets.models import Person
+
+    admin = actions.do_create_person(
+        email="admin@example.com", password="pw-admin-1", role="admin", actor=None, now=NOW
+    )
+    eu = actions.do_create_team(
+        name="Central Europe office", kind="office", office="central-europe", actor=admin, now=NOW
+    )
+    us = actions.do_create_team(name="US West office", kind="office", office="us-west", actor=admin, now=NOW)
+    premium = actions.do_create_team(
+        name="Premium Americas", kind="premium", office="us-west", actor=admin, now=NOW
+    )
+    kumo = actions.do_create_organisation(name="Kumo", plan="growth", region="emea", actor=admin, now=NOW)
+    other = actions.do_create_organisation(
+        name="Other", plan="enterprise", region="americas", actor=admin, now=NOW
+    )
+
+    def person(email: str, role: str, **fields: object) -> Person:
+        return actions.do_create_person(
+            email=email, password="pw-" + email, role=role, actor=admin, now=NOW, **fields
+        )  # type: ignore[arg-type]
+
+    return Personas(
+        customer=person("hanna@kumo.example", "customer", organisation=kumo),
+        same_org_customer=person("felix@kumo.example", "customer", organisation=kumo),
+        other_org_customer=person("olga@other.example", "customer", organisation=other),
+        agent=person("jonas@example.com", "agent", teams=(eu,)),
+        other_office_agent=person("ava@example.com", "agent", teams=(us,)),
+        premium_agent=person("priya@example.com", "agent", teams=(us, premium)),
+        lead=person("lead@example.com", "lead"),
+        admin=admin,
+    )
