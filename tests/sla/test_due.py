@@ -135,9 +135,7 @@ def test_holiday_applies_to_the_date_an_overnight_shift_starts_on() -> None:
         HolidayRule(extra=frozenset({date(2026, 12, 25)})),
     )
     # Thursday's shift runs into the Friday holiday and stays open.
-    assert business_time_between(night, utc(2026, 12, 24, 22), utc(2026, 12, 25, 6)) == timedelta(
-        hours=8
-    )
+    assert business_time_between(night, utc(2026, 12, 24, 22), utc(2026, 12, 25, 6)) == timedelta(hours=8)
     # Friday's shift starts on the holiday: closed.
     assert not is_open(night, utc(2026, 12, 25, 23))
     assert next_open(night, utc(2026, 12, 25, 7)) == utc(2026, 12, 28, 22)
@@ -165,9 +163,7 @@ def test_int_epoch_seconds_in_give_int_out(us_west: OfficeCalendar) -> None:
 
 
 def test_int64_array_in_gives_int64_array_out(us_west: OfficeCalendar) -> None:
-    starts = np.array(
-        [pacific(2026, 12, 1, 10).timestamp(), pacific(2026, 12, 24, 16).timestamp()], np.int64
-    )
+    starts = np.array([pacific(2026, 12, 1, 10).timestamp(), pacific(2026, 12, 24, 16).timestamp()], np.int64)
     result = due(us_west, starts, Target.business_days(1))
     assert result.dtype == np.int64
     assert result.tolist() == [
@@ -267,9 +263,9 @@ def test_premium_is_one_open_period_from_monday_to_saturday(premium: UnionCalend
 
 
 def test_business_time_between(us_west: OfficeCalendar) -> None:
-    assert business_time_between(
-        us_west, pacific(2026, 12, 1, 10), pacific(2026, 12, 3, 11)
-    ) == timedelta(hours=7 + 8 + 2)
+    assert business_time_between(us_west, pacific(2026, 12, 1, 10), pacific(2026, 12, 3, 11)) == timedelta(
+        hours=7 + 8 + 2
+    )
     assert business_time_between(us_west, pacific(2026, 12, 3), pacific(2026, 12, 1)) == timedelta(0)
     t0, t1 = int(pacific(2026, 12, 1, 10).timestamp()), int(pacific(2026, 12, 1, 12).timestamp())
     assert business_time_between(us_west, t0, t1) == 7200
@@ -301,9 +297,7 @@ def test_pause_during_hours_pushes_the_due(us_west: OfficeCalendar) -> None:
 def test_pause_covering_the_start_delays_the_clock(us_west: OfficeCalendar) -> None:
     start = pacific(2026, 12, 1, 10)
     pauses = [(pacific(2026, 12, 1, 9, 30), pacific(2026, 12, 1, 10, 30))]
-    assert due_with_pauses(us_west, start, Target.business_hours(2), pauses) == utc(
-        2026, 12, 1, 20, 30
-    )
+    assert due_with_pauses(us_west, start, Target.business_hours(2), pauses) == utc(2026, 12, 1, 20, 30)
 
 
 def test_pause_outside_hours_changes_nothing(us_west: OfficeCalendar) -> None:
@@ -316,9 +310,7 @@ def test_pause_that_runs_past_the_due_holds_the_clock(us_west: OfficeCalendar) -
     start = pacific(2026, 12, 1, 10)
     pauses = [(pacific(2026, 12, 1, 10, 30), pacific(2026, 12, 2, 12))]
     # 30 min before the pause, 1 h 30 min after it on Wednesday.
-    assert due_with_pauses(us_west, start, Target.business_hours(2), pauses) == utc(
-        2026, 12, 2, 21, 30
-    )
+    assert due_with_pauses(us_west, start, Target.business_hours(2), pauses) == utc(2026, 12, 2, 21, 30)
 
 
 def test_calendar_target_pauses_count_24x7(us_west: OfficeCalendar) -> None:
@@ -374,9 +366,7 @@ def test_unknown_holiday_country_raises() -> None:
 
 
 def test_holiday_rule_dates() -> None:
-    rule = HolidayRule(
-        "US", extra=frozenset({date(2026, 12, 24)}), removed=frozenset({date(2026, 12, 25)})
-    )
+    rule = HolidayRule("US", extra=frozenset({date(2026, 12, 24)}), removed=frozenset({date(2026, 12, 25)}))
     dates = rule.dates(2026)
     assert date(2026, 12, 24) in dates
     assert date(2026, 12, 25) not in dates

@@ -70,7 +70,8 @@ def test_policy_explain_names_the_clauses() -> None:
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert "(C9)" in text and "(C3)" in text and "16 business hours" in text
-    assert "2026-12-09T01:00:00Z" in text  # Saturday: clock starts Monday 09:00 UTC-8
+    assert "the clock starts Mon 2026-12-07 09:00 UTC-08:00" in text  # created on a Saturday
+    assert "2026-12-09T01:00:00Z" in text
 
 
 def test_triage_answers_every_line_in_order_and_fails_on_bad_lines() -> None:

@@ -208,6 +208,18 @@ def _describe_target(rule: FirstResponseRule, calendar_id: str, calendar: Calend
     return f"target {target.describe()} on calendar {calendar_id}"
 
 
+def _clock_start(calendar: Calendar, created: datetime) -> str:
+    """'created Sat 2026-12-05 10:00 UTC-08:00, outside hours: the clock starts Mon ... 09:00'."""
+    zone = sla.parse_zone(calendar.zone) if isinstance(calendar, sla.OfficeCalendar) else UTC
+    label = calendar.zone if isinstance(calendar, sla.OfficeCalendar) else "UTC"
+    local = created.astimezone(zone)
+    said = f"created {local:%a %Y-%m-%d %H:%M} {label}"
+    if sla.is_open(calendar, created):
+        return f"{said}, inside business hours: the clock starts at once"
+    start = sla.next_open(calendar, created).astimezone(zone)
+    return f"{said}, outside business hours: the clock starts {start:%a %Y-%m-%d %H:%M} {label}"
+
+
 def explain(policy: Policy, request: Request) -> list[str]:
     """The decision for `request` in sentences a support lead reads, each with its clause."""
     decision = triage(policy, request)
@@ -225,6 +237,7 @@ def explain(policy: Policy, request: Request) -> list[str]:
     if rule is not None and decision.first_response_due is not None:
         assert decision.calendar is not None
         _, calendar = rule_calendar(policy, rule, decision.office or GLOBAL)
+        lines.append(_clock_start(calendar, request.created_at))
         explanation = sla.explain(calendar, request.created_at, rule.target)
         lines.extend(explanation.lines())
         lines.append(
