@@ -88,6 +88,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if "DATABASE_URL" not in os.environ:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
     # WAL and a busy timeout let the web server, SMTP listener and worker share one file.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
