@@ -4,29 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from policydesk.tickets.models import Person
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class Personas:
-    customer: object
-    same_org_customer: object
-    other_org_customer: object
-    agent: object
-    other_office_agent: object
-    premium_agent: object
-    lead: object
-    admin: object
+    customer: Person
+    same_org_customer: Person
+    other_org_customer: Person
+    agent: Person
+    other_office_agent: Person
+    premium_agent: Person
+    lead: Person
+    admin: Person
 
 
 @pytest.fixture
 def personas(db: None) -> Personas:
     """Growth/EMEA customers (two in one organisation), one of another organisation, agents, lead, admin."""
     from policydesk.tickets import actions
-    from policydesk.tickets.models import Person
 
     admin = actions.do_create_person(
         email="admin@example.com", password="pw-admin-1", role="admin", actor=None, now=NOW
@@ -58,3 +61,9 @@ def personas(db: None) -> Personas:
         lead=person("lead@example.com", "lead"),
         admin=admin,
     )
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: object, tmp_path: object) -> None:
+    """Uploaded files go to a throwaway folder, never the developer's var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"  # type: ignore[attr-defined,operator]

@@ -130,3 +130,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("POLICYDESK_LOG_LEVEL", "INFO")},
 }
+POLICYDESK_MAX_ATTACHMENT_BYTES = int(env_str("POLICYDESK_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"  # never served directly: attachments go through a permission-checked view

@@ -14,7 +14,7 @@ from tests.conftest import NOW, Personas
 def test_c14_login_email_is_unique_whatever_its_case(personas: Personas) -> None:
     with pytest.raises(actions.ActionError, match="already has an account"):
         actions.do_create_person(email="Hanna@KUMO.example", password=None, role="customer", actor=None,
-                                 now=NOW, organisation=personas.customer.organisation)  # type: ignore[attr-defined]  # fmt: skip
+                                 now=NOW, organisation=personas.customer.organisation)  # fmt: skip
 
 
 def test_c14_the_database_refuses_a_case_variant_too(personas: Personas) -> None:

@@ -1,18 +1,62 @@
-"""Every write to the desk: one transaction, one audit event, side effects on commit."""
+"""Every write to the desk: one transaction, one audit event, side effects through signals
+sent inside the transaction (receivers enqueue tasks transactionally) or on commit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import nh3
+from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 
 from policydesk.desk_policy import get_policy
-from policydesk.tickets.models import AuditEvent, Organisation, Person, Team
+from policydesk.policy.model import Route
+from policydesk.policy.triage import Decision, Request, triage
+from policydesk.tickets import signals
+from policydesk.tickets.models import (
+    AuditEvent,
+    Counter,
+    Deflection,
+    Feedback,
+    MeetingRequest,
+    Message,
+    Organisation,
+    Person,
+    Team,
+    Ticket,
+)
+
+OPEN_STATUSES = (Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING)
 
 
 class ActionError(ValueError):
     """An action refused: the message says why, in words for the person who asked."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file to attach, however it arrived (form, API, email)."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What `do_open_ticket` did: a ticket, or a deflection with its route."""
+
+    decision: Decision
+    ticket: Ticket | None
+    deflection: Deflection | None
+
+    @property
+    def route(self) -> Route | None:
+        return self.decision.route
 
 
 def _audit(now: datetime, actor: Person | None, action: str, subject: Any, **data: Any) -> None:
@@ -24,6 +68,38 @@ def _audit(now: datetime, actor: Person | None, action: str, subject: Any, **dat
         subject_id=str(subject.pk),
         data=data,
     )
+
+
+def _clean_html(html: str) -> str:
+    return nh3.clean(html) if html else ""
+
+
+def _next_number() -> int:
+    """The next ticket number; the UPDATE takes the row lock until the transaction ends."""
+    counter, _ = Counter.objects.get_or_create(name="ticket")
+    Counter.objects.filter(name="ticket").update(value=F("value") + 1)
+    counter.refresh_from_db()
+    return int(counter.value)
+
+
+def _attach(ticket: Ticket, message: Message | None, uploads: tuple[Upload, ...], now: datetime) -> None:
+    limit = settings.POLICYDESK_MAX_ATTACHMENT_BYTES
+    for upload in uploads:
+        if len(upload.content) > limit:
+            raise ActionError(f"{upload.filename} is larger than the limit of {limit // (1024 * 1024)} MB")
+        attachment = ticket.attachments.model(
+            ticket=ticket,
+            message=message,
+            filename=upload.filename[:250] or "attachment",
+            content_type=upload.content_type[:120] or "application/octet-stream",
+            size=len(upload.content),
+            created_at=now,
+        )
+        attachment.file.save("upload", ContentFile(upload.content), save=False)
+        attachment.save()
+
+
+# -- organisations, people, teams ---------------------------------------------------
 
 
 def do_create_team(*, name: str, kind: str, office: str, actor: Person | None, now: datetime) -> Team:
@@ -105,3 +181,335 @@ def do_create_person(
         person.teams.set(teams)
         _audit(now, actor, "person.created", person, role=role, email=email)
     return person
+
+
+# -- tickets --------------------------------------------------------------------------
+
+
+def do_open_ticket(
+    *,
+    requester: Person,
+    topic: str,
+    subject: str,
+    text: str,
+    channel: str,
+    now: datetime,
+    priority: str = "normal",
+    html: str = "",
+    uploads: tuple[Upload, ...] = (),
+    language: str = "",
+) -> IntakeResult:
+    """The one intake path for every channel (C13): triage by the policy, then a ticket
+    (office, queue and first-response clock from the decision) or a recorded deflection."""
+    organisation = requester.organisation
+    if requester.role != Person.Role.CUSTOMER or organisation is None:
+        raise ActionError("only a customer of an organisation can open a ticket (C14)")
+    policy = get_policy()
+    if priority not in policy.priorities:
+        raise ActionError(f"unknown priority {priority!r}")
+    subject = subject.strip()[:250]
+    if not subject:
+        raise ActionError("a ticket needs a subject")
+    request = Request(
+        id=f"{organisation.pk}",
+        plan=organisation.plan,
+        region=organisation.region,
+        topic=topic,
+        created_at=now,
+        channel=channel,  # type: ignore[arg-type]
+    )
+    if topic not in policy.request_types and topic not in policy.out_of_scope:
+        raise ActionError(f"unknown request type {topic!r}")
+    decision = triage(policy, request)
+    with transaction.atomic():
+        if decision.route is not None:  # outcome "deflect"
+            deflection = Deflection.objects.create(
+                organisation=organisation,
+                person=requester,
+                topic=topic,
+                channel=channel,
+                route=decision.route.id,
+                route_kind=decision.route.kind,
+                policy_version=policy.version,
+                created_at=now,
+            )
+            if topic == "feature-request" and text.strip():  # C18: keep what they asked for
+                Feedback.objects.create(
+                    organisation=organisation, person=requester, text=text, created_at=now
+                )
+            _audit(now, requester, "request.deflected", deflection, topic=topic, route=decision.route.id)
+            signals.request_deflected.send(Deflection, deflection=deflection, decision=decision)
+            return IntakeResult(decision=decision, ticket=None, deflection=deflection)
+        ticket = Ticket.objects.create(
+            number=_next_number(),
+            organisation=organisation,
+            requester=requester,
+            channel=channel,
+            topic=topic,
+            subject=subject,
+            priority=priority,
+            office=decision.office or "",
+            calendar=decision.calendar or "",
+            first_response_due=decision.first_response_due,
+            mission_critical=decision.mission_critical,
+            policy_id=policy.id,
+            policy_version=policy.version,
+            language=language or requester.language or "en",
+            created_at=now,
+            updated_at=now,
+        )
+        message = Message.objects.create(
+            ticket=ticket,
+            author=requester,
+            text=text,
+            html=_clean_html(html),
+            channel=channel,
+            created_at=now,
+        )
+        _attach(ticket, message, uploads, now)
+        _audit(
+            now,
+            requester,
+            "ticket.opened",
+            ticket,
+            office=ticket.office,
+            first_response_due=ticket.first_response_due.isoformat() if ticket.first_response_due else None,
+            mission_critical=ticket.mission_critical,
+            policy_version=policy.version,
+            reasons=[f"{clause}: {why}" for clause, why in decision.reasons],
+        )
+        signals.ticket_opened.send(Ticket, ticket=ticket, decision=decision)
+    return IntakeResult(decision=decision, ticket=ticket, deflection=None)
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def do_agent_reply(
+    *,
+    ticket: Ticket,
+    agent: Person,
+    text: str,
+    now: datetime,
+    html: str = "",
+    uploads: tuple[Upload, ...] = (),
+) -> Message:
+    """A public answer. The first one stops the first-response clock; the ticket waits on the customer."""
+    if not text.strip():
+        raise ActionError("a reply needs text")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status == Ticket.Status.CLOSED:
+            raise ActionError("the ticket is closed")
+        message = Message.objects.create(
+            ticket=ticket, author=agent, kind=Message.Kind.PUBLIC, text=text, html=_clean_html(html),
+            channel=Ticket.Channel.WEB, created_at=now,
+        )  # fmt: skip
+        _attach(ticket, message, uploads, now)
+        first = ticket.first_responded_at is None
+        if first:
+            ticket.first_responded_at = now
+        if ticket.assignee_id is None:
+            ticket.assignee = agent
+        ticket.status = Ticket.Status.PENDING
+        ticket.updated_at = now
+        ticket.save()
+        _audit(now, agent, "ticket.replied", ticket, message=message.pk, first_response=first)
+        signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=first)
+    return message
+
+
+def do_add_note(*, ticket: Ticket, agent: Person, text: str, now: datetime) -> Message:
+    """An internal note: staff only, never sent to the customer, does not stop any clock."""
+    if not text.strip():
+        raise ActionError("a note needs text")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        message = Message.objects.create(
+            ticket=ticket, author=agent, kind=Message.Kind.INTERNAL, text=text, channel=Ticket.Channel.WEB,
+            created_at=now,
+        )  # fmt: skip
+        ticket.updated_at = now
+        ticket.save(update_fields=["updated_at"])
+        _audit(now, agent, "ticket.noted", ticket, message=message.pk)
+    return message
+
+
+def do_customer_reply(
+    *,
+    ticket: Ticket,
+    customer: Person,
+    text: str,
+    now: datetime,
+    channel: str = Ticket.Channel.WEB,
+    html: str = "",
+    uploads: tuple[Upload, ...] = (),
+) -> Message:
+    """The customer answers: a solved or pending ticket opens again."""
+    if not text.strip() and not uploads:
+        raise ActionError("a reply needs text")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status == Ticket.Status.CLOSED:
+            raise ActionError("the ticket is closed; please open a new one")
+        message = Message.objects.create(
+            ticket=ticket, author=customer, text=text, html=_clean_html(html), channel=channel, created_at=now
+        )
+        _attach(ticket, message, uploads, now)
+        if customer.pk != ticket.requester_id:
+            ticket.participants.add(customer)
+        if ticket.status in (Ticket.Status.PENDING, Ticket.Status.SOLVED):
+            ticket.status = Ticket.Status.OPEN
+        ticket.updated_at = now
+        ticket.save()
+        _audit(now, customer, "ticket.customer_replied", ticket, message=message.pk, channel=channel)
+        signals.customer_replied.send(Ticket, ticket=ticket, message=message)
+    return message
+
+
+def do_assign(*, ticket: Ticket, assignee: Person | None, actor: Person, now: datetime) -> Ticket:
+    """Assign to an agent who works the ticket's queue, or unassign."""
+    from policydesk.tickets.access import can_answer
+
+    if assignee is not None and not can_answer(assignee, ticket):
+        raise ActionError(f"{assignee.email} does not work the {ticket.office} queue")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        ticket.assignee = assignee
+        if ticket.status == Ticket.Status.NEW and assignee is not None:
+            ticket.status = Ticket.Status.OPEN
+        ticket.updated_at = now
+        ticket.save()
+        _audit(now, actor, "ticket.assigned", ticket, assignee=assignee.email if assignee else None)
+        signals.ticket_changed.send(Ticket, ticket=ticket, change="assignee")
+    return ticket
+
+
+def do_set_status(*, ticket: Ticket, status: str, actor: Person, now: datetime) -> Ticket:
+    """Move a ticket between new, open, pending, solved and closed (closed is final)."""
+    if status not in Ticket.Status.values:
+        raise ActionError(f"unknown status {status!r}")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status == Ticket.Status.CLOSED and status != Ticket.Status.CLOSED:
+            raise ActionError("a closed ticket cannot be reopened; open a new one")
+        before = ticket.status
+        ticket.status = status
+        ticket.updated_at = now
+        ticket.save()
+        _audit(now, actor, "ticket.status", ticket, before=before, after=status)
+        signals.ticket_changed.send(Ticket, ticket=ticket, change="status")
+    return ticket
+
+
+def do_set_priority(*, ticket: Ticket, priority: str, actor: Person, now: datetime) -> Ticket:
+    """C15, C16: priority is recorded and shown; it never changes the due time."""
+    if priority not in get_policy().priorities:
+        raise ActionError(f"unknown priority {priority!r}")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        before = ticket.priority
+        ticket.priority = priority
+        ticket.updated_at = now
+        ticket.save(update_fields=["priority", "updated_at"])
+        _audit(now, actor, "ticket.priority", ticket, before=before, after=priority)
+    return ticket
+
+
+def do_deflect(*, ticket: Ticket, agent: Person, topic: str, now: datetime) -> Deflection:
+    """An agent finds an open ticket out of scope: the customer gets the policy's route text
+    as a public reply, the deflection is recorded, the ticket is solved (C12, C17-C19)."""
+    policy = get_policy()
+    if topic not in policy.out_of_scope:
+        raise ActionError(f"{topic!r} is not an out-of-scope topic of the policy")
+    organisation = ticket.organisation
+    route = policy.route_for(policy.plans[organisation.plan], topic)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if Deflection.objects.filter(ticket=ticket).exists():
+            raise ActionError("the ticket is already deflected")
+        lang = ticket.language if ticket.language in ("en", "ja") else "en"
+        text = route_text(route, organisation, lang)
+        message = Message.objects.create(
+            ticket=ticket, author=agent, kind=Message.Kind.PUBLIC, text=text, channel=Ticket.Channel.WEB,
+            created_at=now,
+        )  # fmt: skip
+        deflection = Deflection.objects.create(
+            organisation=organisation, person=ticket.requester, ticket=ticket, topic=topic,
+            channel=ticket.channel, route=route.id, route_kind=route.kind, policy_version=policy.version,
+            created_at=now,
+        )  # fmt: skip
+        if ticket.first_responded_at is None:
+            ticket.first_responded_at = now
+        ticket.status = Ticket.Status.SOLVED
+        ticket.updated_at = now
+        ticket.save()
+        _audit(now, agent, "ticket.deflected", ticket, topic=topic, route=route.id, message=message.pk)
+        signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=True)
+    return deflection
+
+
+def route_text(route: Route, organisation: Organisation, lang: str) -> str:
+    """The route's text, with the organisation's own account team filled in (C17)."""
+    text = route.text.get(lang)
+    people = {
+        "account-executive": organisation.account_executive,
+        "customer-success-manager": organisation.customer_success_manager,
+    }
+    named = [people[c] for c in route.contacts if people.get(c)]
+    if named:
+        text += " (" + ", ".join(named) + ")"
+    if route.url:
+        text += f" {route.url}"
+    return text
+
+
+def do_request_meeting(*, ticket: Ticket, customer: Person, reason: str, now: datetime) -> MeetingRequest:
+    """C7: Growth, Enterprise and Premium customers may ask for a call, at support's discretion."""
+    plan = get_policy().plans[ticket.organisation.plan]
+    if not plan.meetings:
+        raise ActionError(f"calls are not offered on the {plan.name.en} plan (C7)")
+    if not reason.strip():
+        raise ActionError("please say why a call would help")
+    with transaction.atomic():
+        if ticket.meeting_requests.filter(status=MeetingRequest.Status.REQUESTED).exists():
+            raise ActionError("a call request is already waiting for support's answer")
+        meeting = MeetingRequest.objects.create(
+            ticket=ticket, requested_by=customer, reason=reason, requested_at=now
+        )
+        _audit(now, customer, "meeting.requested", meeting, ticket=ticket.number)
+    return meeting
+
+
+def do_decide_meeting(
+    *, meeting: MeetingRequest, agent: Person, propose: bool, note: str, now: datetime
+) -> MeetingRequest:
+    """An agent proposes a one-off call (with times in the note) or declines, saying why (C7, C21)."""
+    if not note.strip():
+        raise ActionError("a decision needs a note for the customer")
+    with transaction.atomic():
+        meeting = MeetingRequest.objects.select_for_update().get(pk=meeting.pk)
+        if meeting.status != MeetingRequest.Status.REQUESTED:
+            raise ActionError("this call request was already answered")
+        meeting.status = MeetingRequest.Status.PROPOSED if propose else MeetingRequest.Status.DECLINED
+        meeting.note = note
+        meeting.decided_by = agent
+        meeting.decided_at = now
+        meeting.save()
+        _audit(now, agent, "meeting.decided", meeting, status=meeting.status)
+    return meeting
+
+
+def do_submit_feedback(*, person: Person, text: str, now: datetime) -> Feedback:
+    """C18: a feature request through the feedback form."""
+    if person.organisation is None:
+        raise ActionError("feedback comes from a customer of an organisation")
+    if not text.strip():
+        raise ActionError("feedback needs text")
+    with transaction.atomic():
+        feedback = Feedback.objects.create(
+            organisation=person.organisation, person=person, text=text, created_at=now
+        )
+        _audit(now, person, "feedback.submitted", feedback)
+    return feedback

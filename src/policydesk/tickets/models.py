@@ -1,11 +1,12 @@
-"""Who the desk serves and who answers: organisations, people, teams, and the audit log.
+"""The desk's records: organisations, people, teams, tickets and their conversation,
+meeting requests (C7), feedback (C18), deflections (C12), API tokens, and the audit log.
 
-Tickets themselves arrive with the tickets issue; this is the foundation the demo data
-and every later write (through `actions.py`) stand on.
+Every write goes through `actions.py`; nothing here decides policy (that is `policydesk.policy`).
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -106,6 +107,16 @@ class Person(AbstractBaseUser, PermissionsMixin):
         return self.email
 
 
+class Counter(models.Model):
+    """Named sequences (ticket numbers), advanced with an UPDATE inside the writer's transaction."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
 class AuditEvent(models.Model):
     """One row per change, written by the action that made it."""
 
@@ -121,3 +132,164 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject_type}:{self.subject_id}"
+
+
+class Ticket(models.Model):
+    """A request the policy accepted: its office, clock and promise come from triage."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Pending (waiting on the customer)")
+        SOLVED = "solved", _("Solved")
+        CLOSED = "closed", _("Closed")
+
+    class Channel(models.TextChoices):  # C13
+        WEB = "web", _("Help center form")
+        IN_PRODUCT = "in-product", _("In-product form")
+        EMAIL = "email", _("Email")
+
+    number = models.PositiveIntegerField(_("number"), unique=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="tickets")
+    requester = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="requested_tickets")
+    participants = models.ManyToManyField(Person, blank=True, related_name="participating_tickets")
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    topic = models.CharField(_("request type"), max_length=64)  # C11
+    subject = models.CharField(_("subject"), max_length=250)
+    priority = models.CharField(_("priority"), max_length=20)  # C15
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    office = models.CharField(_("queue"), max_length=64)  # an office id or "global" (C9)
+    calendar = models.CharField(max_length=64, blank=True)  # the calendar of the first-response clock
+    assignee = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first responded"), null=True, blank=True)
+    mission_critical = models.BooleanField(_("mission-critical"), default=False)  # C6
+    policy_id = models.CharField(max_length=64)
+    policy_version = models.CharField(max_length=64)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["office", "status", "first_response_due"]),
+            models.Index(fields=["assignee", "status", "first_response_due"]),
+            models.Index(fields=["organisation", "created_at"]),
+            models.Index(fields=["requester", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.NEW, self.Status.OPEN, self.Status.PENDING)
+
+
+class Message(models.Model):
+    """One entry of a ticket's conversation: a public reply or an internal note."""
+
+    class Kind(models.TextChoices):
+        PUBLIC = "public", _("Public reply")
+        INTERNAL = "internal", _("Internal note")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PUBLIC)
+    text = models.TextField(_("text"))
+    html = models.TextField(blank=True)  # sanitised with nh3 before it is stored
+    channel = models.CharField(max_length=20, choices=Ticket.Channel.choices)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.ticket} message {self.pk}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Never the customer's file name on disk: it is kept in `filename` for display only.
+    return f"attachments/{instance.ticket_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file on a ticket; served only to people who may see the ticket, never inline as HTML."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(Message, null=True, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=250)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class MeetingRequest(models.Model):
+    """C7: a customer asks for a call; support may propose a one-off call or decline."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        PROPOSED = "proposed", _("Call proposed")
+        DECLINED = "declined", _("Declined")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="meeting_requests")
+    requested_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    note = models.TextField(_("note"), blank=True)
+    decided_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"meeting request {self.pk} on {self.ticket}"
+
+
+class Feedback(models.Model):
+    """C18: a feature request, kept for product (never a ticket)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="feedback")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("feedback"))
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"feedback {self.pk}"
+
+
+class Deflection(models.Model):
+    """A request sent elsewhere (C12, C17-C20): by triage at intake, or by an agent later."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="deflections")
+    person = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
+    ticket = models.OneToOneField(Ticket, null=True, blank=True, on_delete=models.SET_NULL)
+    topic = models.CharField(max_length=64)
+    channel = models.CharField(max_length=20, choices=Ticket.Channel.choices)
+    route = models.CharField(max_length=64)  # policy route id
+    route_kind = models.CharField(max_length=32)
+    policy_version = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"deflection {self.pk} ({self.topic} → {self.route})"
+
+
+class ApiToken(models.Model):
+    """A per-person API token; only its SHA-256 is stored."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12)  # shown to people to tell tokens apart
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
