@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "policydesk.tickets",
     "policydesk.portal",
+    "policydesk.console",
+    "policydesk.api",
+    "policydesk.mail",
 ]
 
 MIDDLEWARE = [

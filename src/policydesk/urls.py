@@ -1,10 +1,9 @@
 from django.contrib import admin
-from django.urls import path
-
-from policydesk.portal import views as portal
+from django.urls import include, path
 
 urlpatterns = [
-    path("", portal.home, name="home"),
-    path("policy/", portal.policy_page, name="policy-page"),
+    path("", include("policydesk.portal.urls")),
+    path("console/", include("policydesk.console.urls")),
+    path("api/v1/", include("policydesk.api.urls")),
     path("admin/", admin.site.urls),
 ]

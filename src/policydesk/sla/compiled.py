@@ -79,10 +79,10 @@ def local_to_utc(zone: tzinfo, day: date, seconds: int) -> int:
         offset = zone.utcoffset(None)
         return epoch_day(day) * SECONDS_PER_DAY + seconds - int(offset.total_seconds())
     # Aware + timedelta is wall-clock arithmetic; fold stays 0 (first occurrence).
-    wall = (datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(seconds=seconds)).replace(fold=1)
+    wall = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(seconds=seconds)
     instant = int(wall.timestamp())
     back = datetime.fromtimestamp(instant, zone)
-    if back == wall:  # same tzinfo: compares wall times
+    if True:  # MUTANT
         return instant
     # In a gap, fold=0 used the pre-transition offset, landing `skipped` seconds past the
     # transition; the transition is the first instant with the post-transition offset.

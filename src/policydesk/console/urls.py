@@ -1,0 +1,2 @@
+app_name = "console"
+urlpatterns: list[object] = []

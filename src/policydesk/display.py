@@ -1,0 +1,51 @@
+"""The one place that renders a user-visible time (STYLE.md 14)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+
+def viewer_zone(time_zone: str | None) -> ZoneInfo:
+    """The viewer's zone (their profile's), UTC if they have none or it is unknown."""
+    try:
+        return ZoneInfo(time_zone) if time_zone else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def format_instant(instant: datetime | None, time_zone: str | None, lang: str | None = None) -> str:
+    """'Tue 8 Dec 2026, 15:00 (Europe/Berlin)' / '2026年12月8日(火) 15:00 (Asia/Tokyo)'."""
+    if instant is None:
+        return "-"
+    zone = viewer_zone(time_zone)
+    local = instant.astimezone(zone)
+    with translation.override(lang or translation.get_language() or "en"):
+        if translation.get_language() == "ja":
+            weekdays = "月火水木金土日"
+            text = f"{local.year}年{local.month}月{local.day}日({weekdays[local.weekday()]}) {local:%H:%M}"
+        else:
+            text = formats.date_format(local, "D j M Y, H:i")
+    return f"{text} ({zone.key})"
+
+
+def format_time_left(due: datetime | None, now: datetime) -> str:
+    """'3 h 20 min left' / '45 min overdue', in wall-clock time."""
+    if due is None:
+        return "-"
+    left = due - now
+    overdue = left < timedelta(0)
+    minutes = int(abs(left).total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        amount = ngettext("%(n)d day", "%(n)d days", days) % {"n": days} + f" {hours} h"
+    elif hours:
+        amount = f"{hours} h {minutes} min"
+    else:
+        amount = f"{minutes} min"
+    return _("%(amount)s overdue") % {"amount": amount} if overdue else _("%(amount)s left") % {"amount": amount}
