@@ -136,3 +136,30 @@ LOGGING = {
 POLICYDESK_MAX_ATTACHMENT_BYTES = int(env_str("POLICYDESK_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through a permission-checked view
+
+LOGIN_URL = "/signin/"
+LOGIN_REDIRECT_URL = "/"
+
+# Outgoing email: console in development (make run), SMTP in production.
+EMAIL_BACKEND = env_str("POLICYDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("POLICYDESK_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env_str("POLICYDESK_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env_str("POLICYDESK_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("POLICYDESK_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("POLICYDESK_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("POLICYDESK_FROM_EMAIL", "support@example.com")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The in-product form (C13): the product's backend signs widget tokens with this secret;
+# empty refuses every token. Origins that may frame the widget (Content-Security-Policy).
+POLICYDESK_WIDGET_SECRET = env_str("POLICYDESK_WIDGET_SECRET", "")
+POLICYDESK_WIDGET_ORIGINS = env_list("POLICYDESK_WIDGET_ORIGINS", "")
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache"
+        if env_bool("POLICYDESK_SHARED_CACHE", False)
+        else "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "policydesk_cache",
+    }
+}
