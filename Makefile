@@ -1,5 +1,7 @@
 # policydesk: `make run` starts the desk, `make test` checks everything. Only Python and make needed.
 VENV ?= .venv
+# Browser tests need Debian's chromium: .ci/run runs them as a step of their own.
+PYTEST_ARGS ?= -m "not browser"
 BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
