@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "policydesk.console",
     "policydesk.api",
     "policydesk.mail",
+    "policydesk.watch",
+    "policydesk.status",
+    "policydesk.reports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,2 @@
+app_name = "status"
+urlpatterns: list[object] = []
