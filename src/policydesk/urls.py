@@ -3,8 +3,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("policydesk.portal.urls")),
-    path("console/", include("policydesk.console.urls")),
     path("console/reports/", include("policydesk.reports.urls")),
+    path("console/", include("policydesk.console.urls")),
     path("status/", include("policydesk.status.urls")),
     path("watch/", include("policydesk.watch.urls")),
     path("api/v1/", include("policydesk.api.urls")),

@@ -28,8 +28,10 @@ HOUR = 3600
 SATURDAY, SUNDAY = 5, 6
 
 
-def utc(*fields: int) -> datetime:
-    return datetime(*fields, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 def office(zone: str, *intervals: OpenInterval) -> OfficeCalendar:

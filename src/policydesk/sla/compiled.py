@@ -82,7 +82,7 @@ def local_to_utc(zone: tzinfo, day: date, seconds: int) -> int:
     wall = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(seconds=seconds)
     instant = int(wall.timestamp())
     back = datetime.fromtimestamp(instant, zone)
-    if True:  # MUTANT
+    if back == wall:  # same tzinfo: compares wall times
         return instant
     # In a gap, fold=0 used the pre-transition offset, landing `skipped` seconds past the
     # transition; the transition is the first instant with the post-transition offset.
