@@ -48,4 +48,6 @@ def format_time_left(due: datetime | None, now: datetime) -> str:
         amount = f"{hours} h {minutes} min"
     else:
         amount = f"{minutes} min"
-    return _("%(amount)s overdue") % {"amount": amount} if overdue else _("%(amount)s left") % {"amount": amount}
+    return (
+        _("%(amount)s overdue") % {"amount": amount} if overdue else _("%(amount)s left") % {"amount": amount}
+    )
