@@ -64,6 +64,12 @@ def personas(db: None) -> Personas:
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings: object) -> None:
+    """Real hashing makes every persona cost ~0.1 s; tests check behaviour, not the hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings: object, tmp_path: object) -> None:
     """Uploaded files go to a throwaway folder, never the developer's var/."""
     settings.MEDIA_ROOT = tmp_path / "media"  # type: ignore[attr-defined,operator]

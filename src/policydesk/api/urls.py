@@ -1,2 +1,49 @@
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.urls import URLPattern, URLResolver, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from policydesk.api.errors import error_response
+from policydesk.api.v1 import api
+
 app_name = "api"
-urlpatterns: list[object] = []
+
+
+def _with_json_405(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """ninja answers a wrong method with a plain-text 405; give it the API's error body."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and response.get("Content-Type", "").startswith("text/"):
+            replacement = error_response(405, _("This method is not allowed here."))
+            replacement["Allow"] = response.get("Allow", "")
+            return replacement
+        return response
+
+    return wrapped
+
+
+@csrf_exempt
+def unknown_endpoint(request: HttpRequest, path: str) -> HttpResponse:
+    return error_response(404, _("There is no such API endpoint."))
+
+
+def _patterns() -> list[URLPattern | URLResolver]:
+    patterns: list[URLPattern | URLResolver] = []
+    for pattern in api.urls[0]:
+        if isinstance(pattern, URLPattern):
+            pattern = URLPattern(
+                pattern.pattern, _with_json_405(pattern.callback), pattern.default_args, pattern.name
+            )
+        patterns.append(pattern)
+    return patterns
+
+
+urlpatterns = [*_patterns(), re_path(r"^(?P<path>.*)$", unknown_endpoint)]

@@ -1,2 +1,17 @@
+from django.urls import path
+
+from policydesk.console import views
+
 app_name = "console"
-urlpatterns: list[object] = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("queues/<slug:slug>/", views.queue, name="queue"),
+    path("tickets/<int:number>/", views.ticket_view, name="ticket"),
+    path("tickets/<int:number>/reply/", views.reply, name="reply"),
+    path("tickets/<int:number>/note/", views.note, name="note"),
+    path("tickets/<int:number>/assign/", views.assign, name="assign"),
+    path("tickets/<int:number>/status/", views.set_status, name="status"),
+    path("tickets/<int:number>/priority/", views.set_priority, name="priority"),
+    path("tickets/<int:number>/deflect/", views.deflect, name="deflect"),
+    path("tickets/<int:number>/meetings/<int:meeting>/decide/", views.decide_meeting, name="decide-meeting"),
+]

@@ -5,4 +5,18 @@ from policydesk.portal import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("policy/", views.policy_page, name="policy-page"),
+    path("signin/", views.signin_view, name="signin"),
+    path("signin/link/", views.signin_link_request, name="signin-link-request"),
+    path("signin/link/sent/", views.signin_link_sent, name="signin-link-sent"),
+    path("signin/link/<str:token>/", views.signin_link, name="signin-link"),
+    path("signout/", views.signout_view, name="signout"),
+    path("tickets/", views.ticket_list, name="tickets"),
+    path("tickets/new/", views.ticket_new, name="ticket-new"),
+    path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
+    path("tickets/<int:number>/reply/", views.ticket_reply, name="ticket-reply"),
+    path("tickets/<int:number>/meeting/", views.ticket_meeting, name="ticket-meeting"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
+    path("deflected/<int:pk>/", views.deflected, name="deflected"),
+    path("widget/", views.widget_page, name="widget"),
+    path("widget.js", views.widget_script, name="widget-script"),
 ]

@@ -1,37 +1,483 @@
-"""The public pages of the help center."""
+"""The help center: sign-in, the request form, deflection pages, tickets, the in-product widget.
+
+Views only validate, check access (`policydesk.tickets.access`), call a `do_*` action or a
+query, and render. A ticket or attachment a person may not see is a 404, never a 403, so
+ticket numbers do not leak.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils import translation
+import functools
+import logging
+import time
+from pathlib import Path
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from policydesk.desk_policy import get_policy
 from policydesk.policy import render as policy_render
+from policydesk.portal import signin, widget
+from policydesk.portal.forms import (
+    LinkRequestForm,
+    MeetingForm,
+    ReplyForm,
+    SignInForm,
+    TicketForm,
+    uploads_from,
+)
+from policydesk.portal.middleware import View, explicit_language, supported_language, with_language
+from policydesk.portal.presenting import deflection_view, promise_for
+from policydesk.tickets import access, actions
+from policydesk.tickets.actions import ActionError
+from policydesk.tickets.models import Attachment, Deflection, Message, Person, Ticket
+
+log = logging.getLogger(__name__)
+
+TICKETS_PER_PAGE = 20
+CONSOLE_URL = "/console/"
+# Types a browser may be told as they are; anything else is served as bytes. Never HTML or SVG.
+SAFE_CONTENT_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/zip",
+        "application/json",
+        "text/plain",
+        "text/csv",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+    }
+)
+WIDGET_SCRIPT = Path(__file__).resolve().parent / "static" / "policydesk" / "widget.js"
+
+
+def _lang() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+def _person(request: HttpRequest) -> Person:
+    # Only called once the request is known to be authenticated (AUTH_USER_MODEL is Person).
+    return cast(Person, request.user)
+
+
+def customer_page(view: View) -> View:
+    """Signed-in customers only: anonymous visitors go to sign-in, staff to the console."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect(f"{reverse('signin')}?next={request.get_full_path()}")
+        if access.is_staff(_person(request)):
+            return redirect(CONSOLE_URL)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _after_signin(request: HttpRequest, person: Person) -> HttpResponseRedirect:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if access.is_staff(person):
+        return redirect(CONSOLE_URL)
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(wanted)
+    return redirect("tickets")
+
+
+# -- public pages ---------------------------------------------------------------------
 
 
 @require_GET
-@vary_on_headers("Accept-Language")
+@with_language
 def policy_page(request: HttpRequest) -> HttpResponse:
     """The published support policy, generated from the enforced one (?lang= or Accept-Language)."""
-    lang = request.GET.get("lang")
-    if lang not in ("en", "ja"):
-        lang = "ja" if translation.get_language_from_request(request).startswith("ja") else "en"
+    lang = _lang()
     policy = get_policy()
-    with translation.override(lang):
-        # The fragment is built with html.escape on every policy text (policy/render.py).
-        body = mark_safe(policy_render.render(policy, lang, "html"))  # noqa: S308
-        response = render(
-            request,
-            "portal/policy.html",
-            {"body": body, "lang": lang, "title": policy.title.get(lang), "policy": policy},
+    # The fragment is built with html.escape on every policy text (policy/render.py).
+    body = mark_safe(policy_render.render(policy, lang, "html"))  # noqa: S308
+    return render(
+        request,
+        "portal/policy.html",
+        {"body": body, "lang": lang, "title": policy.title.get(lang), "policy": policy},
+    )
+
+
+@require_GET
+@with_language
+def home(request: HttpRequest) -> HttpResponse:
+    """Signed-in customers see their tickets; everyone else the sign-in page."""
+    if request.user.is_authenticated:
+        return redirect(CONSOLE_URL if access.is_staff(_person(request)) else "tickets")
+    return _signin_page(request, SignInForm(), LinkRequestForm())
+
+
+# -- signing in -----------------------------------------------------------------------
+
+
+def _signin_page(
+    request: HttpRequest, password_form: SignInForm, link_form: LinkRequestForm, status: int = 200
+) -> HttpResponse:
+    policy = get_policy()
+    lang = _lang()
+    identity = policy.notes["identity"].get(lang) if "identity" in policy.notes else ""  # C14
+    context = {
+        "password_form": password_form,
+        "link_form": link_form,
+        "next": request.POST.get("next") or request.GET.get("next") or "",
+        "identity_note": identity,
+        "minutes": signin.LINK_MAX_AGE_SECONDS // 60,
+    }
+    return render(request, "portal/signin.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@with_language
+def signin_view(request: HttpRequest) -> HttpResponse:
+    """Sign in by password (customers and staff; staff go on to the console)."""
+    if request.method == "GET":
+        if request.user.is_authenticated:
+            return _after_signin(request, _person(request))
+        return _signin_page(request, SignInForm(), LinkRequestForm())
+    form = SignInForm(request.POST)
+    if form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        if not signin.allow_password_attempt(email):
+            form.add_error(None, _("Too many attempts. Please wait an hour or ask for a sign-in link."))
+            return _signin_page(request, form, LinkRequestForm(), status=429)
+        person = authenticate(request, email=email, password=form.cleaned_data["password"])
+        if isinstance(person, Person):
+            login(request, person)
+            return _after_signin(request, person)
+        signin.record_failed_password(email)
+        form.add_error(None, _("That email and password do not match an account."))
+    return _signin_page(request, form, LinkRequestForm(), status=400)
+
+
+@require_POST
+@with_language
+def signin_link_request(request: HttpRequest) -> HttpResponse:
+    """Email a one-time sign-in link. The answer is the same whether the address is known or not."""
+    form = LinkRequestForm(request.POST)
+    if not form.is_valid():
+        return _signin_page(request, SignInForm(), form, status=400)
+    email = form.cleaned_data["email"]
+    if signin.allow_link_request(email):
+        signin.request_link(email, _lang())
+    else:
+        log.warning("sign-in link requests over the limit for one address")
+    return redirect("signin-link-sent")
+
+
+@require_GET
+@with_language
+def signin_link_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/link_sent.html", {"minutes": signin.LINK_MAX_AGE_SECONDS // 60})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@with_language
+def signin_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks to confirm (mail scanners follow links; they must not use them up); POST signs in."""
+    person = signin.person_for_link_token(token)
+    if person is None:
+        return render(request, "portal/link_invalid.html", status=400)
+    if request.method == "GET":
+        return render(request, "portal/link_confirm.html", {"email": person.email})
+    login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+    return _after_signin(request, person)
+
+
+@require_POST
+def signout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("home")
+
+
+# -- tickets --------------------------------------------------------------------------
+
+
+@require_GET
+@with_language
+@customer_page
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    """My tickets, or (where the organisation shares them) the organisation's; newest first."""
+    person = _person(request)
+    organisation = person.organisation
+    shares = organisation is not None and organisation.shares_tickets
+    scope = "organisation" if shares and request.GET.get("scope") == "organisation" else "mine"
+    tickets = access.visible_tickets(person)
+    if scope == "mine":
+        tickets = tickets.filter(Q(requester=person) | Q(participants=person))
+    tickets = tickets.select_related("requester").order_by("-created_at", "-number")
+    page = Paginator(tickets, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/tickets.html",
+        {"page": page, "scope": scope, "shares": shares, "person": person},
+    )
+
+
+def _ticket_form(request: HttpRequest, data: Any = None, files: Any = None) -> TicketForm:
+    return TicketForm(data, files, policy=get_policy(), lang=_lang())
+
+
+def _open(
+    request: HttpRequest, person: Person, form: TicketForm, channel: str
+) -> actions.IntakeResult | None:
+    """Call the one intake action (C13); None with the error on the form if it refuses."""
+    data = form.cleaned_data
+    try:
+        return actions.do_open_ticket(
+            requester=person,
+            topic=data["topic"],
+            subject=data["subject"],
+            text=data["description"],
+            priority=data["priority"],
+            channel=channel,
+            uploads=uploads_from(data["attachments"]),
+            language=_lang(),
+            now=timezone.now(),
         )
-    response["Content-Language"] = lang
+    except ActionError as refusal:
+        form.add_error(None, str(refusal))
+        return None
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@with_language
+@customer_page
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    """The help-center request form (C13 channel 2)."""
+    person = _person(request)
+    if request.method == "POST":
+        form = _ticket_form(request, request.POST, request.FILES)
+        if form.is_valid():
+            result = _open(request, person, form, Ticket.Channel.WEB)
+            if result is not None and result.ticket is not None:
+                return redirect("ticket", number=result.ticket.number)
+            if result is not None and result.deflection is not None:
+                return redirect("deflected", pk=result.deflection.pk)
+        status = 400
+    else:
+        form, status = _ticket_form(request), 200
+    return render(request, "portal/ticket_new.html", {"form": form}, status=status)
+
+
+def _visible_ticket(person: Person, number: int) -> Ticket:
+    return get_object_or_404(access.visible_tickets(person).select_related("organisation"), number=number)
+
+
+def _ticket_page(
+    request: HttpRequest,
+    ticket: Ticket,
+    reply_form: ReplyForm | None = None,
+    meeting_form: MeetingForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    person = _person(request)
+    policy = get_policy()
+    lang = _lang()
+    plan = policy.plans.get(ticket.organisation.plan)
+    conversation = (
+        ticket.messages.filter(kind=Message.Kind.PUBLIC)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+    topic = policy.request_types.get(ticket.topic)
+    priority = policy.priorities.get(ticket.priority)
+    context = {
+        "ticket": ticket,
+        "conversation": conversation,
+        "promise": promise_for(ticket, policy, person.time_zone, lang),
+        "topic_name": topic.name.get(lang) if topic else ticket.topic,
+        "priority_name": priority.name.get(lang) if priority else ticket.priority,
+        "reply_form": reply_form or ReplyForm(),
+        "can_reply": ticket.status != Ticket.Status.CLOSED,
+        "meetings_offered": bool(plan and plan.meetings),  # C7
+        "meeting_requests": ticket.meeting_requests.order_by("requested_at"),
+        "meeting_form": meeting_form or MeetingForm(),
+        "staff_roles": access.STAFF_ROLES,
+        "status_page": policy.links.get("status_page"),
+        "calls_note": policy.notes["calls"].get(lang) if "calls" in policy.notes else "",
+    }
+    return render(request, "portal/ticket.html", context, status=status)
+
+
+@require_GET
+@with_language
+@customer_page
+def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+    return _ticket_page(request, _visible_ticket(_person(request), number))
+
+
+@require_POST
+@with_language
+@customer_page
+def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
+    person = _person(request)
+    ticket = _visible_ticket(person, number)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            actions.do_customer_reply(
+                ticket=ticket,
+                customer=person,
+                text=form.cleaned_data["text"],
+                uploads=uploads_from(form.cleaned_data["attachments"]),
+                now=timezone.now(),
+            )
+        except ActionError as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("Your reply was sent."))
+            return redirect("ticket", number=ticket.number)
+    return _ticket_page(request, ticket, reply_form=form, status=400)
+
+
+@require_POST
+@with_language
+@customer_page
+def ticket_meeting(request: HttpRequest, number: int) -> HttpResponse:
+    """C7: ask for a call; support decides (C21: calls are not an official channel)."""
+    person = _person(request)
+    ticket = _visible_ticket(person, number)
+    form = MeetingForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.do_request_meeting(
+                ticket=ticket, customer=person, reason=form.cleaned_data["reason"], now=timezone.now()
+            )
+        except ActionError as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("Your request for a call was sent to support."))
+            return redirect("ticket", number=ticket.number)
+    return _ticket_page(request, ticket, meeting_form=form, status=400)
+
+
+@require_GET
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A ticket's file, for people who may see the ticket; always a download, never inline."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('signin')}?next={request.get_full_path()}")
+    person = _person(request)
+    attachment = get_object_or_404(Attachment.objects.select_related("ticket", "message"), pk=pk)
+    hidden_note = attachment.message is not None and attachment.message.kind != Message.Kind.PUBLIC
+    if not access.can_view(person, attachment.ticket) or (hidden_note and not access.is_staff(person)):
+        raise Http404
+    content_type = attachment.content_type.split(";")[0].strip().lower()
+    if content_type not in SAFE_CONTENT_TYPES:
+        content_type = "application/octet-stream"
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect("policy-page")
+@require_GET
+@with_language
+@customer_page
+def deflected(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where a request outside support goes instead (C12, C17-C20). Only its sender sees it."""
+    deflection = get_object_or_404(
+        Deflection.objects.select_related("organisation"), pk=pk, person=_person(request)
+    )
+    view = deflection_view(deflection, get_policy(), _lang())
+    return render(request, "portal/deflected.html", {"deflection": view})
+
+
+# -- the in-product widget (C13 channel 1) ----------------------------------------------
+
+
+def _frameable(response: HttpResponse) -> HttpResponse:
+    response["Content-Security-Policy"] = f"frame-ancestors {widget.frame_ancestors()}"
+    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@xframe_options_exempt
+@csrf_exempt  # the signed widget session in the form is the CSRF token (see portal/widget.py)
+@require_http_methods(["GET", "POST"])
+@with_language
+def widget_page(request: HttpRequest) -> HttpResponse:
+    """The iframe page: GET with the product's token, then the form's POST with the widget session."""
+    if request.method == "GET":
+        try:
+            person = widget.person_for_token(request.GET.get("token", ""), now=time.time())
+        except widget.WidgetTokenError as refusal:
+            log.info("widget token refused: %s", refusal)
+            return _frameable(render(request, "portal/widget_error.html", status=403))
+        # Also sign in for the help center, where the browser allows the cookie.
+        login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+        with translation.override(_widget_language(request, person)):
+            return _frameable(_widget_form(request, person, _ticket_form(request)))
+    person_or_none = widget.person_for_session(request.POST.get("widget_session", ""))
+    if person_or_none is None:
+        return _frameable(render(request, "portal/widget_error.html", status=403))
+    person = person_or_none
+    with translation.override(_widget_language(request, person)):
+        form = _ticket_form(request, request.POST, request.FILES)
+        if form.is_valid():
+            result = _open(request, person, form, Ticket.Channel.IN_PRODUCT)
+            if result is not None:
+                return _frameable(_widget_result(request, person, result))
+        return _frameable(_widget_form(request, person, form, status=400))
+
+
+def _widget_language(request: HttpRequest, person: Person) -> str:
+    return explicit_language(request) or supported_language(person.language) or _lang()
+
+
+def _widget_form(request: HttpRequest, person: Person, form: TicketForm, status: int = 200) -> HttpResponse:
+    context = {"form": form, "person": person, "widget_session": widget.make_session(person)}
+    return render(request, "portal/widget.html", context, status=status)
+
+
+def _widget_result(request: HttpRequest, person: Person, result: actions.IntakeResult) -> HttpResponse:
+    policy = get_policy()
+    context: dict[str, Any] = {"person": person, "ticket": result.ticket}
+    if result.ticket is not None:
+        context["promise"] = promise_for(result.ticket, policy, person.time_zone, _lang())
+    elif result.deflection is not None:
+        context["deflection"] = deflection_view(result.deflection, policy, _lang())
+    return render(request, "portal/widget_result.html", context)
+
+
+@require_GET
+def widget_script(request: HttpRequest) -> HttpResponse:
+    """The script the product includes: a help button that opens the widget's iframe."""
+    response = HttpResponse(WIDGET_SCRIPT.read_bytes(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response

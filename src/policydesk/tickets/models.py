@@ -134,6 +134,9 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject_type}:{self.subject_id}"
 
 
+OPEN_TICKET = models.Q(status__in=["new", "open", "pending"])  # keep this order (see Ticket.Meta)
+
+
 class Ticket(models.Model):
     """A request the policy accepted: its office, clock and promise come from triage."""
 
@@ -178,6 +181,24 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status", "first_response_due"]),
             models.Index(fields=["organisation", "created_at"]),
             models.Index(fields=["requester", "created_at"]),
+            # The console's queues read open tickets in due order; SQLite matches these partial
+            # indexes only when the query spells the same IN list in the same order
+            # (console/queries.py InlinedIn).
+            models.Index(
+                fields=["office", "first_response_due", "created_at", "id"],
+                condition=OPEN_TICKET,
+                name="ticket_open_office_due",
+            ),
+            models.Index(
+                fields=["assignee", "first_response_due", "created_at", "id"],
+                condition=OPEN_TICKET,
+                name="ticket_open_assignee_due",
+            ),
+            models.Index(
+                fields=["first_response_due", "created_at", "id"],
+                condition=OPEN_TICKET & models.Q(mission_critical=True),
+                name="ticket_open_critical_due",
+            ),
         ]
 
     def __str__(self) -> str:

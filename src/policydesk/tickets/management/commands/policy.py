@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from argparse import ArgumentParser
+from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -44,6 +45,12 @@ class Command(BaseCommand):
         why.add_argument("--topic")
         why.add_argument("--created-at")
         why.add_argument("--channel", default="web")
+        what_if = sub.add_parser(
+            "simulate", help="Replay stored tickets under another policy: attainment per plan and office."
+        )
+        what_if.add_argument("--policy", dest="path", required=True)
+        what_if.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
+        what_if.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options.get("path") or policy_path()
@@ -70,6 +77,15 @@ class Command(BaseCommand):
 
     def handle_render(self, policy: Policy, options: dict[str, Any]) -> None:
         self.stdout.write(render(policy, options["lang"], options["format"]), ending="")
+
+    def handle_simulate(self, policy: Policy, options: dict[str, Any]) -> None:
+        from policydesk.reports.simulate import format_report, simulate
+
+        try:
+            report = simulate(policy, options["start"], options["end"])
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(format_report(report), ending="")
 
     def handle_explain(self, policy: Policy, options: dict[str, Any]) -> None:
         if options["plan"]:

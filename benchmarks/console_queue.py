@@ -1,0 +1,310 @@
+"""The agent console's queue page and the REST ticket list at 100,000 tickets.
+
+Seeds a throwaway database (a SQLite file in a temporary folder; a PostgreSQL database it creates
+and drops), then measures each page through django.test.Client, signed in as a lead: median and
+95th-percentile time over --requests requests, and the number of queries one request makes at
+page sizes 25 and 100 (the same number: constant). Goal: under 50 ms median, constant queries.
+Measured twice on each database: with the schema as migrated, then with the partial indexes the
+console proposes for the Ticket model (skipped once the model declares partial indexes itself).
+
+    .venv/bin/python benchmarks/console_queue.py                       # both databases
+    .venv/bin/python benchmarks/console_queue.py --databases sqlite --tickets 20000
+
+Each database runs in a child process of its own (settings read DATABASE_URL at import).
+Seeding uses bulk_create directly: a benchmark fixture, not a path of the product.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
+BENCH_DATABASE = "policydesk_bench"
+NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+
+# (plan, region) of the seeded organisations, and the office or global queue each lands in (C9).
+PLANS = ("plus", "growth", "enterprise", "premium")
+REGIONS = {"americas": "us-west", "apac": "singapore", "emea": "central-europe"}
+TOPICS = ("feature-explanation", "concepts", "troubleshooting", "bug-report", "service-task")
+PRIORITIES = ("critical", "high", "normal", "normal", "normal", "low")
+# A busy desk: of the last 60 days' tickets 70% are still open (new, open, pending), of older ones 3%
+# (stale); about 14,000 open tickets in all, the rest history.
+RECENT = timedelta(days=60)
+OPEN_STATUSES = ("new", "open", "pending")
+CLOSED_STATUSES = ("solved", "closed", "closed")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL, help="a database to connect to first")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_child(args.child, args.tickets, args.requests, args.postgres_url)))
+        return
+    rows: list[dict[str, Any]] = []
+    for database in args.databases.split(","):
+        started = time.perf_counter()
+        child = subprocess.run(  # noqa: S603 - this very script, with our own arguments
+            [sys.executable, __file__, "--child", database, "--tickets", str(args.tickets),
+             "--requests", str(args.requests), "--postgres-url", args.postgres_url],
+            capture_output=True, text=True, check=False, cwd=ROOT,
+        )  # fmt: skip
+        if child.returncode != 0:
+            sys.stderr.write(child.stderr)
+            raise SystemExit(f"{database}: the benchmark failed")
+        rows += json.loads(child.stdout.strip().splitlines()[-1])
+        print(f"{database}: done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print_table(rows, args.tickets, args.requests)
+
+
+def print_table(rows: list[dict[str, Any]], tickets: int, requests: int) -> None:
+    print(
+        f"{tickets:,} tickets (about 14% open), {requests} requests each, signed in as a lead "
+        "(django.test.Client). indexes: 'model' = the schema as migrated; '+ proposed' = with the "
+        "console's partial indexes (PROPOSED_INDEXES) added\n"
+    )
+    header = ("database", "indexes", "page", "rows", "median ms", "p95 ms", "queries (25 / 100 rows)")
+    lines = [header] + [
+        (
+            row["database"],
+            row["indexes"],
+            row["page"],
+            str(row["rows"]),
+            f"{row['median_ms']:.1f}",
+            f"{row['p95_ms']:.1f}",
+            f"{row['queries_25']} / {row['queries_100']}",
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for index, line in enumerate(lines):
+        print("| " + " | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) + " |")
+        if index == 0:
+            print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+
+
+# -- one database, in a child process ------------------------------------------------
+
+
+def run_child(database: str, tickets: int, requests: int, postgres_url: str) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="policydesk-bench-") as folder:
+        os.environ["POLICYDESK_DATA_DIR"] = folder
+        os.environ["DJANGO_SETTINGS_MODULE"] = "policydesk.settings"
+        if database == "sqlite":
+            os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+            return measure_database("sqlite", tickets, requests)
+        if database == "postgres":
+            admin_url = postgres_url
+            _postgres_admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
+            _postgres_admin(admin_url, f"CREATE DATABASE {BENCH_DATABASE}")
+            os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
+            try:
+                return measure_database("postgres", tickets, requests)
+            finally:
+                from django.db import connections
+
+                connections.close_all()
+                _postgres_admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
+        raise SystemExit(f"unknown database {database!r}: sqlite or postgres")
+
+
+def _postgres_admin(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(statement)  # type: ignore[arg-type]  # a fixed statement of ours
+
+
+def measure_database(database: str, tickets: int, requests: int) -> list[dict[str, Any]]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from policydesk.tickets.models import Ticket
+
+    call_command("migrate", verbosity=0)
+    lead = seed(tickets)
+    results = measure(database, "model", lead, requests)
+    if not any(index.condition is not None for index in Ticket._meta.indexes):
+        create_proposed_indexes()
+        results += measure(database, "+ proposed", lead, requests)
+    return results
+
+
+# The partial indexes the console asks for (see the report): each open-ticket queue, in due order.
+PROPOSED_INDEXES = (
+    "CREATE INDEX ticket_open_office_due ON tickets_ticket (office, first_response_due, created_at, id)"
+    " WHERE status IN ('new', 'open', 'pending')",
+    "CREATE INDEX ticket_open_assignee_due ON tickets_ticket"
+    " (assignee_id, first_response_due, created_at, id) WHERE status IN ('new', 'open', 'pending')",
+    "CREATE INDEX ticket_open_critical_due ON tickets_ticket (first_response_due, created_at, id)"
+    " WHERE status IN ('new', 'open', 'pending') AND mission_critical",
+)
+
+
+def create_proposed_indexes() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for statement in PROPOSED_INDEXES:
+            cursor.execute(statement)
+        cursor.execute("ANALYZE")
+
+
+def seed(count: int) -> Any:
+    """Organisations on every ticketed plan in every region, agents in each office, and `count`
+    tickets spread over the last year; returns the lead to sign in as."""
+    from django.db import connection, transaction
+
+    from policydesk.tickets import actions
+    from policydesk.tickets.models import Counter, Organisation, Person, Ticket
+
+    rng = random.Random(20261201)
+
+    def staff(email: str, role: str, *teams: Any) -> Person:
+        return actions.do_create_person(
+            email=email, password=None, role=role, teams=teams, actor=None, now=NOW
+        )
+
+    admin = staff("admin@bench.example", "admin")
+    teams = {
+        office: actions.do_create_team(name=office, kind="office", office=office, actor=admin, now=NOW)
+        for office in REGIONS.values()
+    }
+    premium_team = actions.do_create_team(
+        name="premium", kind="premium", office="us-west", actor=admin, now=NOW
+    )
+    agents = {
+        office: [staff(f"agent{i}@{office}.example", "agent", team) for i in range(5)]
+        for office, team in teams.items()
+    }
+    agents["global"] = [staff(f"agent{i}@premium.example", "agent", premium_team) for i in range(5)]
+    lead = staff("lead@bench.example", "lead")
+    organisations = Organisation.objects.bulk_create(
+        Organisation(name=f"org {i}", plan=PLANS[i % len(PLANS)], region=list(REGIONS)[i // len(PLANS) % 3],
+                     created_at=NOW)
+        for i in range(240)
+    )  # fmt: skip
+    customers = Person.objects.bulk_create(
+        Person(email=f"customer{i}@org{org.pk}.example", role="customer", organisation=org, password="!")  # noqa: S106 - unusable
+        for org in organisations
+        for i in range(4)
+    )
+    by_org: dict[int, list[Person]] = {}
+    for customer in customers:
+        by_org.setdefault(customer.organisation_id or 0, []).append(customer)
+    with transaction.atomic():
+        batch: list[Ticket] = []
+        for number in range(1, count + 1):
+            organisation = rng.choice(organisations)
+            office = "global" if organisation.plan == "premium" else REGIONS[organisation.region]
+            created_at = NOW - timedelta(minutes=rng.randrange(365 * 24 * 60))
+            open_share = 0.7 if NOW - created_at < RECENT else 0.03
+            status = rng.choice(OPEN_STATUSES if rng.random() < open_share else CLOSED_STATUSES)
+            due = None if organisation.plan == "plus" else created_at + timedelta(hours=rng.randrange(2, 72))
+            topic = rng.choice(TOPICS)
+            if organisation.plan == "premium" and rng.random() < 0.05:
+                topic = "bug-report-critical"
+            answered = status in ("solved", "closed") or (status == "pending" and rng.random() < 0.9)
+            batch.append(
+                Ticket(
+                    number=number, organisation=organisation, requester=rng.choice(by_org[organisation.pk]),
+                    channel=rng.choice(("web", "in-product", "email")), topic=topic,
+                    subject=f"Ticket {number}: {rng.choice(('charts', 'export', 'login', 'alerts'))} problem",
+                    priority=rng.choice(PRIORITIES), status=status, office=office,
+                    calendar=office, first_response_due=due,
+                    first_responded_at=created_at + timedelta(hours=1) if answered else None,
+                    assignee=rng.choice(agents[office]) if rng.random() < 0.6 else None,
+                    mission_critical=topic == "bug-report-critical", policy_id="example-analytics",
+                    policy_version="2026-11-26", language="en", created_at=created_at, updated_at=created_at,
+                )
+            )  # fmt: skip
+            if len(batch) == 5000:
+                Ticket.objects.bulk_create(batch)
+                batch = []
+        Ticket.objects.bulk_create(batch)
+        Counter.objects.update_or_create(name="ticket", defaults={"value": count})
+    with connection.cursor() as cursor:
+        # What a running database does on its own (autovacuum; SQLite's recommended PRAGMA optimize).
+        cursor.execute("ANALYZE")
+    return lead
+
+
+def measure(database: str, indexes: str, lead: Any, requests: int) -> list[dict[str, Any]]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(lead)
+    first_page = client.get("/console/queues/central-europe/")
+    next_cursor = first_page.content.decode().split('rel="next"')[0].rsplit("after=", 1)[1].split('"')[0]
+    pages = [
+        ("console: office queue", "/console/queues/central-europe/?size={size}"),
+        ("console: office queue, page 2", "/console/queues/central-europe/?size={size}&after=" + next_cursor),
+        ("console: unassigned", "/console/queues/unassigned/?size={size}"),
+        ("console: mission-critical", "/console/queues/mission-critical/?size={size}"),
+        ("console: filtered", "/console/queues/us-west/?size={size}&priority=high&q=export"),
+        ("api: GET /api/v1/tickets", "/api/v1/tickets?limit={size}"),
+        ("api: open, one office", "/api/v1/tickets?limit={size}&status=new&office=central-europe"),
+    ]
+    results = []
+    for name, template in pages:
+        url = template.format(size=25)
+        response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"{url}: {response.status_code}")
+        rows = _rows(response)
+        counts = []
+        for size in (25, 100):
+            with CaptureQueriesContext(connection) as captured:
+                client.get(template.format(size=size))
+            counts.append(len(captured))
+        timings = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        results.append(
+            {
+                "database": database,
+                "indexes": indexes,
+                "page": name,
+                "rows": rows,
+                "median_ms": statistics.median(timings),
+                "p95_ms": timings[max(0, round(len(timings) * 0.95) - 1)],
+                "queries_25": counts[0],
+                "queries_100": counts[1],
+            }
+        )
+    return results
+
+
+def _rows(response: Any) -> int:
+    if response["Content-Type"].startswith("application/json"):
+        return len(response.json()["items"])
+    return response.content.decode().count('data-testid="queue-row"')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""What the API reads and writes. Times are UTC, ISO-8601 (`2026-12-03T17:00:00Z`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from django.urls import reverse
+from ninja import Field, Schema
+from pydantic import AwareDatetime, BeforeValidator, field_serializer, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from policydesk.tickets.models import Attachment, Message
+
+TicketStatus = Literal["new", "open", "pending", "solved", "closed"]
+ChannelName = Literal["web", "in-product", "email"]
+MessageKind = Literal["public", "internal"]
+# Bounded so that no number reaches the database as an integer it cannot hold.
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+TicketNumber = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+def utc_iso(value: datetime) -> str:
+    """`2026-12-03T17:00:00Z`: every time the API writes is UTC."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class UtcTimes(Schema):
+    """Serialises every datetime field as UTC with a Z."""
+
+    @field_serializer("*", when_used="json", check_fields=False)
+    def _utc(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return utc_iso(value)
+        return value
+
+
+def _iso_datetime(value: object) -> object:
+    # pydantic would also take a number as a Unix time; the API speaks ISO-8601 only.
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+class JsonObject(Schema):
+    """A request body: a JSON object, never a list or a bare value (ninja's schemas would
+    otherwise read the fields off any value, and a body of all-optional fields would pass)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value: object) -> object:
+        # ninja hands validators its DjangoGetter wrapper; what it wraps is the parsed body.
+        if not isinstance(getattr(value, "_obj", value), dict):
+            raise ValueError("expected a JSON object")
+        return value
+
+
+class PersonRef(Schema):
+    email: str
+    name: str
+
+
+class OrganisationRef(Schema):
+    id: int
+    name: str
+    plan: str
+    region: str
+
+
+class TicketOut(UtcTimes):
+    number: int
+    subject: str
+    status: TicketStatus
+    priority: str
+    topic: str
+    channel: ChannelName
+    office: str = Field(description="Office id, or 'global' for the Premium queue (C9).")
+    organisation: OrganisationRef
+    requester: PersonRef
+    assignee: PersonRef | None
+    first_response_due: datetime | None = Field(description="The first-response promise (C3, C6), UTC.")
+    first_responded_at: datetime | None
+    mission_critical: bool
+    language: str
+    policy_version: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class TicketFilters(Schema):
+    # SkipJsonSchema: a query parameter is left out, never null; the schema says so.
+    status: TicketStatus | SkipJsonSchema[None] = None
+    office: str | SkipJsonSchema[None] = Field(None, max_length=64)
+    priority: str | SkipJsonSchema[None] = Field(None, max_length=64)
+    topic: str | SkipJsonSchema[None] = Field(None, max_length=64)
+    assignee: str | SkipJsonSchema[None] = Field(
+        None, max_length=254, description="An agent's email, `me`, or `none` for unassigned tickets."
+    )
+    organisation: RowId | SkipJsonSchema[None] = Field(None, description="Organisation id.")
+    mission_critical: bool | SkipJsonSchema[None] = None
+    updated_since: Annotated[AwareDatetime, BeforeValidator(_iso_datetime)] | SkipJsonSchema[None] = Field(
+        None, description="ISO-8601 with an offset."
+    )
+    cursor: str | SkipJsonSchema[None] = Field(None, max_length=200)
+    limit: int = Field(50, ge=1, le=100)
+
+
+class TicketIn(JsonObject):
+    topic: str = Field(max_length=64, description="A request type (C11) or out-of-scope topic (C12).")
+    subject: str = Field(min_length=1, max_length=250)
+    text: str = Field(max_length=100_000)
+    html: str = Field("", max_length=200_000)
+    priority: str = Field("normal", max_length=64, description="C15; it never changes the due time (C16).")
+    channel: ChannelName = "web"
+    language: Literal["", "en", "ja"] = ""
+    requester_email: str | None = Field(
+        None, max_length=254, description="Staff only: the customer this ticket is opened for (C14)."
+    )
+
+
+class TicketPatch(JsonObject):
+    """Only the fields given change."""
+
+    status: TicketStatus | SkipJsonSchema[None] = None
+    priority: str | SkipJsonSchema[None] = Field(None, max_length=64)
+    assignee_email: str | None = Field(
+        None, max_length=254, description="An agent's email; null unassigns. Leave out to keep."
+    )
+
+    @field_validator("status", "priority", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out, but not null")
+        return value
+
+
+class RouteOut(Schema):
+    id: str
+    kind: str
+    contacts: list[str]
+    url: str | None
+    text: str = Field(description="What to tell the customer, in their language.")
+
+
+class DeflectionOut(Schema):
+    outcome: Literal["deflect"]
+    route: RouteOut
+
+
+class AttachmentOut(UtcTimes):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    created_at: datetime
+    url: str
+
+    @staticmethod
+    def resolve_url(attachment: Attachment) -> str:
+        return reverse("api:attachment", kwargs={"attachment_id": attachment.pk})
+
+
+class MessageOut(UtcTimes):
+    id: int
+    kind: MessageKind
+    author: PersonRef | None
+    text: str
+    html: str
+    channel: ChannelName
+    created_at: datetime
+    attachments: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_attachments(message: Message) -> list[Attachment]:
+        return list(message.attachments.all())
+
+
+class MessageIn(JsonObject):
+    text: str = Field(max_length=100_000)
+    html: str = Field("", max_length=200_000)
+    kind: MessageKind = Field("public", description="Staff only: `internal` adds a note.")
+
+
+class TriageIn(JsonObject):
+    """One `policydesk triage` input line."""
+
+    id: str = Field(max_length=200)
+    plan: str = Field(max_length=64)
+    region: str = Field(max_length=64)
+    topic: str = Field(max_length=64)
+    created_at: str = Field(max_length=64, description="ISO-8601 with an offset.")
+    channel: str = Field("web", max_length=32)
+
+
+class TriageRoute(Schema):
+    kind: str
+    contacts: list[str]
+    url: str | None
+
+
+class TriageOut(Schema):
+    """One `policydesk triage` output line."""
+
+    id: str
+    outcome: Literal["ticket", "deflect"]
+    office: str | None
+    first_response_due: str | None
+    mission_critical: bool
+    meeting_requests: bool
+    route: TriageRoute | None

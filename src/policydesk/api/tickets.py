@@ -1,0 +1,315 @@
+"""Tickets, their conversation and their files. Every handler: validate (ninja schemas),
+find the ticket among those the caller may see (else 404), check the role, call an action."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, HttpRequest
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from ninja import File, Form, Query, Router, Status, UploadedFile
+
+from policydesk.api.auth import caller
+from policydesk.api.cursors import BadCursor, decode_cursor, encode_cursor
+from policydesk.api.errors import ApiError, not_found, responses
+from policydesk.api.schemas import (
+    AttachmentOut,
+    DeflectionOut,
+    MessageIn,
+    MessageOut,
+    RowId,
+    TicketFilters,
+    TicketIn,
+    TicketNumber,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+)
+from policydesk.tickets import actions
+from policydesk.tickets.access import is_staff, visible_tickets
+from policydesk.tickets.models import Attachment, Message, Person, Ticket
+
+logger = logging.getLogger(__name__)
+router = Router(tags=["tickets"])
+
+# Served with their own type only when a browser cannot run them; everything else is bytes.
+SAFE_CONTENT_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/zip",
+        "image/gif",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "text/csv",
+        "text/plain",
+    }
+)
+
+
+def _tickets(person: Person) -> QuerySet[Ticket]:
+    return visible_tickets(person).select_related("organisation", "requester", "assignee")
+
+
+def _ticket(person: Person, number: TicketNumber) -> Ticket:
+    ticket = _tickets(person).filter(number=number).first()
+    if ticket is None:
+        raise not_found()
+    return ticket
+
+
+def _require_staff(person: Person) -> None:
+    if not is_staff(person):
+        raise ApiError(403, _("Only support staff may do this."))
+
+
+def _public_only(person: Person) -> bool:
+    """Customers never see internal notes, nor anything attached to them."""
+    return not is_staff(person)
+
+
+def _agent(email: str, field: str) -> Person:
+    agent = Person.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if agent is None or not is_staff(agent):
+        raise ApiError(422, _("No active agent has this email."), loc=("body", field))
+    return agent
+
+
+@router.get("/tickets", response={200: TicketPage, **responses()}, url_name="tickets")
+def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[str, Any]:
+    """The tickets you may see, newest first, a page at a time."""
+    person = caller(request)
+    tickets = _tickets(person)
+    if filters.status:
+        tickets = tickets.filter(status=filters.status)
+    if filters.office:
+        tickets = tickets.filter(office=filters.office)
+    if filters.priority:
+        tickets = tickets.filter(priority=filters.priority)
+    if filters.topic:
+        tickets = tickets.filter(topic=filters.topic)
+    if filters.assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif filters.assignee == "me":
+        tickets = tickets.filter(assignee=person)
+    elif filters.assignee:
+        tickets = tickets.filter(assignee__email__iexact=filters.assignee.strip())
+    if filters.organisation is not None:
+        tickets = tickets.filter(organisation_id=filters.organisation)
+    if filters.mission_critical is not None:
+        tickets = tickets.filter(mission_critical=filters.mission_critical)
+    if filters.updated_since is not None:
+        tickets = tickets.filter(updated_at__gte=filters.updated_since)
+    if filters.cursor:
+        try:
+            tickets = tickets.filter(pk__lt=decode_cursor(filters.cursor))
+        except BadCursor as error:
+            raise ApiError(
+                422, _("This cursor was not made by this API."), loc=("query", "cursor")
+            ) from error
+    page = list(tickets.order_by("-pk")[: filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    return {"items": page, "next_cursor": encode_cursor(page[-1].pk) if more else None}
+
+
+@router.post("/tickets", response={201: TicketOut, 200: DeflectionOut, **responses(403)})
+def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
+    """Open a ticket through the one intake path (C13). Customers open their own; staff and
+    integrations name the customer in `requester_email` (C14). An out-of-scope request is
+    answered with where to go instead (200, C12, C17-C20)."""
+    person = caller(request)
+    requester = person
+    email = (payload.requester_email or "").strip().lower()
+    if is_staff(person):
+        if not email:
+            raise ApiError(422, _("Name the customer in requester_email."), loc=("body", "requester_email"))
+        found = (
+            Person.objects.select_related("organisation")
+            .filter(email__iexact=email, role=Person.Role.CUSTOMER, is_active=True)
+            .first()
+        )
+        if found is None:
+            raise ApiError(422, _("No active customer has this email."), loc=("body", "requester_email"))
+        requester = found
+    elif email and email != person.email.lower():
+        raise ApiError(403, _("Customers open tickets for themselves; leave out requester_email."))
+    result = actions.do_open_ticket(
+        requester=requester,
+        topic=payload.topic,
+        subject=payload.subject,
+        text=payload.text,
+        html=payload.html,
+        channel=payload.channel,
+        priority=payload.priority,
+        language=payload.language,
+        now=timezone.now(),
+    )
+    if result.ticket is None:
+        route = result.route
+        assert route is not None  # noqa: S101 - no ticket means a deflection
+        assert requester.organisation is not None  # noqa: S101 - do_open_ticket checked it
+        lang = payload.language or requester.language or translation.get_language() or "en"
+        return Status(
+            200,
+            {
+                "outcome": "deflect",
+                "route": {
+                    "id": route.id,
+                    "kind": route.kind,
+                    "contacts": list(route.contacts),
+                    "url": route.url,
+                    "text": actions.route_text(route, requester.organisation, lang),
+                },
+            },
+        )
+    return Status(201, result.ticket)
+
+
+@router.get("/tickets/{number}", response={200: TicketOut, **responses(404)}, url_name="ticket")
+def get_ticket(request: HttpRequest, number: TicketNumber) -> Ticket:
+    return _ticket(caller(request), number)
+
+
+@router.patch("/tickets/{number}", response={200: TicketOut, **responses(403, 404)})
+def update_ticket(request: HttpRequest, number: TicketNumber, payload: TicketPatch) -> Ticket:
+    """Staff change the status, priority (C15; the due time stays, C16) or assignee."""
+    person = caller(request)
+    ticket = _ticket(person, number)
+    _require_staff(person)
+    given = payload.model_fields_set
+    now = timezone.now()
+    with transaction.atomic():  # all the changes, or none
+        if "assignee_email" in given:
+            email = payload.assignee_email
+            assignee = _agent(email, "assignee_email") if email else None
+            ticket = actions.do_assign(ticket=ticket, assignee=assignee, actor=person, now=now)
+        if payload.status is not None:
+            ticket = actions.do_set_status(ticket=ticket, status=payload.status, actor=person, now=now)
+        if payload.priority is not None:
+            ticket = actions.do_set_priority(ticket=ticket, priority=payload.priority, actor=person, now=now)
+    return _ticket(person, number)
+
+
+def _messages(ticket: Ticket, person: Person) -> QuerySet[Message]:
+    messages = ticket.messages.select_related("author").prefetch_related("attachments")
+    if _public_only(person):
+        messages = messages.filter(kind=Message.Kind.PUBLIC)
+    return messages.order_by("created_at", "id")
+
+
+@router.get("/tickets/{number}/messages", response={200: list[MessageOut], **responses(404)})
+def list_messages(request: HttpRequest, number: TicketNumber) -> QuerySet[Message]:
+    """The conversation, oldest first; customers see public replies only."""
+    person = caller(request)
+    return _messages(_ticket(person, number), person)
+
+
+@router.post("/tickets/{number}/messages", response={201: MessageOut, **responses(403, 404)})
+def add_message(request: HttpRequest, number: TicketNumber, payload: MessageIn) -> Status[Message]:
+    """Customers reply; staff reply in public (the first reply stops the clock) or add an internal note."""
+    person = caller(request)
+    ticket = _ticket(person, number)
+    now = timezone.now()
+    if not is_staff(person):
+        if payload.kind != "public":
+            raise ApiError(403, _("Only support staff may add internal notes."))
+        message = actions.do_customer_reply(
+            ticket=ticket, customer=person, text=payload.text, html=payload.html, now=now
+        )
+    elif payload.kind == "internal":
+        message = actions.do_add_note(ticket=ticket, agent=person, text=payload.text, now=now)
+    else:
+        message = actions.do_agent_reply(
+            ticket=ticket, agent=person, text=payload.text, html=payload.html, now=now
+        )
+    return Status(201, message)
+
+
+def _attachments(person: Person) -> QuerySet[Attachment]:
+    attachments = Attachment.objects.select_related("message")
+    if _public_only(person):
+        attachments = attachments.filter(Q(message__isnull=True) | Q(message__kind=Message.Kind.PUBLIC))
+    return attachments
+
+
+@router.get("/tickets/{number}/attachments", response={200: list[AttachmentOut], **responses(404)})
+def list_attachments(request: HttpRequest, number: TicketNumber) -> QuerySet[Attachment]:
+    person = caller(request)
+    ticket = _ticket(person, number)
+    return _attachments(person).filter(ticket=ticket).order_by("created_at", "id")
+
+
+@router.post("/tickets/{number}/attachments", response={201: MessageOut, **responses(403, 404, 413)})
+def upload_attachment(
+    request: HttpRequest, number: TicketNumber, file: File[UploadedFile], text: Form[str] = ""
+) -> Status[Message]:
+    """Attach a file with a reply (customers may send it without text; staff say something).
+    Files over POLICYDESK_MAX_ATTACHMENT_BYTES are refused."""
+    person = caller(request)
+    ticket = _ticket(person, number)
+    limit = settings.POLICYDESK_MAX_ATTACHMENT_BYTES
+    if file.size is None or file.size > limit:
+        raise ApiError(
+            413,
+            _("The file is larger than the limit of %(mb)d MB.") % {"mb": limit // (1024 * 1024)},
+            loc=("body", "file"),
+        )
+    upload = actions.Upload(
+        filename=(file.name or "attachment")[:250],
+        content_type=file.content_type or "application/octet-stream",
+        content=file.read(),
+    )
+    now = timezone.now()
+    if is_staff(person):
+        message = actions.do_agent_reply(ticket=ticket, agent=person, text=text, uploads=(upload,), now=now)
+    else:
+        message = actions.do_customer_reply(
+            ticket=ticket, customer=person, text=text, uploads=(upload,), now=now
+        )
+    return Status(201, message)
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    response={200: None, **responses(404)},
+    url_name="attachment",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, as a download (never shown inline).",
+                "content": {
+                    content_type: {"schema": {"type": "string", "format": "binary"}}
+                    for content_type in ["application/octet-stream", *sorted(SAFE_CONTENT_TYPES)]
+                },
+            }
+        }
+    },
+)
+def download_attachment(request: HttpRequest, attachment_id: RowId) -> FileResponse:
+    """The file, to people who may see its ticket (and, for customers, its message)."""
+    person = caller(request)
+    attachment = _attachments(person).filter(pk=attachment_id).first()
+    if attachment is None or not visible_tickets(person).filter(pk=attachment.ticket_id).exists():
+        raise not_found()
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as error:
+        logger.warning("attachment %s: file %s is missing from storage", attachment.pk, attachment.file.name)
+        raise not_found() from error
+    content_type = attachment.content_type if attachment.content_type in SAFE_CONTENT_TYPES else None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,171 @@
+"""The console's forms: they validate input; the views call the actions."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from policydesk.console import queries
+from policydesk.policy.model import Policy
+from policydesk.tickets.actions import Upload
+from policydesk.tickets.models import Person, Ticket
+
+
+class QueueFilterForm(forms.Form):
+    """GET filters of a queue page; anything invalid is dropped rather than refused."""
+
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    priority = forms.ChoiceField(label=_("Priority"), required=False)
+    topic = forms.ChoiceField(label=_("Request type"), required=False)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    q = forms.CharField(label=_("Subject contains"), required=False, max_length=200, strip=True)
+
+    def __init__(self, *args: Any, policy: Policy, lang: str, staff: QuerySet[Person], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        fields["status"].choices = [
+            ("", _("Open (new, open, pending)")),
+            *Ticket.Status.choices,
+            ("all", _("Any status")),
+        ]
+        fields["priority"].choices = [("", _("Any priority"))] + [
+            (p.id, p.name.get(lang)) for p in policy.priorities.values()
+        ]
+        fields["topic"].choices = (
+            [("", _("Any request type"))]
+            + [(t.id, t.name.get(lang)) for t in policy.request_types.values()]
+            + [(t.id, t.name.get(lang)) for t in policy.out_of_scope.values()]
+        )
+        fields["assignee"].choices = [("", _("Anyone")), ("none", _("Unassigned"))] + [
+            (str(person.pk), person.name or person.email) for person in staff
+        ]
+
+    def filters(self) -> queries.Filters:
+        self.is_valid()  # an invalid filter is dropped: cleaned_data keeps only the valid ones
+        cleaned = self.cleaned_data
+        return queries.Filters(
+            status=cleaned.get("status", ""),
+            priority=cleaned.get("priority", ""),
+            topic=cleaned.get("topic", ""),
+            assignee=cleaned.get("assignee", ""),
+            text=cleaned.get("q", ""),
+        )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class TicketForm(forms.Form):
+    """One of the several forms of the ticket page: element ids start with the form's name."""
+
+    id_name = "ticket"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.id_name}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ReplyForm(TicketForm):
+    """A public reply to the customer (it stops the first-response clock)."""
+
+    id_name = "reply"
+
+    text = forms.CharField(label=_("Reply to the customer"), widget=forms.Textarea(attrs={"rows": 6}))
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+
+    def uploads(self) -> tuple[Upload, ...]:
+        return tuple(
+            Upload(
+                filename=upload.name or "attachment",
+                content_type=upload.content_type or "application/octet-stream",
+                content=upload.read(),
+            )
+            for upload in self.cleaned_data["attachments"]
+        )
+
+
+class NoteForm(TicketForm):
+    """An internal note: staff only, does not stop any clock."""
+
+    id_name = "note"
+
+    text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class StaffChoiceField(forms.ModelChoiceField[Person]):
+    def label_from_instance(self, obj: Person) -> str:
+        return obj.name or obj.email
+
+
+class AssignForm(TicketForm):
+    """Assign to an agent who works the ticket's queue, or to nobody."""
+
+    id_name = "assign"
+
+    assignee = StaffChoiceField(
+        label=_("Assignee"), queryset=Person.objects.none(), required=False, empty_label=_("Nobody")
+    )
+
+    def __init__(self, *args: Any, office: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(StaffChoiceField, self.fields["assignee"]).queryset = queries.assignable_staff(office)
+
+
+class StatusForm(TicketForm):
+    id_name = "status"
+    status = forms.ChoiceField(label=_("Status"), choices=Ticket.Status.choices)
+
+
+class PriorityForm(TicketForm):
+    """C15: the priority, with its published definitions beside it; it never moves the due time (C16)."""
+
+    id_name = "priority"
+
+    priority = forms.ChoiceField(label=_("Priority"))
+
+    def __init__(self, *args: Any, policy: Policy, lang: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["priority"].choices = [(p.id, p.name.get(lang)) for p in policy.priorities.values()]  # type: ignore[attr-defined]
+
+
+class DeflectForm(TicketForm):
+    """Mark the ticket out of scope (C12): the customer gets the policy's route text."""
+
+    id_name = "deflect"
+
+    topic = forms.ChoiceField(label=_("Out-of-scope topic"), widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, policy: Policy, lang: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].choices = [(t.id, t.name.get(lang)) for t in policy.out_of_scope.values()]  # type: ignore[attr-defined]
+
+
+class MeetingDecisionForm(TicketForm):
+    """C7, C21: propose a one-off call (times in the note) or decline, saying why."""
+
+    id_name = "meeting"
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("propose", _("Propose a call")), ("decline", _("Decline"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=_("Note to the customer"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,332 @@
+"""What the console reads: queues, their tickets in due order, keyset pages, time-left badges.
+
+Every function takes `now` (and the person) as parameters, so tests pin them; nothing here writes.
+A queue page costs a constant number of queries whatever its size: tickets are read with their
+organisation, requester and assignee in one query, and counts are bounded (`COUNT_CAP`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
+from django.db.models.lookups import In
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from policydesk import display
+from policydesk.policy.model import GLOBAL, Policy
+from policydesk.tickets import access
+from policydesk.tickets.actions import OPEN_STATUSES
+from policydesk.tickets.models import Person, Team, Ticket
+
+#: Queue counts stop at this many ("1000+"): counting every ticket of a large queue is not worth a scan.
+COUNT_CAP = 1000
+PAGE_SIZES = (25, 50, 100)
+
+# Queue slugs that are not offices (an office id of the policy never takes one of these names).
+MISSION_CRITICAL = "mission-critical"
+UNASSIGNED = "unassigned"
+MINE = "mine"
+
+QueueKind = Literal["office", "premium", "mission-critical", "unassigned", "mine"]
+BadgeState = Literal["answered", "no-target", "ok", "amber", "red"]
+
+
+def amber_within() -> timedelta:
+    """How close to its due time a ticket turns amber; 4 hours unless the operator sets
+    POLICYDESK_CONSOLE_AMBER_MINUTES."""
+    return timedelta(minutes=int(getattr(settings, "POLICYDESK_CONSOLE_AMBER_MINUTES", 240)))
+
+
+# -- queues ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Queue:
+    """One queue of the console: an office's (C9), Premium global (C4), or a cross-cutting view."""
+
+    slug: str
+    kind: QueueKind
+    name: str
+
+    def condition(self, person: Person) -> Q:
+        if self.kind in ("office", "premium"):
+            return Q(office=self.slug)
+        if self.kind == "mission-critical":
+            return Q(mission_critical=True)  # C6
+        if self.kind == "unassigned":
+            return Q(assignee__isnull=True)
+        return Q(assignee=person)
+
+
+def queues_for(person: Person, policy: Policy, lang: str) -> list[Queue]:
+    """The queues `person` works, in the console's order: offices as the policy lists them, Premium
+    global, then mission-critical, unassigned and mine. Agents get their own offices' queues and the
+    Premium queue when on a Premium team (C4, C9); leads and admins get every queue."""
+    everything = access.sees_all_queues(person)
+    mine = set() if everything else access.agent_queues(person)
+    queues = [
+        Queue(office_id, "office", office.name.get(lang))
+        for office_id, office in policy.offices.items()
+        if everything or office_id in mine
+    ]
+    if everything or GLOBAL in mine:
+        queues.append(Queue(GLOBAL, "premium", _("Premium (global)")))
+    queues += [
+        Queue(MISSION_CRITICAL, "mission-critical", _("Mission-critical")),
+        Queue(UNASSIGNED, "unassigned", _("Unassigned")),
+        Queue(MINE, "mine", _("Mine")),
+    ]
+    return queues
+
+
+if TYPE_CHECKING:
+    _In = In[Any]  # generic in django-stubs only
+else:
+    _In = In
+
+
+class InlinedIn(_In):
+    """`IN` with the constants written into the SQL instead of bound as parameters. SQLite uses a
+    partial index (`... WHERE status IN ('new', 'open', 'pending')`) only when the query states the
+    index's own condition; with parameters it cannot tell, sorts the whole queue and is 1000x slower."""
+
+    def process_rhs(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        values = list(self.rhs)
+        if not all(isinstance(value, str) and _CONSTANT.fullmatch(value) for value in values):
+            raise ValueError(f"InlinedIn takes identifiers only, not {values!r}")
+        return "(" + ", ".join(f"'{value}'" for value in values) + ")", ()
+
+
+_CONSTANT = re.compile(r"[a-z][a-z0-9_-]*")
+
+
+def is_open() -> InlinedIn:
+    """status is new, open or pending, in the form the queue indexes are declared with."""
+    return InlinedIn(F("status"), list(OPEN_STATUSES))
+
+
+def open_tickets(person: Person) -> QuerySet[Ticket]:
+    """The open tickets (new, open, pending) `person` may see."""
+    return access.visible_tickets(person).filter(is_open())
+
+
+def bounded_count(tickets: QuerySet[Ticket]) -> int:
+    """How many tickets, counting no further than COUNT_CAP + 1 (shown as "1000+")."""
+    return tickets.order_by()[: COUNT_CAP + 1].count()
+
+
+def queue_counts(person: Person, queues: Sequence[Queue]) -> dict[str, int]:
+    """Each queue's open tickets, bounded: one small query per queue, whatever the page size."""
+    base = open_tickets(person)
+    return {queue.slug: bounded_count(base.filter(queue.condition(person))) for queue in queues}
+
+
+# -- filters --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The queue page's filters, already validated (see forms.QueueFilterForm)."""
+
+    status: str = ""  # "" = the open statuses, "all", or one status
+    priority: str = ""
+    topic: str = ""
+    assignee: str = ""  # "" any, "none", or a person's pk
+    text: str = ""
+
+    def apply(self, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        if self.status == "":
+            tickets = tickets.filter(is_open())
+        elif self.status != "all":
+            tickets = tickets.filter(status=self.status)
+        if self.priority:
+            tickets = tickets.filter(priority=self.priority)
+        if self.topic:
+            tickets = tickets.filter(topic=self.topic)
+        if self.assignee == "none":
+            tickets = tickets.filter(assignee__isnull=True)
+        elif self.assignee:
+            tickets = tickets.filter(assignee_id=int(self.assignee))
+        if self.text:
+            tickets = tickets.filter(subject__icontains=self.text)
+        return tickets
+
+
+def queue_tickets(person: Person, queue: Queue, filters: Filters) -> QuerySet[Ticket]:
+    """The tickets of a queue that `person` may see, filtered, with what a row shows."""
+    tickets = access.visible_tickets(person).filter(queue.condition(person))
+    return filters.apply(tickets).select_related("organisation", "requester", "assignee")
+
+
+# -- keyset pages ---------------------------------------------------------------------
+
+# Due time first, then oldest first; the id makes the order total. Tickets with no target (C3: no
+# commitment) come last. The two parts are read separately, each in plain ascending order, so an
+# index on (queue, first_response_due, created_at, id) serves both, on SQLite (NULLs first in
+# indexes) as on PostgreSQL (NULLs last): a page walks the index and stops, at any depth.
+DUE_ORDER = (F("first_response_due").asc(nulls_last=True), F("created_at").asc(), F("id").asc())
+_DATED = ("first_response_due", "created_at", "id")
+_UNDATED = ("created_at", "id")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in due order: the key of one ticket, encoded opaquely in URLs."""
+
+    due: datetime | None
+    created_at: datetime
+    id: int
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> Cursor:
+        return cls(ticket.first_response_due, ticket.created_at, ticket.pk)
+
+    def encode(self) -> str:
+        raw = f"{self.due.isoformat() if self.due else '-'}|{self.created_at.isoformat()}|{self.id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor | None:
+        """The cursor, or None for anything that is not one of ours."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            due_text, created_text, id_text = raw.split("|")
+            due = None if due_text == "-" else parse_datetime(due_text)
+            created_at = parse_datetime(created_text)
+            if created_at is None or (due is None and due_text != "-"):
+                return None
+            return cls(due, created_at, int(id_text))
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            return None
+
+    def beyond(self, forward: bool) -> Q:
+        """Tickets of the cursor's own part (dated or undated) after it (or before it)."""
+        gt, ge = ("gt", "gte") if forward else ("lt", "lte")
+        beyond_created = Q(**{f"created_at__{gt}": self.created_at}) | Q(
+            created_at=self.created_at, **{f"id__{gt}": self.id}
+        )
+        if self.due is None:
+            undated = Q(first_response_due__isnull=True, **{f"created_at__{ge}": self.created_at})
+            return undated & beyond_created
+        # The redundant range term lets the database seek in the index instead of scanning from the start.
+        return Q(**{f"first_response_due__{ge}": self.due}) & (
+            Q(**{f"first_response_due__{gt}": self.due}) | (Q(first_response_due=self.due) & beyond_created)
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    tickets: list[Ticket]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def _walk(tickets: QuerySet[Ticket], limit: int, cursor: Cursor | None, forward: bool) -> list[Ticket]:
+    """Up to `limit` tickets from `cursor` on, in due order (or reversed): one query per part
+    (dated, undated) it needs, so at most two."""
+    parts = [
+        (Q(first_response_due__isnull=False), _DATED),
+        (Q(first_response_due__isnull=True), _UNDATED),
+    ]
+    if cursor is not None:  # start in the cursor's own part
+        own = 1 if cursor.due is None else 0
+        parts = parts[own:] if forward else parts[: own + 1][::-1]
+    elif not forward:
+        parts.reverse()
+    rows: list[Ticket] = []
+    for index, (part, order) in enumerate(parts):
+        if index == 0 and cursor is not None:
+            # The cursor's condition implies its part; alone, it lets the database seek to it.
+            selected = tickets.filter(cursor.beyond(forward))
+        else:
+            selected = tickets.filter(part)
+        ordering = order if forward else tuple(f"-{field}" for field in order)
+        rows += selected.order_by(*ordering)[: limit - len(rows)]
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def keyset_page(
+    tickets: QuerySet[Ticket], size: int, after: Cursor | None = None, before: Cursor | None = None
+) -> Page:
+    """One page in due order: size + 1 rows read in one or two queries, fast at any depth, no COUNT."""
+    if before is not None:
+        rows = _walk(tickets, size + 1, before, forward=False)
+        more_before = len(rows) > size
+        rows = rows[:size][::-1]
+        return Page(
+            tickets=rows,
+            next_cursor=Cursor.of(rows[-1]).encode() if rows else None,
+            previous_cursor=Cursor.of(rows[0]).encode() if rows and more_before else None,
+        )
+    rows = _walk(tickets, size + 1, after, forward=True)
+    more_after = len(rows) > size
+    rows = rows[:size]
+    return Page(
+        tickets=rows,
+        next_cursor=Cursor.of(rows[-1]).encode() if rows and more_after else None,
+        previous_cursor=Cursor.of(rows[0]).encode() if rows and after is not None else None,
+    )
+
+
+# -- time left ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    """How a ticket stands against its first-response target (C3, C6), for a badge."""
+
+    state: BadgeState
+    text: str
+
+
+def time_left_badge(ticket: Ticket, now: datetime, within: timedelta | None = None) -> Badge:
+    """Answered once the first public reply went out; red when overdue; amber when less than
+    `within` (default `amber_within()`) is left; no badge colour when the plan has no target (C3)."""
+    if ticket.first_responded_at is not None:
+        return Badge("answered", _("answered"))
+    due = ticket.first_response_due
+    if due is None:
+        return Badge("no-target", _("no target"))
+    text = display.format_time_left(due, now)
+    if due <= now:
+        return Badge("red", text)
+    if due - now < (within if within is not None else amber_within()):
+        return Badge("amber", text)
+    return Badge("ok", text)
+
+
+# -- people ---------------------------------------------------------------------------
+
+
+def assignable_staff(office: str) -> QuerySet[Person]:
+    """Who may take a ticket of `office`'s queue: its office team's agents (the Premium teams'
+    for the global queue, C4), leads and admins. Matches access.can_answer."""
+    if office == GLOBAL:
+        works_queue = Q(teams__kind=Team.Kind.PREMIUM)
+    else:
+        works_queue = Q(teams__kind=Team.Kind.OFFICE, teams__office=office)
+    everywhere = Q(role__in=(Person.Role.LEAD, Person.Role.ADMIN))
+    agents = Q(role=Person.Role.AGENT) & works_queue
+    return Person.objects.filter(is_active=True).filter(everywhere | agents).distinct().order_by("email")
+
+
+def staff_for_queues(person: Person, queues: Sequence[Queue]) -> QuerySet[Person]:
+    """The assignee filter's choices: staff who work any of the person's office queues."""
+    offices = [queue.slug for queue in queues if queue.kind in ("office", "premium")]
+    condition = Q(role__in=(Person.Role.LEAD, Person.Role.ADMIN)) | Q(
+        role=Person.Role.AGENT, teams__kind=Team.Kind.OFFICE, teams__office__in=offices
+    )
+    if GLOBAL in offices:
+        condition |= Q(role=Person.Role.AGENT, teams__kind=Team.Kind.PREMIUM)
+    return Person.objects.filter(is_active=True).filter(condition).distinct().order_by("email")

@@ -1,0 +1,392 @@
+"""The agent console: queues and the ticket view. Staff only; every write is a `do_*` action
+behind a POST that redirects back (PRG), with a message saying what happened."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from policydesk import display
+from policydesk.console import forms as console_forms
+from policydesk.console import queries
+from policydesk.console.labels import Labels
+from policydesk.desk_policy import get_policy
+from policydesk.policy.model import Policy
+from policydesk.portal.middleware import with_language
+from policydesk.tickets import access, actions
+from policydesk.tickets.actions import ActionError
+from policydesk.tickets.models import MeetingRequest, Message, Person, Ticket
+
+View = Callable[..., HttpResponse]
+SIGNIN_URL = "/signin/"
+
+
+def staff_only(view: View) -> View:
+    """Anonymous people go to sign in; anyone who is not staff gets a 404 (the console does not
+    admit it exists). Pages answer in the person's language and are never cached by proxies."""
+    in_language = with_language(view)
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url=SIGNIN_URL)
+        if not access.is_staff(request.user):
+            raise Http404
+        response = in_language(request, *args, **kwargs)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    return wrapper
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in staff member, with the policy and language the page is rendered in."""
+
+    person: Person
+    policy: Policy
+    lang: str
+    now: datetime
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> Viewer:
+        lang = "ja" if (translation.get_language() or "en").startswith("ja") else "en"
+        return cls(request.user, get_policy(), lang, timezone.now())  # type: ignore[arg-type]
+
+    @property
+    def labels(self) -> Labels:
+        return Labels(self.policy, self.lang)
+
+    def instant(self, value: datetime | None) -> str:
+        return display.format_instant(value, self.person.time_zone, self.lang)
+
+
+# -- queues ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    ticket: Ticket
+    badge: queries.Badge
+    due: str
+    plan: str
+    topic: str
+    priority: str
+    queue: str
+
+
+@require_GET
+@staff_only
+def index(request: HttpRequest) -> HttpResponse:
+    """The first queue the person works: their office's, or the first office's for leads."""
+    viewer = Viewer.of(request)
+    first = queries.queues_for(viewer.person, viewer.policy, viewer.lang)[0]
+    return redirect("console:queue", slug=first.slug)
+
+
+@require_GET
+@staff_only
+def queue(request: HttpRequest, slug: str) -> HttpResponse:
+    """One queue: open tickets by time left, filtered, one keyset page at a time."""
+    viewer = Viewer.of(request)
+    person = viewer.person
+    queues = queries.queues_for(person, viewer.policy, viewer.lang)
+    current = next((q for q in queues if q.slug == slug), None)
+    if current is None:
+        raise Http404
+    staff = queries.staff_for_queues(person, queues)
+    filter_form = console_forms.QueueFilterForm(
+        request.GET, policy=viewer.policy, lang=viewer.lang, staff=staff
+    )
+    filters = filter_form.filters()
+    size = _page_size(request.GET.get("size"))
+    after = queries.Cursor.decode(request.GET.get("after", ""))
+    before = None if after else queries.Cursor.decode(request.GET.get("before", ""))
+    page = queries.keyset_page(queries.queue_tickets(person, current, filters), size, after, before)
+    labels = viewer.labels
+    rows = [
+        QueueRow(
+            ticket=ticket,
+            badge=queries.time_left_badge(ticket, viewer.now),
+            due=viewer.instant(ticket.first_response_due),
+            plan=labels.plan(ticket.organisation.plan),
+            topic=labels.topic(ticket.topic),
+            priority=labels.priority(ticket.priority),
+            queue=labels.queue(ticket.office),
+        )
+        for ticket in page.tickets
+    ]
+    counts = queries.queue_counts(person, queues)
+    context = {
+        "queues": [(q, counts[q.slug]) for q in queues],
+        "current": current,
+        "count_cap": queries.COUNT_CAP,
+        "rows": rows,
+        "filter_form": filter_form,
+        "next_url": _page_url(request, "after", page.next_cursor),
+        "previous_url": _page_url(request, "before", page.previous_cursor),
+        "first_url": _page_url(request, None, None) if (after or before) else None,
+        "size": size,
+        "sizes": queries.PAGE_SIZES,
+        "now_text": viewer.instant(viewer.now),
+    }
+    return render(request, "console/queue.html", context)
+
+
+def _page_size(raw: str | None) -> int:
+    try:
+        size = int(raw or queries.PAGE_SIZES[0])
+    except ValueError:
+        return queries.PAGE_SIZES[0]
+    return size if size in queries.PAGE_SIZES else queries.PAGE_SIZES[0]
+
+
+def _page_url(request: HttpRequest, key: str | None, cursor: str | None) -> str | None:
+    if key is not None and cursor is None:
+        return None
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("before", None)
+    if key is not None and cursor is not None:
+        query[key] = cursor
+    encoded = query.urlencode()
+    return f"{request.path}?{encoded}" if encoded else request.path
+
+
+# -- the ticket view ------------------------------------------------------------------
+
+
+def _ticket_for(viewer: Viewer, number: int) -> Ticket:
+    """The ticket if the staff member may answer it (access.can_answer), else 404."""
+    tickets = access.visible_tickets(viewer.person).select_related(
+        "organisation", "requester", "assignee", "deflection"
+    )
+    return get_object_or_404(tickets, number=number)
+
+
+def _ticket_url(ticket: Ticket, anchor: str = "") -> str:
+    url = reverse("console:ticket", kwargs={"number": ticket.number})
+    return f"{url}#{anchor}" if anchor else url
+
+
+@dataclass(frozen=True)
+class DeflectOption:
+    topic: str
+    name: str
+    route_text: str
+
+
+def _deflect_options(viewer: Viewer, ticket: Ticket) -> list[DeflectOption]:
+    """What the customer would read for each out-of-scope topic, in the ticket's language (C12, C17-C19)."""
+    policy = viewer.policy
+    plan = policy.plans.get(ticket.organisation.plan)
+    if plan is None:
+        return []
+    lang = ticket.language if ticket.language in ("en", "ja") else "en"
+    return [
+        DeflectOption(
+            topic.id,
+            topic.name.get(viewer.lang),
+            actions.route_text(policy.route_for(plan, topic.id), ticket.organisation, lang),
+        )
+        for topic in policy.out_of_scope.values()
+    ]
+
+
+def _render_ticket(
+    request: HttpRequest, viewer: Viewer, ticket: Ticket, bound: dict[str, forms.Form] | None = None
+) -> HttpResponse:
+    policy, lang, labels = viewer.policy, viewer.lang, viewer.labels
+    bound = bound or {}
+    conversation = list(ticket.messages.select_related("author").prefetch_related("attachments"))
+    meetings = list(
+        ticket.meeting_requests.select_related("requested_by", "decided_by").order_by("requested_at")
+    )
+    queues = queries.queues_for(viewer.person, policy, lang)
+    plan = policy.plans.get(ticket.organisation.plan)
+    deflection = getattr(ticket, "deflection", None)
+    forms_: dict[str, forms.Form] = {
+        "reply": console_forms.ReplyForm(),
+        "note": console_forms.NoteForm(),
+        "assign": console_forms.AssignForm(office=ticket.office, initial={"assignee": ticket.assignee_id}),
+        "status": console_forms.StatusForm(initial={"status": ticket.status}),
+        "priority": console_forms.PriorityForm(
+            policy=policy, lang=lang, initial={"priority": ticket.priority}
+        ),
+        "deflect": console_forms.DeflectForm(policy=policy, lang=lang),
+    }
+    forms_.update({name: form for name, form in bound.items() if not name.startswith("meeting-")})
+    meeting_entries = [
+        (
+            meeting,
+            bound.get(f"meeting-{meeting.pk}")
+            or console_forms.MeetingDecisionForm(prefix=f"meeting-{meeting.pk}"),
+            viewer.instant(meeting.requested_at),
+        )
+        for meeting in meetings
+    ]
+    context = {
+        "ticket": ticket,
+        "queues": [(q, None) for q in queues],
+        "current": next((q for q in queues if q.slug == ticket.office), None),
+        "conversation": [(message, viewer.instant(message.created_at)) for message in conversation],
+        "meetings": meeting_entries,
+        "meeting_requested": MeetingRequest.Status.REQUESTED,
+        "internal": Message.Kind.INTERNAL,
+        "forms": forms_,
+        "deflect_options": _deflect_options(viewer, ticket),
+        "deflection": deflection,
+        "deflection_topic": labels.topic(deflection.topic) if deflection else "",
+        "plan_name": labels.plan(ticket.organisation.plan),
+        "plan_meetings": bool(plan and plan.meetings),
+        "topic_name": labels.topic(ticket.topic),
+        "priority_name": labels.priority(ticket.priority),
+        "queue_name": labels.queue(ticket.office),
+        "due": viewer.instant(ticket.first_response_due),
+        "responded": viewer.instant(ticket.first_responded_at),
+        "created": viewer.instant(ticket.created_at),
+        "badge": queries.time_left_badge(ticket, viewer.now),
+        "priorities": [(p.name.get(lang), p.definition.get(lang)) for p in policy.priorities.values()],
+        "priority_note": labels.note("priority"),
+        "calls_note": labels.note("calls"),
+    }
+    status = 400 if bound else 200
+    return render(request, "console/ticket.html", context, status=status)
+
+
+@require_GET
+@staff_only
+def ticket_view(request: HttpRequest, number: int) -> HttpResponse:
+    viewer = Viewer.of(request)
+    return _render_ticket(request, viewer, _ticket_for(viewer, number))
+
+
+def ticket_action(
+    form_name: str,
+) -> Callable[[Callable[[Viewer, Ticket, Any], str]], View]:
+    """A POST on one of the ticket's forms: validate, run the action, redirect back (PRG).
+
+    The wrapped function gets the viewer, the ticket and the valid form, calls one action and
+    returns the success message. An invalid form or a refused action shows the ticket page again
+    with the form as it was sent and the reason.
+    """
+
+    def decorate(run: Callable[[Viewer, Ticket, Any], str]) -> View:
+        @require_POST
+        @staff_only
+        @functools.wraps(run)
+        def view(request: HttpRequest, number: int, **kwargs: Any) -> HttpResponse:
+            viewer = Viewer.of(request)
+            ticket = _ticket_for(viewer, number)
+            form = _bind(form_name, request, viewer, ticket, **kwargs)
+            if form.is_valid():
+                try:
+                    done = run(viewer, ticket, form)
+                except ActionError as refused:
+                    messages.error(request, str(refused))
+                else:
+                    messages.success(request, done)
+                    return redirect(_ticket_url(ticket, form_name))
+            else:
+                messages.error(request, _("Please correct the form below."))
+            return _render_ticket(request, viewer, ticket, {form.prefix or form_name: form})
+
+        return view
+
+    return decorate
+
+
+def _bind(name: str, request: HttpRequest, viewer: Viewer, ticket: Ticket, **kwargs: Any) -> forms.Form:
+    data, files = request.POST, request.FILES
+    policy, lang = viewer.policy, viewer.lang
+    if name == "reply":
+        return console_forms.ReplyForm(data, files)
+    if name == "note":
+        return console_forms.NoteForm(data)
+    if name == "assign":
+        return console_forms.AssignForm(data, office=ticket.office)
+    if name == "status":
+        return console_forms.StatusForm(data)
+    if name == "priority":
+        return console_forms.PriorityForm(data, policy=policy, lang=lang)
+    if name == "deflect":
+        return console_forms.DeflectForm(data, policy=policy, lang=lang)
+    return console_forms.MeetingDecisionForm(data, prefix=f"meeting-{kwargs['meeting']}")
+
+
+@ticket_action("reply")
+def reply(viewer: Viewer, ticket: Ticket, form: console_forms.ReplyForm) -> str:
+    actions.do_agent_reply(
+        ticket=ticket,
+        agent=viewer.person,
+        text=form.cleaned_data["text"],
+        uploads=form.uploads(),
+        now=viewer.now,
+    )
+    return _("Reply sent to the customer.")
+
+
+@ticket_action("note")
+def note(viewer: Viewer, ticket: Ticket, form: console_forms.NoteForm) -> str:
+    actions.do_add_note(ticket=ticket, agent=viewer.person, text=form.cleaned_data["text"], now=viewer.now)
+    return _("Internal note added.")
+
+
+@ticket_action("assign")
+def assign(viewer: Viewer, ticket: Ticket, form: console_forms.AssignForm) -> str:
+    assignee = form.cleaned_data["assignee"]
+    actions.do_assign(ticket=ticket, assignee=assignee, actor=viewer.person, now=viewer.now)
+    if assignee is None:
+        return _("The ticket is unassigned.")
+    return _("Assigned to %(name)s.") % {"name": assignee.name or assignee.email}
+
+
+@ticket_action("status")
+def set_status(viewer: Viewer, ticket: Ticket, form: console_forms.StatusForm) -> str:
+    status = form.cleaned_data["status"]
+    actions.do_set_status(ticket=ticket, status=status, actor=viewer.person, now=viewer.now)
+    return _("Status set to %(status)s.") % {"status": Ticket.Status(status).label}
+
+
+@ticket_action("priority")
+def set_priority(viewer: Viewer, ticket: Ticket, form: console_forms.PriorityForm) -> str:
+    priority = form.cleaned_data["priority"]
+    actions.do_set_priority(ticket=ticket, priority=priority, actor=viewer.person, now=viewer.now)
+    # C16: say so, because agents expect a higher priority to move the clock.
+    return _("Priority set to %(priority)s. The due time is unchanged.") % {
+        "priority": viewer.labels.priority(priority)
+    }
+
+
+@ticket_action("deflect")
+def deflect(viewer: Viewer, ticket: Ticket, form: console_forms.DeflectForm) -> str:
+    topic = form.cleaned_data["topic"]
+    actions.do_deflect(ticket=ticket, agent=viewer.person, topic=topic, now=viewer.now)
+    return _("Deflected as %(topic)s: the customer got the policy's answer and the ticket is solved.") % {
+        "topic": viewer.labels.topic(topic)
+    }
+
+
+@ticket_action("meeting")
+def decide_meeting(viewer: Viewer, ticket: Ticket, form: console_forms.MeetingDecisionForm) -> str:
+    pk = int((form.prefix or "").removeprefix("meeting-"))
+    meeting = get_object_or_404(MeetingRequest, pk=pk, ticket=ticket)
+    propose = form.cleaned_data["decision"] == "propose"
+    actions.do_decide_meeting(
+        meeting=meeting, agent=viewer.person, propose=propose, note=form.cleaned_data["note"], now=viewer.now
+    )
+    return _("Call proposed to the customer.") if propose else _("Call request declined.")

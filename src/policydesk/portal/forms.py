@@ -1,0 +1,119 @@
+"""The portal's forms: sign-in, the request form (C11-C15), replies and call requests (C7)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from policydesk.policy.model import Policy
+from policydesk.tickets.actions import Upload
+
+MAX_FILES = 10
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+
+
+class LinkRequestForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field, each checked against the size limit of the desk."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if len(files) > MAX_FILES:
+            raise forms.ValidationError(gettext("At most %(n)d files, please.") % {"n": MAX_FILES})
+        limit = settings.POLICYDESK_MAX_ATTACHMENT_BYTES
+        cleaned = [super(MultipleFileField, self).clean(item, initial) for item in files]
+        for item in cleaned:
+            if item.size is not None and item.size > limit:
+                raise forms.ValidationError(
+                    gettext("%(name)s is larger than the limit of %(limit)s.")
+                    % {"name": item.name, "limit": filesizeformat(limit)}
+                )
+        return cleaned
+
+
+def uploads_from(files: list[UploadedFile]) -> tuple[Upload, ...]:
+    return tuple(
+        Upload(
+            filename=(item.name or "attachment").replace("/", "_").replace("\\", "_"),
+            content_type=item.content_type or "application/octet-stream",
+            content=item.read(),
+        )
+        for item in files
+    )
+
+
+def topic_choices(policy: Policy, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Request types (C11) and out-of-scope topics (C12), grouped, in the viewer's language."""
+    return [
+        (
+            gettext("Support requests"),
+            [(topic.id, topic.name.get(lang)) for topic in policy.request_types.values()],
+        ),
+        (
+            gettext("Outside support: we show you where to go"),
+            [(topic.id, topic.name.get(lang)) for topic in policy.out_of_scope.values()],
+        ),
+    ]
+
+
+class TicketForm(forms.Form):
+    """The request form of the help center and of the in-product widget."""
+
+    topic = forms.ChoiceField(label=_("What do you need help with?"))
+    priority = forms.ChoiceField(label=_("Priority"), widget=forms.RadioSelect, initial="normal")
+    subject = forms.CharField(label=_("Subject"), max_length=250)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args: Any, policy: Policy, lang: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.policy = policy
+        self.max_files = MAX_FILES
+        self.max_attachment_bytes = settings.POLICYDESK_MAX_ATTACHMENT_BYTES
+        topic_field = cast(forms.ChoiceField, self.fields["topic"])
+        topic_field.choices = [("", gettext("Choose a topic")), *topic_choices(policy, lang)]
+        priority_field = cast(forms.ChoiceField, self.fields["priority"])
+        priority_field.choices = [(p.id, p.name.get(lang)) for p in policy.priorities.values()]
+        # C15 definitions, shown beside the choice.
+        self.priority_definitions = [
+            (p.id, p.name.get(lang), p.definition.get(lang)) for p in policy.priorities.values()
+        ]
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not (cleaned.get("text") or "").strip() and not cleaned.get("attachments"):
+            raise forms.ValidationError(gettext("Write a reply or attach a file."))
+        return cleaned
+
+
+class MeetingForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why would a call help?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )

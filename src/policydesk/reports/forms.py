@@ -1,0 +1,37 @@
+"""The reports' date range: from and to, both days included (UTC)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from policydesk.reports.queries import Period
+
+MAX_DAYS = 366  # a year at most: the figures are computed on request
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data: Any, *, default: Period) -> None:
+        super().__init__(data)
+        self.default = default
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start: date = cleaned.get("start") or self.default.start
+        end: date = cleaned.get("end") or self.default.end
+        if start > end:
+            raise forms.ValidationError(_("The start of the period is after its end."))
+        if end - start > timedelta(days=MAX_DAYS):
+            raise forms.ValidationError(_("Choose a period of at most a year."))
+        cleaned["period"] = Period(start, end)
+        return cleaned
+
+    def period(self) -> Period:
+        """The chosen period, or the default when the input is missing or invalid."""
+        return self.cleaned_data["period"] if self.is_valid() else self.default

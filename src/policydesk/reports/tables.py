@@ -1,0 +1,232 @@
+"""The reports as tables: one definition feeds the HTML table, its chart and its CSV, so the
+three always show the same numbers.
+
+Cells are text made by one formatter (`cell`); a chart series holds the same numbers, to
+the same precision, as the column it draws.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from policydesk.console.labels import Labels
+from policydesk.reports import queries
+from policydesk.reports.queries import Attainment, Backlog, DeflectionCount
+
+Number = int | float | None
+
+
+def cell(value: Number | str) -> str:
+    """'-' for nothing, whole numbers as they are, others with one decimal."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.1f}"
+
+
+def rounded(value: Number) -> Number:
+    return round(value, 1) if isinstance(value, float) else value
+
+
+def hours(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 3600
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    charted: bool = False  # drawn as a series of the chart
+
+
+@dataclass(frozen=True)
+class Table:
+    slug: str
+    title: str
+    description: str
+    columns: list[Column]
+    labels: list[str]  # the first column: what each row is
+    values: list[list[Number]]  # one list per row, one value per column after the first
+    chart_kind: str = "bar"  # "bar" (stacked counts) or "grouped"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def chart_id(self) -> str:
+        return f"chart-data-{self.slug}"
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """The table's text, first column included: what the page and the CSV show."""
+        return [
+            [label, *(cell(v) for v in values)]
+            for label, values in zip(self.labels, self.values, strict=True)
+        ]
+
+    def chart(self) -> dict[str, Any]:
+        """The chart's data: the table's own numbers for each charted column."""
+        return {
+            "kind": self.chart_kind,
+            "labels": self.labels,
+            "series": [
+                {"key": column.key, "label": column.title, "data": [rounded(v[i]) for v in self.values]}
+                for i, column in enumerate(self.columns[1:])
+                if column.charted
+            ],
+        }
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([c.title for c in self.columns])
+        writer.writerows(self.rows)
+        return out.getvalue()
+
+
+def _attainment_table(
+    slug: str,
+    title: str,
+    description: str,
+    first: str,
+    rows: Sequence[Attainment],
+    label: Callable[[str], str],
+) -> Table:
+    columns = [
+        Column("group", first),
+        Column("tickets", _("Tickets")),
+        Column("met", _("Met"), charted=True),
+        Column("breached", _("Breached"), charted=True),
+        Column("pending", _("Pending"), charted=True),
+        Column("no_target", _("No target")),
+        Column("attainment", _("Attainment %")),
+        Column("median_hours", _("Median business hours to first response")),
+        Column("p90_hours", _("90th percentile business hours")),
+    ]
+    values: list[list[Number]] = [
+        [
+            r.tickets,
+            r.met,
+            r.breached,
+            r.pending,
+            r.no_target,
+            r.attainment,
+            hours(r.median_seconds),
+            hours(r.p90_seconds),
+        ]
+        for r in rows
+    ]
+    return Table(slug, title, description, columns, [label(r.key) for r in rows], values)
+
+
+def _deflection_table(
+    slug: str, title: str, first: str, rows: Sequence[DeflectionCount], label: Callable[[str], str]
+) -> Table:
+    columns = [
+        Column("group", first),
+        Column("at_intake", _("At intake"), charted=True),
+        Column("by_agent", _("By an agent"), charted=True),
+        Column("total", _("Total")),
+    ]
+    values: list[list[Number]] = [[r.at_intake, r.by_agent, r.total] for r in rows]
+    description = _(
+        "Requests sent elsewhere: by triage when they arrived, or by an agent from an open ticket."
+    )
+    return Table(slug, title, description, columns, [label(r.key) for r in rows], values)
+
+
+def _backlog_table(rows: Sequence[Backlog], labels: Labels) -> Table:
+    columns = [
+        Column("queue", _("Queue")),
+        Column("open", _("Open")),
+        Column("unanswered", _("Unanswered"), charted=True),
+        Column("overdue", _("Overdue"), charted=True),
+        Column("mission_critical", _("Mission-critical")),
+    ]
+    values: list[list[Number]] = [[r.open, r.unanswered, r.overdue, r.mission_critical] for r in rows]
+    return Table(
+        "backlog",
+        _("Backlog by queue"),
+        _("Open tickets now (new, open or waiting on the customer), whatever the period."),
+        columns,
+        [labels.queue(r.queue) for r in rows],
+        values,
+        chart_kind="grouped",
+    )
+
+
+def route_label(labels: Labels, route_id: str) -> str:
+    route = labels.policy.routes.get(route_id)
+    if route is None:
+        return route_id
+    where = ", ".join(route.contacts) if route.contacts else (route.url or "")
+    return f"{route_id} ({where})" if where else route_id
+
+
+def report_tables(
+    attainment: queries.AttainmentReport,
+    deflections: queries.DeflectionReport,
+    backlog: Sequence[Backlog],
+    labels: Labels,
+) -> list[Table]:
+    """Every report of the page, in page order."""
+    decided = _(
+        "Met, breached and pending first responses; attainment is met as a share of met and breached."
+    )
+
+    def week(key: str) -> str:
+        return key if key == "all" else _("Week of %(monday)s") % {"monday": key}
+
+    return [
+        _attainment_table(
+            "by-plan", _("First response by plan"), decided, _("Plan"), attainment.by_plan, labels.plan
+        ),
+        _attainment_table(
+            "by-office",
+            _("First response by office"),
+            decided,
+            _("Office"),
+            attainment.by_office,
+            labels.queue,
+        ),
+        _attainment_table(
+            "by-week", _("First response by week"), decided, _("Week"), attainment.by_week, week
+        ),
+        _attainment_table(
+            "mission-critical",
+            _("Mission-critical response times by week"),
+            _("Premium critical bug reports: a 2-hour target around the clock (C6)."),
+            _("Week"),
+            attainment.mission_critical,
+            week,
+        ),
+        _deflection_table(
+            "deflections-topic", _("Deflections by topic"), _("Topic"), deflections.by_topic, labels.topic
+        ),
+        _deflection_table(
+            "deflections-route",
+            _("Deflections by route"),
+            _("Route"),
+            deflections.by_route,
+            lambda key: route_label(labels, key),
+        ),
+        _backlog_table(backlog, labels),
+    ]
+
+
+REPORT_SLUGS = (
+    "by-plan",
+    "by-office",
+    "by-week",
+    "mission-critical",
+    "deflections-topic",
+    "deflections-route",
+    "backlog",
+)

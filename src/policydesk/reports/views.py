@@ -1,0 +1,90 @@
+"""Attainment reports for leads (C10): tables with a chart each, and a CSV per table.
+
+Leads and admins only; agents and customers get a 404, anonymous people the sign-in page.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.views.decorators.http import require_GET
+
+from policydesk import display
+from policydesk.console import queries as console_queries
+from policydesk.console.labels import Labels
+from policydesk.console.views import staff_only
+from policydesk.desk_policy import get_policy
+from policydesk.reports import queries, tables
+from policydesk.reports.forms import PeriodForm
+from policydesk.tickets import access
+
+View = Callable[..., HttpResponse]
+
+
+def leads_only(view: View) -> View:
+    """The console's staff check, then leads and admins only (an agent gets a 404)."""
+
+    @functools.wraps(view)
+    def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not access.sees_all_queues(request.user):  # type: ignore[arg-type]
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return staff_only(inner)
+
+
+def _lang() -> str:
+    return "ja" if (translation.get_language() or "en").startswith("ja") else "en"
+
+
+def _tables(request: HttpRequest) -> tuple[PeriodForm, queries.Period, list[tables.Table], Any]:
+    now = timezone.now()
+    policy = get_policy()
+    form = PeriodForm(request.GET or None, default=queries.Period.default(now))
+    period = form.period()
+    attainment = queries.attainment_report(policy, period, now)
+    report = tables.report_tables(
+        attainment,
+        queries.deflection_report(policy, period, now),
+        queries.backlog_report(policy, now),
+        Labels(policy, _lang()),
+    )
+    return form, period, report, attainment
+
+
+@require_GET
+@leads_only
+def index(request: HttpRequest) -> HttpResponse:
+    form, period, report, attainment = _tables(request)
+    person = request.user
+    lang = _lang()
+    context = {
+        "queues": [(q, None) for q in console_queries.queues_for(person, get_policy(), lang)],  # type: ignore[arg-type]
+        "form": form,
+        "period": period,
+        "tables": report,
+        "total": attainment.total,
+        "total_attainment": tables.cell(attainment.total.attainment),
+        "now_text": display.format_instant(attainment.now, getattr(person, "time_zone", ""), lang),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "reports/index.html", context)
+
+
+@require_GET
+@leads_only
+def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    if slug not in tables.REPORT_SLUGS:
+        raise Http404
+    _, period, report, _ = _tables(request)
+    table = next(t for t in report if t.slug == slug)
+    # A byte-order mark, so that spreadsheet programs read Japanese labels as UTF-8.
+    response = HttpResponse("\ufeff" + table.csv(), content_type="text/csv; charset=utf-8")
+    filename = f"policydesk-{slug}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,300 @@
+"""The Django admin for the desk's operators: organisations, people (email login), teams,
+API tokens (the secret is shown once) and the read-only audit log.
+
+Creation goes through the `do_*` actions, so the admin checks what the intake paths check
+(plans, regions and offices of the policy; one login per email, C14) and leaves an audit event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from policydesk.api.tokens import do_create_api_token, do_revoke_api_token
+from policydesk.desk_policy import get_policy
+from policydesk.tickets import actions
+from policydesk.tickets.models import ApiToken, AuditEvent, Organisation, Person, Team
+
+
+def _actor(request: HttpRequest) -> Person | None:
+    return request.user if isinstance(request.user, Person) else None
+
+
+def _adopt(target: Model, created: Model) -> None:
+    """Make the admin's unsaved object the row an action created, so the admin logs and
+    redirects to it as if it had saved it itself."""
+    for field in created._meta.concrete_fields:
+        setattr(target, field.attname, getattr(created, field.attname))
+    target._state.adding = False
+    target._state.db = created._state.db
+
+
+def _save_change(request: HttpRequest, obj: Model, form: forms.ModelForm[Any], action: str) -> None:
+    """An edit in the admin: saved with its audit event, in one transaction."""
+    with transaction.atomic():
+        obj.save()
+        AuditEvent.objects.create(
+            at=timezone.now(),
+            actor=_actor(request),
+            action=action,
+            subject_type=type(obj).__name__.lower(),
+            subject_id=str(obj.pk),
+            data={"fields": sorted(form.changed_data)},
+        )
+
+
+def _plan_choices() -> list[tuple[str, str]]:
+    return [(ident, plan.name.en) for ident, plan in get_policy().plans.items()]
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    return [(ident, ident) for ident in get_policy().regions]
+
+
+def _office_choices() -> list[tuple[str, str]]:
+    return [(ident, ident) for ident in get_policy().offices]
+
+
+class OrganisationForm(forms.ModelForm[Organisation]):
+    # Choices come from the policy file, read when the form is shown (C1, C9).
+    plan = forms.ChoiceField(label=_("plan"), choices=_plan_choices)
+    region = forms.ChoiceField(label=_("region"), choices=_region_choices)
+
+    class Meta:
+        model = Organisation
+        fields = (
+            "name",
+            "plan",
+            "region",
+            "account_executive",
+            "customer_success_manager",
+            "dedicated_team",
+            "shares_tickets",
+        )
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin[Organisation]):
+    form = OrganisationForm
+    list_display = ("name", "plan", "region", "dedicated_team", "shares_tickets", "created_at")
+    list_filter = ("plan", "region", "shares_tickets")
+    search_fields = ("name", "account_executive", "customer_success_manager")
+    list_select_related = ("dedicated_team",)
+
+    def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
+        if change:
+            _save_change(request, obj, form, "organisation.changed")
+            return
+        data = form.cleaned_data
+        created = actions.do_create_organisation(
+            name=data["name"],
+            plan=data["plan"],
+            region=data["region"],
+            account_executive=data["account_executive"],
+            customer_success_manager=data["customer_success_manager"],
+            dedicated_team=data["dedicated_team"],
+            shares_tickets=data["shares_tickets"],
+            actor=_actor(request),
+            now=timezone.now(),
+        )
+        _adopt(obj, created)
+
+
+class TeamForm(forms.ModelForm[Team]):
+    office = forms.ChoiceField(label=_("office"), choices=_office_choices)
+
+    class Meta:
+        model = Team
+        fields = ("name", "kind", "office")
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin[Team]):
+    form = TeamForm
+    list_display = ("name", "kind", "office")
+    list_filter = ("kind", "office")
+    search_fields = ("name",)
+
+    def save_model(self, request: HttpRequest, obj: Team, form: Any, change: bool) -> None:
+        if change:
+            _save_change(request, obj, form, "team.changed")
+            return
+        data = form.cleaned_data
+        created = actions.do_create_team(
+            name=data["name"],
+            kind=data["kind"],
+            office=data["office"],
+            actor=_actor(request),
+            now=timezone.now(),
+        )
+        _adopt(obj, created)
+
+
+class PersonCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = Person
+        fields = ("email", "name", "role", "organisation", "language", "time_zone")
+
+    def clean_email(self) -> str:
+        email = str(self.cleaned_data["email"]).strip().lower()
+        if Person.objects.filter(email__iexact=email).exists():  # C14: one login per email
+            raise forms.ValidationError(gettext("%(email)s already has an account.") % {"email": email})
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("role") == Person.Role.CUSTOMER and not data.get("organisation"):
+            self.add_error("organisation", gettext("A customer belongs to an organisation."))
+        return data
+
+
+class PersonChangeForm(UserChangeForm[Person]):
+    class Meta:
+        model = Person
+        fields = "__all__"
+
+
+@admin.register(Person)
+class PersonAdmin(UserAdmin):  # type: ignore[type-arg]  # stubs want an AbstractUser; Person has no username
+    """People sign in with their email (C14); there is no username."""
+
+    form = PersonChangeForm
+    add_form = PersonCreationForm
+    add_form_template = None  # Django's template speaks of a username
+    ordering = ("email",)
+    list_display = ("email", "name", "role", "organisation", "is_active", "last_login")
+    list_filter = ("role", "is_active", "is_staff", "teams")
+    search_fields = ("email", "name", "organisation__name")
+    list_select_related = ("organisation",)
+    filter_horizontal = ("teams", "groups", "user_permissions")
+    readonly_fields = ("last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Profile"), {"fields": ("name", "role", "organisation", "teams", "language", "time_zone")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "email",
+                    "name",
+                    "role",
+                    "organisation",
+                    "language",
+                    "time_zone",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            _save_change(request, obj, form, "person.changed")
+            return
+        data = form.cleaned_data
+        created = actions.do_create_person(
+            email=data["email"],
+            password=data.get("password1") if data.get("set_usable_password") else None,
+            role=data["role"],
+            name=data["name"],
+            organisation=data["organisation"],
+            language=data["language"],
+            time_zone=data["time_zone"],
+            actor=_actor(request),
+            now=timezone.now(),
+        )
+        _adopt(obj, created)
+
+
+class ApiTokenForm(forms.ModelForm[ApiToken]):
+    class Meta:
+        model = ApiToken
+        fields = ("person", "name")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    """Tokens are minted here (the secret is shown once, then only its digest is kept) and
+    revoked, never edited."""
+
+    form = ApiTokenForm
+    list_display = ("name", "prefix", "person", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix", "person__email")
+    list_select_related = ("person",)
+    autocomplete_fields = ("person",)
+    readonly_fields = ("person", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ("revoke",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> Any:
+        return () if obj is None else self.readonly_fields
+
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> Any:
+        return ("person", "name") if obj is None else self.readonly_fields
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False  # revoke instead: the row says who had access, and until when
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        minted = do_create_api_token(
+            person=form.cleaned_data["person"],
+            name=form.cleaned_data["name"],
+            actor=_actor(request),
+            now=timezone.now(),
+        )
+        _adopt(obj, minted.token)
+        messages.warning(
+            request,
+            gettext("Copy the new token now, it will not be shown again: %(secret)s")
+            % {"secret": minted.secret},
+        )
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        now = timezone.now()
+        for token in queryset.filter(revoked_at__isnull=True):
+            do_revoke_api_token(token=token, actor=_actor(request), now=now)
+        messages.success(request, gettext("The selected tokens are revoked."))
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
+    """The audit log: read only, for everyone."""
+
+    list_display = ("at", "action", "actor", "subject_type", "subject_id")
+    list_filter = ("action", "subject_type")
+    search_fields = ("subject_id", "actor__email", "action")
+    list_select_related = ("actor",)
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
+        return False

@@ -1,0 +1,40 @@
+"""Portal test helpers: a clean cache (rate limits, nonces), tasks run at once, widget settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from policydesk.tickets.models import Person
+
+WIDGET_SECRET = "test-widget-secret-0123456789"
+PRODUCT_ORIGIN = "https://app.example.com"
+
+
+@pytest.fixture(autouse=True)
+def _portal_settings(settings: Any) -> Iterator[None]:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.POLICYDESK_WIDGET_SECRET = WIDGET_SECRET
+    settings.POLICYDESK_WIDGET_ORIGINS = [PRODUCT_ORIGIN]
+    settings.SITE_URL = "https://support.example.com"
+    # Fast hashing: the personas fixture creates nine accounts with passwords for every test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def signed_in(person: Person, **client_kwargs: Any) -> Client:
+    client = Client(**client_kwargs)
+    client.force_login(person)
+    return client
+
+
+def set_profile(person: Person, **fields: str) -> None:
+    """Profile fields (zone, language) have no action yet; tests set them directly."""
+    Person.objects.filter(pk=person.pk).update(**fields)
+    person.refresh_from_db()

@@ -1,0 +1,126 @@
+"""Seeded tickets with known first-response figures (C3, C6, C8, C10), for the reports and
+the policy what-if.
+
+The clock stands at Mon 2026-11-16 12:00 UTC; the period is 2026-11-02 to 2026-11-15.
+
+Growth, EMEA -> central-europe (Mon-Fri 09:00-17:00 UTC, target 16 business hours):
+  G1 Fri 11-06 16:00, answered Mon 11-09 10:00: 2 h across the weekend, met
+  G2 Mon 11-02 09:00 (due Tue 17:00), answered Wed 11-04 10:00: 17 h, breached
+  G3 Tue 11-10 12:00 (due Thu 11-12 12:00), never answered: breached
+  G4 Fri 11-13 09:00 (due Mon 11-16 17:00), answered Fri 13:00: 4 h, met
+  G5 Fri 11-13 14:00 (due Tue 11-17 14:00), not answered yet: pending
+  G6 Wed 11-04 09:00, deflected by an agent at 11:00: 2 h, met
+Enterprise, Americas -> us-west (Mon-Fri 09:00-17:00 UTC-8 = 17:00-01:00 UTC, 8 h):
+  E1 Tue 11-10 17:00, answered Wed 11-11 00:00: 7 h, met
+  E2 Tue 11-10 23:00, answered Thu 11-12 22:00: 2 h Tue + Veterans Day (Wed 11-11) closed
+     + 5 h Thu = 7 h, met
+Plus, Americas -> us-west, no target: P1 Thu 11-12 18:00, not answered.
+Premium, APAC, bug-report-critical -> mission-critical, 2 h around the clock (C6):
+  M1 Sun 11-08 03:00, answered 04:30: 1.5 h, met
+  M2 Sat 11-14 10:00, answered 13:00: 3 h, breached
+Deflected at intake: plan-question twice, feature-request once (Growth).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from policydesk.reports.queries import Period
+from policydesk.tickets import actions
+from policydesk.tickets.models import Person, Ticket
+from tests.conftest import Personas
+
+REPORT_NOW = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
+PERIOD = Period(date(2026, 11, 2), date(2026, 11, 15))
+HOUR = 3600
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _reports_settings(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def _open(requester: Person, created: datetime, topic: str = "troubleshooting") -> Ticket:
+    result = actions.do_open_ticket(
+        requester=requester,
+        topic=topic,
+        subject=f"{topic} at {created:%a %H:%M}",
+        text="Help",
+        channel="web",
+        now=created,
+    )
+    assert result.ticket is not None
+    return result.ticket
+
+
+def _answer(ticket: Ticket, agent: Person, when: datetime) -> None:
+    actions.do_agent_reply(ticket=ticket, agent=agent, text="Here is what we found.", now=when)
+
+
+@pytest.fixture
+def seeded(personas: Personas) -> dict[str, Ticket]:
+    admin, lead = personas.admin, personas.lead
+    growth = personas.customer  # Kumo: Growth, EMEA
+    enterprise = personas.other_org_customer  # Other: Enterprise, Americas
+    plus_org = actions.do_create_organisation(
+        name="Plusco", plan="plus", region="americas", actor=admin, now=at(1, 0)
+    )
+    premium_org = actions.do_create_organisation(
+        name="Primo", plan="premium", region="apac", actor=admin, now=at(1, 0)
+    )
+    plus = actions.do_create_person(
+        email="pat@plusco.example",
+        password=None,
+        role="customer",
+        organisation=plus_org,
+        actor=admin,
+        now=at(1, 0),
+    )
+    premium = actions.do_create_person(
+        email="mei@primo.example",
+        password=None,
+        role="customer",
+        organisation=premium_org,
+        actor=admin,
+        now=at(1, 0),
+    )
+    tickets = {
+        "G1": _open(growth, at(6, 16)),
+        "G2": _open(growth, at(2, 9)),
+        "G3": _open(growth, at(10, 12)),
+        "G4": _open(growth, at(13, 9)),
+        "G5": _open(growth, at(13, 14)),
+        "G6": _open(growth, at(4, 9)),
+        "E1": _open(enterprise, at(10, 17)),
+        "E2": _open(enterprise, at(10, 23)),
+        "P1": _open(plus, at(12, 18)),
+        "M1": _open(premium, at(8, 3), "bug-report-critical"),
+        "M2": _open(premium, at(14, 10), "bug-report-critical"),
+    }
+    _answer(tickets["G1"], lead, at(9, 10))
+    _answer(tickets["G2"], lead, at(4, 10))
+    _answer(tickets["G4"], lead, at(13, 13))
+    actions.do_deflect(ticket=tickets["G6"], agent=lead, topic="third-party-integration", now=at(4, 11))
+    _answer(tickets["E1"], lead, at(11, 0))
+    _answer(tickets["E2"], lead, at(12, 22))
+    _answer(tickets["M1"], lead, at(8, 4, 30))
+    _answer(tickets["M2"], lead, at(14, 13))
+    _answer(tickets["M2"], lead, at(14, 14))  # a second reply is not a first response
+    for day, topic in ((3, "plan-question"), (5, "plan-question"), (11, "feature-request")):
+        assert actions.do_open_ticket(
+            requester=growth, topic=topic, subject="q", text="Dark mode", channel="web", now=at(day, 12)
+        ).deflection
+    # Outside the period: the day before, and the Monday after (REPORT_NOW's morning).
+    _open(growth, datetime(2026, 11, 1, 23, 59, tzinfo=UTC))
+    _open(growth, at(16, 9))
+    for ticket in tickets.values():
+        ticket.refresh_from_db()
+    return tickets

@@ -1,0 +1,134 @@
+"""Incident updates reach confirmed subscribers by email, once, through the task worker (C16)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from policydesk.status import actions, tasks
+from policydesk.status.models import Component, Incident, Subscriber
+from policydesk.tickets.actions import ActionError
+from tests.conftest import NOW, Personas
+from tests.status.conftest import enqueued, open_incident, run_worker
+
+
+def subscriber(email: str, *, confirmed: bool = True, left: bool = False, language: str = "en") -> Subscriber:
+    made = actions.do_subscribe(email=email, language=language, now=NOW - timedelta(days=2))
+    if confirmed:
+        made = actions.do_confirm_subscription(subscriber=made, now=NOW - timedelta(days=2))
+    if left:
+        made = actions.do_unsubscribe(subscriber=made, now=NOW - timedelta(days=1))
+    return made
+
+
+@pytest.fixture
+def audience(db: None) -> dict[str, Subscriber]:
+    made = {
+        "confirmed": subscriber("yes@example.org"),
+        "japanese": subscriber("hai@example.jp", language="ja"),
+        "unconfirmed": subscriber("maybe@example.org", confirmed=False),
+        "left": subscriber("gone@example.org", left=True),
+    }
+    run_worker()  # the confirmation emails
+    mail.outbox.clear()
+    return made
+
+
+def test_an_update_enqueues_one_email_per_confirmed_subscriber_only(
+    personas: Personas, components: dict[str, Component], audience: dict[str, Subscriber]
+) -> None:
+    incident = open_incident(personas, components)
+    (fan_out,) = enqueued("fan_out_update")
+    assert enqueued("send_update_email") == []  # nothing is sent in the request itself
+    run_worker()
+    assert sorted(m.to[0] for m in mail.outbox) == ["hai@example.jp", "yes@example.org"]
+    assert incident.updates.get().fanned_out_at is not None
+    assert fan_out.pk  # claimed and run by the worker
+
+
+def test_update_email_is_in_the_subscribers_language_with_links(
+    personas: Personas, components: dict[str, Component], audience: dict[str, Subscriber]
+) -> None:
+    incident = open_incident(personas, components)
+    run_worker()
+    by_address = {m.to[0]: m for m in mail.outbox}
+    english, japanese = by_address["yes@example.org"], by_address["hai@example.jp"]
+    assert "Dashboards do not load" in english.subject and "We are looking into" in english.body
+    assert "ダッシュボードが表示されない" in japanese.subject and "調査しています" in japanese.body
+    link = f"https://support.example.com/status/incidents/{incident.pk}/"
+    assert link in english.body and link in japanese.body
+    assert english.extra_headers["List-Unsubscribe"].startswith(
+        "<https://support.example.com/status/unsubscribe/"
+    )
+    assert english.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_each_update_is_sent_out_once_even_if_the_fan_out_runs_twice(
+    personas: Personas, components: dict[str, Component], audience: dict[str, Subscriber]
+) -> None:
+    incident = open_incident(personas, components)
+    update = incident.updates.get()
+    assert tasks.fan_out_update.call(update.pk) == 2
+    assert tasks.fan_out_update.call(update.pk) == 0  # a second worker, or a retry, finds it claimed
+    run_worker()  # the original fan-out task also runs: it too finds the update claimed
+    assert len(mail.outbox) == 2
+
+
+def test_who_unsubscribes_before_the_email_goes_out_gets_nothing(
+    personas: Personas, components: dict[str, Component], audience: dict[str, Subscriber]
+) -> None:
+    incident = open_incident(personas, components)
+    tasks.fan_out_update.call(incident.updates.get().pk)
+    actions.do_unsubscribe(subscriber=audience["japanese"], now=NOW)
+    run_worker()
+    assert [m.to[0] for m in mail.outbox] == ["yes@example.org"]
+
+
+def test_every_update_is_emailed(
+    personas: Personas, components: dict[str, Component], audience: dict[str, Subscriber]
+) -> None:
+    incident = open_incident(personas, components)
+    actions.do_post_incident_update(
+        incident=incident,
+        state="resolved",
+        body="Fixed.",
+        actor=personas.agent,
+        now=NOW + timedelta(minutes=40),
+    )
+    run_worker()
+    subjects = sorted(m.subject for m in mail.outbox if m.to == ["yes@example.org"])
+    assert subjects == ["[Investigating] Dashboards do not load", "[Resolved] Dashboards do not load"]
+
+
+def test_a_refused_update_enqueues_nothing(
+    personas: Personas, components: dict[str, Component], audience: dict[str, Subscriber]
+) -> None:
+    incident = open_incident(personas, components)
+    run_worker()
+    with pytest.raises(ActionError):
+        actions.do_post_incident_update(
+            incident=incident, state="monitoring", body="  ", actor=personas.agent, now=NOW
+        )
+    with pytest.raises(ActionError):  # customers do not post to the status page
+        actions.do_post_incident_update(
+            incident=incident, state="monitoring", body="Hello", actor=personas.customer, now=NOW
+        )
+    assert enqueued("fan_out_update") == []
+    assert Incident.objects.get().updates.count() == 1
+
+
+def test_email_task_commits_with_the_incident_or_not_at_all(
+    personas: Personas, components: dict[str, Component], audience: dict[str, Subscriber]
+) -> None:
+    def request_that_fails_after_the_action() -> None:
+        with transaction.atomic():
+            open_incident(personas, components)
+            raise RuntimeError("the request failed after the action")
+
+    with pytest.raises(RuntimeError):
+        request_that_fails_after_the_action()
+    assert not Incident.objects.exists()
+    assert enqueued("fan_out_update") == []
