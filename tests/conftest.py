@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -61,6 +62,26 @@ def personas(db: None) -> Personas:
         lead=person("lead@example.com", "lead"),
         admin=admin,
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _keep_the_test_connection_open() -> Iterator[None]:
+    """A streamed response (FileResponse) closed after the test client returned fires
+    request_finished, and Django then drops a connection whose autocommit differs from its
+    settings: on PostgreSQL that is the test's own transaction (SQLite's in-memory database
+    is never closed, which hides it). A connection inside an atomic block is kept, as the
+    test client itself does around the requests it finishes."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    original = BaseDatabaseWrapper.close_if_unusable_or_obsolete
+
+    def keep_in_transaction(self: BaseDatabaseWrapper) -> None:
+        if not self.in_atomic_block:
+            original(self)
+
+    BaseDatabaseWrapper.close_if_unusable_or_obsolete = keep_in_transaction  # type: ignore[method-assign]
+    yield
+    BaseDatabaseWrapper.close_if_unusable_or_obsolete = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,17 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 CHROMIUM = os.environ.get("POLICYDESK_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The desk's clock in the journeys: Tue 1 Dec 2026, 03:00 UTC = 11:00 in Singapore, 12:00 in Tokyo.
+CLOCK = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures here
 # are ordinary synchronous test set-up, not code running inside that loop.
@@ -39,11 +44,11 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page_for(browser: object) -> Iterator[object]:
-    """page_for(locale) -> a new page in a fresh context with that Accept-Language."""
+    """page_for(locale, width=1280) -> a new page in a fresh context with that Accept-Language."""
     contexts = []
 
-    def make(locale: str = "en-US") -> object:
-        context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    def make(locale: str = "en-US", width: int = 1280) -> object:
+        context = browser.new_context(locale=locale, viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
         contexts.append(context)
         return context.new_page()
 
@@ -53,7 +58,36 @@ def page_for(browser: object) -> Iterator[object]:
 
 
 def screenshot(page: object, name: str) -> Path:
+    """Save the whole page as var/screenshots/NAME.png; with POLICYDESK_DOCS_SCREENSHOTS=1, also
+    as docs/screenshots/NAME.png (the pictures in the README)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    if os.environ.get("POLICYDESK_DOCS_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
     return path
+
+
+@pytest.fixture
+def desk(settings: Any, time_machine: Any) -> None:
+    """The live server's clock set to CLOCK (ticking, so the pages' forms and redirects behave
+    as usual; the whole process moves, the server's thread included), tasks recorded and not run,
+    and cookies that live as long as the browser context whatever the real date is."""
+    time_machine.move_to(CLOCK, tick=True)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+    settings.CSRF_COOKIE_AGE = None
+    from django.core.cache import cache
+
+    cache.clear()  # sign-in rate limits and used widget nonces of earlier tests
+
+
+def sign_in(page: Any, base_url: str, email: str, password: str) -> None:
+    """Sign in through the help center's password form, as a person would."""
+    page.goto(f"{base_url}/signin/")
+    form = page.get_by_test_id("signin-password-form")
+    form.get_by_test_id("signin-email").locator("input").fill(email)
+    form.get_by_test_id("signin-password").locator("input").fill(password)
+    with page.expect_navigation():
+        form.get_by_test_id("signin-submit").click()

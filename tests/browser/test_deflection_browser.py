@@ -1,0 +1,85 @@
+"""Requests outside what a plan includes go to the right place, not into a queue (C2, C12, C17, C19, C20)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from policydesk.tickets import actions
+from policydesk.tickets.models import Deflection, Ticket
+from tests.browser.conftest import CLOCK, screenshot, sign_in
+from tests.conftest import Personas
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "deflect-me-not-2026"
+ACCOUNT_EXECUTIVE = "kaito.ae@example.com"
+
+
+def ask(page: Any, topic: str, subject: str) -> None:
+    page.get_by_test_id("nav-new-ticket").click()
+    form = page.get_by_test_id("ticket-form")
+    form.get_by_test_id("topic").locator("select").select_option(topic)
+    form.get_by_test_id("subject").locator("input").fill(subject)
+    form.get_by_test_id("description").locator("textarea").fill("Could you help us with this?")
+    with page.expect_navigation():
+        form.get_by_test_id("ticket-submit").click()
+
+
+def test_starter_troubleshooting_goes_to_the_community(
+    live_server: Any, page_for: Any, desk: None, personas: Personas
+) -> None:
+    starter = actions.do_create_organisation(
+        name="Tiny Shop", plan="starter", region="emea", actor=personas.admin, now=CLOCK
+    )
+    ines = actions.do_create_person(
+        email="ines@tinyshop.example", password=PASSWORD, role="customer", organisation=starter,
+        actor=personas.admin, now=CLOCK,
+    )  # fmt: skip
+    page = page_for("en-US")
+    sign_in(page, live_server.url, ines.email, PASSWORD)
+    ask(page, "troubleshooting", "Numbers do not add up")
+
+    deflection = Deflection.objects.get(person=ines)
+    assert page.url == f"{live_server.url}/deflected/{deflection.pk}/"
+    assert (deflection.topic, deflection.route) == ("troubleshooting", "community")
+    assert not Ticket.objects.filter(requester=ines).exists()  # C2: Starter has no troubleshooting
+    shown = page.get_by_test_id("deflection")
+    assert shown.get_attribute("data-route-kind") == "community"
+    assert "Starter" in page.get_by_test_id("deflection-reason").inner_text()
+    assert page.get_by_test_id("route-url").get_attribute("href") == "https://community.example.com"
+    assert "Community" in page.get_by_test_id("route-text").inner_text()
+    assert page.get_by_test_id("free-plans-link").is_visible()  # C20: the free plans' own page
+    screenshot(page, "portal-deflected-community")
+
+
+def test_growth_plan_question_goes_to_the_organisations_account_executive(
+    live_server: Any, page_for: Any, desk: None, personas: Personas
+) -> None:
+    growth = actions.do_create_organisation(
+        name="Hoshi Games", plan="growth", region="apac", account_executive=ACCOUNT_EXECUTIVE,
+        customer_success_manager="csm@example.com", actor=personas.admin, now=CLOCK,
+    )  # fmt: skip
+    ren = actions.do_create_person(
+        email="ren@hoshi.example", password=PASSWORD, role="customer", organisation=growth,
+        language="ja", time_zone="Asia/Tokyo", actor=personas.admin, now=CLOCK,
+    )  # fmt: skip
+    page = page_for("ja-JP")
+    sign_in(page, live_server.url, ren.email, PASSWORD)
+    ask(page, "plan-question", "Enterprise プランへの変更について")
+
+    deflection = Deflection.objects.get(person=ren)
+    assert page.url == f"{live_server.url}/deflected/{deflection.pk}/"
+    assert (deflection.topic, deflection.route) == ("plan-question", "account-executive")
+    assert not Ticket.objects.filter(requester=ren).exists()
+    assert page.get_by_test_id("deflection").get_attribute("data-route-kind") == "account-team"
+    # C17: the policy's text in Japanese, and this organisation's own account executive.
+    assert (
+        page.get_by_test_id("route-text").inner_text() == "担当のアカウントエグゼクティブまでご連絡ください。"
+    )
+    contacts = page.get_by_test_id("route-contact-email")
+    assert contacts.all_inner_texts() == [ACCOUNT_EXECUTIVE]
+    assert contacts.first.get_attribute("href") == f"mailto:{ACCOUNT_EXECUTIVE}"
+    assert "csm@example.com" not in page.content()  # the route names the AE only
+    screenshot(page, "portal-deflected-account-executive-ja")
