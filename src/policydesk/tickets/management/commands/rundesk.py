@@ -15,7 +15,9 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Start the web server and the task worker; stop both on Ctrl-C."
+    help = (
+        "Start the web server, the task worker with the SLA watch, and the SMTP listener; stop all on Ctrl-C."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--addr", default=os.environ.get("POLICYDESK_ADDR", "127.0.0.1:8000"))
@@ -26,7 +28,7 @@ class Command(BaseCommand):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         children = {
             "web": subprocess.Popen([*me, "runserver", addr, "--noreload", "--insecure"], env=env),  # noqa: S603
-            "worker": subprocess.Popen([*me, "db_worker"], env=env),  # noqa: S603
+            "worker": subprocess.Popen([*me, "worker"], env=env),  # noqa: S603
         }
         base = f"http://{addr}"
         self.stdout.write(

@@ -1,0 +1,353 @@
+"""The SLA watch with 100,000 open tickets: planning, a watch pass, and notification lag.
+
+Seeds a throwaway database (a SQLite file in a temporary folder; a PostgreSQL database
+`policydesk_watch_bench` it creates and drops) with 100,000 open, unanswered tickets whose
+due times triage would give (Growth, Enterprise, Premium, 1% Premium mission-critical; created
+over the 16 hours before the start), then measures:
+
+1. plan: the first watch pass finding every ticket and scheduling its warning and breach
+   (what a worker does on start or after a policy reload), then the same pass again (no-op);
+2. pass: one watch pass with nothing due (the cost of each poll, with ~200,000 timers);
+3. lag: `policydesk worker` (task worker + watch loop, poll every --poll seconds, real time)
+   runs for --seconds against a simulated clock running --speed times faster than real time,
+   starting Tuesday 8 Dec 2026 16:00 UTC, so an hour of a busy desk's timers (and the
+   us-west opening at 17:00 UTC releasing every held notification at once) passes through it.
+   Lag = real seconds from a delivery's intended moment (the timer's instant, or the office
+   opening it was held for) to its sending; a delivery due in the window but never sent
+   counts as late by the time it has waited. Email goes to Django's locmem backend. Goal: p99 < 60 s.
+
+    .venv/bin/python benchmarks/sla_watch.py                      # both databases, ~4 min
+    .venv/bin/python benchmarks/sla_watch.py --databases sqlite --tickets 20000 --seconds 30
+
+Seeding uses bulk_create directly (a benchmark fixture, not a path of the product); that is
+also why the tickets have no timers until the watch's planning pass finds them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+BENCH_DATABASE = "policydesk_watch_bench"
+START = datetime(2026, 12, 8, 16, 0, tzinfo=UTC)  # a Tuesday; us-west opens at 17:00 UTC
+REGIONS = {"americas": "us-west", "apac": "singapore", "emea": "central-europe"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=90.0, help="real seconds the worker runs")
+    parser.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+    parser.add_argument("--poll", type=float, default=5.0, help="watch poll interval, real seconds")
+    parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL, help="a database to connect to first")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_child(args.child, args)))
+        return
+    rows = []
+    for database in args.databases.split(","):
+        started = time.perf_counter()
+        command = [sys.executable, __file__, "--child", database]
+        for name in ("tickets", "seconds", "speed", "poll", "postgres_url"):
+            command += ["--" + name.replace("_", "-"), str(getattr(args, name))]
+        child = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)  # noqa: S603
+        if child.returncode != 0:
+            sys.stderr.write(child.stderr)
+            raise SystemExit(f"{database}: the benchmark failed")
+        rows.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        print(f"{database}: done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print_report(rows, args)
+
+
+def print_report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    print(
+        f"{args.tickets:,} open tickets; worker runs {args.seconds:g} s real, clock x{args.speed:g}, "
+        f"watch poll {args.poll:g} s\n"
+    )
+    header = (
+        "database", "plan (first pass)", "plan again", "timers", "pass, nothing due",
+        "deliveries in window", "lag p50", "lag p99", "lag max", "late >60 s",
+    )  # fmt: skip
+    lines = [header] + [
+        (
+            row["database"],
+            f"{row['plan_s']:.1f} s",
+            f"{row['replan_s']:.1f} s",
+            f"{row['timers']:,}",
+            f"{row['idle_pass_ms']:.0f} ms",
+            f"{row['deliveries']:,} ({row['unsent']} unsent)",
+            f"{row['lag_p50']:.1f} s",
+            f"{row['lag_p99']:.1f} s",
+            f"{row['lag_max']:.1f} s",
+            str(row["late"]),
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for index, line in enumerate(lines):
+        print("| " + " | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) + " |")
+        if index == 0:
+            print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    for row in rows:
+        print(
+            f"\n{row['database']}: backlog at start {row['backlog_timers']:,} timers fired in "
+            f"{row['backlog_s']:.1f} s; in the window {row['fired_in_window']:,} timers fired, "
+            f"{row['sent']:,} sent ({row['held']:,} held for office hours, released at 17:00 UTC)"
+        )
+
+
+# -- one database, in a child process ------------------------------------------------
+
+
+def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="policydesk-watch-bench-") as folder:
+        os.environ["POLICYDESK_DATA_DIR"] = folder
+        os.environ["DJANGO_SETTINGS_MODULE"] = "policydesk.settings"
+        os.environ["POLICYDESK_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+        os.environ.setdefault("POLICYDESK_LOG_LEVEL", "WARNING")
+        if database == "sqlite":
+            os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
+            return measure(database, args)
+        if database == "postgres":
+            _postgres_admin(args.postgres_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
+            _postgres_admin(args.postgres_url, f"CREATE DATABASE {BENCH_DATABASE}")
+            os.environ["DATABASE_URL"] = args.postgres_url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
+            try:
+                return measure(database, args)
+            finally:
+                from django.db import connections
+
+                connections.close_all()
+                _postgres_admin(args.postgres_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        raise SystemExit(f"unknown database {database!r}: sqlite or postgres")
+
+
+def _postgres_admin(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(statement)  # type: ignore[arg-type]  # a fixed statement of ours
+
+
+def seed(count: int) -> None:
+    """Teams, agents, leads, organisations, and `count` open unanswered tickets, due as triage says."""
+    import numpy as np
+    from django.db import connection, transaction
+
+    from policydesk import sla
+    from policydesk.desk_policy import get_policy
+    from policydesk.tickets import actions
+    from policydesk.tickets.models import Counter, Organisation, Person, Ticket
+
+    policy = get_policy()
+    rng = random.Random(20261208)
+    admin = actions.do_create_person(
+        email="admin@bench.example", password=None, role="admin", actor=None, now=START
+    )
+    agents: dict[str, list[Person]] = {}
+    for office in (*REGIONS.values(), "global"):
+        kind, team_office = ("premium", "us-west") if office == "global" else ("office", office)
+        team = actions.do_create_team(name=office, kind=kind, office=team_office, actor=admin, now=START)
+        agents[office] = [
+            actions.do_create_person(
+                email=f"agent{i}@{office}.example",
+                password=None,
+                role="agent",
+                teams=(team,),
+                actor=admin,
+                now=START,
+            )
+            for i in range(5)
+        ]
+    for i in range(2):
+        actions.do_create_person(
+            email=f"lead{i}@bench.example", password=None, role="lead", actor=admin, now=START
+        )
+    plans = ("growth", "enterprise", "premium")
+    organisations = Organisation.objects.bulk_create(
+        Organisation(name=f"org {i}", plan=plans[i % 3], region=list(REGIONS)[i // 3 % 3], created_at=START)
+        for i in range(180)
+    )
+    customers = {
+        org.pk: Person.objects.create(
+            email=f"c@org{org.pk}.example",
+            role="customer",
+            organisation=org,
+            password="!",  # noqa: S106 - unusable
+        )
+        for org in organisations
+    }
+    # Creation instants and the (calendar, target) triage gives each ticket (C3, C6, C9).
+    rows = []
+    for number in range(1, count + 1):
+        organisation = rng.choice(organisations)
+        created_at = START - timedelta(seconds=rng.randrange(16 * 3600))
+        critical = organisation.plan == "premium" and rng.random() < 0.03
+        if critical:
+            office, calendar, target = "global", "24x7", sla.Target.calendar(7200)
+        elif organisation.plan == "premium":
+            office, calendar, target = "global", "premium-24x5", sla.Target.business_days(1)
+        else:
+            office = REGIONS[organisation.region]
+            days = 2 if organisation.plan == "growth" else 1
+            calendar, target = office, sla.Target.business_days(days)
+        rows.append((number, organisation, created_at, critical, office, calendar, target))
+    dues: dict[int, datetime] = {}
+    groups: dict[tuple[str, Any], list[tuple[int, datetime]]] = {}
+    for number, _org, created_at, _critical, _office, calendar, target in rows:
+        groups.setdefault((calendar, target), []).append((number, created_at))
+    for (calendar, target), members in groups.items():
+        cal = sla.AlwaysOpenCalendar() if calendar == "24x7" else policy.calendars[calendar]
+        starts = np.array([int(created.timestamp()) for _n, created in members], dtype=np.int64)
+        for (number, _created), due in zip(members, sla.due(cal, starts, target), strict=True):
+            dues[number] = datetime.fromtimestamp(int(due), UTC)
+    with transaction.atomic():
+        batch: list[Ticket] = []
+        for number, organisation, created_at, critical, office, calendar, _target in rows:
+            batch.append(
+                Ticket(
+                    number=number, organisation=organisation, requester=customers[organisation.pk],
+                    channel="web", topic="bug-report-critical" if critical else "troubleshooting",
+                    subject=f"Ticket {number}", priority="normal", status=rng.choice(("new", "open")),
+                    office=office, calendar=calendar, first_response_due=dues[number],
+                    assignee=rng.choice(agents[office]) if rng.random() < 0.6 else None,
+                    mission_critical=critical, policy_id=policy.id, policy_version=policy.version,
+                    language="en", created_at=created_at, updated_at=created_at,
+                )
+            )  # fmt: skip
+            if len(batch) == 5000:
+                Ticket.objects.bulk_create(batch)
+                batch = []
+        Ticket.objects.bulk_create(batch)
+        Counter.objects.update_or_create(name="ticket", defaults={"value": count})
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def run_and_close(worker: Any) -> None:
+    from django.db import connection
+
+    try:
+        worker.run()
+    finally:
+        connection.close()  # this thread's connection: the database is dropped afterwards
+
+
+class SimulatedClock:
+    """START + speed x (real time since the clock was started)."""
+
+    def __init__(self, speed: float) -> None:
+        self.speed = speed
+        self.real_start = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return START + timedelta(seconds=(time.monotonic() - self.real_start) * self.speed)
+
+
+def measure(database: str, args: argparse.Namespace) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import F
+    from django_tasks_db.models import DBTaskResult
+
+    from policydesk.desk_policy import get_policy
+    from policydesk.watch import timers
+    from policydesk.watch.management.commands.worker import Worker
+    from policydesk.watch.models import Delivery, Timer
+
+    call_command("migrate", verbosity=0)
+    seed(args.tickets)
+    policy = get_policy()
+
+    started = time.perf_counter()
+    timers.plan_open_tickets(policy, START)
+    plan_s = time.perf_counter() - started
+    started = time.perf_counter()
+    again = timers.plan_open_tickets(policy, START)
+    replan_s = time.perf_counter() - started
+    assert again.created == 0 and again.moved == 0, again
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    # The backlog: timers already due at START (tickets opened in the last 16 hours).
+    backlog = Timer.objects.filter(fire_at__lte=START, state="pending").count()
+    started = time.perf_counter()
+    timers.fire_due(START)
+    backlog_s = time.perf_counter() - started
+    # The backlog's deliveries are not part of the window: drop them and their queued tasks.
+    Delivery.objects.filter(deliver_after__lte=START).update(state="cancelled")
+    DBTaskResult.objects.all().delete()
+    idle = []
+    for _ in range(5):
+        started = time.perf_counter()
+        timers.Watch(planned=policy).tick(START)
+        idle.append(time.perf_counter() - started)
+
+    clock = SimulatedClock(args.speed)
+    worker = Worker(
+        watch_interval=args.poll, queue_names=["default"], interval=1.0, batch=False, backend_name="default",
+        startup_delay=False, max_tasks=None, worker_id="bench-worker", excluded_queue_names=[],
+    )  # fmt: skip
+    with mock.patch("django.utils.timezone.now", clock):
+        runner = threading.Thread(target=run_and_close, args=(worker,), name="worker")
+        runner.start()
+        time.sleep(args.seconds)
+        worker.running = False
+        runner.join()
+        end = clock()
+
+    # Deliveries meant to leave in the window, less its last two polls (+5 s) of real time, in
+    # which a delivery may simply not have had its turn yet. One still unsent counts as late by
+    # the time it has waited so far.
+    window_end = end - timedelta(seconds=(2 * args.poll + 5) * args.speed)
+    due = Delivery.objects.filter(deliver_after__gt=START, deliver_after__lte=window_end)
+    lags = sorted(
+        ((sent or end) - after).total_seconds() / args.speed
+        for after, sent in due.values_list("deliver_after", "sent_at")
+    )
+    unsent = due.filter(sent_at__isnull=True).count()
+    if not lags:
+        raise SystemExit("no deliveries fell in the window: run longer or faster")
+    return {
+        "database": database,
+        "plan_s": plan_s,
+        "replan_s": replan_s,
+        "timers": Timer.objects.count(),
+        "idle_pass_ms": statistics.median(idle) * 1000,
+        "backlog_timers": backlog,
+        "backlog_s": backlog_s,
+        "fired_in_window": Timer.objects.filter(fire_at__gt=START, state="fired").count(),
+        "sent": Delivery.objects.filter(state="sent").count(),
+        "held": Delivery.objects.filter(deliver_after__gt=START).exclude(moment=F("deliver_after")).count(),
+        "deliveries": len(lags),
+        "unsent": unsent,
+        "lag_p50": lags[len(lags) // 2],
+        "lag_p99": lags[min(len(lags) - 1, int(len(lags) * 0.99))],
+        "lag_max": lags[-1],
+        "late": sum(1 for lag in lags if lag > 60),
+    }
+
+
+if __name__ == "__main__":
+    main()

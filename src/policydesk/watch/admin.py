@@ -1,0 +1,89 @@
+"""The admin: the on-call rota per week (edited here, C6), and read-only views of pages,
+timers and deliveries for operators who want to see what the watch did."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from policydesk.tickets.models import Person
+from policydesk.watch import config
+from policydesk.watch.models import Delivery, OnCallShift, OnCallWeek, Page, Timer
+from policydesk.watch.notify import STAFF_ROLES
+
+
+class OnCallShiftInline(admin.TabularInline[OnCallShift, OnCallWeek]):
+    model = OnCallShift
+    extra = 2
+    ordering = ("order",)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "person":
+            kwargs["queryset"] = Person.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("email")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class OnCallWeekForm(ModelForm[OnCallWeek]):
+    class Meta:
+        model = OnCallWeek
+        fields = ("week_start",)
+
+    def clean_week_start(self) -> Any:
+        value = self.cleaned_data["week_start"]
+        if value is not None and value.weekday() != 0:
+            raise ValidationError(
+                _("An on-call week starts on a Monday (in %(zone)s)."),
+                params={"zone": config.oncall_time_zone()},
+            )
+        return value
+
+
+@admin.register(OnCallWeek)
+class OnCallWeekAdmin(admin.ModelAdmin[OnCallWeek]):
+    form = OnCallWeekForm
+    inlines = (OnCallShiftInline,)
+    list_display = ("week_start", "people")
+    date_hierarchy = "week_start"
+
+    @admin.display(description=_("on call, in escalation order"))
+    def people(self, week: OnCallWeek) -> str:
+        return ", ".join(shift.person.email for shift in week.shifts.select_related("person"))
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Page)
+class PageAdmin(ReadOnlyAdmin):
+    list_display = ("ticket", "state", "level", "opened_at", "acknowledged_by", "acknowledged_at")
+    list_filter = ("state",)
+    list_select_related = ("ticket", "acknowledged_by")
+
+
+@admin.register(Timer)
+class TimerAdmin(ReadOnlyAdmin):
+    list_display = ("ticket", "kind", "level", "fire_at", "state", "fired_at", "policy_version")
+    list_filter = ("kind", "state")
+    list_select_related = ("ticket",)
+    date_hierarchy = "fire_at"
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("key", "kind", "channel", "recipient", "moment", "deliver_after", "state", "sent_at")
+    list_filter = ("kind", "channel", "state")
+    list_select_related = ("recipient",)
+    search_fields = ("key",)

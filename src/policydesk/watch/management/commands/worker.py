@@ -1,0 +1,134 @@
+"""`policydesk worker`: the task worker (django_tasks_db's `db_worker`) with the SLA watch
+loop running beside it in the same process.
+
+Run one or many, on one or many machines: tasks are claimed once by the database backend,
+timers and deliveries by conditional updates (docs/sla-watch.md), so extra workers only add
+capacity. `--no-watch` runs tasks only; `--batch` runs one watch pass, then the queued
+tasks, then exits (cron-style, and what the tests use).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from argparse import ArgumentParser
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import CommandError
+from django.db import close_old_connections, connection
+from django.utils import timezone
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
+from django_tasks_db.management.commands import db_worker
+
+from policydesk.watch import config
+from policydesk.watch.timers import Watch
+
+log = logging.getLogger("policydesk.watch")
+
+
+class WatchLoop(threading.Thread):
+    """The SLA watch: a pass every `interval` seconds until stopped."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(name="sla-watch", daemon=True)
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.watch = Watch()
+
+    def run(self) -> None:
+        log.info("SLA watch started: a pass every %ss", self.interval)
+        try:
+            while not self.stopped.is_set():
+                close_old_connections()
+                try:
+                    figures = self.watch.tick(timezone.now())
+                    if any(figures.values()):
+                        log.info("SLA watch pass: %s", figures)
+                except Exception:
+                    # A failed pass (a locked database, a broken policy edit) is retried next time.
+                    log.exception("SLA watch pass failed")
+                self.stopped.wait(self.interval)
+        finally:
+            connection.close()
+
+
+class Worker(db_worker.Worker):
+    """db_worker's worker, starting and stopping the watch loop with itself."""
+
+    def __init__(self, *, watch_interval: float | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.watch_interval = watch_interval
+        self.loop: WatchLoop | None = None
+
+    def run(self) -> None:
+        if self.watch_interval is not None:
+            if self.batch:
+                figures = Watch().tick(timezone.now())
+                log.info("SLA watch pass: %s", figures)
+            else:
+                self.loop = WatchLoop(self.watch_interval)
+                self.loop.start()
+        try:
+            super().run()
+        finally:
+            self.stop_watch()
+
+    def stop_watch(self) -> None:
+        if self.loop is not None:
+            self.loop.stopped.set()
+            self.loop.join(timeout=10)
+
+    def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        # Let a watch pass finish its transaction; one cut short rolls back harmlessly anyway.
+        self.stop_watch()
+        super().shutdown(signum, frame)
+
+
+class Command(db_worker.Command):
+    help = "Run the task worker and the SLA watch loop (several may run at once)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--watch-interval",
+            type=db_worker.valid_interval,
+            default=None,
+            help="Seconds between SLA watch passes (default: POLICYDESK_WATCH_INTERVAL, 5).",
+        )
+        parser.add_argument("--no-watch", action="store_true", help="Run tasks only, no SLA watch loop.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # db_worker's handle, building our Worker (same options, same reload behaviour).
+        self.configure_logging(options["verbosity"])
+        interval = options["watch_interval"]
+        watch_interval = (
+            None if options["no_watch"] else interval if interval is not None else config.watch_interval()
+        )
+        reload, batch = options["reload"], options["batch"]
+        if reload and batch:
+            log.warning("--reload and --batch cannot be specified together; autoreload is off.")
+            reload = False
+        queue_names = options["queue_name"].split(",")
+        excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
+        if excluded and "*" not in queue_names:
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
+        worker = Worker(
+            watch_interval=watch_interval,
+            queue_names=queue_names,
+            interval=options["interval"],
+            batch=batch,
+            backend_name=options["backend_name"],
+            startup_delay=options["startup_delay"],
+            max_tasks=options["max_tasks"],
+            worker_id=options["worker_id"],
+            excluded_queue_names=excluded,
+        )
+        if reload:
+            if os.environ.get(DJANGO_AUTORELOAD_ENV) == "true":
+                worker.configure_signals()  # only the child process runs tasks
+            run_with_reloader(worker.run)
+        else:
+            worker.configure_signals()
+            worker.run()

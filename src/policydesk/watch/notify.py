@@ -1,0 +1,175 @@
+"""SLA warnings and breaches: who is told, when (office hours), and what the email says.
+
+Recipients: the assignee, else the handling office's team (for Premium, handled globally
+(C9): the organisation's dedicated team (C4), else every Premium team); leads too on a
+breach. A person is told inside the hours of their own office (the offices of their
+teams; the ticket's office or calendar if they have none): a moment outside them is
+held until the next opening, except for mission-critical tickets (C6), which run 24x7.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from policydesk import sla
+from policydesk.display import format_instant, format_time_left
+from policydesk.policy.model import GLOBAL, Policy
+from policydesk.tickets.models import Person, Team, Ticket
+from policydesk.watch import config
+
+STAFF_ROLES = (Person.Role.AGENT, Person.Role.LEAD, Person.Role.ADMIN)
+ALWAYS_OPEN = sla.AlwaysOpenCalendar()
+
+
+def calendar_named(policy: Policy, calendar_id: str) -> sla.Calendar | None:
+    """A ticket's calendar by id: the policy's, "24x7", or None if the policy dropped it."""
+    if calendar_id == "24x7":
+        return ALWAYS_OPEN
+    return policy.calendars.get(calendar_id)
+
+
+def language_of(person: Person) -> str:
+    """The person's language if the desk speaks it, else the default."""
+    spoken = {code for code, _name in settings.LANGUAGES}
+    return person.language if person.language in spoken else settings.LANGUAGE_CODE
+
+
+def _unique(people: list[Person]) -> list[Person]:
+    seen: set[int] = set()
+    kept = []
+    for person in people:
+        if person.pk not in seen and person.is_active:
+            seen.add(person.pk)
+            kept.append(person)
+    return kept
+
+
+def leads() -> list[Person]:
+    return list(Person.objects.filter(role=Person.Role.LEAD, is_active=True).order_by("id"))
+
+
+def _in_hours(calendar: sla.Calendar, moment: datetime) -> bool:
+    # A moment exactly on a closing time (a due "stays at that closing time", C8) is in hours.
+    return sla.is_open(calendar, moment) or sla.is_open(calendar, moment - timedelta(seconds=1))
+
+
+class Directory:
+    """Who works where, looked up once per batch of timers (not once per recipient)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._leads: list[Person] | None = None
+        self._members: dict[tuple[str, int | None], list[Person]] = {}
+        self._offices: dict[int, list[str]] = {}
+
+    def leads(self) -> list[Person]:
+        if self._leads is None:
+            self._leads = leads()
+        return self._leads
+
+    def team_members(self, ticket: Ticket) -> list[Person]:
+        """The people who work the ticket's queue (C4, C9)."""
+        dedicated = ticket.organisation.dedicated_team_id if ticket.office == GLOBAL else None
+        key = (ticket.office, dedicated)
+        if key not in self._members:
+            if ticket.office != GLOBAL:
+                teams = Team.objects.filter(office=ticket.office)
+            elif dedicated:
+                teams = Team.objects.filter(pk=dedicated)
+            else:
+                teams = Team.objects.filter(kind=Team.Kind.PREMIUM)
+            self._members[key] = list(
+                Person.objects.filter(teams__in=teams, role__in=STAFF_ROLES, is_active=True)
+                .distinct()
+                .order_by("id")
+            )
+        return self._members[key]
+
+    def recipients(self, ticket: Ticket, kind: str) -> list[Person]:
+        """Who hears of a warning or breach: the assignee, else the team; leads too on a breach."""
+        people = [ticket.assignee] if ticket.assignee is not None else list(self.team_members(ticket))
+        if kind == "breach":
+            people += self.leads()
+        return _unique(people)
+
+    def offices_of(self, person: Person) -> list[str]:
+        if person.pk not in self._offices:
+            offices = {team.office for team in person.teams.all()}
+            self._offices[person.pk] = sorted(offices & set(self.policy.offices))
+        return self._offices[person.pk]
+
+    def deliver_after(self, ticket: Ticket, person: Person, moment: datetime) -> datetime:
+        """When `person` may be told of `moment`: at once inside their office hours, else at
+        their next opening; mission-critical at once (C6, 24x7)."""
+        if ticket.mission_critical:
+            return moment
+        policy = self.policy
+        calendars: list[sla.Calendar] = [policy.offices[o].calendar for o in self.offices_of(person)]
+        if not calendars:
+            fallback = policy.offices.get(ticket.office)
+            calendar = fallback.calendar if fallback else calendar_named(policy, ticket.calendar)
+            if calendar is None:
+                return moment
+            calendars = [calendar]
+        if any(_in_hours(calendar, moment) for calendar in calendars):
+            return moment
+        return min(sla.next_open(calendar, moment) for calendar in calendars)
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    body: str
+
+
+def sla_email(ticket: Ticket, kind: str, person: Person, moment: datetime, now: datetime) -> Email:
+    """The warning or breach email for `person`, in their language, times in their zone."""
+    lang = language_of(person)
+    with translation.override(lang):
+        context = {
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "due": format_instant(ticket.first_response_due, person.time_zone, lang),
+            "left": format_time_left(ticket.first_response_due, now),
+            "organisation": ticket.organisation.name,
+            "plan": ticket.organisation.plan,
+            "assignee": ticket.assignee.email if ticket.assignee else _("nobody"),
+            "url": config.ticket_url(ticket.number),
+        }
+        if kind == "breach":
+            subject = _("[#%(number)s] First response overdue: %(subject)s") % context
+            lead = _("The first-response target of ticket #%(number)s has passed without a public reply.")
+        else:
+            subject = _("[#%(number)s] First response due soon: %(subject)s") % context
+            lead = _("Ticket #%(number)s still has no public reply; its first-response target is near.")
+        lines = [
+            lead % context,
+            "",
+            _("Subject: %(subject)s") % context,
+            _("Organisation: %(organisation)s (plan %(plan)s)") % context,
+            _("First response due: %(due)s (%(left)s)") % context,
+            _("Assignee: %(assignee)s") % context,
+        ]
+        if ticket.mission_critical:
+            lines.append(_("Mission-critical: 24x7 response applies (C6)."))
+        lines += ["", _("Open the ticket: %(url)s") % context]
+    return Email(subject=subject, body="\n".join(lines) + "\n")
+
+
+def message_id(key: str) -> str:
+    """A Message-ID made from the idempotency key: a resend after a crash has the same one."""
+    host = config.site_url().split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "policydesk"
+    return f"<{key}@{host}>"
+
+
+def send_email(key: str, to: str, email: Email) -> None:
+    """Send through Django's configured email backend (console, SMTP, locmem in tests)."""
+    EmailMessage(
+        subject=email.subject, body=email.body, to=[to], headers={"Message-ID": message_id(key)}
+    ).send()

@@ -1,0 +1,114 @@
+"""Sending one delivery: claim it, check it still matters, send it, mark it sent.
+
+The claim is a conditional UPDATE (`pending` → `sending`, or a `sending` row whose lease
+has run out) committed before anything leaves, so two workers never send the same
+delivery at the same time. Sending and marking cannot share a transaction with an SMTP
+server or a webhook: a worker killed after the send and before the mark leaves a
+`sending` row that another worker sends again once the lease has passed. That resend
+carries the same idempotency key (Message-ID, `Idempotency-Key`), so the receiving side
+can recognise it; a worker killed before the send causes no duplicate at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import Enum
+
+from django.db import transaction
+from django.db.models import F, Q
+
+from policydesk.watch import config, paging
+from policydesk.watch.models import Delivery, Page, Timer
+from policydesk.watch.notify import send_email, sla_email
+from policydesk.watch.timers import awaiting_first_response
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(Enum):
+    SENT = "sent"
+    SKIPPED = "skipped"  # another worker has it, or it is not due yet
+    CANCELLED = "cancelled"  # no longer matters: answered, solved, acknowledged
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+def claim(delivery_id: int, now: datetime) -> bool:
+    """Take a delivery for sending; False if it is not ours to send."""
+    cutoff = now - config.delivery_lease()
+    with transaction.atomic():
+        taken = (
+            Delivery.objects.filter(pk=delivery_id)
+            .filter(
+                Q(state=Delivery.State.PENDING, deliver_after__lte=now)
+                | Q(state=Delivery.State.SENDING, claimed_at__lt=cutoff)
+            )
+            .update(state=Delivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+        )
+    return taken == 1
+
+
+def _still_matters(delivery: Delivery) -> bool:
+    if delivery.kind == Timer.Kind.PAGE:
+        return Page.objects.filter(ticket_id=delivery.ticket_id, state=Page.State.OPEN).exists()
+    return awaiting_first_response(delivery.ticket)
+
+
+def _send(delivery: Delivery, now: datetime) -> None:
+    if delivery.kind != Timer.Kind.PAGE:
+        assert delivery.recipient is not None  # noqa: S101 - SLA notifications go to people
+        email = sla_email(delivery.ticket, delivery.kind, delivery.recipient, delivery.moment, now)
+        send_email(delivery.key, delivery.recipient.email, email)
+        return
+    channel = paging.channel_named(delivery.channel)
+    if channel is None:
+        raise RuntimeError(f"paging channel {delivery.channel!r} is not configured any more")
+    page = Page.objects.get(ticket_id=delivery.ticket_id)
+    people, _last = paging.targets(delivery.moment, delivery.timer.level)
+    message = paging.PageMessage(
+        key=delivery.key,
+        page=page,
+        ticket=delivery.ticket,
+        level=delivery.timer.level,
+        paged=people,
+        recipient=delivery.recipient,
+        sent_at=now,
+    )
+    channel.send(message)
+
+
+def _finish(delivery: Delivery, now: datetime, **fields: object) -> None:
+    # Only while still ours: a claim taken over after our lease ran out is the other worker's.
+    mine = Delivery.objects.filter(
+        pk=delivery.pk, state=Delivery.State.SENDING, claimed_at=delivery.claimed_at
+    )
+    if not mine.update(**fields):
+        log.warning("delivery %s was taken over by another worker before it was marked", delivery.key)
+
+
+def send_delivery(delivery_id: int, now: datetime) -> Outcome:
+    """Claim, check, send and mark one delivery."""
+    if not claim(delivery_id, now):
+        return Outcome.SKIPPED
+    delivery = Delivery.objects.select_related(
+        "ticket", "ticket__organisation", "ticket__assignee", "recipient", "timer"
+    ).get(pk=delivery_id)
+    if not _still_matters(delivery):
+        _finish(delivery, now, state=Delivery.State.CANCELLED)
+        return Outcome.CANCELLED
+    try:
+        _send(delivery, now)
+    except Exception as error:  # any transport failure: retried, then recorded
+        give_up = delivery.attempts >= config.max_attempts()
+        log.warning("delivery %s failed (attempt %s): %s", delivery.key, delivery.attempts, error)
+        _finish(
+            delivery,
+            now,
+            state=Delivery.State.FAILED if give_up else Delivery.State.PENDING,
+            enqueued_at=now,  # the sweep enqueues it again once the lease has passed
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+        )
+        return Outcome.FAILED if give_up else Outcome.RETRY
+    _finish(delivery, now, state=Delivery.State.SENT, sent_at=now)
+    return Outcome.SENT

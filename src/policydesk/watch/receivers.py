@@ -1,0 +1,44 @@
+"""The watch listens to the ticket actions' signals, which are sent inside the action's
+transaction: timers are planned and pages opened in the same commit as the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policydesk.desk_policy import get_policy
+from policydesk.tickets import signals
+from policydesk.tickets.models import Ticket
+from policydesk.watch import paging, timers
+from policydesk.watch.tasks import fire_timers_now
+
+
+def _replan(ticket: Ticket) -> None:
+    timers.plan_ticket(ticket, get_policy(), now=ticket.updated_at)
+
+
+def on_ticket_opened(sender: object, ticket: Ticket, **kwargs: Any) -> None:
+    policy = get_policy()
+    timers.plan_ticket(ticket, policy, now=ticket.created_at)
+    plan = policy.plans.get(ticket.organisation.plan)
+    rule = plan.mission_critical if plan else None
+    if ticket.mission_critical and rule is not None and rule.page_on_call:  # C5, C6
+        timer = paging.open_page(ticket, policy.version, now=ticket.created_at)
+        if timer is not None:
+            fire_timers_now.enqueue([timer.pk])
+
+
+def on_agent_replied(sender: object, ticket: Ticket, first_response: bool = False, **kwargs: Any) -> None:
+    if first_response:
+        _replan(ticket)  # the clock stopped: cancels the pending warning and breach
+        paging.stop_paging(ticket, now=ticket.updated_at)
+
+
+def on_ticket_changed(sender: object, ticket: Ticket, **kwargs: Any) -> None:
+    _replan(ticket)  # solved or closed cancels; reopened or re-triaged re-plans
+
+
+def connect() -> None:
+    signals.ticket_opened.connect(on_ticket_opened, dispatch_uid="watch.ticket_opened")
+    signals.agent_replied.connect(on_agent_replied, dispatch_uid="watch.agent_replied")
+    signals.customer_replied.connect(on_ticket_changed, dispatch_uid="watch.customer_replied")
+    signals.ticket_changed.connect(on_ticket_changed, dispatch_uid="watch.ticket_changed")
