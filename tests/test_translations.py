@@ -164,7 +164,8 @@ def test_django_translates_with_the_catalogue() -> None:
     with translation.override("ja"):
         assert translation.gettext("Sign in") == "ログイン"
         assert translation.gettext("First response due") == "初期対応期限"
-        assert translation.ngettext("%(n)d day", "%(n)d days", 1) % {"n": 1} == "1日"
+        days = translation.ngettext("%(days)d day %(hours)d h", "%(days)d days %(hours)d h", 1)
+        assert days % {"days": 1, "hours": 3} == "1日3時間"
         assert translation.ngettext("%(n)d hour", "%(n)d hours", 5) % {"n": 5} == "5時間"
     with translation.override("en"):
         assert translation.gettext("Sign in") == "Sign in"

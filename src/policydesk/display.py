@@ -43,11 +43,14 @@ def format_time_left(due: datetime | None, now: datetime) -> str:
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
     if days:
-        amount = ngettext("%(n)d day", "%(n)d days", days) % {"n": days} + f" {hours} h"
+        amount = ngettext("%(days)d day %(hours)d h", "%(days)d days %(hours)d h", days) % {
+            "days": days,
+            "hours": hours,
+        }
     elif hours:
-        amount = f"{hours} h {minutes} min"
+        amount = _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
     else:
-        amount = f"{minutes} min"
+        amount = _("%(minutes)d min") % {"minutes": minutes}
     return (
         _("%(amount)s overdue") % {"amount": amount} if overdue else _("%(amount)s left") % {"amount": amount}
     )

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from policydesk.desk_policy import get_policy
 from policydesk.policy.model import Route
@@ -86,7 +88,10 @@ def _attach(ticket: Ticket, message: Message | None, uploads: tuple[Upload, ...]
     limit = settings.POLICYDESK_MAX_ATTACHMENT_BYTES
     for upload in uploads:
         if len(upload.content) > limit:
-            raise ActionError(f"{upload.filename} is larger than the limit of {limit // (1024 * 1024)} MB")
+            raise ActionError(
+                _("%(name)s is larger than the limit of %(mb)d MB")
+                % {"name": upload.filename, "mb": limit // (1024 * 1024)}
+            )
         attachment = ticket.attachments.model(
             ticket=ticket,
             message=message,
@@ -106,7 +111,10 @@ def do_create_team(*, name: str, kind: str, office: str, actor: Person | None, n
     """Create an office or Premium team; the office must exist in the policy (C4, C8)."""
     policy = get_policy()
     if office not in policy.offices:
-        raise ActionError(f"unknown office {office!r}; the policy has {', '.join(policy.offices)}")
+        raise ActionError(
+            _("unknown office %(office)r; the policy has %(known)s")
+            % {"office": office, "known": ", ".join(policy.offices)}
+        )
     with transaction.atomic():
         team = Team.objects.create(name=name, kind=kind, office=office)
         _audit(now, actor, "team.created", team, name=name, kind=kind, office=office)
@@ -128,9 +136,15 @@ def do_create_organisation(
     """Create a customer organisation on a plan of the policy, in one of its regions (C1, C9)."""
     policy = get_policy()
     if plan not in policy.plans:
-        raise ActionError(f"unknown plan {plan!r}; the policy has {', '.join(policy.plans)}")
+        raise ActionError(
+            _("unknown plan %(plan)r; the policy has %(known)s")
+            % {"plan": plan, "known": ", ".join(policy.plans)}
+        )
     if region not in policy.regions:
-        raise ActionError(f"unknown region {region!r}; the policy has {', '.join(policy.regions)}")
+        raise ActionError(
+            _("unknown region %(region)r; the policy has %(known)s")
+            % {"region": region, "known": ", ".join(policy.regions)}
+        )
     with transaction.atomic():
         organisation = Organisation.objects.create(
             name=name,
@@ -162,9 +176,9 @@ def do_create_person(
     """Create a person; the login email is unique whatever its case (C14)."""
     email = email.strip().lower()
     if Person.objects.filter(email__iexact=email).exists():
-        raise ActionError(f"{email} already has an account")
+        raise ActionError(_("%(email)s already has an account") % {"email": email})
     if role == Person.Role.CUSTOMER and organisation is None:
-        raise ActionError("a customer belongs to an organisation")
+        raise ActionError(_("a customer belongs to an organisation"))
     with transaction.atomic():
         person = Person.objects.create_user(
             email,
@@ -203,13 +217,13 @@ def do_open_ticket(
     (office, queue and first-response clock from the decision) or a recorded deflection."""
     organisation = requester.organisation
     if requester.role != Person.Role.CUSTOMER or organisation is None:
-        raise ActionError("only a customer of an organisation can open a ticket (C14)")
+        raise ActionError(_("only a customer of an organisation can open a ticket (C14)"))
     policy = get_policy()
     if priority not in policy.priorities:
-        raise ActionError(f"unknown priority {priority!r}")
+        raise ActionError(_("unknown priority %(priority)r") % {"priority": priority})
     subject = subject.strip()[:250]
     if not subject:
-        raise ActionError("a ticket needs a subject")
+        raise ActionError(_("a ticket needs a subject"))
     request = Request(
         id=f"{organisation.pk}",
         plan=organisation.plan,
@@ -219,7 +233,7 @@ def do_open_ticket(
         channel=channel,  # type: ignore[arg-type]
     )
     if topic not in policy.request_types and topic not in policy.out_of_scope:
-        raise ActionError(f"unknown request type {topic!r}")
+        raise ActionError(_("unknown request type %(topic)r") % {"topic": topic})
     decision = triage(policy, request)
     with transaction.atomic():
         if decision.route is not None:  # outcome "deflect"
@@ -297,11 +311,11 @@ def do_agent_reply(
 ) -> Message:
     """A public answer. The first one stops the first-response clock; the ticket waits on the customer."""
     if not text.strip():
-        raise ActionError("a reply needs text")
+        raise ActionError(_("a reply needs text"))
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status == Ticket.Status.CLOSED:
-            raise ActionError("the ticket is closed")
+            raise ActionError(_("the ticket is closed"))
         message = Message.objects.create(
             ticket=ticket, author=agent, kind=Message.Kind.PUBLIC, text=text, html=_clean_html(html),
             channel=Ticket.Channel.WEB, created_at=now,
@@ -323,7 +337,7 @@ def do_agent_reply(
 def do_add_note(*, ticket: Ticket, agent: Person, text: str, now: datetime) -> Message:
     """An internal note: staff only, never sent to the customer, does not stop any clock."""
     if not text.strip():
-        raise ActionError("a note needs text")
+        raise ActionError(_("a note needs text"))
     with transaction.atomic():
         ticket = _locked(ticket)
         message = Message.objects.create(
@@ -348,11 +362,11 @@ def do_customer_reply(
 ) -> Message:
     """The customer answers: a solved or pending ticket opens again."""
     if not text.strip() and not uploads:
-        raise ActionError("a reply needs text")
+        raise ActionError(_("a reply needs text"))
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status == Ticket.Status.CLOSED:
-            raise ActionError("the ticket is closed; please open a new one")
+            raise ActionError(_("the ticket is closed; please open a new one"))
         message = Message.objects.create(
             ticket=ticket, author=customer, text=text, html=_clean_html(html), channel=channel, created_at=now
         )
@@ -373,7 +387,10 @@ def do_assign(*, ticket: Ticket, assignee: Person | None, actor: Person, now: da
     from policydesk.tickets.access import can_answer
 
     if assignee is not None and not can_answer(assignee, ticket):
-        raise ActionError(f"{assignee.email} does not work the {ticket.office} queue")
+        raise ActionError(
+            _("%(email)s does not work the %(queue)s queue")
+            % {"email": assignee.email, "queue": ticket.office}
+        )
     with transaction.atomic():
         ticket = _locked(ticket)
         ticket.assignee = assignee
@@ -389,11 +406,11 @@ def do_assign(*, ticket: Ticket, assignee: Person | None, actor: Person, now: da
 def do_set_status(*, ticket: Ticket, status: str, actor: Person, now: datetime) -> Ticket:
     """Move a ticket between new, open, pending, solved and closed (closed is final)."""
     if status not in Ticket.Status.values:
-        raise ActionError(f"unknown status {status!r}")
+        raise ActionError(_("unknown status %(status)r") % {"status": status})
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status == Ticket.Status.CLOSED and status != Ticket.Status.CLOSED:
-            raise ActionError("a closed ticket cannot be reopened; open a new one")
+            raise ActionError(_("a closed ticket cannot be reopened; open a new one"))
         before = ticket.status
         ticket.status = status
         ticket.updated_at = now
@@ -406,7 +423,7 @@ def do_set_status(*, ticket: Ticket, status: str, actor: Person, now: datetime) 
 def do_set_priority(*, ticket: Ticket, priority: str, actor: Person, now: datetime) -> Ticket:
     """C15, C16: priority is recorded and shown; it never changes the due time."""
     if priority not in get_policy().priorities:
-        raise ActionError(f"unknown priority {priority!r}")
+        raise ActionError(_("unknown priority %(priority)r") % {"priority": priority})
     with transaction.atomic():
         ticket = _locked(ticket)
         before = ticket.priority
@@ -422,13 +439,13 @@ def do_deflect(*, ticket: Ticket, agent: Person, topic: str, now: datetime) -> D
     as a public reply, the deflection is recorded, the ticket is solved (C12, C17-C19)."""
     policy = get_policy()
     if topic not in policy.out_of_scope:
-        raise ActionError(f"{topic!r} is not an out-of-scope topic of the policy")
+        raise ActionError(_("%(topic)r is not an out-of-scope topic of the policy") % {"topic": topic})
     organisation = ticket.organisation
     route = policy.route_for(policy.plans[organisation.plan], topic)
     with transaction.atomic():
         ticket = _locked(ticket)
         if Deflection.objects.filter(ticket=ticket).exists():
-            raise ActionError("the ticket is already deflected")
+            raise ActionError(_("the ticket is already deflected"))
         lang = ticket.language if ticket.language in ("en", "ja") else "en"
         text = route_text(route, organisation, lang)
         message = Message.objects.create(
@@ -469,12 +486,15 @@ def do_request_meeting(*, ticket: Ticket, customer: Person, reason: str, now: da
     """C7: Growth, Enterprise and Premium customers may ask for a call, at support's discretion."""
     plan = get_policy().plans[ticket.organisation.plan]
     if not plan.meetings:
-        raise ActionError(f"calls are not offered on the {plan.name.en} plan (C7)")
+        raise ActionError(
+            _("calls are not offered on the %(plan)s plan (C7)")
+            % {"plan": plan.name.get(translation.get_language() or "en")}
+        )
     if not reason.strip():
-        raise ActionError("please say why a call would help")
+        raise ActionError(_("please say why a call would help"))
     with transaction.atomic():
         if ticket.meeting_requests.filter(status=MeetingRequest.Status.REQUESTED).exists():
-            raise ActionError("a call request is already waiting for support's answer")
+            raise ActionError(_("a call request is already waiting for support's answer"))
         meeting = MeetingRequest.objects.create(
             ticket=ticket, requested_by=customer, reason=reason, requested_at=now
         )
@@ -487,11 +507,11 @@ def do_decide_meeting(
 ) -> MeetingRequest:
     """An agent proposes a one-off call (with times in the note) or declines, saying why (C7, C21)."""
     if not note.strip():
-        raise ActionError("a decision needs a note for the customer")
+        raise ActionError(_("a decision needs a note for the customer"))
     with transaction.atomic():
         meeting = MeetingRequest.objects.select_for_update().get(pk=meeting.pk)
         if meeting.status != MeetingRequest.Status.REQUESTED:
-            raise ActionError("this call request was already answered")
+            raise ActionError(_("this call request was already answered"))
         meeting.status = MeetingRequest.Status.PROPOSED if propose else MeetingRequest.Status.DECLINED
         meeting.note = note
         meeting.decided_by = agent
@@ -504,9 +524,9 @@ def do_decide_meeting(
 def do_submit_feedback(*, person: Person, text: str, now: datetime) -> Feedback:
     """C18: a feature request through the feedback form."""
     if person.organisation is None:
-        raise ActionError("feedback comes from a customer of an organisation")
+        raise ActionError(_("feedback comes from a customer of an organisation"))
     if not text.strip():
-        raise ActionError("feedback needs text")
+        raise ActionError(_("feedback needs text"))
     with transaction.atomic():
         feedback = Feedback.objects.create(
             organisation=person.organisation, person=person, text=text, created_at=now

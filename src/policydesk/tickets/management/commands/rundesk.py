@@ -24,18 +24,25 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         addr = options["addr"]
+        smtp_port = os.environ.get("POLICYDESK_SMTP_PORT", "2525")
         me = [sys.executable, "-m", "policydesk.cli"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         children = {
             "web": subprocess.Popen([*me, "runserver", addr, "--noreload", "--insecure"], env=env),  # noqa: S603
             "worker": subprocess.Popen([*me, "worker"], env=env),  # noqa: S603
+            "smtpd": subprocess.Popen([*me, "smtpd", "--host", "127.0.0.1", "--port", smtp_port], env=env),  # noqa: S603
         }
         base = f"http://{addr}"
         self.stdout.write(
             "\npolicydesk is running:\n"
             f"  Support policy (en): {base}/policy/?lang=en\n"
             f"  Support policy (ja): {base}/policy/?lang=ja\n"
+            f"  Agent console:       {base}/console/\n"
+            f"  Customer portal:     {base}/tickets/\n"
+            f"  Status page:         {base}/status/\n"
+            f"  REST API:            {base}/api/v1/docs\n"
             f"  Admin:               {base}/admin/\n"
+            f"  SMTP listener:       127.0.0.1:{smtp_port} (mail to {settings.DEFAULT_FROM_EMAIL})\n"
             f"  Database:            {settings.DATABASES['default']['NAME']}\n"
             "  Logins: see the list above. Ctrl-C stops everything.\n"
         )

@@ -1,0 +1,333 @@
+"""Mail the desk sends: recorded in the transaction that caused it, sent later by a task.
+
+Every message has a Message-ID from our domain (stored, so a reply to it threads),
+`In-Reply-To`/`References` so it threads in the customer's client, the signed reply
+address in `Reply-To`, our loop header, and `Auto-Submitted: auto-replied` when no person
+wrote it. Automatic mail is rate limited per recipient; a sender we reject gets at most one
+notice a day.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import F
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from policydesk.desk_policy import get_policy
+from policydesk.display import format_instant
+from policydesk.mail import conf
+from policydesk.mail.loops import OUR_HEADER
+from policydesk.mail.models import MessageLink, OutgoingMail
+from policydesk.mail.threads import reply_address, subject_tag
+from policydesk.tickets.actions import route_text
+from policydesk.tickets.models import Deflection, Message, Person, Ticket
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InboundContext:
+    """The message being processed, so that what we send about it threads under it."""
+
+    message_id: str
+    references: tuple[str, ...]
+    subject: str
+
+
+current_inbound: contextvars.ContextVar[InboundContext | None] = contextvars.ContextVar(
+    "policydesk_mail_inbound", default=None
+)
+
+
+def new_message_id() -> str:
+    """A Message-ID of our domain, without the angle brackets."""
+    return f"{uuid.uuid4().hex}@{conf.support_domain()}"
+
+
+def _thread_headers(ticket: Ticket | None) -> tuple[str, list[str]]:
+    inbound = current_inbound.get()
+    references: list[str] = []
+    if ticket is not None:
+        references = list(
+            MessageLink.objects.filter(ticket=ticket)
+            .order_by("created_at", "pk")
+            .values_list("message_id", flat=True)
+        )
+    if inbound is not None and inbound.message_id:
+        for message_id in [*inbound.references, inbound.message_id]:
+            if message_id not in references:
+                references.append(message_id)
+        return inbound.message_id, references[-20:]
+    return (references[-1] if references else ""), references[-20:]
+
+
+def _language(person: Person | None, fallback: str = "en") -> str:
+    lang = (person.language if person is not None else "") or fallback
+    return lang if lang in ("en", "ja") else "en"
+
+
+def queue_mail(
+    *,
+    kind: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    language: str,
+    now: datetime,
+    person: Person | None = None,
+    ticket: Ticket | None = None,
+    message: Message | None = None,
+    automatic: bool = True,
+) -> OutgoingMail:
+    """Record one message to send and enqueue its task, inside the caller's transaction."""
+    in_reply_to, references = _thread_headers(ticket)
+    status = OutgoingMail.Status.QUEUED
+    if automatic and _over_rate_limit(recipient, now):
+        status = OutgoingMail.Status.SUPPRESSED
+    outgoing = OutgoingMail.objects.create(
+        kind=kind,
+        status=status,
+        automatic=automatic,
+        recipient=recipient.lower(),
+        person=person,
+        ticket=ticket,
+        ticket_message=message,
+        in_reply_to=in_reply_to,
+        references=references,
+        message_id=new_message_id(),
+        language=language,
+        subject=subject[:300],
+        body=body,
+        created_at=now,
+    )
+    if ticket is not None:
+        MessageLink.objects.create(
+            message_id=outgoing.message_id,
+            ticket=ticket,
+            ticket_message=message,
+            direction=MessageLink.Direction.OUTBOUND,
+            created_at=now,
+        )
+    if status == OutgoingMail.Status.QUEUED:
+        _enqueue(outgoing.pk)
+    else:
+        log.warning("automatic mail to %s suppressed by the rate limit", recipient)
+    return outgoing
+
+
+def _over_rate_limit(recipient: str, now: datetime) -> bool:
+    count, seconds = conf.automatic_rate_limit()
+    recent = OutgoingMail.objects.filter(
+        recipient=recipient.lower(),
+        automatic=True,
+        created_at__gt=now - timedelta(seconds=seconds),
+        status__in=(OutgoingMail.Status.QUEUED, OutgoingMail.Status.SENDING, OutgoingMail.Status.SENT),
+    ).count()
+    return recent >= count
+
+
+def _enqueue(outgoing_id: int) -> None:
+    from policydesk.mail.tasks import send_outgoing_mail
+
+    if type(send_outgoing_mail.get_backend()).__module__.startswith("django_tasks_db"):
+        # The task row commits (or rolls back) with the change that caused the mail.
+        send_outgoing_mail.enqueue(outgoing_id)
+    else:
+        transaction.on_commit(lambda: send_outgoing_mail.enqueue(outgoing_id))
+
+
+# -- what we say ------------------------------------------------------------------------
+
+
+def _ticket_subject(ticket: Ticket) -> str:
+    return f"{subject_tag(ticket)} {ticket.subject}"
+
+
+def promise_text(ticket: Ticket, person: Person, lang: str) -> str:
+    """The first-response promise of the ticket's plan, with the due time in the person's zone (C3, C6)."""
+    plan = get_policy().plans.get(ticket.organisation.plan)
+    if plan is None:
+        return ""
+    rule = plan.mission_critical.first_response if ticket.mission_critical and plan.mission_critical else None
+    rule = rule or plan.first_response
+    if rule is None:
+        return plan.no_commitment_text.get(lang) if plan.no_commitment_text else ""
+    due = format_instant(ticket.first_response_due, person.time_zone, lang)
+    return _("%(promise)s: by %(due)s.") % {"promise": rule.text.get(lang), "due": due}
+
+
+def queue_acknowledgement(ticket: Ticket, now: datetime) -> OutgoingMail:
+    person = ticket.requester
+    lang = _language(person, ticket.language)
+    with translation.override(lang):
+        body = "\n\n".join(
+            part
+            for part in (
+                _("We have received your request %(tag)s: %(subject)s")
+                % {"tag": subject_tag(ticket), "subject": ticket.subject},
+                promise_text(ticket, person, lang),
+                _("Reply to this email to add information to your request."),
+            )
+            if part
+        )
+    return queue_mail(
+        kind=OutgoingMail.Kind.ACKNOWLEDGEMENT, recipient=person.email, subject=_ticket_subject(ticket),
+        body=body, language=lang, now=now, person=person, ticket=ticket,
+    )  # fmt: skip
+
+
+def queue_agent_reply(ticket: Ticket, message: Message, now: datetime) -> list[OutgoingMail]:
+    """The agent's public answer to the requester and every participant, each with their own reply address."""
+    people = [ticket.requester, *ticket.participants.exclude(pk=ticket.requester_id)]
+    sent = []
+    for person in people:
+        lang = _language(person, ticket.language)
+        with translation.override(lang):
+            footer = _("Reply to this email to answer. Request %(tag)s") % {"tag": subject_tag(ticket)}
+        sent.append(
+            queue_mail(
+                kind=OutgoingMail.Kind.AGENT_REPLY,
+                recipient=person.email,
+                subject="Re: " + _ticket_subject(ticket),
+                body=f"{message.text}\n\n-- \n{footer}",
+                language=lang,
+                now=now,
+                person=person,
+                ticket=ticket,
+                message=message,
+                automatic=False,
+            )
+        )
+    return sent
+
+
+def queue_deflection_notice(deflection: Deflection, now: datetime) -> OutgoingMail | None:
+    """C2, C12, C17-C20: where an emailed request goes instead, in the policy's words."""
+    person = deflection.person
+    if person is None:
+        return None
+    lang = _language(person)
+    policy = get_policy()
+    route = policy.routes[deflection.route]
+    inbound = current_inbound.get()
+    with translation.override(lang):
+        body = "\n\n".join(
+            (
+                _("Thank you for your message. Email support on your plan does not cover this request."),
+                route_text(route, deflection.organisation, lang),
+            )
+        )
+        subject = "Re: " + (inbound.subject if inbound and inbound.subject else _("Your request"))
+    return queue_mail(
+        kind=OutgoingMail.Kind.DEFLECTION, recipient=person.email, subject=subject, body=body, language=lang,
+        now=now, person=person,
+    )  # fmt: skip
+
+
+def queue_rejection_notice(address: str, subject: str, lang: str, now: datetime) -> OutgoingMail | None:
+    """C14: an unknown sender learns why, at most once a day."""
+    if OutgoingMail.objects.filter(
+        recipient=address.lower(), kind=OutgoingMail.Kind.REJECTION, created_at__gt=now - timedelta(days=1)
+    ).exists():
+        return None
+    policy = get_policy()
+    identity = policy.notes.get("identity")
+    with translation.override(lang):
+        body = "\n\n".join(
+            part
+            for part in (
+                _(
+                    "We could not accept your message: support answers requests sent from the email "
+                    "address you use to log in to your organisation."
+                ),
+                identity.get(lang) if identity else "",
+            )
+            if part
+        )
+        subject = "Re: " + (subject or _("Your request"))
+    return queue_mail(
+        kind=OutgoingMail.Kind.REJECTION,
+        recipient=address,
+        subject=subject,
+        body=body,
+        language=lang,
+        now=now,
+    )
+
+
+# -- sending ------------------------------------------------------------------------------
+
+
+def build_email(outgoing: OutgoingMail) -> EmailMessage:
+    """The message as it goes out (Django's EmailMessage, any configured backend)."""
+    headers = {
+        "Message-ID": f"<{outgoing.message_id}>",
+        OUR_HEADER: outgoing.kind,
+        "X-Auto-Response-Suppress": "All",  # asks Exchange and friends not to auto-reply to us
+    }
+    if outgoing.automatic:
+        headers["Auto-Submitted"] = "auto-replied"  # RFC 3834
+    if outgoing.in_reply_to:
+        headers["In-Reply-To"] = f"<{outgoing.in_reply_to}>"
+    if outgoing.references:
+        headers["References"] = " ".join(f"<{m}>" for m in outgoing.references)
+    reply_to = [conf.support_address()]
+    if outgoing.ticket is not None and outgoing.person is not None:
+        reply_to = [reply_address(outgoing.ticket, outgoing.person)]
+    return EmailMessage(
+        subject=outgoing.subject,
+        body=outgoing.body,
+        from_email=conf.from_address(),
+        to=[outgoing.recipient],
+        reply_to=reply_to,
+        headers=headers,
+    )
+
+
+class SendFailed(RuntimeError):
+    """The mail backend refused; the task is retried."""
+
+
+def send(outgoing_id: int, *, now: datetime) -> str:
+    """Send one queued message; claimed with a conditional update so a second worker does nothing."""
+    claimed = OutgoingMail.objects.filter(pk=outgoing_id, status=OutgoingMail.Status.QUEUED).update(
+        status=OutgoingMail.Status.SENDING, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return "not queued"
+    outgoing = OutgoingMail.objects.select_related("ticket", "person").get(pk=outgoing_id)
+    try:
+        build_email(outgoing).send(fail_silently=False)
+    except Exception as error:
+        final = outgoing.attempts >= conf.send_attempts()
+        OutgoingMail.objects.filter(pk=outgoing_id).update(
+            status=OutgoingMail.Status.FAILED if final else OutgoingMail.Status.QUEUED,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+        )
+        if not final:
+            _retry_later(outgoing_id, outgoing.attempts, now)
+        raise SendFailed(f"sending {outgoing_id} failed (attempt {outgoing.attempts})") from error
+    OutgoingMail.objects.filter(pk=outgoing_id).update(status=OutgoingMail.Status.SENT, sent_at=now)
+    return "sent"
+
+
+def _retry_later(outgoing_id: int, attempts: int, now: datetime) -> None:
+    from policydesk.mail.tasks import send_outgoing_mail
+
+    if send_outgoing_mail.get_backend().supports_defer:
+        delay = timedelta(minutes=2**attempts)
+        send_outgoing_mail.using(run_after=now + delay).enqueue(outgoing_id)
+
+
+def connection_check() -> None:
+    """Open and close the configured mail backend's connection (for `policydesk mail check`)."""
+    with get_connection() as connection:
+        connection.open()

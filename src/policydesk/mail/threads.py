@@ -1,0 +1,105 @@
+"""Which ticket a message belongs to, strongest evidence first (never fuzzy subject matching):
+
+1. a signed reply address `support+<token>@domain`, the token bound to ticket and recipient;
+2. `In-Reply-To` / `References` against every Message-ID we stored or sent;
+3. a ticket tag `[#1234]` in the subject, accepted only from the requester or a participant.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+
+from django.utils.crypto import salted_hmac
+
+from policydesk.mail import conf
+from policydesk.mail.decoding import ParsedMessage
+from policydesk.mail.models import MessageLink
+from policydesk.tickets.models import Person, Ticket
+
+_SALT = "policydesk.mail.reply-address"
+_TOKEN = re.compile(r"^t(\d+)-(\d+)-([0-9a-f]{16})$")
+_SUBJECT_TAG = re.compile(r"\[#(\d{1,10})\]")
+
+
+def _signature(ticket_number: int, person_id: int) -> str:
+    return salted_hmac(_SALT, f"{ticket_number}:{person_id}", algorithm="sha256").hexdigest()[:16]
+
+
+def reply_token(ticket: Ticket, person: Person) -> str:
+    """The token of `person`'s signed reply address for `ticket`."""
+    return f"t{ticket.number}-{person.pk}-{_signature(ticket.number, int(person.pk))}"
+
+
+def reply_address(ticket: Ticket, person: Person) -> str:
+    """`support+<token>@domain`: the Reply-To of mail about `ticket` sent to `person`."""
+    return f"{conf.support_local_part()}+{reply_token(ticket, person)}@{conf.support_domain()}"
+
+
+@dataclass(frozen=True)
+class SignedAddress:
+    ticket_number: int
+    person_id: int
+
+
+def read_reply_address(address: str) -> SignedAddress | None:
+    """The ticket and person a signed reply address names, or None (forged, foreign, plain)."""
+    local, _, domain = address.lower().partition("@")
+    base, plus, token = local.partition("+")
+    if not plus or base != conf.support_local_part() or domain != conf.support_domain():
+        return None
+    match = _TOKEN.match(token)
+    if match is None:
+        return None
+    number, person_id, signature = int(match.group(1)), int(match.group(2)), match.group(3)
+    if not hmac.compare_digest(signature, _signature(number, person_id)):
+        return None
+    return SignedAddress(number, person_id)
+
+
+def subject_tag(ticket: Ticket) -> str:
+    return f"[#{ticket.number}]"
+
+
+@dataclass(frozen=True)
+class Thread:
+    """The ticket a message threads to, and how we know (for the record and the tests)."""
+
+    ticket: Ticket
+    evidence: str  # "reply-address" | "references" | "subject-tag"
+    signed_for: int | None = None  # the person id a signed reply address was issued to
+
+
+def find_thread(parsed: ParsedMessage, recipients: list[str], sender: Person | None) -> Thread | None:
+    """The ticket `parsed` replies to, by the strongest evidence present; None for a new request.
+
+    A subject tag counts only when the sender is the ticket's requester or a participant:
+    a stranger quoting a ticket number must not reach into someone's conversation.
+    """
+    for address in [*recipients, *parsed.to_addresses]:
+        signed = read_reply_address(address)
+        if signed is not None:
+            ticket = Ticket.objects.filter(number=signed.ticket_number).first()
+            if ticket is not None:
+                return Thread(ticket, "reply-address", signed.person_id)
+    referenced = [*reversed(parsed.in_reply_to), *reversed(parsed.references)]
+    if referenced:
+        links = {
+            link.message_id: link
+            for link in MessageLink.objects.filter(message_id__in=referenced).select_related("ticket")
+        }
+        for message_id in referenced:  # the most recent reference first
+            if message_id in links:
+                return Thread(links[message_id].ticket, "references")
+    if sender is not None:
+        for number in _SUBJECT_TAG.findall(parsed.subject):
+            ticket = Ticket.objects.filter(number=int(number)).first()
+            if ticket is not None and is_party(sender, ticket):
+                return Thread(ticket, "subject-tag")
+    return None
+
+
+def is_party(person: Person, ticket: Ticket) -> bool:
+    """The requester or a participant of `ticket`."""
+    return person.pk == ticket.requester_id or ticket.participants.filter(pk=person.pk).exists()

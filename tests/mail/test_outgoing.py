@@ -1,0 +1,177 @@
+"""Mail we send: acknowledgement with the SLA promise, agent replies, threading headers, the
+signed Reply-To, Auto-Submitted on automatic mail, the per-recipient rate limit, retries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
+
+from policydesk.mail.ingest import process_message
+from policydesk.mail.models import MessageLink, OutgoingMail
+from policydesk.mail.outgoing import build_email, send
+from policydesk.mail.threads import read_reply_address
+from policydesk.tickets import actions
+from policydesk.tickets.models import Ticket
+from tests.conftest import NOW, Personas
+from tests.mail.conftest import rfc5322
+
+pytestmark = pytest.mark.usefixtures("mail_settings")
+
+
+def new_request(sender: str = "hanna@kumo.example", message_id: str = "req-1@kumo.example") -> bytes:
+    return rfc5322(f"""
+From: {sender}
+To: support@example.com
+Subject: Dashboard export fails
+Message-ID: <{message_id}>
+References: <older@kumo.example>
+Content-Type: text/plain; charset=utf-8
+
+The CSV export stops at 1000 rows.
+""")
+
+
+def test_acknowledgement_headers_thread_and_mark_it_automatic(personas: Personas) -> None:
+    result = process_message(new_request(), mailbox="smtp", now=NOW)
+    ack = OutgoingMail.objects.get(kind="ack")
+    message = build_email(ack).message()
+    assert message["Message-ID"] == f"<{ack.message_id}>" and ack.message_id.endswith("@example.com")
+    assert message["Auto-Submitted"] == "auto-replied"  # RFC 3834
+    assert message["X-PolicyDesk-Notification"] == "ack"
+    assert message["In-Reply-To"] == "<req-1@kumo.example>"
+    assert message["References"] == "<older@kumo.example> <req-1@kumo.example>"
+    assert message["Subject"] == f"[#{result.ticket_number}] Dashboard export fails"
+    signed = read_reply_address(message["Reply-To"])
+    assert signed is not None
+    assert (signed.ticket_number, signed.person_id) == (result.ticket_number, personas.customer.pk)
+    assert MessageLink.objects.filter(message_id=ack.message_id, direction="out").exists()
+
+
+def test_acknowledgement_task_is_enqueued_in_the_same_transaction(personas: Personas) -> None:
+    process_message(new_request(), mailbox="smtp", now=NOW)
+    ack = OutgoingMail.objects.get(kind="ack")
+    task = DBTaskResult.objects.get()
+    assert task.task_path == "policydesk.mail.tasks.send_outgoing_mail" and task.args_kwargs["args"] == [
+        ack.pk
+    ]
+
+
+def test_acknowledgement_is_in_the_customers_language_with_the_due_time_in_their_zone(
+    personas: Personas,
+) -> None:
+    customer = personas.customer
+    customer.language, customer.time_zone = "ja", "Asia/Tokyo"
+    customer.save()
+    process_message(new_request(), mailbox="smtp", now=NOW)
+    body = OutgoingMail.objects.get(kind="ack").body
+    assert "２営業日以内の初期対応" in body  # the policy's Japanese promise (C3)
+    assert "(Asia/Tokyo)" in body and "年" in body
+
+
+def test_sending_goes_through_the_django_backend_once(personas: Personas) -> None:
+    process_message(new_request(), mailbox="smtp", now=NOW)
+    ack = OutgoingMail.objects.get(kind="ack")
+    assert send(ack.pk, now=NOW) == "sent"
+    assert send(ack.pk, now=NOW) == "not queued"  # a second worker is harmless
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["hanna@kumo.example"]
+    ack.refresh_from_db()
+    assert (ack.status, ack.attempts, ack.sent_at) == ("sent", 1, NOW)
+
+
+class FailingBackend:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def send_messages(self, messages: list[Any]) -> int:
+        raise ConnectionRefusedError("relay down")
+
+
+@override_settings(EMAIL_BACKEND="tests.mail.test_outgoing.FailingBackend", POLICYDESK_MAIL_SEND_ATTEMPTS=2)
+def test_failed_send_is_retried_later_then_marked_failed(personas: Personas) -> None:
+    process_message(new_request(), mailbox="smtp", now=NOW)
+    ack = OutgoingMail.objects.get(kind="ack")
+    with pytest.raises(RuntimeError, match="attempt 1"):
+        send(ack.pk, now=NOW)
+    ack.refresh_from_db()
+    assert (ack.status, ack.attempts) == ("queued", 1) and "relay down" in ack.last_error
+    retry = DBTaskResult.objects.order_by("-enqueued_at").first()
+    assert retry is not None and retry.run_after == NOW + timedelta(minutes=2)
+    with pytest.raises(RuntimeError, match="attempt 2"):
+        send(ack.pk, now=NOW)
+    ack.refresh_from_db()
+    assert ack.status == "failed"
+
+
+def test_agent_reply_goes_to_requester_and_participants_unmarked_and_unlimited(personas: Personas) -> None:
+    result = process_message(new_request(), mailbox="smtp", now=NOW)
+    ticket = Ticket.objects.get(number=result.ticket_number)
+    ticket.participants.add(personas.same_org_customer)
+    actions.do_agent_reply(ticket=ticket, agent=personas.agent, text="Which browser do you use?", now=NOW)
+    replies = OutgoingMail.objects.filter(kind="reply").order_by("recipient")
+    assert [r.recipient for r in replies] == ["felix@kumo.example", "hanna@kumo.example"]
+    message = build_email(replies[1]).message()
+    assert message["Auto-Submitted"] is None  # a person wrote it
+    assert "Which browser do you use?" in replies[1].body
+    assert message["In-Reply-To"] == "<req-1@kumo.example>"
+    addresses = {read_reply_address(build_email(r).message()["Reply-To"]) for r in replies}
+    assert {a.person_id for a in addresses if a} == {personas.customer.pk, personas.same_org_customer.pk}
+
+
+def test_internal_note_is_never_mailed(personas: Personas) -> None:
+    result = process_message(new_request(), mailbox="smtp", now=NOW)
+    ticket = Ticket.objects.get(number=result.ticket_number)
+    actions.do_add_note(ticket=ticket, agent=personas.agent, text="customer is grumpy", now=NOW)
+    assert not OutgoingMail.objects.filter(kind="reply").exists()
+
+
+def test_automatic_mail_is_rate_limited_per_recipient(personas: Personas, settings: Any) -> None:
+    settings.POLICYDESK_MAIL_RATE_LIMIT = (3, 3600)
+    for n in range(5):
+        process_message(new_request(message_id=f"req-{n}@kumo.example"), mailbox="smtp", now=NOW)
+    statuses = list(OutgoingMail.objects.filter(kind="ack").order_by("pk").values_list("status", flat=True))
+    assert statuses == ["queued", "queued", "queued", "suppressed", "suppressed"]
+    assert DBTaskResult.objects.count() == 3
+    later = NOW + timedelta(hours=1, minutes=1)
+    process_message(new_request(message_id="req-later@kumo.example"), mailbox="smtp", now=later)
+    assert OutgoingMail.objects.filter(kind="ack").order_by("pk").last().status == "queued"  # type: ignore[union-attr]
+
+
+def test_web_ticket_also_gets_the_acknowledgement_by_email(personas: Personas) -> None:
+    actions.do_open_ticket(
+        requester=personas.customer,
+        topic="troubleshooting",
+        subject="From the form",
+        text="x",
+        channel="web",
+        now=NOW,
+    )
+    ack = OutgoingMail.objects.get(kind="ack")
+    assert ack.in_reply_to == "" and build_email(ack).message()["In-Reply-To"] is None
+
+
+def test_web_deflection_is_not_mailed(personas: Personas) -> None:
+    actions.do_open_ticket(
+        requester=personas.customer,
+        topic="feature-request",
+        subject="Dark mode",
+        text="please",
+        channel="web",
+        now=NOW,
+    )
+    assert OutgoingMail.objects.count() == 0
+
+
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}})
+def test_immediate_backend_sends_after_commit(
+    personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        process_message(new_request(), mailbox="smtp", now=NOW)
+    assert len(mail.outbox) == 1
+    assert OutgoingMail.objects.get().status == "sent"
