@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from policydesk.tickets.actions import ActionError
-from policydesk.tickets.models import ApiToken, AuditEvent, Person
+from policydesk.tickets.actions import ActionError, record_audit_event
+from policydesk.tickets.models import ApiToken, Person
 
 TOKEN_PREFIX = "pd_"  # noqa: S105 - the public marker of every token, not a secret
 SHOWN_PREFIX_LENGTH = 10  # "pd_" and 7 random characters: enough to tell tokens apart
@@ -36,12 +36,6 @@ def digest_of(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _audit(now: datetime, actor: Person | None, action: str, token: ApiToken, **data: object) -> None:
-    AuditEvent.objects.create(
-        at=now, actor=actor, action=action, subject_type="apitoken", subject_id=str(token.pk), data=data
-    )
-
-
 def do_create_api_token(*, person: Person, name: str, actor: Person | None, now: datetime) -> MintedToken:
     """Mint a token for `person`; the caller shows `secret` once and forgets it."""
     name = name.strip()
@@ -58,7 +52,7 @@ def do_create_api_token(*, person: Person, name: str, actor: Person | None, now:
             digest=digest_of(secret),
             created_at=now,
         )
-        _audit(now, actor, "apitoken.created", token, person=person.email, name=token.name)
+        record_audit_event(now, actor, "apitoken.created", token, person=person.email, name=token.name)
     return MintedToken(token=token, secret=secret)
 
 
@@ -67,7 +61,7 @@ def do_revoke_api_token(*, token: ApiToken, actor: Person | None, now: datetime)
     with transaction.atomic():
         # A conditional update: two revocations at once leave one audit event.
         if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
-            _audit(now, actor, "apitoken.revoked", token, name=token.name)
+            record_audit_event(now, actor, "apitoken.revoked", token, name=token.name)
         token.refresh_from_db()
     return token
 

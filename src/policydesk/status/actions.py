@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
@@ -17,24 +16,13 @@ from policydesk.portal.middleware import supported_language
 from policydesk.status import subscriptions, tasks
 from policydesk.status.models import Component, Incident, IncidentTicket, IncidentUpdate, Severity, Subscriber
 from policydesk.tickets import access
-from policydesk.tickets.actions import ActionError, do_agent_reply
-from policydesk.tickets.models import AuditEvent, Person, Ticket
+from policydesk.tickets.actions import ActionError, do_agent_reply, record_audit_event
+from policydesk.tickets.models import Person, Ticket
 
 # A second "subscribe" for an unconfirmed address within this time sends no second email:
 # the form cannot be used to flood someone's inbox.
 CONFIRMATION_RESEND_AFTER = timedelta(minutes=10)
 P0_PRIORITY = "critical"  # C15, C16
-
-
-def _audit(now: datetime, actor: Person | None, action: str, subject: Any, **data: Any) -> None:
-    AuditEvent.objects.create(
-        at=now,
-        actor=actor,
-        action=action,
-        subject_type=type(subject).__name__.lower(),
-        subject_id=str(subject.pk),
-        data=data,
-    )
 
 
 def _require_staff(actor: Person) -> None:
@@ -63,7 +51,7 @@ def do_create_component(
         component = Component.objects.create(
             slug=slug, name=name[:120], name_ja=name_ja.strip()[:120], position=position, created_at=now
         )
-        _audit(now, actor, "component.created", component, slug=slug, name=component.name)
+        record_audit_event(now, actor, "component.created", component, slug=slug, name=component.name)
     return component
 
 
@@ -109,7 +97,7 @@ def do_open_incident(
             author=actor,
             posted_at=now,
         )
-        _audit(
+        record_audit_event(
             now,
             actor,
             "incident.opened",
@@ -166,7 +154,7 @@ def do_post_incident_update(
             author=actor,
             posted_at=now,
         )
-        _audit(
+        record_audit_event(
             now,
             actor,
             "incident.updated",
@@ -201,7 +189,9 @@ def do_link_ticket(*, incident: Incident, ticket: Ticket, actor: Person, now: da
             )
         link = IncidentTicket.objects.create(incident=incident, ticket=ticket, linked_by=actor, linked_at=now)
         message = do_agent_reply(ticket=ticket, agent=actor, text=text, now=now)
-        _audit(now, actor, "incident.ticket_linked", incident, ticket=ticket.number, message=message.pk)
+        record_audit_event(
+            now, actor, "incident.ticket_linked", incident, ticket=ticket.number, message=message.pk
+        )
     return link
 
 
@@ -234,7 +224,7 @@ def do_subscribe(*, email: str, language: str, now: datetime) -> Subscriber:
             subscriber.language = language
         subscriber.confirmation_sent_at = now
         subscriber.save()
-        _audit(now, None, "subscriber.requested", subscriber, language=language)
+        record_audit_event(now, None, "subscriber.requested", subscriber, language=language)
         tasks.send_confirmation.enqueue(subscriber.pk)
     return subscriber
 
@@ -245,7 +235,7 @@ def do_confirm_subscription(*, subscriber: Subscriber, now: datetime) -> Subscri
         if Subscriber.objects.filter(pk=subscriber.pk, confirmed_at__isnull=True).update(
             confirmed_at=now, unsubscribed_at=None
         ):
-            _audit(now, None, "subscriber.confirmed", subscriber)
+            record_audit_event(now, None, "subscriber.confirmed", subscriber)
         subscriber.refresh_from_db()
     return subscriber
 
@@ -256,6 +246,6 @@ def do_unsubscribe(*, subscriber: Subscriber, now: datetime) -> Subscriber:
         if Subscriber.objects.filter(pk=subscriber.pk, unsubscribed_at__isnull=True).update(
             unsubscribed_at=now
         ):
-            _audit(now, None, "subscriber.unsubscribed", subscriber)
+            record_audit_event(now, None, "subscriber.unsubscribed", subscriber)
         subscriber.refresh_from_db()
     return subscriber

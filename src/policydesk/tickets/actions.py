@@ -61,7 +61,8 @@ class IntakeResult:
         return self.decision.route
 
 
-def _audit(now: datetime, actor: Person | None, action: str, subject: Any, **data: Any) -> None:
+def record_audit_event(now: datetime, actor: Person | None, action: str, subject: Any, **data: Any) -> None:
+    """The one audit row of a write; call it inside the write's transaction (every app's actions do)."""
     AuditEvent.objects.create(
         at=now,
         actor=actor,
@@ -117,7 +118,7 @@ def do_create_team(*, name: str, kind: str, office: str, actor: Person | None, n
         )
     with transaction.atomic():
         team = Team.objects.create(name=name, kind=kind, office=office)
-        _audit(now, actor, "team.created", team, name=name, kind=kind, office=office)
+        record_audit_event(now, actor, "team.created", team, name=name, kind=kind, office=office)
     return team
 
 
@@ -156,7 +157,7 @@ def do_create_organisation(
             shares_tickets=shares_tickets,
             created_at=now,
         )
-        _audit(now, actor, "organisation.created", organisation, plan=plan, region=region)
+        record_audit_event(now, actor, "organisation.created", organisation, plan=plan, region=region)
     return organisation
 
 
@@ -193,7 +194,7 @@ def do_create_person(
             date_joined=now,
         )
         person.teams.set(teams)
-        _audit(now, actor, "person.created", person, role=role, email=email)
+        record_audit_event(now, actor, "person.created", person, role=role, email=email)
     return person
 
 
@@ -251,7 +252,9 @@ def do_open_ticket(
                 Feedback.objects.create(
                     organisation=organisation, person=requester, text=text, created_at=now
                 )
-            _audit(now, requester, "request.deflected", deflection, topic=topic, route=decision.route.id)
+            record_audit_event(
+                now, requester, "request.deflected", deflection, topic=topic, route=decision.route.id
+            )
             signals.request_deflected.send(Deflection, deflection=deflection, decision=decision)
             return IntakeResult(decision=decision, ticket=None, deflection=deflection)
         ticket = Ticket.objects.create(
@@ -281,7 +284,7 @@ def do_open_ticket(
             created_at=now,
         )
         _attach(ticket, message, uploads, now)
-        _audit(
+        record_audit_event(
             now,
             requester,
             "ticket.opened",
@@ -329,7 +332,7 @@ def do_agent_reply(
         ticket.status = Ticket.Status.PENDING
         ticket.updated_at = now
         ticket.save()
-        _audit(now, agent, "ticket.replied", ticket, message=message.pk, first_response=first)
+        record_audit_event(now, agent, "ticket.replied", ticket, message=message.pk, first_response=first)
         signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=first)
     return message
 
@@ -346,7 +349,7 @@ def do_add_note(*, ticket: Ticket, agent: Person, text: str, now: datetime) -> M
         )  # fmt: skip
         ticket.updated_at = now
         ticket.save(update_fields=["updated_at"])
-        _audit(now, agent, "ticket.noted", ticket, message=message.pk)
+        record_audit_event(now, agent, "ticket.noted", ticket, message=message.pk)
     return message
 
 
@@ -377,7 +380,9 @@ def do_customer_reply(
             ticket.status = Ticket.Status.OPEN
         ticket.updated_at = now
         ticket.save()
-        _audit(now, customer, "ticket.customer_replied", ticket, message=message.pk, channel=channel)
+        record_audit_event(
+            now, customer, "ticket.customer_replied", ticket, message=message.pk, channel=channel
+        )
         signals.customer_replied.send(Ticket, ticket=ticket, message=message)
     return message
 
@@ -398,7 +403,9 @@ def do_assign(*, ticket: Ticket, assignee: Person | None, actor: Person, now: da
             ticket.status = Ticket.Status.OPEN
         ticket.updated_at = now
         ticket.save()
-        _audit(now, actor, "ticket.assigned", ticket, assignee=assignee.email if assignee else None)
+        record_audit_event(
+            now, actor, "ticket.assigned", ticket, assignee=assignee.email if assignee else None
+        )
         signals.ticket_changed.send(Ticket, ticket=ticket, change="assignee")
     return ticket
 
@@ -415,7 +422,7 @@ def do_set_status(*, ticket: Ticket, status: str, actor: Person, now: datetime) 
         ticket.status = status
         ticket.updated_at = now
         ticket.save()
-        _audit(now, actor, "ticket.status", ticket, before=before, after=status)
+        record_audit_event(now, actor, "ticket.status", ticket, before=before, after=status)
         signals.ticket_changed.send(Ticket, ticket=ticket, change="status")
     return ticket
 
@@ -430,7 +437,7 @@ def do_set_priority(*, ticket: Ticket, priority: str, actor: Person, now: dateti
         ticket.priority = priority
         ticket.updated_at = now
         ticket.save(update_fields=["priority", "updated_at"])
-        _audit(now, actor, "ticket.priority", ticket, before=before, after=priority)
+        record_audit_event(now, actor, "ticket.priority", ticket, before=before, after=priority)
     return ticket
 
 
@@ -462,7 +469,9 @@ def do_deflect(*, ticket: Ticket, agent: Person, topic: str, now: datetime) -> D
         ticket.status = Ticket.Status.SOLVED
         ticket.updated_at = now
         ticket.save()
-        _audit(now, agent, "ticket.deflected", ticket, topic=topic, route=route.id, message=message.pk)
+        record_audit_event(
+            now, agent, "ticket.deflected", ticket, topic=topic, route=route.id, message=message.pk
+        )
         signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=True)
     return deflection
 
@@ -498,7 +507,7 @@ def do_request_meeting(*, ticket: Ticket, customer: Person, reason: str, now: da
         meeting = MeetingRequest.objects.create(
             ticket=ticket, requested_by=customer, reason=reason, requested_at=now
         )
-        _audit(now, customer, "meeting.requested", meeting, ticket=ticket.number)
+        record_audit_event(now, customer, "meeting.requested", meeting, ticket=ticket.number)
     return meeting
 
 
@@ -517,7 +526,7 @@ def do_decide_meeting(
         meeting.decided_by = agent
         meeting.decided_at = now
         meeting.save()
-        _audit(now, agent, "meeting.decided", meeting, status=meeting.status)
+        record_audit_event(now, agent, "meeting.decided", meeting, status=meeting.status)
     return meeting
 
 
@@ -531,5 +540,5 @@ def do_submit_feedback(*, person: Person, text: str, now: datetime) -> Feedback:
         feedback = Feedback.objects.create(
             organisation=person.organisation, person=person, text=text, created_at=now
         )
-        _audit(now, person, "feedback.submitted", feedback)
+        record_audit_event(now, person, "feedback.submitted", feedback)
     return feedback

@@ -43,13 +43,8 @@ def _save_change(request: HttpRequest, obj: Model, form: forms.ModelForm[Any], a
     """An edit in the admin: saved with its audit event, in one transaction."""
     with transaction.atomic():
         obj.save()
-        AuditEvent.objects.create(
-            at=timezone.now(),
-            actor=_actor(request),
-            action=action,
-            subject_type=type(obj).__name__.lower(),
-            subject_id=str(obj.pk),
-            data={"fields": sorted(form.changed_data)},
+        actions.record_audit_event(
+            timezone.now(), _actor(request), action, obj, fields=sorted(form.changed_data)
         )
 
 
