@@ -10,11 +10,15 @@ over the 16 hours before the start), then measures:
 2. pass: one watch pass with nothing due (the cost of each poll, with ~200,000 timers);
 3. lag: `policydesk worker` (task worker + watch loop, poll every --poll seconds, real time)
    runs for --seconds against a simulated clock running --speed times faster than real time,
-   starting Tuesday 8 Dec 2026 16:00 UTC, so an hour of a busy desk's timers (and the
-   us-west opening at 17:00 UTC releasing every held notification at once) passes through it.
-   Lag = real seconds from a delivery's intended moment (the timer's instant, or the office
-   opening it was held for) to its sending; a delivery due in the window but never sent
-   counts as late by the time it has waited. Email goes to Django's locmem backend. Goal: p99 < 60 s.
+   starting Tuesday 8 Dec 2026 16:00 UTC, so an hour and a half of a busy desk's timers passes
+   through it, with central Europe's 17:00 UTC closing instant, where about 6,000 Enterprise
+   tickets fall due at once. (With this seed nothing is held for office hours in the window:
+   Premium warnings come 18 h after creation, so none fall in it.)
+   Lag, per notification (one timer told to one person; a digest email carries many) = real
+   seconds from its moment (the timer's fire_at, or the office opening it was held for) to the
+   sending of the email that carries it; one still unsent at the end, and a timer due in the
+   window never fired, counts as late by the time it has waited. Email goes to Django's locmem
+   backend. Goal: p99 < 60 s.
 
     .venv/bin/python benchmarks/sla_watch.py                      # both databases, ~4 min
     .venv/bin/python benchmarks/sla_watch.py --databases sqlite --tickets 20000 --seconds 30
@@ -84,7 +88,7 @@ def print_report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     )
     header = (
         "database", "plan (first pass)", "plan again", "timers", "pass, nothing due",
-        "deliveries in window", "lag p50", "lag p99", "lag max", "late >60 s",
+        "notifications in window", "emails", "lag p50", "lag p99", "lag max", "late >60 s",
     )  # fmt: skip
     lines = [header] + [
         (
@@ -93,11 +97,12 @@ def print_report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
             f"{row['replan_s']:.1f} s",
             f"{row['timers']:,}",
             f"{row['idle_pass_ms']:.0f} ms",
-            f"{row['deliveries']:,} ({row['unsent']} unsent)",
+            f"{row['notifications']:,} ({row['unsent']:,} unsent, {row['never_fired']:,} never fired)",
+            f"{row['messages_sent']:,} sent of {row['messages']:,}",
             f"{row['lag_p50']:.1f} s",
             f"{row['lag_p99']:.1f} s",
             f"{row['lag_max']:.1f} s",
-            str(row["late"]),
+            f"{row['late']:,}",
         )
         for row in rows
     ]
@@ -109,8 +114,9 @@ def print_report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     for row in rows:
         print(
             f"\n{row['database']}: backlog at start {row['backlog_timers']:,} timers fired in "
-            f"{row['backlog_s']:.1f} s; in the window {row['fired_in_window']:,} timers fired, "
-            f"{row['sent']:,} sent ({row['held']:,} held for office hours, released at 17:00 UTC)"
+            f"{row['backlog_s']:.1f} s; in the window {row['fired_in_window']:,} timers fired; "
+            f"{row['held']:,} notifications held for office hours (released at 17:00 UTC), their lag "
+            f"counted from the opening; counted from fire_at instead, p99 {row['fire_at_p99']:.1f} s"
         )
 
 
@@ -268,13 +274,12 @@ def measure(database: str, args: argparse.Namespace) -> dict[str, Any]:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
-    from django.db.models import F
     from django_tasks_db.models import DBTaskResult
 
     from policydesk.desk_policy import get_policy
     from policydesk.watch import timers
     from policydesk.watch.management.commands.worker import Worker
-    from policydesk.watch.models import Delivery, Timer
+    from policydesk.watch.models import Delivery, DeliveryItem, Timer
 
     call_command("migrate", verbosity=0)
     seed(args.tickets)
@@ -317,18 +322,34 @@ def measure(database: str, args: argparse.Namespace) -> dict[str, Any]:
         runner.join()
         end = clock()
 
-    # Deliveries meant to leave in the window, less its last two polls (+5 s) of real time, in
-    # which a delivery may simply not have had its turn yet. One still unsent counts as late by
-    # the time it has waited so far.
+    # Lag is counted per notification (a timer told to one person), not per message: a digest
+    # carrying 500 tickets is 500 lags. A notification's lag = sent - its moment: the timer's
+    # fire_at, or for one held for office hours the opening it waited for (held on purpose, not
+    # late; the same figure counted from fire_at is shown beside it). Measured: every
+    # notification meant to leave in the window, less its last two polls (+5 s) of real time,
+    # in which one may simply not have had its turn yet. A notification still unsent at the end
+    # counts as late by the time it has waited (end - moment), and so does a timer due in the
+    # window that was never fired at all (one entry per timer: its recipients are unknown).
     window_end = end - timedelta(seconds=(2 * args.poll + 5) * args.speed)
-    due = Delivery.objects.filter(deliver_after__gt=START, deliver_after__lte=window_end)
-    lags = sorted(
-        ((sent or end) - after).total_seconds() / args.speed
-        for after, sent in due.values_list("deliver_after", "sent_at")
-    )
-    unsent = due.filter(sent_at__isnull=True).count()
+    items = DeliveryItem.objects.filter(deliver_after__gt=START, deliver_after__lte=window_end)
+    lags: list[float] = []
+    from_fire_at: list[float] = []
+    unsent = held = 0
+    for moment, after, sent in items.values_list("moment", "deliver_after", "delivery__sent_at"):
+        done = sent or end
+        unsent += sent is None
+        held += after != moment
+        lags.append((done - after).total_seconds() / args.speed)
+        from_fire_at.append((done - moment).total_seconds() / args.speed)
+    never_fired = Timer.objects.filter(state="pending", fire_at__gt=START, fire_at__lte=window_end)
+    for (fire_at,) in never_fired.values_list("fire_at"):
+        lags.append((end - fire_at).total_seconds() / args.speed)
+        from_fire_at.append(lags[-1])
     if not lags:
-        raise SystemExit("no deliveries fell in the window: run longer or faster")
+        raise SystemExit("no notifications fell in the window: run longer or faster")
+    lags.sort()
+    from_fire_at.sort()
+    messages = Delivery.objects.filter(items__deliver_after__gt=START, items__deliver_after__lte=window_end)
     return {
         "database": database,
         "plan_s": plan_s,
@@ -338,15 +359,22 @@ def measure(database: str, args: argparse.Namespace) -> dict[str, Any]:
         "backlog_timers": backlog,
         "backlog_s": backlog_s,
         "fired_in_window": Timer.objects.filter(fire_at__gt=START, state="fired").count(),
-        "sent": Delivery.objects.filter(state="sent").count(),
-        "held": Delivery.objects.filter(deliver_after__gt=START).exclude(moment=F("deliver_after")).count(),
-        "deliveries": len(lags),
+        "never_fired": never_fired.count(),
+        "messages": messages.distinct().count(),
+        "messages_sent": messages.filter(state="sent").distinct().count(),
+        "notifications": len(lags),
         "unsent": unsent,
-        "lag_p50": lags[len(lags) // 2],
-        "lag_p99": lags[min(len(lags) - 1, int(len(lags) * 0.99))],
+        "held": held,
+        "lag_p50": _percentile(lags, 0.50),
+        "lag_p99": _percentile(lags, 0.99),
         "lag_max": lags[-1],
         "late": sum(1 for lag in lags if lag > 60),
+        "fire_at_p99": _percentile(from_fire_at, 0.99),
     }
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from policydesk.watch import outbox, timers
-from policydesk.watch.models import Delivery, Timer
+from policydesk.watch.models import Delivery, DeliveryItem, Timer
 from tests.conftest import Personas
 from tests.watch.harness import open_ticket, run_worker, watch_outbox
 
@@ -151,7 +151,12 @@ def test_two_workers_racing_on_postgresql_deliver_each_notification_once(persona
 
     assert errors == []
     assert Timer.objects.filter(state=Timer.State.FIRED).count() == 200
-    assert Delivery.objects.count() == 200
-    assert Delivery.objects.filter(state=Delivery.State.SENT).count() == 200
+    # Each timer told the agent once, in one message; the messages (digests, joined while
+    # unclaimed) were each sent once.
+    items = list(DeliveryItem.objects.values_list("timer_id", "delivery_id"))
+    assert len(items) == len({timer for timer, _delivery in items}) == 200
+    deliveries = Delivery.objects.count()
+    assert Delivery.objects.filter(state=Delivery.State.SENT).count() == deliveries
+    assert sum(Delivery.objects.values_list("notifications", flat=True)) == 200
     message_ids = [m.extra_headers["Message-ID"] for m in watch_outbox()]
-    assert len(message_ids) == len(set(message_ids)) == 200
+    assert len(message_ids) == len(set(message_ids)) == deliveries

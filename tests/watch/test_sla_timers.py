@@ -13,7 +13,7 @@ from policydesk.desk_policy import get_policy
 from policydesk.tickets import actions
 from policydesk.tickets.models import Person
 from policydesk.watch import timers
-from policydesk.watch.models import Delivery, Timer
+from policydesk.watch.models import Delivery, DeliveryItem, Timer
 from tests.conftest import Personas
 from tests.watch.harness import open_ticket, run_worker, sent_to, watch_outbox
 
@@ -71,6 +71,7 @@ def test_notifications_go_to_the_assignee_when_there_is_one(personas: Personas) 
     ticket = open_ticket(personas.customer, "troubleshooting", CREATED)
     actions.do_assign(ticket=ticket, assignee=personas.agent, actor=personas.lead, now=CREATED)
 
+    run_at(WARNING_AT)
     run_at(BREACH_AT)
 
     assert sent_to("due soon") == [personas.agent.email]
@@ -147,11 +148,13 @@ def test_a_warning_outside_the_recipients_hours_is_held_until_their_office_opens
     assert len(watch_outbox()) == 1
     run_at(datetime(2026, 12, 8, 17, 0, tzinfo=UTC))
 
+    # The warning and the breach were held together: one email, about the breach.
     later = watch_outbox()[1:]
-    assert [m.to for m in later] == [[personas.premium_agent.email]] * 2
-    assert sorted("due soon" in m.subject for m in later) == [False, True]  # a warning and a breach
-    held = Delivery.objects.filter(recipient=personas.premium_agent)
-    assert {d.deliver_after for d in held} == {datetime(2026, 12, 8, 17, 0, tzinfo=UTC)}
+    assert [m.to for m in later] == [[personas.premium_agent.email]]
+    assert later[0].subject.startswith(f"[#{ticket.number}] First response overdue")
+    held = DeliveryItem.objects.filter(recipient=personas.premium_agent)
+    assert sorted(item.kind for item in held) == ["breach", "warning"]
+    assert {item.deliver_after for item in held} == {datetime(2026, 12, 8, 17, 0, tzinfo=UTC)}
 
 
 def test_a_held_notification_is_dropped_if_the_ticket_is_answered_meanwhile(

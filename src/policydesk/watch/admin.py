@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from policydesk.tickets.models import Person
 from policydesk.watch import config
-from policydesk.watch.models import Delivery, OnCallShift, OnCallWeek, Page, Timer
+from policydesk.watch.models import Delivery, DeliveryItem, OnCallShift, OnCallWeek, Page, Timer
 from policydesk.watch.notify import STAFF_ROLES
 
 
@@ -81,9 +81,24 @@ class TimerAdmin(ReadOnlyAdmin):
     date_hierarchy = "fire_at"
 
 
+class DeliveryItemInline(admin.TabularInline[DeliveryItem, Delivery]):
+    model = DeliveryItem
+    fields = ("ticket", "kind", "moment", "deliver_after")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
-    list_display = ("key", "kind", "channel", "recipient", "moment", "deliver_after", "state", "sent_at")
-    list_filter = ("kind", "channel", "state")
+    inlines = (DeliveryItemInline,)
+    list_display = (
+        "key", "kind", "channel", "recipient", "digest", "notifications", "moment", "deliver_after", "state",
+        "sent_at",
+    )  # fmt: skip
+    list_filter = ("kind", "channel", "digest", "state")
     list_select_related = ("recipient",)
     search_fields = ("key",)

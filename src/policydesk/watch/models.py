@@ -52,10 +52,17 @@ class Timer(models.Model):
 
 
 class Delivery(models.Model):
-    """One message to send: a notification or a page, to one person (or one webhook).
+    """One message to send: a page, or SLA notifications, to one person (or one webhook).
 
     `key` is the idempotency key: the email's Message-ID and the webhook's
     `Idempotency-Key`, so a resend after a crash is recognisable as the same message.
+
+    SLA notifications are its `items`, one per (timer, person). A `digest` delivery carries
+    every warning and breach that fired for its recipient while it waited to be sent (one
+    email for a burst, not one per ticket); items are added only while it has never been
+    claimed (`attempts == 0`), so what a resend says is what the first send said. A page, and
+    a mission-critical ticket's notification (C6), is a delivery of its own. `timer`,
+    `ticket`, `kind` and `moment` are those of the notification that opened the delivery.
     """
 
     class Channel(models.TextChoices):
@@ -75,7 +82,7 @@ class Delivery(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Timer.Kind.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     recipient = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    moment = models.DateTimeField(_("moment"))  # the timer's instant: lag is measured from here
+    moment = models.DateTimeField(_("moment"))  # the (first) timer's instant
     deliver_after = models.DateTimeField(_("deliver after"))  # later when held for office hours
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -85,6 +92,8 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     claim = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(_("created"))
+    digest = models.BooleanField(_("digest"), default=False)  # may gather more notifications
+    notifications = models.PositiveIntegerField(_("notifications"), default=0)
 
     class Meta:
         verbose_name = _("delivery")
@@ -93,6 +102,32 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.channel} ({self.state})"
+
+
+class DeliveryItem(models.Model):
+    """One SLA notification, a timer told to one person, carried by one delivery.
+
+    Unique on (timer, recipient): a fired timer tells each person once, in one message.
+    """
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="items")
+    timer = models.ForeignKey(Timer, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=Timer.Kind.choices)
+    recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    moment = models.DateTimeField(_("moment"))  # the timer's instant
+    # The moment, or the opening of the recipient's office it is held for: lag counts from here.
+    deliver_after = models.DateTimeField(_("deliver after"))
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["timer", "recipient"], name="watch_notify_person_once_per_timer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of ticket {self.ticket_id} to person {self.recipient_id}"
 
 
 class OnCallWeek(models.Model):

@@ -162,6 +162,64 @@ def sla_email(ticket: Ticket, kind: str, person: Person, moment: datetime, now: 
     return Email(subject=subject, body="\n".join(lines) + "\n")
 
 
+def _ticket_lines(ticket: Ticket, person: Person, lang: str, now: datetime) -> list[str]:
+    context = {
+        "due": format_instant(ticket.first_response_due, person.time_zone, lang),
+        "left": format_time_left(ticket.first_response_due, now),
+        "organisation": ticket.organisation.name,
+        "plan": ticket.organisation.plan,
+        "assignee": ticket.assignee.email if ticket.assignee else _("nobody"),
+    }
+    return [
+        f"#{ticket.number} {ticket.subject}",
+        "  " + _("Organisation: %(organisation)s (plan %(plan)s)") % context,
+        "  " + _("First response due: %(due)s (%(left)s)") % context,
+        "  " + _("Assignee: %(assignee)s") % context,
+        "  " + config.ticket_url(ticket.number),
+    ]
+
+
+def digest_email(person: Person, notified: list[tuple[Ticket, str]], now: datetime) -> Email:
+    """One email for the warnings and breaches (`(ticket, kind)`, a ticket once) that fired for
+    `person` together: overdue tickets first, each by due time, in their language and zone."""
+    lang = language_of(person)
+
+    def by_due(pairs: list[tuple[Ticket, str]]) -> list[Ticket]:
+        return sorted((t for t, _kind in pairs), key=lambda t: (t.first_response_due or now, t.number))
+
+    overdue = by_due([pair for pair in notified if pair[1] == "breach"])
+    soon = by_due([pair for pair in notified if pair[1] != "breach"])
+    with translation.override(lang):
+        counts = {"count": len(notified), "overdue": len(overdue), "soon": len(soon)}
+        subject = (
+            _("%(count)s tickets await a first response: %(overdue)s overdue, %(soon)s due soon") % counts
+        )
+        lines = [_("These tickets still have no public reply.")]
+        for heading, tickets in (
+            (_("First response overdue (%(overdue)s):"), overdue),
+            (_("First response due soon (%(soon)s):"), soon),
+        ):
+            if not tickets:
+                continue
+            lines += ["", heading % counts, ""]
+            for ticket in tickets:
+                lines += [*_ticket_lines(ticket, person, lang, now), ""]
+    return Email(subject=subject, body="\n".join(lines).rstrip("\n") + "\n")
+
+
+def notification_email(person: Person, notified: list[tuple[Ticket, str]], now: datetime) -> Email:
+    """The email for what one delivery carries: a ticket's own email if it is about one ticket
+    (its breach, if both its warning and its breach are in it), else a digest."""
+    worst: dict[int, tuple[Ticket, str]] = {}
+    for ticket, kind in notified:
+        if ticket.pk not in worst or kind == "breach":
+            worst[ticket.pk] = (ticket, kind)
+    if len(worst) == 1:
+        ticket, kind = next(iter(worst.values()))
+        return sla_email(ticket, kind, person, now, now)
+    return digest_email(person, list(worst.values()), now)
+
+
 def message_id(key: str) -> str:
     """A Message-ID made from the idempotency key: a resend after a crash has the same one."""
     host = config.site_url().split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "policydesk"

@@ -18,9 +18,10 @@ from enum import Enum
 from django.db import transaction
 from django.db.models import F, Q
 
+from policydesk.tickets.models import Ticket
 from policydesk.watch import config, paging
 from policydesk.watch.models import Delivery, Page, Timer
-from policydesk.watch.notify import send_email, sla_email
+from policydesk.watch.notify import notification_email, send_email
 from policydesk.watch.timers import awaiting_first_response
 
 log = logging.getLogger(__name__)
@@ -49,16 +50,24 @@ def claim(delivery_id: int, now: datetime) -> bool:
     return taken == 1
 
 
+def _still_notified(delivery: Delivery) -> list[tuple[Ticket, str]]:
+    """The (ticket, kind) pairs a notification delivery carries whose ticket still awaits a
+    first response: one answered or solved since it fired is left out."""
+    items = delivery.items.select_related("ticket", "ticket__organisation", "ticket__assignee")
+    carried = [(item.ticket, item.kind) for item in items.order_by("moment", "pk")]
+    if not carried:  # written before deliveries had items
+        carried = [(delivery.ticket, delivery.kind)]
+    return [(ticket, kind) for ticket, kind in carried if awaiting_first_response(ticket)]
+
+
 def _still_matters(delivery: Delivery) -> bool:
-    if delivery.kind == Timer.Kind.PAGE:
-        return Page.objects.filter(ticket_id=delivery.ticket_id, state=Page.State.OPEN).exists()
-    return awaiting_first_response(delivery.ticket)
+    return Page.objects.filter(ticket_id=delivery.ticket_id, state=Page.State.OPEN).exists()
 
 
-def _send(delivery: Delivery, now: datetime) -> None:
+def _send(delivery: Delivery, now: datetime, notified: list[tuple[Ticket, str]]) -> None:
     if delivery.kind != Timer.Kind.PAGE:
         assert delivery.recipient is not None  # noqa: S101 - SLA notifications go to people
-        email = sla_email(delivery.ticket, delivery.kind, delivery.recipient, delivery.moment, now)
+        email = notification_email(delivery.recipient, notified, now)
         send_email(delivery.key, delivery.recipient.email, email)
         return
     channel = paging.channel_named(delivery.channel)
@@ -94,11 +103,17 @@ def send_delivery(delivery_id: int, now: datetime) -> Outcome:
     delivery = Delivery.objects.select_related(
         "ticket", "ticket__organisation", "ticket__assignee", "recipient", "timer"
     ).get(pk=delivery_id)
-    if not _still_matters(delivery):
+    notified: list[tuple[Ticket, str]] = []
+    if delivery.kind == Timer.Kind.PAGE:
+        matters = _still_matters(delivery)
+    else:
+        notified = _still_notified(delivery)
+        matters = bool(notified)
+    if not matters:
         _finish(delivery, now, state=Delivery.State.CANCELLED)
         return Outcome.CANCELLED
     try:
-        _send(delivery, now)
+        _send(delivery, now, notified)
     except Exception as error:  # any transport failure: retried, then recorded
         give_up = delivery.attempts >= config.max_attempts()
         log.warning("delivery %s failed (attempt %s): %s", delivery.key, delivery.attempts, error)

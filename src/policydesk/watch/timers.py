@@ -21,16 +21,17 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from policydesk import sla
 from policydesk.desk_policy import get_policy
 from policydesk.policy.model import Policy
 from policydesk.tickets.models import Person, Ticket
 from policydesk.watch import config, paging
-from policydesk.watch.models import Delivery, Page, Timer
+from policydesk.watch.models import Delivery, DeliveryItem, Page, Timer
 from policydesk.watch.notify import Directory, calendar_named
 
 log = logging.getLogger(__name__)
@@ -234,22 +235,106 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
         yield items[start : start + size]
 
 
-def _sla_deliveries(timer: Timer, directory: Directory, now: datetime) -> list[Delivery]:
-    ticket = timer.ticket
-    return [
-        Delivery(
-            key=f"t{timer.pk}-email-p{person.pk}",
+@dataclass
+class _Notification:
+    """A fired warning or breach to tell one person, from `deliver_after` on."""
+
+    timer: Timer
+    person: Person
+    deliver_after: datetime
+
+    def item(self, delivery: Delivery | int) -> DeliveryItem:
+        """This notification as an item of `delivery` (a new one, or the id of a waiting one)."""
+        timer = self.timer
+        link: dict[str, Any] = (
+            {"delivery": delivery} if isinstance(delivery, Delivery) else {"delivery_id": delivery}
+        )
+        return DeliveryItem(
+            **link,
             timer=timer,
-            ticket=ticket,
+            ticket=timer.ticket,
+            kind=timer.kind,
+            recipient=self.person,
+            moment=timer.fire_at,
+            deliver_after=self.deliver_after,
+        )
+
+    def delivery(self, deliver_after: datetime, now: datetime, *, digest: bool, count: int) -> Delivery:
+        timer = self.timer
+        return Delivery(
+            key=f"t{timer.pk}-email-p{self.person.pk}",  # (timer, person) is unique: so is the key
+            timer=timer,
+            ticket=timer.ticket,
             kind=timer.kind,
             channel=Delivery.Channel.EMAIL,
-            recipient=person,
+            recipient=self.person,
             moment=timer.fire_at,
-            deliver_after=directory.deliver_after(ticket, person, timer.fire_at),
+            deliver_after=deliver_after,
             created_at=now,
+            digest=digest,
+            notifications=count,
         )
+
+
+def _notifications(timer: Timer, directory: Directory) -> list[_Notification]:
+    ticket = timer.ticket
+    return [
+        _Notification(timer, person, directory.deliver_after(ticket, person, timer.fire_at))
         for person in directory.recipients(ticket, timer.kind)
     ]
+
+
+DigestKey = tuple[int, datetime | None]  # recipient, and the opening it waits for (None: now)
+
+
+def _digest_key(recipient_id: int, deliver_after: datetime, now: datetime) -> DigestKey:
+    return (recipient_id, deliver_after if deliver_after > now else None)
+
+
+def _sla_deliveries(
+    notifications: list[_Notification], now: datetime
+) -> tuple[list[Delivery], list[DeliveryItem]]:
+    """The messages that carry these notifications, new ones and items joined to waiting ones.
+
+    A mission-critical ticket's notification is a message of its own, never held (C6). The
+    rest are gathered per person: one digest for what may go out now, one per office opening
+    for what is held, each joined to a digest of that person still waiting to be sent (never
+    claimed) if there is one, so a burst of timers is one email per person, not one per ticket.
+    """
+    deliveries: list[Delivery] = []
+    items: list[DeliveryItem] = []
+    groups: dict[DigestKey, list[_Notification]] = {}
+    for notification in notifications:
+        if notification.timer.ticket.mission_critical:
+            single = notification.delivery(notification.deliver_after, now, digest=False, count=1)
+            deliveries.append(single)
+            items.append(notification.item(single))
+        else:
+            key = _digest_key(notification.person.pk, notification.deliver_after, now)
+            groups.setdefault(key, []).append(notification)
+    if not groups:
+        return deliveries, items
+    waiting: dict[DigestKey, int] = {}
+    candidates = Delivery.objects.filter(
+        digest=True, state=Delivery.State.PENDING, attempts=0, recipient_id__in={key[0] for key in groups}
+    ).order_by("pk")
+    for ident, recipient_id, deliver_after in candidates.values_list("pk", "recipient_id", "deliver_after"):
+        waiting.setdefault(_digest_key(recipient_id, deliver_after, now), ident)
+    for key, members in groups.items():
+        joined = waiting.get(key)
+        # Joining is a conditional UPDATE, like any claim: 0 rows if a sender has claimed the
+        # digest meanwhile (it has read its items: start a new one). On PostgreSQL its row lock
+        # makes a sender's claim wait for this commit, so the sender then reads these items too.
+        if joined is not None and Delivery.objects.filter(
+            pk=joined, state=Delivery.State.PENDING, attempts=0
+        ).update(notifications=F("notifications") + len(members)):
+            items += [notification.item(joined) for notification in members]
+            continue
+        after = min(notification.deliver_after for notification in members)
+        digest = members[0].delivery(after, now, digest=True, count=len(members))
+        deliveries.append(digest)
+        items += [notification.item(digest) for notification in members]
+    return deliveries, items
 
 
 def _page_deliveries(timer: Timer, page: Page, now: datetime) -> list[Delivery]:
@@ -305,6 +390,7 @@ def fire_timers(ids: list[int], now: datetime) -> int:
             "ticket", "ticket__organisation", "ticket__assignee"
         )
         deliveries: list[Delivery] = []
+        notifications: list[_Notification] = []
         moot: list[int] = []
         for timer in timers:
             if timer.kind == Timer.Kind.PAGE:
@@ -314,15 +400,20 @@ def fire_timers(ids: list[int], now: datetime) -> int:
                 else:
                     deliveries += _page_deliveries(timer, page, now)
             elif awaiting_first_response(timer.ticket):
-                deliveries += _sla_deliveries(timer, directory, now)
+                notifications += _notifications(timer, directory)
             else:  # answered or solved since the plan: a receiver should have cancelled it
                 moot.append(timer.pk)
         if moot:
             Timer.objects.filter(pk__in=moot).update(state=Timer.State.CANCELLED)
+        notified, items = _sla_deliveries(notifications, now)
+        deliveries += notified
         for delivery in deliveries:
-            if delivery.deliver_after <= now:
+            # Digests are left to the sweep at the end of the pass (`enqueue_ready`), so that
+            # what the pass's later batches add for the same person goes in the same email.
+            if delivery.deliver_after <= now and not delivery.digest:
                 delivery.enqueued_at = now
         Delivery.objects.bulk_create(deliveries, batch_size=1000)
+        DeliveryItem.objects.bulk_create(items, batch_size=2000)
         _enqueue_send([d.pk for d in deliveries if d.enqueued_at is not None])
     return claimed
 
