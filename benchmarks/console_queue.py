@@ -4,8 +4,8 @@ Seeds a throwaway database (a SQLite file in a temporary folder; a PostgreSQL da
 and drops), then measures each page through django.test.Client, signed in as a lead: median and
 95th-percentile time over --requests requests, and the number of queries one request makes at
 page sizes 25 and 100 (the same number: constant). Goal: under 50 ms median, constant queries.
-Measured twice on each database: with the schema as migrated, then with the partial indexes the
-console proposes for the Ticket model (skipped once the model declares partial indexes itself).
+Measured twice on each database: with the schema as migrated, then with the indexes the console
+proposes for the Ticket model (PROPOSED_INDEXES; skipped once the model declares them all).
 
     .venv/bin/python benchmarks/console_queue.py                       # both databases
     .venv/bin/python benchmarks/console_queue.py --databases sqlite --tickets 20000
@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -144,30 +145,31 @@ def measure_database(database: str, tickets: int, requests: int) -> list[dict[st
     call_command("migrate", verbosity=0)
     lead = seed(tickets)
     results = measure(database, "model", lead, requests)
-    if not any(index.condition is not None for index in Ticket._meta.indexes):
-        create_proposed_indexes()
+    declared = {index.name for index in Ticket._meta.indexes}
+    proposed = {name: sql for name, sql in PROPOSED_INDEXES.items() if name not in declared}
+    if proposed:
+        create_proposed_indexes(proposed.values())
         results += measure(database, "+ proposed", lead, requests)
     return results
 
 
-# The partial indexes the console asks for (see the report): each open-ticket queue, in due order.
-PROPOSED_INDEXES = (
-    "CREATE INDEX ticket_open_office_due ON tickets_ticket (office, first_response_due, created_at, id)"
-    " WHERE status IN ('new', 'open', 'pending')",
-    "CREATE INDEX ticket_open_assignee_due ON tickets_ticket"
-    " (assignee_id, first_response_due, created_at, id) WHERE status IN ('new', 'open', 'pending')",
-    "CREATE INDEX ticket_open_critical_due ON tickets_ticket (first_response_due, created_at, id)"
-    " WHERE status IN ('new', 'open', 'pending') AND mission_critical",
-)
+# Indexes the console asks for and the model does not declare yet (see the report), by name: each
+# measured as "+ proposed" until the model has it. The unassigned queue's own partial index: with
+# `assignee_id IS NULL` PostgreSQL cannot read (assignee, due, ...) in due order and sorts the queue.
+PROPOSED_INDEXES = {
+    "ticket_open_unassigned_due": "CREATE INDEX ticket_open_unassigned_due ON tickets_ticket"
+    " (first_response_due, created_at, id)"
+    " WHERE status IN ('new', 'open', 'pending') AND assignee_id IS NULL",
+}
 
 
-def create_proposed_indexes() -> None:
+def create_proposed_indexes(statements: Iterable[str]) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        for statement in PROPOSED_INDEXES:
+        for statement in statements:
             cursor.execute(statement)
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
 def seed(count: int) -> Any:
@@ -244,8 +246,11 @@ def seed(count: int) -> Any:
         Ticket.objects.bulk_create(batch)
         Counter.objects.update_or_create(name="ticket", defaults={"value": count})
     with connection.cursor() as cursor:
-        # What a running database does on its own (autovacuum; SQLite's recommended PRAGMA optimize).
-        cursor.execute("ANALYZE")
+        # What a running database does on its own: PostgreSQL's autovacuum vacuums and analyses a table
+        # after bulk inserts (VACUUM also sets the visibility map, without which no index-only scan
+        # is possible: the queue counts then read ~600 heap pages each); SQLite's PRAGMA optimize.
+        # Done by hand because a test server may run with autovacuum off.
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     return lead
 
 

@@ -7,6 +7,8 @@ from typing import Any, cast
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from policydesk.console import queries
@@ -15,13 +17,42 @@ from policydesk.tickets.actions import Upload
 from policydesk.tickets.models import Person, Ticket
 
 
+class PlainSelect(forms.Select):
+    """A `<select>` of flat choices (no groups) with the markup of Django's, built in Python: Django
+    renders every option through a template (about 30 µs each), and the queue page's assignee filter
+    lists every staff member on every request."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        selected = set(self.format_value(value))
+        attributes = format_html_join(
+            "",
+            " {}{}",
+            (
+                (attribute, "" if setting is True else format_html('="{}"', setting))
+                for attribute, setting in self.build_attrs(self.attrs, attrs).items()
+                if setting is not False
+            ),
+        )
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option_value, " selected" if str(option_value) in selected else "", label)
+                for option_value, label in self.choices
+            ),
+        )
+        return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
+
+
 class QueueFilterForm(forms.Form):
     """GET filters of a queue page; anything invalid is dropped rather than refused."""
 
-    status = forms.ChoiceField(label=_("Status"), required=False)
-    priority = forms.ChoiceField(label=_("Priority"), required=False)
-    topic = forms.ChoiceField(label=_("Request type"), required=False)
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False, widget=PlainSelect)
+    priority = forms.ChoiceField(label=_("Priority"), required=False, widget=PlainSelect)
+    topic = forms.ChoiceField(label=_("Request type"), required=False, widget=PlainSelect)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=PlainSelect)
     q = forms.CharField(label=_("Subject contains"), required=False, max_length=200, strip=True)
 
     def __init__(self, *args: Any, policy: Policy, lang: str, staff: QuerySet[Person], **kwargs: Any) -> None:

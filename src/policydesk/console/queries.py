@@ -2,7 +2,8 @@
 
 Every function takes `now` (and the person) as parameters, so tests pin them; nothing here writes.
 A queue page costs a constant number of queries whatever its size: tickets are read with their
-organisation, requester and assignee in one query, and counts are bounded (`COUNT_CAP`).
+organisation, requester and assignee (one query per part of the due order, at most two), and every
+queue's count, bounded by `COUNT_CAP`, in one statement.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import F, Q, QuerySet
 from django.db.models.lookups import In
 from django.utils.dateparse import parse_datetime
@@ -119,15 +121,27 @@ def open_tickets(person: Person) -> QuerySet[Ticket]:
     return access.visible_tickets(person).filter(is_open())
 
 
-def bounded_count(tickets: QuerySet[Ticket]) -> int:
-    """How many tickets, counting no further than COUNT_CAP + 1 (shown as "1000+")."""
-    return tickets.order_by()[: COUNT_CAP + 1].count()
-
-
 def queue_counts(person: Person, queues: Sequence[Queue]) -> dict[str, int]:
-    """Each queue's open tickets, bounded: one small query per queue, whatever the page size."""
-    base = open_tickets(person)
-    return {queue.slug: bounded_count(base.filter(queue.condition(person))) for queue in queues}
+    """Each queue's open tickets, counting no further than COUNT_CAP + 1 (shown as "1000+").
+
+    One statement for the whole sidebar, `SELECT (SELECT COUNT(*) FROM (... LIMIT cap + 1)), ...`:
+    each part reads at most cap + 1 entries of a covering index, and the page pays one round trip
+    and one query instead of one per queue (Django cannot put LIMIT inside a UNION on SQLite)."""
+    if not queues:
+        return {}
+    base = open_tickets(person).order_by()
+    selects: list[str] = []
+    params: list[Any] = []
+    for index, queue in enumerate(queues):
+        bounded = base.filter(queue.condition(person)).values("pk")[: COUNT_CAP + 1]
+        sql, part_params = bounded.query.get_compiler(using=bounded.db).as_sql()
+        # S608: `sql` is Django's own compiled query; every value in it is a bound parameter.
+        selects.append(f"(SELECT COUNT(*) FROM ({sql}) AS queue_{index})")  # noqa: S608
+        params += part_params
+    with connections[base.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(selects), params)
+        row = cursor.fetchone()
+    return {queue.slug: int(count) for queue, count in zip(queues, row, strict=True)}
 
 
 # -- filters --------------------------------------------------------------------------
@@ -161,10 +175,14 @@ class Filters:
         return tickets
 
 
+#: What a queue row shows besides the ticket: read with the page's tickets (see keyset_page).
+ROW_RELATED = ("organisation", "requester", "assignee")
+
+
 def queue_tickets(person: Person, queue: Queue, filters: Filters) -> QuerySet[Ticket]:
-    """The tickets of a queue that `person` may see, filtered, with what a row shows."""
+    """The tickets of a queue that `person` may see, filtered (keyset_page adds ROW_RELATED)."""
     tickets = access.visible_tickets(person).filter(queue.condition(person))
-    return filters.apply(tickets).select_related("organisation", "requester", "assignee")
+    return filters.apply(tickets)
 
 
 # -- keyset pages ---------------------------------------------------------------------
@@ -230,9 +248,17 @@ class Page:
     previous_cursor: str | None
 
 
-def _walk(tickets: QuerySet[Ticket], limit: int, cursor: Cursor | None, forward: bool) -> list[Ticket]:
+def _walk(
+    tickets: QuerySet[Ticket], limit: int, cursor: Cursor | None, forward: bool, related: Sequence[str]
+) -> list[Ticket]:
     """Up to `limit` tickets from `cursor` on, in due order (or reversed): one query per part
-    (dated, undated) it needs, so at most two."""
+    (dated, undated) it needs, so at most two.
+
+    Each query picks the page's keys first, from the ticket table alone, and joins `related` to those
+    rows only (`WHERE id IN (SELECT id ... ORDER BY ... LIMIT n)`). Joined in one flat query,
+    PostgreSQL joins (or sorts) the whole queue before the LIMIT whenever the index order does not
+    serve it, or when it misjudges a filter: 40-60 ms for "unassigned" or a subject search at 100,000
+    tickets, instead of 1-8 ms."""
     parts = [
         (Q(first_response_due__isnull=False), _DATED),
         (Q(first_response_due__isnull=True), _UNDATED),
@@ -250,18 +276,24 @@ def _walk(tickets: QuerySet[Ticket], limit: int, cursor: Cursor | None, forward:
         else:
             selected = tickets.filter(part)
         ordering = order if forward else tuple(f"-{field}" for field in order)
-        rows += selected.order_by(*ordering)[: limit - len(rows)]
+        keys = selected.order_by(*ordering).values("pk")[: limit - len(rows)]
+        rows += Ticket.objects.filter(pk__in=keys).select_related(*related).order_by(*ordering)
         if len(rows) >= limit:
             break
     return rows
 
 
 def keyset_page(
-    tickets: QuerySet[Ticket], size: int, after: Cursor | None = None, before: Cursor | None = None
+    tickets: QuerySet[Ticket],
+    size: int,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    related: Sequence[str] = ROW_RELATED,
 ) -> Page:
-    """One page in due order: size + 1 rows read in one or two queries, fast at any depth, no COUNT."""
+    """One page in due order: size + 1 rows read in one or two queries, fast at any depth, no COUNT;
+    each ticket comes with its `related` rows."""
     if before is not None:
-        rows = _walk(tickets, size + 1, before, forward=False)
+        rows = _walk(tickets, size + 1, before, forward=False, related=related)
         more_before = len(rows) > size
         rows = rows[:size][::-1]
         return Page(
@@ -269,7 +301,7 @@ def keyset_page(
             next_cursor=Cursor.of(rows[-1]).encode() if rows else None,
             previous_cursor=Cursor.of(rows[0]).encode() if rows and more_before else None,
         )
-    rows = _walk(tickets, size + 1, after, forward=True)
+    rows = _walk(tickets, size + 1, after, forward=True, related=related)
     more_after = len(rows) > size
     rows = rows[:size]
     return Page(
