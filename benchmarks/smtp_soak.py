@@ -4,7 +4,11 @@ restarted at random moments; at the end every message that got a 250 exists exac
     .venv/bin/python benchmarks/smtp_soak.py [--messages 5000] [--clients 8] [--kill-every 2-5]
 
 Loopback only, in a throwaway data folder (SQLite unless DATABASE_URL is set), bounded by
---timeout. Prints the counts and messages/second; exits 1 if anything was lost or duplicated.
+--timeout. Prints the counts and two rates: ACCEPTANCE, 250 answers (each after its message
+was committed) per second of sending, kills included, which is the figure issue 5's goal
+(at least 200 messages/second on SQLite) is judged on; and, beside it, the end-to-end rate
+until every accepted message was a ticket. Exits 1 if anything was lost or duplicated (or
+an accepted message did not become exactly one ticket).
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 POLICYDESK = ROOT / ".venv" / "bin" / "policydesk"
 CUSTOMER = "soak@kumo.example"
+#: Issue 5: "at least 200 messages/second on SQLite", read as the rate at which the desk
+#: takes messages durably (a 250 only after the commit). Turning them into tickets is a
+#: second figure, reported beside it.
+GOAL_PER_SECOND = 200
 
 
 @dataclass
@@ -170,6 +178,10 @@ def killer_loop(listener: Listener, counts: Counts, low: float, high: float, sto
         listener.start()
 
 
+def _load(averages: tuple[float, float, float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in averages)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -234,6 +246,7 @@ def main() -> int:
     if args.kill_every != "0":
         low, high = (float(x) for x in args.kill_every.split("-"))
         killer = threading.Thread(target=killer_loop, args=(listener, counts, low, high, stop), daemon=True)
+    load_before = os.getloadavg()
     started = time.monotonic()
     deadline = started + args.timeout
     clients = [
@@ -246,13 +259,15 @@ def main() -> int:
     for thread in clients:
         thread.join()
     elapsed = time.monotonic() - started
-    stop.set()
-    if killer is not None:
-        killer.join()
-    # The background processor (and, after a kill, the next start) takes what is pending.
+    kills_while_sending = counts.kills
+    # The background processor (and, after a kill, the next start) takes what is pending;
+    # the kills go on meanwhile, so processing is interrupted mid-batch too.
     while InboundMessage.objects.filter(outcome="pending").exists() and time.monotonic() < deadline + 300:
         time.sleep(0.2)
     processed_elapsed = time.monotonic() - started
+    stop.set()
+    if killer is not None:
+        killer.join()
     listener.stop()
 
     keys = {f"mid:{m}" for m in counts.accepted}
@@ -276,10 +291,23 @@ def main() -> int:
     mode = "inline (ticket before 250)" if args.inline else "store, 250, process in the background"
     if args.separate_processor:
         mode += " (separate processor process)"
+    acceptance = len(counts.accepted) / elapsed
+    end_to_end = len(counts.accepted) / processed_elapsed
+    correct = not lost and duplicated <= 0 and not not_taken
+    met = correct and acceptance >= GOAL_PER_SECOND
+    load_after = os.getloadavg()
     print(
-        f"messages: {args.messages}, clients: {args.clients}, kill every: {args.kill_every} s, mode: {mode}"
+        f"messages: {args.messages}, clients: {args.clients}, kill every: {args.kill_every} s, mode: {mode}, "
+        f"database: {connection.vendor}"
     )
-    print(f"elapsed: {elapsed:.1f} s, listener SIGKILLs: {counts.kills}")
+    print(
+        f"load average (1, 5, 15 min): {_load(load_before)} at the start, {_load(load_after)} at the end "
+        f"({os.cpu_count()} CPUs)"
+    )
+    print(
+        f"sending: {elapsed:.1f} s, listener SIGKILLs: {kills_while_sending} while sending, "
+        f"{counts.kills - kills_while_sending} while processing what was left"
+    )
     print(f"accepted (250): {len(counts.accepted)}, gave up: {len(counts.gave_up)}")
     print(
         f"451 answers: {counts.temporary}, connection errors (killed mid-session): {counts.connection_errors}"
@@ -288,17 +316,22 @@ def main() -> int:
     print(f"tickets: {tickets}, accepted messages without exactly one ticket: {len(not_taken)}")
     print(f"lost: {len(lost)}, duplicated: {max(duplicated, 0)}")
     print(
-        f"acceptance: {len(counts.accepted) / elapsed:.0f} messages/second (250s / elapsed, kills included)"
+        f"ACCEPTANCE (the goal's figure): {acceptance:.0f} messages/second = 250 answers, each after "
+        f"its message was committed, / {elapsed:.1f} s of sending, kills and restarts included"
     )
     print(
-        f"end to end: {len(counts.accepted) / processed_elapsed:.0f} messages/second "
-        f"(until every accepted message was a ticket: {processed_elapsed:.1f} s)"
+        f"processing, end to end: {end_to_end:.0f} messages/second = accepted messages / "
+        f"{processed_elapsed:.1f} s until every one was a ticket (beside the goal, not judged by it)"
+    )
+    print(
+        f"goal (0 lost, 0 duplicated, acceptance >= {GOAL_PER_SECOND} messages/second): "
+        f"{'met' if met else 'NOT met'}"
     )
     if args.keep:
         print(f"data folder: {data_dir}")
     else:
         shutil.rmtree(data_dir, ignore_errors=True)
-    return 1 if lost or duplicated > 0 or not_taken else 0
+    return 0 if correct else 1
 
 
 if __name__ == "__main__":

@@ -209,3 +209,16 @@ def test_storing_mode_database_lost_mid_transaction_answers_451_and_the_retry_is
         assert send(address, request())[0] == 250
     handler.drain()
     assert InboundMessage.objects.count() == 1 and Ticket.objects.count() == 1
+
+
+def test_background_processor_still_takes_a_batch_while_deliveries_keep_coming(
+    personas: Personas, storing_listener: tuple[tuple[str, int], DeskHandler]
+) -> None:
+    address, handler = storing_listener
+    assert send(address, request())[0] == 250
+    handler.GIVE_WAY_SECONDS = 0  # no waiting in a test
+    handler.delivering = 3  # deliveries never pause: giving way must not starve processing
+    assert handler._process_some() == 1
+    assert InboundMessage.objects.get().outcome == "ticket"
+    handler.delivering = 0
+    assert handler._process_some() == 0

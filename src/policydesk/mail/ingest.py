@@ -17,6 +17,7 @@ import email.policy
 import hashlib
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,7 +34,7 @@ from policydesk.mail.replytext import reply_text
 from policydesk.mail.threads import Thread, find_thread, is_party
 from policydesk.tickets.access import can_view
 from policydesk.tickets.actions import ActionError, Upload, do_customer_reply, do_open_ticket
-from policydesk.tickets.models import Person, Ticket
+from policydesk.tickets.models import Message, Person, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -123,47 +124,165 @@ def process_message(
 def process_stored(inbound: InboundMessage, *, now: datetime, replay: bool = False) -> IngestResult:
     """Process a stored message (pending, or quarantined when `replay`), recording the outcome."""
     allowed = (Outcome.PENDING, Outcome.QUARANTINED) if replay else (Outcome.PENDING,)
-    try:
-        with transaction.atomic():
-            locked = InboundMessage.objects.select_for_update().get(pk=inbound.pk)
-            if locked.outcome not in allowed:
-                return _duplicate(locked)
-            result = _decide(locked, now)
-            locked.outcome = result.outcome
-            locked.reason = result.reason or ""
-            locked.processed_at = now
-            locked.attempts = F("attempts") + 1
-            locked.save()
-            locked.refresh_from_db(fields=["attempts"])
-            return result
-    except TEMPORARY_ERRORS:
-        raise
-    except Exception as error:
-        # Our own fault with this message (a parser bug, an odd byte): keep it, whole, for a person.
-        log.exception("message %s quarantined after an internal error", inbound.pk)
-        reason = f"internal error: {type(error).__name__}"
-        with transaction.atomic():
-            InboundMessage.objects.filter(pk=inbound.pk).update(
-                outcome=Outcome.QUARANTINED, reason=reason, processed_at=now, attempts=F("attempts") + 1
-            )
-        inbound.refresh_from_db()
-        return IngestResult(Outcome.QUARANTINED, inbound, None, reason)
+    return _process_one(inbound, _prepare_or_error(inbound), now=now, allowed=allowed)
 
 
-def process_pending(*, mailbox: str | None = None, limit: int = 100) -> int:
+def process_pending(
+    *,
+    mailbox: str | None = None,
+    limit: int = 100,
+    batch: int = 20,
+    batch_bytes: int = 4 * 1024 * 1024,
+    batch_seconds: float = 0.25,
+) -> int:
     """Process stored messages still pending, oldest first, each as of its arrival (the SLA
-    clock starts when the customer's mail reached us, not when we got round to it).
+    clock starts when the customer's mail reached us, not when we got round to it); the
+    number taken.
+
+    Several messages (up to `batch`, `batch_bytes` of raw mail, and what fits in
+    `batch_seconds`) share one transaction, but each runs in its own savepoint: our own
+    failure with one message rolls back only that message's work and quarantines it, the
+    others keep their outcome. A database failure (temporary) rolls the whole batch back:
+    its messages stay pending and are taken on the next round. Parsing happens before the
+    transaction, so the database is held only for the database work.
 
     Used by the SMTP listener's background processor and after a crash; safe to run in
-    several processes at once (`process_stored` locks the row and re-checks it).
+    several processes at once (each message's row is locked and re-checked).
     """
     pending = InboundMessage.objects.filter(outcome=Outcome.PENDING)
     if mailbox is not None:
         pending = pending.filter(mailbox=mailbox)
-    rows = list(pending.order_by("pk").defer("raw")[:limit])
-    for row in rows:
-        process_stored(row, now=row.received_at)
-    return len(rows)
+    queued = list(pending.order_by("pk").values_list("pk", "size")[:limit])
+    taken = 0
+    while queued:
+        chunk = [queued.pop(0)[0]]
+        size = 0
+        while queued and len(chunk) < batch and size + queued[0][1] <= batch_bytes:
+            size += queued[0][1]
+            chunk.append(queued.pop(0)[0])
+        done = _process_batch(chunk, batch_seconds)
+        taken += done
+        if done < len(chunk):  # out of time: the rest waits for the next round
+            break
+    return taken
+
+
+def _process_batch(pks: list[int], seconds: float) -> int:
+    rows = list(InboundMessage.objects.filter(pk__in=pks, outcome=Outcome.PENDING).order_by("pk"))
+    prepared = [(row, _prepare_or_error(row)) for row in rows]  # no database held while parsing
+    started = time.monotonic()
+    done = 0
+    with transaction.atomic():
+        for row, message in prepared:
+            _process_one(row, message, now=row.received_at, allowed=(Outcome.PENDING,))
+            done += 1
+            if time.monotonic() - started > seconds:
+                break
+    return done + len(pks) - len(rows)  # rows no longer pending were taken by someone else
+
+
+def _process_one(
+    inbound: InboundMessage, prepared: _Prepared | Exception, *, now: datetime, allowed: tuple[str, ...]
+) -> IngestResult:
+    """Lock and re-check the row, decide, record the outcome: in a transaction of its own, or
+    in a savepoint of the caller's (a batch).
+
+    Our own failure rolls back only this message's work and quarantines it; a database
+    failure propagates (the caller's transaction rolls back, the row stays pending).
+    """
+    try:
+        with transaction.atomic():
+            if isinstance(prepared, Exception):
+                raise prepared
+            return _process_locked(inbound, prepared, now=now, allowed=allowed)
+    except TEMPORARY_ERRORS:
+        raise
+    except Exception as error:
+        return _quarantine_after_error(inbound, error, now=now, allowed=allowed)
+
+
+def _process_locked(
+    inbound: InboundMessage, prepared: _Prepared, *, now: datetime, allowed: tuple[str, ...]
+) -> IngestResult:
+    state = (
+        InboundMessage.objects.select_for_update()
+        .filter(pk=inbound.pk)
+        .values_list("outcome", "attempts")
+        .first()
+    )
+    if state is None or state[0] not in allowed:  # another processor took it meanwhile
+        return _duplicate(InboundMessage.objects.defer("raw").get(pk=inbound.pk))
+    result = _decide(inbound, prepared, now)
+    inbound.outcome = result.outcome
+    inbound.reason = result.reason or ""
+    inbound.processed_at = now
+    inbound.attempts = state[1] + 1  # the row is locked: no other processor counts meanwhile
+    # Only what processing wrote: the stored bytes are never rewritten.
+    inbound.save(update_fields=_PROCESSED_FIELDS)
+    return result
+
+
+_PROCESSED_FIELDS = (
+    "outcome",
+    "reason",
+    "processed_at",
+    "attempts",
+    "subject",
+    "sender",
+    "full_text",
+    "body_text",
+    "attachment_names",
+    "ticket",
+    "ticket_message",
+)
+
+
+def _quarantine_after_error(
+    inbound: InboundMessage, error: Exception, *, now: datetime, allowed: tuple[str, ...]
+) -> IngestResult:
+    """Our own fault with this message (a parser bug, an odd byte): keep it, whole, for a person."""
+    log.error("message %s quarantined after an internal error", inbound.pk, exc_info=error)
+    reason = f"internal error: {type(error).__name__}"
+    InboundMessage.objects.filter(pk=inbound.pk, outcome__in=allowed).update(
+        outcome=Outcome.QUARANTINED, reason=reason, processed_at=now, attempts=F("attempts") + 1
+    )
+    inbound = InboundMessage.objects.defer("raw").get(pk=inbound.pk)
+    if inbound.outcome != Outcome.QUARANTINED or inbound.reason != reason:
+        return _duplicate(inbound)
+    return IngestResult(Outcome.QUARANTINED, inbound, None, reason)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What the raw bytes say, worked out before any database lock is taken."""
+
+    parsed: ParsedMessage
+    full_text: str
+    body_text: str
+    automatic: str | None
+    dmarc_failed: bool
+
+
+def _prepare(inbound: InboundMessage) -> _Prepared:
+    parsed = parse_message(bytes(inbound.raw))
+    envelope_sender = inbound.envelope_sender if inbound.envelope_recipients else None
+    return _Prepared(
+        parsed=parsed,
+        full_text=parsed.text.replace("\r\n", "\n"),
+        body_text=reply_text(parsed.text) if parsed.text.strip() else "",
+        automatic=automatic_reason(parsed, envelope_sender),
+        dmarc_failed=dmarc_failed(parsed),
+    )
+
+
+def _prepare_or_error(inbound: InboundMessage) -> _Prepared | Exception:
+    """The prepared message, or our own error with it (quarantined once the row is locked)."""
+    try:
+        return _prepare(inbound)
+    except TEMPORARY_ERRORS:
+        raise
+    except Exception as error:
+        return error
 
 
 def _duplicate(inbound: InboundMessage) -> IngestResult:
@@ -178,18 +297,18 @@ class _Decision:
     ticket: Ticket | None = None
 
 
-def _decide(inbound: InboundMessage, now: datetime) -> IngestResult:
-    parsed = parse_message(bytes(inbound.raw))
+def _decide(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> IngestResult:
+    parsed = prepared.parsed
     inbound.subject = parsed.subject
     inbound.sender = parsed.from_address
-    inbound.full_text = parsed.text.replace("\r\n", "\n")
-    inbound.body_text = reply_text(parsed.text) if parsed.text.strip() else ""
+    inbound.full_text = prepared.full_text
+    inbound.body_text = prepared.body_text
     inbound.attachment_names = [a.filename for a in parsed.attachments]
     token = outgoing.current_inbound.set(
         outgoing.InboundContext(parsed.message_id, tuple(parsed.references), parsed.subject)
     )
     try:
-        decision = _classify(inbound, parsed, now)
+        decision = _classify(inbound, prepared, now)
     finally:
         outgoing.current_inbound.reset(token)
     inbound.ticket = decision.ticket
@@ -197,18 +316,21 @@ def _decide(inbound: InboundMessage, now: datetime) -> IngestResult:
     return IngestResult(decision.outcome, inbound, number, decision.reason)
 
 
-def _classify(inbound: InboundMessage, parsed: ParsedMessage, now: datetime) -> _Decision:
-    envelope_sender = inbound.envelope_sender if inbound.envelope_recipients else None
+def _classify(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> _Decision:
+    parsed = prepared.parsed
     recipients = [str(r).lower() for r in inbound.envelope_recipients]
-    automatic = automatic_reason(parsed, envelope_sender)
-    if automatic is not None:  # never answered: no ticket, no notice, no loop
+    if prepared.automatic is not None:  # never answered: no ticket, no notice, no loop
         thread = find_thread(parsed, recipients, None)
-        return _Decision(Outcome.AUTO, automatic, thread.ticket if thread else None)
-    if parsed.message_id and MessageLink.objects.filter(message_id=parsed.message_id).exists():
+        return _Decision(Outcome.AUTO, prepared.automatic, thread.ticket if thread else None)
+    link = (
+        MessageLink.objects.filter(message_id=parsed.message_id).select_related("ticket").first()
+        if parsed.message_id
+        else None
+    )
+    if link is not None:
         # The same message reached us through another mailbox (SMTP and IMAP, two aliases).
-        link = MessageLink.objects.select_related("ticket").get(message_id=parsed.message_id)
         return _Decision(Outcome.DUPLICATE, "already taken through another mailbox", link.ticket)
-    if dmarc_failed(parsed):
+    if prepared.dmarc_failed:
         return _Decision(Outcome.QUARANTINED, "DMARC fail in Authentication-Results")
     address = parsed.from_address
     if not address:
@@ -286,21 +408,24 @@ def _open(inbound: InboundMessage, parsed: ParsedMessage, person: Person, now: d
         route = result.decision.route
         # The CLI contract has no "deflected": the request was not taken, the sender was told where to go.
         return _Decision(Outcome.REJECTED, f"deflected by the policy (C2): {route.id if route else 'route'}")
-    first = result.ticket.messages.order_by("pk").first()
-    _link(parsed, result.ticket, first.pk if first else None, now)
-    inbound.ticket_message = first
+    # The action does not return the ticket's first message; one indexed look-up of its id.
+    first_pk = (
+        Message.objects.filter(ticket=result.ticket).order_by("pk").values_list("pk", flat=True).first()
+    )
+    _link(parsed, result.ticket, first_pk, now)
+    inbound.ticket_message_id = first_pk
     return _Decision(Outcome.TICKET, None, result.ticket)
 
 
 def _link(parsed: ParsedMessage, ticket: Ticket, message_pk: int | None, now: datetime) -> None:
+    # `_classify` found no link with this Message-ID in this transaction, so it is not looked
+    # for again; the unique key still refuses a concurrent twin from another mailbox.
     if not parsed.message_id or len(parsed.message_id) > 255:
-        return
-    if MessageLink.objects.filter(message_id=parsed.message_id).exists():
         return
     MessageLink.objects.create(
         message_id=parsed.message_id,
         ticket=ticket,
-        ticket_message=ticket.messages.filter(pk=message_pk).first() if message_pk else None,
+        ticket_message_id=message_pk,
         direction=MessageLink.Direction.INBOUND,
         created_at=now,
     )

@@ -119,8 +119,16 @@ class OutgoingMail(models.Model):
     created_at = models.DateTimeField(db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
+    #: What counts against the per-recipient rate limit of automatic mail.
+    RATE_LIMITED_STATUSES = (Status.QUEUED, Status.SENDING, Status.SENT)
+
     class Meta:
-        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["recipient", "kind", "created_at"])]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["recipient", "kind", "created_at"]),
+            # The rate-limit count reads only the mail that counts: a flood from one sender
+            # (thousands of suppressed acknowledgements) must not make every count slower.
+            models.Index(fields=["recipient", "status", "created_at"], name="mail_out_rate_limit"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"

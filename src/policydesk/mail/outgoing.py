@@ -52,10 +52,11 @@ def new_message_id() -> str:
     return f"{uuid.uuid4().hex}@{conf.support_domain()}"
 
 
-def _thread_headers(ticket: Ticket | None) -> tuple[str, list[str]]:
+def _thread_headers(ticket: Ticket | None, *, new_ticket: bool = False) -> tuple[str, list[str]]:
     inbound = current_inbound.get()
     references: list[str] = []
-    if ticket is not None:
+    # A ticket opened in this very transaction has no Message-IDs yet: nothing to look up.
+    if ticket is not None and not new_ticket:
         references = list(
             MessageLink.objects.filter(ticket=ticket)
             .order_by("created_at", "pk")
@@ -86,9 +87,13 @@ def queue_mail(
     ticket: Ticket | None = None,
     message: Message | None = None,
     automatic: bool = True,
+    new_ticket: bool = False,
 ) -> OutgoingMail:
-    """Record one message to send and enqueue its task, inside the caller's transaction."""
-    in_reply_to, references = _thread_headers(ticket)
+    """Record one message to send and enqueue its task, inside the caller's transaction.
+
+    `new_ticket`: `ticket` was opened in the caller's transaction (the acknowledgement).
+    """
+    in_reply_to, references = _thread_headers(ticket, new_ticket=new_ticket)
     status = OutgoingMail.Status.QUEUED
     if automatic and _over_rate_limit(recipient, now):
         status = OutgoingMail.Status.SUPPRESSED
@@ -129,7 +134,7 @@ def _over_rate_limit(recipient: str, now: datetime) -> bool:
         recipient=recipient.lower(),
         automatic=True,
         created_at__gt=now - timedelta(seconds=seconds),
-        status__in=(OutgoingMail.Status.QUEUED, OutgoingMail.Status.SENDING, OutgoingMail.Status.SENT),
+        status__in=OutgoingMail.RATE_LIMITED_STATUSES,
     ).count()
     return recent >= count
 
@@ -180,7 +185,7 @@ def queue_acknowledgement(ticket: Ticket, now: datetime) -> OutgoingMail:
         )
     return queue_mail(
         kind=OutgoingMail.Kind.ACKNOWLEDGEMENT, recipient=person.email, subject=_ticket_subject(ticket),
-        body=body, language=lang, now=now, person=person, ticket=ticket,
+        body=body, language=lang, now=now, person=person, ticket=ticket, new_ticket=True,
     )  # fmt: skip
 
 

@@ -55,9 +55,16 @@ class DeskHandler:
         self.mailbox = mailbox
         self.accepted = accepted if accepted is not None else conf.accepted_recipients()
         self.inline = inline
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp-ingest")
+        self.ingest_threads = 0
+        self.executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="smtp-ingest", initializer=self._count_thread
+        )
         self.wake = threading.Event()
         self.stopping = threading.Event()
+        # Deliveries between DATA and their answer: the background processor gives way to
+        # them (a client waits on a socket for its 250; a stored message can wait a moment).
+        self.delivering = 0
+        self.idle = threading.Condition()
         self.processor: threading.Thread | None = None
         if not inline and processor:  # without it, `policydesk mail process --follow` takes them
             self.processor = threading.Thread(target=self._process_loop, name="smtp-process", daemon=True)
@@ -76,11 +83,17 @@ class DeskHandler:
         sender = envelope.mail_from or ""
         recipients = tuple(envelope.rcpt_tos)
         loop = asyncio.get_running_loop()
+        with self.idle:
+            self.delivering += 1
         try:
             await loop.run_in_executor(self.executor, self.ingest, bytes(raw), sender, recipients)
         except Exception:
             log.exception("SMTP delivery from %s answered 451", sender)
             return TEMPORARY_FAILURE
+        finally:
+            with self.idle:
+                self.delivering -= 1
+                self.idle.notify_all()
         return ACCEPTED
 
     async def handle_exception(self, error: Exception) -> str:
@@ -108,7 +121,7 @@ class DeskHandler:
         try:
             while not self.stopping.is_set():
                 try:
-                    while ingest_module.process_pending(mailbox=self.mailbox, limit=50):
+                    while self._process_some():
                         if self.stopping.is_set():
                             return
                     backoff = 0.5
@@ -123,12 +136,47 @@ class DeskHandler:
         finally:
             connection.close()
 
+    #: The longest the processor waits for deliveries to pause before taking a batch anyway
+    #: (so that processing keeps up under sustained load), and the most time one batch may
+    #: hold the database (SQLite has one writer: deliveries wait for it).
+    GIVE_WAY_SECONDS = 0.2
+    BATCH_SECONDS = 0.05
+
+    def _process_some(self) -> int:
+        with self.idle:
+            self.idle.wait_for(lambda: self.delivering == 0, timeout=self.GIVE_WAY_SECONDS)
+        return ingest_module.process_pending(
+            mailbox=self.mailbox, limit=50, batch=20, batch_seconds=self.BATCH_SECONDS
+        )
+
     def drain(self) -> None:
         """Process everything pending now, in the caller's thread (tests, shutdown)."""
         while ingest_module.process_pending(mailbox=self.mailbox, limit=50):
             pass
 
+    def _count_thread(self) -> None:
+        with self.idle:
+            self.ingest_threads += 1
+
+    def _close_thread_connections(self) -> None:
+        """Each ingest thread closes its own database connection (Django's connections are
+        per thread and may only be closed by their thread): one job per thread, held at a
+        barrier so that no thread takes two."""
+        with self.idle:
+            threads = self.ingest_threads
+        if not threads:
+            return
+        barrier = threading.Barrier(threads)
+
+        def close_own_connection() -> None:
+            barrier.wait(timeout=10)
+            connection.close()
+
+        for job in [self.executor.submit(close_own_connection) for _ in range(threads)]:
+            job.result(timeout=15)
+
     def close(self) -> None:
+        self._close_thread_connections()
         self.executor.shutdown(wait=True)
         self.stopping.set()
         self.wake.set()

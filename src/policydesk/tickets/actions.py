@@ -10,8 +10,7 @@ from typing import Any
 import nh3
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -78,11 +77,20 @@ def _clean_html(html: str) -> str:
 
 
 def _next_number() -> int:
-    """The next ticket number; the UPDATE takes the row lock until the transaction ends."""
-    counter, _ = Counter.objects.get_or_create(name="ticket")
-    Counter.objects.filter(name="ticket").update(value=F("value") + 1)
-    counter.refresh_from_db()
-    return int(counter.value)
+    """The next ticket number, in one statement (UPDATE ... RETURNING: SQLite 3.35+ and
+    PostgreSQL); the UPDATE holds the row lock until the transaction ends."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Counter._meta.db_table)} SET {quote('value')} = {quote('value')} + 1 "  # noqa: S608 - quoted identifiers, bound value
+            f"WHERE {quote('name')} = %s RETURNING {quote('value')}",
+            ["ticket"],
+        )
+        row = cursor.fetchone()
+    if row is None:  # the very first ticket of this database
+        Counter.objects.get_or_create(name="ticket")
+        return _next_number()
+    return int(row[0])
 
 
 def _attach(ticket: Ticket, message: Message | None, uploads: tuple[Upload, ...], now: datetime) -> None:

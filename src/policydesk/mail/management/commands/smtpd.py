@@ -15,6 +15,10 @@ from policydesk.mail.smtp import DeskController, DeskHandler
 
 class Command(BaseCommand):
     help = "Receive support mail over SMTP; 250 only after the message is committed, 451 on our failures."
+    # The system checks (URLs, templates, ...) take longer than the rest of the start-up and
+    # concern the web server; a listener restarted after a crash should be back at once.
+    # `policydesk check` and `policydesk rundesk` run them.
+    requires_system_checks = ()
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
