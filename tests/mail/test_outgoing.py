@@ -175,3 +175,48 @@ def test_immediate_backend_sends_after_commit(
         process_message(new_request(), mailbox="smtp", now=NOW)
     assert len(mail.outbox) == 1
     assert OutgoingMail.objects.get().status == "sent"
+
+
+@pytest.mark.parametrize(
+    ("propose", "opening"), [(True, "proposes a one-off call"), (False, "will not be arranged")]
+)
+def test_a_meeting_decision_is_mailed_to_who_asked_c7(
+    personas: Personas, propose: bool, opening: str
+) -> None:
+    ticket = actions.do_open_ticket(
+        requester=personas.customer,
+        topic="troubleshooting",
+        subject="Charts",
+        text="Help",
+        channel="web",
+        now=NOW,
+    ).ticket
+    assert ticket is not None
+    meeting = actions.do_request_meeting(
+        ticket=ticket, customer=personas.customer, reason="Screen share", now=NOW
+    )
+    later = NOW + timedelta(hours=1)
+    actions.do_decide_meeting(
+        meeting=meeting, agent=personas.agent, propose=propose, note="Thu 10:00 CET?", now=later
+    )
+    mail_row = OutgoingMail.objects.get(kind="meeting")
+    assert mail_row.recipient == "hanna@kumo.example" and not mail_row.automatic
+    assert opening in mail_row.body and "Thu 10:00 CET?" in mail_row.body
+    message = build_email(mail_row).message()
+    assert message["Subject"] == f"Re: [#{ticket.number}] Charts" and message["In-Reply-To"]
+
+
+def test_a_meeting_decision_that_fails_mails_nothing(personas: Personas) -> None:
+    ticket = actions.do_open_ticket(
+        requester=personas.customer,
+        topic="troubleshooting",
+        subject="Charts",
+        text="Help",
+        channel="web",
+        now=NOW,
+    ).ticket
+    assert ticket is not None
+    meeting = actions.do_request_meeting(ticket=ticket, customer=personas.customer, reason="Call?", now=NOW)
+    with pytest.raises(actions.ActionError):
+        actions.do_decide_meeting(meeting=meeting, agent=personas.agent, propose=True, note=" ", now=NOW)
+    assert not OutgoingMail.objects.filter(kind="meeting").exists()

@@ -91,6 +91,7 @@ class OutgoingMail(models.Model):
         AGENT_REPLY = "reply", _("Agent reply")
         DEFLECTION = "deflection", _("Deflection notice")
         REJECTION = "rejection", _("Unknown sender notice")
+        MEETING = "meeting", _("Call proposal or answer")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

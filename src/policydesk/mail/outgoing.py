@@ -28,7 +28,7 @@ from policydesk.mail.loops import OUR_HEADER
 from policydesk.mail.models import MessageLink, OutgoingMail
 from policydesk.mail.threads import reply_address, subject_tag
 from policydesk.tickets.actions import route_text
-from policydesk.tickets.models import Deflection, Message, Person, Ticket
+from policydesk.tickets.models import Deflection, MeetingRequest, Message, Person, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,26 @@ def queue_agent_reply(ticket: Ticket, message: Message, now: datetime) -> list[O
             )
         )
     return sent
+
+
+def queue_meeting_decision(meeting: MeetingRequest, now: datetime) -> OutgoingMail:
+    """C7: a proposed one-off call (with the agent's note: times, link) or a declined request."""
+    ticket = meeting.ticket
+    person = meeting.requested_by
+    lang = _language(person, ticket.language)
+    with translation.override(lang):
+        if meeting.status == MeetingRequest.Status.PROPOSED:
+            opening = _("Support proposes a one-off call about your request.")
+        else:
+            opening = _(
+                "Support has answered your request for a call: a call will not be arranged this time."
+            )
+        footer = _("Reply to this email to answer. Request %(tag)s") % {"tag": subject_tag(ticket)}
+    return queue_mail(
+        kind=OutgoingMail.Kind.MEETING, recipient=person.email, subject="Re: " + _ticket_subject(ticket),
+        body=f"{opening}\n\n{meeting.note}\n\n-- \n{footer}", language=lang, now=now, person=person,
+        ticket=ticket, automatic=False,
+    )  # fmt: skip
 
 
 def queue_deflection_notice(deflection: Deflection, now: datetime) -> OutgoingMail | None:

@@ -10,7 +10,7 @@ from django.dispatch import receiver
 
 from policydesk.mail import outgoing
 from policydesk.tickets import signals
-from policydesk.tickets.models import Deflection, Message, Ticket
+from policydesk.tickets.models import Deflection, MeetingRequest, Message, Ticket
 
 
 @receiver(signals.ticket_opened, dispatch_uid="policydesk.mail.acknowledge")
@@ -32,3 +32,9 @@ def mail_deflection(sender: Any, deflection: Deflection, **kwargs: Any) -> None:
     show it on screen)."""
     if deflection.channel == Ticket.Channel.EMAIL:
         outgoing.queue_deflection_notice(deflection, deflection.created_at)
+
+
+@receiver(signals.meeting_decided, dispatch_uid="policydesk.mail.meeting")
+def mail_meeting_decision(sender: Any, meeting: MeetingRequest, **kwargs: Any) -> None:
+    """C7, C21: support's answer to a call request (a proposed one-off call, or why not)."""
+    outgoing.queue_meeting_decision(meeting, meeting.decided_at or meeting.requested_at)

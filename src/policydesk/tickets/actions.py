@@ -535,6 +535,7 @@ def do_decide_meeting(
         meeting.decided_at = now
         meeting.save()
         record_audit_event(now, agent, "meeting.decided", meeting, status=meeting.status)
+        signals.meeting_decided.send(MeetingRequest, meeting=meeting)
     return meeting
 
 

@@ -8,3 +8,4 @@ request_deflected = Signal()  # deflection, decision
 agent_replied = Signal()  # ticket, message, first_response
 customer_replied = Signal()  # ticket, message
 ticket_changed = Signal()  # ticket, change
+meeting_decided = Signal()  # meeting (C7: a one-off call proposed or declined)
