@@ -19,6 +19,21 @@ def policy_path() -> Path:
     return Path(settings.POLICYDESK_POLICY) if settings.POLICYDESK_POLICY else default_policy_path()
 
 
+def plan_name(plan_id: str, lang: str) -> str:
+    """A plan's published name in `lang`; the id itself for a plan the policy no longer has."""
+    plan = get_policy().plans.get(plan_id)
+    return plan.name.get(lang) if plan else plan_id
+
+
+def mission_critical_promises(lang: str) -> str:
+    """What the policy promises mission-critical requests (C6), plan by plan, in its own words."""
+    return "; ".join(
+        f"{plan.name.get(lang)}: {plan.mission_critical.first_response.text.get(lang)}"
+        for plan in get_policy().plans.values()
+        if plan.mission_critical is not None
+    )
+
+
 def get_policy() -> Policy:
     """The current policy; re-read when the file's modification time changes.
 

@@ -13,9 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk.console.labels import Labels
+from policydesk.desk_policy import mission_critical_promises
 from policydesk.reports import queries
 from policydesk.reports.queries import Attainment, Backlog, DeflectionCount
 
@@ -202,7 +204,8 @@ def report_tables(
         _attainment_table(
             "mission-critical",
             _("Mission-critical response times by week"),
-            _("Premium critical bug reports: a 2-hour target around the clock (C6)."),
+            _("Requests the policy marks mission-critical (C6). %(promises)s")
+            % {"promises": mission_critical_promises(translation.get_language() or "en")},
             _("Week"),
             attainment.mission_critical,
             week,

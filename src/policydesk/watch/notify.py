@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk import sla
+from policydesk.desk_policy import mission_critical_promises, plan_name
 from policydesk.display import format_instant, format_time_left
 from policydesk.policy.model import GLOBAL, Policy
 from policydesk.tickets.models import Person, Team, Ticket
@@ -138,7 +139,7 @@ def sla_email(ticket: Ticket, kind: str, person: Person, moment: datetime, now: 
             "due": format_instant(ticket.first_response_due, person.time_zone, lang),
             "left": format_time_left(ticket.first_response_due, now),
             "organisation": ticket.organisation.name,
-            "plan": ticket.organisation.plan,
+            "plan": plan_name(ticket.organisation.plan, lang),
             "assignee": ticket.assignee.email if ticket.assignee else _("nobody"),
             "url": config.ticket_url(ticket.number),
         }
@@ -157,7 +158,9 @@ def sla_email(ticket: Ticket, kind: str, person: Person, moment: datetime, now: 
             _("Assignee: %(assignee)s") % context,
         ]
         if ticket.mission_critical:
-            lines.append(_("Mission-critical: 24x7 response applies (C6)."))
+            lines.append(
+                _("Mission-critical (C6): %(promises)s") % {"promises": mission_critical_promises(lang)}
+            )
         lines += ["", _("Open the ticket: %(url)s") % context]
     return Email(subject=subject, body="\n".join(lines) + "\n")
 

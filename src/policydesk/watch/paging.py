@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from policydesk.desk_policy import plan_name
 from policydesk.display import format_instant
 from policydesk.tickets.models import AuditEvent, Person, Ticket
 from policydesk.watch import config
@@ -173,6 +174,7 @@ def page_email(message: PageMessage, person: Person) -> Email:
             "number": ticket.number,
             "subject": ticket.subject,
             "organisation": ticket.organisation.name,
+            "plan": plan_name(ticket.organisation.plan, lang),
             "opened": format_instant(ticket.created_at, person.time_zone, lang),
             "due": format_instant(ticket.first_response_due, person.time_zone, lang),
             "url": config.ticket_url(ticket.number),
@@ -181,7 +183,7 @@ def page_email(message: PageMessage, person: Person) -> Email:
         }
         subject = _("PAGE: mission-critical ticket #%(number)s: %(subject)s") % context
         lines = [
-            _("You are on call. A Premium customer reported a critical bug (C6).") % context,
+            _("You are on call. A %(plan)s customer sent a mission-critical request (C6).") % context,
             "",
             _("Organisation: %(organisation)s") % context,
             _("Opened: %(opened)s") % context,
