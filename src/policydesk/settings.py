@@ -153,6 +153,25 @@ POLICYDESK_PAGING_WEBHOOK_URL = env_str("POLICYDESK_PAGING_WEBHOOK_URL", "")
 POLICYDESK_PAGING_WEBHOOK_SECRET = env_str("POLICYDESK_PAGING_WEBHOOK_SECRET", "")
 POLICYDESK_ONCALL_TIME_ZONE = env_str("POLICYDESK_ONCALL_TIME_ZONE", "UTC")
 
+# The email channel (docs/email.md). Unset variables keep the mail app's defaults: the support
+# address is support@ the policy's domain, and it alone (with its +tags) is accepted.
+for _name in ("DOMAIN", "LOCAL_PART", "FROM", "DEFAULT_TOPIC", "AUTHSERV_ID"):
+    if f"POLICYDESK_MAIL_{_name}" in os.environ:
+        globals()[f"POLICYDESK_MAIL_{_name}"] = os.environ[f"POLICYDESK_MAIL_{_name}"]
+if "POLICYDESK_MAIL_ACCEPTED_RECIPIENTS" in os.environ:
+    POLICYDESK_MAIL_ACCEPTED_RECIPIENTS = set(env_list("POLICYDESK_MAIL_ACCEPTED_RECIPIENTS", ""))
+if "POLICYDESK_MAIL_MAX_BYTES" in os.environ:
+    POLICYDESK_MAIL_MAX_BYTES = int(os.environ["POLICYDESK_MAIL_MAX_BYTES"])
+POLICYDESK_IMAP = {
+    "host": env_str("POLICYDESK_IMAP_HOST", "127.0.0.1"),
+    "port": int(env_str("POLICYDESK_IMAP_PORT", "993")),
+    "user": env_str("POLICYDESK_IMAP_USER", ""),
+    "password": env_str("POLICYDESK_IMAP_PASSWORD", ""),
+    "folder": env_str("POLICYDESK_IMAP_FOLDER", "INBOX"),
+    "ssl": env_bool("POLICYDESK_IMAP_SSL", True),
+    "move_to": env_str("POLICYDESK_IMAP_MOVE_TO", ""),
+}
+
 LOGIN_URL = "/signin/"
 LOGIN_REDIRECT_URL = "/"
 
