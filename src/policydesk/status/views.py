@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.forms import Form
@@ -210,15 +211,25 @@ def _form_errors(request: HttpRequest, form: Form) -> None:
             messages.error(request, f"{label}: {error}" if label else str(error))
 
 
+def _manage_post(request: HttpRequest, form: Form, act: Callable[[dict[str, Any]], str]) -> HttpResponse:
+    """The one shape of every management form: validate, run the action, say how it went
+    (a refused action's reason, or `act`'s success message), back to the management page."""
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        try:
+            done = act(form.cleaned_data)
+        except ActionError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, done)
+    return redirect("status:manage")
+
+
 @require_POST
 @staff_only
 def open_incident(request: HttpRequest) -> HttpResponse:
-    form = forms.IncidentForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("status:manage")
-    data = form.cleaned_data
-    try:
+    def act(data: dict[str, Any]) -> str:
         found = actions.do_open_incident(
             title=data["title"],
             title_ja=data["title_ja"],
@@ -230,23 +241,17 @@ def open_incident(request: HttpRequest) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             now=timezone.now(),
         )
-    except ActionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Incident published: %(title)s") % {"title": found.title})
-    return redirect("status:manage")
+        return _("Incident published: %(title)s") % {"title": found.title}
+
+    return _manage_post(request, forms.IncidentForm(request.POST), act)
 
 
 @require_POST
 @staff_only
 def post_update(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(Incident, pk=pk)
-    form = forms.UpdateForm(request.POST, prefix=f"u{pk}")
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("status:manage")
-    data = form.cleaned_data
-    try:
+
+    def act(data: dict[str, Any]) -> str:
         actions.do_post_incident_update(
             incident=found,
             state=data["state"],
@@ -256,48 +261,32 @@ def post_update(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             now=timezone.now(),
         )
-    except ActionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Update posted on %(title)s") % {"title": found.title})
-    return redirect("status:manage")
+        return _("Update posted on %(title)s") % {"title": found.title}
+
+    return _manage_post(request, forms.UpdateForm(request.POST, prefix=f"u{pk}"), act)
 
 
 @require_POST
 @staff_only
 def link_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(Incident, pk=pk)
-    form = forms.LinkTicketForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("status:manage")
-    number = form.cleaned_data["number"]
-    ticket = Ticket.objects.filter(number=number).first()
-    if ticket is None:
-        messages.error(request, _("There is no ticket #%(number)s.") % {"number": number})
-        return redirect("status:manage")
-    try:
+
+    def act(data: dict[str, Any]) -> str:
+        ticket = Ticket.objects.filter(number=data["number"]).first()
+        if ticket is None:
+            raise ActionError(_("There is no ticket #%(number)s.") % {"number": data["number"]})
         actions.do_link_ticket(incident=found, ticket=ticket, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
-    except ActionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request,
-            _("Ticket #%(number)s is linked; its customer was told where updates appear.")
-            % {"number": ticket.number},
-        )
-    return redirect("status:manage")
+        return _("Ticket #%(number)s is linked; its customer was told where updates appear.") % {
+            "number": ticket.number
+        }
+
+    return _manage_post(request, forms.LinkTicketForm(request.POST), act)
 
 
 @require_POST
 @staff_only
 def create_component(request: HttpRequest) -> HttpResponse:
-    form = forms.ComponentForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect("status:manage")
-    data = form.cleaned_data
-    try:
+    def act(data: dict[str, Any]) -> str:
         component = actions.do_create_component(
             slug=data["slug"],
             name=data["name"],
@@ -306,8 +295,6 @@ def create_component(request: HttpRequest) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             now=timezone.now(),
         )
-    except ActionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Component added: %(name)s") % {"name": component.name})
-    return redirect("status:manage")
+        return _("Component added: %(name)s") % {"name": component.name}
+
+    return _manage_post(request, forms.ComponentForm(request.POST), act)
