@@ -16,7 +16,7 @@ from policydesk.mail.models import MessageLink, OutgoingMail
 from policydesk.mail.outgoing import build_email, send
 from policydesk.mail.threads import read_reply_address
 from policydesk.tickets import actions
-from policydesk.tickets.models import Ticket
+from policydesk.tickets.models import MeetingRequest, Ticket
 from tests.conftest import NOW, Personas
 from tests.mail.conftest import rfc5322
 
@@ -177,12 +177,9 @@ def test_immediate_backend_sends_after_commit(
     assert OutgoingMail.objects.get().status == "sent"
 
 
-@pytest.mark.parametrize(
-    ("propose", "opening"), [(True, "proposes a one-off call"), (False, "will not be arranged")]
-)
-def test_a_meeting_decision_is_mailed_to_who_asked_c7(
-    personas: Personas, propose: bool, opening: str
-) -> None:
+@pytest.fixture
+def meeting(personas: Personas) -> MeetingRequest:
+    """Hanna's call request on a fresh web ticket (C7: Growth may ask)."""
     ticket = actions.do_open_ticket(
         requester=personas.customer,
         topic="troubleshooting",
@@ -192,9 +189,17 @@ def test_a_meeting_decision_is_mailed_to_who_asked_c7(
         now=NOW,
     ).ticket
     assert ticket is not None
-    meeting = actions.do_request_meeting(
+    return actions.do_request_meeting(
         ticket=ticket, customer=personas.customer, reason="Screen share", now=NOW
     )
+
+
+@pytest.mark.parametrize(
+    ("propose", "opening"), [(True, "proposes a one-off call"), (False, "will not be arranged")]
+)
+def test_a_meeting_decision_is_mailed_to_who_asked_c7(
+    personas: Personas, meeting: MeetingRequest, propose: bool, opening: str
+) -> None:
     later = NOW + timedelta(hours=1)
     actions.do_decide_meeting(
         meeting=meeting, agent=personas.agent, propose=propose, note="Thu 10:00 CET?", now=later
@@ -203,20 +208,10 @@ def test_a_meeting_decision_is_mailed_to_who_asked_c7(
     assert mail_row.recipient == "hanna@kumo.example" and not mail_row.automatic
     assert opening in mail_row.body and "Thu 10:00 CET?" in mail_row.body
     message = build_email(mail_row).message()
-    assert message["Subject"] == f"Re: [#{ticket.number}] Charts" and message["In-Reply-To"]
+    assert message["Subject"] == f"Re: [#{meeting.ticket.number}] Charts" and message["In-Reply-To"]
 
 
-def test_a_meeting_decision_that_fails_mails_nothing(personas: Personas) -> None:
-    ticket = actions.do_open_ticket(
-        requester=personas.customer,
-        topic="troubleshooting",
-        subject="Charts",
-        text="Help",
-        channel="web",
-        now=NOW,
-    ).ticket
-    assert ticket is not None
-    meeting = actions.do_request_meeting(ticket=ticket, customer=personas.customer, reason="Call?", now=NOW)
+def test_a_meeting_decision_that_fails_mails_nothing(personas: Personas, meeting: MeetingRequest) -> None:
     with pytest.raises(actions.ActionError):
         actions.do_decide_meeting(meeting=meeting, agent=personas.agent, propose=True, note=" ", now=NOW)
     assert not OutgoingMail.objects.filter(kind="meeting").exists()
