@@ -203,3 +203,17 @@ def test_a_premium_ticket_that_is_not_critical_pages_nobody(
     assert not ticket.mission_critical
     assert not Page.objects.exists()
     assert paged() == []
+
+
+@pytest.mark.parametrize("separator", ["\r\n", "\x0b", "\x85", "\u2028"])
+def test_a_page_goes_out_whatever_the_ticket_subject_holds(
+    personas: Personas, premium_customer: Person, separator: str
+) -> None:
+    """Issue 9: a subject with a line break once made the on-call page fail five times."""
+    make_rota(WEEK, personas.premium_agent)
+    ticket = open_ticket(premium_customer, "bug-report-critical", SUNDAY)
+    type(ticket).objects.filter(pk=ticket.pk).update(subject=f"Dashboards{separator}fail")
+    run_at(SUNDAY)
+    page = next(m for m in watch_outbox() if m.subject.startswith("PAGE"))
+    assert page.to == [personas.premium_agent.email]
+    assert "Dashboards fail" in page.subject and page.message().as_bytes().count(b"\nSubject:") == 1

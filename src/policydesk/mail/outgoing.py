@@ -27,7 +27,8 @@ from policydesk.mail import conf
 from policydesk.mail.loops import OUR_HEADER
 from policydesk.mail.models import MessageLink, OutgoingMail
 from policydesk.mail.threads import reply_address, subject_tag
-from policydesk.tickets.actions import route_text
+from policydesk.oneline import one_line
+from policydesk.tickets.actions import do_report_undelivered_mail, route_text
 from policydesk.tickets.models import Deflection, MeetingRequest, Message, Person, Ticket
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def queue_mail(
         references=references,
         message_id=new_message_id(),
         language=language,
-        subject=subject[:300],
+        subject=one_line(subject)[:300],
         body=body,
         created_at=now,
     )
@@ -308,7 +309,7 @@ def build_email(outgoing: OutgoingMail) -> EmailMessage:
     if outgoing.ticket is not None and outgoing.person is not None:
         reply_to = [reply_address(outgoing.ticket, outgoing.person)]
     return EmailMessage(
-        subject=outgoing.subject,
+        subject=one_line(outgoing.subject),  # rows written before the rule, too (issue 9)
         body=outgoing.body,
         from_email=conf.from_address(),
         to=[outgoing.recipient],
@@ -330,18 +331,45 @@ def send(outgoing_id: int, *, now: datetime) -> str:
         return "not queued"
     outgoing = OutgoingMail.objects.select_related("ticket", "person").get(pk=outgoing_id)
     try:
-        build_email(outgoing).send(fail_silently=False)
+        email = build_email(outgoing)
+        email.message()  # every header is built here: a message that cannot be built never will be
+    except Exception as error:  # not the transport's fault: retrying cannot help
+        log.exception("outgoing mail %s cannot be built", outgoing_id)
+        _give_up(outgoing, f"the message could not be built ({type(error).__name__})", now)
+        return "failed"
+    try:
+        email.send(fail_silently=False)
     except Exception as error:
         final = outgoing.attempts >= conf.send_attempts()
         OutgoingMail.objects.filter(pk=outgoing_id).update(
             status=OutgoingMail.Status.FAILED if final else OutgoingMail.Status.QUEUED,
             last_error=f"{type(error).__name__}: {error}"[:2000],
         )
-        if not final:
+        if final:
+            _report_on_ticket(outgoing, f"the mail server refused it {outgoing.attempts} times", now)
+        else:
             _retry_later(outgoing_id, outgoing.attempts, now)
         raise SendFailed(f"sending {outgoing_id} failed (attempt {outgoing.attempts})") from error
     OutgoingMail.objects.filter(pk=outgoing_id).update(status=OutgoingMail.Status.SENT, sent_at=now)
     return "sent"
+
+
+def _give_up(outgoing: OutgoingMail, reason: str, now: datetime) -> None:
+    OutgoingMail.objects.filter(pk=outgoing.pk).update(status=OutgoingMail.Status.FAILED, last_error=reason)
+    _report_on_ticket(outgoing, reason, now)
+
+
+def _report_on_ticket(outgoing: OutgoingMail, reason: str, now: datetime) -> None:
+    """A failed mail about a ticket is said on the ticket, where the agent looks."""
+    if outgoing.ticket is None:
+        return
+    do_report_undelivered_mail(
+        ticket=outgoing.ticket,
+        recipient=outgoing.recipient,
+        what=str(outgoing.get_kind_display()).lower(),
+        reason=reason,
+        now=now,
+    )
 
 
 def _retry_later(outgoing_id: int, attempts: int, now: datetime) -> None:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from policydesk.oneline import one_line
 from policydesk.portal.middleware import supported_language
 from policydesk.status import subscriptions, tasks
 from policydesk.status.models import Component, Incident, IncidentTicket, IncidentUpdate, Severity, Subscriber
@@ -69,7 +70,7 @@ def do_open_incident(
 ) -> Incident:
     """Publish a new incident with its first update; subscribers are emailed (C16)."""
     _require_staff(actor)
-    title = title.strip()
+    title, title_ja = one_line(title), one_line(title_ja)  # titles become mail subjects (issue 9)
     if not title:
         raise ActionError(_("An incident needs a title."))
     if severity not in Severity.values:
@@ -81,7 +82,7 @@ def do_open_incident(
     with transaction.atomic():
         incident = Incident.objects.create(
             title=title[:200],
-            title_ja=title_ja.strip()[:200],
+            title_ja=title_ja[:200],
             severity=severity,
             state=state,
             created_by=actor,

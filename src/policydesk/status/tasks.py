@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from policydesk import display
+from policydesk.oneline import one_line
 from policydesk.status import subscriptions
 from policydesk.status.models import IncidentUpdate, Subscriber
 
@@ -97,7 +98,7 @@ def send_update_email(update_id: int, subscriber_id: int) -> None:
             },
         )
     message = EmailMessage(
-        subject,
+        one_line(subject),  # an incident title never breaks the header (issue 9)
         body,
         None,
         [subscriber.email],

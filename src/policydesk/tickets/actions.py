@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk.desk_policy import get_policy
+from policydesk.oneline import one_line
 from policydesk.policy.model import Route
 from policydesk.policy.triage import Decision, Request, triage
 from policydesk.tickets import signals
@@ -230,7 +231,7 @@ def do_open_ticket(
     policy = get_policy()
     if priority not in policy.priorities:
         raise ActionError(_("unknown priority %(priority)r") % {"priority": priority})
-    subject = subject.strip()[:250]
+    subject = one_line(subject)[:250]  # no line break reaches a mail header (issue 9)
     if not subject:
         raise ActionError(_("a ticket needs a subject"))
     request = Request(
@@ -358,6 +359,30 @@ def do_add_note(*, ticket: Ticket, agent: Person, text: str, now: datetime) -> M
         ticket.updated_at = now
         ticket.save(update_fields=["updated_at"])
         record_audit_event(now, agent, "ticket.noted", ticket, message=message.pk)
+    return message
+
+
+def do_report_undelivered_mail(
+    *, ticket: Ticket, recipient: str, what: str, reason: str, now: datetime
+) -> Message:
+    """An email about `ticket` could not be built or sent: the agents learn it on the ticket
+    (an internal note by the desk itself), never only from a log (issue 9, finding 5).
+
+    Written in the desk's default language: it is a record for whoever opens the ticket."""
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        with translation.override(settings.LANGUAGE_CODE):
+            text = _(
+                "The %(what)s email to %(recipient)s could not be sent: %(reason)s. "
+                "They have not received it; answer again or contact them another way."
+            ) % {"what": what, "recipient": recipient, "reason": reason}
+        message = Message.objects.create(
+            ticket=ticket, author=None, kind=Message.Kind.INTERNAL, text=text, channel=Ticket.Channel.EMAIL,
+            created_at=now,
+        )  # fmt: skip
+        ticket.updated_at = now
+        ticket.save(update_fields=["updated_at"])
+        record_audit_event(now, None, "mail.undelivered", ticket, message=message.pk, recipient=recipient)
     return message
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from policydesk import sla
 from policydesk.desk_policy import mission_critical_promises, plan_name
 from policydesk.display import format_instant, format_time_left
+from policydesk.oneline import one_line
 from policydesk.policy.model import GLOBAL, Policy
 from policydesk.tickets.models import Person, Team, Ticket
 from policydesk.watch import config
@@ -232,5 +233,8 @@ def message_id(key: str) -> str:
 def send_email(key: str, to: str, email: Email) -> None:
     """Send through Django's configured email backend (console, SMTP, locmem in tests)."""
     EmailMessage(
-        subject=email.subject, body=email.body, to=[to], headers={"Message-ID": message_id(key)}
+        subject=one_line(email.subject),  # a ticket subject or name never breaks the header (issue 9)
+        body=email.body,
+        to=[to],
+        headers={"Message-ID": message_id(key)},
     ).send()
