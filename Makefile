@@ -18,6 +18,9 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(BIN)/uv
 
 install: $(VENV)/.installed
 
+# Development mode on this machine: without it every process refuses the public development
+# secret key (policydesk.E002); production sets POLICYDESK_SECRET_KEY instead.
+run: export POLICYDESK_DEBUG = 1
 run: install
 	$(BIN)/policydesk migrate --noinput
 	$(BIN)/policydesk demo

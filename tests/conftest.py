@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +14,17 @@ if TYPE_CHECKING:
     from policydesk.tickets.models import Person
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+TEST_SECRET_KEY = "policydesk-tests-only-k7Qz9-wX2p_Lm4Rt8vNb3Hs6Jd1Fg5Yc0Ue"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests run as production does, on a secret key of their own: every process refuses
+    the public development key without POLICYDESK_DEBUG=1 (policydesk.E002). Processes the
+    tests start inherit it from the environment."""
+    from django.conf import settings
+
+    settings.SECRET_KEY = TEST_SECRET_KEY
+    os.environ["POLICYDESK_SECRET_KEY"] = TEST_SECRET_KEY
 
 
 @dataclass(frozen=True)

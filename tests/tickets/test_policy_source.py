@@ -45,8 +45,3 @@ def test_system_check_e001_reports_an_invalid_policy(tmp_path: Path) -> None:
         pytest.raises(SystemCheckError, match=r"policydesk\.E001"),
     ):
         call_command("check")
-
-
-def test_system_check_e002_refuses_the_development_key_on_deploy() -> None:
-    with pytest.raises(SystemCheckError, match=r"policydesk\.E002"):
-        call_command("check", "--deploy", "--fail-level", "ERROR")

@@ -28,13 +28,41 @@ def check_policy(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     return []
 
 
-@register(deploy=True)
+DEVELOPMENT_KEY_REFUSAL = (
+    "POLICYDESK_SECRET_KEY is not set, and the development key in the source is public: anyone could "
+    "forge sign-in links, widget sessions, subscription confirmations and paging acknowledgements. "
+    "Set POLICYDESK_SECRET_KEY to a long random string (python3 -c 'import secrets; "
+    "print(secrets.token_urlsafe(50))'), or POLICYDESK_DEBUG=1 for development on your own machine "
+    "(make run sets it)."
+)
+
+
+def development_key_refusal() -> str | None:
+    """Why this process must not start (the public development key outside development
+    mode), or None. Every process that signs or checks signatures calls it: Django's system
+    checks (runserver, migrate, worker, imap-poll, mail, rundesk), `policydesk.wsgi` and
+    `policydesk smtpd`, which skip the system checks."""
+    if settings.SECRET_KEY == settings.DEV_SECRET_KEY and not settings.DEBUG:
+        return DEVELOPMENT_KEY_REFUSAL
+    return None
+
+
+@register()
 def check_secret_key(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
-    """policydesk.E002: the development secret key must not run in production."""
-    if settings.SECRET_KEY == settings.DEV_SECRET_KEY:
+    """policydesk.E002: no process runs on the development secret key unless POLICYDESK_DEBUG=1."""
+    refusal = development_key_refusal()
+    if refusal is None:
+        return []
+    return [Error(refusal, id="policydesk.E002")]
+
+
+@register(deploy=True)
+def check_secret_key_for_deploy(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """policydesk.E002 on `check --deploy`: the development key, even in development mode."""
+    if settings.SECRET_KEY == settings.DEV_SECRET_KEY and settings.DEBUG:
         return [
             Error(
-                "POLICYDESK_SECRET_KEY is not set: the development key is in use.",
+                "POLICYDESK_SECRET_KEY is not set: the public development key is in use.",
                 hint="Set POLICYDESK_SECRET_KEY to a long random string.",
                 id="policydesk.E002",
             )

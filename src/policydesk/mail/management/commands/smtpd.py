@@ -7,17 +7,18 @@ import threading
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from policydesk.mail import conf
 from policydesk.mail.smtp import DeskController, DeskHandler
+from policydesk.tickets.checks import development_key_refusal
 
 
 class Command(BaseCommand):
     help = "Receive support mail over SMTP; 250 only after the message is committed, 451 on our failures."
     # The system checks (URLs, templates, ...) take longer than the rest of the start-up and
     # concern the web server; a listener restarted after a crash should be back at once.
-    # `policydesk check` and `policydesk rundesk` run them.
+    # `policydesk check` and `policydesk rundesk` run them; the secret key is checked in handle.
     requires_system_checks = ()
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -38,6 +39,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if (refusal := development_key_refusal()) is not None:
+            raise CommandError(refusal)  # policydesk.E002: no listener on the public key
         handler = DeskHandler(
             mailbox=options["mailbox"],
             workers=options["workers"],
