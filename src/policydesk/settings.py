@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -26,6 +30,43 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+def proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """`X-Forwarded-Proto: https` -> ("HTTP_X_FORWARDED_PROTO", "https"); empty -> None.
+
+    The header the TLS-terminating proxy sets on requests that came in over HTTPS (it must
+    also remove or overwrite any such header sent by the client)."""
+    if not value.strip():
+        return None
+    name, separator, expected = value.partition(":")
+    if not separator:
+        name, separator, expected = value.partition("=")
+    name, expected = name.strip(), expected.strip()
+    if not separator or not expected or not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise ImproperlyConfigured(
+            f"POLICYDESK_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', not {value!r}"
+        )
+    meta_name = name.upper().replace("-", "_")
+    return (meta_name if meta_name.startswith("HTTP_") else f"HTTP_{meta_name}", expected)
+
+
+def origin_of(url: str) -> str:
+    """`https://desk.example.com/path` -> `https://desk.example.com` (for CSRF_TRUSTED_ORIGINS)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ImproperlyConfigured(f"POLICYDESK_SITE_URL must be an http(s) URL, not {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 DEBUG = env_bool("POLICYDESK_DEBUG", False)
 # The development default is refused by the system check policydesk.E002 when DEBUG is off
 # and POLICYDESK_ALLOW_INSECURE_KEY is not set (make run sets it for the demo).
@@ -44,6 +85,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
+    "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN (CSP)
     "django_tasks",
     "django_tasks_db",
     "policydesk.tickets",
@@ -57,12 +100,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a body over the cap is refused before anything reads it (docs/security.md).
+    "policydesk.security.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "policydesk.security.PrivateCacheMiddleware",
     "policydesk.portal.middleware.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -123,13 +170,48 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 
-SESSION_COOKIE_SECURE = env_bool(
-    "POLICYDESK_SECURE_COOKIES", not DEBUG and not SITE_URL.startswith("http://")
-)
+# -- HTTPS, a TLS-terminating proxy, and what every answer carries (docs/security.md) --------
+SITE_IS_HTTPS = origin_of(SITE_URL).startswith("https://")
+SESSION_COOKIE_SECURE = env_bool("POLICYDESK_SECURE_COOKIES", not DEBUG and SITE_IS_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The proxy's header saying "this came in over HTTPS", e.g. `X-Forwarded-Proto: https`.
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env_str("POLICYDESK_PROXY_SSL_HEADER", ""))
+# Form posts from the public URL pass the CSRF origin check even if the proxy rewrites Host.
+CSRF_TRUSTED_ORIGINS = env_list("POLICYDESK_CSRF_TRUSTED_ORIGINS", origin_of(SITE_URL))
+# Redirecting http to https is safe by default only when we can tell (the proxy header):
+# without it every request looks like http behind the proxy and would loop.
+SECURE_SSL_REDIRECT = env_bool(
+    "POLICYDESK_SSL_REDIRECT", SITE_IS_HTTPS and SECURE_PROXY_SSL_HEADER is not None and not DEBUG
+)
+# HSTS binds browsers to https for this long: opt in once https works (docs/security.md).
+SECURE_HSTS_SECONDS = env_int("POLICYDESK_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("POLICYDESK_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("POLICYDESK_HSTS_PRELOAD", False)
+
+# Content-Security-Policy on every page (django-csp): our own scripts and styles only, no
+# inline code, no framing. Views that need another policy change it per response: the
+# in-product widget sets frame-ancestors to POLICYDESK_WIDGET_ORIGINS, and downloads send
+# `default-src 'none'; sandbox`.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **(
+            {"report-uri": [os.environ["POLICYDESK_CSP_REPORT_URI"]]}
+            if os.environ.get("POLICYDESK_CSP_REPORT_URI")
+            else {}
+        ),
+    }
+}
 
 LOGGING = {
     "version": 1,
@@ -137,7 +219,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("POLICYDESK_LOG_LEVEL", "INFO")},
 }
-POLICYDESK_MAX_ATTACHMENT_BYTES = int(env_str("POLICYDESK_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
+POLICYDESK_MAX_ATTACHMENT_BYTES = env_int("POLICYDESK_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+# The largest request body taken: the attachment limit plus room for the form around it.
+# Larger bodies get 413 before they are read (policydesk.security.RequestSizeLimitMiddleware).
+POLICYDESK_MAX_REQUEST_BYTES = env_int(
+    "POLICYDESK_MAX_REQUEST_BYTES", POLICYDESK_MAX_ATTACHMENT_BYTES + 1024 * 1024
+)
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through a permission-checked view
 

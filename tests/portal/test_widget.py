@@ -45,13 +45,16 @@ def test_organisation_may_be_named_by_id(personas: Personas) -> None:
 
 def test_iframe_page_is_frameable_only_by_the_product(personas: Personas) -> None:
     response = open_widget(Client(), token_for())
-    assert response["Content-Security-Policy"] == f"frame-ancestors {PRODUCT_ORIGIN}"
+    # The site's policy (no inline scripts) holds; only framing is opened to the product.
+    directives = response["Content-Security-Policy"].split("; ")
+    assert f"frame-ancestors {PRODUCT_ORIGIN}" in directives and "script-src 'self'" in directives
     assert "X-Frame-Options" not in response and response["Referrer-Policy"] == "no-referrer"
 
 
 def test_no_configured_origin_means_no_framing(personas: Personas, settings: Any) -> None:
     settings.POLICYDESK_WIDGET_ORIGINS = ["javascript:alert(1)", "https://ok.example; script-src *"]
-    assert open_widget(Client(), token_for())["Content-Security-Policy"] == "frame-ancestors 'none'"
+    policy = open_widget(Client(), token_for())["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy.split("; ") and "ok.example" not in policy
 
 
 def test_other_pages_still_refuse_framing(personas: Personas) -> None:
@@ -121,7 +124,7 @@ def test_submission_opens_an_in_product_ticket_with_its_promise(personas: Person
     assert ticket.channel == "in-product" and ticket.requester == personas.customer
     body = response.content.decode()
     assert response.status_code == 200 and "We will answer by" in body and "(Europe/Berlin)" in body
-    assert response["Content-Security-Policy"] == f"frame-ancestors {PRODUCT_ORIGIN}"
+    assert f"frame-ancestors {PRODUCT_ORIGIN}" in response["Content-Security-Policy"].split("; ")
 
 
 def test_out_of_scope_in_the_widget_shows_the_route(personas: Personas) -> None:

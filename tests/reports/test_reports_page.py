@@ -167,6 +167,24 @@ def test_a_reversed_period_is_refused_and_the_default_shown(
     assert "from 2026-09-28 to 2026-11-16" in html
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["?start=9999-12-25&end=9999-12-31", "?end=9999-12-31", "?start=0001-01-01&end=0001-01-07"],
+)
+def test_a_period_beyond_the_supported_years_is_refused_and_the_default_shown(
+    personas: Personas, seeded: dict[str, Ticket], query: str
+) -> None:
+    """Issue 9 (10): year 9999 made the period's end overflow (a 500); now a form error."""
+    client = signed_in(personas.lead)
+    page = client.get("/console/reports/" + query)
+    html = page.content.decode()
+    assert page.status_code == 200 and 'data-testid="period-errors"' in html
+    assert "Choose a date from 2000-01-01 to 2100-12-31." in html
+    assert "from 2026-09-28 to 2026-11-16" in html
+    download = client.get("/console/reports/by-plan.csv" + query)
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
+
+
 def test_query_count_does_not_grow_with_tickets(
     personas: Personas, seeded: dict[str, Ticket], django_assert_max_num_queries: Any
 ) -> None:

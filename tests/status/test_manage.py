@@ -192,6 +192,26 @@ def test_an_agent_cannot_link_a_ticket_outside_their_queues(
     assert not IncidentTicket.objects.exists() and ticket.messages.count() == 1
 
 
+def test_a_ticket_in_another_office_gets_the_same_answer_as_a_missing_number(
+    personas: Personas, components: dict[str, Component]
+) -> None:
+    """Issue 9 (10): the link form must not tell an agent which ticket numbers exist in other
+    offices; what the agent may see is tickets/access.py's rule."""
+    incident = open_incident(personas, components)
+    ticket = p0_ticket(personas)  # central-europe queue, not the other office's agent's
+    unused_number = ticket.number + 1000
+    client = signed_in(personas.other_office_agent)
+    url = f"/status/manage/incidents/{incident.pk}/tickets/"
+
+    def answer(number: int) -> tuple[int, list[str]]:
+        response = client.post(url, {"number": number}, follow=True)
+        said = [str(m).replace(f"#{number}", "#N") for m in response.context["messages"]]
+        return response.status_code, said
+
+    assert answer(ticket.number) == answer(unused_number) == (200, ["There is no ticket #N."])
+    assert not IncidentTicket.objects.exists() and ticket.messages.count() == 1
+
+
 def test_a_ticket_is_linked_once(personas: Personas, components: dict[str, Component]) -> None:
     incident = open_incident(personas, components)
     ticket = p0_ticket(personas)

@@ -11,11 +11,37 @@ from django.utils.translation import gettext_lazy as _
 from policydesk.reports.queries import Period
 
 MAX_DAYS = 366  # a year at most: the figures are computed on request
+# The dates a report may ask about; beyond them date arithmetic overflows (year 9999).
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def within_report_range(day: date) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise forms.ValidationError(
+            _("Choose a date from %(earliest)s to %(latest)s."),
+            code="out_of_range",
+            params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+        )
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(
+            attrs={"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
+        ),
+        validators=[within_report_range],
+    )
+    end = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(
+            attrs={"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
+        ),
+        validators=[within_report_range],
+    )
 
     def __init__(self, data: Any, *, default: Period) -> None:
         super().__init__(data)

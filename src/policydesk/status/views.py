@@ -28,8 +28,8 @@ from policydesk.desk_policy import get_policy
 from policydesk.portal.middleware import with_language
 from policydesk.status import actions, forms, queries, subscriptions
 from policydesk.status.models import Incident, IncidentUpdate, Subscriber
+from policydesk.tickets import access
 from policydesk.tickets.actions import ActionError
-from policydesk.tickets.models import Ticket
 
 
 def _lang() -> str:
@@ -272,7 +272,9 @@ def link_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(Incident, pk=pk)
 
     def act(data: dict[str, Any]) -> str:
-        ticket = Ticket.objects.filter(number=data["number"]).first()
+        # A ticket the agent may not see gets the same answer as a missing one: the form must
+        # not tell which numbers exist in other offices.
+        ticket = access.visible_tickets(request.user).filter(number=data["number"]).first()  # type: ignore[arg-type]
         if ticket is None:
             raise ActionError(_("There is no ticket #%(number)s.") % {"number": data["number"]})
         actions.do_link_ticket(incident=found, ticket=ticket, actor=request.user, now=timezone.now())  # type: ignore[arg-type]
