@@ -42,19 +42,33 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+def watch_csp(page: Any, refused: list[str]) -> None:
+    """Add to `refused` whatever the browser refuses on `page` under the Content-Security-Policy."""
+
+    def listen(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(f"{page.url}: {message.text}")
+
+    page.on("console", listen)
+
+
 @pytest.fixture
 def page_for(browser: object) -> Iterator[object]:
-    """page_for(locale, width=1280) -> a new page in a fresh context with that Accept-Language."""
+    """page_for(locale, width=1280) -> a new page in a fresh context with that Accept-Language.
+    Every page is watched: the test fails if the browser refused anything under the CSP."""
     contexts = []
+    refused: list[str] = []
 
     def make(locale: str = "en-US", width: int = 1280) -> object:
         context = browser.new_context(locale=locale, viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
         contexts.append(context)
+        context.on("page", lambda page: watch_csp(page, refused))
         return context.new_page()
 
     yield make
     for context in contexts:
         context.close()
+    assert refused == [], "the Content-Security-Policy refused something"
 
 
 def screenshot(page: object, name: str) -> Path:
