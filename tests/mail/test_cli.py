@@ -74,7 +74,9 @@ def test_ingest_reports_an_unreadable_file_and_goes_on(personas: Personas, tmp_p
     with pytest.raises(CommandError):
         call_command("mail", "ingest", str(tmp_path / "missing.eml"), str(good), stdout=out)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert "error" in lines[0] and lines[1]["outcome"] == "ticket"
+    assert set(lines[0]) == {"file", "outcome", "ticket", "subject", "body_text", "attachments", "reason"}
+    assert lines[0]["outcome"] == "error" and "cannot read the file" in str(lines[0]["reason"])
+    assert lines[1]["outcome"] == "ticket"
 
 
 def test_quarantine_list_show_and_replay(personas: Personas, tmp_path: Path) -> None:

@@ -202,7 +202,8 @@ Status: 5.1.1
     assert process_message(raw, mailbox="smtp", now=NOW).outcome == "auto"
 
 
-def test_dmarc_fail_is_quarantined(personas: Personas) -> None:
+def test_dmarc_fail_from_our_receiving_server_is_quarantined(personas: Personas, settings: object) -> None:
+    settings.POLICYDESK_MAIL_AUTHSERV_ID = "mx.example.com"  # type: ignore[attr-defined]
     raw = new_request(
         **{"Authentication-Results": "mx.example.com; spf=fail smtp.mailfrom=kumo.example; dmarc=fail"}
     )

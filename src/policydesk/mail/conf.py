@@ -41,14 +41,30 @@ def max_message_bytes() -> int:
     return int(getattr(settings, "POLICYDESK_MAIL_MAX_BYTES", 25 * 1024 * 1024))
 
 
+def max_recipients() -> int:
+    """Recipients per SMTP transaction; the next RCPT gets 452 (RFC 5321: send them again later)."""
+    return int(getattr(settings, "POLICYDESK_MAIL_MAX_RECIPIENTS", 50))
+
+
 def default_topic() -> str:
     """The request type (C11) of a new ticket opened by email, which has no topic field."""
     return str(getattr(settings, "POLICYDESK_MAIL_DEFAULT_TOPIC", "troubleshooting"))
 
 
 def authserv_id() -> str:
-    """Only Authentication-Results headers added by this server are trusted ('' = the topmost)."""
-    return str(getattr(settings, "POLICYDESK_MAIL_AUTHSERV_ID", "")).lower()
+    """The authserv-id of our receiving server: only the topmost Authentication-Results
+    header carrying it is read ('' = none is trusted)."""
+    return str(getattr(settings, "POLICYDESK_MAIL_AUTHSERV_ID", "")).strip().lower()
+
+
+def max_attachments() -> int:
+    """Files attached to the ticket per message; the others are named on the ticket."""
+    return int(getattr(settings, "POLICYDESK_MAIL_MAX_ATTACHMENTS", 100))
+
+
+def max_parts() -> int:
+    """MIME parts read per message; the rest are counted and named as not read."""
+    return int(getattr(settings, "POLICYDESK_MAIL_MAX_PARTS", 2000))
 
 
 def automatic_rate_limit() -> tuple[int, int]:

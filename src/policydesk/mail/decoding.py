@@ -16,10 +16,8 @@ import email.errors
 import email.policy
 import html
 import re
-import urllib.parse
 from dataclasses import dataclass, field
-from email.message import EmailMessage, Message
-from email.utils import getaddresses
+from email.message import Message
 
 import charset_normalizer
 import nh3
@@ -147,10 +145,17 @@ def codec_for(charset: str | None) -> str | None:
     name = CHARSET_ALIASES.get(name, name)
     if name == "iso-2022-jp-ms":
         return name
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
+    if not _CHARSET_NAME.fullmatch(name):  # NULs, 8-bit bytes, spaces: no charset at all
         return None
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return None
+    # `charset=base64` or `rot13` name codecs that are no text encoding.
+    return info.name if getattr(info, "_is_text_encoding", True) else None
+
+
+_CHARSET_NAME = re.compile(r"[a-z0-9][a-z0-9_.:+-]{0,39}")
 
 
 def decode_bytes(data: bytes, charset: str | None = None) -> str:
@@ -165,24 +170,24 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
         return decode_iso2022jp_ms(data)
     if codec == "iso-2022-jp-ms":
         return decode_iso2022jp_ms(data)
-    if codec is not None:
-        try:
-            return data.decode(codec)
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    for candidate in (codec, "utf-8"):
+        if candidate is not None:
+            try:
+                return data.decode(candidate)
+            except UnicodeError:  # idna and friends raise the parent class
+                pass
     guess = _detect(data)
     if guess is not None:
         return guess
     for fallback in ("cp932", codec or "utf-8"):
         try:
             return data.decode(fallback)
-        except UnicodeDecodeError:
+        except UnicodeError:
             continue
-    return data.decode(codec or "utf-8", errors="replace")
+    try:
+        return data.decode(codec or "utf-8", errors="replace")
+    except UnicodeError:
+        return data.decode("utf-8", errors="replace")
 
 
 def _detect(data: bytes) -> str | None:
@@ -200,7 +205,7 @@ def _detect(data: bytes) -> str | None:
         return None
     try:
         return data.decode(best.encoding)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):
         return None
 
 
@@ -212,13 +217,21 @@ _FOLD = re.compile(rb"\r?\n(?=[ \t])")
 
 def _encoded_word_bytes(encoding: bytes, payload: bytes) -> bytes:
     if encoding in (b"b", b"B"):
-        payload = payload.rstrip(b"=")
-        payload += b"=" * (-len(payload) % 4)
-        try:
-            return base64.b64decode(payload)
-        except (binascii.Error, ValueError):
-            return binascii.a2b_base64(payload + b"==") if payload else b""
+        return lenient_base64(payload)
     return _q_decode(payload)
+
+
+def lenient_base64(payload: bytes) -> bytes:
+    """Base64 as far as it goes: stray characters skipped, a truncated last group dropped
+    (`QUJDR` is `ABC`), missing padding added. Never raises."""
+    data = re.sub(rb"[^A-Za-z0-9+/]", b"", payload)
+    if len(data) % 4 == 1:  # one character cannot carry a byte: the word was cut
+        data = data[:-1]
+    data += b"=" * (-len(data) % 4)
+    try:
+        return base64.b64decode(data)
+    except (binascii.Error, ValueError):  # not expected after the clean-up; nothing lost but the word
+        return b""
 
 
 def _q_decode(payload: bytes) -> bytes:
@@ -284,32 +297,220 @@ def header_text(message: Message, name: str) -> str:
     return decode_header_bytes(raw) if raw is not None else ""
 
 
-def first_address(value: str) -> str:
-    """The first mail address in a decoded From/To value, lower-cased; '' if none."""
-    for _name, address in getaddresses([value]):
-        address = address.strip().strip("<>").strip()
-        if "@" in address and " " not in address:
-            return address.lower()
-    return ""
+# -- addresses: parsed before anything is decoded (C14) ---------------------------------
 
 
-def all_addresses(values: list[str]) -> list[str]:
-    found = []
-    for _name, address in getaddresses(values):
-        address = address.strip().strip("<>").strip().lower()
-        if "@" in address:
-            found.append(address)
-    return found
+@dataclass(frozen=True)
+class Mailbox:
+    """One mailbox of an address header: the addr-spec as written (lower-cased, never
+    decoded: it alone says who sent a message) and the display name (decoded, shown only)."""
+
+    address: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AddressList:
+    """The mailboxes of an address header, and what was wrong with it ('' when nothing)."""
+
+    mailboxes: tuple[Mailbox, ...]
+    problem: str = ""
+    group: bool = False
+
+
+_ATOM_RUN = re.compile(r'[^\s()<>\[\]:;@\\,."]+')
+_SPACE_RUN = re.compile(r"\s+")
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)("?)', re.S)
+_LITERAL = re.compile(r"\[[^\[\]\\]*\]?")
+_COMMENT_TEXT = re.compile(r"[^()\\]+|\\.?", re.S)
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
+def _address_tokens(text: str) -> list[tuple[str, str]]:
+    """RFC 5322 lexical tokens: ("atom" | "qs" | "lit" | "ws" | a special character, text).
+    Comments are dropped (they are whitespace); an unterminated quote or comment runs to
+    the end, as it would for any careful reader."""
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    while position < len(text):
+        char = text[position]
+        if match := _SPACE_RUN.match(text, position):
+            tokens.append(("ws", " "))
+            position = match.end()
+        elif char == "(":
+            depth, position = 1, position + 1
+            while position < len(text) and depth:
+                if text[position] in "()":
+                    depth += 1 if text[position] == "(" else -1
+                    position += 1
+                else:
+                    position = _COMMENT_TEXT.match(text, position).end()  # type: ignore[union-attr]
+            tokens.append(("ws", " "))
+        elif char == '"':
+            quoted = _QUOTED.match(text, position)
+            assert quoted is not None  # noqa: S101 - the pattern matches any text after a quote
+            tokens.append(("qs", re.sub(r"\\(.)", r"\1", quoted.group(1), flags=re.S)))
+            position = quoted.end() if quoted.group(2) else len(text)
+        elif char == "[":
+            literal = _LITERAL.match(text, position)
+            assert literal is not None  # noqa: S101 - the pattern matches any text after a bracket
+            tokens.append(("lit", literal.group()))
+            position = literal.end()
+        elif match := _ATOM_RUN.match(text, position):
+            tokens.append(("atom", match.group()))
+            position = match.end()
+        else:
+            tokens.append((char, char))
+            position += 1
+    return tokens
+
+
+def parse_address_list(raw: bytes | None) -> AddressList:
+    """The mailboxes of a raw From/To/Cc value, parsed before any encoded-word is decoded:
+    `=?utf-8?b?...?= <attacker@evil.example>` is attacker@evil.example, whatever the
+    display name says. Group syntax is read (To: `team: a@x, b@y;`) and flagged."""
+    if raw is None:
+        return AddressList(())
+    text = _FOLD.sub(b"", raw).replace(b"\r", b"").replace(b"\n", b"").decode("utf-8", "surrogateescape")
+    mailboxes: list[Mailbox] = []
+    problems: list[str] = []
+    group = False
+    element: list[tuple[str, str]] = []
+    in_angle = False
+
+    def flush() -> None:
+        words = [t for t in element if t[0] != "ws"]
+        if words:
+            mailbox = _mailbox(element)
+            if mailbox is None:
+                problems.append("not an address: " + "".join(t[1] for t in element).strip()[:80])
+            else:
+                mailboxes.append(mailbox)
+        element.clear()
+
+    for token in _address_tokens(text):
+        kind = token[0]
+        if kind == "<":
+            in_angle = True
+        elif kind == ">":
+            in_angle = False
+        if not in_angle and kind in (",", ";"):
+            flush()
+        elif not in_angle and kind == ":" and not any(t[0] in ("@", "<") for t in element):
+            group = True  # "display-name:" opens a group; its name is no mailbox
+            element.clear()
+        else:
+            element.append(token)
+    flush()
+    return AddressList(tuple(mailboxes), "; ".join(problems), group)
+
+
+def _mailbox(tokens: list[tuple[str, str]]) -> Mailbox | None:
+    kinds = [t[0] for t in tokens]
+    if "<" in kinds:
+        start = kinds.index("<")
+        if ">" not in kinds[start:]:
+            return None
+        end = start + kinds[start:].index(">")
+        if any(k != "ws" for k in kinds[end + 1 :]):
+            return None  # text after the angle address: two addresses without a comma
+        spec = [t for t in tokens[start + 1 : end] if t[0] != "ws"]
+        if spec and spec[0][0] == "@" and ":" in [t[0] for t in spec]:  # obsolete source route
+            spec = spec[[t[0] for t in spec].index(":") + 1 :]
+        name_tokens = tokens[:start]
+    else:
+        spec = [t for t in tokens if t[0] != "ws"]
+        name_tokens = []
+    address = _addr_spec(spec)
+    if address is None:
+        return None
+    return Mailbox(address, _display_name(name_tokens))
+
+
+def _addr_spec(tokens: list[tuple[str, str]]) -> str | None:
+    kinds = [t[0] for t in tokens]
+    if kinds.count("@") != 1:
+        return None
+    at = kinds.index("@")
+    local_tokens, domain_tokens = tokens[:at], tokens[at + 1 :]
+    if not local_tokens or not domain_tokens:
+        return None
+    if any(t[0] not in ("atom", "qs", ".") for t in local_tokens):
+        return None
+    if any(t[0] not in ("atom", ".", "lit") for t in domain_tokens):
+        return None
+    local = ""
+    for kind, value in local_tokens:
+        if kind == "qs":
+            escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+            local += value if _DOT_ATOM.fullmatch(value) else f'"{escaped}"'
+        else:
+            local += value
+    domain = "".join(value for _kind, value in domain_tokens)
+    address = f"{local}@{domain}"
+    if domain.startswith(".") or domain.endswith(".") or ".." in domain:
+        return None
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in address):
+        return None  # control characters or bytes that are not UTF-8: no address
+    return address.lower()
+
+
+def _display_name(tokens: list[tuple[str, str]]) -> str:
+    name = "".join(value for kind, value in tokens if kind in ("atom", "qs", ".", "ws"))
+    return decode_header_bytes(" ".join(name.split()).encode("utf-8", "surrogateescape")).strip()
+
+
+def sender_mailbox(message: Message) -> tuple[str, str, str]:
+    """(address, display name, problem) of the From header. The address is '' unless From
+    holds exactly one valid mailbox; `problem` says why in words for a person."""
+    values = raw_headers(message, "From")
+    if not values:
+        return "", "", "no From header"
+    if len(values) > 1:
+        return "", "", f"{len(values)} From headers"
+    parsed = parse_address_list(values[0])
+    name = parsed.mailboxes[0].name if parsed.mailboxes else ""
+    if parsed.problem:
+        return "", name, f"From is not a valid address ({parsed.problem})"
+    if parsed.group:
+        return "", name, "From uses group syntax"
+    if not parsed.mailboxes:
+        return "", "", "no sender address in From"
+    if len(parsed.mailboxes) > 1:
+        return "", name, f"From names {len(parsed.mailboxes)} mailboxes"
+    return parsed.mailboxes[0].address, name, ""
+
+
+def all_addresses(message: Message, names: tuple[str, ...]) -> list[str]:
+    """Every valid addr-spec in the given headers (all occurrences), in order."""
+    return [
+        mailbox.address
+        for name in names
+        for value in raw_headers(message, name)
+        for mailbox in parse_address_list(value).mailboxes
+    ]
 
 
 _MSG_ID = re.compile(r"<([^<>\s]+)>")
+_UNREADABLE_ID = re.compile(r"[\x00-\x1f\x7f\ufffd]")
+
+
+def raw_header_text(message: Message, name: str) -> str:
+    """A header as written, unfolded, without encoded-word decoding (Message-IDs are not
+    text: `<=?utf-8?b?QUJDR?=@x>` is an id made of those characters); '' when absent."""
+    raw = raw_header(message, name)
+    if raw is None:
+        return ""
+    return _FOLD.sub(b"", raw).decode("utf-8", errors="replace").replace("\r", " ").replace("\n", " ")
 
 
 def message_ids(value: str) -> list[str]:
-    """Message-IDs in an In-Reply-To/References/Message-ID value, in order, brackets removed."""
+    """Message-IDs in an In-Reply-To/References/Message-ID value, in order, brackets removed;
+    ids with control characters or bytes that are not UTF-8 are left out (not readable)."""
     ids = _MSG_ID.findall(value)
     if not ids and value.strip() and "@" in value and " " not in value.strip():
         ids = [value.strip()]  # some mailers drop the angle brackets
+    ids = [i for i in ids if not _UNREADABLE_ID.search(i)]
     return ids
 
 
@@ -378,7 +579,7 @@ def header_param(raw: bytes | None, name: str) -> str | None:
             if extended:
                 if index == 0 and val.count("'") >= 2:
                     charset, _lang, val = val.split("'", 2)
-                data.extend(urllib.parse.unquote_to_bytes(val))
+                data.extend(_percent_bytes(val))
             else:
                 data.extend(val.encode("ascii", errors="surrogateescape"))
         return decode_bytes(bytes(data), charset or None)
@@ -390,10 +591,48 @@ def header_param(raw: bytes | None, name: str) -> str | None:
 def _rfc2231(value: str, charset: str | None) -> str:
     if value.count("'") >= 2:
         charset, _lang, value = value.split("'", 2)
-    return decode_bytes(urllib.parse.unquote_to_bytes(value), charset or None)
+    return decode_bytes(_percent_bytes(value), charset or None)
+
+
+_PERCENT = re.compile(rb"%([0-9A-Fa-f]{2})")
+
+
+def _percent_bytes(value: str) -> bytes:
+    """RFC 2231 %XX decoding on the bytes as they arrived (raw 8-bit bytes in a `filename*`
+    are kept as bytes, not refused)."""
+    return _PERCENT.sub(lambda m: bytes((int(m.group(1), 16),)), value.encode("ascii", "surrogateescape"))
 
 
 # -- the whole message ------------------------------------------------------------------
+
+#: Deeper than this a message is refused: no mailer nests so deep, and the stdlib parser's
+#: work grows with depth times lines (and ends in RecursionError near 1,000 levels).
+MAX_DEPTH = 50
+#: Parts read per message; the parts after these are counted, not read (a 3 MB message can
+#: hold 30,000 tiny parts).
+MAX_PARTS = 2000
+
+
+class MessageRefused(ValueError):
+    """A message the desk will not read, with the reason in words for a person; it is
+    quarantined, kept whole. `subject` and `sender` are read from its headers for the list."""
+
+    def __init__(self, reason: str, *, subject: str = "", sender: str = "") -> None:
+        super().__init__(reason)
+        self.subject = subject
+        self.sender = sender
+
+
+def _refused(raw: bytes, reason: str) -> MessageRefused:
+    headers = _flat_message(raw)
+    return MessageRefused(
+        reason, subject=_no_nul(header_text(headers, "Subject")), sender=sender_mailbox(headers)[0]
+    )
+
+
+def _no_nul(text: str) -> str:
+    # Text handed to the database never holds NUL (PostgreSQL refuses it).
+    return text.replace("\x00", "\ufffd")
 
 
 @dataclass(frozen=True)
@@ -405,9 +644,13 @@ class Attachment:
 
 @dataclass
 class ParsedMessage:
-    """What the desk needs from a message; `message` is the stdlib object for header tests."""
+    """What the desk needs from a message; `message` is the stdlib object for header tests.
 
-    message: EmailMessage
+    `from_address` is the addr-spec of the one mailbox in From, '' when From is not exactly
+    one valid mailbox (`from_problem` says why); the display name never counts (C14).
+    """
+
+    message: Message
     subject: str
     from_address: str
     from_name: str
@@ -419,6 +662,8 @@ class ParsedMessage:
     html: str
     attachments: list[Attachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    from_problem: str = ""
+    unread_parts: int = 0  # parts after the first MAX_PARTS, counted but not read
 
     def header(self, name: str) -> str:
         return header_text(self.message, name)
@@ -432,89 +677,146 @@ _BOUNDARY_DEFECTS = (
 )
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
-    """Parse raw bytes into what the desk stores. Never raises on odd input."""
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)  # noqa: S101 - policy=default builds EmailMessage
-    from_value = header_text(message, "From")
-    from_pairs = getaddresses([from_value])
-    from_name = from_pairs[0][0] if from_pairs else ""
-    message_id_list = message_ids(header_text(message, "Message-ID"))
-    texts: list[str] = []
-    htmls: list[str] = []
-    attachments: list[Attachment] = []
+def parse_message(raw: bytes, *, max_parts: int = MAX_PARTS, max_depth: int = MAX_DEPTH) -> ParsedMessage:
+    """Parse raw bytes into what the desk stores. Odd input is read leniently (replacement
+    characters, the raw text kept); a message the desk will not read raises MessageRefused
+    with a reason for a person. Nothing else is raised.
+
+    The stdlib parser runs with `compat32`: it splits the structure and leaves header
+    values alone (the `default` policy's header parsers raise on hostile parameters, and
+    are ten times slower on many parts); everything that reads a header is ours.
+    """
+    structure = scan_structure(raw, max_depth=max_depth, max_parts=max_parts)
+    if structure.depth > max_depth:
+        raise _refused(raw, f"MIME nesting deeper than {max_depth} levels")
+    source = raw if structure.cut is None else raw[: structure.cut]
     defects: list[str] = []
-    _walk(message, texts, htmls, attachments, defects)
-    text = "\n\n".join(t for t in texts if t.strip())
-    body_html = "\n".join(htmls)
+    try:
+        message = email.message_from_bytes(source, policy=email.policy.compat32)
+    except RecursionError as error:
+        raise _refused(raw, f"MIME nesting deeper than {max_depth} levels") from error
+    except Exception:  # a stdlib parser bug on hostile bytes: keep the headers and the raw text
+        message = _flat_message(raw)
+        defects.append("unreadable MIME structure")
+    from_address, from_name, from_problem = sender_mailbox(message)
+    reader = _Reader(max_parts=max_parts, max_depth=max_depth, defects=defects)
+    try:
+        reader.walk(message, 1)
+    except MessageRefused as refused:
+        raise _refused(raw, str(refused)) from refused
+    text = "\n\n".join(t for t in reader.texts if t.strip())
+    body_html = "\n".join(reader.htmls)
     if not text.strip() and body_html.strip():
         text = html_to_text(body_html)
-    if not text.strip() and (defects or not attachments):
+    if not text.strip() and (defects or not reader.attachments):
         # C13: a message is never taken with an empty body when bytes were sent: a broken
         # MIME structure keeps its raw text.
         text = _raw_body_text(raw, message)
+    message_id_list = message_ids(raw_header_text(message, "Message-ID"))
     return ParsedMessage(
         message=message,
-        subject=header_text(message, "Subject"),
-        from_address=first_address(from_value),
-        from_name=from_name,
-        to_addresses=all_addresses(
-            [header_text(message, "To"), header_text(message, "Cc"), header_text(message, "Delivered-To")]
-        ),
+        subject=_no_nul(header_text(message, "Subject")),
+        from_address=from_address,
+        from_name=_no_nul(from_name),
+        from_problem=from_problem,
+        to_addresses=all_addresses(message, ("To", "Cc", "Delivered-To")),
         message_id=message_id_list[0] if message_id_list else "",
-        in_reply_to=message_ids(header_text(message, "In-Reply-To")),
-        references=message_ids(header_text(message, "References")),
-        text=text,
-        html=body_html,
-        attachments=attachments,
+        in_reply_to=message_ids(raw_header_text(message, "In-Reply-To")),
+        references=message_ids(raw_header_text(message, "References")),
+        text=_no_nul(text),
+        html=_no_nul(body_html),
+        attachments=[
+            Attachment(_no_nul(a.filename), _no_nul(a.content_type), a.content) for a in reader.attachments
+        ],
         defects=defects,
+        unread_parts=max(0, structure.parts - max_parts) + reader.skipped,
     )
 
 
-def _walk(
-    part: Message, texts: list[str], htmls: list[str], attachments: list[Attachment], defects: list[str]
-) -> None:
-    defects.extend(type(d).__name__ for d in part.defects if isinstance(d, _BOUNDARY_DEFECTS))
-    content_type = part.get_content_type()
-    disposition_raw = raw_header(part, "Content-Disposition")
-    disposition = (
-        disposition_raw.split(b";")[0].strip().lower().decode("ascii", "replace") if disposition_raw else ""
-    )
-    filename = header_param(disposition_raw, "filename") or header_param(
-        raw_header(part, "Content-Type"), "name"
-    )
-    if part.is_multipart():
-        raw_payload = part.get_payload()
-        payload = [p for p in raw_payload if isinstance(p, Message)] if isinstance(raw_payload, list) else []
-        if content_type == "message/rfc822" or (content_type.startswith("message/") and filename):
-            attachments.append(Attachment(filename or "message.eml", "message/rfc822", _as_bytes(payload)))
+def _flat_message(raw: bytes) -> Message:
+    """Headers split by hand and the body as one text part: what is left when the stdlib
+    parser fails on a message."""
+    message = Message()
+    match = _HEADER_END.search(raw)
+    head, body = (raw[: match.start()], raw[match.end() :]) if match else (raw, b"")
+    for line in re.split(rb"\r?\n(?![ \t])", head):
+        name, colon, value = line.partition(b":")
+        if colon and name.strip() and not name.startswith((b" ", b"\t")):
+            message.set_raw(
+                name.strip().decode("ascii", "surrogateescape"),
+                value.strip().decode("ascii", "surrogateescape"),
+            )
+    message.set_payload(body.decode("ascii", "surrogateescape"))
+    return message
+
+
+@dataclass
+class _Reader:
+    """One walk over the parsed tree: texts, HTML and attachments, within the limits."""
+
+    max_parts: int
+    max_depth: int
+    defects: list[str]
+    texts: list[str] = field(default_factory=list)
+    htmls: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    parts: int = 0
+    skipped: int = 0
+
+    def walk(self, part: Message, depth: int, texts: list[str] | None = None) -> None:
+        if depth > self.max_depth:  # scan_structure missed it (an odd boundary): still refused
+            raise MessageRefused(f"MIME nesting deeper than {self.max_depth} levels")
+        self.parts += 1
+        if self.parts > self.max_parts + 1:  # the parts below the message itself, as scan_structure counts
+            self.skipped += 1
             return
-        if payload:
-            if content_type == "multipart/alternative":
+        texts = self.texts if texts is None else texts
+        self.defects.extend(type(d).__name__ for d in part.defects if isinstance(d, _BOUNDARY_DEFECTS))
+        content_type = part.get_content_type()
+        disposition_raw = raw_header(part, "Content-Disposition")
+        disposition = (
+            disposition_raw.split(b";")[0].strip().lower().decode("ascii", "replace")
+            if disposition_raw
+            else ""
+        )
+        filename = header_param(disposition_raw, "filename") or header_param(
+            raw_header(part, "Content-Type"), "name"
+        )
+        if part.is_multipart():
+            raw_payload = part.get_payload()
+            payload = (
+                [p for p in raw_payload if isinstance(p, Message)] if isinstance(raw_payload, list) else []
+            )
+            if content_type == "message/rfc822" or (content_type.startswith("message/") and filename):
+                self.attachments.append(
+                    Attachment(filename or "message.eml", "message/rfc822", _as_bytes(payload))
+                )
+                return
+            if content_type == "multipart/alternative" and payload:
                 # One of the alternatives: plain text preferred, HTML kept beside it.
                 plain = [p for p in payload if p.get_content_type() == "text/plain"][:1]
                 for sub in plain:
-                    _walk(sub, texts, htmls, attachments, defects)
+                    self.walk(sub, depth + 1, texts)
                 for sub in payload:
                     if not any(sub is p for p in plain):
                         # The other alternatives repeat the text: keep their HTML, not their text.
-                        _walk(sub, [] if plain else texts, htmls, attachments, defects)
+                        self.walk(sub, depth + 1, [] if plain else texts)
                 return
             for sub in payload:
-                _walk(sub, texts, htmls, attachments, defects)
-        return
-    data = _payload_bytes(part)
-    charset = header_param(raw_header(part, "Content-Type"), "charset")
-    is_attachment = disposition == "attachment" or (filename is not None and disposition != "inline")
-    if content_type == "text/plain" and not is_attachment:
-        texts.append(decode_bytes(data, charset))
-    elif content_type == "text/html" and not is_attachment:
-        htmls.append(decode_bytes(data, charset))
-    elif content_type.startswith("multipart/"):
-        # A multipart whose boundary never appears: the parser leaves it as text.
-        texts.append(decode_bytes(data, charset))
-    elif data or filename:
-        attachments.append(Attachment(filename or _default_name(content_type), content_type, data))
+                self.walk(sub, depth + 1, texts)
+            return
+        data = _payload_bytes(part)
+        charset = header_param(raw_header(part, "Content-Type"), "charset")
+        is_attachment = disposition == "attachment" or (filename is not None and disposition != "inline")
+        if content_type == "text/plain" and not is_attachment:
+            texts.append(decode_bytes(data, charset))
+        elif content_type == "text/html" and not is_attachment:
+            self.htmls.append(decode_bytes(data, charset))
+        elif content_type.startswith("multipart/"):
+            # A multipart whose boundary never appears: the parser leaves it as text.
+            texts.append(decode_bytes(data, charset))
+        elif data or filename:
+            self.attachments.append(Attachment(filename or _default_name(content_type), content_type, data))
 
 
 def _as_bytes(payload: list[Message]) -> bytes:
@@ -524,21 +826,117 @@ def _as_bytes(payload: list[Message]) -> bytes:
         return b""
     try:
         return payload[0].as_bytes(policy=email.policy.compat32)
-    except (ValueError, LookupError, UnicodeError):
-        return str(payload[0]).encode("utf-8", errors="replace")
+    except Exception:  # the generator meets what the parser let through: keep a readable copy
+        return str(payload[0].get_payload()).encode("utf-8", errors="replace")
 
 
 def _payload_bytes(part: Message) -> bytes:
+    """The decoded body of a part; the bytes as sent when the transfer encoding is broken."""
     try:
         data = part.get_payload(decode=True)
-    except (ValueError, LookupError, AssertionError):
+    except Exception:  # a broken transfer encoding or charset parameter: the raw payload below
         data = None
     if isinstance(data, bytes):
         return data
-    payload = part.get_payload()
+    payload = vars(part).get("_payload")  # undecoded: get_payload() decodes with the charset and may raise
     if isinstance(payload, str):
         return payload.encode("ascii", errors="surrogateescape")
     return b""
+
+
+# -- the structure, before the stdlib parser sees it ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What one linear pass over the bytes says: the deepest nesting (counting stops past
+    the limit), the parts in all, and where the part after the first `max_parts` begins."""
+
+    depth: int
+    parts: int
+    cut: int | None
+
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_CONTENT_TYPE_LINE = re.compile(rb"(?im)^content-type[ \t]*:([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
+_BOUNDARY_PARAM = re.compile(rb'(?i);\s*boundary\s*=\s*(?:"([^"\r\n]*)"|([^;\s]+))')
+_DASH_LINE = re.compile(rb"(?m)^--([^\r\n]*?)[ \t]*\r?$")
+
+
+def scan_structure(raw: bytes, *, max_depth: int = MAX_DEPTH, max_parts: int = MAX_PARTS) -> Structure:
+    """Nesting depth and part count in one pass over the header blocks and `--` lines.
+
+    Run before the stdlib parser, whose work grows with depth times lines: a message
+    nested deeper than `max_depth` is refused before it is parsed, and only its first
+    `max_parts` parts are parsed at all.
+    """
+    stack: list[tuple[bytes | None, bool]] = []  # (boundary, or None for a message/* level; is a digest)
+    where: dict[bytes, int] = {}  # open boundary -> its index in `stack`
+    depth = parts = 0
+    cut: int | None = None
+    position = 0
+    in_digest = False
+    while True:
+        kind, boundary, position = _header_block(raw, position, in_digest)
+        if kind != "leaf":
+            stack.append((boundary, kind == "digest"))
+            if boundary is not None:
+                where[boundary] = len(stack) - 1
+            depth = max(depth, len(stack))
+            if depth > max_depth:
+                return Structure(depth, parts, cut)
+            if boundary is None:  # message/*: the enclosed message's headers follow
+                in_digest = False
+                continue
+        if not stack:
+            return Structure(depth, parts + 1, cut)
+        while True:  # the next delimiter of an open multipart
+            line = _DASH_LINE.search(raw, position)
+            if line is None:
+                return Structure(depth, parts, cut)
+            position = line.end()
+            token = line.group(1)
+            closing = token.endswith(b"--") and token[:-2] in where
+            index = where.get(token[:-2] if closing else token)
+            if index is None:
+                continue
+            for gone, _digest in stack[index if closing else index + 1 :]:
+                if gone is not None:
+                    where.pop(gone, None)
+            del stack[index if closing else index + 1 :]
+            if closing:
+                continue
+            parts += 1
+            if parts > max_parts:
+                cut = line.start() if cut is None else cut
+                continue  # counted, not read: their own parts are not looked for
+            in_digest = stack[index][1]
+            position += 1 if raw[position : position + 1] == b"\n" else 0
+            break
+
+
+def _header_block(raw: bytes, position: int, in_digest: bool) -> tuple[str, bytes | None, int]:
+    """(kind, boundary, where the body begins) of the header block at `position`; kind is
+    "multipart", "digest" (a multipart/digest), "message" (message/*) or "leaf"."""
+    if raw.startswith(b"\n", position) or raw.startswith(b"\r\n", position):
+        block, body = b"", raw.index(b"\n", position) + 1
+    else:
+        end = _HEADER_END.search(raw, position)
+        block, body = (raw[position : end.start()], end.end()) if end else (raw[position:], len(raw))
+    match = _CONTENT_TYPE_LINE.search(block)
+    if match is None:
+        return ("message" if in_digest else "leaf"), None, body
+    value = match.group(1)
+    main = value.split(b";")[0].strip().lower()
+    if main.startswith(b"multipart/"):
+        param = _BOUNDARY_PARAM.search(value)
+        if param is None:
+            return "leaf", None, body  # no boundary: the parser reads it as text
+        boundary = (param.group(1) if param.group(1) is not None else param.group(2)).rstrip()
+        return ("digest" if main == b"multipart/digest" else "multipart"), boundary, body
+    if main.startswith(b"message/") and main != b"message/delivery-status":
+        return "message", None, body
+    return "leaf", None, body
 
 
 def _default_name(content_type: str) -> str:

@@ -2,8 +2,9 @@
 
 UIDs are tracked per folder with UIDVALIDITY (a new UIDVALIDITY starts over; the inbound
 unique key turns re-fetched messages into duplicates). Batches are bounded. A message our
-code cannot read is quarantined by `process_message` and the batch goes on; a database
-failure stops the batch before that message, which stays unflagged for the next round.
+code cannot read is stored and quarantined by `process_message` (storing never depends
+on parsing) and the batch goes on; a database failure stops the batch before that
+message, which stays unflagged for the next round.
 Connections are re-opened with backoff; IDLE is used where the server offers it.
 """
 
@@ -39,6 +40,7 @@ class PollReport:
     stopped_at: int | None = None  # UID where a database failure stopped the batch
     more: bool = False  # the batch was full: poll again at once
     uidvalidity_changed: bool = False
+    left: list[int] = field(default_factory=list)  # UIDs that could not be stored (left unflagged)
 
 
 @dataclass
@@ -102,6 +104,14 @@ class ImapPoller:
                 report.stopped_at = uid
                 report.more = False
                 break
+            except Exception:
+                # Never expected (process_message stores any bytes and quarantines what it
+                # cannot read), but one message must not stop the folder: it stays on the
+                # server, unflagged, for a person, and the poller goes on.
+                log.exception("UID %s could not be stored; left on the server unflagged", uid)
+                report.left.append(uid)
+                self._advance(state, uid)
+                continue
             report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
             self._mark_taken(client, uid, info)
             report.taken.append(uid)

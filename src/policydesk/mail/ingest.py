@@ -22,16 +22,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from policydesk.mail import conf, outgoing
-from policydesk.mail.decoding import ParsedMessage, header_text, message_ids, parse_message
+from policydesk.mail.decoding import (
+    Attachment,
+    MessageRefused,
+    ParsedMessage,
+    message_ids,
+    parse_message,
+    raw_header_text,
+    raw_headers,
+)
 from policydesk.mail.loops import automatic_reason
-from policydesk.mail.models import InboundMessage, MessageLink
+from policydesk.mail.models import InboundMessage, MessageLink, OutgoingMail
 from policydesk.mail.replytext import reply_text
-from policydesk.mail.threads import Thread, find_thread, is_party
+from policydesk.mail.threads import Thread, find_thread, is_party, subject_tag
 from policydesk.tickets.access import can_view
 from policydesk.tickets.actions import ActionError, Upload, do_customer_reply, do_open_ticket
 from policydesk.tickets.models import Message, Person, Ticket
@@ -75,10 +86,15 @@ class IngestResult:
 
 
 def message_key(raw: bytes) -> tuple[str, str, str]:
-    """(key, message_id, sha256): the Message-ID when there is one, else the SHA-256 of the bytes."""
+    """(key, message_id, sha256): the Message-ID when one can be read, else the SHA-256 of
+    the bytes. Storing must never depend on parsing: whatever the headers hold, a key."""
     sha256 = hashlib.sha256(raw).hexdigest()
-    headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
-    ids = message_ids(header_text(headers, "Message-ID"))
+    try:
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        ids = message_ids(raw_header_text(headers, "Message-ID"))
+    except Exception:  # an unreadable Message-ID is no Message-ID: the bytes are the key
+        log.warning("Message-ID unreadable; keyed by SHA-256 %s", sha256, exc_info=True)
+        ids = []
     if not ids:
         return f"sha256:{sha256}", "", sha256
     message_id = ids[0][:998]
@@ -102,8 +118,8 @@ def store_raw(
                 sha256=sha256,
                 raw=raw,
                 size=len(raw),
-                envelope_sender=envelope.sender or "",
-                envelope_recipients=list(envelope.recipients),
+                envelope_sender=_storable(envelope.sender or "")[:998],
+                envelope_recipients=[_storable(r) for r in envelope.recipients],
                 received_at=now,
             )
     except IntegrityError:
@@ -182,7 +198,11 @@ def _process_batch(pks: list[int], seconds: float) -> int:
 
 
 def _process_one(
-    inbound: InboundMessage, prepared: _Prepared | Exception, *, now: datetime, allowed: tuple[str, ...]
+    inbound: InboundMessage,
+    prepared: _Prepared | MessageRefused | Exception,
+    *,
+    now: datetime,
+    allowed: tuple[str, ...],
 ) -> IngestResult:
     """Lock and re-check the row, decide, record the outcome: in a transaction of its own, or
     in a savepoint of the caller's (a batch).
@@ -192,7 +212,7 @@ def _process_one(
     """
     try:
         with transaction.atomic():
-            if isinstance(prepared, Exception):
+            if isinstance(prepared, Exception) and not isinstance(prepared, MessageRefused):
                 raise prepared
             return _process_locked(inbound, prepared, now=now, allowed=allowed)
     except TEMPORARY_ERRORS:
@@ -202,7 +222,7 @@ def _process_one(
 
 
 def _process_locked(
-    inbound: InboundMessage, prepared: _Prepared, *, now: datetime, allowed: tuple[str, ...]
+    inbound: InboundMessage, prepared: _Prepared | MessageRefused, *, now: datetime, allowed: tuple[str, ...]
 ) -> IngestResult:
     state = (
         InboundMessage.objects.select_for_update()
@@ -212,7 +232,11 @@ def _process_locked(
     )
     if state is None or state[0] not in allowed:  # another processor took it meanwhile
         return _duplicate(InboundMessage.objects.defer("raw").get(pk=inbound.pk))
-    result = _decide(inbound, prepared, now)
+    result = (
+        _refuse(inbound, prepared)
+        if isinstance(prepared, MessageRefused)
+        else _decide(inbound, prepared, now)
+    )
     inbound.outcome = result.outcome
     inbound.reason = result.reason or ""
     inbound.processed_at = now
@@ -240,7 +264,9 @@ _PROCESSED_FIELDS = (
 def _quarantine_after_error(
     inbound: InboundMessage, error: Exception, *, now: datetime, allowed: tuple[str, ...]
 ) -> IngestResult:
-    """Our own fault with this message (a parser bug, an odd byte): keep it, whole, for a person."""
+    """Our own fault with this message: keep it, whole, for a person. A last resort only:
+    odd input is read leniently or refused with a reason (MessageRefused), and the fuzz
+    test (tests/mail/test_fuzz.py) checks that no input ends here."""
     log.error("message %s quarantined after an internal error", inbound.pk, exc_info=error)
     reason = f"internal error: {type(error).__name__}"
     InboundMessage.objects.filter(pk=inbound.pk, outcome__in=allowed).update(
@@ -253,6 +279,15 @@ def _quarantine_after_error(
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A file of the message that is not attached to the ticket, and why."""
+
+    filename: str
+    size: int
+    why: str  # "size" (over POLICYDESK_MAX_ATTACHMENT_BYTES) | "count" (over the files cap)
+
+
+@dataclass(frozen=True)
 class _Prepared:
     """What the raw bytes say, worked out before any database lock is taken."""
 
@@ -260,23 +295,46 @@ class _Prepared:
     full_text: str
     body_text: str
     automatic: str | None
-    dmarc_failed: bool
+    authentication_problem: str | None
+    attachments: tuple[Attachment, ...]  # the files that go on the ticket
+    left_out: tuple[LeftOut, ...]
 
 
 def _prepare(inbound: InboundMessage) -> _Prepared:
-    parsed = parse_message(bytes(inbound.raw))
+    parsed = parse_message(bytes(inbound.raw), max_parts=conf.max_parts())
     envelope_sender = inbound.envelope_sender if inbound.envelope_recipients else None
+    attachments, left_out = _select_attachments(parsed.attachments)
     return _Prepared(
         parsed=parsed,
         full_text=parsed.text.replace("\r\n", "\n"),
         body_text=reply_text(parsed.text) if parsed.text.strip() else "",
         automatic=automatic_reason(parsed, envelope_sender),
-        dmarc_failed=dmarc_failed(parsed),
+        authentication_problem=authentication_problem(parsed),
+        attachments=attachments,
+        left_out=left_out,
     )
 
 
-def _prepare_or_error(inbound: InboundMessage) -> _Prepared | Exception:
-    """The prepared message, or our own error with it (quarantined once the row is locked)."""
+def _select_attachments(found: list[Attachment]) -> tuple[tuple[Attachment, ...], tuple[LeftOut, ...]]:
+    """The files that go on the ticket: each within the size limit, at most
+    `conf.max_attachments()` of them; the others are left out and named on the ticket."""
+    limit = settings.POLICYDESK_MAX_ATTACHMENT_BYTES
+    cap = conf.max_attachments()
+    kept: list[Attachment] = []
+    left_out: list[LeftOut] = []
+    for attachment in found:
+        if len(attachment.content) > limit:
+            left_out.append(LeftOut(attachment.filename, len(attachment.content), "size"))
+        elif len(kept) >= cap:
+            left_out.append(LeftOut(attachment.filename, len(attachment.content), "count"))
+        else:
+            kept.append(attachment)
+    return tuple(kept), tuple(left_out)
+
+
+def _prepare_or_error(inbound: InboundMessage) -> _Prepared | MessageRefused | Exception:
+    """The prepared message, a refusal (quarantined with its reason), or our own error with
+    it (quarantined as an internal error) once the row is locked."""
     try:
         return _prepare(inbound)
     except TEMPORARY_ERRORS:
@@ -297,13 +355,21 @@ class _Decision:
     ticket: Ticket | None = None
 
 
+def _refuse(inbound: InboundMessage, refused: MessageRefused) -> IngestResult:
+    """A message the desk will not read: quarantined with the reason, nothing else taken."""
+    inbound.subject = _storable(refused.subject)
+    inbound.sender = _storable(refused.sender)[:320]
+    inbound.ticket = None
+    return IngestResult(Outcome.QUARANTINED, inbound, None, str(refused))
+
+
 def _decide(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> IngestResult:
     parsed = prepared.parsed
     inbound.subject = parsed.subject
-    inbound.sender = parsed.from_address
+    inbound.sender = parsed.from_address[:320]
     inbound.full_text = prepared.full_text
     inbound.body_text = prepared.body_text
-    inbound.attachment_names = [a.filename for a in parsed.attachments]
+    inbound.attachment_names = [a.filename for a in prepared.attachments]
     token = outgoing.current_inbound.set(
         outgoing.InboundContext(parsed.message_id, tuple(parsed.references), parsed.subject)
     )
@@ -313,7 +379,11 @@ def _decide(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> Inge
         outgoing.current_inbound.reset(token)
     inbound.ticket = decision.ticket
     number = decision.ticket.number if decision.ticket is not None else None
-    return IngestResult(decision.outcome, inbound, number, decision.reason)
+    reason = decision.reason
+    if prepared.left_out and decision.outcome in (Outcome.TICKET, Outcome.REPLY):
+        summary = _left_out_summary(prepared)
+        reason = f"{reason}; {summary}" if reason else summary
+    return IngestResult(decision.outcome, inbound, number, reason)
 
 
 def _classify(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> _Decision:
@@ -330,28 +400,30 @@ def _classify(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> _D
     if link is not None:
         # The same message reached us through another mailbox (SMTP and IMAP, two aliases).
         return _Decision(Outcome.DUPLICATE, "already taken through another mailbox", link.ticket)
-    if prepared.dmarc_failed:
-        return _Decision(Outcome.QUARANTINED, "DMARC fail in Authentication-Results")
+    if prepared.authentication_problem:
+        return _Decision(Outcome.QUARANTINED, prepared.authentication_problem)
+    # C14: the sender is the addr-spec of the one mailbox in From, never its display name.
     address = parsed.from_address
     if not address:
-        return _Decision(Outcome.QUARANTINED, "no sender address in From")
+        return _Decision(Outcome.QUARANTINED, f"no single sender address in From: {parsed.from_problem}")
     person = (
         Person.objects.filter(email__iexact=address, is_active=True).select_related("organisation").first()
     )
     thread = find_thread(parsed, recipients, person)
     if thread is not None:
-        return _reply(inbound, parsed, person, thread, now)
+        return _reply(inbound, prepared, person, thread, now)
     if person is None:
         outgoing.queue_rejection_notice(address, parsed.subject, _guess_language(parsed), now)
         return _Decision(Outcome.REJECTED, f"{address} is not the login email of anyone here (C14)")
     if person.role != Person.Role.CUSTOMER or person.organisation is None:
         return _Decision(Outcome.REJECTED, f"{address} is not a customer of an organisation (C14)")
-    return _open(inbound, parsed, person, now)
+    return _open(inbound, prepared, person, now)
 
 
 def _reply(
-    inbound: InboundMessage, parsed: ParsedMessage, person: Person | None, thread: Thread, now: datetime
+    inbound: InboundMessage, prepared: _Prepared, person: Person | None, thread: Thread, now: datetime
 ) -> _Decision:
+    parsed = prepared.parsed
     ticket = thread.ticket
     if person is None or person.role != Person.Role.CUSTOMER or not _may_reply(person, thread):
         # A stranger answering a known ticket is never appended (Zammad's mistake); a person decides.
@@ -362,22 +434,25 @@ def _reply(
             ticket,
         )
     if ticket.status == Ticket.Status.CLOSED:
-        decision = _open(inbound, parsed, person, now)
+        decision = _open(inbound, prepared, person, now)
         decision.reason = f"ticket #{ticket.number} is closed: follow-up opened as a new request"
         return decision
+    note = _left_out_note(prepared, ticket.language)
     try:
         message = do_customer_reply(
             ticket=ticket,
             customer=person,
-            text=inbound.body_text,
+            text=_with_note(inbound.body_text, note),
             now=now,
             channel=Ticket.Channel.EMAIL,
             html=parsed.html,
-            uploads=_uploads(parsed),
+            uploads=_uploads(prepared),
         )
     except ActionError as error:
         return _Decision(Outcome.QUARANTINED, str(error), ticket)
     _link(parsed, ticket, message.pk, now)
+    if note:
+        _queue_left_out_notice(ticket, person, message, prepared, now)
     inbound.ticket_message = message
     return _Decision(Outcome.REPLY, None, ticket)
 
@@ -388,19 +463,22 @@ def _may_reply(person: Person, thread: Thread) -> bool:
     return is_party(person, thread.ticket) or can_view(person, thread.ticket)
 
 
-def _open(inbound: InboundMessage, parsed: ParsedMessage, person: Person, now: datetime) -> _Decision:
+def _open(inbound: InboundMessage, prepared: _Prepared, person: Person, now: datetime) -> _Decision:
+    parsed = prepared.parsed
     subject = parsed.subject.strip() or _("(no subject)")
+    language = person.language or _guess_language(parsed)
+    note = _left_out_note(prepared, language)
     try:
         result = do_open_ticket(
             requester=person,
             topic=conf.default_topic(),
             subject=subject,
-            text=inbound.body_text,
+            text=_with_note(inbound.body_text, note),
             channel=Ticket.Channel.EMAIL,
             now=now,
             html=parsed.html,
-            uploads=_uploads(parsed),
-            language=person.language or _guess_language(parsed),
+            uploads=_uploads(prepared),
+            language=language,
         )
     except ActionError as error:
         return _Decision(Outcome.QUARANTINED, str(error))
@@ -414,6 +492,8 @@ def _open(inbound: InboundMessage, parsed: ParsedMessage, person: Person, now: d
     )
     _link(parsed, result.ticket, first_pk, now)
     inbound.ticket_message_id = first_pk
+    if note:
+        _queue_left_out_notice(result.ticket, person, None, prepared, now)
     return _Decision(Outcome.TICKET, None, result.ticket)
 
 
@@ -431,8 +511,118 @@ def _link(parsed: ParsedMessage, ticket: Ticket, message_pk: int | None, now: da
     )
 
 
-def _uploads(parsed: ParsedMessage) -> tuple[Upload, ...]:
-    return tuple(Upload(a.filename, a.content_type, a.content) for a in parsed.attachments)
+def _uploads(prepared: _Prepared) -> tuple[Upload, ...]:
+    return tuple(Upload(a.filename, a.content_type, a.content) for a in prepared.attachments)
+
+
+# -- files left out (too large, too many) --------------------------------------------------
+
+#: Names listed on the ticket per reason; the rest are counted.
+_NAMES_LISTED = 20
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _left_out_note(prepared: _Prepared, language: str) -> str:
+    """The lines added to the customer's message on the ticket (seen by agents and the
+    customer) naming the files not attached and why, in the ticket's language; '' when none."""
+    too_large = [item for item in prepared.left_out if item.why == "size"]
+    too_many = [item for item in prepared.left_out if item.why == "count"]
+    unread = prepared.parsed.unread_parts
+    if not (too_large or too_many or unread):
+        return ""
+    limit_mb = settings.POLICYDESK_MAX_ATTACHMENT_BYTES // (1024 * 1024)
+    with translation.override(language if language in ("en", "ja") else "en"):
+        lines = [_("Not attached by the support desk:")]
+        for item in too_large[:_NAMES_LISTED]:
+            lines.append(
+                "- "
+                + _("%(name)s (%(size)s): larger than the limit of %(limit)d MB per file")
+                % {"name": item.filename, "size": _megabytes(item.size), "limit": limit_mb}
+            )
+        if len(too_large) > _NAMES_LISTED:
+            lines.append(
+                "- "
+                + _("%(count)d more files over the size limit") % {"count": len(too_large) - _NAMES_LISTED}
+            )
+        if too_many:
+            names = ", ".join(item.filename for item in too_many[:_NAMES_LISTED])
+            if len(too_many) > _NAMES_LISTED:
+                names += ", …"
+            lines.append(
+                "- "
+                + ngettext(
+                    "%(count)d file (%(names)s): a message brings at most %(max)d files",
+                    "%(count)d files (%(names)s): a message brings at most %(max)d files",
+                    len(too_many),
+                )
+                % {"count": len(too_many), "names": names, "max": conf.max_attachments()}
+            )
+        if unread:
+            lines.append(
+                "- "
+                + ngettext(
+                    "%(count)d more part of the message was not read: at most %(max)d parts are read",
+                    "%(count)d more parts of the message were not read: at most %(max)d parts are read",
+                    unread,
+                )
+                % {"count": unread, "max": conf.max_parts()}
+            )
+        lines.append(
+            _("Please send these files another way, for example as a link or in several smaller messages.")
+        )
+    return "\n".join(lines)
+
+
+def _with_note(text: str, note: str) -> str:
+    return f"{text.rstrip()}\n\n{note}".lstrip() if note else text
+
+
+def _left_out_summary(prepared: _Prepared) -> str:
+    """The outcome's reason for operators (the CLI's `reason`), in English."""
+    names = [item.filename for item in prepared.left_out[:5]]
+    more = len(prepared.left_out) - len(names)
+    summary = (
+        f"{len(prepared.left_out)} file(s) not attached: "
+        + ", ".join(names)
+        + (f" and {more} more" if more else "")
+    )
+    if prepared.parsed.unread_parts:
+        summary += f"; {prepared.parsed.unread_parts} part(s) not read"
+    return summary
+
+
+def _queue_left_out_notice(
+    ticket: Ticket, person: Person, message: Message | None, prepared: _Prepared, now: datetime
+) -> OutgoingMail:
+    """The customer learns by email which files did not reach the ticket, in their language
+    (recorded, rate limited, Auto-Submitted: the outgoing-mail path of every notice)."""
+    language = person.language or ticket.language
+    language = language if language in ("en", "ja") else "en"
+    with translation.override(language):
+        opening = _("Your message about request %(tag)s was added, but some files could not be attached.") % {
+            "tag": subject_tag(ticket)
+        }
+        body = "\n\n".join(
+            (
+                opening,
+                _left_out_note(prepared, language),
+                _("Reply to this email to add information to your request."),
+            )
+        )
+    return outgoing.queue_mail(
+        kind=OutgoingMail.Kind.LEFT_OUT,
+        recipient=person.email,
+        subject=f"Re: {subject_tag(ticket)} {ticket.subject}",
+        body=body,
+        language=language,
+        now=now,
+        person=person,
+        ticket=ticket,
+        message=message,
+    )
 
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -442,18 +632,51 @@ def _guess_language(parsed: ParsedMessage) -> str:
     return "ja" if _JAPANESE.search(parsed.subject + parsed.text[:2000]) else "en"
 
 
-_DMARC = re.compile(r"\bdmarc\s*=\s*(\w+)", re.I)
+_COMMENT = re.compile(r"\([^()]*\)")
+_DMARC_RESULT = re.compile(r"^\s*dmarc\s*=\s*([a-z]+)", re.I)
+_HEADER_FROM = re.compile(r"\bheader\.from\s*=\s*\"?([^\s;\"]+)", re.I)
 
 
-def dmarc_failed(parsed: ParsedMessage) -> bool:
-    """An `Authentication-Results` header added by our receiving server says dmarc=fail.
+def authentication_problem(parsed: ParsedMessage) -> str | None:
+    """Why the receiving server's `Authentication-Results` says the From is not genuine, or None.
 
-    With POLICYDESK_MAIL_AUTHSERV_ID set, only headers with that authserv-id count
-    (anyone can write the header); otherwise the topmost, which the last hop added.
+    Anyone can write the header, so only one counts: the topmost that carries our receiving
+    server's authserv-id (POLICYDESK_MAIL_AUTHSERV_ID; the server adds it above everything
+    the sender wrote). Without that setting no header is trusted. A pass buys nothing (the
+    sender is still only the From addr-spec matching a login email, C14); a DMARC fail, or
+    a result for another domain than the From address's (the server and we read From
+    differently), quarantines the message.
     """
-    from policydesk.mail.decoding import decode_header_bytes, raw_headers
-
-    values = [decode_header_bytes(v) for v in raw_headers(parsed.message, "Authentication-Results")]
     wanted = conf.authserv_id()
-    values = [v for v in values if v.split(";")[0].strip().lower() == wanted] if wanted else values[:1]
-    return any(m.group(1).lower() == "fail" for v in values for m in _DMARC.finditer(v))
+    if not wanted:
+        return None
+    for raw in raw_headers(parsed.message, "Authentication-Results"):
+        value = raw.decode("ascii", errors="replace").replace("\r", "").replace("\n", "")
+        for _round in range(5):  # nested comments, bounded
+            value = _COMMENT.sub(" ", value)
+        results = value.split(";")
+        authserv = results[0].split()
+        if not authserv or authserv[0].lower() != wanted:
+            continue
+        return _dmarc_problem(results[1:], parsed.from_address)
+    return None
+
+
+def _dmarc_problem(results: list[str], from_address: str) -> str | None:
+    domain = from_address.rpartition("@")[2].rstrip(".")
+    for result in results:
+        match = _DMARC_RESULT.match(result)
+        if match is None:
+            continue
+        checked = _HEADER_FROM.search(result)
+        checked_domain = checked.group(1).lower().rpartition("@")[2].rstrip(".") if checked else ""
+        if checked_domain and domain and checked_domain != domain:
+            return f"Authentication-Results: DMARC was checked for {checked_domain}, but From is at {domain}"
+        if match.group(1).lower() == "fail":
+            return "DMARC fail in Authentication-Results"
+    return None
+
+
+def _storable(text: str) -> str:
+    """Text the database takes: PostgreSQL refuses NUL characters."""
+    return text.replace("\x00", "\ufffd")

@@ -92,6 +92,7 @@ class OutgoingMail(models.Model):
         DEFLECTION = "deflection", _("Deflection notice")
         REJECTION = "rejection", _("Unknown sender notice")
         MEETING = "meeting", _("Call proposal or answer")
+        LEFT_OUT = "left_out", _("Files not attached notice")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

@@ -1,12 +1,14 @@
 """`policydesk mail ingest PATH... [--mailbox NAME]` and `policydesk mail quarantine list|show|replay`.
 
-`ingest` prints one JSON line per file (a stable contract):
-{"file", "outcome", "ticket", "subject", "body_text", "attachments", "reason"}.
+`ingest` prints one JSON line per file, always (a stable contract):
+{"file", "outcome", "ticket", "subject", "body_text", "attachments", "reason"}; outcome
+"error" (with the reason) when a file could not be read or taken.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from argparse import ArgumentParser
@@ -19,6 +21,18 @@ from django.utils import timezone
 
 from policydesk.mail.ingest import TEMPORARY_ERRORS, process_message, process_pending, process_stored
 from policydesk.mail.models import InboundMessage
+
+
+def _error_line(path: Path, reason: str) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "outcome": "error",
+        "ticket": None,
+        "subject": None,
+        "body_text": None,
+        "attachments": [],
+        "reason": reason,
+    }
 
 
 class Command(BaseCommand):
@@ -54,21 +68,27 @@ class Command(BaseCommand):
             self.quarantine_replay(options["ids"])
 
     def ingest(self, paths: list[Path], mailbox: str) -> None:
+        """One JSON line per file, always, with the contract's fields (outcome "error" when the
+        file could not be read or taken); a non-zero exit if any file was not taken."""
         failed = False
         for path in paths:
             try:
                 raw = path.read_bytes()
+                line = process_message(raw, mailbox=mailbox, now=timezone.now()).as_json(str(path))
             except OSError as error:
-                self.stdout.write(json.dumps({"file": str(path), "error": str(error)}, ensure_ascii=False))
-                failed = True
-                continue
-            try:
-                result = process_message(raw, mailbox=mailbox, now=timezone.now())
+                line, failed = _error_line(path, f"cannot read the file: {error}"), True
             except TEMPORARY_ERRORS as error:
-                raise CommandError(f"{path}: the database is unavailable ({type(error).__name__})") from error
-            self.stdout.write(json.dumps(result.as_json(str(path)), ensure_ascii=False))
+                connection.close()  # the next file gets a fresh connection
+                line, failed = (
+                    _error_line(path, f"the database is unavailable ({type(error).__name__})"),
+                    True,
+                )
+            except Exception as error:  # a bug of ours: said on the line, and the next file goes on
+                logging.getLogger(__name__).exception("ingesting %s failed", path)
+                line, failed = _error_line(path, f"internal error: {type(error).__name__}"), True
+            self.stdout.write(json.dumps(line, ensure_ascii=False))
         if failed:
-            raise CommandError("some files could not be read")
+            raise CommandError('some files were not taken (outcome "error")')
 
     def process(self, mailbox: str | None, follow: bool) -> None:
         total = 0
