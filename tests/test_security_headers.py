@@ -163,8 +163,9 @@ def test_proxy_header_setting_names_the_header_the_proxy_sets() -> None:
         "https",
     )
     assert desk_settings.proxy_ssl_header("") is None
-    with pytest.raises(ImproperlyConfigured, match="must look like 'X-Forwarded-Proto: https'"):
-        desk_settings.proxy_ssl_header("X-Forwarded-Proto")
+    for wrong in ("X-Forwarded-Proto", "X-Forwarded-Proto: https # a comment", "X Forwarded: https"):
+        with pytest.raises(ImproperlyConfigured, match="must look like 'X-Forwarded-Proto: https'"):
+            desk_settings.proxy_ssl_header(wrong)
 
 
 def test_trusted_origin_defaults_to_the_site_url() -> None:

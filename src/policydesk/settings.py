@@ -51,7 +51,7 @@ def proxy_ssl_header(value: str) -> tuple[str, str] | None:
     if not separator:
         name, separator, expected = value.partition("=")
     name, expected = name.strip(), expected.strip()
-    if not separator or not expected or not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+    if not separator or not re.fullmatch(r"[A-Za-z0-9_-]+", name) or not re.fullmatch(r"[!-~]+", expected):
         raise ImproperlyConfigured(
             f"POLICYDESK_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', not {value!r}"
         )
