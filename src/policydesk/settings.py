@@ -68,8 +68,8 @@ def origin_of(url: str) -> str:
 
 
 DEBUG = env_bool("POLICYDESK_DEBUG", False)
-# The development default is refused by the system check policydesk.E002 when DEBUG is off
-# and POLICYDESK_ALLOW_INSECURE_KEY is not set (make run sets it for the demo).
+# The development default is public: with DEBUG off every process refuses to start on it
+# (policydesk.E002, tickets/checks.py); `make run` sets POLICYDESK_DEBUG=1.
 DEV_SECRET_KEY = "policydesk-development-key-not-for-production"  # noqa: S105 - flagged by a check
 SECRET_KEY = env_str("POLICYDESK_SECRET_KEY", DEV_SECRET_KEY)
 ALLOWED_HOSTS = env_list("POLICYDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
@@ -277,11 +277,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 POLICYDESK_WIDGET_SECRET = env_str("POLICYDESK_WIDGET_SECRET", "")
 POLICYDESK_WIDGET_ORIGINS = env_list("POLICYDESK_WIDGET_ORIGINS", "")
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache"
-        if env_bool("POLICYDESK_SHARED_CACHE", False)
-        else "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "policydesk_cache",
-    }
-}
+# Nothing that must hold across processes lives in the cache: sign-in limits and used
+# single-use tokens are in the database (portal/limits.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How many proxies in front of the desk append to X-Forwarded-For: the client whose sign-in
+# attempts are counted is the address the outermost of them saw. 0: the connecting address.
+POLICYDESK_TRUSTED_PROXY_COUNT = env_int("POLICYDESK_TRUSTED_PROXY_COUNT", 0)

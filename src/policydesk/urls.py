@@ -1,6 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from policydesk.portal.forms import LimitedAdminAuthenticationForm
+
+# The admin's login counts wrong passwords like every other password form (portal/signin.py).
+admin.site.login_form = LimitedAdminAuthenticationForm
+
 urlpatterns = [
     path("", include("policydesk.portal.urls")),
     path("console/reports/", include("policydesk.reports.urls")),

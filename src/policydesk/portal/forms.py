@@ -1,4 +1,5 @@
-"""The portal's forms: sign-in, the request form (C11-C15), replies and call requests (C7)."""
+"""The portal's forms: sign-in (and the admin's), the request form (C11-C15), replies and call
+requests (C7)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from policydesk.policy.model import Policy
+from policydesk.portal import signin
 from policydesk.tickets.actions import Upload
 
 MAX_FILES = 10
@@ -24,6 +28,24 @@ class SignInForm(forms.Form):
 
 class LinkRequestForm(forms.Form):
     email = forms.EmailField(label=_("Email"), max_length=254)
+
+
+class LimitedAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's login (`/admin/login/`), checking the password within the same sign-in
+    limits as the help center's form (`signin.check_password`)."""
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is not None and password and self.request is not None:
+            checked = signin.check_password(self.request, email, password, timezone.now())
+            if checked.retry_after is not None:
+                raise forms.ValidationError(signin.too_many_attempts(checked.retry_after), code="limited")
+            if checked.person is None:
+                raise self.get_invalid_login_error()
+            self.user_cache = checked.person
+            self.confirm_login_allowed(checked.person)
+        return self.cleaned_data
 
 
 class MultipleFileInput(forms.ClearableFileInput):

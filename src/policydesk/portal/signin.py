@@ -1,28 +1,40 @@
 """Signing in to the help center: by password, or by an emailed one-time link (C14).
 
 A link token is `TimestampSigner`-signed (15 minutes) and carries a fingerprint of the
-person's login state (password hash, email, last login). Signing in changes `last_login`
-(Django's `update_last_login`), so a link works once. Requests for links are limited per
-email address, and the answer is the same whether or not the address has an account: the
-lookup and the email happen in a task, never in the request.
+person's login state (password hash, email, last login); its use is recorded in the database
+(`limits.use_once`), so it signs in once even when it is posted several times at once.
+Requests for links are limited, and the answer is the same whether or not the address has an
+account: the lookup and the email happen in a task, never in the request.
+
+Every password form (this help center's and the admin's) checks passwords through
+`check_password`, which counts attempts in the database (issue 9, finding 8): per account
+and client, per client, and per account from everywhere. A stranger can use up only their own
+share: the owner signs in from their own address, and an emailed link never depends on the
+password limits.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.core import signing
-from django.core.cache import cache
 from django.core.mail import send_mail
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_tasks import task
 
+from policydesk.portal import limits
+from policydesk.portal.limits import Rule
 from policydesk.portal.middleware import supported_language
 from policydesk.tickets.models import Person
 
@@ -32,6 +44,23 @@ LINK_MAX_AGE_SECONDS = 15 * 60
 LINK_REQUESTS_PER_HOUR = 5
 FAILED_PASSWORDS_PER_HOUR = 10
 _LINK_SALT = "policydesk.portal.signin-link"
+_HOUR = timedelta(hours=1)
+
+# Wrong passwords (an attempt counts until the password proves right). A stranger at one
+# address gets FAILED_PASSWORDS_PER_HOUR guesses at an account; one address gets 50 across
+# all accounts; an account gets 30 per quarter hour from everywhere together, which only many
+# addresses at once can reach, and which slows them to 120 guesses an hour.
+PASSWORD_RULES = (
+    Rule("password:account+client", FAILED_PASSWORDS_PER_HOUR, _HOUR, ("account", "client")),
+    Rule("password:client", 50, _HOUR, ("client",)),
+    Rule("password:account", 30, timedelta(minutes=15), ("account",)),
+)
+# Link requests: per address and client, per address (so nobody's inbox is flooded), per client.
+LINK_RULES = (
+    Rule("link:account+client", LINK_REQUESTS_PER_HOUR, _HOUR, ("account", "client")),
+    Rule("link:account", 2 * LINK_REQUESTS_PER_HOUR, _HOUR, ("account",)),
+    Rule("link:client", 20, _HOUR, ("client",)),
+)
 
 
 def _fingerprint(person: Person) -> str:
@@ -46,7 +75,7 @@ def make_link_token(person: Person) -> str:
 
 
 def person_for_link_token(token: str) -> Person | None:
-    """The person a valid, unexpired, unused token names; None otherwise."""
+    """The person a valid, unexpired token names (not yet used up); None otherwise."""
     try:
         data = signing.TimestampSigner(salt=_LINK_SALT).unsign_object(token, max_age=LINK_MAX_AGE_SECONDS)
     except (signing.BadSignature, ValueError):  # SignatureExpired is a BadSignature
@@ -59,34 +88,55 @@ def person_for_link_token(token: str) -> Person | None:
     return person
 
 
-def _bucket(kind: str, email: str) -> str:
-    return f"policydesk:portal:{kind}:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+def use_link_token(token: str, now: datetime) -> Person | None:
+    """The person a valid token names, using the token up; None if invalid or used before."""
+    person = person_for_link_token(token)
+    expires_at = now + timedelta(seconds=LINK_MAX_AGE_SECONDS)  # refused anyway by then
+    if person is None or not limits.use_once("signin-link", token, expires_at, now):
+        return None
+    return person
 
 
-def _take(key: str, limit: int) -> bool:
-    """Count one use of `key` in a one-hour window; False once `limit` is passed."""
-    cache.add(key, 0, timeout=3600)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        used = 1
-    return used <= limit
+def _subjects(request: HttpRequest, email: str) -> dict[str, str]:
+    return {"account": email.strip().lower(), "client": limits.client_address(request)}
 
 
-def allow_link_request(email: str) -> bool:
-    """At most LINK_REQUESTS_PER_HOUR sign-in links per address and hour."""
-    return _take(_bucket("link", email), LINK_REQUESTS_PER_HOUR)
+def allow_link_request(request: HttpRequest, email: str, now: datetime) -> bool:
+    """Count a request for a sign-in link; False over any of LINK_RULES."""
+    return isinstance(limits.take(LINK_RULES, _subjects(request, email), now), limits.Taken)
 
 
-def allow_password_attempt(email: str) -> bool:
-    """True while the address has had fewer than FAILED_PASSWORDS_PER_HOUR failures this hour."""
-    used = cache.get(_bucket("password", email), 0)
-    return int(used) < FAILED_PASSWORDS_PER_HOUR
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A password form's answer: the person, or why not (`retry_after`: over a limit)."""
+
+    person: Person | None
+    retry_after: int | None = None
 
 
-def record_failed_password(email: str) -> None:
-    _take(_bucket("password", email), FAILED_PASSWORDS_PER_HOUR)
+def check_password(request: HttpRequest, email: str, password: str, now: datetime) -> PasswordCheck:
+    """The one way a password is checked: within PASSWORD_RULES, counted before the check so
+    that parallel guesses cannot pass the limit; a right password gives its count back."""
+    subjects = _subjects(request, email)
+    taken = limits.take(PASSWORD_RULES, subjects, now)
+    if isinstance(taken, limits.Refused):
+        log.warning("sign-in refused: over the limit %s", taken.rule.name)
+        return PasswordCheck(person=None, retry_after=taken.seconds(now))
+    person = authenticate(request, email=subjects["account"], password=password)
+    if not isinstance(person, Person):
+        return PasswordCheck(person=None)
+    taken.give_back()
+    return PasswordCheck(person=person)
+
+
+def too_many_attempts(retry_after: int) -> str:
+    """What a password form says over a limit (`retry_after` seconds)."""
+    minutes = max(1, math.ceil(retry_after / 60))
+    return ngettext(
+        "Too many attempts. Please try again in %(minutes)d minute, or ask for a sign-in link.",
+        "Too many attempts. Please try again in %(minutes)d minutes, or ask for a sign-in link.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def request_link(email: str, lang: str) -> None:

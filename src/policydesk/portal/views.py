@@ -12,16 +12,17 @@ import logging
 import time
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -94,15 +95,27 @@ def customer_page(view: View) -> View:
     return wrapper
 
 
-def _after_signin(request: HttpRequest, person: Person) -> HttpResponseRedirect:
+def _safe_next(request: HttpRequest) -> str | None:
+    """`next` if it is a path on this site that a page answers; None for anything else
+    (another host, a scheme, a name, a path nothing serves), which goes to the default page."""
     wanted = request.POST.get("next") or request.GET.get("next") or ""
-    if access.is_staff(person):
-        return redirect(CONSOLE_URL)
-    if wanted and url_has_allowed_host_and_scheme(
+    if not wanted.startswith("/") or not url_has_allowed_host_and_scheme(
         wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(wanted)
-    return redirect("tickets")
+        return None
+    try:
+        resolve(urlsplit(wanted).path)
+    except Resolver404:
+        return None
+    return wanted
+
+
+def _after_signin(request: HttpRequest, person: Person) -> HttpResponseRedirect:
+    if access.is_staff(person):
+        return redirect(CONSOLE_URL)
+    wanted = _safe_next(request)
+    # A URL, never a view name: redirect() would look a bare word up and fail.
+    return HttpResponseRedirect(wanted) if wanted else redirect("tickets")
 
 
 # -- public pages ---------------------------------------------------------------------
@@ -162,15 +175,17 @@ def signin_view(request: HttpRequest) -> HttpResponse:
         return _signin_page(request, SignInForm(), LinkRequestForm())
     form = SignInForm(request.POST)
     if form.is_valid():
-        email = form.cleaned_data["email"].strip().lower()
-        if not signin.allow_password_attempt(email):
-            form.add_error(None, _("Too many attempts. Please wait an hour or ask for a sign-in link."))
-            return _signin_page(request, form, LinkRequestForm(), status=429)
-        person = authenticate(request, email=email, password=form.cleaned_data["password"])
-        if isinstance(person, Person):
-            login(request, person)
-            return _after_signin(request, person)
-        signin.record_failed_password(email)
+        checked = signin.check_password(
+            request, form.cleaned_data["email"], form.cleaned_data["password"], timezone.now()
+        )
+        if checked.person is not None:
+            login(request, checked.person)
+            return _after_signin(request, checked.person)
+        if checked.retry_after is not None:
+            form.add_error(None, signin.too_many_attempts(checked.retry_after))
+            response = _signin_page(request, form, LinkRequestForm(), status=429)
+            response["Retry-After"] = str(checked.retry_after)
+            return response
         form.add_error(None, _("That email and password do not match an account."))
     return _signin_page(request, form, LinkRequestForm(), status=400)
 
@@ -183,7 +198,7 @@ def signin_link_request(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _signin_page(request, SignInForm(), form, status=400)
     email = form.cleaned_data["email"]
-    if signin.allow_link_request(email):
+    if signin.allow_link_request(request, email, timezone.now()):
         signin.request_link(email, _lang())
     else:
         log.warning("sign-in link requests over the limit for one address")
@@ -200,8 +215,12 @@ def signin_link_sent(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @with_language
 def signin_link(request: HttpRequest, token: str) -> HttpResponse:
-    """GET asks to confirm (mail scanners follow links; they must not use them up); POST signs in."""
-    person = signin.person_for_link_token(token)
+    """GET asks to confirm (mail scanners follow links; they must not use them up); POST signs
+    in, once: the use is recorded in the database before the session is made."""
+    if request.method == "GET":
+        person = signin.person_for_link_token(token)
+    else:
+        person = signin.use_link_token(token, timezone.now())
     if person is None:
         return render(request, "portal/link_invalid.html", status=400)
     if request.method == "GET":

@@ -4,7 +4,8 @@ Token: `base64url(payload_json) + "." + base64url(HMAC-SHA256(secret, payload_pa
 padding, where `payload_part` is the first half exactly as sent and the payload is
 `{"email": login email (C14), "org": organisation name or id, "exp": unix seconds,
 "nonce": string}`. The secret is `settings.POLICYDESK_WIDGET_SECRET`; with no secret every
-token is refused. A token lives at most `MAX_LIFETIME_SECONDS` and is used once.
+token is refused. A token lives at most `MAX_LIFETIME_SECONDS` and is used once: its nonce
+is recorded in the database (`limits.use_once`), so no other web process takes it again.
 
 After the token, the iframe's form carries a `widget session`: a `TimestampSigner` value
 naming the person. It identifies them on the form's POST without cookies (a cross-site
@@ -20,11 +21,12 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 
+from policydesk.portal import limits
 from policydesk.tickets.models import Person
 
 MAX_LIFETIME_SECONDS = 10 * 60
@@ -110,9 +112,9 @@ def person_for_token(token: str, now: float) -> Person:
     organisation = person.organisation
     if claims.org not in (organisation.name, str(organisation.pk)):
         raise WidgetTokenError("the email belongs to another organisation")
-    # Single use: the nonce is remembered for as long as any token can live.
-    nonce_key = "policydesk:widget-nonce:" + hashlib.sha256(claims.nonce.encode()).hexdigest()
-    if not cache.add(nonce_key, 1, timeout=MAX_LIFETIME_SECONDS + 60):
+    # Single use: the nonce is remembered until the token has expired (and a minute for clocks).
+    expires_at = datetime.fromtimestamp(claims.exp, UTC) + timedelta(seconds=60)
+    if not limits.use_once("widget-nonce", claims.nonce, expires_at, datetime.fromtimestamp(now, UTC)):
         raise WidgetTokenError("token already used")
     return person
 
