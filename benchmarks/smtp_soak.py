@@ -19,6 +19,7 @@ import contextlib
 import os
 import queue
 import random
+import secrets
 import shutil
 import signal
 import smtplib
@@ -207,6 +208,8 @@ def main() -> int:
         "POLICYDESK_DATA_DIR": str(data_dir),
         "DJANGO_SETTINGS_MODULE": "policydesk.settings",
         "POLICYDESK_LOG_LEVEL": "ERROR",
+        # The listener refuses the public development key (policydesk.E002); DEBUG would slow it.
+        "POLICYDESK_SECRET_KEY": os.environ.get("POLICYDESK_SECRET_KEY") or secrets.token_urlsafe(50),
     }
     os.environ.update(env)
     sys.path.insert(0, str(ROOT / "src"))
