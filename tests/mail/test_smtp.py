@@ -3,6 +3,7 @@ for our own faults, 550 for strangers' addresses, 552 over the size limit, long 
 
 from __future__ import annotations
 
+import os
 import smtplib
 import socket
 import threading
@@ -16,7 +17,8 @@ from django.db.backends.utils import CursorWrapper
 
 from policydesk.mail import ingest
 from policydesk.mail.models import InboundMessage
-from policydesk.mail.smtp import DeskController, DeskHandler
+from policydesk.mail.smtp import DeskController, DeskHandler, follow_pending
+from policydesk.mail.threads import reply_address
 from policydesk.tickets.models import Ticket
 from tests.conftest import Personas
 from tests.mail.conftest import rfc5322
@@ -139,8 +141,13 @@ def test_unknown_recipient_is_refused_with_550(personas: Personas, listener: tup
     assert InboundMessage.objects.count() == 0
 
 
-def test_plus_addressed_support_recipient_is_accepted(personas: Personas, listener: tuple[str, int]) -> None:
-    assert send(listener, request(), to="support+t1-1-abc@example.com")[0] == 250
+def test_signed_reply_address_is_accepted_and_threads(personas: Personas, listener: tuple[str, int]) -> None:
+    assert send(listener, request())[0] == 250
+    ticket = Ticket.objects.get()
+    answer = request("smtp-2@kumo.example", body="Chrome, version 131.")
+    assert send(listener, answer, to=reply_address(ticket, personas.customer))[0] == 250
+    assert InboundMessage.objects.get(message_id="smtp-2@kumo.example").outcome == "reply"
+    assert Ticket.objects.count() == 1
 
 
 def test_size_limit_is_announced_and_enforced_with_552(personas: Personas, listener: tuple[str, int]) -> None:
@@ -162,8 +169,9 @@ def test_long_lines_are_accepted(personas: Personas, listener: tuple[str, int]) 
 
 @pytest.fixture
 def storing_listener(mail_settings: object) -> Iterator[tuple[tuple[str, int], DeskHandler]]:
-    """The listener's default mode: store, answer 250, process later (drained by the test)."""
-    handler = DeskHandler(mailbox="smtp", workers=2, inline=False, processor=False)
+    """The listener's default mode: store, answer 250, process later (drained by the test;
+    `policydesk smtpd` runs a processor process, see test_smtp_hostile.py)."""
+    handler = DeskHandler(mailbox="smtp", workers=2, inline=False)
     port = free_port()
     controller = DeskController(handler, hostname="127.0.0.1", port=port)
     controller.start()
@@ -211,14 +219,29 @@ def test_storing_mode_database_lost_mid_transaction_answers_451_and_the_retry_is
     assert InboundMessage.objects.count() == 1 and Ticket.objects.count() == 1
 
 
-def test_background_processor_still_takes_a_batch_while_deliveries_keep_coming(
+def test_processor_takes_what_is_pending_and_stops_when_told(
     personas: Personas, storing_listener: tuple[tuple[str, int], DeskHandler]
 ) -> None:
-    address, handler = storing_listener
+    address, _handler = storing_listener
     assert send(address, request())[0] == 250
-    handler.GIVE_WAY_SECONDS = 0  # no waiting in a test
-    handler.delivering = 3  # deliveries never pause: giving way must not starve processing
-    assert handler._process_some() == 1
-    assert InboundMessage.objects.get().outcome == "ticket"
-    handler.delivering = 0
-    assert handler._process_some() == 0
+    assert send(address, request("smtp-2@kumo.example"))[0] == 250
+    stop = threading.Event()
+
+    def process_then_stop(**kwargs: Any) -> int:
+        taken = real_process_pending(**kwargs)
+        if not taken:
+            stop.set()  # nothing left: the processor would now wait for new messages
+        return taken
+
+    real_process_pending = ingest.process_pending
+    with mock.patch.object(ingest, "process_pending", side_effect=process_then_stop):
+        follow_pending(mailbox="smtp", stop=stop)
+    assert [m.outcome for m in InboundMessage.objects.order_by("pk")] == ["ticket", "ticket"]
+    assert Ticket.objects.count() == 2
+
+
+def test_processor_ends_when_its_listener_is_gone(personas: Personas) -> None:
+    # The listener's pid is not our parent's: as after a SIGKILL of the listener.
+    with mock.patch.object(ingest, "process_pending") as process_pending:
+        follow_pending(mailbox="smtp", stop=threading.Event(), parent_pid=os.getppid() + 1_000_000)
+    process_pending.assert_not_called()

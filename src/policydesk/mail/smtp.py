@@ -3,13 +3,24 @@
 aiosmtpd answers an exception in a handler with a permanent 500, which bounces the
 customer's mail; here every failure on our side is a temporary 451 (the sender retries)
 and the reply never names the internal error.
+
+Processing (parsing, reply text, the ticket) never runs in the listener's process by
+default: CPU-bound Python there holds the interpreter lock, and one hard message once
+delayed the next client's greeting by 17 s (issue 9, finding 2). The listener stores the
+raw bytes, answers, and a child process (`ProcessorProcess`, running `follow_pending`)
+turns the stored messages into tickets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,27 +31,42 @@ from django.utils import timezone
 
 from policydesk.mail import conf
 from policydesk.mail import ingest as ingest_module
+from policydesk.mail.threads import read_reply_address
 
 log = logging.getLogger(__name__)
 
 TEMPORARY_FAILURE = "451 4.3.0 Temporary failure, please try again later"
 ACCEPTED = "250 2.0.0 OK: message accepted"
+RECIPIENT_ACCEPTED = "250 2.1.5 OK"
+UNKNOWN_RECIPIENT = "550 5.1.1 Recipient address rejected: not a support address here"
+# RFC 5321 4.5.3.1.10: the client sends the other recipients in another transaction.
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 
 
 def accepts(address: str, accepted: set[str]) -> bool:
-    """An accepted address, or its plus-addressed variant (`support+<token>@domain`)."""
-    local, _, domain = address.lower().strip("<>").partition("@")
-    base = local.split("+", 1)[0]
-    return f"{local}@{domain}" in accepted or f"{base}@{domain}" in accepted
+    """An accepted address, or a signed reply address (`support+<token>@domain`) for one.
+
+    A plus-address counts only when its signature verifies (`threads.read_reply_address`):
+    `support+anything@` is a stranger's invention and is refused like any unknown address.
+    """
+    local, _, domain = address.lower().strip().strip("<>").partition("@")
+    if f"{local}@{domain}" in accepted:
+        return True
+    base, plus, _token = local.partition("+")
+    return (
+        bool(plus) and f"{base}@{domain}" in accepted and read_reply_address(f"{local}@{domain}") is not None
+    )
 
 
 class DeskHandler:
     """aiosmtpd handler: checks recipients, hands DATA to the ingest in a worker thread.
 
-    `inline=True`: the whole of `process_message` (ticket, reply, ...) commits before the 250.
-    `inline=False` (the listener's default): the raw bytes commit before the 250 and a
-    background thread of this process takes the pending messages, in order; after a crash,
-    the next start takes what was left. Either way a 250 means the message is durable.
+    `inline=False` (the listener's default): the raw bytes commit before the 250; the
+    listener's processor, a separate process (`ProcessorProcess`), takes the pending
+    messages in order; after a crash, the next start takes what was left.
+    `inline=True` (tests and debugging): the whole of `process_message` (ticket, reply, ...)
+    commits before the 250, in this process, so a hard message delays other clients' answers.
+    Either way a 250 means the message is durable.
     """
 
     def __init__(
@@ -50,50 +76,38 @@ class DeskHandler:
         accepted: set[str] | None = None,
         workers: int = 4,
         inline: bool = True,
-        processor: bool = True,
+        max_recipients: int | None = None,
     ) -> None:
         self.mailbox = mailbox
         self.accepted = accepted if accepted is not None else conf.accepted_recipients()
+        self.max_recipients = max_recipients if max_recipients is not None else conf.max_recipients()
         self.inline = inline
         self.ingest_threads = 0
+        self.lock = threading.Lock()
         self.executor = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="smtp-ingest", initializer=self._count_thread
         )
-        self.wake = threading.Event()
-        self.stopping = threading.Event()
-        # Deliveries between DATA and their answer: the background processor gives way to
-        # them (a client waits on a socket for its 250; a stored message can wait a moment).
-        self.delivering = 0
-        self.idle = threading.Condition()
-        self.processor: threading.Thread | None = None
-        if not inline and processor:  # without it, `policydesk mail process --follow` takes them
-            self.processor = threading.Thread(target=self._process_loop, name="smtp-process", daemon=True)
-            self.processor.start()
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
+        if len(envelope.rcpt_tos) >= self.max_recipients:
+            return TOO_MANY_RECIPIENTS
         if not accepts(address, self.accepted):
-            return "550 5.1.1 Recipient address rejected: not a support address here"
+            return UNKNOWN_RECIPIENT
         envelope.rcpt_tos.append(address)
-        return "250 2.1.5 OK"
+        return RECIPIENT_ACCEPTED
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         sender = envelope.mail_from or ""
         recipients = tuple(envelope.rcpt_tos)
         loop = asyncio.get_running_loop()
-        with self.idle:
-            self.delivering += 1
         try:
             await loop.run_in_executor(self.executor, self.ingest, bytes(raw), sender, recipients)
         except Exception:
             log.exception("SMTP delivery from %s answered 451", sender)
             return TEMPORARY_FAILURE
-        finally:
-            with self.idle:
-                self.delivering -= 1
-                self.idle.notify_all()
         return ACCEPTED
 
     async def handle_exception(self, error: Exception) -> str:
@@ -110,59 +124,25 @@ class DeskHandler:
                 )
             else:
                 ingest_module.store_raw(raw, mailbox=self.mailbox, envelope=envelope, now=timezone.now())
-                self.wake.set()
         except Exception:
             # A broken connection must not poison the next delivery on this thread.
             connection.close()
             raise
 
-    def _process_loop(self) -> None:
-        backoff = 0.5
-        try:
-            while not self.stopping.is_set():
-                try:
-                    while self._process_some():
-                        if self.stopping.is_set():
-                            return
-                    backoff = 0.5
-                except Exception:
-                    log.exception("processing stored messages failed; retrying in %.1f s", backoff)
-                    connection.close()
-                    self.stopping.wait(backoff)
-                    backoff = min(backoff * 2, 30)
-                    continue
-                self.wake.wait(timeout=5)
-                self.wake.clear()
-        finally:
-            connection.close()
-
-    #: The longest the processor waits for deliveries to pause before taking a batch anyway
-    #: (so that processing keeps up under sustained load), and the most time one batch may
-    #: hold the database (SQLite has one writer: deliveries wait for it).
-    GIVE_WAY_SECONDS = 0.2
-    BATCH_SECONDS = 0.05
-
-    def _process_some(self) -> int:
-        with self.idle:
-            self.idle.wait_for(lambda: self.delivering == 0, timeout=self.GIVE_WAY_SECONDS)
-        return ingest_module.process_pending(
-            mailbox=self.mailbox, limit=50, batch=20, batch_seconds=self.BATCH_SECONDS
-        )
-
     def drain(self) -> None:
-        """Process everything pending now, in the caller's thread (tests, shutdown)."""
+        """Process everything pending now, in the caller's thread (tests)."""
         while ingest_module.process_pending(mailbox=self.mailbox, limit=50):
             pass
 
     def _count_thread(self) -> None:
-        with self.idle:
+        with self.lock:
             self.ingest_threads += 1
 
     def _close_thread_connections(self) -> None:
         """Each ingest thread closes its own database connection (Django's connections are
         per thread and may only be closed by their thread): one job per thread, held at a
         barrier so that no thread takes two."""
-        with self.idle:
+        with self.lock:
             threads = self.ingest_threads
         if not threads:
             return
@@ -178,10 +158,85 @@ class DeskHandler:
     def close(self) -> None:
         self._close_thread_connections()
         self.executor.shutdown(wait=True)
-        self.stopping.set()
-        self.wake.set()
-        if self.processor is not None:
-            self.processor.join(timeout=30)
+
+
+#: The most time one batch of the processor may hold the database (SQLite has one writer:
+#: deliveries wait for it), and how often an idle processor looks for new messages.
+BATCH_SECONDS = 0.05
+POLL_SECONDS = 0.2
+
+
+def follow_pending(*, mailbox: str, stop: threading.Event, parent_pid: int | None = None) -> None:
+    """The listener's processor: take pending messages, oldest first, until `stop` is set
+    or the listener (`parent_pid`) is gone. Safe beside other processors (rows are locked
+    and re-checked); a database failure is retried with backoff."""
+    backoff = 0.5
+    try:
+        while not stop.is_set():
+            if parent_pid is not None and os.getppid() != parent_pid:
+                log.warning("the SMTP listener %s is gone; its processor stops", parent_pid)
+                return
+            try:
+                done = ingest_module.process_pending(
+                    mailbox=mailbox, limit=50, batch=20, batch_seconds=BATCH_SECONDS
+                )
+            except Exception:
+                log.exception("processing stored messages failed; retrying in %.1f s", backoff)
+                connection.close()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 30)
+                continue
+            backoff = 0.5
+            if not done:
+                stop.wait(POLL_SECONDS)
+    finally:
+        connection.close()
+
+
+class ProcessorProcess:
+    """The listener's processor as a child process (`policydesk smtpd --processor-for PID`),
+    restarted if it dies; it ends by itself when the listener does, even on SIGKILL."""
+
+    #: The least time between two starts, so that a processor failing at start-up (a
+    #: broken configuration) is not restarted in a tight loop.
+    RESTART_SECONDS = 5.0
+
+    def __init__(self, mailbox: str) -> None:
+        self.command = [
+            sys.executable,
+            "-m",
+            "policydesk.cli",
+            "smtpd",
+            "--mailbox",
+            mailbox,
+            "--processor-for",
+            str(os.getpid()),
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started = 0.0
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(self.command)  # noqa: S603 - our own command, no shell
+
+    def check(self) -> None:
+        """Start the processor again if it has ended (called by the listener's main loop)."""
+        if self.process is None or self.process.poll() is None:
+            return
+        if time.monotonic() - self.started < self.RESTART_SECONDS:
+            return
+        log.error("the SMTP processor ended with status %s; starting it again", self.process.returncode)
+        self.start()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 class DeskSMTP(SMTP):

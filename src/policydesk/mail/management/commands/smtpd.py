@@ -1,17 +1,26 @@
-"""`policydesk smtpd [--host H] [--port P] [--mailbox NAME]`: the SMTP listener (port 2525 by default)."""
+"""`policydesk smtpd [--host H] [--port P] [--mailbox NAME]`: the SMTP listener (port 2525 by default).
+
+By default the listener stores each message and answers 250, and a child process of its
+own, its processor, turns the stored messages into tickets: nothing a message makes us
+compute can delay the listener's answers to other clients.
+"""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
-from argparse import ArgumentParser
+from argparse import SUPPRESS, ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from policydesk.mail import conf
-from policydesk.mail.smtp import DeskController, DeskHandler
+from policydesk.mail.smtp import DeskController, DeskHandler, ProcessorProcess, follow_pending
 from policydesk.tickets.checks import development_key_refusal
+
+#: The processor gives way to the listener (and the web server) for the CPU.
+PROCESSOR_NICENESS = 10
 
 
 class Command(BaseCommand):
@@ -29,28 +38,36 @@ class Command(BaseCommand):
         parser.add_argument(
             "--inline",
             action="store_true",
-            help="create the ticket before answering 250 (default: store the raw message, answer 250, "
-            "process it in the background)",
+            help="for tests and debugging: create the ticket in the listener before answering 250 "
+            "(a hard message then delays every client's answers); default: store the raw message, "
+            "answer 250, and let the processor, a separate process, create the ticket",
         )
         parser.add_argument(
             "--no-processor",
             action="store_true",
             help="only store and answer; `policydesk mail process --follow` takes the messages",
         )
+        # Internal: the processor child the listener starts (ends when that listener ends).
+        parser.add_argument("--processor-for", type=int, metavar="PID", help=SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if (refusal := development_key_refusal()) is not None:
             raise CommandError(refusal)  # policydesk.E002: no listener on the public key
-        handler = DeskHandler(
-            mailbox=options["mailbox"],
-            workers=options["workers"],
-            inline=options["inline"],
-            processor=not options["no_processor"],
-        )
-        controller = DeskController(handler, hostname=options["host"], port=options["port"])
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
+        if options["processor_for"]:
+            os.nice(PROCESSOR_NICENESS)
+            follow_pending(mailbox=options["mailbox"], stop=stop, parent_pid=options["processor_for"])
+            return
+        handler = DeskHandler(
+            mailbox=options["mailbox"], workers=options["workers"], inline=options["inline"]
+        )
+        controller = DeskController(handler, hostname=options["host"], port=options["port"])
+        processor = None
+        if not options["inline"] and not options["no_processor"]:
+            processor = ProcessorProcess(options["mailbox"])
+            processor.start()
         controller.start()
         self.stdout.write(
             f"policydesk smtpd listening on {options['host']}:{options['port']} "
@@ -58,7 +75,11 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         try:
-            stop.wait()
+            while not stop.wait(1.0):
+                if processor is not None:
+                    processor.check()
         finally:
             controller.stop()
             handler.close()
+            if processor is not None:
+                processor.stop()
