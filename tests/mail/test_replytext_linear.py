@@ -191,6 +191,17 @@ def test_our_rules_decide_as_the_line_by_line_rules_did(text: str) -> None:
     assert replytext._strip_signature(text) == old_strip_signature(text)
 
 
+QUOTED_ENDINGS = st.tuples(
+    TEXTS, st.lists(st.sampled_from(["", " ", ">", "> x", " > y", "\u3000>", "x", "x >"]), max_size=120)
+).map(lambda parts: "\n".join([parts[0], *parts[1]]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(QUOTED_ENDINGS)
+def test_long_runs_of_quoted_lines_are_stripped_as_line_by_line(text: str) -> None:
+    assert replytext._strip_quoted_lines(text) == old_strip_quoted_lines(text)
+
+
 @settings(max_examples=200, deadline=None)
 @given(TEXTS)
 def test_the_library_view_of_a_short_text_is_the_text(text: str) -> None:
