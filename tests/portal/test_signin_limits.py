@@ -73,6 +73,17 @@ def test_the_count_is_one_conditional_update_so_no_interleaving_passes_the_limit
     assert LimitCounter.objects.get(key=rule.key(subjects)).count == 10
 
 
+def test_counters_are_forgotten_a_day_after_their_window(db: None) -> None:
+    rule = limits.Rule("test", 10, timedelta(hours=1), ("account",))
+    limits.take((rule,), {"account": "old@kumo.example"}, NOW)
+    limits.take((rule,), {"account": "recent@kumo.example"}, NOW + timedelta(hours=2))
+    limits.take((rule,), {"account": "new@kumo.example"}, NOW + timedelta(days=1, minutes=1))
+    kept = LimitCounter.objects.values_list("key", flat=True)
+    assert sorted(kept) == sorted(
+        rule.key({"account": a}) for a in ("recent@kumo.example", "new@kumo.example")
+    )
+
+
 @pytest.mark.skipif(
     not ON_POSTGRES, reason="threads need PostgreSQL: SQLite's in-memory test database locks whole tables"
 )

@@ -47,6 +47,7 @@ def start(command: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
         pytest.param([*POLICYDESK, "worker", "--batch", "--no-startup-delay"], id="worker"),
         pytest.param([*POLICYDESK, "smtpd", "--port", "0"], id="smtpd"),
         pytest.param([*POLICYDESK, "imap-poll", "--once"], id="imap-poll"),
+        pytest.param([*POLICYDESK, "mail", "process"], id="mail process"),
     ],
 )
 def test_a_process_refuses_the_development_key_and_names_the_setting(

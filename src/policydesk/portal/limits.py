@@ -21,18 +21,20 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
 from policydesk.portal.models import LimitCounter, UsedToken
 
 _KEY_SALT = "policydesk.portal.limits"
-# Counters whose window ended this long ago are deleted as new ones are taken.
+# Counters whose window ended this long ago are deleted as new ones are taken, a batch at a time.
 FORGET_AFTER = timedelta(days=1)
+FORGET_AT_ONCE = 500
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def _take_one(rule: Rule, key: str, now: datetime) -> datetime | None:
 
 def take(rules: tuple[Rule, ...], subjects: Mapping[str, str], now: datetime) -> Taken | Refused:
     """Count one use under every rule, or (if any rule is full) under none."""
-    LimitCounter.objects.filter(window_start__lt=now - FORGET_AFTER).delete()
+    _forget(LimitCounter.objects.filter(window_start__lt=now - FORGET_AFTER))
     keys = tuple(rule.key(subjects) for rule in rules)
     with transaction.atomic():
         for rule, key in zip(rules, keys, strict=True):
@@ -131,7 +133,7 @@ def use_once(kind: str, token_id: str, expires_at: datetime, now: datetime) -> b
 
     `expires_at` is when the token would be refused anyway: the record can go after that.
     """
-    UsedToken.objects.filter(expires_at__lt=now).delete()
+    _forget(UsedToken.objects.filter(expires_at__lt=now))
     digest = hashlib.sha256(f"{kind}\0{token_id}".encode()).hexdigest()
     try:
         with transaction.atomic():
@@ -139,3 +141,13 @@ def use_once(kind: str, token_id: str, expires_at: datetime, now: datetime) -> b
     except IntegrityError:
         return False
     return True
+
+
+def _forget(stale: QuerySet[Any]) -> None:
+    """Delete rows nobody needs any more, in a transaction of their own that waits for no
+    lock (rows being counted right now are left for next time), so it never deadlocks with
+    a request; a count whose row went meanwhile starts a new one (`_take_one`)."""
+    with transaction.atomic():
+        rows = list(stale.select_for_update(skip_locked=True).values_list("pk", flat=True)[:FORGET_AT_ONCE])
+        if rows:
+            stale.model.objects.filter(pk__in=rows).delete()
