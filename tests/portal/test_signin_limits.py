@@ -4,20 +4,25 @@ slows attackers down without locking the owner out. And `next` after signing in 
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth.signals import user_login_failed
 from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client, RequestFactory
 
+import policydesk
 from policydesk.portal import limits, signin
+from policydesk.portal.forms import LimitedAdminAuthenticationForm
 from policydesk.portal.models import LimitCounter
 from tests.conftest import NOW, Personas
 from tests.portal.processes import run_together, shared_database
@@ -295,3 +300,21 @@ def test_four_processes_sharing_the_database_take_the_limit_and_no_more(tmp_path
     ready = tmp_path / "ready"
     answers = run_together([["take", "10", "10", str(ready), "4"]] * 4, url, ready)
     assert sum(int(answer) for answer in answers) == 10
+
+
+# -- every password form (a guard against a new one that forgets the limits) ----------------
+
+
+def test_passwords_are_checked_only_within_the_limits() -> None:
+    source = Path(policydesk.__file__).parent
+    checks = re.compile(
+        r"(?<!def )\bauthenticate\(|(?<!signin)\.check_password\(|\b(Admin)?AuthenticationForm\b"
+    )
+    found = {
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if "migrations" not in path.parts and checks.search(path.read_text(encoding="utf-8"))
+    }
+    # signin.check_password is the one caller; forms.py subclasses the admin's form to use it.
+    assert found == {"portal/signin.py", "portal/forms.py"}
+    assert admin.site.login_form is LimitedAdminAuthenticationForm
