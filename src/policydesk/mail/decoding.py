@@ -14,6 +14,7 @@ import codecs
 import email
 import email.errors
 import email.policy
+import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -318,6 +319,10 @@ class AddressList:
     group: bool = False
 
 
+#: An address header longer than this is not read (no sender in a From this long; a To this
+#: long gives no threading evidence): the tokenizer's work is per token, in Python.
+MAX_ADDRESS_HEADER = 64 * 1024
+
 _ATOM_RUN = re.compile(r'[^\s()<>\[\]:;@\\,."]+')
 _SPACE_RUN = re.compile(r"\s+")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)("?)', re.S)
@@ -371,6 +376,8 @@ def parse_address_list(raw: bytes | None) -> AddressList:
     display name says. Group syntax is read (To: `team: a@x, b@y;`) and flagged."""
     if raw is None:
         return AddressList(())
+    if len(raw) > MAX_ADDRESS_HEADER:
+        return AddressList((), f"longer than {MAX_ADDRESS_HEADER // 1024} KB")
     text = _FOLD.sub(b"", raw).replace(b"\r", b"").replace(b"\n", b"").decode("utf-8", "surrogateescape")
     mailboxes: list[Mailbox] = []
     problems: list[str] = []
@@ -383,7 +390,7 @@ def parse_address_list(raw: bytes | None) -> AddressList:
         if words:
             mailbox = _mailbox(element)
             if mailbox is None:
-                problems.append("not an address: " + "".join(t[1] for t in element).strip()[:80])
+                problems.append("not an address: " + storable("".join(t[1] for t in element).strip()[:80]))
             else:
                 mailboxes.append(mailbox)
         element.clear()
@@ -626,13 +633,17 @@ class MessageRefused(ValueError):
 def _refused(raw: bytes, reason: str) -> MessageRefused:
     headers = _flat_message(raw)
     return MessageRefused(
-        reason, subject=_no_nul(header_text(headers, "Subject")), sender=sender_mailbox(headers)[0]
+        reason, subject=storable(header_text(headers, "Subject")), sender=sender_mailbox(headers)[0]
     )
 
 
-def _no_nul(text: str) -> str:
-    # Text handed to the database never holds NUL (PostgreSQL refuses it).
-    return text.replace("\x00", "\ufffd")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text the database takes: no NUL (PostgreSQL refuses it) and no lone surrogates (the
+    bytes that were not UTF-8, which no database encodes), each a U+FFFD instead."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 @dataclass(frozen=True)
@@ -715,18 +726,18 @@ def parse_message(raw: bytes, *, max_parts: int = MAX_PARTS, max_depth: int = MA
     message_id_list = message_ids(raw_header_text(message, "Message-ID"))
     return ParsedMessage(
         message=message,
-        subject=_no_nul(header_text(message, "Subject")),
+        subject=storable(header_text(message, "Subject")),
         from_address=from_address,
-        from_name=_no_nul(from_name),
+        from_name=storable(from_name),
         from_problem=from_problem,
         to_addresses=all_addresses(message, ("To", "Cc", "Delivered-To")),
         message_id=message_id_list[0] if message_id_list else "",
         in_reply_to=message_ids(raw_header_text(message, "In-Reply-To")),
         references=message_ids(raw_header_text(message, "References")),
-        text=_no_nul(text),
-        html=_no_nul(body_html),
+        text=storable(text),
+        html=storable(body_html),
         attachments=[
-            Attachment(_no_nul(a.filename), _no_nul(a.content_type), a.content) for a in reader.attachments
+            Attachment(storable(a.filename), storable(a.content_type), a.content) for a in reader.attachments
         ],
         defects=defects,
         unread_parts=max(0, structure.parts - max_parts) + reader.skipped,
@@ -860,7 +871,9 @@ class Structure:
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _CONTENT_TYPE_LINE = re.compile(rb"(?im)^content-type[ \t]*:([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
 _BOUNDARY_PARAM = re.compile(rb'(?i);\s*boundary\s*=\s*(?:"([^"\r\n]*)"|([^;\s]+))')
-_DASH_LINE = re.compile(rb"(?m)^--([^\r\n]*?)[ \t]*\r?$")
+# Header lines as the stdlib's feedparser knows them ("From ", a name and a colon, a
+# continuation): a block ends at the first other line, so finding its end is linear.
+_HEADER_LINES = re.compile(rb"(?:(?:From |[\x21-\x39\x3b-\x7e]*:|[\t ])[^\n]*\n)*")
 
 
 def scan_structure(raw: bytes, *, max_depth: int = MAX_DEPTH, max_parts: int = MAX_PARTS) -> Structure:
@@ -873,7 +886,7 @@ def scan_structure(raw: bytes, *, max_depth: int = MAX_DEPTH, max_parts: int = M
     stack: list[tuple[bytes | None, bool]] = []  # (boundary, or None for a message/* level; is a digest)
     where: dict[bytes, int] = {}  # open boundary -> its index in `stack`
     depth = parts = 0
-    cut: int | None = None
+    cut: int | None = None  # stays None: the parts after the cut are counted in one go
     position = 0
     in_digest = False
     while True:
@@ -890,39 +903,48 @@ def scan_structure(raw: bytes, *, max_depth: int = MAX_DEPTH, max_parts: int = M
                 continue
         if not stack:
             return Structure(depth, parts + 1, cut)
+        pattern = _delimiters(tuple(where))
         while True:  # the next delimiter of an open multipart
-            line = _DASH_LINE.search(raw, position)
+            line = pattern.search(raw, max(position - 1, 0))
             if line is None:
                 return Structure(depth, parts, cut)
             position = line.end()
-            token = line.group(1)
-            closing = token.endswith(b"--") and token[:-2] in where
-            index = where.get(token[:-2] if closing else token)
-            if index is None:
-                continue
+            closing = line.group(2) is not None
+            index = where[line.group(1)]
             for gone, _digest in stack[index if closing else index + 1 :]:
                 if gone is not None:
                     where.pop(gone, None)
             del stack[index if closing else index + 1 :]
+            pattern = _delimiters(tuple(where))
             if closing:
                 continue
             parts += 1
             if parts > max_parts:
-                cut = line.start() if cut is None else cut
-                continue  # counted, not read: their own parts are not looked for
+                # The rest is counted, not read (their own parts are not looked for), in C.
+                rest = [close for _name, close in pattern.findall(raw, position) if not close]
+                return Structure(depth, parts + len(rest), line.start() + 1)
             in_digest = stack[index][1]
             position += 1 if raw[position : position + 1] == b"\n" else 0
             break
 
 
+@functools.lru_cache(maxsize=256)
+def _delimiters(boundaries: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    """The delimiter or close line of any of the open boundaries. The literal "\n--" lets the
+    regex engine skip ahead in C; a line is checked only where it starts with "--"."""
+    if not boundaries:
+        return re.compile(rb"(?!)")
+    names = b"|".join(re.escape(b) for b in sorted(boundaries, key=len, reverse=True))
+    return re.compile(rb"\n--(" + names + rb")(--)?[ \t]*\r?(?=\n|\Z)")
+
+
 def _header_block(raw: bytes, position: int, in_digest: bool) -> tuple[str, bytes | None, int]:
     """(kind, boundary, where the body begins) of the header block at `position`; kind is
     "multipart", "digest" (a multipart/digest), "message" (message/*) or "leaf"."""
-    if raw.startswith(b"\n", position) or raw.startswith(b"\r\n", position):
-        block, body = b"", raw.index(b"\n", position) + 1
-    else:
-        end = _HEADER_END.search(raw, position)
-        block, body = (raw[position : end.start()], end.end()) if end else (raw[position:], len(raw))
+    end = _HEADER_LINES.match(raw, position).end()  # type: ignore[union-attr]
+    block, body = raw[position:end], end
+    if raw.startswith(b"\n", body) or raw.startswith(b"\r\n", body):  # the blank line
+        body = raw.index(b"\n", body) + 1
     match = _CONTENT_TYPE_LINE.search(block)
     if match is None:
         return ("message" if in_digest else "leaf"), None, body

@@ -38,6 +38,7 @@ from policydesk.mail.decoding import (
     parse_message,
     raw_header_text,
     raw_headers,
+    storable,
 )
 from policydesk.mail.loops import automatic_reason
 from policydesk.mail.models import InboundMessage, MessageLink, OutgoingMail
@@ -118,8 +119,8 @@ def store_raw(
                 sha256=sha256,
                 raw=raw,
                 size=len(raw),
-                envelope_sender=_storable(envelope.sender or "")[:998],
-                envelope_recipients=[_storable(r) for r in envelope.recipients],
+                envelope_sender=storable(envelope.sender or "")[:998],
+                envelope_recipients=[storable(r) for r in envelope.recipients],
                 received_at=now,
             )
     except IntegrityError:
@@ -238,7 +239,7 @@ def _process_locked(
         else _decide(inbound, prepared, now)
     )
     inbound.outcome = result.outcome
-    inbound.reason = result.reason or ""
+    inbound.reason = storable(result.reason or "")
     inbound.processed_at = now
     inbound.attempts = state[1] + 1  # the row is locked: no other processor counts meanwhile
     # Only what processing wrote: the stored bytes are never rewritten.
@@ -357,8 +358,8 @@ class _Decision:
 
 def _refuse(inbound: InboundMessage, refused: MessageRefused) -> IngestResult:
     """A message the desk will not read: quarantined with the reason, nothing else taken."""
-    inbound.subject = _storable(refused.subject)
-    inbound.sender = _storable(refused.sender)[:320]
+    inbound.subject = storable(refused.subject)
+    inbound.sender = storable(refused.sender)[:320]
     inbound.ticket = None
     return IngestResult(Outcome.QUARANTINED, inbound, None, str(refused))
 
@@ -675,8 +676,3 @@ def _dmarc_problem(results: list[str], from_address: str) -> str | None:
         if match.group(1).lower() == "fail":
             return "DMARC fail in Authentication-Results"
     return None
-
-
-def _storable(text: str) -> str:
-    """Text the database takes: PostgreSQL refuses NUL characters."""
-    return text.replace("\x00", "\ufffd")
