@@ -164,3 +164,11 @@ def test_request_form_enforces_csrf(personas: Personas) -> None:
 def test_anonymous_visitor_is_sent_to_sign_in(db: None) -> None:
     response = Client().get("/tickets/new/")
     assert response.status_code == 302 and response["Location"] == "/signin/?next=/tickets/new/"
+
+
+def test_form_states_the_total_the_request_cap_allows(personas: Personas, settings: Any) -> None:
+    """The request is refused whole above POLICYDESK_MAX_REQUEST_BYTES (issue 9): say so."""
+    settings.POLICYDESK_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+    settings.POLICYDESK_MAX_REQUEST_BYTES = 21 * 1024 * 1024
+    body = signed_in(personas.customer).get("/tickets/new/").content.decode()
+    assert "each at most 10.0\xa0MB, 20.0\xa0MB in all." in body

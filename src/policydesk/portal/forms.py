@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from policydesk.policy.model import Policy
 from policydesk.portal import signin
+from policydesk.security import max_request_bytes
 from policydesk.tickets.actions import Upload
 
 MAX_FILES = 10
@@ -114,6 +115,9 @@ class TicketForm(forms.Form):
         self.policy = policy
         self.max_files = MAX_FILES
         self.max_attachment_bytes = settings.POLICYDESK_MAX_ATTACHMENT_BYTES
+        # The whole request is capped before it is read (security.RequestSizeLimitMiddleware);
+        # a megabyte of it is left for the form's text.
+        self.max_total_bytes = max(max_request_bytes() - 1024 * 1024, self.max_attachment_bytes)
         topic_field = cast(forms.ChoiceField, self.fields["topic"])
         topic_field.choices = [("", gettext("Choose a topic")), *topic_choices(policy, lang)]
         priority_field = cast(forms.ChoiceField, self.fields["priority"])
