@@ -11,6 +11,7 @@ import smtplib
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,6 +96,55 @@ def test_an_unsigned_plus_address_is_refused_with_550(
     assert InboundMessage.objects.count() == 0
 
 
+# --- DATA: read in one buffer, giving way to other clients, with aiosmtpd's answers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dot_stuffed_lines_arrive_as_written(personas: Personas, listener: tuple[str, int]) -> None:
+    raw = request(body=".hidden line\n..two dots\n.\nend .\n.")
+    with smtplib.SMTP(*listener, timeout=30) as client:
+        client.sendmail("hanna@kumo.example", ["support@example.com"], raw)  # smtplib doubles the dots
+    assert bytes(InboundMessage.objects.get().raw) == raw
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_starting_with_a_dot_arrives_as_written(
+    personas: Personas, listener: tuple[str, int]
+) -> None:
+    raw = b".X-Odd: a header line that starts with a dot\r\n" + request()
+    with smtplib.SMTP(*listener, timeout=30) as client:
+        client.sendmail("hanna@kumo.example", ["support@example.com"], raw)
+    assert bytes(InboundMessage.objects.get().raw) == raw
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_line_over_a_megabyte_gets_500_and_the_session_goes_on(
+    personas: Personas, mail_settings: object
+) -> None:
+    mail_settings.POLICYDESK_MAIL_MAX_BYTES = 5 * 1024 * 1024  # type: ignore[attr-defined]
+    with running_listener() as address, smtplib.SMTP(*address, timeout=30) as client:
+        client.ehlo("client.kumo.example")
+        client.mail("hanna@kumo.example")
+        client.rcpt("support@example.com")
+        code, reply = client.data(request(body="z" * (1024 * 1024 + 10)))
+        assert (code, reply) == (500, b"Line too long (see RFC5321 4.5.3.1.6)")
+        assert InboundMessage.objects.count() == 0
+        client.mail("hanna@kumo.example")
+        client.rcpt("support@example.com")
+        assert client.data(request())[0] == 250  # the same session takes the next message
+    assert InboundMessage.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_data_without_recipients_is_503(personas: Personas, listener: tuple[str, int]) -> None:
+    with smtplib.SMTP(*listener, timeout=30) as client:
+        client.ehlo("client.kumo.example")
+        client.mail("hanna@kumo.example")
+        assert client.docmd("DATA")[0] == 503
+        client.rcpt("support@example.com")
+        assert client.docmd("DATA", "now")[0] == 501
+
+
 # --- the greeting while the hardest message is processed: `policydesk smtpd` as run in production
 
 
@@ -112,6 +162,11 @@ def hardest_messages() -> list[bytes]:
         "Message-ID: <hard-2@evil.example>\nContent-Type: text/plain; charset=utf-8\n\n"
     ) + b"x\r\n" * (5 * 1024 * 1024 // 3)
     return [literal, short_lines]
+
+
+def send(port: int, raw: bytes) -> None:
+    with smtplib.SMTP("127.0.0.1", port, timeout=120) as client:
+        assert client.sendmail("stranger@evil.example", ["support@example.com"], raw) == {}
 
 
 def pending(database: Path) -> int:
@@ -141,7 +196,6 @@ def test_a_new_client_is_greeted_within_a_second_while_the_hardest_message_is_pr
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env.update(
         POLICYDESK_DATA_DIR=str(tmp_path),
-        POLICYDESK_DEBUG="1",
         POLICYDESK_MAIL_DOMAIN="example.com",
         POLICYDESK_LOG_LEVEL="ERROR",
         PYTHONPATH=str(ROOT / "src"),
@@ -164,24 +218,33 @@ def test_a_new_client_is_greeted_within_a_second_while_the_hardest_message_is_pr
             processors = children(listener.pid)
             assert len(processors) == 1  # the processor is a process of its own, beside the listener
 
-            for raw in hardest_messages():
-                with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
-                    client.sendmail("stranger@evil.example", ["support@example.com"], raw)
-
-            greetings: list[float] = []
+            literal, short_lines = hardest_messages()
+            send(port, literal)
+            # While the 5 MB of short lines arrive (the listener reads them) ...
+            sending = threading.Thread(target=send, args=(port, short_lines))
+            sending.start()
+            arriving: list[float] = []
+            while sending.is_alive():
+                arriving.append(greeting_seconds(port))
+                time.sleep(0.1)
+            sending.join()
+            # ... and while both are processed (by the processor process).
+            processing: list[float] = []
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 before = pending(database)
                 seconds = greeting_seconds(port)
                 if before and pending(database):  # measured while a message was still being processed
-                    greetings.append(seconds)
+                    processing.append(seconds)
                 if not before:
                     break
                 time.sleep(0.1)
             assert pending(database) == 0, (tmp_path / "smtpd.log").read_text()  # both were processed
-            assert greetings, "no greeting was measured while processing"
-            # The issue's own bound; the listener is idle meanwhile, so it holds on a loaded machine.
-            assert max(greetings) < 1.0, greetings
+            assert arriving and processing, (
+                "no greeting was measured while a message arrived or was processed"
+            )
+            # The issue's own bound, with a wide margin: each greeting took milliseconds when measured.
+            assert max(arriving + processing) < 1.0, (arriving, processing)
         finally:
             listener.send_signal(signal.SIGTERM)
             listener.wait(timeout=30)
