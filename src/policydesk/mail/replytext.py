@@ -183,5 +183,5 @@ def reply_text(full_text: str) -> str:
     own = _strip_signature(_strip_quoted_lines(_own_rules(text)))
     parsed = _library_rules(own)
     # The library trims whitespace and sometimes eats a line; keep ours when it empties the text.
-    result = parsed.strip() if parsed.strip() else own.strip()
-    return result if result else text.strip()
+    result = parsed.strip() or own.strip()
+    return result or text.strip()
