@@ -230,7 +230,7 @@ def test_a_new_client_is_greeted_within_a_second_while_the_hardest_message_is_pr
             sending.join()
             # ... and while both are processed (by the processor process).
             processing: list[float] = []
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 300  # a niced processor on a loaded machine
             while time.monotonic() < deadline:
                 before = pending(database)
                 seconds = greeting_seconds(port)
