@@ -16,14 +16,15 @@ from django.core.management.base import CommandError
 from policydesk.mail import imap as imap_module
 from policydesk.mail.decoding import parse_message, scan_structure
 from policydesk.mail.ingest import message_key, process_message, process_stored
-from policydesk.mail.models import InboundMessage
+from policydesk.mail.models import InboundMessage, OutgoingMail
 from policydesk.tickets.models import Ticket
 from tests.conftest import NOW, Personas
 from tests.mail.test_imap import DOVECOT, client, dovecot, poller, request
+from tests.mail.test_smtp import listener, send
 
 pytestmark = pytest.mark.usefixtures("mail_settings")
 
-__all__ = ["dovecot"]  # the IMAP server fixture, shared with test_imap.py
+__all__ = ["dovecot", "listener"]  # the IMAP server and SMTP listener fixtures of test_imap/test_smtp
 
 
 def from_hanna(headers: bytes, body: bytes = b"The export fails.\r\n") -> bytes:
@@ -50,6 +51,17 @@ def test_headers_that_crashed_are_stored_and_taken(personas: Personas, raw: byte
     row = InboundMessage.objects.get()
     assert bytes(row.raw) == raw and row.outcome == "ticket"
     assert Ticket.objects.get().messages.get().text == "The export fails."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_smtp_answers_250_to_the_literal_headers_not_451_forever(
+    personas: Personas,
+    listener: tuple[str, int],
+) -> None:
+    for raw in LITERAL_HEADERS:
+        code, _reply = send(listener, raw)
+        assert code == 250
+    assert sorted(bytes(row.raw) for row in InboundMessage.objects.all()) == sorted(LITERAL_HEADERS)
 
 
 def test_a_message_id_is_read_as_written_never_decoded() -> None:
@@ -218,3 +230,14 @@ def test_imap_poller_leaves_a_message_it_cannot_store_and_goes_on(personas: Pers
     assert poller(dovecot).poll_once(imap).taken == []  # and the poller does not loop on it
     imap.logout()
     seed.logout()
+
+
+def test_a_message_id_too_long_to_thread_by_still_opens_a_ticket_and_is_acknowledged(
+    personas: Personas,
+) -> None:
+    long_id = "x" * 300 + "@kumo.example"
+    raw = from_hanna(f"Subject: Export\r\nMessage-ID: <{long_id}>\r\nReferences: <{long_id}>\r\n".encode())
+    result = process_message(raw, mailbox="smtp", now=NOW)
+    assert result.outcome == "ticket" and result.inbound.message_id == long_id
+    ack = OutgoingMail.objects.get(kind="ack")
+    assert (ack.in_reply_to, ack.references) == ("", [])  # nothing to thread by, nothing too long stored

@@ -120,6 +120,10 @@ def test_look_alike_reply_with_references_is_quarantined_not_appended(personas: 
         (f"Friends: {HANNA};", "", "group syntax"),
         (f"<attacker@evil.example> <{HANNA}>", "", "not an address"),
         (f'"unterminated <{HANNA}>', "", "not an address"),
+        # A display name without angle brackets is no part of the address.
+        (f"Hanna {HANNA}", "", "not an address"),
+        (f'"Hanna" {HANNA}', "", "not an address"),
+        ("hanna @ kumo . example", HANNA, ""),  # obsolete spacing, one address
         ("", "", "no sender address"),
     ],
 )
@@ -202,3 +206,8 @@ def test_dmarc_pass_buys_nothing_beyond_not_failing(personas: Personas, settings
         extra="Authentication-Results: mx.example.com (ours); dmarc=pass (x) header.from=kumo.example\n",
     )
     assert process_message(raw, mailbox="smtp", now=NOW).outcome == "rejected"  # still not a login email
+
+
+def test_an_address_longer_than_any_mailbox_is_no_sender(personas: Personas) -> None:
+    result = process_message(message("a" * 300 + "@evil.example"), mailbox="smtp", now=NOW)
+    assert result.outcome == "quarantined" and "not an address" in (result.reason or "")

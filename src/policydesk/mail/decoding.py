@@ -16,6 +16,7 @@ import email.errors
 import email.policy
 import functools
 import html
+import itertools
 import re
 from dataclasses import dataclass, field
 from email.message import Message
@@ -446,6 +447,10 @@ def _addr_spec(tokens: list[tuple[str, str]]) -> str | None:
         return None
     if any(t[0] not in ("atom", ".", "lit") for t in domain_tokens):
         return None
+    for part in (local_tokens, domain_tokens):
+        kinds = [t[0] for t in part]
+        if any(a != "." and b != "." for a, b in itertools.pairwise(kinds)):
+            return None  # two words with no dot between: `Hanna hanna@x` is a name and an address
     local = ""
     for kind, value in local_tokens:
         if kind == "qs":
@@ -455,6 +460,8 @@ def _addr_spec(tokens: list[tuple[str, str]]) -> str | None:
             local += value
     domain = "".join(value for _kind, value in domain_tokens)
     address = f"{local}@{domain}"
+    if len(address) > 254:  # RFC 5321's limit: no mailbox is longer (and no column is either)
+        return None
     if domain.startswith(".") or domain.endswith(".") or ".." in domain:
         return None
     if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in address):

@@ -371,9 +371,10 @@ def _decide(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> Inge
     inbound.full_text = prepared.full_text
     inbound.body_text = prepared.body_text
     inbound.attachment_names = [a.filename for a in prepared.attachments]
-    token = outgoing.current_inbound.set(
-        outgoing.InboundContext(parsed.message_id, tuple(parsed.references), parsed.subject)
-    )
+    # What we send threads under this message by the ids that fit a stored Message-ID.
+    message_id = parsed.message_id if len(parsed.message_id) <= _MESSAGE_ID_CHARS else ""
+    references = tuple(i for i in parsed.references if len(i) <= _MESSAGE_ID_CHARS)
+    token = outgoing.current_inbound.set(outgoing.InboundContext(message_id, references, parsed.subject))
     try:
         decision = _classify(inbound, prepared, now)
     finally:
@@ -498,10 +499,14 @@ def _open(inbound: InboundMessage, prepared: _Prepared, person: Person, now: dat
     return _Decision(Outcome.TICKET, None, result.ticket)
 
 
+#: The longest Message-ID kept for threading (MessageLink and OutgoingMail columns).
+_MESSAGE_ID_CHARS = 255
+
+
 def _link(parsed: ParsedMessage, ticket: Ticket, message_pk: int | None, now: datetime) -> None:
     # `_classify` found no link with this Message-ID in this transaction, so it is not looked
     # for again; the unique key still refuses a concurrent twin from another mailbox.
-    if not parsed.message_id or len(parsed.message_id) > 255:
+    if not parsed.message_id or len(parsed.message_id) > _MESSAGE_ID_CHARS:
         return
     MessageLink.objects.create(
         message_id=parsed.message_id,
