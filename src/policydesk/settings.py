@@ -247,8 +247,11 @@ for _name in ("DOMAIN", "LOCAL_PART", "FROM", "DEFAULT_TOPIC", "AUTHSERV_ID"):
         globals()[f"POLICYDESK_MAIL_{_name}"] = os.environ[f"POLICYDESK_MAIL_{_name}"]
 if "POLICYDESK_MAIL_ACCEPTED_RECIPIENTS" in os.environ:
     POLICYDESK_MAIL_ACCEPTED_RECIPIENTS = set(env_list("POLICYDESK_MAIL_ACCEPTED_RECIPIENTS", ""))
-if "POLICYDESK_MAIL_MAX_BYTES" in os.environ:
-    POLICYDESK_MAIL_MAX_BYTES = int(os.environ["POLICYDESK_MAIL_MAX_BYTES"])
+# Caps per message and SMTP transaction (docs/security.md): size, recipients, MIME parts read,
+# files attached; the mail app's defaults (25 MB, 50, 2000, 100) when unset.
+for _name in ("MAX_BYTES", "MAX_RECIPIENTS", "MAX_PARTS", "MAX_ATTACHMENTS"):
+    if f"POLICYDESK_MAIL_{_name}" in os.environ:
+        globals()[f"POLICYDESK_MAIL_{_name}"] = env_int(f"POLICYDESK_MAIL_{_name}", 0)
 POLICYDESK_IMAP = {
     "host": env_str("POLICYDESK_IMAP_HOST", "127.0.0.1"),
     "port": int(env_str("POLICYDESK_IMAP_PORT", "993")),
