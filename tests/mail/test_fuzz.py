@@ -99,8 +99,9 @@ def rfc2231_param(draw: st.DrawFn, name: bytes) -> bytes:
 
 @st.composite
 def address(draw: st.DrawFn) -> bytes:
-    spec = draw(st.sampled_from(ADDRESSES)).encode()
-    shape = draw(st.integers(0, 6))
+    # The customer half of the time, so that the ticket path (actions, files, mail) runs.
+    spec = draw(st.one_of(st.just("hanna@kumo.example"), st.sampled_from(ADDRESSES))).encode()
+    shape = draw(st.integers(0, 9))
     if shape == 0:
         return spec
     if shape == 1:
@@ -113,7 +114,9 @@ def address(draw: st.DrawFn) -> bytes:
         return b"group: " + spec + b", " + draw(address()) + b";"
     if shape == 5:
         return spec + b", " + draw(address())
-    return draw(header_value)
+    if shape == 6:
+        return draw(header_value)
+    return spec
 
 
 @st.composite
@@ -258,7 +261,7 @@ _mailboxes = count()
 
 
 def fuzz_settings(examples: int) -> settings:
-    """Sized to take about half a minute each on a shared two-core machine."""
+    """Derandomized (CI is stable); the sizes used below take about 40 s together here."""
     return settings(
         max_examples=examples,
         deadline=None,
@@ -270,7 +273,7 @@ def fuzz_settings(examples: int) -> settings:
     )  # fmt: skip
 
 
-@fuzz_settings(600)
+@fuzz_settings(1000)
 @given(raw=grammar_message())
 def test_every_message_from_the_header_grammar_is_stored_with_a_defined_outcome(
     personas: Personas, raw: bytes
@@ -287,7 +290,7 @@ def test_every_mutated_corpus_message_is_stored_with_a_defined_outcome(personas:
             organisation=personas.customer.organisation,
         )  # fmt: skip
 
-    @fuzz_settings(1500)
+    @fuzz_settings(2000)
     @given(raw=mutated(messages))
     def run(raw: bytes) -> None:
         check(raw, f"fuzz-{next(_mailboxes)}")

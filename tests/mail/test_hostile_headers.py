@@ -241,3 +241,11 @@ def test_a_message_id_too_long_to_thread_by_still_opens_a_ticket_and_is_acknowle
     assert result.outcome == "ticket" and result.inbound.message_id == long_id
     ack = OutgoingMail.objects.get(kind="ack")
     assert (ack.in_reply_to, ack.references) == ("", [])  # nothing to thread by, nothing too long stored
+
+
+@pytest.mark.parametrize("subject", [b"\x01\x02", b"\x1b", "\u2028".encode(), b"=?utf-8?q?=0B=0C?="])
+def test_a_subject_of_control_characters_only_opens_a_ticket_without_subject(
+    personas: Personas, subject: bytes
+) -> None:
+    result = process_message(from_hanna(b"Subject: " + subject + b"\r\n"), mailbox="smtp", now=NOW)
+    assert result.outcome == "ticket" and Ticket.objects.get().subject == "(no subject)"

@@ -44,6 +44,7 @@ from policydesk.mail.loops import automatic_reason
 from policydesk.mail.models import InboundMessage, MessageLink, OutgoingMail
 from policydesk.mail.replytext import reply_text
 from policydesk.mail.threads import Thread, find_thread, is_party, subject_tag
+from policydesk.oneline import one_line
 from policydesk.tickets.access import can_view
 from policydesk.tickets.actions import ActionError, Upload, do_customer_reply, do_open_ticket
 from policydesk.tickets.models import Message, Person, Ticket
@@ -467,7 +468,7 @@ def _may_reply(person: Person, thread: Thread) -> bool:
 
 def _open(inbound: InboundMessage, prepared: _Prepared, person: Person, now: datetime) -> _Decision:
     parsed = prepared.parsed
-    subject = parsed.subject.strip() or _("(no subject)")
+    subject = one_line(parsed.subject) or _("(no subject)")  # a subject of control characters only
     language = person.language or _guess_language(parsed)
     note = _left_out_note(prepared, language)
     try:
