@@ -8,7 +8,8 @@ tables of that database are used, so point it at a scratch one). Every input goe
 `process_message` and must end with a stored row and a defined outcome, never an escaped
 exception and never "internal error". Prints the inputs tried, the counts per outcome and
 per generator, and the failures found (each written to --keep, default a temporary folder,
-to be replayed with `policydesk mail ingest`). Exits 1 if any failure was found.
+to be replayed with `policydesk mail ingest`; the throwaway folder is removed when
+nothing failed). Exits 1 if any failure was found.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -125,6 +127,8 @@ def main() -> int:
     print(f"failures found: {len(failures)}")
     for line in failures[:20]:
         print("  " + line)
+    if not failures and args.keep is None:
+        shutil.rmtree(data, ignore_errors=True)  # nothing to look at: the throwaway desk goes
     return 1 if failures else 0
 
 
