@@ -9,7 +9,7 @@ import pytest
 from django.db import OperationalError
 
 from policydesk.mail import ingest
-from policydesk.mail.ingest import Envelope, process_message, process_stored
+from policydesk.mail.ingest import Envelope, header_block, message_key, process_message, process_stored
 from policydesk.mail.models import InboundMessage, MessageLink, OutgoingMail
 from policydesk.mail.threads import reply_address
 from policydesk.tickets import actions
@@ -426,3 +426,23 @@ def test_ingest_result_json_has_the_contract_fields(personas: Personas) -> None:
     line = process_message(new_request(), mailbox="smtp", now=NOW).as_json("a.eml")
     assert set(line) == {"file", "outcome", "ticket", "subject", "body_text", "attachments", "reason"}
     assert line["subject"] == "Dashboard export fails" and line["reason"] is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "block"),
+    [
+        (b"A: 1\r\nB: 2\r\n\r\nbody\r\n\r\nmore", b"A: 1\r\nB: 2\r\n\r\n"),
+        (b"A: 1\nB: 2\n\nbody\n\nmore", b"A: 1\nB: 2\n\n"),
+        (b"A: 1\r\n", b"A: 1\r\n"),  # no body at all
+        (b"\r\n\r\nbody", b"\r\n\r\n"),
+    ],
+)
+def test_the_key_is_read_from_the_header_block_only(raw: bytes, block: bytes) -> None:
+    assert header_block(raw) == block
+
+
+def test_a_message_id_after_the_blank_line_is_body_not_key() -> None:
+    key, message_id, _sha = message_key(b"Subject: x\r\n\r\nMessage-ID: <in-body@x>\r\n")
+    assert key.startswith("sha256:") and message_id == ""
+    key, message_id, _sha = message_key(b"Message-ID: <head@x>\r\n\r\n" + b"x\r\n" * 100_000)
+    assert key == "mid:head@x" and message_id == "head@x"
