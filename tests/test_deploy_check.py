@@ -71,6 +71,7 @@ def test_check_deploy_is_clean_in_the_documented_production_configuration(tmp_pa
     [
         ("POLICYDESK_PROXY_SSL_HEADER", "security.W008"),  # no safe https redirect without it
         ("POLICYDESK_HSTS_SECONDS", "security.W004"),
+        ("POLICYDESK_MAIL_AUTHSERV_ID", "policydesk.W001"),  # no Authentication-Results trusted
     ],
 )
 def test_each_proxy_setting_is_needed_for_a_clean_check(tmp_path: Path, left_out: str, warning: str) -> None:

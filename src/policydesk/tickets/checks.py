@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
+from django.core.checks import Warning as CheckWarning
 
 from policydesk.desk_policy import policy_path
 from policydesk.policy.loading import PolicyError, load_policy
@@ -68,3 +69,19 @@ def check_secret_key_for_deploy(app_configs: Any, **kwargs: Any) -> list[CheckMe
             )
         ]
     return []
+
+
+@register(deploy=True)
+def check_mail_authserv_id(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """policydesk.W001: without our receiving server's authserv-id, no Authentication-Results
+    header is trusted (anyone can write one), so a DMARC failure it reports is not acted on."""
+    if str(getattr(settings, "POLICYDESK_MAIL_AUTHSERV_ID", "")).strip():
+        return []
+    return [
+        CheckWarning(
+            "POLICYDESK_MAIL_AUTHSERV_ID is not set: no Authentication-Results header is trusted, "
+            "so mail your receiving server marks dmarc=fail is not quarantined for it.",
+            hint="Set it to the authserv-id your MX writes in Authentication-Results (docs/security.md).",
+            id="policydesk.W001",
+        )
+    ]
