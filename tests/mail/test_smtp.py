@@ -3,6 +3,7 @@ for our own faults, 550 for strangers' addresses, 552 over the size limit, long 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
 import socket
@@ -32,9 +33,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def listener(mail_settings: object) -> Iterator[tuple[str, int]]:
-    mail_settings.POLICYDESK_MAIL_MAX_BYTES = 200_000  # type: ignore[attr-defined]
+@contextlib.contextmanager
+def running_listener() -> Iterator[tuple[str, int]]:
+    """A listener on a free loopback port that makes tickets before its 250 (inline)."""
     handler = DeskHandler(mailbox="smtp", workers=2)
     port = free_port()
     controller = DeskController(handler, hostname="127.0.0.1", port=port)
@@ -44,6 +45,13 @@ def listener(mail_settings: object) -> Iterator[tuple[str, int]]:
     finally:
         controller.stop()
         handler.close()
+
+
+@pytest.fixture
+def listener(mail_settings: object) -> Iterator[tuple[str, int]]:
+    mail_settings.POLICYDESK_MAIL_MAX_BYTES = 200_000  # type: ignore[attr-defined]
+    with running_listener() as address:
+        yield address
 
 
 def request(message_id: str = "smtp-1@kumo.example", body: str = "The export fails.") -> bytes:

@@ -4,7 +4,6 @@ clients greeted at once while the hardest message is being processed."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import smtplib
@@ -19,28 +18,14 @@ from pathlib import Path
 import pytest
 
 from policydesk.mail.models import InboundMessage
-from policydesk.mail.smtp import DeskController, DeskHandler
 from policydesk.tickets.models import Ticket
 from tests.conftest import Personas
 from tests.mail.conftest import rfc5322
-from tests.mail.test_smtp import free_port, request
+from tests.mail.test_smtp import free_port, request, running_listener
 
 pytestmark = pytest.mark.usefixtures("mail_settings")
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@contextlib.contextmanager
-def running_listener() -> Iterator[tuple[str, int]]:
-    handler = DeskHandler(mailbox="smtp", workers=2)
-    port = free_port()
-    controller = DeskController(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield "127.0.0.1", port
-    finally:
-        controller.stop()
-        handler.close()
 
 
 @pytest.fixture

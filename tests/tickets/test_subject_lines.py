@@ -65,18 +65,21 @@ def assert_mail_about(ticket: Ticket) -> None:
         assert message.subject == message.subject.strip() and "\n" not in message.subject
 
 
+def request_form(subject: str, **extra: str) -> dict[str, str]:
+    """The fields of the request form (portal and widget alike) with this subject."""
+    return {
+        "topic": "troubleshooting",
+        "priority": "normal",
+        "subject": subject,
+        "description": "Slow.",
+        **extra,
+    }
+
+
 def test_portal_subject_with_crlf_is_one_line_and_its_mail_goes_out(personas: Personas) -> None:
     client = Client()
     client.force_login(personas.customer)
-    client.post(
-        "/tickets/new/",
-        {
-            "topic": "troubleshooting",
-            "priority": "normal",
-            "subject": "Export fails\r\nBcc: victim@evil.example",
-            "description": "Since this morning.",
-        },
-    )
+    client.post("/tickets/new/", request_form("Export fails\r\nBcc: victim@evil.example"))
     ticket = Ticket.objects.get()
     assert ticket.subject == "Export fails Bcc: victim@evil.example"
     assert_mail_about(ticket)
@@ -103,16 +106,7 @@ def test_widget_subject_with_crlf_is_one_line(personas: Personas) -> None:
         WIDGET_SECRET,
     )
     page = client.get("/widget/", {"token": token})
-    client.post(
-        "/widget/",
-        {
-            "widget_session": page.context["widget_session"],
-            "topic": "troubleshooting",
-            "priority": "normal",
-            "subject": "Export\r\nfails",
-            "description": "Stops at 50%.",
-        },
-    )
+    client.post("/widget/", request_form("Export\r\nfails", widget_session=page.context["widget_session"]))
     ticket = Ticket.objects.get()
     assert ticket.subject == "Export fails"
     assert_mail_about(ticket)

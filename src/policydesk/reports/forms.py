@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from policydesk.reports.queries import Period
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MAX_DAYS = 366  # a year at most: the figures are computed on request
 # The dates a report may ask about; beyond them date arithmetic overflows (year 9999).
@@ -25,23 +28,21 @@ def within_report_range(day: date) -> None:
         )
 
 
+def report_date_field(label: StrOrPromise) -> forms.DateField:
+    """An optional date within the range reports can cover (the browser's picker says so too)."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(
+            attrs={"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
+        ),
+        validators=[within_report_range],
+    )
+
+
 class PeriodForm(forms.Form):
-    start = forms.DateField(
-        label=_("From"),
-        required=False,
-        widget=forms.DateInput(
-            attrs={"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
-        ),
-        validators=[within_report_range],
-    )
-    end = forms.DateField(
-        label=_("To"),
-        required=False,
-        widget=forms.DateInput(
-            attrs={"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
-        ),
-        validators=[within_report_range],
-    )
+    start = report_date_field(_("From"))
+    end = report_date_field(_("To"))
 
     def __init__(self, data: Any, *, default: Period) -> None:
         super().__init__(data)
