@@ -90,7 +90,9 @@ def test_api_subject_with_line_breaks_is_one_line(personas: Personas) -> None:
     token = do_create_api_token(person=personas.customer, name="t", actor=None, now=NOW).secret
     response = Client().post(
         "/api/v1/tickets",
-        json.dumps({"topic": "troubleshooting", "subject": "Export\nfails\r\n\r\nagain", "text": "Slow."}),
+        json.dumps(
+            {"topic": "troubleshooting", "subject": "Export\nfails\r\n\r\nagain\x00", "text": "Slow."}
+        ),
         content_type="application/json",
         headers={"Authorization": f"Bearer {token}"},
     )
@@ -141,7 +143,8 @@ The CSV export stops.
     assert_mail_about(ticket)
 
 
-@pytest.mark.parametrize("separator", BREAKS)
+# PostgreSQL cannot store a NUL at all: the entry rule (the API test) is what keeps it out.
+@pytest.mark.parametrize("separator", [b for b in BREAKS if b != "\x00"])
 def test_agent_reply_goes_out_whatever_the_stored_subject_holds(personas: Personas, separator: str) -> None:
     """Even a subject stored before the rule (a migration, the admin) cannot break a reply."""
     result = actions.do_open_ticket(
