@@ -180,6 +180,11 @@ def test_a_mail_that_cannot_be_built_is_said_on_the_ticket_not_retried(personas:
     assert note.author is None and "could not be sent" in note.text and "acknowledgement" in note.text
     assert mail.outbox == []
     assert send(ack.pk, now=NOW) == "not queued"  # not retried: it would fail the same way
+    # The agent sees it in the conversation, from the desk itself.
+    agent = Client()
+    agent.force_login(personas.agent)
+    page = agent.get(f"/console/tickets/{result.ticket.number}/", {"lang": "ja"}).content.decode()
+    assert "サポートデスク（自動）" in page and "could not be sent" in page
 
 
 class RefusingBackend:

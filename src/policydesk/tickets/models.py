@@ -230,6 +230,16 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.ticket} message {self.pk}"
 
+    @property
+    def is_from_the_desk(self) -> bool:
+        """Written by the desk itself (`do_report_undelivered_mail`): an internal note with no
+        author on the email channel; a deleted agent's notes are on the web channel."""
+        return (
+            self.author_id is None
+            and self.kind == self.Kind.INTERNAL
+            and self.channel == Ticket.Channel.EMAIL
+        )
+
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     # Never the customer's file name on disk: it is kept in `filename` for display only.
