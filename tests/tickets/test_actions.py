@@ -31,7 +31,7 @@ def test_open_ticket_takes_office_and_clock_from_the_policy(personas: Personas) 
     assert ticket.office == "central-europe" and ticket.calendar == "central-europe"
     assert ticket.first_response_due.isoformat() == "2026-12-03T17:00:00+00:00"
     assert ticket.status == "new" and ticket.number == 1 and ticket.policy_version == "2026-11-26"
-    assert ticket.messages.get().text == "Since this morning."
+    assert ticket.messages.get() == result.message and result.message.text == "Since this morning."
     event = AuditEvent.objects.get(action="ticket.opened")
     assert any(reason.startswith("C9:") for reason in event.data["reasons"])
 

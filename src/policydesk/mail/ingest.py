@@ -499,14 +499,10 @@ def _open(inbound: InboundMessage, prepared: _Prepared, person: Person, now: dat
         route = result.decision.route
         # The CLI contract has no "deflected": the request was not taken, the sender was told where to go.
         return _Decision(Outcome.REJECTED, f"deflected by the policy (C2): {route.id if route else 'route'}")
-    # The action does not return the ticket's first message; one indexed look-up of its id.
-    first_pk = (
-        Message.objects.filter(ticket=result.ticket).order_by("pk").values_list("pk", flat=True).first()
-    )
-    _link(parsed, result.ticket, first_pk, now)
-    inbound.ticket_message_id = first_pk
+    _link(parsed, result.ticket, result.message.pk if result.message else None, now)
+    inbound.ticket_message = result.message
     if note:
-        _queue_left_out_notice(result.ticket, person, None, prepared, now)
+        _queue_left_out_notice(result.ticket, person, result.message, prepared, now)
     return _Decision(Outcome.TICKET, None, result.ticket)
 
 

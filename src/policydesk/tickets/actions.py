@@ -55,6 +55,7 @@ class IntakeResult:
     decision: Decision
     ticket: Ticket | None
     deflection: Deflection | None
+    message: Message | None = None  # the ticket's first message (the request itself)
 
     @property
     def route(self) -> Route | None:
@@ -305,7 +306,7 @@ def do_open_ticket(
             reasons=[f"{clause}: {why}" for clause, why in decision.reasons],
         )
         signals.ticket_opened.send(Ticket, ticket=ticket, decision=decision)
-    return IntakeResult(decision=decision, ticket=ticket, deflection=None)
+    return IntakeResult(decision=decision, ticket=ticket, deflection=None, message=message)
 
 
 def _locked(ticket: Ticket) -> Ticket:
