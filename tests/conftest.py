@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from policydesk.tickets.models import Person
+    from policydesk.tickets.models import Person, Ticket
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 TEST_SECRET_KEY = "policydesk-tests-only-k7Qz9-wX2p_Lm4Rt8vNb3Hs6Jd1Fg5Yc0Ue"
@@ -74,6 +74,19 @@ def personas(db: None) -> Personas:
         lead=person("lead@example.com", "lead"),
         admin=admin,
     )
+
+
+@pytest.fixture
+def ticket(personas: Personas) -> Ticket:
+    """The customer's web ticket with one attachment (the permission matrices' subject)."""
+    from policydesk.tickets import actions
+
+    result = actions.do_open_ticket(
+        requester=personas.customer, topic="troubleshooting", subject="Charts are empty", text="Help",
+        channel="web", now=NOW, uploads=(actions.Upload("trace.log", "text/plain", b"trace"),),
+    )  # fmt: skip
+    assert result.ticket is not None
+    return result.ticket
 
 
 @pytest.fixture(autouse=True, scope="session")

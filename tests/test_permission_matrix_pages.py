@@ -12,9 +12,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
-from tests.conftest import NOW, Personas
+from tests.conftest import Personas
 
 PAGES = (
     "home", "my-tickets", "new-ticket", "ticket", "attachment", "console", "queue-ce", "queue-global",
@@ -33,16 +32,6 @@ MATRIX = {
     "admin":              "302 302 302 302 200 302 200 200 200 200 200 200 200",
     None:                 "200 302 302 302 302 302 302 302 302 302 200 302 302",
 }  # fmt: skip
-
-
-@pytest.fixture
-def ticket(personas: Personas) -> Ticket:
-    result = actions.do_open_ticket(
-        requester=personas.customer, topic="troubleshooting", subject="Charts are empty", text="Help",
-        channel="web", now=NOW, uploads=(actions.Upload("trace.log", "text/plain", b"trace"),),
-    )  # fmt: skip
-    assert result.ticket is not None
-    return result.ticket
 
 
 def urls(ticket: Ticket) -> dict[str, str]:

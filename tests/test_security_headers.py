@@ -19,7 +19,6 @@ from django.test import Client
 import policydesk
 from policydesk import settings as desk_settings
 from policydesk.api.tokens import do_create_api_token
-from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
 from tests.conftest import NOW, Personas
 
@@ -32,16 +31,6 @@ def directives(response: Any) -> dict[str, str]:
     policy = response["Content-Security-Policy"]
     parts = (part.strip().partition(" ") for part in policy.split(";") if part.strip())
     return {name: sources for name, _, sources in parts}
-
-
-@pytest.fixture
-def ticket(personas: Personas) -> Ticket:
-    result = actions.do_open_ticket(
-        requester=personas.customer, topic="troubleshooting", subject="Charts are empty", text="Help",
-        channel="web", now=NOW, uploads=(actions.Upload("trace.log", "text/plain", b"trace"),),
-    )  # fmt: skip
-    assert result.ticket is not None
-    return result.ticket
 
 
 def pages(ticket: Ticket) -> list[str]:

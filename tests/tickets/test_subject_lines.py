@@ -65,6 +65,16 @@ def assert_mail_about(ticket: Ticket) -> None:
         assert message.subject == message.subject.strip() and "\n" not in message.subject
 
 
+def web_ticket(personas: Personas) -> actions.IntakeResult:
+    """A ticket the customer opened on the web, subject "Export fails"."""
+    result = actions.do_open_ticket(
+        requester=personas.customer, topic="troubleshooting", subject="Export fails", text="t",
+        channel="web", now=NOW,
+    )  # fmt: skip
+    assert result.ticket is not None
+    return result
+
+
 def request_form(subject: str, **extra: str) -> dict[str, str]:
     """The fields of the request form (portal and widget alike) with this subject."""
     return {
@@ -147,11 +157,7 @@ The CSV export stops.
 @pytest.mark.parametrize("separator", [b for b in BREAKS if b != "\x00"])
 def test_agent_reply_goes_out_whatever_the_stored_subject_holds(personas: Personas, separator: str) -> None:
     """Even a subject stored before the rule (a migration, the admin) cannot break a reply."""
-    result = actions.do_open_ticket(
-        requester=personas.customer, topic="troubleshooting", subject="Export fails", text="t",
-        channel="web", now=NOW,
-    )  # fmt: skip
-    assert result.ticket is not None
+    result = web_ticket(personas)
     Ticket.objects.filter(pk=result.ticket.pk).update(subject=f"Export{separator}fails")
     ticket = Ticket.objects.get()
     actions.do_agent_reply(ticket=ticket, agent=personas.agent, text="Fixed.", now=NOW)
@@ -162,11 +168,7 @@ def test_agent_reply_goes_out_whatever_the_stored_subject_holds(personas: Person
 
 
 def test_a_mail_that_cannot_be_built_is_said_on_the_ticket_not_retried(personas: Personas) -> None:
-    result = actions.do_open_ticket(
-        requester=personas.customer, topic="troubleshooting", subject="Export fails", text="t",
-        channel="web", now=NOW,
-    )  # fmt: skip
-    assert result.ticket is not None
+    result = web_ticket(personas)
     # A recipient with a line break in it (a row written by hand): no header can carry it.
     ack = OutgoingMail.objects.get(kind="ack")
     OutgoingMail.objects.filter(pk=ack.pk).update(recipient="hanna@kumo.example\nBcc: x@evil.example")
@@ -199,11 +201,7 @@ class RefusingBackend:
     EMAIL_BACKEND="tests.tickets.test_subject_lines.RefusingBackend", POLICYDESK_MAIL_SEND_ATTEMPTS=2
 )
 def test_an_agent_reply_the_server_keeps_refusing_is_said_on_the_ticket(personas: Personas) -> None:
-    result = actions.do_open_ticket(
-        requester=personas.customer, topic="troubleshooting", subject="Export fails", text="t",
-        channel="web", now=NOW,
-    )  # fmt: skip
-    assert result.ticket is not None
+    result = web_ticket(personas)
     OutgoingMail.objects.all().delete()
     actions.do_agent_reply(ticket=result.ticket, agent=personas.agent, text="Fixed.", now=NOW)
     reply = OutgoingMail.objects.get(kind="reply")

@@ -41,13 +41,13 @@ from policydesk.mail.decoding import (
     storable,
 )
 from policydesk.mail.loops import automatic_reason
-from policydesk.mail.models import InboundMessage, MessageLink, OutgoingMail
+from policydesk.mail.models import InboundMessage, MessageLink
 from policydesk.mail.replytext import reply_text
-from policydesk.mail.threads import Thread, find_thread, is_party, subject_tag
+from policydesk.mail.threads import Thread, find_thread, is_party
 from policydesk.oneline import one_line
 from policydesk.tickets.access import can_view
 from policydesk.tickets.actions import ActionError, Upload, do_customer_reply, do_open_ticket
-from policydesk.tickets.models import Message, Person, Ticket
+from policydesk.tickets.models import Person, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -465,7 +465,9 @@ def _reply(
         return _Decision(Outcome.QUARANTINED, str(error), ticket)
     _link(parsed, ticket, message.pk, now)
     if note:
-        _queue_left_out_notice(ticket, person, message, prepared, now)
+        outgoing.queue_left_out_notice(
+            ticket, person, message, lambda lang: _left_out_note(prepared, lang), now
+        )
     inbound.ticket_message = message
     return _Decision(Outcome.REPLY, None, ticket)
 
@@ -502,12 +504,14 @@ def _open(inbound: InboundMessage, prepared: _Prepared, person: Person, now: dat
     _link(parsed, result.ticket, result.message.pk if result.message else None, now)
     inbound.ticket_message = result.message
     if note:
-        _queue_left_out_notice(result.ticket, person, result.message, prepared, now)
+        outgoing.queue_left_out_notice(
+            result.ticket, person, result.message, lambda lang: _left_out_note(prepared, lang), now
+        )
     return _Decision(Outcome.TICKET, None, result.ticket)
 
 
 #: The longest Message-ID kept for threading (MessageLink and OutgoingMail columns).
-_MESSAGE_ID_CHARS = 255
+_MESSAGE_ID_CHARS = 255  # MessageLink.message_id and OutgoingMail.in_reply_to max_length
 
 
 def _link(parsed: ParsedMessage, ticket: Ticket, message_pk: int | None, now: datetime) -> None:
@@ -605,37 +609,6 @@ def _left_out_summary(prepared: _Prepared) -> str:
     if prepared.parsed.unread_parts:
         summary += f"; {prepared.parsed.unread_parts} part(s) not read"
     return summary
-
-
-def _queue_left_out_notice(
-    ticket: Ticket, person: Person, message: Message | None, prepared: _Prepared, now: datetime
-) -> OutgoingMail:
-    """The customer learns by email which files did not reach the ticket, in their language
-    (recorded, rate limited, Auto-Submitted: the outgoing-mail path of every notice)."""
-    language = person.language or ticket.language
-    language = language if language in ("en", "ja") else "en"
-    with translation.override(language):
-        opening = _("Your message about request %(tag)s was added, but some files could not be attached.") % {
-            "tag": subject_tag(ticket)
-        }
-        body = "\n\n".join(
-            (
-                opening,
-                _left_out_note(prepared, language),
-                _("Reply to this email to add information to your request."),
-            )
-        )
-    return outgoing.queue_mail(
-        kind=OutgoingMail.Kind.LEFT_OUT,
-        recipient=person.email,
-        subject=f"Re: {subject_tag(ticket)} {ticket.subject}",
-        body=body,
-        language=language,
-        now=now,
-        person=person,
-        ticket=ticket,
-        message=message,
-    )
 
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")

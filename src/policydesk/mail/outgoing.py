@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -215,6 +216,27 @@ def queue_agent_reply(ticket: Ticket, message: Message, now: datetime) -> list[O
     return sent
 
 
+def queue_left_out_notice(
+    ticket: Ticket, person: Person, message: Message | None, note: Callable[[str], str], now: datetime
+) -> OutgoingMail:
+    """Which files of the customer's message did not reach the ticket (too large, too many),
+    in their language; `note(lang)` is the list as it stands on the ticket."""
+    lang = _language(person, ticket.language)
+    with translation.override(lang):
+        body = "\n\n".join(
+            (
+                _("Your message about request %(tag)s was added, but some files could not be attached.")
+                % {"tag": subject_tag(ticket)},
+                note(lang),
+                _("Reply to this email to add information to your request."),
+            )
+        )
+    return queue_mail(
+        kind=OutgoingMail.Kind.LEFT_OUT, recipient=person.email, subject="Re: " + _ticket_subject(ticket),
+        body=body, language=lang, now=now, person=person, ticket=ticket, message=message,
+    )  # fmt: skip
+
+
 def queue_meeting_decision(meeting: MeetingRequest, now: datetime) -> OutgoingMail:
     """C7: a proposed one-off call (with the agent's note: times, link) or a declined request."""
     ticket = meeting.ticket
@@ -318,6 +340,12 @@ def build_email(outgoing: OutgoingMail) -> EmailMessage:
     )
 
 
+#: What building a message raises (a header with a line break, an address that is no address:
+#: Django's BadHeaderError and sanitize_address raise ValueError); the transport raises OSError
+#: and smtplib's errors. The message is built once, by the backend, and the two told apart here.
+UNBUILDABLE = (ValueError, TypeError)
+
+
 class SendFailed(RuntimeError):
     """The mail backend refused; the task is retried."""
 
@@ -331,14 +359,11 @@ def send(outgoing_id: int, *, now: datetime) -> str:
         return "not queued"
     outgoing = OutgoingMail.objects.select_related("ticket", "person").get(pk=outgoing_id)
     try:
-        email = build_email(outgoing)
-        email.message()  # every header is built here: a message that cannot be built never will be
-    except Exception as error:  # not the transport's fault: retrying cannot help
+        build_email(outgoing).send(fail_silently=False)
+    except UNBUILDABLE as error:  # not the transport's fault: retrying cannot help
         log.exception("outgoing mail %s cannot be built", outgoing_id)
         _give_up(outgoing, f"the message could not be built ({type(error).__name__})", now)
         return "failed"
-    try:
-        email.send(fail_silently=False)
     except Exception as error:
         final = outgoing.attempts >= conf.send_attempts()
         OutgoingMail.objects.filter(pk=outgoing_id).update(

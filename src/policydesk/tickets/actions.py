@@ -352,15 +352,22 @@ def do_add_note(*, ticket: Ticket, agent: Person, text: str, now: datetime) -> M
     if not text.strip():
         raise ActionError(_("a note needs text"))
     with transaction.atomic():
-        ticket = _locked(ticket)
-        message = Message.objects.create(
-            ticket=ticket, author=agent, kind=Message.Kind.INTERNAL, text=text, channel=Ticket.Channel.WEB,
-            created_at=now,
-        )  # fmt: skip
-        ticket.updated_at = now
-        ticket.save(update_fields=["updated_at"])
+        ticket, message = _add_internal(ticket, agent, text, Ticket.Channel.WEB, now)
         record_audit_event(now, agent, "ticket.noted", ticket, message=message.pk)
     return message
+
+
+def _add_internal(
+    ticket: Ticket, author: Person | None, text: str, channel: str, now: datetime
+) -> tuple[Ticket, Message]:
+    """An internal message on the locked ticket, which counts as its latest change; no clock moves."""
+    ticket = _locked(ticket)
+    message = Message.objects.create(
+        ticket=ticket, author=author, kind=Message.Kind.INTERNAL, text=text, channel=channel, created_at=now
+    )
+    ticket.updated_at = now
+    ticket.save(update_fields=["updated_at"])
+    return ticket, message
 
 
 def do_report_undelivered_mail(
@@ -370,19 +377,14 @@ def do_report_undelivered_mail(
     (an internal note by the desk itself), never only from a log (issue 9, finding 5).
 
     Written in the desk's default language: it is a record for whoever opens the ticket."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _(
+            "The %(what)s email to %(recipient)s could not be sent: %(reason)s. "
+            "They have not received it; answer again or contact them another way."
+        ) % {"what": what, "recipient": recipient, "reason": reason}
     with transaction.atomic():
-        ticket = _locked(ticket)
-        with translation.override(settings.LANGUAGE_CODE):
-            text = _(
-                "The %(what)s email to %(recipient)s could not be sent: %(reason)s. "
-                "They have not received it; answer again or contact them another way."
-            ) % {"what": what, "recipient": recipient, "reason": reason}
-        message = Message.objects.create(
-            ticket=ticket, author=None, kind=Message.Kind.INTERNAL, text=text, channel=Ticket.Channel.EMAIL,
-            created_at=now,
-        )  # fmt: skip
-        ticket.updated_at = now
-        ticket.save(update_fields=["updated_at"])
+        # The email channel and no author: `Message.is_from_the_desk`.
+        ticket, message = _add_internal(ticket, None, text, Ticket.Channel.EMAIL, now)
         record_audit_event(now, None, "mail.undelivered", ticket, message=message.pk, recipient=recipient)
     return message
 
