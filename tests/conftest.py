@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from django.test import Client
+
+    from policydesk.tickets.actions import IntakeResult
     from policydesk.tickets.models import Person, Ticket
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
@@ -77,16 +80,67 @@ def personas(db: None) -> Personas:
 
 
 @pytest.fixture
-def ticket(personas: Personas) -> Ticket:
-    """The customer's web ticket with one attachment (the permission matrices' subject)."""
+def premium_customer(personas: Personas) -> Person:
+    """Sam of Sora: Premium, Americas, with the Premium Americas team dedicated to it (C9)."""
+    from policydesk.tickets import actions
+    from policydesk.tickets.models import Team
+
+    sora = actions.do_create_organisation(
+        name="Sora", plan="premium", region="americas", actor=personas.admin, now=NOW,
+        dedicated_team=Team.objects.get(name="Premium Americas"),
+    )  # fmt: skip
+    return actions.do_create_person(
+        email="sam@sora.example",
+        password="pw-sam",
+        role="customer",
+        organisation=sora,
+        actor=personas.admin,
+        now=NOW,
+    )
+
+
+def open_request(
+    requester: Person,
+    topic: str = "troubleshooting",
+    now: datetime = NOW,
+    *,
+    subject: str = "Charts are empty",
+    text: str = "Since this morning.",
+    channel: str = "web",
+    **fields: object,
+) -> IntakeResult:
+    """A request through the one intake path (do_open_ticket), as the web form sends it."""
     from policydesk.tickets import actions
 
-    result = actions.do_open_ticket(
-        requester=personas.customer, topic="troubleshooting", subject="Charts are empty", text="Help",
-        channel="web", now=NOW, uploads=(actions.Upload("trace.log", "text/plain", b"trace"),),
-    )  # fmt: skip
-    assert result.ticket is not None
+    return actions.do_open_ticket(
+        requester=requester, topic=topic, subject=subject, text=text, channel=channel, now=now, **fields
+    )  # type: ignore[arg-type]
+
+
+def open_ticket(
+    requester: Person, topic: str = "troubleshooting", now: datetime = NOW, **fields: object
+) -> Ticket:
+    """A request that the policy takes as a ticket (not deflected)."""
+    result = open_request(requester, topic, now, **fields)  # type: ignore[arg-type]
+    assert result.ticket is not None, result.decision
     return result.ticket
+
+
+def signed_in(person: Person, **client_kwargs: object) -> Client:
+    """A test client signed in as `person` (no password round trip)."""
+    from django.test import Client
+
+    client = Client(**client_kwargs)
+    client.force_login(person)
+    return client
+
+
+@pytest.fixture
+def ticket(personas: Personas) -> Ticket:
+    """The customer's web ticket with one attachment (the permission matrices' subject)."""
+    from policydesk.tickets.actions import Upload
+
+    return open_ticket(personas.customer, text="Help", uploads=(Upload("trace.log", "text/plain", b"trace"),))
 
 
 @pytest.fixture(autouse=True, scope="session")

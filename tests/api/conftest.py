@@ -12,8 +12,8 @@ from django.test import Client
 
 from policydesk.api.tokens import do_create_api_token
 from policydesk.tickets import actions
-from policydesk.tickets.models import Attachment, Person, Team, Ticket
-from tests.conftest import NOW, Personas
+from policydesk.tickets.models import Attachment, Person, Ticket
+from tests.conftest import NOW, Personas, open_ticket
 
 API = "/api/v1"
 
@@ -21,11 +21,6 @@ API = "/api/v1"
 def pytest_configure(config: pytest.Config) -> None:
     # --strict-markers: registered here until pyproject.toml lists it.
     config.addinivalue_line("markers", "schemathesis: fuzzes the API against its OpenAPI schema")
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -90,29 +85,8 @@ PERSONAS = (
 )
 
 
-def open_ticket(requester: Person, topic: str = "troubleshooting", **fields: Any) -> Ticket:
-    result = actions.do_open_ticket(
-        requester=requester,
-        topic=topic,
-        subject=fields.pop("subject", "Charts are empty"),
-        text=fields.pop("text", "Since this morning."),
-        channel="web",
-        now=fields.pop("now", NOW),
-        **fields,
-    )
-    assert result.ticket is not None
-    return result.ticket
-
-
 @pytest.fixture
-def desk(personas: Personas) -> Desk:
-    premium_team = Team.objects.get(name="Premium Americas")
-    sora = actions.do_create_organisation(
-        name="Sora", plan="premium", region="americas", dedicated_team=premium_team, actor=None, now=NOW
-    )
-    premium_customer = actions.do_create_person(
-        email="sam@sora.example", password="pw-sam", role="customer", organisation=sora, actor=None, now=NOW
-    )
+def desk(personas: Personas, premium_customer: Person) -> Desk:
     screenshot = actions.Upload(filename="chart.png", content_type="image/png", content=b"\x89PNG fake")
     eu_ticket = open_ticket(personas.customer, uploads=(screenshot,))
     actions.do_add_note(ticket=eu_ticket, agent=personas.agent, text="Customer is on the old plan", now=NOW)

@@ -9,8 +9,8 @@ import pytest
 
 from policydesk.tickets import actions
 from policydesk.tickets.models import AuditEvent, Deflection, Ticket
-from tests.api.conftest import Desk, open_ticket
-from tests.conftest import NOW
+from tests.api.conftest import Desk
+from tests.conftest import NOW, open_ticket
 
 
 def numbers(response: Any) -> list[int]:

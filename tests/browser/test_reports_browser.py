@@ -27,7 +27,7 @@ from policydesk.reports.tables import cell
 from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
 from tests.browser.conftest import screenshot, sign_in
-from tests.conftest import Personas
+from tests.conftest import Personas, open_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,12 +37,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def opened(requester: Person, created: datetime, topic: str = "troubleshooting") -> Ticket:
-    result = actions.do_open_ticket(
-        requester=requester, topic=topic, subject=f"{topic} {created:%a %H:%M}", text="Help, please.",
-        channel="web", now=created,
-    )  # fmt: skip
-    assert result.ticket is not None
-    return result.ticket
+    return open_ticket(requester, topic, created, subject=f"{topic} {created:%a %H:%M}", text="Help, please.")
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from policydesk.display import format_instant
 from policydesk.tickets import actions
 from policydesk.tickets.models import Message, Person, Ticket
 from tests.browser.conftest import CLOCK, screenshot, sign_in
-from tests.conftest import Personas
+from tests.conftest import Personas, open_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -72,12 +72,8 @@ def journey(desk: None, personas: Personas) -> Journey:
     )  # fmt: skip
 
     def opened(requester: Person, subject: str, hours_ago: int) -> Ticket:
-        result = actions.do_open_ticket(
-            requester=requester, topic="troubleshooting", subject=subject, text="Please help.",
-            channel="web", now=CLOCK - timedelta(hours=hours_ago),
-        )  # fmt: skip
-        assert result.ticket is not None
-        return result.ticket
+        when = CLOCK - timedelta(hours=hours_ago)
+        return open_ticket(requester, now=when, subject=subject, text="Please help.")
 
     return Journey(
         yui=yui,

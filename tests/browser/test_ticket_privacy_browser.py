@@ -8,7 +8,7 @@ import pytest
 
 from policydesk.tickets import actions
 from tests.browser.conftest import CLOCK, sign_in
-from tests.conftest import Personas
+from tests.conftest import Personas, open_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,13 +18,10 @@ SUBJECT = "Quarterly revenue export is wrong"
 def test_customer_of_another_organisation_gets_404_on_the_ticket_and_its_attachment(
     live_server: Any, page_for: Any, desk: None, personas: Personas
 ) -> None:
-    result = actions.do_open_ticket(
-        requester=personas.customer, topic="bug-report", subject=SUBJECT, text="See the attached log.",
-        channel="web", now=CLOCK,
+    ticket = open_ticket(
+        personas.customer, "bug-report", CLOCK, subject=SUBJECT, text="See the attached log.",
         uploads=(actions.Upload("revenue.csv", "text/csv", b"quarter,revenue\nQ3,1200000\n"),),
     )  # fmt: skip
-    ticket = result.ticket
-    assert ticket is not None
     attachment = ticket.attachments.get()
     ticket_url = f"{live_server.url}/tickets/{ticket.number}/"
     attachment_url = f"{live_server.url}/attachments/{attachment.pk}/"

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from policydesk.tickets.models import Message
-from tests.conftest import Personas
-from tests.console.tickets import customer_of, open_ticket
+from tests.conftest import Personas, open_ticket
+from tests.console.tickets import customer_of
 
 
 def test_anonymous_is_sent_to_sign_in_with_the_page_to_come_back_to(

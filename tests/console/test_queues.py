@@ -18,8 +18,8 @@ from policydesk.console import queries
 from policydesk.desk_policy import get_policy
 from policydesk.tickets import actions
 from policydesk.tickets.models import Ticket
-from tests.conftest import NOW, Personas
-from tests.console.tickets import customer_of, open_ticket
+from tests.conftest import NOW, Personas, open_ticket
+from tests.console.tickets import customer_of
 
 
 def row_numbers(response: object) -> list[int]:

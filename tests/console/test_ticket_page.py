@@ -17,8 +17,8 @@ from pytest_django import DjangoAssertNumQueries
 from policydesk.tickets import actions
 from policydesk.tickets.actions import Upload
 from policydesk.tickets.models import Attachment, AuditEvent, Deflection, MeetingRequest, Message, Ticket
-from tests.conftest import NOW, Personas
-from tests.console.tickets import customer_of, open_ticket
+from tests.conftest import NOW, Personas, open_ticket
+from tests.console.tickets import customer_of
 
 LATER = NOW + timedelta(hours=1)
 

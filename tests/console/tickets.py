@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from policydesk.tickets import actions
-from policydesk.tickets.models import Person, Ticket
+from policydesk.tickets.models import Person
 from tests.conftest import NOW, Personas
 
 
@@ -18,19 +16,3 @@ def customer_of(personas: Personas, plan: str, region: str, email: str) -> Perso
     return actions.do_create_person(
         email=email, password=None, role="customer", organisation=organisation, actor=personas.admin, now=NOW
     )
-
-
-def open_ticket(
-    requester: Person,
-    *,
-    now: datetime = NOW,
-    topic: str = "troubleshooting",
-    subject: str = "Charts are empty",
-    priority: str = "normal",
-) -> Ticket:
-    result = actions.do_open_ticket(
-        requester=requester, topic=topic, subject=subject, text="Since this morning.", channel="web",
-        now=now, priority=priority,
-    )  # fmt: skip
-    assert result.ticket is not None, result.decision
-    return result.ticket

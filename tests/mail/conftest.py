@@ -31,9 +31,3 @@ def mail_settings(settings: object) -> object:
 
 
 __all__ = ["CORPUS", "NOW", "corpus_files", "rfc5322"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: object) -> None:
-    # The personas' passwords are hashed eight times per test; speed is not what we test here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 
 from policydesk.tickets.models import Person
 
@@ -21,17 +20,9 @@ def _portal_settings(settings: Any) -> Iterator[None]:
     settings.POLICYDESK_WIDGET_SECRET = WIDGET_SECRET
     settings.POLICYDESK_WIDGET_ORIGINS = [PRODUCT_ORIGIN]
     settings.SITE_URL = "https://support.example.com"
-    # Fast hashing: the personas fixture creates nine accounts with passwords for every test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     yield
     cache.clear()
-
-
-def signed_in(person: Person, **client_kwargs: Any) -> Client:
-    client = Client(**client_kwargs)
-    client.force_login(person)
-    return client
 
 
 def set_profile(person: Person, **fields: str) -> None:

@@ -8,8 +8,8 @@ from django.test import Client
 from django.test.client import RequestFactory
 
 from policydesk.portal.middleware import PersonLanguageMiddleware, choose_language
-from tests.conftest import Personas
-from tests.portal.conftest import set_profile, signed_in
+from tests.conftest import Personas, signed_in
+from tests.portal.conftest import set_profile
 
 
 def test_anonymous_visitor_gets_the_browsers_language(db: None) -> None:

@@ -11,8 +11,7 @@ from django.core import mail
 from django.test import Client
 
 from policydesk.portal import signin
-from tests.conftest import NOW, Personas
-from tests.portal.conftest import signed_in
+from tests.conftest import NOW, Personas, signed_in
 
 
 def link_path_from_mail() -> str:

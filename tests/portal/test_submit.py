@@ -13,8 +13,8 @@ from django.test import Client
 
 from policydesk.tickets import actions
 from policydesk.tickets.models import Deflection, Feedback, Person, Ticket
-from tests.conftest import NOW, Personas
-from tests.portal.conftest import set_profile, signed_in
+from tests.conftest import NOW, Personas, signed_in
+from tests.portal.conftest import set_profile
 
 
 @pytest.fixture(autouse=True)

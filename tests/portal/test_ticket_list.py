@@ -8,21 +8,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from policydesk.tickets import actions
 from policydesk.tickets.models import Organisation, Person
-from tests.conftest import NOW, Personas
-from tests.portal.conftest import signed_in
+from tests.conftest import NOW, Personas, open_ticket, signed_in
 
 
 def open_tickets(requester: Person, count: int) -> None:
     for index in range(count):
-        actions.do_open_ticket(
-            requester=requester,
-            topic="concepts",
-            subject=f"Question {index}",
-            text="?",
-            channel="web",
-            now=NOW + timedelta(minutes=index),
+        open_ticket(
+            requester, "concepts", NOW + timedelta(minutes=index), subject=f"Question {index}", text="?"
         )
 
 

@@ -15,8 +15,7 @@ from django.test import Client
 from policydesk.tickets import actions
 from policydesk.tickets.actions import Upload
 from policydesk.tickets.models import Attachment, MeetingRequest, Ticket
-from tests.conftest import NOW, Personas
-from tests.portal.conftest import signed_in
+from tests.conftest import NOW, Personas, open_ticket, signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -37,20 +36,13 @@ def download(client: Client, url: str) -> tuple[Any, bytes]:
 
 @pytest.fixture
 def ticket(personas: Personas) -> Ticket:
-    result = actions.do_open_ticket(
-        requester=personas.customer,
-        topic="troubleshooting",
-        subject="Charts are empty",
-        text="Since this morning.",
-        channel="web",
-        now=NOW,
+    return open_ticket(
+        personas.customer,
         uploads=(
             Upload("evil.html", "text/html", b"<script>alert(1)</script>"),
             Upload("shot.png", "image/png", b"\x89PNG\r\n"),
         ),
     )
-    assert result.ticket is not None
-    return result.ticket
 
 
 def attachment(name: str) -> Attachment:

@@ -31,7 +31,7 @@ import pytest
 from policydesk.reports.queries import Period
 from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
-from tests.conftest import Personas
+from tests.conftest import Personas, open_ticket
 
 REPORT_NOW = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 PERIOD = Period(date(2026, 11, 2), date(2026, 11, 15))
@@ -44,21 +44,11 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 @pytest.fixture(autouse=True)
 def _reports_settings(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 
 
 def _open(requester: Person, created: datetime, topic: str = "troubleshooting") -> Ticket:
-    result = actions.do_open_ticket(
-        requester=requester,
-        topic=topic,
-        subject=f"{topic} at {created:%a %H:%M}",
-        text="Help",
-        channel="web",
-        now=created,
-    )
-    assert result.ticket is not None
-    return result.ticket
+    return open_ticket(requester, topic, created, subject=f"{topic} at {created:%a %H:%M}", text="Help")
 
 
 def _answer(ticket: Ticket, agent: Person, when: datetime) -> None:

@@ -14,7 +14,7 @@ from django.test import Client
 
 from policydesk.reports.tables import REPORT_SLUGS
 from policydesk.tickets.models import Person, Ticket
-from tests.conftest import Personas
+from tests.conftest import Personas, signed_in
 from tests.reports.conftest import REPORT_NOW
 
 PERIOD_QUERY = "?start=2026-11-02&end=2026-11-15"
@@ -23,12 +23,6 @@ PERIOD_QUERY = "?start=2026-11-02&end=2026-11-15"
 @pytest.fixture(autouse=True)
 def _clock(time_machine: Any) -> None:
     time_machine.move_to(REPORT_NOW, tick=False)
-
-
-def signed_in(person: Person) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 class TableReader(HTMLParser):

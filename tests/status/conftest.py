@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from policydesk.status import actions
 from policydesk.status.models import Component, Incident
-from policydesk.tickets.models import Person, Ticket
-from tests.conftest import NOW, Personas
+from policydesk.tickets.models import Ticket
+from tests.conftest import NOW, Personas, open_ticket
 
 SITE = "https://support.example.com"
 LATER = NOW + timedelta(hours=1)
@@ -26,7 +25,6 @@ LATER = NOW + timedelta(hours=1)
 def _status_settings(settings: Any) -> Iterator[None]:
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.SITE_URL = SITE
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     cache.clear()
     yield
@@ -37,12 +35,6 @@ def _status_settings(settings: Any) -> Iterator[None]:
 def _clock(time_machine: Any) -> None:
     """The wall clock stands an hour after the personas' NOW (views take now from it)."""
     time_machine.move_to(LATER, tick=False)
-
-
-def signed_in(person: Person, **client_kwargs: Any) -> Client:
-    client = Client(**client_kwargs)
-    client.force_login(person)
-    return client
 
 
 def enqueued(task_name: str) -> list[DBTaskResult]:
@@ -90,16 +82,7 @@ def open_incident(personas: Personas, available: dict[str, Component], **fields:
 
 
 def p0_ticket(personas: Personas, priority: str = "critical") -> Ticket:
-    from policydesk.tickets.actions import do_open_ticket
-
-    result = do_open_ticket(
-        requester=personas.customer,
-        topic="troubleshooting",
-        subject="Nobody can sign in",
-        text="All our users see an error.",
-        channel="web",
-        priority=priority,
-        now=NOW - timedelta(minutes=5),
-    )
-    assert result.ticket is not None
-    return result.ticket
+    return open_ticket(
+        personas.customer, subject="Nobody can sign in", text="All our users see an error.",
+        priority=priority, now=NOW - timedelta(minutes=5),
+    )  # fmt: skip

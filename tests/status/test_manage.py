@@ -7,8 +7,8 @@ from django.test import Client
 
 from policydesk.status.models import Component, Incident, IncidentTicket
 from policydesk.tickets.models import AuditEvent, Message
-from tests.conftest import Personas
-from tests.status.conftest import enqueued, open_incident, p0_ticket, signed_in
+from tests.conftest import Personas, signed_in
+from tests.status.conftest import enqueued, open_incident, p0_ticket
 
 STAFF = ("agent", "other_office_agent", "premium_agent", "lead", "admin")
 CUSTOMERS = ("customer", "same_org_customer", "other_org_customer")

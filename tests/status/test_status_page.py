@@ -10,8 +10,8 @@ from django.test import Client
 
 from policydesk.status import actions
 from policydesk.status.models import Component
-from tests.conftest import NOW, Personas
-from tests.status.conftest import open_incident, signed_in
+from tests.conftest import NOW, Personas, signed_in
+from tests.status.conftest import open_incident
 
 
 def component_states(html: str, components: dict[str, Component]) -> dict[str, str]:

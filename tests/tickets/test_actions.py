@@ -9,21 +9,11 @@ import pytest
 from policydesk.tickets import actions
 from policydesk.tickets.actions import ActionError, Upload
 from policydesk.tickets.models import AuditEvent, Deflection, Feedback, Message, Ticket
-from tests.conftest import NOW, Personas
-
-
-def open_ticket(personas: Personas, topic: str = "troubleshooting", **kwargs: object) -> actions.IntakeResult:
-    fields: dict[str, object] = {
-        "subject": "Charts are empty",
-        "text": "Since this morning.",
-        "channel": "web",
-    }
-    fields.update(kwargs)
-    return actions.do_open_ticket(requester=personas.customer, topic=topic, now=NOW, **fields)
+from tests.conftest import NOW, Personas, open_request
 
 
 def test_open_ticket_takes_office_and_clock_from_the_policy(personas: Personas) -> None:
-    result = open_ticket(personas)
+    result = open_request(personas.customer)
     ticket = result.ticket
     assert ticket is not None and result.deflection is None
     # Growth, EMEA -> central-europe (C9); Tue 2026-12-01 18:00Z is Tue 19:00 local, after hours:
@@ -37,12 +27,12 @@ def test_open_ticket_takes_office_and_clock_from_the_policy(personas: Personas) 
 
 
 def test_ticket_numbers_are_sequential(personas: Personas) -> None:
-    numbers = [open_ticket(personas).ticket.number for _ in range(3)]
+    numbers = [open_request(personas.customer).ticket.number for _ in range(3)]
     assert numbers == [1, 2, 3]
 
 
 def test_out_of_scope_request_is_deflected_and_recorded_c12(personas: Personas) -> None:
-    result = open_ticket(personas, topic="plan-question")
+    result = open_request(personas.customer, topic="plan-question")
     assert result.ticket is None and not Ticket.objects.exists()
     assert result.route is not None and result.route.kind == "account-team"  # C17, Growth
     deflection = Deflection.objects.get()
@@ -54,13 +44,13 @@ def test_out_of_scope_request_is_deflected_and_recorded_c12(personas: Personas) 
 
 
 def test_feature_request_is_deflected_and_kept_as_feedback_c18(personas: Personas) -> None:
-    result = open_ticket(personas, topic="feature-request", text="Dark mode, please")
+    result = open_request(personas.customer, topic="feature-request", text="Dark mode, please")
     assert result.route is not None and result.route.kind == "feedback-form"
     assert Feedback.objects.get().text == "Dark mode, please"
 
 
 def test_first_public_reply_stops_the_clock_and_a_note_does_not(personas: Personas) -> None:
-    ticket = open_ticket(personas).ticket
+    ticket = open_request(personas.customer).ticket
     assert ticket is not None
     actions.do_add_note(ticket=ticket, agent=personas.agent, text="Looking at logs", now=NOW)
     ticket.refresh_from_db()
@@ -74,7 +64,7 @@ def test_first_public_reply_stops_the_clock_and_a_note_does_not(personas: Person
 
 
 def test_customer_reply_reopens_a_pending_ticket(personas: Personas) -> None:
-    ticket = open_ticket(personas).ticket
+    ticket = open_request(personas.customer).ticket
     assert ticket is not None
     actions.do_agent_reply(ticket=ticket, agent=personas.agent, text="Try this", now=NOW)
     actions.do_customer_reply(ticket=ticket, customer=personas.customer, text="Still broken", now=NOW)
@@ -83,8 +73,8 @@ def test_customer_reply_reopens_a_pending_ticket(personas: Personas) -> None:
 
 
 def test_c16_priority_never_changes_the_due_time(personas: Personas) -> None:
-    low = open_ticket(personas, priority="low").ticket
-    critical = open_ticket(personas, priority="critical").ticket
+    low = open_request(personas.customer, priority="low").ticket
+    critical = open_request(personas.customer, priority="critical").ticket
     assert low is not None and critical is not None
     assert low.first_response_due == critical.first_response_due
     actions.do_set_priority(ticket=low, priority="critical", actor=personas.agent, now=NOW)
@@ -93,7 +83,7 @@ def test_c16_priority_never_changes_the_due_time(personas: Personas) -> None:
 
 
 def test_agent_deflects_with_the_policy_route_text(personas: Personas) -> None:
-    ticket = open_ticket(personas, language="ja").ticket
+    ticket = open_request(personas.customer, language="ja").ticket
     assert ticket is not None
     actions.do_deflect(ticket=ticket, agent=personas.agent, topic="product-training", now=NOW)
     ticket.refresh_from_db()
@@ -107,7 +97,7 @@ def test_agent_deflects_with_the_policy_route_text(personas: Personas) -> None:
 
 
 def test_c7_meeting_requests_only_on_eligible_plans(personas: Personas) -> None:
-    ticket = open_ticket(personas).ticket
+    ticket = open_request(personas.customer).ticket
     assert ticket is not None
     meeting = actions.do_request_meeting(
         ticket=ticket, customer=personas.customer, reason="Screen share", now=NOW
@@ -125,7 +115,7 @@ def test_c7_meeting_requests_only_on_eligible_plans(personas: Personas) -> None:
 
 
 def test_html_is_sanitised(personas: Personas) -> None:
-    ticket = open_ticket(personas, html='<p onclick="x()">Hi<script>alert(1)</script></p>').ticket
+    ticket = open_request(personas.customer, html='<p onclick="x()">Hi<script>alert(1)</script></p>').ticket
     assert ticket is not None
     assert ticket.messages.get().html == "<p>Hi</p>"
 
@@ -133,10 +123,10 @@ def test_html_is_sanitised(personas: Personas) -> None:
 def test_attachment_over_the_limit_loses_nothing_else(personas: Personas, settings: object) -> None:
     settings.POLICYDESK_MAX_ATTACHMENT_BYTES = 10
     with pytest.raises(ActionError, match="larger than the limit"):
-        open_ticket(personas, uploads=(Upload("big.log", "text/plain", b"x" * 11),))
+        open_request(personas.customer, uploads=(Upload("big.log", "text/plain", b"x" * 11),))
     # The whole intake rolled back: no half ticket, no audit event, and the number is not used.
     assert not Ticket.objects.exists() and not AuditEvent.objects.filter(action="ticket.opened").exists()
-    ticket = open_ticket(personas, uploads=(Upload("ok.log", "text/plain", b"tiny"),)).ticket
+    ticket = open_request(personas.customer, uploads=(Upload("ok.log", "text/plain", b"tiny"),)).ticket
     assert ticket is not None and ticket.number == 1 and ticket.attachments.get().size == 4
 
 
@@ -148,7 +138,7 @@ def test_only_customers_open_tickets(personas: Personas) -> None:
 
 
 def test_assignment_only_to_agents_of_the_queue(personas: Personas) -> None:
-    ticket = open_ticket(personas).ticket
+    ticket = open_request(personas.customer).ticket
     assert ticket is not None
     with pytest.raises(ActionError, match="does not work the central-europe queue"):
         actions.do_assign(ticket=ticket, assignee=personas.other_office_agent, actor=personas.lead, now=NOW)
@@ -158,7 +148,7 @@ def test_assignment_only_to_agents_of_the_queue(personas: Personas) -> None:
 
 
 def test_closed_is_final(personas: Personas) -> None:
-    ticket = open_ticket(personas).ticket
+    ticket = open_request(personas.customer).ticket
     assert ticket is not None
     actions.do_set_status(ticket=ticket, status="closed", actor=personas.agent, now=NOW)
     with pytest.raises(ActionError, match="cannot be reopened"):

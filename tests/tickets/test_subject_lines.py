@@ -36,7 +36,6 @@ BREAKS = ["\r\n", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"
 
 @pytest.fixture(autouse=True)
 def _desk(settings: Any) -> Iterator[None]:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.POLICYDESK_MAIL_DOMAIN = "example.com"
     settings.POLICYDESK_WIDGET_SECRET = WIDGET_SECRET
     settings.POLICYDESK_WIDGET_ORIGINS = ["https://app.example.com"]

@@ -7,30 +7,7 @@ from typing import Any
 
 import pytest
 
-from policydesk.tickets import actions
-from policydesk.tickets.models import Person
-from tests.conftest import NOW, Personas
 from tests.watch.harness import WebhookReceiver
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def premium_customer(personas: Personas) -> Person:
-    organisation = actions.do_create_organisation(
-        name="Sora", plan="premium", region="americas", actor=personas.admin, now=NOW
-    )
-    return actions.do_create_person(
-        email="kenji@sora.example",
-        password="pw-kenji",
-        role="customer",
-        organisation=organisation,
-        actor=personas.admin,
-        now=NOW,
-    )
 
 
 @pytest.fixture
