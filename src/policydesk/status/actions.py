@@ -90,14 +90,7 @@ def do_open_incident(
             updated_at=now,
         )
         incident.components.set(components)
-        update = IncidentUpdate.objects.create(
-            incident=incident,
-            state=state,
-            body=body.strip(),
-            body_ja=body_ja.strip(),
-            author=actor,
-            posted_at=now,
-        )
+        update = _add_update(incident, state, body, body_ja, actor, now)
         record_audit_event(
             now,
             actor,
@@ -111,6 +104,19 @@ def do_open_incident(
         )
         tasks.fan_out_update.enqueue(update.pk)
     return incident
+
+
+def _add_update(
+    incident: Incident, state: str, body: str, body_ja: str, actor: Person, now: datetime
+) -> IncidentUpdate:
+    return IncidentUpdate.objects.create(
+        incident=incident,
+        state=state,
+        body=body.strip(),
+        body_ja=body_ja.strip(),
+        author=actor,
+        posted_at=now,
+    )
 
 
 def do_post_incident_update(
@@ -147,14 +153,7 @@ def do_post_incident_update(
             incident.resolved_at = now
         incident.updated_at = now
         incident.save()
-        update = IncidentUpdate.objects.create(
-            incident=incident,
-            state=state,
-            body=body.strip(),
-            body_ja=body_ja.strip(),
-            author=actor,
-            posted_at=now,
-        )
+        update = _add_update(incident, state, body, body_ja, actor, now)
         record_audit_event(
             now,
             actor,
