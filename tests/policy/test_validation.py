@@ -156,8 +156,10 @@ BROKEN: list[tuple[str, Callable[[Document], None], str]] = [
     ("contact role naming no person of the organisation",
      _set("contact_roles/account-executive/person", "sales_rep"),
      "contact_roles.account-executive.person: expected one of account_executive, customer_success_manager"),
-    ("route naming a contact role the policy dropped", lambda d: d["contact_roles"].pop("customer-success-manager"),
-     "routes.account-team.contacts: 'customer-success-manager' is neither an email address nor a contact role"),
+    ("route naming a contact role the policy dropped",
+     lambda d: d["contact_roles"].pop("customer-success-manager"),
+     "routes.account-team.contacts: 'customer-success-manager' is neither an email address"
+     " nor a contact role"),
     ("overlapping intervals", lambda d: d["offices"]["us-west"]["hours"].append(
         {"days": ["mon"], "open": "16:00", "close": "18:00"}),
      "offices.us-west.hours: intervals overlap on mon"),

@@ -580,7 +580,9 @@ class _Reader:
             self.unknown_keys(table, key, {"person", "name"})
             person = table.get("person")
             if person not in ACCOUNT_PEOPLE:
-                self.error(f"{key}.person", f"expected one of {', '.join(ACCOUNT_PEOPLE)}, got {_kind(person)}")
+                self.error(
+                    f"{key}.person", f"expected one of {', '.join(ACCOUNT_PEOPLE)}, got {_kind(person)}"
+                )
                 continue
             name = self.text(table.get("name"), f"{key}.name")
             if name is not None:
@@ -600,7 +602,13 @@ class _Reader:
         self.unknown_keys(
             table,
             "desk",
-            {"feedback_topic", "plan_question_topic", "outage_priority", "email_request_type", "global_queue"},
+            {
+                "feedback_topic",
+                "plan_question_topic",
+                "outage_priority",
+                "email_request_type",
+                "global_queue",
+            },
         )
 
         def pick(key: str, default: str, known: dict[str, Any], what: str) -> str | None:
@@ -615,7 +623,9 @@ class _Reader:
         email_type = pick("email_request_type", DEFAULT_EMAIL_REQUEST_TYPE, request_types, "request type")
         if email_type is None and "email_request_type" not in table:
             email_type = next(iter(request_types), None)  # the first listed
-        global_queue = self.text(table["global_queue"], "desk.global_queue") if "global_queue" in table else None
+        global_queue = (
+            self.text(table["global_queue"], "desk.global_queue") if "global_queue" in table else None
+        )
         if email_type is None:
             return None
         return DeskNames(

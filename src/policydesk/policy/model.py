@@ -7,10 +7,9 @@ policy live in `triage.py`, and the public page in `render.py`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-
-from collections.abc import Mapping
 
 from policydesk.sla import AlwaysOpenCalendar, Calendar, Target
 

@@ -13,7 +13,16 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from policydesk import sla
-from policydesk.policy.model import ALWAYS_OPEN, CHANNELS, GLOBAL, Channel, FirstResponseRule, Plan, Policy, Route
+from policydesk.policy.model import (
+    ALWAYS_OPEN,
+    CHANNELS,
+    GLOBAL,
+    Channel,
+    FirstResponseRule,
+    Plan,
+    Policy,
+    Route,
+)
 from policydesk.sla import Calendar
 
 

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from policydesk import languages
 from policydesk.desk_policy import get_policy
 from policydesk.oneline import one_line
 from policydesk.policy.model import Route
@@ -31,8 +32,6 @@ from policydesk.tickets.models import (
     Team,
     Ticket,
 )
-
-OPEN_STATUSES = (Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING)
 
 
 class ActionError(ValueError):
@@ -258,7 +257,7 @@ def do_open_ticket(
                 policy_version=policy.version,
                 created_at=now,
             )
-            if topic == "feature-request" and text.strip():  # C18: keep what they asked for
+            if topic == policy.desk.feedback_topic and text.strip():  # C18: keep what they asked for
                 Feedback.objects.create(
                     organisation=organisation, person=requester, text=text, created_at=now
                 )
@@ -489,8 +488,8 @@ def do_deflect(*, ticket: Ticket, agent: Person, topic: str, now: datetime) -> D
         ticket = _locked(ticket)
         if Deflection.objects.filter(ticket=ticket).exists():
             raise ActionError(_("the ticket is already deflected"))
-        lang = ticket.language if ticket.language in ("en", "ja") else "en"
-        text = route_text(route, organisation, lang)
+        lang = languages.choose(ticket.language)
+        text = policy.route_text(route, organisation.account_team(), lang)
         message = Message.objects.create(
             ticket=ticket, author=agent, kind=Message.Kind.PUBLIC, text=text, channel=Ticket.Channel.WEB,
             created_at=now,
@@ -510,21 +509,6 @@ def do_deflect(*, ticket: Ticket, agent: Person, topic: str, now: datetime) -> D
         )
         signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=True)
     return deflection
-
-
-def route_text(route: Route, organisation: Organisation, lang: str) -> str:
-    """The route's text, with the organisation's own account team filled in (C17)."""
-    text = route.text.get(lang)
-    people = {
-        "account-executive": organisation.account_executive,
-        "customer-success-manager": organisation.customer_success_manager,
-    }
-    named = [people[c] for c in route.contacts if people.get(c)]
-    if named:
-        text += " (" + ", ".join(named) + ")"
-    if route.url:
-        text += f" {route.url}"
-    return text
 
 
 def do_request_meeting(*, ticket: Ticket, customer: Person, reason: str, now: datetime) -> MeetingRequest:
