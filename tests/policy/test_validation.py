@@ -148,6 +148,8 @@ BROKEN: list[tuple[str, Callable[[Document], None], str]] = [
      "desk.plan_question_topic: unknown out-of-scope topic 'concepts'"),
     ("desk names an unknown outage priority", _set("desk/outage_priority", "p0"),
      "desk.outage_priority: unknown priority 'p0'; expected one of critical, high, low, normal"),
+    ("desk names an unknown default priority", _set("desk/default_priority", "routine"),
+     "desk.default_priority: unknown priority 'routine'; expected one of critical, high, low, normal"),
     ("desk names an unknown email request type", _set("desk/email_request_type", "question"),
      "desk.email_request_type: unknown request type 'question'"),
     ("desk queue label in one language", _set("desk/global_queue", {"en": "Global"}),
@@ -239,6 +241,7 @@ def test_policy_without_desk_names_gets_the_default_ids_it_has(tmp_path: Path) -
     assert policy.desk.feedback_topic == "feature-request"
     assert policy.desk.plan_question_topic == "plan-question"
     assert policy.desk.outage_priority == "critical"
+    assert policy.desk.default_priority == "normal"
     assert policy.desk.email_request_type == "troubleshooting"
     assert policy.desk.global_queue.en == "Global"
     assert set(policy.contact_roles) == {"account-executive", "customer-success-manager"}
@@ -248,11 +251,12 @@ def test_desk_names_the_policy_lacks_are_none_and_email_takes_the_first_type(tmp
     document = default_document()
     del document["desk"]
     document["out_of_scope"] = [t for t in document["out_of_scope"] if t["id"] != "feature-request"]
-    document["priorities"] = [p for p in document["priorities"] if p["id"] != "critical"]
+    document["priorities"] = [p for p in document["priorities"] if p["id"] not in ("critical", "normal")]
     document["request_types"] = [t for t in document["request_types"] if t["id"] != "troubleshooting"]
     path = tmp_path / "policy.toml"
     path.write_text(to_toml(document), encoding="utf-8")
     policy = load_policy(path)
     assert policy.desk.feedback_topic is None
     assert policy.desk.outage_priority is None
+    assert policy.desk.default_priority == "low"  # the least urgent listed
     assert policy.desk.email_request_type == "feature-explanation"

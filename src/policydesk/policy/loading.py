@@ -78,6 +78,7 @@ DEFAULT_CONTACT_ROLES = {
 DEFAULT_FEEDBACK_TOPIC = "feature-request"
 DEFAULT_PLAN_QUESTION_TOPIC = "plan-question"
 DEFAULT_OUTAGE_PRIORITY = "critical"
+DEFAULT_PRIORITY = "normal"
 DEFAULT_EMAIL_REQUEST_TYPE = "troubleshooting"
 DEFAULT_GLOBAL_QUEUE = Text("Global", "グローバル")
 
@@ -606,6 +607,7 @@ class _Reader:
                 "feedback_topic",
                 "plan_question_topic",
                 "outage_priority",
+                "default_priority",
                 "email_request_type",
                 "global_queue",
             },
@@ -623,6 +625,9 @@ class _Reader:
         email_type = pick("email_request_type", DEFAULT_EMAIL_REQUEST_TYPE, request_types, "request type")
         if email_type is None and "email_request_type" not in table:
             email_type = next(iter(request_types), None)  # the first listed
+        default_priority = pick("default_priority", DEFAULT_PRIORITY, priorities, "priority")
+        if default_priority is None and "default_priority" not in table and priorities:
+            default_priority = list(priorities)[-1]  # the least urgent: priorities run most urgent first
         global_queue = (
             self.text(table["global_queue"], "desk.global_queue") if "global_queue" in table else None
         )
@@ -634,6 +639,7 @@ class _Reader:
                 "plan_question_topic", DEFAULT_PLAN_QUESTION_TOPIC, out_of_scope, "out-of-scope topic"
             ),
             outage_priority=pick("outage_priority", DEFAULT_OUTAGE_PRIORITY, priorities, "priority"),
+            default_priority=default_priority,
             email_request_type=email_type,
             global_queue=global_queue or DEFAULT_GLOBAL_QUEUE,
         )

@@ -90,6 +90,7 @@ class DeskNames:
     feedback_topic: str | None  # C18: out-of-scope topic kept as product feedback
     plan_question_topic: str | None  # C17: out-of-scope topic answered per plan on the page
     outage_priority: str | None  # C15, C16: the P0 priority pointed to the status page
+    default_priority: str | None  # C15: a new ticket's priority when the customer names none
     email_request_type: str  # C11: the request type of a ticket opened by email
     global_queue: Text  # C9: the queue of tickets handled globally
 

@@ -218,7 +218,7 @@ def do_open_ticket(
     text: str,
     channel: str,
     now: datetime,
-    priority: str = "normal",
+    priority: str = "",
     html: str = "",
     uploads: tuple[Upload, ...] = (),
     language: str = "",
@@ -229,6 +229,7 @@ def do_open_ticket(
     if requester.role != Person.Role.CUSTOMER or organisation is None:
         raise ActionError(_("only a customer of an organisation can open a ticket (C14)"))
     policy = get_policy()
+    priority = priority or policy.desk.default_priority or ""  # C15: none chosen (email, API)
     if priority not in policy.priorities:
         raise ActionError(_("unknown priority %(priority)r") % {"priority": priority})
     subject = one_line(subject)[:250]  # no line break reaches a mail header (issue 9)
