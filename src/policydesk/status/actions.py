@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from policydesk import languages
 from policydesk.desk_policy import get_policy
-from policydesk.languages import supported_language
 from policydesk.oneline import one_line
 from policydesk.status import subscriptions, tasks
 from policydesk.status.models import Component, Incident, IncidentTicket, IncidentUpdate, Severity, Subscriber
@@ -177,7 +177,7 @@ def do_link_ticket(*, incident: Incident, ticket: Ticket, actor: Person, now: da
         raise ActionError(_("You cannot answer ticket #%(number)s.") % {"number": ticket.number})
     if ticket.priority != get_policy().desk.outage_priority:  # C15, C16: P0
         raise ActionError(_("Only critical (P0) tickets are linked to incidents (C16)."))
-    lang = supported_language(ticket.language) or "en"
+    lang = languages.choose(ticket.language)
     with translation.override(lang):
         text = _(
             "We are tracking this problem as an incident on our status page: %(title)s. "
@@ -207,7 +207,7 @@ def do_subscribe(*, email: str, language: str, now: datetime) -> Subscriber:
         validate_email(email)
     except ValidationError as error:
         raise ActionError(_("Enter a valid email address.")) from error
-    language = supported_language(language) or "en"
+    language = languages.choose(language)
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
         if subscriber is None:

@@ -281,7 +281,7 @@ def do_open_ticket(
             mission_critical=decision.mission_critical,
             policy_id=policy.id,
             policy_version=policy.version,
-            language=language or requester.language or "en",
+            language=languages.choose(language, requester.language),
             created_at=now,
             updated_at=now,
         )
@@ -518,7 +518,7 @@ def do_request_meeting(*, ticket: Ticket, customer: Person, reason: str, now: da
     if not plan.meetings:
         raise ActionError(
             _("calls are not offered on the %(plan)s plan (C7)")
-            % {"plan": plan.name.get(translation.get_language() or "en")}
+            % {"plan": plan.name.get(languages.current())}
         )
     if not reason.strip():
         raise ActionError(_("please say why a call would help"))
