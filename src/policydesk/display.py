@@ -9,6 +9,8 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from policydesk import languages
+
 
 def viewer_zone(time_zone: str | None) -> ZoneInfo:
     """The viewer's zone (their profile's), UTC if they have none or it is unknown."""
@@ -24,7 +26,7 @@ def format_instant(instant: datetime | None, time_zone: str | None, lang: str | 
         return "-"
     zone = viewer_zone(time_zone)
     local = instant.astimezone(zone)
-    with translation.override(lang or translation.get_language() or "en"):
+    with translation.override(languages.choose(lang, translation.get_language())):
         if translation.get_language() == "ja":
             weekdays = "月火水木金土日"
             text = f"{local.year}年{local.month}月{local.day}日({weekdays[local.weekday()]}) {local:%H:%M}"

@@ -242,7 +242,7 @@ POLICYDESK_ONCALL_TIME_ZONE = env_str("POLICYDESK_ONCALL_TIME_ZONE", "UTC")
 
 # The email channel (docs/email.md). Unset variables keep the mail app's defaults: the support
 # address is support@ the policy's domain, and it alone (with its +tags) is accepted.
-for _name in ("DOMAIN", "LOCAL_PART", "FROM", "DEFAULT_TOPIC", "AUTHSERV_ID"):
+for _name in ("DOMAIN", "LOCAL_PART", "FROM", "AUTHSERV_ID"):
     if f"POLICYDESK_MAIL_{_name}" in os.environ:
         globals()[f"POLICYDESK_MAIL_{_name}"] = os.environ[f"POLICYDESK_MAIL_{_name}"]
 if "POLICYDESK_MAIL_ACCEPTED_RECIPIENTS" in os.environ:

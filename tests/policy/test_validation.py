@@ -140,7 +140,28 @@ BROKEN: list[tuple[str, Callable[[Document], None], str]] = [
     ("out-of-scope topic with no route for a plan", _set("plans/growth/routes", {}),
      "plans.growth.routes: no route for out-of-scope topic 'plan-question'"),
     ("route contact neither email nor role", _set("routes/sales-starter/contacts", ["sales team"]),
-     "routes.sales-starter.contacts: 'sales team' is neither an email address nor one of"),
+     "routes.sales-starter.contacts: 'sales team' is neither an email address nor a contact role"
+     " (account-executive, customer-success-manager)"),
+    ("desk names an unknown feedback topic", _set("desk/feedback_topic", "wishes"),
+     "desk.feedback_topic: unknown out-of-scope topic 'wishes'; expected one of"),
+    ("desk names a request type as the plan-question topic", _set("desk/plan_question_topic", "concepts"),
+     "desk.plan_question_topic: unknown out-of-scope topic 'concepts'"),
+    ("desk names an unknown outage priority", _set("desk/outage_priority", "p0"),
+     "desk.outage_priority: unknown priority 'p0'; expected one of critical, high, low, normal"),
+    ("desk names an unknown default priority", _set("desk/default_priority", "routine"),
+     "desk.default_priority: unknown priority 'routine'; expected one of critical, high, low, normal"),
+    ("desk names an unknown email request type", _set("desk/email_request_type", "question"),
+     "desk.email_request_type: unknown request type 'question'"),
+    ("desk queue label in one language", _set("desk/global_queue", {"en": "Global"}),
+     "desk.global_queue.ja: missing"),
+    ("desk key typo", _set("desk/feedback", "feature-request"), "desk.feedback: unknown key"),
+    ("contact role naming no person of the organisation",
+     _set("contact_roles/account-executive/person", "sales_rep"),
+     "contact_roles.account-executive.person: expected one of account_executive, customer_success_manager"),
+    ("route naming a contact role the policy dropped",
+     lambda d: d["contact_roles"].pop("customer-success-manager"),
+     "routes.account-team.contacts: 'customer-success-manager' is neither an email address"
+     " nor a contact role"),
     ("overlapping intervals", lambda d: d["offices"]["us-west"]["hours"].append(
         {"days": ["mon"], "open": "16:00", "close": "18:00"}),
      "offices.us-west.hours: intervals overlap on mon"),
@@ -209,3 +230,33 @@ def test_empty_file_lists_what_is_missing(tmp_path: Path) -> None:
         load_policy(path)
     keys = {issue.key for issue in caught.value.issues}
     assert {"format", "id", "version", "offices", "plans", "title"} <= keys
+
+
+def test_policy_without_desk_names_gets_the_default_ids_it_has(tmp_path: Path) -> None:
+    document = default_document()
+    del document["desk"], document["contact_roles"]
+    path = tmp_path / "policy.toml"
+    path.write_text(to_toml(document), encoding="utf-8")
+    policy = load_policy(path)
+    assert policy.desk.feedback_topic == "feature-request"
+    assert policy.desk.plan_question_topic == "plan-question"
+    assert policy.desk.outage_priority == "critical"
+    assert policy.desk.default_priority == "normal"
+    assert policy.desk.email_request_type == "troubleshooting"
+    assert policy.desk.global_queue.en == "Global"
+    assert set(policy.contact_roles) == {"account-executive", "customer-success-manager"}
+
+
+def test_desk_names_the_policy_lacks_are_none_and_email_takes_the_first_type(tmp_path: Path) -> None:
+    document = default_document()
+    del document["desk"]
+    document["out_of_scope"] = [t for t in document["out_of_scope"] if t["id"] != "feature-request"]
+    document["priorities"] = [p for p in document["priorities"] if p["id"] not in ("critical", "normal")]
+    document["request_types"] = [t for t in document["request_types"] if t["id"] != "troubleshooting"]
+    path = tmp_path / "policy.toml"
+    path.write_text(to_toml(document), encoding="utf-8")
+    policy = load_policy(path)
+    assert policy.desk.feedback_topic is None
+    assert policy.desk.outage_priority is None
+    assert policy.desk.default_priority == "low"  # the least urgent listed
+    assert policy.desk.email_request_type == "feature-explanation"

@@ -113,7 +113,9 @@ class TicketIn(JsonObject):
     subject: str = Field(min_length=1, max_length=250)
     text: str = Field(max_length=100_000)
     html: str = Field("", max_length=200_000)
-    priority: str = Field("normal", max_length=64, description="C15; it never changes the due time (C16).")
+    priority: str = Field(
+        "", max_length=64, description="C15 ('' = the policy's default); it never changes the due time (C16)."
+    )
     channel: ChannelName = "web"
     language: Literal["", "en", "ja"] = ""
     requester_email: str | None = Field(

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
+from policydesk import languages
 from policydesk.api.auth import caller
 from policydesk.api.cursors import BadCursor, decode_cursor, encode_cursor
 from policydesk.api.errors import ApiError, not_found, responses
@@ -30,6 +31,7 @@ from policydesk.api.schemas import (
     TicketPage,
     TicketPatch,
 )
+from policydesk.desk_policy import get_policy
 from policydesk.tickets import actions
 from policydesk.tickets.access import is_staff, visible_tickets
 from policydesk.tickets.models import Attachment, Message, Person, Ticket
@@ -154,7 +156,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
         route = result.route
         assert route is not None  # noqa: S101 - no ticket means a deflection
         assert requester.organisation is not None  # noqa: S101 - do_open_ticket checked it
-        lang = payload.language or requester.language or translation.get_language() or "en"
+        lang = languages.choose(payload.language, requester.language, translation.get_language())
         return Status(
             200,
             {
@@ -164,7 +166,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
                     "kind": route.kind,
                     "contacts": list(route.contacts),
                     "url": route.url,
-                    "text": actions.route_text(route, requester.organisation, lang),
+                    "text": get_policy().route_text(route, requester.organisation.account_team(), lang),
                 },
             },
         )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
-
 from policydesk.policy.model import GLOBAL, Policy
 
 
@@ -30,7 +28,7 @@ class Labels:
 
     def queue(self, office_id: str) -> str:
         if office_id == GLOBAL:
-            return _("Premium (global)")
+            return self.policy.desk.global_queue.get(self.lang)  # C9
         office = self.policy.offices.get(office_id)
         return office.name.get(self.lang) if office else office_id
 

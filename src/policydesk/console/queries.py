@@ -26,8 +26,7 @@ from django.utils.translation import gettext as _
 from policydesk import display
 from policydesk.policy.model import GLOBAL, Policy
 from policydesk.tickets import access
-from policydesk.tickets.actions import OPEN_STATUSES
-from policydesk.tickets.models import Person, Team, Ticket
+from policydesk.tickets.models import OPEN_STATUSES, Person, Team, Ticket
 
 #: Queue counts stop at this many ("1000+"): counting every ticket of a large queue is not worth a scan.
 COUNT_CAP = 1000
@@ -81,7 +80,7 @@ def queues_for(person: Person, policy: Policy, lang: str) -> list[Queue]:
         if everything or office_id in mine
     ]
     if everything or GLOBAL in mine:
-        queues.append(Queue(GLOBAL, "premium", _("Premium (global)")))
+        queues.append(Queue(GLOBAL, "premium", policy.desk.global_queue.get(lang)))  # C9
     queues += [
         Queue(MISSION_CRITICAL, "mission-critical", _("Mission-critical")),
         Queue(UNASSIGNED, "unassigned", _("Unassigned")),

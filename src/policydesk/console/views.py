@@ -15,12 +15,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from policydesk import display
+from policydesk import display, languages
 from policydesk.console import forms as console_forms
 from policydesk.console import queries
 from policydesk.console.labels import Labels
@@ -64,8 +64,7 @@ class Viewer:
 
     @classmethod
     def of(cls, request: HttpRequest) -> Viewer:
-        lang = "ja" if (translation.get_language() or "en").startswith("ja") else "en"
-        return cls(request.user, get_policy(), lang, timezone.now())  # type: ignore[arg-type]
+        return cls(request.user, get_policy(), languages.current(), timezone.now())  # type: ignore[arg-type]
 
     @property
     def labels(self) -> Labels:
@@ -208,12 +207,12 @@ def _deflect_options(viewer: Viewer, ticket: Ticket) -> list[DeflectOption]:
     plan = policy.plans.get(ticket.organisation.plan)
     if plan is None:
         return []
-    lang = ticket.language if ticket.language in ("en", "ja") else "en"
+    lang = languages.choose(ticket.language)
     return [
         DeflectOption(
             topic.id,
             topic.name.get(viewer.lang),
-            actions.route_text(policy.route_for(plan, topic.id), ticket.organisation, lang),
+            policy.route_text(policy.route_for(plan, topic.id), ticket.organisation.account_team(), lang),
         )
         for topic in policy.out_of_scope.values()
     ]

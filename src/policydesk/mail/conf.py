@@ -46,11 +46,6 @@ def max_recipients() -> int:
     return int(getattr(settings, "POLICYDESK_MAIL_MAX_RECIPIENTS", 50))
 
 
-def default_topic() -> str:
-    """The request type (C11) of a new ticket opened by email, which has no topic field."""
-    return str(getattr(settings, "POLICYDESK_MAIL_DEFAULT_TOPIC", "troubleshooting"))
-
-
 def authserv_id() -> str:
     """The authserv-id of our receiving server: only the topmost Authentication-Results
     header carrying it is read ('' = none is trusted)."""

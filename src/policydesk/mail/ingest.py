@@ -29,6 +29,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from policydesk import languages
+from policydesk.desk_policy import get_policy
 from policydesk.mail import conf, outgoing
 from policydesk.mail.decoding import (
     Attachment,
@@ -486,7 +488,7 @@ def _open(inbound: InboundMessage, prepared: _Prepared, person: Person, now: dat
     try:
         result = do_open_ticket(
             requester=person,
-            topic=conf.default_topic(),
+            topic=get_policy().desk.email_request_type,  # C11
             subject=subject,
             text=_with_note(inbound.body_text, note),
             channel=Ticket.Channel.EMAIL,
@@ -551,7 +553,7 @@ def _left_out_note(prepared: _Prepared, language: str) -> str:
     if not (too_large or too_many or unread):
         return ""
     limit_mb = settings.POLICYDESK_MAX_ATTACHMENT_BYTES // (1024 * 1024)
-    with translation.override(language if language in ("en", "ja") else "en"):
+    with translation.override(languages.choose(language)):
         lines = [_("Not attached by the support desk:")]
         for item in too_large[:_NAMES_LISTED]:
             lines.append(

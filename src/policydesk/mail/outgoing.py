@@ -22,14 +22,15 @@ from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from policydesk import languages
 from policydesk.desk_policy import get_policy
-from policydesk.display import format_instant
 from policydesk.mail import conf
 from policydesk.mail.loops import OUR_HEADER
 from policydesk.mail.models import MessageLink, OutgoingMail
 from policydesk.mail.threads import reply_address, subject_tag
 from policydesk.oneline import one_line
-from policydesk.tickets.actions import do_report_undelivered_mail, route_text
+from policydesk.promises import promise_for
+from policydesk.tickets.actions import do_report_undelivered_mail
 from policydesk.tickets.models import Deflection, MeetingRequest, Message, Person, Ticket
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,7 @@ def _thread_headers(ticket: Ticket | None, *, new_ticket: bool = False) -> tuple
 
 
 def _language(person: Person | None, fallback: str = "en") -> str:
-    lang = (person.language if person is not None else "") or fallback
-    return lang if lang in ("en", "ja") else "en"
+    return languages.choose(person.language if person is not None else "", fallback)
 
 
 def queue_mail(
@@ -158,19 +158,6 @@ def _ticket_subject(ticket: Ticket) -> str:
     return f"{subject_tag(ticket)} {ticket.subject}"
 
 
-def promise_text(ticket: Ticket, person: Person, lang: str) -> str:
-    """The first-response promise of the ticket's plan, with the due time in the person's zone (C3, C6)."""
-    plan = get_policy().plans.get(ticket.organisation.plan)
-    if plan is None:
-        return ""
-    rule = plan.mission_critical.first_response if ticket.mission_critical and plan.mission_critical else None
-    rule = rule or plan.first_response
-    if rule is None:
-        return plan.no_commitment_text.get(lang) if plan.no_commitment_text else ""
-    due = format_instant(ticket.first_response_due, person.time_zone, lang)
-    return _("%(promise)s: by %(due)s.") % {"promise": rule.text.get(lang), "due": due}
-
-
 def queue_acknowledgement(ticket: Ticket, now: datetime) -> OutgoingMail:
     person = ticket.requester
     lang = _language(person, ticket.language)
@@ -180,7 +167,7 @@ def queue_acknowledgement(ticket: Ticket, now: datetime) -> OutgoingMail:
             for part in (
                 _("We have received your request %(tag)s: %(subject)s")
                 % {"tag": subject_tag(ticket), "subject": ticket.subject},
-                promise_text(ticket, person, lang),
+                "\n".join(promise_for(ticket, get_policy(), person.time_zone, lang).lines()),
                 _("Reply to this email to add information to your request."),
             )
             if part
@@ -270,7 +257,7 @@ def queue_deflection_notice(deflection: Deflection, now: datetime) -> OutgoingMa
         body = "\n\n".join(
             (
                 _("Thank you for your message. Email support on your plan does not cover this request."),
-                route_text(route, deflection.organisation, lang),
+                policy.route_text(route, deflection.organisation.account_team(), lang),
             )
         )
         subject = "Re: " + (inbound.subject if inbound and inbound.subject else _("Your request"))

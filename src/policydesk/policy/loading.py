@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from policydesk.policy.model import (
+    ACCOUNT_PEOPLE,
     CHANNELS,
     LANGUAGES,
-    ROLE_CONTACTS,
     ROUTE_KINDS,
+    AccountPerson,
     Channel,
+    ContactRole,
+    DeskNames,
     FirstResponseRule,
     MissionCriticalRule,
     Office,
@@ -58,7 +61,26 @@ TARGET_KEYS = {
     "calendar_hours": "calendar",
     "calendar_minutes": "calendar",
 }
-ALWAYS_OPEN = "24x7"
+# What a policy that says nothing about `contact_roles` gets (C17).
+DEFAULT_CONTACT_ROLES = {
+    "account-executive": ContactRole(
+        "account-executive",
+        "account_executive",
+        Text("your account executive", "担当のアカウントエグゼクティブ"),
+    ),
+    "customer-success-manager": ContactRole(
+        "customer-success-manager",
+        "customer_success_manager",
+        Text("your customer success manager", "担当のカスタマーサクセスマネジャー"),
+    ),
+}
+# What a policy that says nothing in `[desk]` gets: these ids where the policy has them.
+DEFAULT_FEEDBACK_TOPIC = "feature-request"
+DEFAULT_PLAN_QUESTION_TOPIC = "plan-question"
+DEFAULT_OUTAGE_PRIORITY = "critical"
+DEFAULT_PRIORITY = "normal"
+DEFAULT_EMAIL_REQUEST_TYPE = "troubleshooting"
+DEFAULT_GLOBAL_QUEUE = Text("Global", "グローバル")
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +251,7 @@ class _Reader:
             {
                 "format", "id", "version", "vendor", "domain", "title", "introduction",
                 "links", "offices", "calendars", "regions", "request_types", "out_of_scope",
-                "routes", "plans", "channels", "priorities", "notes",
+                "routes", "plans", "channels", "priorities", "notes", "contact_roles", "desk",
             },
         )  # fmt: skip
         if data.get("format") != FORMAT_VERSION:
@@ -248,7 +270,8 @@ class _Reader:
         self.calendars(data.get("calendars", {}), calendars, calendar_names)
         regions = self.regions(data.get("regions"), offices)
         request_types = self.request_types(data.get("request_types"))
-        routes = self.routes(data.get("routes"))
+        contact_roles = self.contact_roles(data.get("contact_roles"))
+        routes = self.routes(data.get("routes"), contact_roles)
         out_of_scope = self.out_of_scope(data.get("out_of_scope", []), request_types, routes)
         plans = self.plans(data.get("plans"), request_types, out_of_scope, routes, calendars)
         if not regions and "regions" in data:
@@ -260,9 +283,10 @@ class _Reader:
             for ident, body in (self.table(data.get("notes", {}), "notes") or {}).items()
             if (text := self.text(body, f"notes.{ident}")) is not None
         }
+        desk = self.desk(data.get("desk", {}), request_types, out_of_scope, priorities)
         if self.issues:
             return None
-        assert policy_id and version and vendor and domain and title and introduction
+        assert policy_id and version and vendor and domain and title and introduction and desk
         return Policy(
             id=policy_id,
             version=version,
@@ -283,6 +307,8 @@ class _Reader:
             channel_texts=channel_texts,
             links=links,
             notes=notes,
+            contact_roles=contact_roles,
+            desk=desk,
         )
 
     def links(self, value: object) -> dict[str, str]:
@@ -545,7 +571,80 @@ class _Reader:
             self.error("request_types", "no request types; expected at least one")
         return out
 
-    def routes(self, value: object) -> dict[str, Route]:
+    def contact_roles(self, value: object) -> dict[str, ContactRole]:
+        """Route contacts that name the customer's own people (C17); the two defaults if absent."""
+        if value is None:
+            return dict(DEFAULT_CONTACT_ROLES)
+        out = {}
+        for ident, table in self.keyed_tables(value, "contact_roles").items():
+            key = f"contact_roles.{ident}"
+            self.unknown_keys(table, key, {"person", "name"})
+            person = table.get("person")
+            if person not in ACCOUNT_PEOPLE:
+                self.error(
+                    f"{key}.person", f"expected one of {', '.join(ACCOUNT_PEOPLE)}, got {_kind(person)}"
+                )
+                continue
+            name = self.text(table.get("name"), f"{key}.name")
+            if name is not None:
+                out[ident] = ContactRole(id=ident, person=cast(AccountPerson, person), name=name)
+        return out
+
+    def desk(
+        self,
+        value: object,
+        request_types: dict[str, RequestType],
+        out_of_scope: dict[str, OutOfScopeTopic],
+        priorities: dict[str, Priority],
+    ) -> DeskNames | None:
+        """The ids the desk treats specially; a missing key takes the default id where the
+        policy has it (none otherwise), a named one must exist."""
+        table = self.table(value, "desk") or {}
+        self.unknown_keys(
+            table,
+            "desk",
+            {
+                "feedback_topic",
+                "plan_question_topic",
+                "outage_priority",
+                "default_priority",
+                "email_request_type",
+                "global_queue",
+            },
+        )
+
+        def pick(key: str, default: str, known: dict[str, Any], what: str) -> str | None:
+            if key not in table:
+                return default if default in known else None
+            ident = self.string(table[key], f"desk.{key}")
+            if ident is not None and ident not in known:
+                self.error(f"desk.{key}", f"unknown {what} {ident!r}; expected one of {_ids(known)}")
+                return None
+            return ident
+
+        email_type = pick("email_request_type", DEFAULT_EMAIL_REQUEST_TYPE, request_types, "request type")
+        if email_type is None and "email_request_type" not in table:
+            email_type = next(iter(request_types), None)  # the first listed
+        default_priority = pick("default_priority", DEFAULT_PRIORITY, priorities, "priority")
+        if default_priority is None and "default_priority" not in table and priorities:
+            default_priority = list(priorities)[-1]  # the least urgent: priorities run most urgent first
+        global_queue = (
+            self.text(table["global_queue"], "desk.global_queue") if "global_queue" in table else None
+        )
+        if email_type is None:
+            return None
+        return DeskNames(
+            feedback_topic=pick("feedback_topic", DEFAULT_FEEDBACK_TOPIC, out_of_scope, "out-of-scope topic"),
+            plan_question_topic=pick(
+                "plan_question_topic", DEFAULT_PLAN_QUESTION_TOPIC, out_of_scope, "out-of-scope topic"
+            ),
+            outage_priority=pick("outage_priority", DEFAULT_OUTAGE_PRIORITY, priorities, "priority"),
+            default_priority=default_priority,
+            email_request_type=email_type,
+            global_queue=global_queue or DEFAULT_GLOBAL_QUEUE,
+        )
+
+    def routes(self, value: object, contact_roles: dict[str, ContactRole]) -> dict[str, Route]:
         out = {}
         for ident, table in self.keyed_tables(value, "routes").items():
             key = f"routes.{ident}"
@@ -556,10 +655,10 @@ class _Reader:
                 continue
             contacts = self.string_list(table.get("contacts", []), f"{key}.contacts")
             for contact in contacts or []:
-                if contact not in ROLE_CONTACTS and not EMAIL_PATTERN.match(contact):
+                if contact not in contact_roles and not EMAIL_PATTERN.match(contact):
                     self.error(
                         f"{key}.contacts",
-                        f"{contact!r} is neither an email address nor one of {', '.join(ROLE_CONTACTS)}",
+                        f"{contact!r} is neither an email address nor a contact role ({_ids(contact_roles)})",
                     )
                     contacts = None
             url = self.url(table["url"], f"{key}.url") if "url" in table else None

@@ -7,11 +7,13 @@ policy live in `triage.py`, and the public page in `render.py`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from policydesk.sla import Calendar, Target
+from policydesk.sla import AlwaysOpenCalendar, Calendar, Target
 
+#: The languages a policy's texts are written in (every `Text` has each).
 LANGUAGES: tuple[str, ...] = ("en", "ja")
 
 Channel = Literal["web", "in-product", "email"]
@@ -20,11 +22,16 @@ CHANNELS: tuple[Channel, ...] = ("web", "in-product", "email")
 RouteKind = Literal["sales", "account-team", "feedback-form", "community"]
 ROUTE_KINDS: tuple[RouteKind, ...] = ("sales", "account-team", "feedback-form", "community")
 
-# Contacts that are people of the customer's own organisation, not addresses (C17).
-ROLE_CONTACTS: tuple[str, ...] = ("account-executive", "customer-success-manager")
+#: The people of a customer's organisation a role contact can name (C17): the desk keeps
+#: one of each on the organisation; the policy names the roles (`contact_roles`).
+AccountPerson = Literal["account_executive", "customer_success_manager"]
+ACCOUNT_PEOPLE: tuple[AccountPerson, ...] = ("account_executive", "customer_success_manager")
 
 #: The `office` of a ticket handled by no single office (C9: Premium is global).
 GLOBAL = "global"
+
+#: The calendar of calendar-time targets (C6); tickets store its id like any other calendar's.
+ALWAYS_OPEN = AlwaysOpenCalendar()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,27 @@ class RequestType:
     id: str
     name: Text
     description: Text | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRole:
+    """A route contact that is a person of the customer's own organisation, not an address (C17)."""
+
+    id: str
+    person: AccountPerson  # which of the organisation's people it names
+    name: Text  # "your account executive", as the policy page words it
+
+
+@dataclass(frozen=True, slots=True)
+class DeskNames:
+    """The ids and labels the desk gives special treatment, as this policy names them."""
+
+    feedback_topic: str | None  # C18: out-of-scope topic kept as product feedback
+    plan_question_topic: str | None  # C17: out-of-scope topic answered per plan on the page
+    outage_priority: str | None  # C15, C16: the P0 priority pointed to the status page
+    default_priority: str | None  # C15: a new ticket's priority when the customer names none
+    email_request_type: str  # C11: the request type of a ticket opened by email
+    global_queue: Text  # C9: the queue of tickets handled globally
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +190,38 @@ class Policy:
     channel_texts: dict[str, Text] = field(hash=False)
     links: dict[str, str] = field(hash=False)  # status_page, free_plans_page, ...
     notes: dict[str, Text] = field(hash=False)  # published paragraphs (C10, C16, C21, ...)
+    contact_roles: dict[str, ContactRole] = field(hash=False)  # C17
+    desk: DeskNames
+
+    def calendar(self, calendar_id: str) -> Calendar | None:
+        """A calendar by the id a ticket stores: an office's, a named one, or the always-open
+        calendar of calendar-time targets (C6); None for one the policy no longer has."""
+        if calendar_id == ALWAYS_OPEN.id:
+            return ALWAYS_OPEN
+        return self.calendars.get(calendar_id)
+
+    def first_response_rule(self, plan: Plan, mission_critical: bool) -> FirstResponseRule | None:
+        """The first-response rule a ticket of `plan` runs by (C3, C6); None = no commitment."""
+        if mission_critical and plan.mission_critical is not None:
+            return plan.mission_critical.first_response
+        return plan.first_response
+
+    def route_text(self, route: Route, account_team: Mapping[AccountPerson, str], lang: str) -> str:
+        """The route's text, with the customer's own account team named and its URL (C17).
+
+        `account_team` holds the organisation's people by `AccountPerson` ('' = none on record).
+        """
+        text = route.text.get(lang)
+        named = [
+            account_team.get(role.person, "")
+            for contact in route.contacts
+            if (role := self.contact_roles.get(contact)) is not None
+        ]
+        if any(named):
+            text += " (" + ", ".join(name for name in named if name) + ")"
+        if route.url:
+            text += f" {route.url}"
+        return text
 
     def route_for(self, plan: Plan, topic: str) -> Route:
         """The route an out-of-scope `topic` takes for `plan` (plan override first)."""

@@ -11,7 +11,7 @@ import html
 from dataclasses import dataclass
 from typing import Literal
 
-from policydesk.policy.model import CHANNELS, ROLE_CONTACTS, Plan, Policy, Route, Text
+from policydesk.policy.model import CHANNELS, LANGUAGES, Plan, Policy, Route, Text
 
 Format = Literal["md", "html"]
 
@@ -58,8 +58,6 @@ LABELS: dict[str, Text] = {
     "community": Text("Community", "コミュニティ"),
     "free_plans": Text("Free plans", "無料プラン"),
     "status_page": Text("Status page", "ステータスページ"),
-    "account-executive": Text("your account executive", "担当のアカウントエグゼクティブ"),
-    "customer-success-manager": Text("your customer success manager", "担当のカスタマーサクセスマネジャー"),
     "policy_version": Text("Policy {id}, version {version}.", "ポリシー {id}、バージョン {version}。"),
 }
 
@@ -92,27 +90,45 @@ Block = Heading | Paragraph | Bullets | Table
 
 def render(policy: Policy, lang: str, fmt: Format = "md") -> str:
     """The public policy page in `lang` ('en' or 'ja') as Markdown or an HTML fragment."""
-    if lang not in ("en", "ja"):
-        raise ValueError(f"unknown language {lang!r}; expected 'en' or 'ja'")
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
     blocks = page_blocks(policy, lang)
     return _markdown(blocks) if fmt == "md" else _html(blocks)
 
 
 def page_blocks(policy: Policy, lang: str) -> list[Block]:
     """Every fact of the published page (C1-C21), in order, as blocks."""
+    words = _Words(lang)
+    return [
+        Heading(1, policy.title.get(lang)),
+        Paragraph(policy.introduction.get(lang)),
+        *_plans_section(policy, words),
+        *_hours_section(policy, words),
+        *_targets_section(policy, words),
+        *_scope_section(policy, words),
+        *_contact_section(policy, words),
+        *_outside_support_section(policy, words),
+        Paragraph(words("policy_version", id=policy.id, version=policy.version)),
+    ]
 
-    def t(key: str, **values: str) -> str:
-        return LABELS[key].get(lang).format(**values)
 
-    def name_list(plans: list[Plan]) -> str:
-        return ("、" if lang == "ja" else ", ").join(plan.name.get(lang) for plan in plans)
+class _Words:
+    """The page's own labels in one language."""
 
-    plans = list(policy.plans.values())
-    none = t("none")
-    blocks: list[Block] = [Heading(1, policy.title.get(lang)), Paragraph(policy.introduction.get(lang))]
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.none = self("none")
 
-    # C1-C7: the plans table.
-    blocks.append(Heading(2, t("channels_policy")))
+    def __call__(self, key: str, **values: str) -> str:
+        return LABELS[key].get(self.lang).format(**values)
+
+    def plan_names(self, plans: list[Plan]) -> str:
+        return ("、" if self.lang == "ja" else ", ").join(plan.name.get(self.lang) for plan in plans)
+
+
+def _plans_section(policy: Policy, t: _Words) -> list[Block]:
+    """C1-C7: the plans table."""
+    lang, none, plans = t.lang, t.none, list(policy.plans.values())
     rows = [
         (t("email_support"), *(p.availability.get(lang) for p in plans)),  # C2
         (t("sla"), *(_sla_cell(p, lang) for p in plans)),  # C3
@@ -125,62 +141,78 @@ def page_blocks(policy: Policy, lang: str) -> list[Block]:
         )),  # C6
         (t("meetings"), *(t("meetings_yes") if p.meetings else none for p in plans)),  # C7
     ]  # fmt: skip
-    blocks.append(Table((t("service"), *(p.name.get(lang) for p in plans)), tuple(rows)))
+    return [
+        Heading(2, t("channels_policy")),
+        Table((t("service"), *(p.name.get(lang) for p in plans)), tuple(rows)),
+    ]
 
-    # C8, C9: hours and who handles what.
-    blocks.append(Heading(3, t("hours")))
-    blocks.append(Bullets(tuple(office.hours_text.get(lang) for office in policy.offices.values())))
-    blocks.append(Paragraph(t("holidays")))
-    blocks.append(Heading(3, t("handling")))
+
+def _hours_section(policy: Policy, t: _Words) -> list[Block]:
+    """C8, C9: office hours and who handles what; C20: the free plans note."""
+    lang, plans = t.lang, list(policy.plans.values())
     global_plans = [p for p in plans if p.handled_by == "global"]
     regional = [p for p in plans if p.handled_by == "region"]
     handling = []
     if global_plans:
-        handling.append(t("global", plans=name_list(global_plans)))
+        handling.append(t("global", plans=t.plan_names(global_plans)))
     if regional:
-        handling.append(t("regional", plans=name_list(regional)))
-    blocks.append(Paragraph(" ".join(handling)))
-    blocks.append(
-        Bullets(
-            tuple(
-                t(
-                    "region_office",
-                    region=region.name.get(lang),
-                    office=policy.offices[region.office].name.get(lang),
-                )
-                for region in policy.regions.values()
-            )
-        )
+        handling.append(t("regional", plans=t.plan_names(regional)))
+    offices = tuple(
+        t("region_office", region=region.name.get(lang), office=policy.offices[region.office].name.get(lang))
+        for region in policy.regions.values()
     )
+    blocks: list[Block] = [
+        Heading(3, t("hours")),
+        Bullets(tuple(office.hours_text.get(lang) for office in policy.offices.values())),
+        Paragraph(t("holidays")),
+        Heading(3, t("handling")),
+        Paragraph(" ".join(handling)),
+        Bullets(offices),
+    ]
     if "free_plans" in policy.notes:  # C20
         blocks.append(Paragraph(policy.notes["free_plans"].get(lang), policy.links.get("free_plans_page")))
+    return blocks
 
-    blocks.append(Heading(3, t("sla_heading")))
+
+def _targets_section(policy: Policy, t: _Words) -> list[Block]:
+    """C10: the targets note; C5, C6: mission-critical support; C7, C21: calls."""
+    lang = t.lang
+    blocks: list[Block] = [Heading(3, t("sla_heading"))]
     if "targets" in policy.notes:  # C10
         blocks.append(Paragraph(policy.notes["targets"].get(lang)))
-    if any(p.mission_critical for p in plans):  # C5, C6
+    critical = [plan for plan in policy.plans.values() if plan.mission_critical]
+    if critical:  # C5, C6
         blocks.append(Heading(3, t("mc_heading")))
-        for plan in plans:
-            if plan.mission_critical:
-                blocks.append(
-                    Paragraph(f"{plan.name.get(lang)}: {plan.mission_critical.first_response.text.get(lang)}")
-                )
+        blocks += [
+            Paragraph(f"{plan.name.get(lang)}: {rule.first_response.text.get(lang)}")
+            for plan in critical
+            if (rule := plan.mission_critical) is not None
+        ]
         if "mission_critical" in policy.notes:
             blocks.append(Paragraph(policy.notes["mission_critical"].get(lang)))
     if "calls" in policy.notes:  # C7, C21
-        blocks.append(Heading(3, t("calls_heading")))
-        blocks.append(Paragraph(policy.notes["calls"].get(lang)))
+        blocks += [Heading(3, t("calls_heading")), Paragraph(policy.notes["calls"].get(lang))]
+    return blocks
 
-    # C11, C12: scope.
-    blocks.append(Heading(2, t("scope_heading")))
-    blocks.append(Paragraph(t("in_scope")))
-    blocks.append(Bullets(tuple(rt.name.get(lang) for rt in policy.request_types.values())))
+
+def _scope_section(policy: Policy, t: _Words) -> list[Block]:
+    """C11, C12: what support helps with, and what not."""
+    lang = t.lang
+    blocks: list[Block] = [
+        Heading(2, t("scope_heading")),
+        Paragraph(t("in_scope")),
+        Bullets(tuple(rt.name.get(lang) for rt in policy.request_types.values())),
+    ]
     if policy.out_of_scope:
         blocks.append(Paragraph(t("out_of_scope")))
         blocks.append(Bullets(tuple(topic.name.get(lang) for topic in policy.out_of_scope.values())))
+    return blocks
 
-    # C13-C16: contact and priorities.
-    blocks.append(Heading(2, t("contact_heading")))
+
+def _contact_section(policy: Policy, t: _Words) -> list[Block]:
+    """C13-C16: channels, identity and priorities."""
+    lang = t.lang
+    blocks: list[Block] = [Heading(2, t("contact_heading"))]
     channel_items = tuple(policy.channel_texts[c].get(lang) for c in CHANNELS if c in policy.channel_texts)
     if channel_items:
         blocks.append(Bullets(channel_items))
@@ -196,27 +228,29 @@ def page_blocks(policy: Policy, lang: str) -> list[Block]:
                 tuple((p.name.get(lang), p.definition.get(lang)) for p in policy.priorities.values()),
             )
         )
+    return blocks
 
-    # C17-C19: help outside support.
-    blocks.append(Heading(2, t("outside_heading")))
-    if "plan-question" in policy.out_of_scope:
+
+def _outside_support_section(policy: Policy, t: _Words) -> list[Block]:
+    """C17-C19: where plan questions, feature requests and the rest go."""
+    lang = t.lang
+    blocks: list[Block] = [Heading(2, t("outside_heading"))]
+    plan_question = policy.desk.plan_question_topic
+    if plan_question is not None:  # C17
         blocks.append(Heading(3, t("plan_questions")))
         blocks.append(
             Table(
                 (t("plan"), t("contact")),
                 tuple(
-                    (plan.name.get(lang), _route_text(policy.route_for(plan, "plan-question"), lang))
-                    for plan in plans
+                    (plan.name.get(lang), _route_text(policy, policy.route_for(plan, plan_question), lang))
+                    for plan in policy.plans.values()
                 ),
             )
         )
     for route in _distinct_routes(policy, "feedback-form"):  # C18
-        blocks.append(Heading(3, t("feature_requests")))
-        blocks.append(Paragraph(route.text.get(lang), route.url))
+        blocks += [Heading(3, t("feature_requests")), Paragraph(route.text.get(lang), route.url)]
     for route in _distinct_routes(policy, "community"):  # C19
-        blocks.append(Heading(3, t("community")))
-        blocks.append(Paragraph(route.text.get(lang), route.url))
-    blocks.append(Paragraph(t("policy_version", id=policy.id, version=policy.version)))
+        blocks += [Heading(3, t("community")), Paragraph(route.text.get(lang), route.url)]
     return blocks
 
 
@@ -228,12 +262,10 @@ def _sla_cell(plan: Plan, lang: str) -> str:
     return "-"
 
 
-def _route_text(route: Route, lang: str) -> str:
-    contacts = [
-        LABELS[contact].get(lang) if contact in ROLE_CONTACTS else contact for contact in route.contacts
-    ]
+def _route_text(policy: Policy, route: Route, lang: str) -> str:
+    """The route as the page states it: its text, and any address the text leaves out."""
     text = route.text.get(lang)
-    missing = [contact for contact in contacts if contact not in text and "@" in contact]
+    missing = [c for c in route.contacts if c not in policy.contact_roles and c not in text]
     return text if not missing else f"{text} ({', '.join(missing)})"
 
 

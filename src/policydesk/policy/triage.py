@@ -13,7 +13,16 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from policydesk import sla
-from policydesk.policy.model import CHANNELS, GLOBAL, Channel, FirstResponseRule, Plan, Policy, Route
+from policydesk.policy.model import (
+    ALWAYS_OPEN,
+    CHANNELS,
+    GLOBAL,
+    Channel,
+    FirstResponseRule,
+    Plan,
+    Policy,
+    Route,
+)
 from policydesk.sla import Calendar
 
 
@@ -117,7 +126,7 @@ def handling_office(policy: Policy, plan: Plan, region: str) -> str:
 def rule_calendar(policy: Policy, rule: FirstResponseRule, office: str) -> tuple[str, Calendar]:
     """The calendar a first-response rule counts on: its own, else the handling office's."""
     if rule.target.kind == "calendar":
-        return "24x7", sla.AlwaysOpenCalendar()
+        return ALWAYS_OPEN.id, ALWAYS_OPEN
     if rule.calendar is not None:
         return rule.calendar, policy.calendars[rule.calendar]
     return office, policy.calendars[office]
@@ -130,7 +139,9 @@ def triage(policy: Policy, request: Request) -> Decision:
     if request.topic in policy.out_of_scope:
         topic = policy.out_of_scope[request.topic]
         route = policy.route_for(plan, request.topic)
-        clause = {"plan-question": "C17", "feature-request": "C18"}.get(request.topic, "C12")
+        clause = {policy.desk.plan_question_topic: "C17", policy.desk.feedback_topic: "C18"}.get(
+            request.topic, "C12"
+        )
         reasons.append(("C12", f"{topic.name.en!r} is outside the scope of support"))
         reasons.append((clause, f"sent to {_describe_route(route)}"))
         return _deflection(request, route, reasons)

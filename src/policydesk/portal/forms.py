@@ -105,7 +105,7 @@ class TicketForm(forms.Form):
     """The request form of the help center and of the in-product widget."""
 
     topic = forms.ChoiceField(label=_("What do you need help with?"))
-    priority = forms.ChoiceField(label=_("Priority"), widget=forms.RadioSelect, initial="normal")
+    priority = forms.ChoiceField(label=_("Priority"), widget=forms.RadioSelect)
     subject = forms.CharField(label=_("Subject"), max_length=250)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
     attachments = MultipleFileField(label=_("Attachments"))
@@ -122,6 +122,7 @@ class TicketForm(forms.Form):
         topic_field.choices = [("", gettext("Choose a topic")), *topic_choices(policy, lang)]
         priority_field = cast(forms.ChoiceField, self.fields["priority"])
         priority_field.choices = [(p.id, p.name.get(lang)) for p in policy.priorities.values()]
+        priority_field.initial = policy.desk.default_priority
         # C15 definitions, shown beside the choice.
         self.priority_definitions = [
             (p.id, p.name.get(lang), p.definition.get(lang)) for p in policy.priorities.values()

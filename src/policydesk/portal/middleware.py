@@ -16,15 +16,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from policydesk.languages import supported_language
+
 View = Callable[..., HttpResponse]
-
-
-def supported_language(code: str | None) -> str | None:
-    """'ja-JP' -> 'ja'; None for a language the desk does not speak."""
-    if not code:
-        return None
-    short = code.strip().split("-")[0].split("_")[0].lower()
-    return short if short in {lang for lang, _ in settings.LANGUAGES} else None
 
 
 def explicit_language(request: HttpRequest) -> str | None:

@@ -33,9 +33,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_tasks import task
 
+from policydesk.languages import supported_language
 from policydesk.portal import limits
 from policydesk.portal.limits import Rule
-from policydesk.portal.middleware import supported_language
 from policydesk.tickets.models import Person
 
 log = logging.getLogger(__name__)

@@ -33,6 +33,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from policydesk.desk_policy import get_policy
+from policydesk.languages import supported_language
 from policydesk.policy import render as policy_render
 from policydesk.portal import signin, widget
 from policydesk.portal.forms import (
@@ -43,8 +44,9 @@ from policydesk.portal.forms import (
     TicketForm,
     uploads_from,
 )
-from policydesk.portal.middleware import View, explicit_language, supported_language, with_language
-from policydesk.portal.presenting import deflection_view, promise_for
+from policydesk.portal.middleware import View, explicit_language, with_language
+from policydesk.portal.presenting import deflection_view
+from policydesk.promises import promise_for
 from policydesk.security import allow_framing_by
 from policydesk.tickets import access, actions
 from policydesk.tickets.actions import ActionError
@@ -342,6 +344,7 @@ def _ticket_page(
         "meeting_form": meeting_form or MeetingForm(),
         "staff_roles": access.STAFF_ROLES,
         "status_page": policy.links.get("status_page"),
+        "is_outage": ticket.priority == policy.desk.outage_priority,  # C16: P0
         "calls_note": policy.notes["calls"].get(lang) if "calls" in policy.notes else "",
     }
     return render(request, "portal/ticket.html", context, status=status)

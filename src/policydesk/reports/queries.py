@@ -25,11 +25,9 @@ from django.db.models import Count, Q
 
 from policydesk import sla
 from policydesk.policy.model import GLOBAL, Policy
-from policydesk.tickets.models import AuditEvent, Ticket
+from policydesk.tickets.models import OPEN_STATUSES, AuditEvent, Ticket
 
 DEFAULT_WEEKS = 8
-OPEN_STATUSES = (Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING)
-ALWAYS_OPEN = "24x7"  # the calendar id triage gives a 24x7 (calendar-time) target (C6)
 
 
 class Outcome(StrEnum):
@@ -163,13 +161,6 @@ def ticket_facts(period: Period, now: datetime) -> list[TicketFacts]:
     return facts
 
 
-def calendar_of(policy: Policy, calendar_id: str) -> sla.Calendar | None:
-    """The calendar a ticket's clock ran on; None when the policy no longer has it."""
-    if calendar_id == ALWAYS_OPEN:
-        return sla.AlwaysOpenCalendar()
-    return policy.calendars.get(calendar_id)
-
-
 def business_seconds_to_answer(policy: Policy, facts: Sequence[TicketFacts]) -> dict[int, int]:
     """Ticket id -> business seconds from creation to first answer, on the ticket's calendar.
 
@@ -182,7 +173,7 @@ def business_seconds_to_answer(policy: Policy, facts: Sequence[TicketFacts]) -> 
             by_calendar[fact.calendar].append(fact)
     seconds: dict[int, int] = {}
     for calendar_id, group in by_calendar.items():
-        calendar = calendar_of(policy, calendar_id)
+        calendar = policy.calendar(calendar_id)
         if calendar is None:
             continue
         created = np.array([sla.epoch_seconds(f.created_at) for f in group], dtype=np.int64)

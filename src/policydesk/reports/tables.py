@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils import translation
 from django.utils.translation import gettext as _
 
+from policydesk import languages
 from policydesk.console.labels import Labels
 from policydesk.desk_policy import mission_critical_promises
 from policydesk.reports import queries
@@ -205,7 +205,7 @@ def report_tables(
             "mission-critical",
             _("Mission-critical response times by week"),
             _("Requests the policy marks mission-critical (C6). %(promises)s")
-            % {"promises": mission_critical_promises(translation.get_language() or "en")},
+            % {"promises": mission_critical_promises(languages.current())},
             _("Week"),
             attainment.mission_critical,
             week,

@@ -11,10 +11,10 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from policydesk import display
+from policydesk import display, languages
 from policydesk.console import queries as console_queries
 from policydesk.console.labels import Labels
 from policydesk.console.views import staff_only
@@ -38,10 +38,6 @@ def leads_only(view: View) -> View:
     return staff_only(inner)
 
 
-def _lang() -> str:
-    return "ja" if (translation.get_language() or "en").startswith("ja") else "en"
-
-
 def _tables(request: HttpRequest) -> tuple[PeriodForm, queries.Period, list[tables.Table], Any]:
     now = timezone.now()
     policy = get_policy()
@@ -52,7 +48,7 @@ def _tables(request: HttpRequest) -> tuple[PeriodForm, queries.Period, list[tabl
         attainment,
         queries.deflection_report(policy, period, now),
         queries.backlog_report(policy, now),
-        Labels(policy, _lang()),
+        Labels(policy, languages.current()),
     )
     return form, period, report, attainment
 
@@ -62,7 +58,7 @@ def _tables(request: HttpRequest) -> tuple[PeriodForm, queries.Period, list[tabl
 def index(request: HttpRequest) -> HttpResponse:
     form, period, report, attainment = _tables(request)
     person = request.user
-    lang = _lang()
+    lang = languages.current()
     context = {
         "queues": [(q, None) for q in console_queries.queues_for(person, get_policy(), lang)],  # type: ignore[arg-type]
         "form": form,

@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from policydesk import languages
+from policydesk.desk_policy import get_policy
 from policydesk.oneline import one_line
-from policydesk.portal.middleware import supported_language
 from policydesk.status import subscriptions, tasks
 from policydesk.status.models import Component, Incident, IncidentTicket, IncidentUpdate, Severity, Subscriber
 from policydesk.tickets import access
@@ -23,7 +24,6 @@ from policydesk.tickets.models import Person, Ticket
 # A second "subscribe" for an unconfirmed address within this time sends no second email:
 # the form cannot be used to flood someone's inbox.
 CONFIRMATION_RESEND_AFTER = timedelta(minutes=10)
-P0_PRIORITY = "critical"  # C15, C16
 
 
 def _require_staff(actor: Person) -> None:
@@ -174,9 +174,9 @@ def do_link_ticket(*, incident: Incident, ticket: Ticket, actor: Person, now: da
     _require_staff(actor)
     if not access.can_answer(actor, ticket):
         raise ActionError(_("You cannot answer ticket #%(number)s.") % {"number": ticket.number})
-    if ticket.priority != P0_PRIORITY:
+    if ticket.priority != get_policy().desk.outage_priority:  # C15, C16: P0
         raise ActionError(_("Only critical (P0) tickets are linked to incidents (C16)."))
-    lang = supported_language(ticket.language) or "en"
+    lang = languages.choose(ticket.language)
     with translation.override(lang):
         text = _(
             "We are tracking this problem as an incident on our status page: %(title)s. "
@@ -206,7 +206,7 @@ def do_subscribe(*, email: str, language: str, now: datetime) -> Subscriber:
         validate_email(email)
     except ValidationError as error:
         raise ActionError(_("Enter a valid email address.")) from error
-    language = supported_language(language) or "en"
+    language = languages.choose(language)
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
         if subscriber is None:

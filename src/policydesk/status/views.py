@@ -16,12 +16,12 @@ from django.contrib import messages
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from policydesk import display
+from policydesk import display, languages
 from policydesk.console import queries as console_queries
 from policydesk.console.views import staff_only
 from policydesk.desk_policy import get_policy
@@ -30,10 +30,6 @@ from policydesk.status import actions, forms, queries, subscriptions
 from policydesk.status.models import Incident, IncidentUpdate, Subscriber
 from policydesk.tickets import access
 from policydesk.tickets.actions import ActionError
-
-
-def _lang() -> str:
-    return "ja" if (translation.get_language() or "en").startswith("ja") else "en"
 
 
 def _zone(request: HttpRequest) -> str:
@@ -87,7 +83,7 @@ def _shown(incidents: list[Incident], lang: str, zone: str) -> list[ShownInciden
 def page(request: HttpRequest) -> HttpResponse:
     """Components, current incidents and the last 90 days' history, with the subscribe form."""
     now = timezone.now()
-    lang, zone = _lang(), _zone(request)
+    lang, zone = languages.current(), _zone(request)
     current = list(queries.current_incidents())
     statuses = queries.component_statuses(current)
     context = {
@@ -109,7 +105,7 @@ def page(request: HttpRequest) -> HttpResponse:
 @with_language
 def incident(request: HttpRequest, pk: int) -> HttpResponse:
     """One incident with every update: the page a linked P0 ticket points its customer to."""
-    lang, zone = _lang(), _zone(request)
+    lang, zone = languages.current(), _zone(request)
     found = get_object_or_404(queries.with_updates(Incident.objects.all()), pk=pk)
     return render(request, "status/incident.html", {"lang": lang, "item": _shown([found], lang, zone)[0]})
 
@@ -120,7 +116,9 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     form = forms.SubscribeForm(request.POST)
     if form.is_valid():
         try:
-            actions.do_subscribe(email=form.cleaned_data["email"], language=_lang(), now=timezone.now())
+            actions.do_subscribe(
+                email=form.cleaned_data["email"], language=languages.current(), now=timezone.now()
+            )
         except ActionError as error:
             messages.error(request, str(error))
         else:
@@ -141,12 +139,12 @@ def _token_page(
     """A link from an email: GET shows a button (mail scanners only GET), POST acts."""
     subscriber = find(token)
     if subscriber is None:
-        return render(request, "status/link_invalid.html", {"lang": _lang()}, status=404)
+        return render(request, "status/link_invalid.html", {"lang": languages.current()}, status=404)
     done = False
     if request.method == "POST":
         act(subscriber, timezone.now())
         done = True
-    return render(request, template, {"lang": _lang(), "done": done, "email": subscriber.email})
+    return render(request, template, {"lang": languages.current(), "done": done, "email": subscriber.email})
 
 
 @require_http_methods(["GET", "POST"])
@@ -180,14 +178,14 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 def _queues(request: HttpRequest) -> list[tuple[console_queries.Queue, None]]:
     """The console's queue links, without counts (this is not a queue page)."""
-    return [(q, None) for q in console_queries.queues_for(request.user, get_policy(), _lang())]  # type: ignore[arg-type]
+    return [(q, None) for q in console_queries.queues_for(request.user, get_policy(), languages.current())]  # type: ignore[arg-type]
 
 
 @require_GET
 @staff_only
 def manage(request: HttpRequest) -> HttpResponse:
     """Open incidents with a form each for the next update and for linking a P0 ticket."""
-    lang, zone = _lang(), _zone(request)
+    lang, zone = languages.current(), _zone(request)
     current = list(queries.current_incidents())
     context = {
         "queues": _queues(request),

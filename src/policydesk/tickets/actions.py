@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from policydesk import languages
 from policydesk.desk_policy import get_policy
 from policydesk.oneline import one_line
 from policydesk.policy.model import Route
@@ -31,8 +32,6 @@ from policydesk.tickets.models import (
     Team,
     Ticket,
 )
-
-OPEN_STATUSES = (Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING)
 
 
 class ActionError(ValueError):
@@ -219,7 +218,7 @@ def do_open_ticket(
     text: str,
     channel: str,
     now: datetime,
-    priority: str = "normal",
+    priority: str = "",
     html: str = "",
     uploads: tuple[Upload, ...] = (),
     language: str = "",
@@ -230,6 +229,7 @@ def do_open_ticket(
     if requester.role != Person.Role.CUSTOMER or organisation is None:
         raise ActionError(_("only a customer of an organisation can open a ticket (C14)"))
     policy = get_policy()
+    priority = priority or policy.desk.default_priority or ""  # C15: none chosen (email, API)
     if priority not in policy.priorities:
         raise ActionError(_("unknown priority %(priority)r") % {"priority": priority})
     subject = one_line(subject)[:250]  # no line break reaches a mail header (issue 9)
@@ -258,7 +258,7 @@ def do_open_ticket(
                 policy_version=policy.version,
                 created_at=now,
             )
-            if topic == "feature-request" and text.strip():  # C18: keep what they asked for
+            if topic == policy.desk.feedback_topic and text.strip():  # C18: keep what they asked for
                 Feedback.objects.create(
                     organisation=organisation, person=requester, text=text, created_at=now
                 )
@@ -281,7 +281,7 @@ def do_open_ticket(
             mission_critical=decision.mission_critical,
             policy_id=policy.id,
             policy_version=policy.version,
-            language=language or requester.language or "en",
+            language=languages.choose(language, requester.language),
             created_at=now,
             updated_at=now,
         )
@@ -489,8 +489,8 @@ def do_deflect(*, ticket: Ticket, agent: Person, topic: str, now: datetime) -> D
         ticket = _locked(ticket)
         if Deflection.objects.filter(ticket=ticket).exists():
             raise ActionError(_("the ticket is already deflected"))
-        lang = ticket.language if ticket.language in ("en", "ja") else "en"
-        text = route_text(route, organisation, lang)
+        lang = languages.choose(ticket.language)
+        text = policy.route_text(route, organisation.account_team(), lang)
         message = Message.objects.create(
             ticket=ticket, author=agent, kind=Message.Kind.PUBLIC, text=text, channel=Ticket.Channel.WEB,
             created_at=now,
@@ -512,28 +512,13 @@ def do_deflect(*, ticket: Ticket, agent: Person, topic: str, now: datetime) -> D
     return deflection
 
 
-def route_text(route: Route, organisation: Organisation, lang: str) -> str:
-    """The route's text, with the organisation's own account team filled in (C17)."""
-    text = route.text.get(lang)
-    people = {
-        "account-executive": organisation.account_executive,
-        "customer-success-manager": organisation.customer_success_manager,
-    }
-    named = [people[c] for c in route.contacts if people.get(c)]
-    if named:
-        text += " (" + ", ".join(named) + ")"
-    if route.url:
-        text += f" {route.url}"
-    return text
-
-
 def do_request_meeting(*, ticket: Ticket, customer: Person, reason: str, now: datetime) -> MeetingRequest:
     """C7: Growth, Enterprise and Premium customers may ask for a call, at support's discretion."""
     plan = get_policy().plans[ticket.organisation.plan]
     if not plan.meetings:
         raise ActionError(
             _("calls are not offered on the %(plan)s plan (C7)")
-            % {"plan": plan.name.get(translation.get_language() or "en")}
+            % {"plan": plan.name.get(languages.current())}
         )
     if not reason.strip():
         raise ActionError(_("please say why a call would help"))

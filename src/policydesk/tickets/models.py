@@ -16,6 +16,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from policydesk.policy.model import AccountPerson
+
 
 class Team(models.Model):
     """An office team (C8, C9) or a Premium regional team of named agents (C4)."""
@@ -48,6 +50,13 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def account_team(self) -> dict[AccountPerson, str]:
+        """The organisation's own people a route's contact roles name (C17); '' = none on record."""
+        return {
+            "account_executive": self.account_executive,
+            "customer_success_manager": self.customer_success_manager,
+        }
 
 
 class PersonManager(BaseUserManager["Person"]):
@@ -134,7 +143,14 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject_type}:{self.subject_id}"
 
 
-OPEN_TICKET = models.Q(status__in=["new", "open", "pending"])  # keep this order (see Ticket.Meta)
+#: The statuses of a ticket still being worked (new, open, pending), in the order the partial
+#: indexes spell them (see Ticket.Meta): the one list of them.
+OPEN_STATUSES: tuple[str, ...] = ("new", "open", "pending")
+OPEN_TICKET = models.Q(status__in=list(OPEN_STATUSES))
+#: Open, no public reply yet, and a promise to keep (C3, C6): what the SLA timers watch.
+AWAITING_FIRST_RESPONSE = OPEN_TICKET & models.Q(
+    first_responded_at__isnull=True, first_response_due__isnull=False
+)
 
 
 class Ticket(models.Model):
@@ -206,7 +222,12 @@ class Ticket(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.NEW, self.Status.OPEN, self.Status.PENDING)
+        return self.status in OPEN_STATUSES
+
+    @property
+    def awaiting_first_response(self) -> bool:
+        """Open, no public reply yet, and a promise to keep (C3, C6); as AWAITING_FIRST_RESPONSE."""
+        return self.is_open and self.first_responded_at is None and self.first_response_due is not None
 
 
 class Message(models.Model):

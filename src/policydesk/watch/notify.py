@@ -12,12 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from policydesk import sla
+from policydesk import languages, sla
 from policydesk.desk_policy import mission_critical_promises, plan_name
 from policydesk.display import format_instant, format_time_left
 from policydesk.oneline import one_line
@@ -26,20 +25,11 @@ from policydesk.tickets.models import Person, Team, Ticket
 from policydesk.watch import config
 
 STAFF_ROLES = (Person.Role.AGENT, Person.Role.LEAD, Person.Role.ADMIN)
-ALWAYS_OPEN = sla.AlwaysOpenCalendar()
-
-
-def calendar_named(policy: Policy, calendar_id: str) -> sla.Calendar | None:
-    """A ticket's calendar by id: the policy's, "24x7", or None if the policy dropped it."""
-    if calendar_id == "24x7":
-        return ALWAYS_OPEN
-    return policy.calendars.get(calendar_id)
 
 
 def language_of(person: Person) -> str:
     """The person's language if the desk speaks it, else the default."""
-    spoken = {code for code, _name in settings.LANGUAGES}
-    return person.language if person.language in spoken else settings.LANGUAGE_CODE
+    return languages.choose(person.language)
 
 
 def _unique(people: list[Person]) -> list[Person]:
@@ -115,7 +105,7 @@ class Directory:
         calendars: list[sla.Calendar] = [policy.offices[o].calendar for o in self.offices_of(person)]
         if not calendars:
             fallback = policy.offices.get(ticket.office)
-            calendar = fallback.calendar if fallback else calendar_named(policy, ticket.calendar)
+            calendar = fallback.calendar if fallback else policy.calendar(ticket.calendar)
             if calendar is None:
                 return moment
             calendars = [calendar]

@@ -22,7 +22,6 @@ from policydesk.tickets.models import Ticket
 from policydesk.watch import config, paging
 from policydesk.watch.models import Delivery, Page, Timer
 from policydesk.watch.notify import notification_email, send_email
-from policydesk.watch.timers import awaiting_first_response
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +56,7 @@ def _still_notified(delivery: Delivery) -> list[tuple[Ticket, str]]:
     carried = [(item.ticket, item.kind) for item in items.order_by("moment", "pk")]
     if not carried:  # written before deliveries had items
         carried = [(delivery.ticket, delivery.kind)]
-    return [(ticket, kind) for ticket, kind in carried if awaiting_first_response(ticket)]
+    return [(ticket, kind) for ticket, kind in carried if ticket.awaiting_first_response]
 
 
 def _still_matters(delivery: Delivery) -> bool:

@@ -29,32 +29,18 @@ from django.db.models import F, Q, QuerySet
 from policydesk import sla
 from policydesk.desk_policy import get_policy
 from policydesk.policy.model import Policy
-from policydesk.tickets.models import Person, Ticket
+from policydesk.tickets.models import AWAITING_FIRST_RESPONSE, Person, Ticket
 from policydesk.watch import config, paging
 from policydesk.watch.models import Delivery, DeliveryItem, Page, Timer
-from policydesk.watch.notify import Directory, calendar_named
+from policydesk.watch.notify import Directory
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = (Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING)
 SLA_KINDS = (Timer.Kind.WARNING, Timer.Kind.BREACH)
 TASK_CHUNK = 50  # deliveries per send task
 
 
 # -- planning -----------------------------------------------------------------------------
-
-
-def awaiting_first_response(ticket: Ticket) -> bool:
-    """Open, no public reply yet, and a promise to keep (C3, C6)."""
-    return (
-        ticket.status in OPEN_STATUSES
-        and ticket.first_responded_at is None
-        and ticket.first_response_due is not None
-    )
-
-
-def awaiting_filter() -> Q:
-    return Q(status__in=OPEN_STATUSES, first_responded_at__isnull=True, first_response_due__isnull=False)
 
 
 def moments(
@@ -67,7 +53,7 @@ def moments(
     same calendar), so a ticket opened on a Friday evening is warned on Monday, not Saturday.
     """
     planned: dict[str, datetime] = {Timer.Kind.BREACH: due}
-    calendar = calendar_named(policy, calendar_id)
+    calendar = policy.calendar(calendar_id)
     if calendar is not None and 0 < share < 1:
         target = sla.business_time_between(calendar, created_at, due)
         warning = sla.due(calendar, created_at, sla.Target.business(share * target.total_seconds()))
@@ -181,7 +167,7 @@ def plan_ticket(ticket: Ticket, policy: Policy, now: datetime) -> PlanResult:
     """Bring one ticket's warning and breach timers in line with its state (in the caller's
     transaction: the receivers call it inside the action that changed the ticket)."""
     wanted: dict[str, datetime] = {}
-    if awaiting_first_response(ticket):
+    if ticket.awaiting_first_response:
         assert ticket.first_response_due is not None  # noqa: S101 - awaiting_first_response
         wanted = moments(
             policy, ticket.calendar, ticket.created_at, ticket.first_response_due, config.warning_share()
@@ -199,7 +185,7 @@ def plan_open_tickets(policy: Policy, now: datetime, chunk: int = 5000) -> PlanR
     pending SLA timers of tickets that no longer await one. Idempotent."""
     result = PlanResult()
     share = config.warning_share()
-    awaiting = Ticket.objects.filter(awaiting_filter()).order_by("pk")
+    awaiting = Ticket.objects.filter(AWAITING_FIRST_RESPONSE).order_by("pk")
     last = 0
     while True:
         batch = list(
@@ -213,7 +199,7 @@ def plan_open_tickets(policy: Policy, now: datetime, chunk: int = 5000) -> PlanR
         existing = _rows(Timer.objects.filter(ticket_id__gte=first, ticket_id__lte=last, kind__in=SLA_KINDS))
         changes = _Changes()
         for ticket_id, calendar_id, created_at, due in batch:
-            assert due is not None  # noqa: S101 - awaiting_filter()
+            assert due is not None  # noqa: S101 - AWAITING_FIRST_RESPONSE
             wanted = moments(policy, calendar_id, created_at, due, share)
             _reconcile_ticket(ticket_id, wanted, existing.get(ticket_id, []), policy.version, now, changes)
         with transaction.atomic():
@@ -221,7 +207,7 @@ def plan_open_tickets(policy: Policy, now: datetime, chunk: int = 5000) -> PlanR
         result.tickets += len(batch)
     result.moved += (
         Timer.objects.filter(state=Timer.State.PENDING, kind__in=SLA_KINDS)
-        .exclude(ticket__in=Ticket.objects.filter(awaiting_filter()))
+        .exclude(ticket__in=Ticket.objects.filter(AWAITING_FIRST_RESPONSE))
         .update(state=Timer.State.CANCELLED)
     )
     return result
@@ -399,7 +385,7 @@ def fire_timers(ids: list[int], now: datetime) -> int:
                     moot.append(timer.pk)
                 else:
                     deliveries += _page_deliveries(timer, page, now)
-            elif awaiting_first_response(timer.ticket):
+            elif timer.ticket.awaiting_first_response:
                 notifications += _notifications(timer, directory)
             else:  # answered or solved since the plan: a receiver should have cancelled it
                 moot.append(timer.pk)

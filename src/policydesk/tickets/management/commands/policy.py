@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from policydesk.desk_policy import policy_path
 from policydesk.policy.export import policy_as_json
 from policydesk.policy.loading import PolicyError, load_policy
-from policydesk.policy.model import Policy
+from policydesk.policy.model import LANGUAGES, Policy
 from policydesk.policy.render import render
 from policydesk.policy.triage import RequestError, explain, parse_request
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         show.add_argument("--json", action="store_true", required=True, help="As JSON (the only format).")
         show.add_argument("path", nargs="?")
         page = sub.add_parser("render", help="The public support-policy page.")
-        page.add_argument("--lang", choices=["ja", "en"], required=True)
+        page.add_argument("--lang", choices=LANGUAGES, required=True)
         page.add_argument("--format", choices=["md", "html"], default="md")
         page.add_argument("path", nargs="?")
         why = sub.add_parser(

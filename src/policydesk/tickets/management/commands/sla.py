@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from policydesk import sla
 from policydesk.desk_policy import policy_path
 from policydesk.policy.loading import PolicyError, load_policy
-from policydesk.policy.model import Policy
+from policydesk.policy.model import ALWAYS_OPEN, Policy
 
 DURATION = re.compile(
     r"^(?:(?P<d>\d+(?:\.\d+)?)d)?(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$"
@@ -36,11 +36,11 @@ def parse_target(text: str) -> sla.Target:
 
 
 def find_calendar(policy: Policy, ident: str) -> sla.Calendar:
-    if ident == "24x7":
-        return sla.AlwaysOpenCalendar()
-    if ident not in policy.calendars:
-        raise CommandError(f"unknown calendar {ident!r}; the policy has {', '.join(policy.calendars)}, 24x7")
-    return policy.calendars[ident]
+    calendar = policy.calendar(ident)
+    if calendar is None:
+        known = ", ".join([*policy.calendars, ALWAYS_OPEN.id])
+        raise CommandError(f"unknown calendar {ident!r}; the policy has {known}")
+    return calendar
 
 
 class Command(BaseCommand):
@@ -99,9 +99,7 @@ class Command(BaseCommand):
         zone = sla.parse_zone(calendar.zone) if isinstance(calendar, sla.OfficeCalendar) else UTC
         t = datetime(start.year, start.month, start.day, tzinfo=zone)
         stop = datetime(end.year, end.month, end.day, tzinfo=zone) + timedelta(days=1)
-        self.stdout.write(
-            f"# calendar {getattr(calendar, 'id', '24x7')}, local zone {getattr(calendar, 'zone', 'UTC')}"
-        )
+        self.stdout.write(f"# calendar {calendar.id}, local zone {getattr(calendar, 'zone', 'UTC')}")
         while True:
             opens = sla.next_open(calendar, t)
             if opens >= stop:

@@ -1,0 +1,75 @@
+"""The first-response promise of a ticket in words (C3, C5, C6, C10): the one wording the
+portal's pages and the acknowledgement email both show, in the reader's language and zone.
+
+What is promised is the policy's (`Policy.first_response_rule`, the plan's texts); this
+module only puts it into sentences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from policydesk.display import format_instant
+from policydesk.policy.model import GLOBAL, Policy
+from policydesk.tickets.models import Ticket
+
+
+@dataclass(frozen=True)
+class Promise:
+    kind: str  # "due", "mission-critical", "no-commitment", "answered", "closed"
+    text: str
+    details: tuple[str, ...] = ()
+
+    def lines(self) -> tuple[str, ...]:
+        """The sentence and its details, one per line (the email's form)."""
+        return (self.text, *self.details)
+
+
+def promise_for(ticket: Ticket, policy: Policy, time_zone: str, lang: str) -> Promise:
+    """The sentence a customer reads about when support will answer their ticket."""
+    plan = policy.plans.get(ticket.organisation.plan)
+    targets_note = policy.notes["targets"].get(lang) if "targets" in policy.notes else ""  # C10
+    if ticket.first_responded_at is not None:
+        when = format_instant(ticket.first_responded_at, time_zone, lang)
+        return Promise("answered", _("Support first answered on %(when)s.") % {"when": when})
+    if not ticket.is_open:
+        return Promise("closed", _("Status: %(status)s.") % {"status": ticket.get_status_display()})
+    due = ticket.first_response_due
+    rule = policy.first_response_rule(plan, ticket.mission_critical) if plan is not None else None
+    if due is not None:
+        when = format_instant(due, time_zone, lang)
+        critical = plan.mission_critical if plan is not None and ticket.mission_critical else None
+        if critical is not None:  # C5, C6
+            target = critical.first_response.target
+            hours = round(target.amount / 3600) if target.kind == "calendar" else 0
+            within = ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours} if hours else ""
+            paged = _("On-call has been paged.") if critical.page_on_call else ""
+            text = (
+                _("Mission-critical: we will answer within %(within)s, by %(when)s.")
+                % {"within": within, "when": when}
+                if within
+                else _("Mission-critical: we will answer by %(when)s.") % {"when": when}
+            )
+            details = (critical.first_response.text.get(lang), targets_note)
+            return Promise("mission-critical", f"{paged} {text}".strip(), tuple(filter(None, details)))
+        detail = rule.text.get(lang) if rule is not None else ""
+        text = _("We will answer by %(when)s.") % {"when": when}
+        return Promise("due", text, tuple(filter(None, (detail, targets_note))))
+    # C3: no commitment (Plus, and the free plans).
+    office = policy.offices.get(ticket.office)
+    if office is not None:
+        support_hours = office.hours_text.get(lang)
+    elif ticket.office == GLOBAL and plan is not None:
+        support_hours = plan.availability.get(lang)
+    else:
+        support_hours = ""
+    plan_name = plan.name.get(lang) if plan else ticket.organisation.plan
+    text = _("Your plan (%(plan)s) has no first-response time commitment: we answer as soon as we can.") % {
+        "plan": plan_name
+    }
+    no_commitment = plan.no_commitment_text.get(lang) if plan and plan.no_commitment_text else ""  # C3
+    hours_line = _("Support hours: %(hours)s") % {"hours": support_hours} if support_hours else ""
+    return Promise("no-commitment", text, tuple(filter(None, (no_commitment, hours_line))))
