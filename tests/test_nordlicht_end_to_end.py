@@ -30,9 +30,8 @@ from policydesk.mail.ingest import process_message
 from policydesk.mail.models import OutgoingMail
 from policydesk.tickets import actions
 from policydesk.tickets.models import Deflection, Feedback, Person, Ticket
-from tests.conftest import NOW, Personas
+from tests.conftest import NOW, Personas, open_request, open_ticket, signed_in
 from tests.mail.conftest import rfc5322
-from tests.portal.conftest import signed_in
 
 NORDLICHT = Path(__file__).resolve().parents[1] / "examples" / "nordlicht.toml"
 
@@ -126,11 +125,14 @@ def test_policy_page_publishes_nordlichts_plan_question_routes(nordlicht: Nordli
 
 
 def test_console_queue_and_ticket_page_use_nordlichts_names(nordlicht: Nordlicht) -> None:
-    critical = actions.do_open_ticket(
-        requester=nordlicht.platinum, topic="incident", subject="Production down", text="All sync jobs fail.",
-        channel="web", priority="urgent", now=NOW,
-    ).ticket  # fmt: skip
-    assert critical is not None and critical.office == "global" and critical.mission_critical
+    critical = open_ticket(
+        nordlicht.platinum,
+        "incident",
+        subject="Production down",
+        text="All sync jobs fail.",
+        priority="urgent",
+    )
+    assert critical.office == "global" and critical.mission_critical
     assert critical.calendar == "24x7"  # calendar-time target: the always-open calendar's own id (C6)
     assert critical.first_response_due == datetime(2026, 12, 1, 18, 15, tzinfo=UTC)  # 15 minutes
     client = signed_in(nordlicht.lead)
@@ -172,9 +174,7 @@ def test_reports_page_counts_nordlichts_tickets_under_its_names(nordlicht: Nordl
         (nordlicht.platinum, "incident"),
         (nordlicht.platinum, "wishes"),
     ):
-        actions.do_open_ticket(
-            requester=person, topic=topic, subject="Sync stopped", text="x", channel="web", now=earlier
-        )
+        open_request(person, topic, earlier, subject="Sync stopped", text="x")
     response = signed_in(nordlicht.lead).get("/console/reports/?start=2026-11-30&end=2026-12-06")
     assert response.status_code == 200
     page = response.content.decode()
