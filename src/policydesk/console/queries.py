@@ -43,9 +43,8 @@ BadgeState = Literal["answered", "no-target", "ok", "amber", "red"]
 
 
 def amber_within() -> timedelta:
-    """How close to its due time a ticket turns amber; 4 hours unless the operator sets
-    POLICYDESK_CONSOLE_AMBER_MINUTES."""
-    return timedelta(minutes=int(getattr(settings, "POLICYDESK_CONSOLE_AMBER_MINUTES", 240)))
+    """How close to its due time a ticket turns amber (POLICYDESK_CONSOLE_AMBER_MINUTES)."""
+    return timedelta(minutes=int(settings.POLICYDESK_CONSOLE_AMBER_MINUTES))
 
 
 # -- queues ---------------------------------------------------------------------------
