@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "policydesk.watch",
     "policydesk.status",
     "policydesk.reports",
+    "policydesk.cli",
 ]
 
 MIDDLEWARE = [
