@@ -35,8 +35,8 @@ from django_tasks import task
 
 from policydesk.portal import limits
 from policydesk.portal.limits import Rule
-from policydesk.portal.middleware import supported_language
 from policydesk.tickets.models import Person
+from policydesk.web.language import supported_language
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk.oneline import one_line
-from policydesk.portal.middleware import supported_language
 from policydesk.status import subscriptions, tasks
 from policydesk.status.models import Component, Incident, IncidentTicket, IncidentUpdate, Severity, Subscriber
 from policydesk.tickets import access
 from policydesk.tickets.actions import ActionError, do_agent_reply, record_audit_event
 from policydesk.tickets.models import Person, Ticket
+from policydesk.web.language import supported_language
 
 # A second "subscribe" for an unconfirmed address within this time sends no second email:
 # the form cannot be used to flood someone's inbox.
