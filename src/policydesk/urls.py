@@ -1,4 +1,5 @@
-"""The desk's URLs: the one module that knows every face, and mounts them (docs/architecture.md)."""
+"""The desk's URLs: the one module that knows every face, and mounts them (the layers are the
+import-linter contracts in pyproject.toml)."""
 
 from django.contrib import admin
 from django.urls import include, path
