@@ -13,7 +13,7 @@ SOURCE = Path(policydesk.__file__).parent
 # Before Django has settings there is nothing to read them from: the entry points name the
 # settings module, and the worker asks whether it is the autoreloader's child (Django's own flag).
 BOOTSTRAP = {
-    "cli.py": {'os.environ.setdefault("DJANGO_SETTINGS_MODULE"'},
+    "cli/__init__.py": {'os.environ.setdefault("DJANGO_SETTINGS_MODULE"'},
     "wsgi.py": {'os.environ.setdefault("DJANGO_SETTINGS_MODULE"'},
     "watch/management/commands/worker.py": {"os.environ.get(DJANGO_AUTORELOAD_ENV)"},
 }
