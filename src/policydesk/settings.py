@@ -258,7 +258,7 @@ POLICYDESK_PAGING_WEBHOOK_SECRET: str = env_str("POLICYDESK_PAGING_WEBHOOK_SECRE
 # The zone whose Monday 00:00 starts an on-call week.
 POLICYDESK_ONCALL_TIME_ZONE: str = env_str("POLICYDESK_ONCALL_TIME_ZONE", "UTC")
 
-# The agent console (docs/console.md): how close to its due time a ticket's badge turns amber.
+# The agent console: how close to its due time a ticket's badge turns amber.
 POLICYDESK_CONSOLE_AMBER_MINUTES: int = env_int("POLICYDESK_CONSOLE_AMBER_MINUTES", 240)
 
 # The email channel (docs/email.md).
