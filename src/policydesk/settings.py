@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -13,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
+Number = TypeVar("Number", int, float)
 
 
 def env_str(name: str, default: str) -> str:
@@ -30,14 +33,22 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def env_int(name: str, default: int) -> int:
+def _env_number(name: str, default: Number, parse: Callable[[str], Number], expected: str) -> Number:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
-        return int(value)
+        return parse(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+        raise ImproperlyConfigured(f"{name} must be {expected}, not {value!r}") from None
+
+
+def env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "a whole number")
+
+
+def env_float(name: str, default: float) -> float:
+    return _env_number(name, default, float, "a number")
 
 
 def proxy_ssl_header(value: str) -> tuple[str, str] | None:
@@ -97,6 +108,7 @@ INSTALLED_APPS = [
     "policydesk.watch",
     "policydesk.status",
     "policydesk.reports",
+    "policydesk.cli",
 ]
 
 MIDDLEWARE = [
@@ -110,7 +122,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "policydesk.security.PrivateCacheMiddleware",
-    "policydesk.portal.middleware.PersonLanguageMiddleware",
+    "policydesk.web.language.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -195,6 +207,7 @@ SECURE_HSTS_PRELOAD = env_bool("POLICYDESK_HSTS_PRELOAD", False)
 # inline code, no framing. Views that need another policy change it per response: the
 # in-product widget sets frame-ancestors to POLICYDESK_WIDGET_ORIGINS, and downloads send
 # `default-src 'none'; sandbox`.
+POLICYDESK_CSP_REPORT_URI = env_str("POLICYDESK_CSP_REPORT_URI", "")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -205,11 +218,7 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [NONE],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
-        **(
-            {"report-uri": [os.environ["POLICYDESK_CSP_REPORT_URI"]]}
-            if os.environ.get("POLICYDESK_CSP_REPORT_URI")
-            else {}
-        ),
+        **({"report-uri": [POLICYDESK_CSP_REPORT_URI]} if POLICYDESK_CSP_REPORT_URI else {}),
     }
 }
 
@@ -229,37 +238,64 @@ MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through a permission-checked view
 
 # SLA watch and on-call paging (docs/sla-watch.md)
-POLICYDESK_SLA_WARNING_SHARE = float(env_str("POLICYDESK_SLA_WARNING_SHARE", "0.75"))
-POLICYDESK_WATCH_INTERVAL = float(env_str("POLICYDESK_WATCH_INTERVAL", "5"))
-POLICYDESK_DELIVERY_LEASE_SECONDS = float(env_str("POLICYDESK_DELIVERY_LEASE_SECONDS", "60"))
-POLICYDESK_DELIVERY_MAX_ATTEMPTS = int(env_str("POLICYDESK_DELIVERY_MAX_ATTEMPTS", "5"))
-POLICYDESK_PAGE_ACK_MINUTES = float(env_str("POLICYDESK_PAGE_ACK_MINUTES", "15"))
-POLICYDESK_PAGE_ACK_LINK_HOURS = float(env_str("POLICYDESK_PAGE_ACK_LINK_HOURS", "24"))
-POLICYDESK_PAGING_CHANNELS = env_list("POLICYDESK_PAGING_CHANNELS", "email,webhook")
-POLICYDESK_PAGING_WEBHOOK_URL = env_str("POLICYDESK_PAGING_WEBHOOK_URL", "")
-POLICYDESK_PAGING_WEBHOOK_SECRET = env_str("POLICYDESK_PAGING_WEBHOOK_SECRET", "")
-POLICYDESK_ONCALL_TIME_ZONE = env_str("POLICYDESK_ONCALL_TIME_ZONE", "UTC")
+# Share of the first-response target, in business time, at which the warning fires.
+POLICYDESK_SLA_WARNING_SHARE: float = env_float("POLICYDESK_SLA_WARNING_SHARE", 0.75)
+# Seconds between two passes of the watch loop.
+POLICYDESK_WATCH_INTERVAL: float = env_float("POLICYDESK_WATCH_INTERVAL", 5.0)
+# How long a claimed delivery belongs to its worker before another may take it over.
+POLICYDESK_DELIVERY_LEASE_SECONDS: float = env_float("POLICYDESK_DELIVERY_LEASE_SECONDS", 60.0)
+# Sends tried before a delivery is marked failed.
+POLICYDESK_DELIVERY_MAX_ATTEMPTS: int = env_int("POLICYDESK_DELIVERY_MAX_ATTEMPTS", 5)
+# C6: how long a paged person has to acknowledge before the next one is paged.
+POLICYDESK_PAGE_ACK_MINUTES: float = env_float("POLICYDESK_PAGE_ACK_MINUTES", 15.0)
+# How long an acknowledgement link works.
+POLICYDESK_PAGE_ACK_LINK_HOURS: float = env_float("POLICYDESK_PAGE_ACK_LINK_HOURS", 24.0)
+# The paging channels in use: email, webhook.
+POLICYDESK_PAGING_CHANNELS: list[str] = env_list("POLICYDESK_PAGING_CHANNELS", "email,webhook")
+# Where the webhook channel POSTs pages (empty turns it off), and the HMAC-SHA256 key it signs with.
+POLICYDESK_PAGING_WEBHOOK_URL: str = env_str("POLICYDESK_PAGING_WEBHOOK_URL", "")
+POLICYDESK_PAGING_WEBHOOK_SECRET: str = env_str("POLICYDESK_PAGING_WEBHOOK_SECRET", "")
+# The zone whose Monday 00:00 starts an on-call week.
+POLICYDESK_ONCALL_TIME_ZONE: str = env_str("POLICYDESK_ONCALL_TIME_ZONE", "UTC")
 
-# The email channel (docs/email.md). Unset variables keep the mail app's defaults: the support
-# address is support@ the policy's domain, and it alone (with its +tags) is accepted.
-for _name in ("DOMAIN", "LOCAL_PART", "FROM", "AUTHSERV_ID"):
-    if f"POLICYDESK_MAIL_{_name}" in os.environ:
-        globals()[f"POLICYDESK_MAIL_{_name}"] = os.environ[f"POLICYDESK_MAIL_{_name}"]
-if "POLICYDESK_MAIL_ACCEPTED_RECIPIENTS" in os.environ:
-    POLICYDESK_MAIL_ACCEPTED_RECIPIENTS = set(env_list("POLICYDESK_MAIL_ACCEPTED_RECIPIENTS", ""))
+# The agent console: how close to its due time a ticket's badge turns amber.
+POLICYDESK_CONSOLE_AMBER_MINUTES: int = env_int("POLICYDESK_CONSOLE_AMBER_MINUTES", 240)
+
+# The email channel (docs/email.md).
+# The domain of our addresses and Message-IDs; empty: the policy's domain.
+POLICYDESK_MAIL_DOMAIN: str = env_str("POLICYDESK_MAIL_DOMAIN", "")
+POLICYDESK_MAIL_LOCAL_PART: str = env_str("POLICYDESK_MAIL_LOCAL_PART", "support")
+# The From of our mail; empty: '<vendor> Support <support address>'.
+POLICYDESK_MAIL_FROM: str = env_str("POLICYDESK_MAIL_FROM", "")
+# Only the topmost Authentication-Results header with this authserv-id is read ('' = none).
+POLICYDESK_MAIL_AUTHSERV_ID: str = env_str("POLICYDESK_MAIL_AUTHSERV_ID", "")
+# Addresses the SMTP listener accepts (with their +tags); empty: the support address alone.
+POLICYDESK_MAIL_ACCEPTED_RECIPIENTS: list[str] = env_list("POLICYDESK_MAIL_ACCEPTED_RECIPIENTS", "")
 # Caps per message and SMTP transaction (docs/security.md): size, recipients, MIME parts read,
-# files attached; the mail app's defaults (25 MB, 50, 2000, 100) when unset.
-for _name in ("MAX_BYTES", "MAX_RECIPIENTS", "MAX_PARTS", "MAX_ATTACHMENTS"):
-    if f"POLICYDESK_MAIL_{_name}" in os.environ:
-        globals()[f"POLICYDESK_MAIL_{_name}"] = env_int(f"POLICYDESK_MAIL_{_name}", 0)
-POLICYDESK_IMAP = {
+# files attached.
+POLICYDESK_MAIL_MAX_BYTES: int = env_int("POLICYDESK_MAIL_MAX_BYTES", 25 * 1024 * 1024)
+POLICYDESK_MAIL_MAX_RECIPIENTS: int = env_int("POLICYDESK_MAIL_MAX_RECIPIENTS", 50)
+POLICYDESK_MAIL_MAX_PARTS: int = env_int("POLICYDESK_MAIL_MAX_PARTS", 2000)
+POLICYDESK_MAIL_MAX_ATTACHMENTS: int = env_int("POLICYDESK_MAIL_MAX_ATTACHMENTS", 100)
+# (messages, seconds): at most this many automatic messages to one recipient.
+POLICYDESK_MAIL_RATE_LIMIT: tuple[int, int] = (
+    env_int("POLICYDESK_MAIL_RATE_LIMIT_COUNT", 10),
+    env_int("POLICYDESK_MAIL_RATE_LIMIT_SECONDS", 3600),
+)
+# Sends of one outgoing message tried before it is marked failed.
+POLICYDESK_MAIL_SEND_ATTEMPTS: int = env_int("POLICYDESK_MAIL_SEND_ATTEMPTS", 5)
+# The mailbox `policydesk imap-poll` reads (docs/email.md).
+POLICYDESK_IMAP: dict[str, str | int | bool] = {
     "host": env_str("POLICYDESK_IMAP_HOST", "127.0.0.1"),
-    "port": int(env_str("POLICYDESK_IMAP_PORT", "993")),
+    "port": env_int("POLICYDESK_IMAP_PORT", 993),
     "user": env_str("POLICYDESK_IMAP_USER", ""),
     "password": env_str("POLICYDESK_IMAP_PASSWORD", ""),
     "folder": env_str("POLICYDESK_IMAP_FOLDER", "INBOX"),
     "ssl": env_bool("POLICYDESK_IMAP_SSL", True),
     "move_to": env_str("POLICYDESK_IMAP_MOVE_TO", ""),
+    "batch": env_int("POLICYDESK_IMAP_BATCH", 50),
+    "mailbox": env_str("POLICYDESK_IMAP_MAILBOX", "imap"),
+    "idle_seconds": env_int("POLICYDESK_IMAP_IDLE_SECONDS", 300),
 }
 
 LOGIN_URL = "/signin/"
@@ -268,7 +304,7 @@ LOGIN_REDIRECT_URL = "/"
 # Outgoing email: console in development (make run), SMTP in production.
 EMAIL_BACKEND = env_str("POLICYDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("POLICYDESK_EMAIL_HOST", "localhost")
-EMAIL_PORT = int(env_str("POLICYDESK_EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("POLICYDESK_EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("POLICYDESK_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("POLICYDESK_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("POLICYDESK_EMAIL_TLS", False)
@@ -277,8 +313,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The in-product form (C13): the product's backend signs widget tokens with this secret;
 # empty refuses every token. Origins that may frame the widget (Content-Security-Policy).
-POLICYDESK_WIDGET_SECRET = env_str("POLICYDESK_WIDGET_SECRET", "")
-POLICYDESK_WIDGET_ORIGINS = env_list("POLICYDESK_WIDGET_ORIGINS", "")
+POLICYDESK_WIDGET_SECRET: str = env_str("POLICYDESK_WIDGET_SECRET", "")
+POLICYDESK_WIDGET_ORIGINS: list[str] = env_list("POLICYDESK_WIDGET_ORIGINS", "")
 
 # Nothing that must hold across processes lives in the cache: sign-in limits and used
 # single-use tokens are in the database (portal/limits.py).
@@ -286,3 +322,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # How many proxies in front of the desk append to X-Forwarded-For: the client whose sign-in
 # attempts are counted is the address the outermost of them saw. 0: the connecting address.
 POLICYDESK_TRUSTED_PROXY_COUNT = env_int("POLICYDESK_TRUSTED_PROXY_COUNT", 0)
+
+# `policydesk rundesk` (development): where its web server listens, and its SMTP listener's port.
+POLICYDESK_ADDR: str = env_str("POLICYDESK_ADDR", "127.0.0.1:8000")
+POLICYDESK_SMTP_PORT: int = env_int("POLICYDESK_SMTP_PORT", 2525)

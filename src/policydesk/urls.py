@@ -1,10 +1,18 @@
+"""The desk's URLs: the one module that knows every face, and mounts them (the layers are the
+import-linter contracts in pyproject.toml)."""
+
 from django.contrib import admin
 from django.urls import include, path
 
+from policydesk.api.urls import api_patterns
+from policydesk.api.v1 import build_api
 from policydesk.portal.forms import LimitedAdminAuthenticationForm
+from policydesk.status.api import router as status_api_router
 
 # The admin's login counts wrong passwords like every other password form (portal/signin.py).
 admin.site.login_form = LimitedAdminAuthenticationForm
+
+api_v1 = build_api(status_api_router)
 
 urlpatterns = [
     path("", include("policydesk.portal.urls")),
@@ -12,6 +20,6 @@ urlpatterns = [
     path("console/", include("policydesk.console.urls")),
     path("status/", include("policydesk.status.urls")),
     path("watch/", include("policydesk.watch.urls")),
-    path("api/v1/", include("policydesk.api.urls")),
+    path("api/v1/", include((api_patterns(api_v1), "api"))),
     path("admin/", admin.site.urls),
 ]

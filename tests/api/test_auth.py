@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
+from policydesk.api.models import ApiToken
 from policydesk.api.tokens import (
     SHOWN_PREFIX_LENGTH,
     digest_of,
@@ -20,7 +21,7 @@ from policydesk.api.tokens import (
     person_for_token,
 )
 from policydesk.tickets.actions import ActionError
-from policydesk.tickets.models import ApiToken, AuditEvent
+from policydesk.tickets.models import AuditEvent
 from tests.api.conftest import API, Api, Desk
 from tests.conftest import NOW
 

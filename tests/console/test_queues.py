@@ -18,6 +18,7 @@ from policydesk.console import queries
 from policydesk.desk_policy import get_policy
 from policydesk.tickets import actions
 from policydesk.tickets.models import Ticket
+from policydesk.web import navigation
 from tests.conftest import NOW, Personas, open_ticket
 from tests.console.tickets import customer_of
 
@@ -278,7 +279,7 @@ def test_queue_counts_are_bounded(personas: Personas, monkeypatch: pytest.Monkey
     for _ in range(4):
         open_ticket(personas.customer)
     monkeypatch.setattr(queries, "COUNT_CAP", 2)
-    queues = queries.queues_for(personas.agent, get_policy(), "en")
+    queues = navigation.queues_for(personas.agent, get_policy(), "en")
     counts = queries.queue_counts(personas.agent, queues)
     assert counts["central-europe"] == 3  # cap + 1: shown as "2+"
     assert counts["mine"] == 0
@@ -295,10 +296,10 @@ def test_queue_counts_are_read_in_one_query_and_count_only_open_visible_tickets(
     open_ticket(personas.other_org_customer)  # us-west: not the agent's office
     critical = customer_of(personas, "premium", "americas", "maria@redwood.example")
     open_ticket(critical, topic="bug-report-critical")  # C6, global queue
-    counts = queries.queue_counts(personas.agent, queries.queues_for(personas.agent, get_policy(), "en"))
+    counts = queries.queue_counts(personas.agent, navigation.queues_for(personas.agent, get_policy(), "en"))
     # The agent sees central-europe only: the us-west and Premium tickets are in no count of theirs.
     assert counts == {"central-europe": 2, "mission-critical": 0, "unassigned": 1, "mine": 1}
-    every_queue = queries.queues_for(personas.lead, get_policy(), "en")
+    every_queue = navigation.queues_for(personas.lead, get_policy(), "en")
     with django_assert_num_queries(1):  # seven queues, one statement
         lead_counts = queries.queue_counts(personas.lead, every_queue)
     assert len(every_queue) == 7 and lead_counts["mission-critical"] == 1 and lead_counts["global"] == 1
@@ -323,7 +324,7 @@ def test_page_tickets_come_with_what_a_row_shows(
     ticket = open_ticket(personas.customer)
     actions.do_assign(ticket=ticket, assignee=personas.agent, actor=personas.agent, now=NOW)
     open_ticket(personas.same_org_customer, now=NOW + timedelta(minutes=1))
-    office = queries.Queue("central-europe", "office", "Central Europe")
+    office = navigation.Queue("central-europe", "office", "Central Europe")
     with django_assert_num_queries(2):  # the dated part, then the undated part (C3) of a short queue
         page = queries.keyset_page(queries.queue_tickets(personas.lead, office, queries.Filters()), 25)
     with django_assert_num_queries(0):

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from policydesk.api.models import ApiToken
 from policydesk.tickets.actions import ActionError, record_audit_event
-from policydesk.tickets.models import ApiToken, Person
+from policydesk.tickets.models import Person
 
 TOKEN_PREFIX = "pd_"  # noqa: S105 - the public marker of every token, not a secret
 SHOWN_PREFIX_LENGTH = 10  # "pd_" and 7 random characters: enough to tell tokens apart

@@ -9,10 +9,7 @@ from django.urls import URLPattern, URLResolver, re_path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from policydesk.api.errors import error_response
-from policydesk.api.v1 import api
-
-app_name = "api"
+from policydesk.api.errors import DeskNinjaAPI, error_response
 
 
 def _with_json_405(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -35,7 +32,9 @@ def unknown_endpoint(request: HttpRequest, path: str) -> HttpResponse:
     return error_response(404, _("There is no such API endpoint."))
 
 
-def _patterns() -> list[URLPattern | URLResolver]:
+def api_patterns(api: DeskNinjaAPI) -> list[URLPattern | URLResolver]:
+    """The URL patterns of `api`: a wrong method answers with the API's error body, and
+    every other path under it with a JSON 404. Include them in the "api" namespace."""
     patterns: list[URLPattern | URLResolver] = []
     for pattern in api.urls[0]:
         if isinstance(pattern, URLPattern):
@@ -43,7 +42,4 @@ def _patterns() -> list[URLPattern | URLResolver]:
                 pattern.pattern, _with_json_405(pattern.callback), pattern.default_args, pattern.name
             )
         patterns.append(pattern)
-    return patterns
-
-
-urlpatterns = [*_patterns(), re_path(r"^(?P<path>.*)$", unknown_endpoint)]
+    return [*patterns, re_path(r"^(?P<path>.*)$", unknown_endpoint)]

@@ -11,46 +11,25 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from policydesk import display, languages
 from policydesk.console import forms as console_forms
 from policydesk.console import queries
-from policydesk.console.labels import Labels
 from policydesk.desk_policy import get_policy
 from policydesk.policy.model import Policy
-from policydesk.portal.middleware import with_language
 from policydesk.tickets import access, actions
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.models import MeetingRequest, Message, Person, Ticket
-
-View = Callable[..., HttpResponse]
-SIGNIN_URL = "/signin/"
-
-
-def staff_only(view: View) -> View:
-    """Anonymous people go to sign in; anyone who is not staff gets a 404 (the console does not
-    admit it exists). Pages answer in the person's language and are never cached by proxies."""
-    in_language = with_language(view)
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), login_url=SIGNIN_URL)
-        if not access.is_staff(request.user):
-            raise Http404
-        response = in_language(request, *args, **kwargs)
-        patch_cache_control(response, private=True, no_store=True)
-        return response
-
-    return wrapper
+from policydesk.web import navigation
+from policydesk.web.labels import Labels
+from policydesk.web.language import View
+from policydesk.web.staff import staff_only
 
 
 @dataclass(frozen=True)
@@ -100,7 +79,7 @@ class QueueRow:
 def index(request: HttpRequest) -> HttpResponse:
     """The first queue the person works: their office's, or the first office's for leads."""
     viewer = Viewer.of(request)
-    first = queries.queues_for(viewer.person, viewer.policy, viewer.lang)[0]
+    first = navigation.queues_for(viewer.person, viewer.policy, viewer.lang)[0]
     return redirect("console:queue", slug=first.slug)
 
 
@@ -110,7 +89,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     """One queue: open tickets by time left, filtered, one keyset page at a time."""
     viewer = Viewer.of(request)
     person = viewer.person
-    queues = queries.queues_for(person, viewer.policy, viewer.lang)
+    queues = navigation.queues_for(person, viewer.policy, viewer.lang)
     current = next((q for q in queues if q.slug == slug), None)
     if current is None:
         raise Http404
@@ -227,7 +206,7 @@ def _render_ticket(
     meetings = list(
         ticket.meeting_requests.select_related("requested_by", "decided_by").order_by("requested_at")
     )
-    queues = queries.queues_for(viewer.person, policy, lang)
+    queues = navigation.queues_for(viewer.person, policy, lang)
     plan = policy.plans.get(ticket.organisation.plan)
     deflection = getattr(ticket, "deflection", None)
     forms_: dict[str, forms.Form] = {

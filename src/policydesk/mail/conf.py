@@ -1,7 +1,6 @@
-"""The email channel's settings, each with a default so that settings.py needs no edit.
-
-Override any of them in settings (or in tests with `override_settings`).
-"""
+"""The email channel's settings as the mail app uses them: derived values (the support address
+from the policy's domain) and normalised forms. Each setting, its type and its default are in
+settings.py; override them there (or in tests with the `settings` fixture)."""
 
 from __future__ import annotations
 
@@ -12,11 +11,11 @@ from policydesk.desk_policy import get_policy
 
 def support_domain() -> str:
     """The domain of our addresses and Message-IDs: POLICYDESK_MAIL_DOMAIN, else the policy's."""
-    return str(getattr(settings, "POLICYDESK_MAIL_DOMAIN", "") or get_policy().domain).lower()
+    return (settings.POLICYDESK_MAIL_DOMAIN or get_policy().domain).lower()
 
 
 def support_local_part() -> str:
-    return str(getattr(settings, "POLICYDESK_MAIL_LOCAL_PART", "support")).lower()
+    return str(settings.POLICYDESK_MAIL_LOCAL_PART).lower()
 
 
 def support_address() -> str:
@@ -25,66 +24,54 @@ def support_address() -> str:
 
 def from_address() -> str:
     """The From of our mail, e.g. 'Example Analytics Support <support@example.com>'."""
-    configured = getattr(settings, "POLICYDESK_MAIL_FROM", "")
+    configured = settings.POLICYDESK_MAIL_FROM
     return str(configured) if configured else f"{get_policy().vendor} Support <{support_address()}>"
 
 
 def accepted_recipients() -> set[str]:
     """Addresses the SMTP listener accepts (plus their signed `+token` variants); 550 for others."""
-    configured = getattr(settings, "POLICYDESK_MAIL_ACCEPTED_RECIPIENTS", None)
+    configured = settings.POLICYDESK_MAIL_ACCEPTED_RECIPIENTS
     addresses = configured if configured else [support_address()]
     return {str(a).lower() for a in addresses}
 
 
 def max_message_bytes() -> int:
     """Announced in EHLO (SIZE) and enforced (552)."""
-    return int(getattr(settings, "POLICYDESK_MAIL_MAX_BYTES", 25 * 1024 * 1024))
+    return int(settings.POLICYDESK_MAIL_MAX_BYTES)
 
 
 def max_recipients() -> int:
     """Recipients per SMTP transaction; the next RCPT gets 452 (RFC 5321: send them again later)."""
-    return int(getattr(settings, "POLICYDESK_MAIL_MAX_RECIPIENTS", 50))
+    return int(settings.POLICYDESK_MAIL_MAX_RECIPIENTS)
 
 
 def authserv_id() -> str:
     """The authserv-id of our receiving server: only the topmost Authentication-Results
     header carrying it is read ('' = none is trusted)."""
-    return str(getattr(settings, "POLICYDESK_MAIL_AUTHSERV_ID", "")).strip().lower()
+    return str(settings.POLICYDESK_MAIL_AUTHSERV_ID).strip().lower()
 
 
 def max_attachments() -> int:
     """Files attached to the ticket per message; the others are named on the ticket."""
-    return int(getattr(settings, "POLICYDESK_MAIL_MAX_ATTACHMENTS", 100))
+    return int(settings.POLICYDESK_MAIL_MAX_ATTACHMENTS)
 
 
 def max_parts() -> int:
     """MIME parts read per message; the rest are counted and named as not read."""
-    return int(getattr(settings, "POLICYDESK_MAIL_MAX_PARTS", 2000))
+    return int(settings.POLICYDESK_MAIL_MAX_PARTS)
 
 
 def automatic_rate_limit() -> tuple[int, int]:
     """(messages, seconds): at most this many automatic messages to one recipient."""
-    count, seconds = getattr(settings, "POLICYDESK_MAIL_RATE_LIMIT", (10, 3600))
+    count, seconds = settings.POLICYDESK_MAIL_RATE_LIMIT
     return int(count), int(seconds)
 
 
 def send_attempts() -> int:
-    return int(getattr(settings, "POLICYDESK_MAIL_SEND_ATTEMPTS", 5))
+    return int(settings.POLICYDESK_MAIL_SEND_ATTEMPTS)
 
 
 def imap_settings() -> dict[str, object]:
-    """POLICYDESK_IMAP = {"host", "port", "user", "password", "folder", "ssl", "move_to", "batch"}."""
-    defaults: dict[str, object] = {
-        "host": "127.0.0.1",
-        "port": 993,
-        "user": "",
-        "password": "",
-        "folder": "INBOX",
-        "ssl": True,
-        "move_to": "",
-        "batch": 50,
-        "mailbox": "imap",
-        "idle_seconds": 300,
-    }
-    defaults.update(getattr(settings, "POLICYDESK_IMAP", {}))
-    return defaults
+    """POLICYDESK_IMAP = {"host", "port", "user", "password", "folder", "ssl", "move_to", "batch",
+    "mailbox", "idle_seconds"} (settings.py)."""
+    return dict(settings.POLICYDESK_IMAP)

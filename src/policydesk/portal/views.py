@@ -44,13 +44,13 @@ from policydesk.portal.forms import (
     TicketForm,
     uploads_from,
 )
-from policydesk.portal.middleware import View, explicit_language, with_language
 from policydesk.portal.presenting import deflection_view
 from policydesk.promises import promise_for
 from policydesk.security import allow_framing_by
 from policydesk.tickets import access, actions
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.models import Attachment, Deflection, Message, Person, Ticket
+from policydesk.web.language import View, explicit_language, with_language
 
 log = logging.getLogger(__name__)
 

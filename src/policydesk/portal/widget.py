@@ -56,7 +56,7 @@ def _b64decode(text: str) -> bytes:
 
 
 def widget_secret() -> str:
-    return str(getattr(settings, "POLICYDESK_WIDGET_SECRET", "") or "")
+    return str(settings.POLICYDESK_WIDGET_SECRET or "")
 
 
 def mint_token(payload: dict[str, object], secret: str) -> str:
@@ -139,7 +139,7 @@ def person_for_session(value: str) -> Person | None:
 
 def frame_ancestors() -> str:
     """The CSP `frame-ancestors` source list: the configured product origins, else none."""
-    configured = getattr(settings, "POLICYDESK_WIDGET_ORIGINS", ())
+    configured = settings.POLICYDESK_WIDGET_ORIGINS
     if isinstance(configured, str):
         configured = configured.split(",")
     origins = [origin.strip().rstrip("/") for origin in configured]

@@ -16,10 +16,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from policydesk import languages
-from policydesk.console.labels import Labels
 from policydesk.desk_policy import mission_critical_promises
 from policydesk.reports import queries
 from policydesk.reports.queries import Attainment, Backlog, DeflectionCount
+from policydesk.web.labels import Labels
 
 Number = int | float | None
 

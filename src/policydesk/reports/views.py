@@ -15,13 +15,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from policydesk import display, languages
-from policydesk.console import queries as console_queries
-from policydesk.console.labels import Labels
-from policydesk.console.views import staff_only
 from policydesk.desk_policy import get_policy
 from policydesk.reports import queries, tables
 from policydesk.reports.forms import PeriodForm
 from policydesk.tickets import access
+from policydesk.web import navigation
+from policydesk.web.labels import Labels
+from policydesk.web.staff import staff_only
 
 View = Callable[..., HttpResponse]
 
@@ -60,7 +60,7 @@ def index(request: HttpRequest) -> HttpResponse:
     person = request.user
     lang = languages.current()
     context = {
-        "queues": [(q, None) for q in console_queries.queues_for(person, get_policy(), lang)],  # type: ignore[arg-type]
+        "queues": [(q, None) for q in navigation.queues_for(person, get_policy(), lang)],  # type: ignore[arg-type]
         "form": form,
         "period": period,
         "tables": report,

@@ -1,6 +1,6 @@
 """The status page over the API (C16): anyone may read it; staff post incidents and updates.
 
-Mount with `api.add_router("", policydesk.status.api.router)` on the v1 API: the paths
+Mounted on the v1 API by `policydesk.urls` (`build_api(router)`): the paths
 start with /status. Reads take no authentication (`auth=None`); writes use the API's
 default authentication (a bearer token or a staff session) and are for agents, leads and
 admins. Errors are the API's own body (`policydesk.api.errors`).

@@ -22,14 +22,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from policydesk import display, languages
-from policydesk.console import queries as console_queries
-from policydesk.console.views import staff_only
 from policydesk.desk_policy import get_policy
-from policydesk.portal.middleware import with_language
 from policydesk.status import actions, forms, queries, subscriptions
 from policydesk.status.models import Incident, IncidentUpdate, Subscriber
 from policydesk.tickets import access
 from policydesk.tickets.actions import ActionError
+from policydesk.web import navigation
+from policydesk.web.language import with_language
+from policydesk.web.staff import staff_only
 
 
 def _zone(request: HttpRequest) -> str:
@@ -176,9 +176,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 # -- engineering's page ---------------------------------------------------------------
 
 
-def _queues(request: HttpRequest) -> list[tuple[console_queries.Queue, None]]:
+def _queues(request: HttpRequest) -> list[tuple[navigation.Queue, None]]:
     """The console's queue links, without counts (this is not a queue page)."""
-    return [(q, None) for q in console_queries.queues_for(request.user, get_policy(), languages.current())]  # type: ignore[arg-type]
+    return [(q, None) for q in navigation.queues_for(request.user, get_policy(), languages.current())]  # type: ignore[arg-type]
 
 
 @require_GET

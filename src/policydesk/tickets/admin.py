@@ -1,5 +1,5 @@
-"""The Django admin for the desk's operators: organisations, people (email login), teams,
-API tokens (the secret is shown once) and the read-only audit log.
+"""The Django admin for the desk's operators: organisations, people (email login), teams and
+the read-only audit log (API tokens are in api/admin.py).
 
 Creation goes through the `do_*` actions, so the admin checks what the intake paths check
 (plans, regions and offices of the policy; one login per email, C14) and leaves an audit event.
@@ -10,27 +10,26 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from policydesk.api.tokens import do_create_api_token, do_revoke_api_token
 from policydesk.desk_policy import get_policy
 from policydesk.tickets import actions
-from policydesk.tickets.models import ApiToken, AuditEvent, Organisation, Person, Team
+from policydesk.tickets.models import AuditEvent, Organisation, Person, Team
 
 
-def _actor(request: HttpRequest) -> Person | None:
+def acting_person(request: HttpRequest) -> Person | None:
     return request.user if isinstance(request.user, Person) else None
 
 
-def _adopt(target: Model, created: Model) -> None:
+def adopt(target: Model, created: Model) -> None:
     """Make the admin's unsaved object the row an action created, so the admin logs and
     redirects to it as if it had saved it itself."""
     for field in created._meta.concrete_fields:
@@ -44,7 +43,7 @@ def _save_change(request: HttpRequest, obj: Model, form: forms.ModelForm[Any], a
     with transaction.atomic():
         obj.save()
         actions.record_audit_event(
-            timezone.now(), _actor(request), action, obj, fields=sorted(form.changed_data)
+            timezone.now(), acting_person(request), action, obj, fields=sorted(form.changed_data)
         )
 
 
@@ -99,10 +98,10 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
             customer_success_manager=data["customer_success_manager"],
             dedicated_team=data["dedicated_team"],
             shares_tickets=data["shares_tickets"],
-            actor=_actor(request),
+            actor=acting_person(request),
             now=timezone.now(),
         )
-        _adopt(obj, created)
+        adopt(obj, created)
 
 
 class TeamForm(forms.ModelForm[Team]):
@@ -129,10 +128,10 @@ class TeamAdmin(admin.ModelAdmin[Team]):
             name=data["name"],
             kind=data["kind"],
             office=data["office"],
-            actor=_actor(request),
+            actor=acting_person(request),
             now=timezone.now(),
         )
-        _adopt(obj, created)
+        adopt(obj, created)
 
 
 class PersonCreationForm(AdminUserCreationForm):
@@ -215,64 +214,10 @@ class PersonAdmin(UserAdmin):  # type: ignore[type-arg]  # stubs want an Abstrac
             organisation=data["organisation"],
             language=data["language"],
             time_zone=data["time_zone"],
-            actor=_actor(request),
+            actor=acting_person(request),
             now=timezone.now(),
         )
-        _adopt(obj, created)
-
-
-class ApiTokenForm(forms.ModelForm[ApiToken]):
-    class Meta:
-        model = ApiToken
-        fields = ("person", "name")
-
-
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
-    """Tokens are minted here (the secret is shown once, then only its digest is kept) and
-    revoked, never edited."""
-
-    form = ApiTokenForm
-    list_display = ("name", "prefix", "person", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("revoked_at",)
-    search_fields = ("name", "prefix", "person__email")
-    list_select_related = ("person",)
-    autocomplete_fields = ("person",)
-    readonly_fields = ("person", "name", "prefix", "created_at", "last_used_at", "revoked_at")
-    actions = ("revoke",)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> Any:
-        return () if obj is None else self.readonly_fields
-
-    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> Any:
-        return ("person", "name") if obj is None else self.readonly_fields
-
-    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
-        return False  # revoke instead: the row says who had access, and until when
-
-    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
-        minted = do_create_api_token(
-            person=form.cleaned_data["person"],
-            name=form.cleaned_data["name"],
-            actor=_actor(request),
-            now=timezone.now(),
-        )
-        _adopt(obj, minted.token)
-        messages.warning(
-            request,
-            gettext("Copy the new token now, it will not be shown again: %(secret)s")
-            % {"secret": minted.secret},
-        )
-
-    @admin.action(description=_("Revoke the selected tokens"))
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        now = timezone.now()
-        for token in queryset.filter(revoked_at__isnull=True):
-            do_revoke_api_token(token=token, actor=_actor(request), now=now)
-        messages.success(request, gettext("The selected tokens are revoked."))
+        adopt(obj, created)
 
 
 @admin.register(AuditEvent)

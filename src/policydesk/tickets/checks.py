@@ -75,7 +75,7 @@ def check_secret_key_for_deploy(app_configs: Any, **kwargs: Any) -> list[CheckMe
 def check_mail_authserv_id(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """policydesk.W001: without our receiving server's authserv-id, no Authentication-Results
     header is trusted (anyone can write one), so a DMARC failure it reports is not acted on."""
-    if str(getattr(settings, "POLICYDESK_MAIL_AUTHSERV_ID", "")).strip():
+    if str(settings.POLICYDESK_MAIL_AUTHSERV_ID).strip():
         return []
     return [
         CheckWarning(

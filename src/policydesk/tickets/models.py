@@ -1,5 +1,6 @@
 """The desk's records: organisations, people, teams, tickets and their conversation,
-meeting requests (C7), feedback (C18), deflections (C12), API tokens, and the audit log.
+meeting requests (C7), feedback (C18), deflections (C12), and the audit log (API tokens are
+the api app's).
 
 Every write goes through `actions.py`; nothing here decides policy (that is `policydesk.policy`).
 """
@@ -330,18 +331,3 @@ class Deflection(models.Model):
 
     def __str__(self) -> str:
         return f"deflection {self.pk} ({self.topic} → {self.route})"
-
-
-class ApiToken(models.Model):
-    """A per-person API token; only its SHA-256 is stored."""
-
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(max_length=12)  # shown to people to tell tokens apart
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"

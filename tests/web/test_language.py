@@ -7,7 +7,7 @@ from typing import Any
 from django.test import Client
 from django.test.client import RequestFactory
 
-from policydesk.portal.middleware import PersonLanguageMiddleware, choose_language
+from policydesk.web.language import PersonLanguageMiddleware, choose_language
 from tests.conftest import Personas, signed_in
 from tests.portal.conftest import set_profile
 

@@ -1,4 +1,8 @@
-"""The `policydesk` command: Django's manage.py with policydesk's settings preset."""
+"""The `policydesk` command: Django's manage.py with policydesk's settings preset.
+
+As a Django app it also holds the commands that stand above every other app: the policy tools
+(`policy`, `sla`, `triage`: the policy core, the desk's policy file and the reports' simulation)
+and `rundesk`, which starts the whole desk."""
 
 from __future__ import annotations
 
@@ -12,7 +16,3 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["policydesk", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    main()

@@ -9,9 +9,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from policydesk.api.models import ApiToken
 from policydesk.api.tokens import do_create_api_token, do_revoke_api_token
 from policydesk.tickets.actions import ActionError
-from policydesk.tickets.models import ApiToken, Person
+from policydesk.tickets.models import Person
 
 
 class Command(BaseCommand):

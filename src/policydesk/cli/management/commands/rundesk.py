@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -20,17 +19,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--addr", default=os.environ.get("POLICYDESK_ADDR", "127.0.0.1:8000"))
+        parser.add_argument("--addr", default=settings.POLICYDESK_ADDR)
 
     def handle(self, *args: Any, **options: Any) -> None:
         addr = options["addr"]
-        smtp_port = os.environ.get("POLICYDESK_SMTP_PORT", "2525")
-        me = [sys.executable, "-m", "policydesk.cli"]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        smtp_port = str(settings.POLICYDESK_SMTP_PORT)
+        # -u: unbuffered output, so the children's lines interleave as they happen. The children
+        # inherit this process's environment and so read the same settings.
+        me = [sys.executable, "-u", "-m", "policydesk.cli"]
         children = {
-            "web": subprocess.Popen([*me, "runserver", addr, "--noreload", "--insecure"], env=env),  # noqa: S603
-            "worker": subprocess.Popen([*me, "worker"], env=env),  # noqa: S603
-            "smtpd": subprocess.Popen([*me, "smtpd", "--host", "127.0.0.1", "--port", smtp_port], env=env),  # noqa: S603
+            "web": subprocess.Popen([*me, "runserver", addr, "--noreload", "--insecure"]),  # noqa: S603
+            "worker": subprocess.Popen([*me, "worker"]),  # noqa: S603
+            "smtpd": subprocess.Popen([*me, "smtpd", "--host", "127.0.0.1", "--port", smtp_port]),  # noqa: S603
         }
         base = f"http://{addr}"
         self.stdout.write(
