@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import translation
@@ -32,9 +33,10 @@ from policydesk.tickets.signals import InboundEmail
 log = logging.getLogger(__name__)
 
 
-def new_message_id() -> str:
-    """A Message-ID of our domain, without the angle brackets."""
-    return f"{uuid.uuid4().hex}@{conf.support_domain()}"
+def new_message_id(key: str = "") -> str:
+    """A Message-ID of our domain, without the angle brackets; from `key` when the message
+    must have the same one however often it is recorded (an idempotency key)."""
+    return f"{key or uuid.uuid4().hex}@{conf.support_domain()}"
 
 
 def _thread_headers(
@@ -63,44 +65,69 @@ def _language(person: Person | None, fallback: str = "en") -> str:
     return lang if lang in ("en", "ja") else "en"
 
 
+@dataclass(frozen=True)
+class Email:
+    """One email as the function that writes it returns it (its words rendered in `language`);
+    `queue_mail` records and sends it. `ticket`: the ticket it is about (threading, the
+    signed Reply-To for `person`, a note on the ticket if it cannot be delivered)."""
+
+    kind: str
+    recipient: str
+    language: str
+    subject: str
+    body: str
+    person: Person | None = None
+    ticket: Ticket | None = None
+    automatic: bool = True  # no person wrote it: Auto-Submitted
+    headers: dict[str, str] = field(default_factory=dict)  # extra headers (List-Unsubscribe)
+
+
 def queue_mail(
+    email: Email,
     *,
-    kind: str,
-    recipient: str,
-    subject: str,
-    body: str,
-    language: str,
     now: datetime,
-    person: Person | None = None,
-    ticket: Ticket | None = None,
     message: Message | None = None,
-    automatic: bool = True,
     new_ticket: bool = False,
     inbound: InboundEmail | None = None,
+    key: str = "",
+    enqueue: bool = True,
 ) -> OutgoingMail:
-    """Record one message to send and enqueue its task, inside the caller's transaction.
+    """The one way the desk sends an email: record it (threaded, rate limited) inside the
+    caller's transaction and enqueue its task; `mail.sending` adds our loop header and
+    `Auto-Submitted` when it goes out, and retries.
 
-    `new_ticket`: `ticket` was opened in the caller's transaction (the acknowledgement).
-    `inbound`: the received email this answers; the message threads under it.
+    `message`: the conversation entry it carries. `new_ticket`: `email.ticket` was opened
+    in the caller's transaction (the acknowledgement). `inbound`: the received email this
+    answers; the message threads under it. `key`: an idempotency key: a message with that
+    key already recorded is not recorded again (the watch's deliveries, status fan-out),
+    and its Message-ID is made from it. `enqueue`: False when the caller, a task already,
+    sends it itself (`tasks.send_recorded`).
     """
+    kind, recipient, ticket = email.kind, email.recipient, email.ticket
+    message_id = new_message_id(key)
+    if key:
+        existing = OutgoingMail.objects.filter(message_id=message_id).first()
+        if existing is not None:
+            return existing
     in_reply_to, references = _thread_headers(ticket, inbound, new_ticket=new_ticket)
     status = OutgoingMail.Status.QUEUED
-    if automatic and _over_rate_limit(recipient, now):
+    if kind in OutgoingMail.REPLY_KINDS and _over_rate_limit(recipient, now):
         status = OutgoingMail.Status.SUPPRESSED
     outgoing = OutgoingMail.objects.create(
         kind=kind,
         status=status,
-        automatic=automatic,
+        automatic=email.automatic,
         recipient=recipient.lower(),
-        person=person,
+        person=email.person,
         ticket=ticket,
         ticket_message=message,
         in_reply_to=in_reply_to,
         references=references,
-        message_id=new_message_id(),
-        language=language,
-        subject=one_line(subject)[:300],
-        body=body,
+        message_id=message_id,
+        language=email.language,
+        subject=one_line(email.subject)[:300],
+        body=email.body,
+        headers=email.headers,
         created_at=now,
     )
     if ticket is not None:
@@ -111,10 +138,10 @@ def queue_mail(
             direction=MessageLink.Direction.OUTBOUND,
             now=now,
         )
-    if status == OutgoingMail.Status.QUEUED:
-        enqueue_send(outgoing.pk)
-    else:
+    if status != OutgoingMail.Status.QUEUED:
         log.warning("automatic mail to %s suppressed by the rate limit", recipient)
+    elif enqueue:
+        enqueue_send(outgoing.pk)
     return outgoing
 
 
@@ -122,7 +149,7 @@ def _over_rate_limit(recipient: str, now: datetime) -> bool:
     count, seconds = conf.automatic_rate_limit()
     recent = OutgoingMail.objects.filter(
         recipient=recipient.lower(),
-        automatic=True,
+        kind__in=OutgoingMail.REPLY_KINDS,
         created_at__gt=now - timedelta(seconds=seconds),
         status__in=OutgoingMail.RATE_LIMITED_STATUSES,
     ).count()
@@ -163,10 +190,11 @@ def queue_acknowledgement(ticket: Ticket, now: datetime, inbound: InboundEmail |
             )
             if part
         )
-    return queue_mail(
-        kind=OutgoingMail.Kind.ACKNOWLEDGEMENT, recipient=person.email, subject=_ticket_subject(ticket),
-        body=body, language=lang, now=now, person=person, ticket=ticket, new_ticket=True, inbound=inbound,
+    email = Email(
+        kind=OutgoingMail.Kind.ACKNOWLEDGEMENT, recipient=person.email, language=lang,
+        subject=_ticket_subject(ticket), body=body, person=person, ticket=ticket,
     )  # fmt: skip
+    return queue_mail(email, now=now, new_ticket=True, inbound=inbound)
 
 
 def queue_agent_reply(ticket: Ticket, message: Message, now: datetime) -> list[OutgoingMail]:
@@ -179,16 +207,18 @@ def queue_agent_reply(ticket: Ticket, message: Message, now: datetime) -> list[O
             footer = _("Reply to this email to answer. Request %(tag)s") % {"tag": subject_tag(ticket)}
         sent.append(
             queue_mail(
-                kind=OutgoingMail.Kind.AGENT_REPLY,
-                recipient=person.email,
-                subject="Re: " + _ticket_subject(ticket),
-                body=f"{message.text}\n\n-- \n{footer}",
-                language=lang,
+                Email(
+                    kind=OutgoingMail.Kind.AGENT_REPLY,
+                    recipient=person.email,
+                    language=lang,
+                    subject="Re: " + _ticket_subject(ticket),
+                    body=f"{message.text}\n\n-- \n{footer}",
+                    person=person,
+                    ticket=ticket,
+                    automatic=False,
+                ),
                 now=now,
-                person=person,
-                ticket=ticket,
                 message=message,
-                automatic=False,
             )
         )
     return sent
@@ -214,10 +244,11 @@ def queue_left_out_notice(
                 _("Reply to this email to add information to your request."),
             )
         )
-    return queue_mail(
-        kind=OutgoingMail.Kind.LEFT_OUT, recipient=person.email, subject="Re: " + _ticket_subject(ticket),
-        body=body, language=lang, now=now, person=person, ticket=ticket, message=message, inbound=inbound,
+    email = Email(
+        kind=OutgoingMail.Kind.LEFT_OUT, recipient=person.email, language=lang,
+        subject="Re: " + _ticket_subject(ticket), body=body, person=person, ticket=ticket,
     )  # fmt: skip
+    return queue_mail(email, now=now, message=message, inbound=inbound)
 
 
 def queue_meeting_decision(meeting: MeetingRequest, now: datetime) -> OutgoingMail:
@@ -233,11 +264,12 @@ def queue_meeting_decision(meeting: MeetingRequest, now: datetime) -> OutgoingMa
                 "Support has answered your request for a call: a call will not be arranged this time."
             )
         footer = _("Reply to this email to answer. Request %(tag)s") % {"tag": subject_tag(ticket)}
-    return queue_mail(
-        kind=OutgoingMail.Kind.MEETING, recipient=person.email, subject="Re: " + _ticket_subject(ticket),
-        body=f"{opening}\n\n{meeting.note}\n\n-- \n{footer}", language=lang, now=now, person=person,
-        ticket=ticket, automatic=False,
+    email = Email(
+        kind=OutgoingMail.Kind.MEETING, recipient=person.email, language=lang,
+        subject="Re: " + _ticket_subject(ticket), body=f"{opening}\n\n{meeting.note}\n\n-- \n{footer}",
+        person=person, ticket=ticket, automatic=False,
     )  # fmt: skip
+    return queue_mail(email, now=now)
 
 
 def queue_deflection_notice(
@@ -258,10 +290,11 @@ def queue_deflection_notice(
             )
         )
         subject = "Re: " + (inbound.subject if inbound and inbound.subject else _("Your request"))
-    return queue_mail(
-        kind=OutgoingMail.Kind.DEFLECTION, recipient=person.email, subject=subject, body=body, language=lang,
-        now=now, person=person, inbound=inbound,
+    email = Email(
+        kind=OutgoingMail.Kind.DEFLECTION, recipient=person.email, language=lang, subject=subject, body=body,
+        person=person,
     )  # fmt: skip
+    return queue_mail(email, now=now, inbound=inbound)
 
 
 def queue_rejection_notice(
@@ -287,12 +320,7 @@ def queue_rejection_notice(
             if part
         )
         subject = "Re: " + (inbound.subject or _("Your request"))
-    return queue_mail(
-        kind=OutgoingMail.Kind.REJECTION,
-        recipient=address,
-        subject=subject,
-        body=body,
-        language=lang,
-        now=now,
-        inbound=inbound,
+    email = Email(
+        kind=OutgoingMail.Kind.REJECTION, recipient=address, language=lang, subject=subject, body=body
     )
+    return queue_mail(email, now=now, inbound=inbound)

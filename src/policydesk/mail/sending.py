@@ -31,12 +31,14 @@ def build_email(outgoing: OutgoingMail) -> EmailMessage:
         OUR_HEADER: outgoing.kind,
         "X-Auto-Response-Suppress": "All",  # asks Exchange and friends not to auto-reply to us
     }
-    if outgoing.automatic:
-        headers["Auto-Submitted"] = "auto-replied"  # RFC 3834
+    if outgoing.automatic:  # RFC 3834: an answer to mail we received, or mail of our own
+        replied = outgoing.kind in OutgoingMail.REPLY_KINDS
+        headers["Auto-Submitted"] = "auto-replied" if replied else "auto-generated"
     if outgoing.in_reply_to:
         headers["In-Reply-To"] = f"<{outgoing.in_reply_to}>"
     if outgoing.references:
         headers["References"] = " ".join(f"<{m}>" for m in outgoing.references)
+    headers.update(outgoing.headers)
     reply_to = [conf.support_address()]
     if outgoing.ticket is not None and outgoing.person is not None:
         reply_to = [reply_address(outgoing.ticket, outgoing.person)]
@@ -86,16 +88,26 @@ def send(outgoing_id: int, *, now: datetime) -> str:
         )
         retry_at = None
         if final:
+            _purge_secret(outgoing)
             _report_on_ticket(outgoing, f"the mail server refused it {outgoing.attempts} times", now)
         else:
             retry_at = now + timedelta(minutes=2**outgoing.attempts)  # backoff: 2, 4, 8 ... minutes
         raise SendFailed(f"sending {outgoing_id} failed (attempt {outgoing.attempts})", retry_at) from error
     OutgoingMail.objects.filter(pk=outgoing_id).update(status=OutgoingMail.Status.SENT, sent_at=now)
+    _purge_secret(outgoing)
     return "sent"
+
+
+def _purge_secret(outgoing: OutgoingMail) -> None:
+    """A body that carries a secret (a sign-in token) is not kept once it is out or given up:
+    the record stays (who, when, whether it went), the token does not sit in the database."""
+    if outgoing.kind in OutgoingMail.BODY_PURGED_AFTER_SENDING:
+        OutgoingMail.objects.filter(pk=outgoing.pk).update(body="")
 
 
 def _give_up(outgoing: OutgoingMail, reason: str, now: datetime) -> None:
     OutgoingMail.objects.filter(pk=outgoing.pk).update(status=OutgoingMail.Status.FAILED, last_error=reason)
+    _purge_secret(outgoing)
     _report_on_ticket(outgoing, reason, now)
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from policydesk.mail import sending
+from policydesk.mail.models import OutgoingMail
 
 
 def send_and_retry(outgoing_id: int, now: datetime) -> str:
@@ -35,3 +36,12 @@ def enqueue_send(outgoing_id: int) -> None:
         send_outgoing_mail.enqueue(outgoing_id)
     else:
         transaction.on_commit(lambda: send_outgoing_mail.enqueue(outgoing_id))
+
+
+def send_recorded(outgoing: OutgoingMail, now: datetime) -> str:
+    """Send at once a message a task has just recorded (outside any transaction: the record is
+    committed): the task is already the background work, a second hop through the queue adds
+    only a delay. A failure is retried like any other (`send_and_retry`)."""
+    if outgoing.status != OutgoingMail.Status.QUEUED:
+        return str(outgoing.status)  # suppressed
+    return send_and_retry(outgoing.pk, now)
