@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -25,6 +26,7 @@ from policydesk.tickets.models import Person, Team, Ticket
 from policydesk.watch import config
 
 STAFF_ROLES = (Person.Role.AGENT, Person.Role.LEAD, Person.Role.ADMIN)
+OPEN_STATUSES = (Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING)
 ALWAYS_OPEN = sla.AlwaysOpenCalendar()
 
 
@@ -33,6 +35,21 @@ def calendar_named(policy: Policy, calendar_id: str) -> sla.Calendar | None:
     if calendar_id == "24x7":
         return ALWAYS_OPEN
     return policy.calendars.get(calendar_id)
+
+
+def awaiting_first_response(ticket: Ticket) -> bool:
+    """Open, no public reply yet, and a promise to keep (C3, C6): what warnings, breaches
+    and their emails are about (the timers plan by it, the outbox checks it before sending)."""
+    return (
+        ticket.status in OPEN_STATUSES
+        and ticket.first_responded_at is None
+        and ticket.first_response_due is not None
+    )
+
+
+def awaiting_filter() -> Q:
+    """`awaiting_first_response` as a query."""
+    return Q(status__in=OPEN_STATUSES, first_responded_at__isnull=True, first_response_due__isnull=False)
 
 
 def language_of(person: Person) -> str:

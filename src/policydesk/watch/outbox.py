@@ -31,8 +31,7 @@ from policydesk.mail.outgoing import queue_mail
 from policydesk.tickets.models import Ticket
 from policydesk.watch import config, paging
 from policydesk.watch.models import Delivery, Page, Timer
-from policydesk.watch.notify import notification_email
-from policydesk.watch.timers import awaiting_first_response
+from policydesk.watch.notify import awaiting_first_response, notification_email
 
 log = logging.getLogger(__name__)
 
