@@ -78,15 +78,7 @@ def test_a_signin_links_token_is_not_kept_once_sent(personas: Personas) -> None:
     assert (record.status, record.body, record.recipient) == ("sent", "", personas.customer.email)
 
 
-class _Refusing:
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def send_messages(self, messages: list[Any]) -> int:
-        raise ConnectionRefusedError("relay down")
-
-
-@override_settings(EMAIL_BACKEND="tests.mail.test_one_path._Refusing", POLICYDESK_MAIL_SEND_ATTEMPTS=1)
+@override_settings(EMAIL_BACKEND="tests.mail.test_outgoing.FailingBackend", POLICYDESK_MAIL_SEND_ATTEMPTS=1)
 def test_a_signin_links_token_is_not_kept_when_sending_gives_up(personas: Personas) -> None:
     recorded = queue_mail(signin.signin_link_email(personas.customer, "en"), now=NOW, enqueue=False)
     with pytest.raises(RuntimeError):
