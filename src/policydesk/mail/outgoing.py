@@ -1,11 +1,15 @@
-"""Mail the desk sends: recorded in the transaction that caused it, sent later by a task
-(`mail.tasks`, which calls `mail.sending`). What starts each email: `mail.receivers`.
+"""The desk's one email service. Each email is a function returning an `Email` (its words
+in the recipient's language): the ticket mail below, `watch.notify` / `watch.paging`
+(SLA alerts, pages), `status.tasks` (subscriptions, incident updates), `portal.signin`
+(sign-in links). `queue_mail` records every one of them as an `OutgoingMail` in the
+transaction that caused it; `mail.tasks` sends it later through `mail.sending`. What starts
+each ticket email: `mail.receivers`.
 
 Every message has a Message-ID from our domain (stored, so a reply to it threads),
 `In-Reply-To`/`References` so it threads in the customer's client, the signed reply
-address in `Reply-To`, our loop header, and `Auto-Submitted: auto-replied` when no person
-wrote it. Automatic mail is rate limited per recipient; a sender we reject gets at most one
-notice a day.
+address in `Reply-To`, our loop header, and `Auto-Submitted` when no person wrote it.
+Automatic answers to received mail are rate limited per recipient; a sender we reject gets
+at most one notice a day.
 """
 
 from __future__ import annotations
@@ -156,7 +160,7 @@ def _over_rate_limit(recipient: str, now: datetime) -> bool:
     return recent >= count
 
 
-# -- what we say ------------------------------------------------------------------------
+# -- what we say about tickets ----------------------------------------------------------
 
 
 def _ticket_subject(ticket: Ticket) -> str:
@@ -176,7 +180,8 @@ def promise_text(ticket: Ticket, person: Person, lang: str) -> str:
     return _("%(promise)s: by %(due)s.") % {"promise": rule.text.get(lang), "due": due}
 
 
-def queue_acknowledgement(ticket: Ticket, now: datetime, inbound: InboundEmail | None = None) -> OutgoingMail:
+def acknowledgement_email(ticket: Ticket) -> Email:
+    """C3, C13: the request is taken, with the plan's first-response promise."""
     person = ticket.requester
     lang = _language(person, ticket.language)
     with translation.override(lang):
@@ -190,48 +195,36 @@ def queue_acknowledgement(ticket: Ticket, now: datetime, inbound: InboundEmail |
             )
             if part
         )
-    email = Email(
+    return Email(
         kind=OutgoingMail.Kind.ACKNOWLEDGEMENT, recipient=person.email, language=lang,
         subject=_ticket_subject(ticket), body=body, person=person, ticket=ticket,
     )  # fmt: skip
-    return queue_mail(email, now=now, new_ticket=True, inbound=inbound)
 
 
-def queue_agent_reply(ticket: Ticket, message: Message, now: datetime) -> list[OutgoingMail]:
+def agent_reply_emails(ticket: Ticket, message: Message) -> list[Email]:
     """The agent's public answer to the requester and every participant, each with their own reply address."""
     people = [ticket.requester, *ticket.participants.exclude(pk=ticket.requester_id)]
-    sent = []
+    emails = []
     for person in people:
         lang = _language(person, ticket.language)
         with translation.override(lang):
             footer = _("Reply to this email to answer. Request %(tag)s") % {"tag": subject_tag(ticket)}
-        sent.append(
-            queue_mail(
-                Email(
-                    kind=OutgoingMail.Kind.AGENT_REPLY,
-                    recipient=person.email,
-                    language=lang,
-                    subject="Re: " + _ticket_subject(ticket),
-                    body=f"{message.text}\n\n-- \n{footer}",
-                    person=person,
-                    ticket=ticket,
-                    automatic=False,
-                ),
-                now=now,
-                message=message,
+        emails.append(
+            Email(
+                kind=OutgoingMail.Kind.AGENT_REPLY,
+                recipient=person.email,
+                language=lang,
+                subject="Re: " + _ticket_subject(ticket),
+                body=f"{message.text}\n\n-- \n{footer}",
+                person=person,
+                ticket=ticket,
+                automatic=False,
             )
         )
-    return sent
+    return emails
 
 
-def queue_left_out_notice(
-    ticket: Ticket,
-    person: Person,
-    message: Message | None,
-    note: Callable[[str], str],
-    now: datetime,
-    inbound: InboundEmail | None = None,
-) -> OutgoingMail:
+def left_out_email(ticket: Ticket, person: Person, note: Callable[[str], str]) -> Email:
     """Which files of the customer's message did not reach the ticket (too large, too many),
     in their language; `note(lang)` is the list as it stands on the ticket."""
     lang = _language(person, ticket.language)
@@ -244,14 +237,13 @@ def queue_left_out_notice(
                 _("Reply to this email to add information to your request."),
             )
         )
-    email = Email(
+    return Email(
         kind=OutgoingMail.Kind.LEFT_OUT, recipient=person.email, language=lang,
         subject="Re: " + _ticket_subject(ticket), body=body, person=person, ticket=ticket,
     )  # fmt: skip
-    return queue_mail(email, now=now, message=message, inbound=inbound)
 
 
-def queue_meeting_decision(meeting: MeetingRequest, now: datetime) -> OutgoingMail:
+def meeting_decision_email(meeting: MeetingRequest) -> Email:
     """C7: a proposed one-off call (with the agent's note: times, link) or a declined request."""
     ticket = meeting.ticket
     person = meeting.requested_by
@@ -264,21 +256,15 @@ def queue_meeting_decision(meeting: MeetingRequest, now: datetime) -> OutgoingMa
                 "Support has answered your request for a call: a call will not be arranged this time."
             )
         footer = _("Reply to this email to answer. Request %(tag)s") % {"tag": subject_tag(ticket)}
-    email = Email(
+    return Email(
         kind=OutgoingMail.Kind.MEETING, recipient=person.email, language=lang,
         subject="Re: " + _ticket_subject(ticket), body=f"{opening}\n\n{meeting.note}\n\n-- \n{footer}",
         person=person, ticket=ticket, automatic=False,
     )  # fmt: skip
-    return queue_mail(email, now=now)
 
 
-def queue_deflection_notice(
-    deflection: Deflection, now: datetime, inbound: InboundEmail | None = None
-) -> OutgoingMail | None:
+def deflection_email(deflection: Deflection, person: Person, inbound: InboundEmail | None) -> Email:
     """C2, C12, C17-C20: where an emailed request goes instead, in the policy's words."""
-    person = deflection.person
-    if person is None:
-        return None
     lang = _language(person)
     policy = get_policy()
     route = policy.routes[deflection.route]
@@ -290,21 +276,21 @@ def queue_deflection_notice(
             )
         )
         subject = "Re: " + (inbound.subject if inbound and inbound.subject else _("Your request"))
-    email = Email(
+    return Email(
         kind=OutgoingMail.Kind.DEFLECTION, recipient=person.email, language=lang, subject=subject, body=body,
         person=person,
     )  # fmt: skip
-    return queue_mail(email, now=now, inbound=inbound)
 
 
-def queue_rejection_notice(
-    address: str, lang: str, now: datetime, inbound: InboundEmail
-) -> OutgoingMail | None:
-    """C14: an unknown sender learns why, at most once a day."""
-    if OutgoingMail.objects.filter(
+def rejection_noticed_today(address: str, now: datetime) -> bool:
+    """C14: an unknown sender gets at most one notice a day."""
+    return OutgoingMail.objects.filter(
         recipient=address.lower(), kind=OutgoingMail.Kind.REJECTION, created_at__gt=now - timedelta(days=1)
-    ).exists():
-        return None
+    ).exists()
+
+
+def rejection_email(address: str, lang: str, inbound: InboundEmail) -> Email:
+    """C14: why the message of an unknown sender was not accepted, with the policy's note."""
     policy = get_policy()
     identity = policy.notes.get("identity")
     with translation.override(lang):
@@ -320,7 +306,6 @@ def queue_rejection_notice(
             if part
         )
         subject = "Re: " + (inbound.subject or _("Your request"))
-    email = Email(
+    return Email(
         kind=OutgoingMail.Kind.REJECTION, recipient=address, language=lang, subject=subject, body=body
     )
-    return queue_mail(email, now=now, inbound=inbound)

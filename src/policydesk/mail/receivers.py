@@ -17,6 +17,7 @@ from typing import Any
 from django.dispatch import receiver
 
 from policydesk.mail import outgoing
+from policydesk.mail.outgoing import queue_mail
 from policydesk.tickets import signals
 from policydesk.tickets.models import Deflection, MeetingRequest, Message, Ticket
 from policydesk.tickets.signals import InboundEmail
@@ -25,9 +26,9 @@ from policydesk.tickets.signals import InboundEmail
 def _left_out(ticket: Ticket, message: Message, inbound: InboundEmail | None) -> None:
     """The notice naming the files of an emailed message that did not reach the ticket."""
     if inbound is not None and inbound.left_out is not None:
-        outgoing.queue_left_out_notice(
-            ticket, message.author or ticket.requester, message, inbound.left_out, message.created_at, inbound
-        )
+        person = message.author or ticket.requester
+        email = outgoing.left_out_email(ticket, person, inbound.left_out)
+        queue_mail(email, now=message.created_at, message=message, inbound=inbound)
 
 
 @receiver(signals.ticket_opened, dispatch_uid="policydesk.mail.acknowledge")
@@ -35,7 +36,8 @@ def acknowledge(
     sender: Any, ticket: Ticket, message: Message, inbound: InboundEmail | None = None, **kwargs: Any
 ) -> None:
     """C3, C13: the requester learns the request is taken, and the first-response promise."""
-    outgoing.queue_acknowledgement(ticket, ticket.created_at, inbound)
+    email = outgoing.acknowledgement_email(ticket)
+    queue_mail(email, now=ticket.created_at, new_ticket=True, inbound=inbound)
     _left_out(ticket, message, inbound)
 
 
@@ -51,7 +53,8 @@ def mail_left_out_notice(
 def mail_agent_reply(sender: Any, ticket: Ticket, message: Message, **kwargs: Any) -> None:
     """C13: answers go by email."""
     if message.kind == Message.Kind.PUBLIC:
-        outgoing.queue_agent_reply(ticket, message, message.created_at)
+        for email in outgoing.agent_reply_emails(ticket, message):
+            queue_mail(email, now=message.created_at, message=message)
 
 
 @receiver(signals.request_deflected, dispatch_uid="policydesk.mail.deflection")
@@ -60,14 +63,15 @@ def mail_deflection(
 ) -> None:
     """An emailed request that the policy sends elsewhere gets the route by email (the forms
     show it on screen)."""
-    if deflection.channel == Ticket.Channel.EMAIL:
-        outgoing.queue_deflection_notice(deflection, deflection.created_at, inbound)
+    if deflection.channel == Ticket.Channel.EMAIL and deflection.person is not None:
+        email = outgoing.deflection_email(deflection, deflection.person, inbound)
+        queue_mail(email, now=deflection.created_at, inbound=inbound)
 
 
 @receiver(signals.meeting_decided, dispatch_uid="policydesk.mail.meeting")
 def mail_meeting_decision(sender: Any, meeting: MeetingRequest, **kwargs: Any) -> None:
     """C7, C21: support's answer to a call request (a proposed one-off call, or why not)."""
-    outgoing.queue_meeting_decision(meeting, meeting.decided_at or meeting.requested_at)
+    queue_mail(outgoing.meeting_decision_email(meeting), now=meeting.decided_at or meeting.requested_at)
 
 
 @receiver(signals.sender_rejected, dispatch_uid="policydesk.mail.rejection")
@@ -75,4 +79,5 @@ def mail_rejection_notice(
     sender: Any, address: str, language: str, inbound: InboundEmail, now: datetime, **kwargs: Any
 ) -> None:
     """C14: an unknown sender learns why, at most once a day."""
-    outgoing.queue_rejection_notice(address, language, now, inbound)
+    if not outgoing.rejection_noticed_today(address, now):
+        queue_mail(outgoing.rejection_email(address, language, inbound), now=now, inbound=inbound)
