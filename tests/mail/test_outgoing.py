@@ -13,7 +13,8 @@ from django_tasks_db.models import DBTaskResult
 
 from policydesk.mail.ingest import process_message
 from policydesk.mail.models import MessageLink, OutgoingMail
-from policydesk.mail.outgoing import build_email, send
+from policydesk.mail.sending import build_email, send
+from policydesk.mail.tasks import send_and_retry
 from policydesk.mail.threads import read_reply_address
 from policydesk.tickets import actions
 from policydesk.tickets.models import MeetingRequest, Ticket
@@ -97,13 +98,13 @@ def test_failed_send_is_retried_later_then_marked_failed(personas: Personas) -> 
     process_message(new_request(), mailbox="smtp", now=NOW)
     ack = OutgoingMail.objects.get(kind="ack")
     with pytest.raises(RuntimeError, match="attempt 1"):
-        send(ack.pk, now=NOW)
+        send_and_retry(ack.pk, now=NOW)
     ack.refresh_from_db()
     assert (ack.status, ack.attempts) == ("queued", 1) and "relay down" in ack.last_error
     retry = DBTaskResult.objects.order_by("-enqueued_at").first()
     assert retry is not None and retry.run_after == NOW + timedelta(minutes=2)
     with pytest.raises(RuntimeError, match="attempt 2"):
-        send(ack.pk, now=NOW)
+        send_and_retry(ack.pk, now=NOW)
     ack.refresh_from_db()
     assert ack.status == "failed"
 

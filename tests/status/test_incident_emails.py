@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
+from policydesk.mail.models import OutgoingMail
 from policydesk.status import actions, tasks
 from policydesk.status.models import Component, Incident, Subscriber
 from policydesk.tickets.actions import ActionError
@@ -132,3 +133,19 @@ def test_email_task_commits_with_the_incident_or_not_at_all(
         request_that_fails_after_the_action()
     assert not Incident.objects.exists()
     assert enqueued("fan_out_update") == []
+
+
+def test_an_update_email_task_run_twice_records_and_sends_one_email(
+    personas: Personas, components: dict[str, Component], audience: dict[str, Subscriber]
+) -> None:
+    incident = open_incident(personas, components)
+    update = incident.updates.get()
+    for _run in range(2):  # a task backend that runs a task again (a worker killed after the send)
+        tasks.send_update_email.call(update.pk, audience["confirmed"].pk)
+    assert [m.to for m in mail.outbox] == [["yes@example.org"]]
+    recorded = OutgoingMail.objects.get(kind="status_update")
+    assert (
+        recorded.status == "sent"
+        and recorded.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    )
+    assert mail.outbox[0].extra_headers["Auto-Submitted"] == "auto-generated"

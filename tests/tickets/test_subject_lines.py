@@ -21,7 +21,7 @@ from django.test import Client, override_settings
 from policydesk.api.tokens import do_create_api_token
 from policydesk.mail.ingest import process_message
 from policydesk.mail.models import OutgoingMail
-from policydesk.mail.outgoing import build_email, send
+from policydesk.mail.sending import build_email, send
 from policydesk.portal import widget
 from policydesk.tickets import actions
 from policydesk.tickets.models import Message, Ticket

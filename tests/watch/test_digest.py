@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
+from policydesk.mail import conf
+from policydesk.mail.models import OutgoingMail
+from policydesk.mail.sending import send
 from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
 from policydesk.watch import outbox, paging, timers
@@ -179,6 +182,9 @@ def test_a_digest_is_sent_once_with_one_message_id_even_if_swept_twice(personas:
 
     assert outbox.send_delivery(delivery.pk, instant) == outbox.Outcome.SENT
     assert outbox.send_delivery(delivery.pk, instant) == outbox.Outcome.SKIPPED
+    [recorded] = OutgoingMail.objects.filter(message_id__startswith=delivery.key)  # what the mail task sends
+    assert (recorded.kind, recorded.status) == (OutgoingMail.Kind.SLA_DIGEST, OutgoingMail.Status.QUEUED)
+    assert send(recorded.pk, now=instant) == "sent"
 
     [message] = watch_outbox()
-    assert message.extra_headers["Message-ID"] == f"<{delivery.key}@127.0.0.1>"
+    assert message.extra_headers["Message-ID"] == f"<{delivery.key}@{conf.support_domain()}>"

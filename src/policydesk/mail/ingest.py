@@ -31,7 +31,7 @@ from django.utils.translation import ngettext
 
 from policydesk import languages
 from policydesk.desk_policy import get_policy
-from policydesk.mail import conf, outgoing
+from policydesk.mail import conf
 from policydesk.mail.decoding import (
     Attachment,
     MessageRefused,
@@ -45,11 +45,12 @@ from policydesk.mail.decoding import (
 from policydesk.mail.loops import automatic_reason
 from policydesk.mail.models import InboundMessage, MessageLink
 from policydesk.mail.replytext import reply_text
-from policydesk.mail.threads import Thread, find_thread, is_party
+from policydesk.mail.threads import MESSAGE_ID_CHARS, Thread, find_thread, is_party, link_message_id
 from policydesk.oneline import one_line
 from policydesk.tickets.access import can_view
 from policydesk.tickets.actions import ActionError, Upload, do_customer_reply, do_open_ticket
-from policydesk.tickets.models import Person, Ticket
+from policydesk.tickets.models import Message, Person, Ticket
+from policydesk.tickets.signals import InboundEmail, sender_rejected
 
 log = logging.getLogger(__name__)
 
@@ -384,14 +385,7 @@ def _decide(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> Inge
     inbound.full_text = prepared.full_text
     inbound.body_text = prepared.body_text
     inbound.attachment_names = [a.filename for a in prepared.attachments]
-    # What we send threads under this message by the ids that fit a stored Message-ID.
-    message_id = parsed.message_id if len(parsed.message_id) <= _MESSAGE_ID_CHARS else ""
-    references = tuple(i for i in parsed.references if len(i) <= _MESSAGE_ID_CHARS)
-    token = outgoing.current_inbound.set(outgoing.InboundContext(message_id, references, parsed.subject))
-    try:
-        decision = _classify(inbound, prepared, now)
-    finally:
-        outgoing.current_inbound.reset(token)
+    decision = _classify(inbound, prepared, now)
     inbound.ticket = decision.ticket
     number = decision.ticket.number if decision.ticket is not None else None
     reason = decision.reason
@@ -428,7 +422,13 @@ def _classify(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> _D
     if thread is not None:
         return _reply(inbound, prepared, person, thread, now)
     if person is None:
-        outgoing.queue_rejection_notice(address, parsed.subject, _guess_language(parsed), now)
+        sender_rejected.send(
+            InboundMessage,
+            address=address,
+            language=_guess_language(parsed),
+            inbound=_inbound_email(prepared, ""),
+            now=now,
+        )
         return _Decision(Outcome.REJECTED, f"{address} is not the login email of anyone here (C14)")
     if person.role != Person.Role.CUSTOMER or person.organisation is None:
         return _Decision(Outcome.REJECTED, f"{address} is not a customer of an organisation (C14)")
@@ -462,14 +462,11 @@ def _reply(
             channel=Ticket.Channel.EMAIL,
             html=parsed.html,
             uploads=_uploads(prepared),
+            inbound=_inbound_email(prepared, note),
         )
     except ActionError as error:
         return _Decision(Outcome.QUARANTINED, str(error), ticket)
-    _link(parsed, ticket, message.pk, now)
-    if note:
-        outgoing.queue_left_out_notice(
-            ticket, person, message, lambda lang: _left_out_note(prepared, lang), now
-        )
+    _link(parsed, ticket, message, now)
     inbound.ticket_message = message
     return _Decision(Outcome.REPLY, None, ticket)
 
@@ -496,6 +493,7 @@ def _open(inbound: InboundMessage, prepared: _Prepared, person: Person, now: dat
             html=parsed.html,
             uploads=_uploads(prepared),
             language=language,
+            inbound=_inbound_email(prepared, note),
         )
     except ActionError as error:
         return _Decision(Outcome.QUARANTINED, str(error))
@@ -503,30 +501,28 @@ def _open(inbound: InboundMessage, prepared: _Prepared, person: Person, now: dat
         route = result.decision.route
         # The CLI contract has no "deflected": the request was not taken, the sender was told where to go.
         return _Decision(Outcome.REJECTED, f"deflected by the policy (C2): {route.id if route else 'route'}")
-    _link(parsed, result.ticket, result.message.pk if result.message else None, now)
+    _link(parsed, result.ticket, result.message, now)
     inbound.ticket_message = result.message
-    if note:
-        outgoing.queue_left_out_notice(
-            result.ticket, person, result.message, lambda lang: _left_out_note(prepared, lang), now
-        )
     return _Decision(Outcome.TICKET, None, result.ticket)
 
 
-#: The longest Message-ID kept for threading (MessageLink and OutgoingMail columns).
-_MESSAGE_ID_CHARS = 255  # MessageLink.message_id and OutgoingMail.in_reply_to max_length
+def _inbound_email(prepared: _Prepared, note: str) -> InboundEmail:
+    """The email as the mail sent about it needs it: threading by the ids that fit a stored
+    Message-ID, its subject, and (when `note` says files were left out) the list of them."""
+    parsed = prepared.parsed
+    return InboundEmail(
+        message_id=parsed.message_id if len(parsed.message_id) <= MESSAGE_ID_CHARS else "",
+        references=tuple(i for i in parsed.references if len(i) <= MESSAGE_ID_CHARS),
+        subject=parsed.subject,
+        left_out=(lambda lang: _left_out_note(prepared, lang)) if note else None,
+    )
 
 
-def _link(parsed: ParsedMessage, ticket: Ticket, message_pk: int | None, now: datetime) -> None:
+def _link(parsed: ParsedMessage, ticket: Ticket, message: Message | None, now: datetime) -> None:
     # `_classify` found no link with this Message-ID in this transaction, so it is not looked
     # for again; the unique key still refuses a concurrent twin from another mailbox.
-    if not parsed.message_id or len(parsed.message_id) > _MESSAGE_ID_CHARS:
-        return
-    MessageLink.objects.create(
-        message_id=parsed.message_id,
-        ticket=ticket,
-        ticket_message_id=message_pk,
-        direction=MessageLink.Direction.INBOUND,
-        created_at=now,
+    link_message_id(
+        parsed.message_id, ticket=ticket, message=message, direction=MessageLink.Direction.INBOUND, now=now
     )
 
 

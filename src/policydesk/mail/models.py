@@ -93,6 +93,13 @@ class OutgoingMail(models.Model):
         REJECTION = "rejection", _("Unknown sender notice")
         MEETING = "meeting", _("Call proposal or answer")
         LEFT_OUT = "left_out", _("Files not attached notice")
+        SLA_WARNING = "sla_warning", _("First response due soon alert")
+        SLA_BREACH = "sla_breach", _("First response overdue alert")
+        SLA_DIGEST = "sla_digest", _("First response alerts digest")
+        PAGE = "page", _("On-call page")
+        STATUS_CONFIRM = "status_confirm", _("Status subscription confirmation")
+        STATUS_UPDATE = "status_update", _("Incident update")
+        SIGNIN = "signin", _("Sign-in link")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -115,7 +122,8 @@ class OutgoingMail(models.Model):
     message_id = models.CharField(max_length=255, unique=True)
     language = models.CharField(max_length=8, default="en")
     subject = models.CharField(max_length=300)
-    body = models.TextField()
+    body = models.TextField()  # emptied once sent for the kinds in BODY_PURGED_AFTER_SENDING
+    headers = models.JSONField(default=dict, blank=True)  # extra headers (List-Unsubscribe)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(db_index=True)
@@ -123,6 +131,12 @@ class OutgoingMail(models.Model):
 
     #: What counts against the per-recipient rate limit of automatic mail.
     RATE_LIMITED_STATUSES = (Status.QUEUED, Status.SENDING, Status.SENT)
+    #: Automatic answers to mail we received (RFC 3834 `auto-replied`): the kinds that can feed
+    #: a mail loop, so the only ones under the per-recipient rate limit. Staff alerts (SLA,
+    #: pages) must never be dropped by it; sign-in links and status mail have limits of their own.
+    REPLY_KINDS = (Kind.ACKNOWLEDGEMENT, Kind.DEFLECTION, Kind.REJECTION, Kind.LEFT_OUT)
+    #: Kinds whose body carries a secret (a sign-in token): not kept once the message is out.
+    BODY_PURGED_AFTER_SENDING = (Kind.SIGNIN,)
 
     class Meta:
         indexes: ClassVar[list[models.Index]] = [

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hmac
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils.crypto import salted_hmac
 
 from policydesk.mail import conf
 from policydesk.mail.decoding import ParsedMessage
 from policydesk.mail.models import MessageLink
-from policydesk.tickets.models import Person, Ticket
+from policydesk.tickets.models import Message, Person, Ticket
 
 _SALT = "policydesk.mail.reply-address"
 _TOKEN = re.compile(r"^t(\d+)-(\d+)-([0-9a-f]{16})$")
@@ -103,3 +104,19 @@ def find_thread(parsed: ParsedMessage, recipients: list[str], sender: Person | N
 def is_party(person: Person, ticket: Ticket) -> bool:
     """The requester or a participant of `ticket`."""
     return person.pk == ticket.requester_id or ticket.participants.filter(pk=person.pk).exists()
+
+
+#: The longest Message-ID kept for threading (MessageLink.message_id, OutgoingMail.in_reply_to).
+MESSAGE_ID_CHARS = 255
+
+
+def link_message_id(
+    message_id: str, *, ticket: Ticket, message: Message | None, direction: str, now: datetime
+) -> None:
+    """Record that `message_id` (received or sent) belongs to `ticket`: the one writer of
+    MessageLink rows, the evidence `find_thread` reads. An id too long to store is not kept."""
+    if not message_id or len(message_id) > MESSAGE_ID_CHARS:
+        return
+    MessageLink.objects.create(
+        message_id=message_id, ticket=ticket, ticket_message=message, direction=direction, created_at=now
+    )

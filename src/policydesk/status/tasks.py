@@ -1,16 +1,20 @@
-"""Status-page email, sent by the task worker: confirmation links and incident updates.
+"""Status-page email, written by the task worker: confirmation links and incident updates.
+Each is an `outgoing.Email` recorded and sent through the desk's one mail path
+(`mail.outgoing.queue_mail`, then `mail.tasks.send_recorded` in the same task).
 
 An update reaches subscribers in two steps. `fan_out_update` (enqueued by the action that
 posted the update, in its transaction) claims the update with a conditional UPDATE and, in
 the same transaction, enqueues one `send_update_email` per confirmed subscriber: if it dies
 half-way nothing is committed, and a second run finds the update claimed and does nothing.
+`send_update_email` records its mail under the key (update, subscriber): run twice, it
+records and sends it once.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -18,7 +22,9 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from policydesk import display
-from policydesk.oneline import one_line
+from policydesk.mail.models import OutgoingMail
+from policydesk.mail.outgoing import Email, queue_mail
+from policydesk.mail.tasks import send_recorded
 from policydesk.status import subscriptions
 from policydesk.status.models import IncidentUpdate, Subscriber
 
@@ -34,12 +40,8 @@ def active_subscribers() -> list[int]:
     )
 
 
-@task()
-def send_confirmation(subscriber_id: int) -> None:
-    """Email the double opt-in link; nothing for an address that has confirmed meanwhile."""
-    subscriber = Subscriber.objects.filter(pk=subscriber_id, confirmed_at__isnull=True).first()
-    if subscriber is None:
-        return
+def confirmation_email(subscriber: Subscriber) -> Email:
+    """The double opt-in link, in the subscriber's language."""
     with translation.override(subscriber.language):
         subject = _("Confirm your status updates subscription")
         body = render_to_string(
@@ -49,7 +51,26 @@ def send_confirmation(subscriber_id: int) -> None:
                 "days": subscriptions.CONFIRM_MAX_AGE_SECONDS // 86400,
             },
         )
-    EmailMessage(subject, body, None, [subscriber.email]).send()
+    return Email(
+        kind=OutgoingMail.Kind.STATUS_CONFIRM,
+        recipient=subscriber.email,
+        language=subscriber.language,
+        subject=subject,
+        body=body,
+    )
+
+
+def _send(email: Email, now: datetime, key: str = "") -> None:
+    send_recorded(queue_mail(email, now=now, key=key, enqueue=False), now)
+
+
+@task()
+def send_confirmation(subscriber_id: int) -> None:
+    """Email the double opt-in link; nothing for an address that has confirmed meanwhile."""
+    subscriber = Subscriber.objects.filter(pk=subscriber_id, confirmed_at__isnull=True).first()
+    if subscriber is None:
+        return
+    _send(confirmation_email(subscriber), timezone.now())
 
 
 @task()
@@ -77,6 +98,11 @@ def send_update_email(update_id: int, subscriber_id: int) -> None:
     update = IncidentUpdate.objects.select_related("incident").filter(pk=update_id).first()
     if update is None:
         return
+    _send(update_email(update, subscriber), timezone.now(), key=f"status-u{update.pk}-s{subscriber.pk}")
+
+
+def update_email(update: IncidentUpdate, subscriber: Subscriber) -> Email:
+    """One incident update for one subscriber, in their language, with a way out (RFC 8058)."""
     incident = update.incident
     lang = subscriber.language
     unsubscribe = subscriptions.unsubscribe_url(subscriber)
@@ -97,15 +123,15 @@ def send_update_email(update_id: int, subscriber_id: int) -> None:
                 "unsubscribe": unsubscribe,
             },
         )
-    message = EmailMessage(
-        one_line(subject),  # an incident title never breaks the header (issue 9)
-        body,
-        None,
-        [subscriber.email],
+    return Email(
+        kind=OutgoingMail.Kind.STATUS_UPDATE,
+        recipient=subscriber.email,
+        language=lang,
+        subject=subject,  # queue_mail keeps it to one line: a title never breaks the header (issue 9)
+        body=body,
         headers={
             # RFC 8058 one-click: mail clients POST to the link (the view accepts it without CSRF).
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
-    message.send()

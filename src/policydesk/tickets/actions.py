@@ -222,9 +222,12 @@ def do_open_ticket(
     html: str = "",
     uploads: tuple[Upload, ...] = (),
     language: str = "",
+    inbound: signals.InboundEmail | None = None,
 ) -> IntakeResult:
     """The one intake path for every channel (C13): triage by the policy, then a ticket
-    (office, queue and first-response clock from the decision) or a recorded deflection."""
+    (office, queue and first-response clock from the decision) or a recorded deflection.
+
+    `inbound`: the email the request came in, for the mail sent about it (threading)."""
     organisation = requester.organisation
     if requester.role != Person.Role.CUSTOMER or organisation is None:
         raise ActionError(_("only a customer of an organisation can open a ticket (C14)"))
@@ -265,7 +268,9 @@ def do_open_ticket(
             record_audit_event(
                 now, requester, "request.deflected", deflection, topic=topic, route=decision.route.id
             )
-            signals.request_deflected.send(Deflection, deflection=deflection, decision=decision)
+            signals.request_deflected.send(
+                Deflection, deflection=deflection, decision=decision, inbound=inbound
+            )
             return IntakeResult(decision=decision, ticket=None, deflection=deflection)
         ticket = Ticket.objects.create(
             number=_next_number(),
@@ -305,7 +310,7 @@ def do_open_ticket(
             policy_version=policy.version,
             reasons=[f"{clause}: {why}" for clause, why in decision.reasons],
         )
-        signals.ticket_opened.send(Ticket, ticket=ticket, decision=decision)
+        signals.ticket_opened.send(Ticket, ticket=ticket, message=message, decision=decision, inbound=inbound)
     return IntakeResult(decision=decision, ticket=ticket, deflection=None, message=message)
 
 
@@ -398,8 +403,10 @@ def do_customer_reply(
     channel: str = Ticket.Channel.WEB,
     html: str = "",
     uploads: tuple[Upload, ...] = (),
+    inbound: signals.InboundEmail | None = None,
 ) -> Message:
-    """The customer answers: a solved or pending ticket opens again."""
+    """The customer answers: a solved or pending ticket opens again. `inbound`: the email
+    the answer came in, for the mail sent about it (threading)."""
     if not text.strip() and not uploads:
         raise ActionError(_("a reply needs text"))
     with transaction.atomic():
@@ -419,7 +426,7 @@ def do_customer_reply(
         record_audit_event(
             now, customer, "ticket.customer_replied", ticket, message=message.pk, channel=channel
         )
-        signals.customer_replied.send(Ticket, ticket=ticket, message=message)
+        signals.customer_replied.send(Ticket, ticket=ticket, message=message, inbound=inbound)
     return message
 
 

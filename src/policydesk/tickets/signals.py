@@ -1,11 +1,102 @@
 """Signals sent by the actions, inside their transaction: receivers (mail, SLA watch)
-enqueue tasks in the same transaction, so a change and its consequences commit together."""
+record mail and plan timers in the same transaction, so a change and its consequences
+commit together (or roll back together).
+
+Every email the desk sends about an event starts here: the event's signal is received in
+`policydesk.mail.receivers`, which records the mail (`mail.outgoing`). No other path
+starts an email about a ticket, a deflection or a rejected sender.
+
+Everything a receiver needs travels in the signal's arguments, listed beside each signal;
+nothing reaches a receiver by a side channel. `RECEIVERS` below names every receiver of
+every signal, what it does and in which transaction; `tests/tickets/test_signals.py`
+fails when it and the receivers actually connected differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.dispatch import Signal
 
-ticket_opened = Signal()  # ticket, decision
-request_deflected = Signal()  # deflection, decision
-agent_replied = Signal()  # ticket, message, first_response
-customer_replied = Signal()  # ticket, message
-ticket_changed = Signal()  # ticket, change
-meeting_decided = Signal()  # meeting (C7: a one-off call proposed or declined)
+
+@dataclass(frozen=True)
+class InboundEmail:
+    """The received email an action was taken for, so that what the desk sends about it
+    threads under it (In-Reply-To, References) and answers its subject.
+
+    `left_out(lang)`: the files of the email that did not reach the ticket (too large, too
+    many), listed in `lang`; None when every file was attached."""
+
+    message_id: str
+    references: tuple[str, ...]
+    subject: str
+    left_out: Callable[[str], str] | None = None
+
+
+#: ticket, message (the request itself), decision, inbound (InboundEmail | None)
+ticket_opened = Signal()
+#: deflection, decision, inbound (InboundEmail | None)
+request_deflected = Signal()
+#: ticket, message, first_response
+agent_replied = Signal()
+#: ticket, message, inbound (InboundEmail | None)
+customer_replied = Signal()
+#: ticket, change ("assignee" | "status")
+ticket_changed = Signal()
+#: meeting (C7: a one-off call proposed or declined)
+meeting_decided = Signal()
+#: address, language, inbound (InboundEmail), now: an email from someone who is not the
+#: login email of anyone here (C14); sent by `mail.ingest`, the one signal no action sends
+sender_rejected = Signal()
+
+
+#: signal name → {receiver (module.function): what it does}. Every receiver runs inside
+#: the transaction of the action (or, for `sender_rejected`, of the ingest step) that sent
+#: the signal: what it records commits or rolls back with the change.
+RECEIVERS: dict[str, dict[str, str]] = {
+    "ticket_opened": {
+        "policydesk.mail.receivers.acknowledge": (
+            "records the acknowledgement email with the first-response promise (C3, C13), "
+            "threaded under the inbound email; and the notice of files left out, if any"
+        ),
+        "policydesk.watch.receivers.on_ticket_opened": (
+            "plans the warning and breach timers; opens a page for a mission-critical ticket "
+            "and enqueues its first firing (C5, C6)"
+        ),
+    },
+    "request_deflected": {
+        "policydesk.mail.receivers.mail_deflection": (
+            "records the email naming the route, for a request that came by email (C2)"
+        ),
+    },
+    "agent_replied": {
+        "policydesk.mail.receivers.mail_agent_reply": (
+            "records the public answer's email to the requester and each participant (C13)"
+        ),
+        "policydesk.watch.receivers.on_agent_replied": (
+            "on the first response: re-plans the timers (cancels warning and breach) and stops paging"
+        ),
+    },
+    "customer_replied": {
+        "policydesk.mail.receivers.mail_left_out_notice": (
+            "records the notice of files left out of an emailed reply, if any"
+        ),
+        "policydesk.watch.receivers.on_ticket_changed": "re-plans the timers",
+    },
+    "ticket_changed": {
+        "policydesk.watch.receivers.on_ticket_changed": (
+            "re-plans the timers (solved or closed cancels; reopened re-plans)"
+        ),
+    },
+    "meeting_decided": {
+        "policydesk.mail.receivers.mail_meeting_decision": (
+            "records the email of support's answer to a call request (C7, C21)"
+        ),
+    },
+    "sender_rejected": {
+        "policydesk.mail.receivers.mail_rejection_notice": (
+            "records the notice telling an unknown sender why (C14), at most one a day"
+        ),
+    },
+}

@@ -9,17 +9,16 @@ held until the next opening, except for mission-critical tickets (C6), which run
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.mail import EmailMessage
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk import languages, sla
 from policydesk.desk_policy import mission_critical_promises, plan_name
 from policydesk.display import format_instant, format_time_left
-from policydesk.oneline import one_line
+from policydesk.mail.models import OutgoingMail
+from policydesk.mail.outgoing import Email
 from policydesk.policy.model import GLOBAL, Policy
 from policydesk.tickets.models import Person, Team, Ticket
 from policydesk.watch import config
@@ -114,12 +113,6 @@ class Directory:
         return min(sla.next_open(calendar, moment) for calendar in calendars)
 
 
-@dataclass(frozen=True)
-class Email:
-    subject: str
-    body: str
-
-
 def sla_email(ticket: Ticket, kind: str, person: Person, moment: datetime, now: datetime) -> Email:
     """The warning or breach email for `person`, in their language, times in their zone."""
     lang = language_of(person)
@@ -153,7 +146,11 @@ def sla_email(ticket: Ticket, kind: str, person: Person, moment: datetime, now: 
                 _("Mission-critical (C6): %(promises)s") % {"promises": mission_critical_promises(lang)}
             )
         lines += ["", _("Open the ticket: %(url)s") % context]
-    return Email(subject=subject, body="\n".join(lines) + "\n")
+    kind = OutgoingMail.Kind.SLA_BREACH if kind == "breach" else OutgoingMail.Kind.SLA_WARNING
+    return Email(
+        kind=kind, recipient=person.email, language=lang, subject=subject, body="\n".join(lines) + "\n",
+        person=person, ticket=ticket,
+    )  # fmt: skip
 
 
 def _ticket_lines(ticket: Ticket, person: Person, lang: str, now: datetime) -> list[str]:
@@ -198,7 +195,10 @@ def digest_email(person: Person, notified: list[tuple[Ticket, str]], now: dateti
             lines += ["", heading % counts, ""]
             for ticket in tickets:
                 lines += [*_ticket_lines(ticket, person, lang, now), ""]
-    return Email(subject=subject, body="\n".join(lines).rstrip("\n") + "\n")
+    return Email(
+        kind=OutgoingMail.Kind.SLA_DIGEST, recipient=person.email, language=lang, subject=subject,
+        body="\n".join(lines).rstrip("\n") + "\n", person=person,
+    )  # fmt: skip
 
 
 def notification_email(person: Person, notified: list[tuple[Ticket, str]], now: datetime) -> Email:
@@ -212,19 +212,3 @@ def notification_email(person: Person, notified: list[tuple[Ticket, str]], now: 
         ticket, kind = next(iter(worst.values()))
         return sla_email(ticket, kind, person, now, now)
     return digest_email(person, list(worst.values()), now)
-
-
-def message_id(key: str) -> str:
-    """A Message-ID made from the idempotency key: a resend after a crash has the same one."""
-    host = config.site_url().split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "policydesk"
-    return f"<{key}@{host}>"
-
-
-def send_email(key: str, to: str, email: Email) -> None:
-    """Send through Django's configured email backend (console, SMTP, locmem in tests)."""
-    EmailMessage(
-        subject=one_line(email.subject),  # a ticket subject or name never breaks the header (issue 9)
-        body=email.body,
-        to=[to],
-        headers={"Message-ID": message_id(key)},
-    ).send()

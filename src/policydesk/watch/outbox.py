@@ -2,26 +2,36 @@
 
 The claim is a conditional UPDATE (`pending` → `sending`, or a `sending` row whose lease
 has run out) committed before anything leaves, so two workers never send the same
-delivery at the same time. Sending and marking cannot share a transaction with an SMTP
-server or a webhook: a worker killed after the send and before the mark leaves a
-`sending` row that another worker sends again once the lease has passed. That resend
-carries the same idempotency key (Message-ID, `Idempotency-Key`), so the receiving side
-can recognise it; a worker killed before the send causes no duplicate at all.
+delivery at the same time.
+
+An email (SLA warning, breach, digest, email page) is not sent here: it is recorded as an
+`OutgoingMail` (`mail.outgoing.queue_mail`, the one path for the desk's mail) in the same
+transaction that marks the delivery sent, and the mail task sends it (loop header,
+`Auto-Submitted`, retries). Record and mark commit together: exactly once. The record's
+Message-ID is made from the delivery key, so even a delivery marked by no one is recorded
+once.
+
+A webhook page cannot share a transaction with the receiving server: a worker killed after
+the POST and before the mark leaves a `sending` row that another worker sends again once
+the lease has passed. That resend carries the same `Idempotency-Key`, so the receiving
+side can recognise it; a worker killed before the send causes no duplicate at all.
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime
 from enum import Enum
 
 from django.db import transaction
 from django.db.models import F, Q
 
+from policydesk.mail.outgoing import queue_mail
 from policydesk.tickets.models import Ticket
 from policydesk.watch import config, paging
 from policydesk.watch.models import Delivery, Page, Timer
-from policydesk.watch.notify import notification_email, send_email
+from policydesk.watch.notify import notification_email
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +76,7 @@ def _still_matters(delivery: Delivery) -> bool:
 def _send(delivery: Delivery, now: datetime, notified: list[tuple[Ticket, str]]) -> None:
     if delivery.kind != Timer.Kind.PAGE:
         assert delivery.recipient is not None  # noqa: S101 - SLA notifications go to people
-        email = notification_email(delivery.recipient, notified, now)
-        send_email(delivery.key, delivery.recipient.email, email)
+        queue_mail(notification_email(delivery.recipient, notified, now), now=now, key=delivery.key)
         return
     channel = paging.channel_named(delivery.channel)
     if channel is None:
@@ -111,18 +120,27 @@ def send_delivery(delivery_id: int, now: datetime) -> Outcome:
     if not matters:
         _finish(delivery, now, state=Delivery.State.CANCELLED)
         return Outcome.CANCELLED
-    try:
-        _send(delivery, now, notified)
-    except Exception as error:  # any transport failure: retried, then recorded
-        give_up = delivery.attempts >= config.max_attempts()
-        log.warning("delivery %s failed (attempt %s): %s", delivery.key, delivery.attempts, error)
-        _finish(
-            delivery,
-            now,
-            state=Delivery.State.FAILED if give_up else Delivery.State.PENDING,
-            enqueued_at=now,  # the sweep enqueues it again once the lease has passed
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-        )
-        return Outcome.FAILED if give_up else Outcome.RETRY
-    _finish(delivery, now, state=Delivery.State.SENT, sent_at=now)
+    # An email is recorded, not sent: the record and the mark commit together (a savepoint
+    # around the record, so a failure to record is marked for a retry in the same transaction).
+    by_email = delivery.kind != Timer.Kind.PAGE or delivery.channel == paging.EmailPaging.name
+    with transaction.atomic() if by_email else nullcontext():
+        try:
+            with transaction.atomic() if by_email else nullcontext():
+                _send(delivery, now, notified)
+        except Exception as error:  # any transport failure: retried, then recorded
+            return _failed(delivery, now, error)
+        _finish(delivery, now, state=Delivery.State.SENT, sent_at=now)
     return Outcome.SENT
+
+
+def _failed(delivery: Delivery, now: datetime, error: Exception) -> Outcome:
+    give_up = delivery.attempts >= config.max_attempts()
+    log.warning("delivery %s failed (attempt %s): %s", delivery.key, delivery.attempts, error)
+    _finish(
+        delivery,
+        now,
+        state=Delivery.State.FAILED if give_up else Delivery.State.PENDING,
+        enqueued_at=now,  # the sweep enqueues it again once the lease has passed
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+    )
+    return Outcome.FAILED if give_up else Outcome.RETRY

@@ -26,10 +26,12 @@ from django.utils.translation import gettext as _
 
 from policydesk.desk_policy import plan_name
 from policydesk.display import format_instant
+from policydesk.mail.models import OutgoingMail
+from policydesk.mail.outgoing import Email, queue_mail
 from policydesk.tickets.models import AuditEvent, Person, Ticket
 from policydesk.watch import config
 from policydesk.watch.models import OnCallShift, Page, Timer
-from policydesk.watch.notify import STAFF_ROLES, Email, language_of, leads, send_email
+from policydesk.watch.notify import STAFF_ROLES, language_of, leads
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +194,10 @@ def page_email(message: PageMessage, person: Person) -> Email:
             "",
             _("Acknowledge within %(minutes)s minutes, or the next person is paged: %(ack)s") % context,
         ]
-    return Email(subject=subject, body="\n".join(lines) + "\n")
+    return Email(
+        kind=OutgoingMail.Kind.PAGE, recipient=person.email, language=lang, subject=subject,
+        body="\n".join(lines) + "\n", person=person, ticket=ticket,
+    )  # fmt: skip
 
 
 def webhook_body(message: PageMessage) -> dict[str, Any]:
@@ -238,12 +243,16 @@ class PagingChannel(Protocol):
 
 
 class EmailPaging:
+    """Records the page email in the caller's transaction (the delivery's, see `outbox`); the
+    mail task sends it. The delivery key makes its Message-ID: recorded once however often
+    the delivery is retried."""
+
     name = "email"
     per_person = True
 
     def send(self, message: PageMessage) -> None:
         assert message.recipient is not None  # noqa: S101 - per-person channel
-        send_email(message.key, message.recipient.email, page_email(message, message.recipient))
+        queue_mail(page_email(message, message.recipient), now=message.sent_at, key=message.key)
 
 
 class WebhookPaging:

@@ -9,7 +9,6 @@ from policydesk.desk_policy import get_policy
 from policydesk.tickets import signals
 from policydesk.tickets.models import Ticket
 from policydesk.watch import paging, timers
-from policydesk.watch.tasks import fire_timers_now
 
 
 def _replan(ticket: Ticket) -> None:
@@ -24,7 +23,7 @@ def on_ticket_opened(sender: object, ticket: Ticket, **kwargs: Any) -> None:
     if ticket.mission_critical and rule is not None and rule.page_on_call:  # C5, C6
         timer = paging.open_page(ticket, policy.version, now=ticket.created_at)
         if timer is not None:
-            fire_timers_now.enqueue([timer.pk])
+            timers.fire_timers_now.enqueue([timer.pk])
 
 
 def on_agent_replied(sender: object, ticket: Ticket, first_response: bool = False, **kwargs: Any) -> None:

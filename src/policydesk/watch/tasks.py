@@ -1,9 +1,8 @@
-"""The watch's tasks, run by `policydesk worker` (django_tasks database backend).
+"""The watch's sending task, run by `policydesk worker` (django_tasks database backend).
 
-They are enqueued inside the transaction that causes them: `send_deliveries` by the
-transaction that fires a timer (or the sweep), `fire_timers_now` by the intake transaction
-of a mission-critical ticket, so its first page leaves at once rather than at the next
-pass of the watch loop (C6).
+`send_deliveries` is enqueued inside the transaction that causes it: the one that fires a
+timer, or the sweep (`timers`). This module imports the outbox and nothing that imports it
+back; the other watch task, `fire_timers_now`, lives in `timers` beside what it runs.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django_tasks import task
 
-from policydesk.watch import outbox, timers
+from policydesk.watch import outbox
 
 
 @task()
@@ -22,10 +21,3 @@ def send_deliveries(ids: list[int]) -> dict[str, int]:
         outcome = outbox.send_delivery(delivery_id, timezone.now())
         counts[outcome.value] = counts.get(outcome.value, 0) + 1
     return counts
-
-
-@task()
-def fire_timers_now(ids: list[int]) -> int:
-    """Fire these timers now (the watch loop would too, a few seconds later: the claim makes
-    the second one harmless)."""
-    return timers.fire_timers(ids, timezone.now())
