@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from policydesk.desk_policy import get_policy
 from policydesk.tickets import actions
+from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import AuditEvent, Organisation, Person, Team
 
 
@@ -42,7 +43,7 @@ def _save_change(request: HttpRequest, obj: Model, form: forms.ModelForm[Any], a
     """An edit in the admin: saved with its audit event, in one transaction."""
     with transaction.atomic():
         obj.save()
-        actions.record_audit_event(
+        record_audit_event(
             timezone.now(), acting_person(request), action, obj, fields=sorted(form.changed_data)
         )
 
