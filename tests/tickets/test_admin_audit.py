@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.test import Client, RequestFactory
 
 from policydesk.tickets.admin_audit import AuditedAdmin
-from policydesk.tickets.models import AuditEvent, Organisation, Team
+from policydesk.tickets.models import AuditEvent, Organisation, Person, Team
 from policydesk.watch.models import OnCallWeek
 from tests.conftest import Personas, signed_in
 
@@ -24,6 +24,12 @@ def operator(personas: Personas) -> Client:
 
 def events(action: str) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(action=action).order_by("pk"))
+
+
+def only_event(action: str) -> tuple[Person | None, str, object]:
+    """Who, on what and with which data: the one audit event of `action` (fails on none or two)."""
+    [event] = events(action)
+    return event.actor, event.subject_id, event.data
 
 
 def test_every_admin_that_can_write_is_audited(personas: Personas) -> None:
@@ -46,8 +52,7 @@ def test_an_organisation_deleted_in_the_admin_is_recorded(operator: Client, pers
     acme = Organisation.objects.create(name="Acme", plan="growth", region="emea")
     response = operator.post(f"/admin/tickets/organisation/{acme.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302 and not Organisation.objects.filter(pk=acme.pk).exists()
-    [event] = events("organisation.deleted")
-    assert (event.actor, event.subject_id, event.data) == (personas.admin, str(acme.pk), {"name": "Acme"})
+    assert only_event("organisation.deleted") == (personas.admin, str(acme.pk), {"name": "Acme"})
 
 
 def test_a_bulk_delete_records_each_row(operator: Client, personas: Personas) -> None:
@@ -75,8 +80,7 @@ def test_a_password_set_in_the_admin_is_recorded_without_the_password(
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.check_password("a-new-passphrase-2026")
-    [event] = events("person.changed")
-    assert (event.actor, event.subject_id, event.data) == (
+    assert only_event("person.changed") == (
         personas.admin,
         str(customer.pk),
         {"fields": ["password"]},
@@ -107,8 +111,7 @@ def test_the_on_call_rota_edited_in_the_admin_is_recorded_with_who_is_paged(
     }  # fmt: skip
     assert operator.post("/admin/watch/oncallweek/add/", rota).status_code == 302
     week = OnCallWeek.objects.get(week_start=date(2026, 12, 7))
-    [created] = events("oncallweek.created")
-    assert (created.actor, created.subject_id, created.data) == (
+    assert only_event("oncallweek.created") == (
         personas.admin,
         str(week.pk),
         {
@@ -141,8 +144,7 @@ def test_a_group_edit_is_recorded(operator: Client, personas: Personas) -> None:
     response = operator.post("/admin/auth/group/add/", {"name": "Auditors"})
     assert response.status_code == 302
     group = Group.objects.get(name="Auditors")
-    [event] = events("group.created")
-    assert (event.actor, event.subject_id, event.data) == (
+    assert only_event("group.created") == (
         personas.admin,
         str(group.pk),
         {"fields": ["name"]},
