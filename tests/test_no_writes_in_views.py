@@ -1,5 +1,5 @@
 """Views, API handlers and template tags only read, validate and call actions (house style 3):
-no model write appears in them. Writes are `do_*` actions (tickets/actions.py, or the app's
+no model write appears in them. Writes are `do_*` actions (tickets/actions/, or the app's
 own actions module), each one transaction with its audit event.
 
 The scan reads the source (AST): `.save()`, `.delete()`, `bulk_create`, `bulk_update`,

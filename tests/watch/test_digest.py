@@ -13,7 +13,8 @@ from policydesk.mail.models import OutgoingMail
 from policydesk.mail.sending import send
 from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
-from policydesk.watch import outbox, paging, timers
+from policydesk.watch import outbox, timers
+from policydesk.watch.actions import do_acknowledge_page
 from policydesk.watch.models import Delivery, DeliveryItem, Page
 from tests.conftest import Personas
 from tests.watch.harness import open_ticket, run_worker, watch_outbox
@@ -100,7 +101,9 @@ def test_a_mission_critical_ticket_is_told_on_its_own_beside_the_digest(
     # C6). All fire in one pass.
     tickets = burst(premium_customer, 2, MONDAY)
     critical = open_ticket(premium_customer, "bug-report-critical", datetime(2026, 12, 8, 15, 30, tzinfo=UTC))
-    paging.acknowledge(Page.objects.get(ticket=critical), personas.premium_agent, critical.created_at)
+    do_acknowledge_page(
+        page=Page.objects.get(ticket=critical), person=personas.premium_agent, now=critical.created_at
+    )
 
     run_at(US_WEST_OPENS + timedelta(minutes=5))
 

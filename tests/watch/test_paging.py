@@ -15,6 +15,7 @@ from django.test import Client
 from policydesk.tickets import actions
 from policydesk.tickets.models import AuditEvent, Person
 from policydesk.watch import paging
+from policydesk.watch.actions import PagingError, do_acknowledge_page
 from policydesk.watch.models import Page, Timer
 from tests.conftest import Personas
 from tests.watch.harness import WebhookReceiver, make_rota, open_ticket, run_worker, watch_outbox
@@ -133,7 +134,7 @@ def test_unanswered_mission_critical_tickets_warn_and_breach_around_the_clock(
 ) -> None:
     make_rota(WEEK, personas.premium_agent)
     ticket = open_ticket(premium_customer, "bug-report-critical", SUNDAY)
-    paging.acknowledge(Page.objects.get(ticket=ticket), personas.premium_agent, SUNDAY)
+    do_acknowledge_page(page=Page.objects.get(ticket=ticket), person=personas.premium_agent, now=SUNDAY)
 
     run_at(SUNDAY + timedelta(minutes=90))  # 75% of 2 hours (C6), on a Sunday, not held
     run_at(SUNDAY + timedelta(hours=2))
@@ -150,13 +151,16 @@ def test_only_staff_acknowledge_and_only_once(personas: Personas, premium_custom
     ticket = open_ticket(premium_customer, "bug-report-critical", SUNDAY)
     page = Page.objects.get(ticket=ticket)
 
-    with pytest.raises(paging.PagingError):
-        paging.acknowledge(page, premium_customer, SUNDAY)
-    assert paging.acknowledge(page, personas.other_office_agent, SUNDAY) is True
-    assert paging.acknowledge(page, personas.premium_agent, SUNDAY) is False
+    with pytest.raises(PagingError):
+        do_acknowledge_page(page=page, person=premium_customer, now=SUNDAY)
+    assert do_acknowledge_page(page=page, person=personas.other_office_agent, now=SUNDAY) is True
+    assert do_acknowledge_page(page=page, person=personas.premium_agent, now=SUNDAY) is False
 
-    page.refresh_from_db()
-    assert page.acknowledged_by == personas.other_office_agent
+    assert page.acknowledged_by == personas.other_office_agent  # the action reads the page again
+    event = AuditEvent.objects.get(action="page.acknowledged")  # one row: the second click wrote none
+    assert (event.actor, event.subject_type, event.data) == (
+        personas.other_office_agent, "ticket", {"page": page.pk, "level": 0},
+    )  # fmt: skip
 
 
 def test_a_tampered_or_expired_link_is_refused(

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from policydesk.api.models import ApiToken
 from policydesk.api.tokens import do_create_api_token, do_revoke_api_token
-from policydesk.tickets.admin import acting_person, adopt
+from policydesk.tickets.admin_audit import AuditedAdmin, acting_person, adopt
 
 
 class ApiTokenForm(forms.ModelForm[ApiToken]):
@@ -25,10 +25,11 @@ class ApiTokenForm(forms.ModelForm[ApiToken]):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+class ApiTokenAdmin(AuditedAdmin[ApiToken]):
     """Tokens are minted here (the secret is shown once, then only its digest is kept) and
     revoked, never edited."""
 
+    created_by_action = True
     form = ApiTokenForm
     list_display = ("name", "prefix", "person", "created_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)

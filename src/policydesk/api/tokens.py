@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from policydesk.api.models import ApiToken
-from policydesk.tickets.actions import ActionError, record_audit_event
+from policydesk.tickets.actions import ActionError
+from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Person
 
 TOKEN_PREFIX = "pd_"  # noqa: S105 - the public marker of every token, not a secret

@@ -18,7 +18,8 @@ from policydesk.oneline import one_line
 from policydesk.status import subscriptions, tasks
 from policydesk.status.models import Component, Incident, IncidentTicket, IncidentUpdate, Severity, Subscriber
 from policydesk.tickets import access
-from policydesk.tickets.actions import ActionError, do_agent_reply, record_audit_event
+from policydesk.tickets.actions import ActionError, do_agent_reply
+from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Person, Ticket
 
 # A second "subscribe" for an unconfirmed address within this time sends no second email:

@@ -4,20 +4,9 @@ console page, /status/manage/), so every change has its audit event and its emai
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from policydesk.status.models import Component, Incident, IncidentTicket, IncidentUpdate, Subscriber
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from policydesk.tickets.admin_audit import ReadOnlyAdmin
 
 
 class UpdateInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -29,12 +18,12 @@ class UpdateInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Component)
-class ComponentAdmin(ReadOnlyAdmin):
+class ComponentAdmin(ReadOnlyAdmin[Component]):
     list_display = ("name", "name_ja", "slug", "position")
 
 
 @admin.register(Incident)
-class IncidentAdmin(ReadOnlyAdmin):
+class IncidentAdmin(ReadOnlyAdmin[Incident]):
     list_display = ("title", "severity", "state", "started_at", "resolved_at")
     list_filter = ("state", "severity")
     search_fields = ("title", "title_ja")
@@ -42,12 +31,12 @@ class IncidentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(ReadOnlyAdmin):
+class SubscriberAdmin(ReadOnlyAdmin[Subscriber]):
     list_display = ("email", "language", "created_at", "confirmed_at", "unsubscribed_at")
     search_fields = ("email",)
 
 
 @admin.register(IncidentTicket)
-class IncidentTicketAdmin(ReadOnlyAdmin):
+class IncidentTicketAdmin(ReadOnlyAdmin[IncidentTicket]):
     list_display = ("incident", "ticket", "linked_by", "linked_at")
     list_select_related = ("incident", "ticket", "linked_by")

@@ -2,7 +2,8 @@
 the read-only audit log (API tokens are in api/admin.py).
 
 Creation goes through the `do_*` actions, so the admin checks what the intake paths check
-(plans, regions and offices of the policy; one login per email, C14) and leaves an audit event.
+(plans, regions and offices of the policy; one login per email, C14) and leaves an audit event;
+changes, password changes and deletions are recorded by `admin_audit.AuditedAdmin`.
 """
 
 from __future__ import annotations
@@ -11,40 +12,27 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from policydesk.desk_policy import get_policy
 from policydesk.tickets import actions
+from policydesk.tickets.admin_audit import (
+    AuditedAdmin,
+    ReadOnlyAdmin,
+    acting_person,
+    adopt,
+    record_admin_edit,
+)
 from policydesk.tickets.models import AuditEvent, Organisation, Person, Team
-
-
-def acting_person(request: HttpRequest) -> Person | None:
-    return request.user if isinstance(request.user, Person) else None
-
-
-def adopt(target: Model, created: Model) -> None:
-    """Make the admin's unsaved object the row an action created, so the admin logs and
-    redirects to it as if it had saved it itself."""
-    for field in created._meta.concrete_fields:
-        setattr(target, field.attname, getattr(created, field.attname))
-    target._state.adding = False
-    target._state.db = created._state.db
-
-
-def _save_change(request: HttpRequest, obj: Model, form: forms.ModelForm[Any], action: str) -> None:
-    """An edit in the admin: saved with its audit event, in one transaction."""
-    with transaction.atomic():
-        obj.save()
-        actions.record_audit_event(
-            timezone.now(), acting_person(request), action, obj, fields=sorted(form.changed_data)
-        )
 
 
 def _plan_choices() -> list[tuple[str, str]]:
@@ -78,8 +66,9 @@ class OrganisationForm(forms.ModelForm[Organisation]):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin[Organisation]):
+class OrganisationAdmin(AuditedAdmin[Organisation]):
     form = OrganisationForm
+    created_by_action = True
     list_display = ("name", "plan", "region", "dedicated_team", "shares_tickets", "created_at")
     list_filter = ("plan", "region", "shares_tickets")
     search_fields = ("name", "account_executive", "customer_success_manager")
@@ -87,7 +76,7 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
 
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
         if change:
-            _save_change(request, obj, form, "organisation.changed")
+            super().save_model(request, obj, form, change)
             return
         data = form.cleaned_data
         created = actions.do_create_organisation(
@@ -113,15 +102,16 @@ class TeamForm(forms.ModelForm[Team]):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin[Team]):
+class TeamAdmin(AuditedAdmin[Team]):
     form = TeamForm
+    created_by_action = True
     list_display = ("name", "kind", "office")
     list_filter = ("kind", "office")
     search_fields = ("name",)
 
     def save_model(self, request: HttpRequest, obj: Team, form: Any, change: bool) -> None:
         if change:
-            _save_change(request, obj, form, "team.changed")
+            super().save_model(request, obj, form, change)
             return
         data = form.cleaned_data
         created = actions.do_create_team(
@@ -159,9 +149,10 @@ class PersonChangeForm(UserChangeForm[Person]):
 
 
 @admin.register(Person)
-class PersonAdmin(UserAdmin):  # type: ignore[type-arg]  # stubs want an AbstractUser; Person has no username
+class PersonAdmin(AuditedAdmin[Person], UserAdmin):  # type: ignore[type-arg]  # stubs want an AbstractUser; Person has no username
     """People sign in with their email (C14); there is no username."""
 
+    created_by_action = True
     form = PersonChangeForm
     add_form = PersonCreationForm
     add_form_template = None  # Django's template speaks of a username
@@ -203,7 +194,7 @@ class PersonAdmin(UserAdmin):  # type: ignore[type-arg]  # stubs want an Abstrac
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
-            _save_change(request, obj, form, "person.changed")
+            super().save_model(request, obj, form, change)
             return
         data = form.cleaned_data
         created = actions.do_create_person(
@@ -219,9 +210,29 @@ class PersonAdmin(UserAdmin):  # type: ignore[type-arg]  # stubs want an Abstrac
         )
         adopt(obj, created)
 
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """Django's password page, in one transaction with its audit event (`person.changed`,
+        fields ["password"]): recorded when the stored hash changed, whatever the page answered."""
+        with transaction.atomic():
+            before = self.get_object(request, unquote(id))
+            response = super().user_change_password(request, id, form_url)
+            person = self.get_object(request, unquote(id))
+            if before is not None and person is not None and person.password != before.password:
+                record_admin_edit(request, person, "changed", fields=["password"])
+        return response
+
+
+# Groups and their permissions decide what staff may do in the admin: their edits are recorded too.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(AuditedAdmin[Group], DjangoGroupAdmin):
+    pass
+
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
+class AuditEventAdmin(ReadOnlyAdmin[AuditEvent]):
     """The audit log: read only, for everyone."""
 
     list_display = ("at", "action", "actor", "subject_type", "subject_id")
@@ -229,12 +240,3 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     search_fields = ("subject_id", "actor__email", "action")
     list_select_related = ("actor",)
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False

@@ -2,7 +2,7 @@
 meeting requests (C7), feedback (C18), deflections (C12), and the audit log (API tokens are
 the api app's).
 
-Every write goes through `actions.py`; nothing here decides policy (that is `policydesk.policy`).
+Every write goes through `actions/`; nothing here decides policy (that is `policydesk.policy`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The admin: the on-call rota per week (edited here, C6), and read-only views of pages,
-timers and deliveries for operators who want to see what the watch did."""
+"""The admin: the on-call rota per week (edited here, C6, each edit recorded by the audit
+helper), and read-only views of pages, timers and deliveries for operators who want to see
+what the watch did."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from policydesk.tickets.admin_audit import AuditedAdmin, ReadOnlyAdmin
 from policydesk.tickets.models import Person
 from policydesk.watch import config
 from policydesk.watch.models import Delivery, DeliveryItem, OnCallShift, OnCallWeek, Page, Timer
@@ -44,7 +46,7 @@ class OnCallWeekForm(ModelForm[OnCallWeek]):
 
 
 @admin.register(OnCallWeek)
-class OnCallWeekAdmin(admin.ModelAdmin[OnCallWeek]):
+class OnCallWeekAdmin(AuditedAdmin[OnCallWeek]):
     form = OnCallWeekForm
     inlines = (OnCallShiftInline,)
     list_display = ("week_start", "people")
@@ -52,29 +54,26 @@ class OnCallWeekAdmin(admin.ModelAdmin[OnCallWeek]):
 
     @admin.display(description=_("on call, in escalation order"))
     def people(self, week: OnCallWeek) -> str:
-        return ", ".join(shift.person.email for shift in week.shifts.select_related("person"))
+        return ", ".join(self._on_call(week))
 
+    def audit_details(self, obj: OnCallWeek) -> dict[str, Any]:
+        # Who is paged, in order, is the fact an operator needs when reading the log back.
+        return {"week_start": obj.week_start.isoformat(), "on_call": self._on_call(obj)}
 
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    @staticmethod
+    def _on_call(week: OnCallWeek) -> list[str]:
+        return [shift.person.email for shift in week.shifts.select_related("person")]
 
 
 @admin.register(Page)
-class PageAdmin(ReadOnlyAdmin):
+class PageAdmin(ReadOnlyAdmin[Page]):
     list_display = ("ticket", "state", "level", "opened_at", "acknowledged_by", "acknowledged_at")
     list_filter = ("state",)
     list_select_related = ("ticket", "acknowledged_by")
 
 
 @admin.register(Timer)
-class TimerAdmin(ReadOnlyAdmin):
+class TimerAdmin(ReadOnlyAdmin[Timer]):
     list_display = ("ticket", "kind", "level", "fire_at", "state", "fired_at", "policy_version")
     list_filter = ("kind", "state")
     list_select_related = ("ticket",)
@@ -93,7 +92,7 @@ class DeliveryItemInline(admin.TabularInline[DeliveryItem, Delivery]):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(ReadOnlyAdmin[Delivery]):
     inlines = (DeliveryItemInline,)
     list_display = (
         "key", "kind", "channel", "recipient", "digest", "notifications", "moment", "deliver_after", "state",

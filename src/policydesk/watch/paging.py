@@ -19,7 +19,6 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.core import signing
-from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -28,18 +27,14 @@ from policydesk.desk_policy import plan_name
 from policydesk.display import format_instant
 from policydesk.mail.models import OutgoingMail
 from policydesk.mail.outgoing import Email, queue_mail
-from policydesk.tickets.models import AuditEvent, Person, Ticket
+from policydesk.tickets.models import Person, Ticket
 from policydesk.watch import config
 from policydesk.watch.models import OnCallShift, Page, Timer
-from policydesk.watch.notify import STAFF_ROLES, language_of, leads
+from policydesk.watch.notify import language_of, leads
 
 log = logging.getLogger(__name__)
 
 _ACK_SALT = "policydesk.watch.acknowledge"
-
-
-class PagingError(ValueError):
-    """A page could not be acknowledged: the message says why."""
 
 
 # -- the rota ---------------------------------------------------------------------------
@@ -69,7 +64,7 @@ def targets(instant: datetime, level: int) -> tuple[list[Person], bool]:
     return leads(), True
 
 
-# -- acknowledgement -------------------------------------------------------------------
+# -- acknowledgement (the action is `watch.actions.do_acknowledge_page`) ------------------
 
 
 def ack_token(page: Page, person: Person) -> str:
@@ -95,35 +90,6 @@ def read_ack_token(token: str) -> tuple[Page, Person] | None:
     if page is None or person is None:
         return None
     return page, person
-
-
-def acknowledge(page: Page, person: Person, now: datetime) -> bool:
-    """C6: `person` takes the page; escalation stops. True if this call acknowledged it,
-    False if it was already acknowledged or answered. Only staff may acknowledge.
-
-    The console calls this for its button; the signed link calls it too.
-    """
-    if person.role not in STAFF_ROLES or not person.is_active:
-        raise PagingError(_("Only support staff can acknowledge a page."))
-    with transaction.atomic():
-        taken = Page.objects.filter(pk=page.pk, state=Page.State.OPEN).update(
-            state=Page.State.ACKNOWLEDGED, acknowledged_by=person, acknowledged_at=now
-        )
-        if not taken:
-            return False
-        Timer.objects.filter(
-            ticket_id=page.ticket_id, kind=Timer.Kind.PAGE, state=Timer.State.PENDING
-        ).update(state=Timer.State.CANCELLED)
-        AuditEvent.objects.create(
-            at=now,
-            actor=person,
-            action="page.acknowledged",
-            subject_type="ticket",
-            subject_id=str(page.ticket_id),
-            data={"page": page.pk, "level": page.level},
-        )
-    page.refresh_from_db()
-    return True
 
 
 def stop_paging(ticket: Ticket, now: datetime) -> None:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from policydesk.display import format_instant
 from policydesk.watch import paging
+from policydesk.watch.actions import PagingError, do_acknowledge_page
 
 
 @require_http_methods(["GET", "POST"])
@@ -26,10 +27,10 @@ def acknowledge_page(request: HttpRequest, token: str) -> HttpResponse:
     outcome = None
     if request.method == "POST":
         try:
-            outcome = "taken" if paging.acknowledge(page, person, timezone.now()) else "already"
-        except paging.PagingError:
+            taken = do_acknowledge_page(page=page, person=person, now=timezone.now())
+        except PagingError:
             return render(request, "watch/ack_invalid.html", status=403)
-        page.refresh_from_db()
+        outcome = "taken" if taken else "already"
     context = {
         "page": page,
         "ticket": page.ticket,

@@ -1,0 +1,53 @@
+"""Every write to the desk's tickets, organisations and people: one transaction, one audit event
+(`tickets.audit.record_audit_event`), side effects through signals sent inside the transaction
+(receivers enqueue tasks transactionally) or on commit.
+
+One module per topic; import from here (`from policydesk.tickets import actions`):
+
+- `intake`: `do_open_ticket`, the one path from a request to a ticket or a deflection (C13),
+  in named steps; `IntakeResult`; `do_submit_feedback` (C18).
+- `conversation`: `do_agent_reply`, `do_customer_reply`, `do_add_note`, and
+  `do_report_undelivered_mail` (the desk's own note about mail it could not send).
+- `assignment`: `do_assign`, `do_set_status`, `do_set_priority`, and `do_deflect` (an agent
+  finds a ticket out of scope and solves it with the policy's route).
+- `meetings`: `do_request_meeting`, `do_decide_meeting` (C7, C21).
+- `organisations`: `do_create_organisation`, `do_create_person`, `do_create_team`.
+- `shared`: what several topics use: `ActionError`, `Upload` and attaching it, the ticket
+  row locked for a change.
+
+The other apps keep their actions beside them (`status.actions`, `api.tokens`,
+`watch.actions`) and record through the same audit helper.
+"""
+
+from policydesk.tickets.actions.assignment import do_assign, do_deflect, do_set_priority, do_set_status
+from policydesk.tickets.actions.conversation import (
+    do_add_note,
+    do_agent_reply,
+    do_customer_reply,
+    do_report_undelivered_mail,
+)
+from policydesk.tickets.actions.intake import IntakeResult, do_open_ticket, do_submit_feedback
+from policydesk.tickets.actions.meetings import do_decide_meeting, do_request_meeting
+from policydesk.tickets.actions.organisations import do_create_organisation, do_create_person, do_create_team
+from policydesk.tickets.actions.shared import ActionError, Upload
+
+__all__ = [
+    "ActionError",
+    "IntakeResult",
+    "Upload",
+    "do_add_note",
+    "do_agent_reply",
+    "do_assign",
+    "do_create_organisation",
+    "do_create_person",
+    "do_create_team",
+    "do_customer_reply",
+    "do_decide_meeting",
+    "do_deflect",
+    "do_open_ticket",
+    "do_report_undelivered_mail",
+    "do_request_meeting",
+    "do_set_priority",
+    "do_set_status",
+    "do_submit_feedback",
+]

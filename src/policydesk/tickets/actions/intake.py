@@ -1,0 +1,255 @@
+"""Intake: the one path by which a request becomes a ticket or a recorded deflection, for
+every channel (C13), and the feedback form (C18)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from policydesk import languages
+from policydesk.desk_policy import get_policy
+from policydesk.oneline import one_line
+from policydesk.policy.model import Policy, Route
+from policydesk.policy.triage import Decision, Request, triage
+from policydesk.tickets import signals
+from policydesk.tickets.actions.shared import ActionError, Upload, attach, clean_html
+from policydesk.tickets.audit import record_audit_event
+from policydesk.tickets.models import Counter, Deflection, Feedback, Message, Organisation, Person, Ticket
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What `do_open_ticket` did: a ticket, or a deflection with its route."""
+
+    decision: Decision
+    ticket: Ticket | None
+    deflection: Deflection | None
+    message: Message | None = None  # the ticket's first message (the request itself)
+
+    @property
+    def route(self) -> Route | None:
+        return self.decision.route
+
+
+def do_open_ticket(
+    *,
+    requester: Person,
+    topic: str,
+    subject: str,
+    text: str,
+    channel: str,
+    now: datetime,
+    priority: str = "",
+    html: str = "",
+    uploads: tuple[Upload, ...] = (),
+    language: str = "",
+    inbound: signals.InboundEmail | None = None,
+) -> IntakeResult:
+    """The one intake path for every channel (C13): triage by the policy, then a ticket
+    (office, queue and first-response clock from the decision) or a recorded deflection.
+
+    `inbound`: the email the request came in, for the mail sent about it (threading)."""
+    organisation = _requesting_organisation(requester)
+    policy = get_policy()
+    priority = _checked_priority(policy, priority)
+    subject = _checked_subject(subject)
+    decision = _triage(policy, organisation, topic, channel, now)
+    with transaction.atomic():
+        if decision.route is not None:  # outcome "deflect"
+            deflection = _record_deflection(
+                policy,
+                decision.route,
+                requester,
+                organisation,
+                topic=topic,
+                channel=channel,
+                text=text,
+                now=now,
+            )
+            signals.request_deflected.send(
+                Deflection, deflection=deflection, decision=decision, inbound=inbound
+            )
+            return IntakeResult(decision=decision, ticket=None, deflection=deflection)
+        ticket = _create_ticket(
+            policy, decision, requester, organisation, topic=topic, subject=subject, priority=priority,
+            channel=channel, language=language, now=now,
+        )  # fmt: skip
+        message = _first_message(
+            ticket, requester, text=text, html=html, channel=channel, uploads=uploads, now=now
+        )
+        _record_opening(policy, decision, ticket, now)
+        signals.ticket_opened.send(Ticket, ticket=ticket, message=message, decision=decision, inbound=inbound)
+    return IntakeResult(decision=decision, ticket=ticket, deflection=None, message=message)
+
+
+# -- the steps of an intake, in order -------------------------------------------------
+
+
+def _requesting_organisation(requester: Person) -> Organisation:
+    """C14: tickets come from customers, on behalf of their organisation."""
+    organisation = requester.organisation
+    if requester.role != Person.Role.CUSTOMER or organisation is None:
+        raise ActionError(_("only a customer of an organisation can open a ticket (C14)"))
+    return organisation
+
+
+def _checked_priority(policy: Policy, priority: str) -> str:
+    """The chosen priority, or the policy's default where none was chosen (email, API; C15)."""
+    priority = priority or policy.desk.default_priority or ""
+    if priority not in policy.priorities:
+        raise ActionError(_("unknown priority %(priority)r") % {"priority": priority})
+    return priority
+
+
+def _checked_subject(subject: str) -> str:
+    subject = one_line(subject)[:250]  # no line break reaches a mail header (issue 9)
+    if not subject:
+        raise ActionError(_("a ticket needs a subject"))
+    return subject
+
+
+def _triage(policy: Policy, organisation: Organisation, topic: str, channel: str, now: datetime) -> Decision:
+    """The policy's decision for this request: a ticket (office, calendar, due time) or a route."""
+    if topic not in policy.request_types and topic not in policy.out_of_scope:
+        raise ActionError(_("unknown request type %(topic)r") % {"topic": topic})
+    request = Request(
+        id=f"{organisation.pk}",
+        plan=organisation.plan,
+        region=organisation.region,
+        topic=topic,
+        created_at=now,
+        channel=channel,  # type: ignore[arg-type]
+    )
+    return triage(policy, request)
+
+
+def _record_deflection(
+    policy: Policy,
+    route: Route,
+    requester: Person,
+    organisation: Organisation,
+    *,
+    topic: str,
+    channel: str,
+    text: str,
+    now: datetime,
+) -> Deflection:
+    """No ticket: the deflection (and, for the feedback topic, what they asked for) with its audit row."""
+    deflection = Deflection.objects.create(
+        organisation=organisation,
+        person=requester,
+        topic=topic,
+        channel=channel,
+        route=route.id,
+        route_kind=route.kind,
+        policy_version=policy.version,
+        created_at=now,
+    )
+    if topic == policy.desk.feedback_topic and text.strip():  # C18: keep what they asked for
+        Feedback.objects.create(organisation=organisation, person=requester, text=text, created_at=now)
+    record_audit_event(now, requester, "request.deflected", deflection, topic=topic, route=route.id)
+    return deflection
+
+
+def _create_ticket(
+    policy: Policy,
+    decision: Decision,
+    requester: Person,
+    organisation: Organisation,
+    *,
+    topic: str,
+    subject: str,
+    priority: str,
+    channel: str,
+    language: str,
+    now: datetime,
+) -> Ticket:
+    """The ticket row: its number, and its office, calendar and first-response due from the decision."""
+    return Ticket.objects.create(
+        number=_next_number(),
+        organisation=organisation,
+        requester=requester,
+        channel=channel,
+        topic=topic,
+        subject=subject,
+        priority=priority,
+        office=decision.office or "",
+        calendar=decision.calendar or "",
+        first_response_due=decision.first_response_due,
+        mission_critical=decision.mission_critical,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        language=languages.choose(language, requester.language),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _first_message(
+    ticket: Ticket,
+    requester: Person,
+    *,
+    text: str,
+    html: str,
+    channel: str,
+    uploads: tuple[Upload, ...],
+    now: datetime,
+) -> Message:
+    """The request itself, as the ticket's first message, with its attachments."""
+    message = Message.objects.create(
+        ticket=ticket, author=requester, text=text, html=clean_html(html), channel=channel, created_at=now
+    )
+    attach(ticket, message, uploads, now)
+    return message
+
+
+def _record_opening(policy: Policy, decision: Decision, ticket: Ticket, now: datetime) -> None:
+    """The audit row of a new ticket, with the reasons of its triage (clause by clause)."""
+    record_audit_event(
+        now,
+        ticket.requester,
+        "ticket.opened",
+        ticket,
+        office=ticket.office,
+        first_response_due=ticket.first_response_due.isoformat() if ticket.first_response_due else None,
+        mission_critical=ticket.mission_critical,
+        policy_version=policy.version,
+        reasons=[f"{clause}: {why}" for clause, why in decision.reasons],
+    )
+
+
+def _next_number() -> int:
+    """The next ticket number, in one statement (UPDATE ... RETURNING: SQLite 3.35+ and
+    PostgreSQL); the UPDATE holds the row lock until the transaction ends."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Counter._meta.db_table)} SET {quote('value')} = {quote('value')} + 1 "  # noqa: S608 - quoted identifiers, bound value
+            f"WHERE {quote('name')} = %s RETURNING {quote('value')}",
+            ["ticket"],
+        )
+        row = cursor.fetchone()
+    if row is None:  # the very first ticket of this database
+        Counter.objects.get_or_create(name="ticket")
+        return _next_number()
+    return int(row[0])
+
+
+# -- feedback ---------------------------------------------------------------------------
+
+
+def do_submit_feedback(*, person: Person, text: str, now: datetime) -> Feedback:
+    """C18: a feature request through the feedback form."""
+    if person.organisation is None:
+        raise ActionError(_("feedback comes from a customer of an organisation"))
+    if not text.strip():
+        raise ActionError(_("feedback needs text"))
+    with transaction.atomic():
+        feedback = Feedback.objects.create(
+            organisation=person.organisation, person=person, text=text, created_at=now
+        )
+        record_audit_event(now, person, "feedback.submitted", feedback)
+    return feedback
