@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -79,24 +79,42 @@ def personas(db: None) -> Personas:
     )
 
 
+def new_customer(
+    email: str,
+    plan: str,
+    region: str,
+    *,
+    organisation_name: str | None = None,
+    organisation: Mapping[str, object] | None = None,
+    password: str | None = None,
+    actor: Person | None = None,
+    now: datetime = NOW,
+    **person: object,
+) -> Person:
+    """A customer of a new organisation on `plan` in `region`, through the actions.
+
+    The organisation is named after the email's domain unless `organisation_name` says otherwise;
+    `organisation` holds its other fields (account team, dedicated team), `person` the customer's."""
+    from policydesk.tickets import actions
+
+    created = actions.do_create_organisation(
+        name=organisation_name or email.partition("@")[2], plan=plan, region=region, actor=actor, now=now,
+        **(organisation or {}),
+    )  # type: ignore[arg-type]  # fmt: skip
+    return actions.do_create_person(
+        email=email, password=password, role="customer", organisation=created, actor=actor, now=now, **person
+    )  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def premium_customer(personas: Personas) -> Person:
     """Sam of Sora: Premium, Americas, with the Premium Americas team dedicated to it (C9)."""
-    from policydesk.tickets import actions
     from policydesk.tickets.models import Team
 
-    sora = actions.do_create_organisation(
-        name="Sora", plan="premium", region="americas", actor=personas.admin, now=NOW,
-        dedicated_team=Team.objects.get(name="Premium Americas"),
+    return new_customer(
+        "sam@sora.example", "premium", "americas", organisation_name="Sora", password="pw-sam",
+        organisation={"dedicated_team": Team.objects.get(name="Premium Americas")}, actor=personas.admin,
     )  # fmt: skip
-    return actions.do_create_person(
-        email="sam@sora.example",
-        password="pw-sam",
-        role="customer",
-        organisation=sora,
-        actor=personas.admin,
-        now=NOW,
-    )
 
 
 def open_request(

@@ -15,7 +15,7 @@ from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
 from policydesk.watch import timers
 from policydesk.watch.models import Delivery, DeliveryItem, Timer
-from tests.conftest import Personas
+from tests.conftest import Personas, new_customer
 from tests.watch.harness import open_ticket, run_worker, sent_to, watch_outbox
 
 # Wednesday 23 Dec 2026, 16:00 in central Europe (UTC+1, open 10-18 = 09-17 UTC).
@@ -117,10 +117,7 @@ def test_solving_cancels_and_reopening_plans_again(personas: Personas) -> None:
 
 
 def test_plans_without_a_first_response_commitment_get_no_timers(personas: Personas) -> None:
-    plus = actions.do_create_organisation(name="Plus Co", plan="plus", region="emea", actor=None, now=CREATED)
-    customer = actions.do_create_person(
-        email="p@plus.example", password=None, role="customer", organisation=plus, actor=None, now=CREATED
-    )
+    customer = new_customer("p@plus.example", "plus", "emea", organisation_name="Plus Co", now=CREATED)
     ticket = open_ticket(customer, "troubleshooting", CREATED)
 
     assert ticket.first_response_due is None
