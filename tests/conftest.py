@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from policydesk.tickets.models import Person, Ticket
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+T = TypeVar("T")
 TEST_SECRET_KEY = "policydesk-tests-only-k7Qz9-wX2p_Lm4Rt8vNb3Hs6Jd1Fg5Yc0Ue"
 
 
@@ -142,6 +144,34 @@ def open_ticket(
     result = open_request(requester, topic, now, **fields)  # type: ignore[arg-type]
     assert result.ticket is not None, result.decision
     return result.ticket
+
+
+def at_once(count: int, request: Callable[[], T]) -> list[T]:
+    """`count` threads calling `request` at the same moment, each on a database connection of its
+    own; their answers in the order they came. An error in any thread is raised here."""
+    from django.db import connection
+
+    start = threading.Barrier(count)
+    answers: list[T] = []
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            start.wait()
+            answers.append(request())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return answers
 
 
 def signed_in(person: Person, **client_kwargs: object) -> Client:
