@@ -27,7 +27,7 @@ from policydesk.reports.tables import cell
 from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
 from tests.browser.conftest import screenshot, sign_in
-from tests.conftest import Personas, new_customer, open_ticket
+from tests.conftest import Personas, new_customer, open_request, open_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,9 +61,7 @@ def seeded(desk: None, personas: Personas) -> None:
     answer(opened(enterprise, at(24, 18)), americas, at(24, 20))
     answer(opened(enterprise, at(24, 19)), americas, at(30, 18))
     answer(opened(premium, at(29, 3), "bug-report-critical"), personas.premium_agent, at(29, 4, 30))
-    assert actions.do_open_ticket(
-        requester=growth, topic="plan-question", subject="Upgrade?", text="", channel="web", now=at(25, 8)
-    ).deflection
+    assert open_request(growth, "plan-question", at(25, 8), subject="Upgrade?", text="").deflection
 
 
 def table_of(section: Any) -> tuple[list[str], list[list[str]]]:

@@ -169,11 +169,8 @@ def test_plan_without_calls_has_no_call_form_and_the_action_refuses(
     customer = new_customer(
         "sam@plusly.example", "plus", "americas", organisation_name="Plusly", password="pw"
     )
-    result = actions.do_open_ticket(
-        requester=customer, topic="concepts", subject="Q", text="Q", channel="web", now=NOW
-    )
-    assert result.ticket is not None
+    ticket = open_ticket(customer, "concepts", subject="Q", text="Q")
     client = signed_in(customer)
-    assert 'data-testid="meeting"' not in client.get(f"/tickets/{result.ticket.number}/").content.decode()
-    response = client.post(f"/tickets/{result.ticket.number}/meeting/", {"reason": "please"})
+    assert 'data-testid="meeting"' not in client.get(f"/tickets/{ticket.number}/").content.decode()
+    response = client.post(f"/tickets/{ticket.number}/meeting/", {"reason": "please"})
     assert response.status_code == 400 and not MeetingRequest.objects.exists()  # C7
