@@ -21,11 +21,11 @@ import json
 import random
 import statistics
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness import print_table, run_in_child, throwaway_database
+from harness import insert_tickets, print_table, run_in_child, throwaway_database
 
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "policydesk_bench"
@@ -148,10 +148,10 @@ def create_proposed_indexes(statements: Iterable[str]) -> None:
 def seed(count: int) -> Any:
     """Organisations on every ticketed plan in every region, agents in each office, and `count`
     tickets spread over the last year; returns the lead to sign in as."""
-    from django.db import connection, transaction
+    from django.db import connection
 
     from policydesk.tickets import actions
-    from policydesk.tickets.models import Counter, Organisation, Person, Ticket
+    from policydesk.tickets.models import Organisation, Person, Ticket
 
     rng = random.Random(20261201)
 
@@ -187,8 +187,8 @@ def seed(count: int) -> Any:
     by_org: dict[int, list[Person]] = {}
     for customer in customers:
         by_org.setdefault(customer.organisation_id or 0, []).append(customer)
-    with transaction.atomic():
-        batch: list[Ticket] = []
+
+    def tickets() -> Iterator[Ticket]:
         for number in range(1, count + 1):
             organisation = rng.choice(organisations)
             office = "global" if organisation.plan == "premium" else REGIONS[organisation.region]
@@ -200,24 +200,19 @@ def seed(count: int) -> Any:
             if organisation.plan == "premium" and rng.random() < 0.05:
                 topic = "bug-report-critical"
             answered = status in ("solved", "closed") or (status == "pending" and rng.random() < 0.9)
-            batch.append(
-                Ticket(
-                    number=number, organisation=organisation, requester=rng.choice(by_org[organisation.pk]),
-                    channel=rng.choice(("web", "in-product", "email")), topic=topic,
-                    subject=f"Ticket {number}: {rng.choice(('charts', 'export', 'login', 'alerts'))} problem",
-                    priority=rng.choice(PRIORITIES), status=status, office=office,
-                    calendar=office, first_response_due=due,
-                    first_responded_at=created_at + timedelta(hours=1) if answered else None,
-                    assignee=rng.choice(agents[office]) if rng.random() < 0.6 else None,
-                    mission_critical=topic == "bug-report-critical", policy_id="example-analytics",
-                    policy_version="2026-11-26", language="en", created_at=created_at, updated_at=created_at,
-                )
+            yield Ticket(
+                number=number, organisation=organisation, requester=rng.choice(by_org[organisation.pk]),
+                channel=rng.choice(("web", "in-product", "email")), topic=topic,
+                subject=f"Ticket {number}: {rng.choice(('charts', 'export', 'login', 'alerts'))} problem",
+                priority=rng.choice(PRIORITIES), status=status, office=office,
+                calendar=office, first_response_due=due,
+                first_responded_at=created_at + timedelta(hours=1) if answered else None,
+                assignee=rng.choice(agents[office]) if rng.random() < 0.6 else None,
+                mission_critical=topic == "bug-report-critical", policy_id="example-analytics",
+                policy_version="2026-11-26", language="en", created_at=created_at, updated_at=created_at,
             )  # fmt: skip
-            if len(batch) == 5000:
-                Ticket.objects.bulk_create(batch)
-                batch = []
-        Ticket.objects.bulk_create(batch)
-        Counter.objects.update_or_create(name="ticket", defaults={"value": count})
+
+    insert_tickets(tickets())
     with connection.cursor() as cursor:
         # What a running database does on its own: PostgreSQL's autovacuum vacuums and analyses a table
         # after bulk inserts (VACUUM also sets the visibility map, without which no index-only scan

@@ -40,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
-from harness import print_table, run_in_child, throwaway_database
+from harness import insert_tickets, print_table, run_in_child, throwaway_database
 
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_DATABASE = "policydesk_watch_bench"
@@ -124,12 +124,12 @@ def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
 def seed(count: int) -> None:
     """Teams, agents, leads, organisations, and `count` open unanswered tickets, due as triage says."""
     import numpy as np
-    from django.db import connection, transaction
+    from django.db import connection
 
     from policydesk import sla
     from policydesk.desk_policy import get_policy
     from policydesk.tickets import actions
-    from policydesk.tickets.models import Counter, Organisation, Person, Ticket
+    from policydesk.tickets.models import Organisation, Person, Ticket
 
     policy = get_policy()
     rng = random.Random(20261208)
@@ -193,25 +193,18 @@ def seed(count: int) -> None:
         starts = np.array([int(created.timestamp()) for _n, created in members], dtype=np.int64)
         for (number, _created), due in zip(members, sla.due(cal, starts, target), strict=True):
             dues[number] = datetime.fromtimestamp(int(due), UTC)
-    with transaction.atomic():
-        batch: list[Ticket] = []
-        for number, organisation, created_at, critical, office, calendar, _target in rows:
-            batch.append(
-                Ticket(
-                    number=number, organisation=organisation, requester=customers[organisation.pk],
-                    channel="web", topic="bug-report-critical" if critical else "troubleshooting",
-                    subject=f"Ticket {number}", priority="normal", status=rng.choice(("new", "open")),
-                    office=office, calendar=calendar, first_response_due=dues[number],
-                    assignee=rng.choice(agents[office]) if rng.random() < 0.6 else None,
-                    mission_critical=critical, policy_id=policy.id, policy_version=policy.version,
-                    language="en", created_at=created_at, updated_at=created_at,
-                )
-            )  # fmt: skip
-            if len(batch) == 5000:
-                Ticket.objects.bulk_create(batch)
-                batch = []
-        Ticket.objects.bulk_create(batch)
-        Counter.objects.update_or_create(name="ticket", defaults={"value": count})
+    insert_tickets(
+        Ticket(
+            number=number, organisation=organisation, requester=customers[organisation.pk],
+            channel="web", topic="bug-report-critical" if critical else "troubleshooting",
+            subject=f"Ticket {number}", priority="normal", status=rng.choice(("new", "open")),
+            office=office, calendar=calendar, first_response_due=dues[number],
+            assignee=rng.choice(agents[office]) if rng.random() < 0.6 else None,
+            mission_critical=critical, policy_id=policy.id, policy_version=policy.version,
+            language="en", created_at=created_at, updated_at=created_at,
+        )
+        for number, organisation, created_at, critical, office, calendar, _target in rows
+    )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
