@@ -362,11 +362,7 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
 @with_language
 @customer_page
 def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
-    person = _person(request)
-    ticket = _visible_ticket(person, number)
-    form = ReplyForm(request.POST, request.FILES)
-
-    def reply(data: dict[str, Any]) -> str:
+    def reply(person: Person, ticket: Ticket, data: dict[str, Any]) -> str:
         actions.do_customer_reply(
             ticket=ticket,
             customer=person,
@@ -376,7 +372,7 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
         )
         return _("Your reply was sent.")
 
-    return _post_on_ticket(request, ticket, form, reply)
+    return _post_on_ticket(request, number, ReplyForm(request.POST, request.FILES), reply)
 
 
 @require_POST
@@ -384,31 +380,31 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
 @customer_page
 def ticket_meeting(request: HttpRequest, number: int) -> HttpResponse:
     """C7: ask for a call; support decides (C21: calls are not an official channel)."""
-    person = _person(request)
-    ticket = _visible_ticket(person, number)
-    form = MeetingForm(request.POST)
 
-    def ask(data: dict[str, Any]) -> str:
+    def ask(person: Person, ticket: Ticket, data: dict[str, Any]) -> str:
         actions.do_request_meeting(ticket=ticket, customer=person, reason=data["reason"], now=timezone.now())
         return _("Your request for a call was sent to support.")
 
-    return _post_on_ticket(request, ticket, form, ask)
+    return _post_on_ticket(request, number, MeetingForm(request.POST), ask)
 
 
 def _post_on_ticket(
     request: HttpRequest,
-    ticket: Ticket,
+    number: int,
     form: ReplyForm | MeetingForm,
-    act: Callable[[dict[str, Any]], str],
+    act: Callable[[Person, Ticket, dict[str, Any]], str],
 ) -> HttpResponse:
     """A POST from one of the ticket page's forms: validate, run the action, redirect back (PRG).
 
-    `act` gets the valid form's data, calls one action and returns the success message. An invalid
-    form or a refused action shows the ticket page again (400) with the form as sent and the reason.
+    `act` gets the customer, the ticket and the valid form's data, calls one action and returns
+    the success message. An invalid form or a refused action shows the ticket page again (400)
+    with the form as sent and the reason.
     """
+    person = _person(request)
+    ticket = _visible_ticket(person, number)
     if form.is_valid():
         try:
-            done = act(form.cleaned_data)
+            done = act(person, ticket, form.cleaned_data)
         except ActionError as refusal:
             form.add_error(None, str(refusal))
         else:
