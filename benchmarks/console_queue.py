@@ -18,19 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import insert_tickets, print_table, run_in_child, throwaway_database
+
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "policydesk_bench"
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
@@ -62,76 +58,53 @@ def main() -> None:
         return
     rows: list[dict[str, Any]] = []
     for database in args.databases.split(","):
-        started = time.perf_counter()
-        child = subprocess.run(  # noqa: S603 - this very script, with our own arguments
-            [sys.executable, __file__, "--child", database, "--tickets", str(args.tickets),
-             "--requests", str(args.requests), "--postgres-url", args.postgres_url],
-            capture_output=True, text=True, check=False, cwd=ROOT,
-        )  # fmt: skip
-        if child.returncode != 0:
-            sys.stderr.write(child.stderr)
-            raise SystemExit(f"{database}: the benchmark failed")
-        rows += json.loads(child.stdout.strip().splitlines()[-1])
-        print(f"{database}: done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    print_table(rows, args.tickets, args.requests)
+        rows += run_in_child(
+            __file__,
+            database,
+            [
+                "--tickets",
+                str(args.tickets),
+                "--requests",
+                str(args.requests),
+                "--postgres-url",
+                args.postgres_url,
+            ],
+        )
+    print_report(rows, args.tickets, args.requests)
 
 
-def print_table(rows: list[dict[str, Any]], tickets: int, requests: int) -> None:
+def print_report(rows: list[dict[str, Any]], tickets: int, requests: int) -> None:
     print(
         f"{tickets:,} tickets (about 14% open), {requests} requests each, signed in as a lead "
         "(django.test.Client). indexes: 'model' = the schema as migrated; '+ proposed' = with the "
         "console's partial indexes (PROPOSED_INDEXES) added\n"
     )
     header = ("database", "indexes", "page", "rows", "median ms", "p95 ms", "queries (25 / 100 rows)")
-    lines = [header] + [
-        (
-            row["database"],
-            row["indexes"],
-            row["page"],
-            str(row["rows"]),
-            f"{row['median_ms']:.1f}",
-            f"{row['p95_ms']:.1f}",
-            f"{row['queries_25']} / {row['queries_100']}",
-        )
-        for row in rows
-    ]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for index, line in enumerate(lines):
-        print("| " + " | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) + " |")
-        if index == 0:
-            print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    print_table(
+        header,
+        [
+            (
+                row["database"],
+                row["indexes"],
+                row["page"],
+                str(row["rows"]),
+                f"{row['median_ms']:.1f}",
+                f"{row['p95_ms']:.1f}",
+                f"{row['queries_25']} / {row['queries_100']}",
+            )
+            for row in rows
+        ],
+    )
 
 
 # -- one database, in a child process ------------------------------------------------
 
 
 def run_child(database: str, tickets: int, requests: int, postgres_url: str) -> list[dict[str, Any]]:
-    with tempfile.TemporaryDirectory(prefix="policydesk-bench-") as folder:
-        os.environ["POLICYDESK_DATA_DIR"] = folder
-        os.environ["DJANGO_SETTINGS_MODULE"] = "policydesk.settings"
-        if database == "sqlite":
-            os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
-            return measure_database("sqlite", tickets, requests)
-        if database == "postgres":
-            admin_url = postgres_url
-            _postgres_admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
-            _postgres_admin(admin_url, f"CREATE DATABASE {BENCH_DATABASE}")
-            os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
-            try:
-                return measure_database("postgres", tickets, requests)
-            finally:
-                from django.db import connections
-
-                connections.close_all()
-                _postgres_admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
-        raise SystemExit(f"unknown database {database!r}: sqlite or postgres")
-
-
-def _postgres_admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(statement)  # type: ignore[arg-type]  # a fixed statement of ours
+    with throwaway_database(
+        database, postgres_url=postgres_url, name=BENCH_DATABASE, prefix="policydesk-bench-"
+    ):
+        return measure_database(database, tickets, requests)
 
 
 def measure_database(database: str, tickets: int, requests: int) -> list[dict[str, Any]]:
@@ -175,10 +148,10 @@ def create_proposed_indexes(statements: Iterable[str]) -> None:
 def seed(count: int) -> Any:
     """Organisations on every ticketed plan in every region, agents in each office, and `count`
     tickets spread over the last year; returns the lead to sign in as."""
-    from django.db import connection, transaction
+    from django.db import connection
 
     from policydesk.tickets import actions
-    from policydesk.tickets.models import Counter, Organisation, Person, Ticket
+    from policydesk.tickets.models import Organisation, Person, Ticket
 
     rng = random.Random(20261201)
 
@@ -214,8 +187,8 @@ def seed(count: int) -> Any:
     by_org: dict[int, list[Person]] = {}
     for customer in customers:
         by_org.setdefault(customer.organisation_id or 0, []).append(customer)
-    with transaction.atomic():
-        batch: list[Ticket] = []
+
+    def tickets() -> Iterator[Ticket]:
         for number in range(1, count + 1):
             organisation = rng.choice(organisations)
             office = "global" if organisation.plan == "premium" else REGIONS[organisation.region]
@@ -227,24 +200,19 @@ def seed(count: int) -> Any:
             if organisation.plan == "premium" and rng.random() < 0.05:
                 topic = "bug-report-critical"
             answered = status in ("solved", "closed") or (status == "pending" and rng.random() < 0.9)
-            batch.append(
-                Ticket(
-                    number=number, organisation=organisation, requester=rng.choice(by_org[organisation.pk]),
-                    channel=rng.choice(("web", "in-product", "email")), topic=topic,
-                    subject=f"Ticket {number}: {rng.choice(('charts', 'export', 'login', 'alerts'))} problem",
-                    priority=rng.choice(PRIORITIES), status=status, office=office,
-                    calendar=office, first_response_due=due,
-                    first_responded_at=created_at + timedelta(hours=1) if answered else None,
-                    assignee=rng.choice(agents[office]) if rng.random() < 0.6 else None,
-                    mission_critical=topic == "bug-report-critical", policy_id="example-analytics",
-                    policy_version="2026-11-26", language="en", created_at=created_at, updated_at=created_at,
-                )
+            yield Ticket(
+                number=number, organisation=organisation, requester=rng.choice(by_org[organisation.pk]),
+                channel=rng.choice(("web", "in-product", "email")), topic=topic,
+                subject=f"Ticket {number}: {rng.choice(('charts', 'export', 'login', 'alerts'))} problem",
+                priority=rng.choice(PRIORITIES), status=status, office=office,
+                calendar=office, first_response_due=due,
+                first_responded_at=created_at + timedelta(hours=1) if answered else None,
+                assignee=rng.choice(agents[office]) if rng.random() < 0.6 else None,
+                mission_critical=topic == "bug-report-critical", policy_id="example-analytics",
+                policy_version="2026-11-26", language="en", created_at=created_at, updated_at=created_at,
             )  # fmt: skip
-            if len(batch) == 5000:
-                Ticket.objects.bulk_create(batch)
-                batch = []
-        Ticket.objects.bulk_create(batch)
-        Counter.objects.update_or_create(name="ticket", defaults={"value": count})
+
+    insert_tickets(tickets())
     with connection.cursor() as cursor:
         # What a running database does on its own: PostgreSQL's autovacuum vacuums and analyses a table
         # after bulk inserts (VACUUM also sets the visibility map, without which no index-only scan

@@ -34,17 +34,14 @@ import json
 import os
 import random
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import insert_tickets, print_table, run_in_child, throwaway_database
+
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_DATABASE = "policydesk_watch_bench"
 START = datetime(2026, 12, 8, 16, 0, tzinfo=UTC)  # a Tuesday; us-west opens at 17:00 UTC
@@ -68,16 +65,10 @@ def main() -> None:
         return
     rows = []
     for database in args.databases.split(","):
-        started = time.perf_counter()
-        command = [sys.executable, __file__, "--child", database]
+        arguments: list[str] = []
         for name in ("tickets", "seconds", "speed", "poll", "postgres_url"):
-            command += ["--" + name.replace("_", "-"), str(getattr(args, name))]
-        child = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)  # noqa: S603
-        if child.returncode != 0:
-            sys.stderr.write(child.stderr)
-            raise SystemExit(f"{database}: the benchmark failed")
-        rows.append(json.loads(child.stdout.strip().splitlines()[-1]))
-        print(f"{database}: done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+            arguments += ["--" + name.replace("_", "-"), str(getattr(args, name))]
+        rows.append(run_in_child(__file__, database, arguments))
     print_report(rows, args)
 
 
@@ -90,27 +81,25 @@ def print_report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         "database", "plan (first pass)", "plan again", "timers", "pass, nothing due",
         "notifications in window", "emails", "lag p50", "lag p99", "lag max", "late >60 s",
     )  # fmt: skip
-    lines = [header] + [
-        (
-            row["database"],
-            f"{row['plan_s']:.1f} s",
-            f"{row['replan_s']:.1f} s",
-            f"{row['timers']:,}",
-            f"{row['idle_pass_ms']:.0f} ms",
-            f"{row['notifications']:,} ({row['unsent']:,} unsent, {row['never_fired']:,} never fired)",
-            f"{row['messages_sent']:,} sent of {row['messages']:,}",
-            f"{row['lag_p50']:.1f} s",
-            f"{row['lag_p99']:.1f} s",
-            f"{row['lag_max']:.1f} s",
-            f"{row['late']:,}",
-        )
-        for row in rows
-    ]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for index, line in enumerate(lines):
-        print("| " + " | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) + " |")
-        if index == 0:
-            print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    print_table(
+        header,
+        [
+            (
+                row["database"],
+                f"{row['plan_s']:.1f} s",
+                f"{row['replan_s']:.1f} s",
+                f"{row['timers']:,}",
+                f"{row['idle_pass_ms']:.0f} ms",
+                f"{row['notifications']:,} ({row['unsent']:,} unsent, {row['never_fired']:,} never fired)",
+                f"{row['messages_sent']:,} sent of {row['messages']:,}",
+                f"{row['lag_p50']:.1f} s",
+                f"{row['lag_p99']:.1f} s",
+                f"{row['lag_max']:.1f} s",
+                f"{row['late']:,}",
+            )
+            for row in rows
+        ],
+    )
     for row in rows:
         print(
             f"\n{row['database']}: backlog at start {row['backlog_timers']:,} timers fired in "
@@ -124,44 +113,23 @@ def print_report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
 
 
 def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="policydesk-watch-bench-") as folder:
-        os.environ["POLICYDESK_DATA_DIR"] = folder
-        os.environ["DJANGO_SETTINGS_MODULE"] = "policydesk.settings"
-        os.environ["POLICYDESK_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-        os.environ.setdefault("POLICYDESK_LOG_LEVEL", "WARNING")
-        if database == "sqlite":
-            os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
-            return measure(database, args)
-        if database == "postgres":
-            _postgres_admin(args.postgres_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
-            _postgres_admin(args.postgres_url, f"CREATE DATABASE {BENCH_DATABASE}")
-            os.environ["DATABASE_URL"] = args.postgres_url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
-            try:
-                return measure(database, args)
-            finally:
-                from django.db import connections
-
-                connections.close_all()
-                _postgres_admin(args.postgres_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        raise SystemExit(f"unknown database {database!r}: sqlite or postgres")
-
-
-def _postgres_admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(statement)  # type: ignore[arg-type]  # a fixed statement of ours
+    os.environ["POLICYDESK_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ.setdefault("POLICYDESK_LOG_LEVEL", "WARNING")
+    with throwaway_database(
+        database, postgres_url=args.postgres_url, name=BENCH_DATABASE, prefix="policydesk-watch-bench-"
+    ):
+        return measure(database, args)
 
 
 def seed(count: int) -> None:
     """Teams, agents, leads, organisations, and `count` open unanswered tickets, due as triage says."""
     import numpy as np
-    from django.db import connection, transaction
+    from django.db import connection
 
     from policydesk import sla
     from policydesk.desk_policy import get_policy
     from policydesk.tickets import actions
-    from policydesk.tickets.models import Counter, Organisation, Person, Ticket
+    from policydesk.tickets.models import Organisation, Person, Ticket
 
     policy = get_policy()
     rng = random.Random(20261208)
@@ -225,25 +193,18 @@ def seed(count: int) -> None:
         starts = np.array([int(created.timestamp()) for _n, created in members], dtype=np.int64)
         for (number, _created), due in zip(members, sla.due(cal, starts, target), strict=True):
             dues[number] = datetime.fromtimestamp(int(due), UTC)
-    with transaction.atomic():
-        batch: list[Ticket] = []
-        for number, organisation, created_at, critical, office, calendar, _target in rows:
-            batch.append(
-                Ticket(
-                    number=number, organisation=organisation, requester=customers[organisation.pk],
-                    channel="web", topic="bug-report-critical" if critical else "troubleshooting",
-                    subject=f"Ticket {number}", priority="normal", status=rng.choice(("new", "open")),
-                    office=office, calendar=calendar, first_response_due=dues[number],
-                    assignee=rng.choice(agents[office]) if rng.random() < 0.6 else None,
-                    mission_critical=critical, policy_id=policy.id, policy_version=policy.version,
-                    language="en", created_at=created_at, updated_at=created_at,
-                )
-            )  # fmt: skip
-            if len(batch) == 5000:
-                Ticket.objects.bulk_create(batch)
-                batch = []
-        Ticket.objects.bulk_create(batch)
-        Counter.objects.update_or_create(name="ticket", defaults={"value": count})
+    insert_tickets(
+        Ticket(
+            number=number, organisation=organisation, requester=customers[organisation.pk],
+            channel="web", topic="bug-report-critical" if critical else "troubleshooting",
+            subject=f"Ticket {number}", priority="normal", status=rng.choice(("new", "open")),
+            office=office, calendar=calendar, first_response_due=dues[number],
+            assignee=rng.choice(agents[office]) if rng.random() < 0.6 else None,
+            mission_critical=critical, policy_id=policy.id, policy_version=policy.version,
+            language="en", created_at=created_at, updated_at=created_at,
+        )
+        for number, organisation, created_at, critical, office, calendar, _target in rows
+    )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

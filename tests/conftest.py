@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from policydesk.tickets.models import Person, Ticket
 
 NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+T = TypeVar("T")
 TEST_SECRET_KEY = "policydesk-tests-only-k7Qz9-wX2p_Lm4Rt8vNb3Hs6Jd1Fg5Yc0Ue"
 
 
@@ -79,24 +81,42 @@ def personas(db: None) -> Personas:
     )
 
 
+def new_customer(
+    email: str,
+    plan: str,
+    region: str,
+    *,
+    organisation_name: str | None = None,
+    organisation: Mapping[str, object] | None = None,
+    password: str | None = None,
+    actor: Person | None = None,
+    now: datetime = NOW,
+    **person: object,
+) -> Person:
+    """A customer of a new organisation on `plan` in `region`, through the actions.
+
+    The organisation is named after the email's domain unless `organisation_name` says otherwise;
+    `organisation` holds its other fields (account team, dedicated team), `person` the customer's."""
+    from policydesk.tickets import actions
+
+    created = actions.do_create_organisation(
+        name=organisation_name or email.partition("@")[2], plan=plan, region=region, actor=actor, now=now,
+        **(organisation or {}),
+    )  # type: ignore[arg-type]  # fmt: skip
+    return actions.do_create_person(
+        email=email, password=password, role="customer", organisation=created, actor=actor, now=now, **person
+    )  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def premium_customer(personas: Personas) -> Person:
     """Sam of Sora: Premium, Americas, with the Premium Americas team dedicated to it (C9)."""
-    from policydesk.tickets import actions
     from policydesk.tickets.models import Team
 
-    sora = actions.do_create_organisation(
-        name="Sora", plan="premium", region="americas", actor=personas.admin, now=NOW,
-        dedicated_team=Team.objects.get(name="Premium Americas"),
+    return new_customer(
+        "sam@sora.example", "premium", "americas", organisation_name="Sora", password="pw-sam",
+        organisation={"dedicated_team": Team.objects.get(name="Premium Americas")}, actor=personas.admin,
     )  # fmt: skip
-    return actions.do_create_person(
-        email="sam@sora.example",
-        password="pw-sam",
-        role="customer",
-        organisation=sora,
-        actor=personas.admin,
-        now=NOW,
-    )
 
 
 def open_request(
@@ -124,6 +144,34 @@ def open_ticket(
     result = open_request(requester, topic, now, **fields)  # type: ignore[arg-type]
     assert result.ticket is not None, result.decision
     return result.ticket
+
+
+def at_once(count: int, request: Callable[[], T]) -> list[T]:
+    """`count` threads calling `request` at the same moment, each on a database connection of its
+    own; their answers in the order they came. An error in any thread is raised here."""
+    from django.db import connection
+
+    start = threading.Barrier(count)
+    answers: list[T] = []
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            start.wait()
+            answers.append(request())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return answers
 
 
 def signed_in(person: Person, **client_kwargs: object) -> Client:

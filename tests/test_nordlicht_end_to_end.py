@@ -28,9 +28,8 @@ from django.test import Client
 from policydesk.desk_policy import get_policy
 from policydesk.mail.ingest import process_message
 from policydesk.mail.models import OutgoingMail
-from policydesk.tickets import actions
 from policydesk.tickets.models import Deflection, Feedback, Person, Ticket
-from tests.conftest import NOW, Personas, open_request, open_ticket, signed_in
+from tests.conftest import NOW, Personas, new_customer, open_request, open_ticket, signed_in
 from tests.mail.conftest import rfc5322
 
 NORDLICHT = Path(__file__).resolve().parents[1] / "examples" / "nordlicht.toml"
@@ -54,12 +53,9 @@ def nordlicht(personas: Personas, settings: Any) -> Iterator[Nordlicht]:
     cache.clear()
 
     def customer(email: str, plan: str, **organisation: Any) -> Person:
-        org = actions.do_create_organisation(
-            name=f"{plan} GmbH", plan=plan, region="europe", actor=personas.admin, now=NOW, **organisation
-        )
-        return actions.do_create_person(
-            email=email, password="pw-" + email, role="customer", organisation=org, actor=personas.admin,
-            now=NOW, time_zone="Europe/Berlin",
+        return new_customer(
+            email, plan, "europe", organisation_name=f"{plan} GmbH", organisation=organisation,
+            password="pw-" + email, actor=personas.admin, time_zone="Europe/Berlin",
         )  # fmt: skip
 
     with time_machine.travel(NOW, tick=False):

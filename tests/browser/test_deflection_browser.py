@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
-from policydesk.tickets import actions
-from policydesk.tickets.models import Deflection, Ticket
+from policydesk.tickets.models import Deflection, Person, Ticket
 from tests.browser.conftest import CLOCK, screenshot, sign_in
-from tests.conftest import Personas
+from tests.conftest import Personas, new_customer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,24 +26,29 @@ def ask(page: Any, topic: str, subject: str) -> None:
         form.get_by_test_id("ticket-submit").click()
 
 
+def deflected(page: Any, live_server: Any, customer: Person, topic: str, subject: str) -> Deflection:
+    """`customer` signs in and asks; the request is deflected, not taken as a ticket, and the
+    page shown is the deflection's own."""
+    sign_in(page, live_server.url, customer.email, PASSWORD)
+    ask(page, topic, subject)
+    deflection = Deflection.objects.get(person=customer)
+    assert page.url == f"{live_server.url}/deflected/{deflection.pk}/"
+    assert deflection.topic == topic
+    assert not Ticket.objects.filter(requester=customer).exists()
+    return deflection
+
+
 def test_starter_troubleshooting_goes_to_the_community(
     live_server: Any, page_for: Any, desk: None, personas: Personas
 ) -> None:
-    starter = actions.do_create_organisation(
-        name="Tiny Shop", plan="starter", region="emea", actor=personas.admin, now=CLOCK
-    )
-    ines = actions.do_create_person(
-        email="ines@tinyshop.example", password=PASSWORD, role="customer", organisation=starter,
+    ines = new_customer(
+        "ines@tinyshop.example", "starter", "emea", organisation_name="Tiny Shop", password=PASSWORD,
         actor=personas.admin, now=CLOCK,
     )  # fmt: skip
     page = page_for("en-US")
-    sign_in(page, live_server.url, ines.email, PASSWORD)
-    ask(page, "troubleshooting", "Numbers do not add up")
-
-    deflection = Deflection.objects.get(person=ines)
-    assert page.url == f"{live_server.url}/deflected/{deflection.pk}/"
-    assert (deflection.topic, deflection.route) == ("troubleshooting", "community")
-    assert not Ticket.objects.filter(requester=ines).exists()  # C2: Starter has no troubleshooting
+    # C2: Starter has no troubleshooting
+    deflection = deflected(page, live_server, ines, "troubleshooting", "Numbers do not add up")
+    assert deflection.route == "community"
     shown = page.get_by_test_id("deflection")
     assert shown.get_attribute("data-route-kind") == "community"
     assert "Starter" in page.get_by_test_id("deflection-reason").inner_text()
@@ -57,22 +61,14 @@ def test_starter_troubleshooting_goes_to_the_community(
 def test_growth_plan_question_goes_to_the_organisations_account_executive(
     live_server: Any, page_for: Any, desk: None, personas: Personas
 ) -> None:
-    growth = actions.do_create_organisation(
-        name="Hoshi Games", plan="growth", region="apac", account_executive=ACCOUNT_EXECUTIVE,
-        customer_success_manager="csm@example.com", actor=personas.admin, now=CLOCK,
-    )  # fmt: skip
-    ren = actions.do_create_person(
-        email="ren@hoshi.example", password=PASSWORD, role="customer", organisation=growth,
+    ren = new_customer(
+        "ren@hoshi.example", "growth", "apac", organisation_name="Hoshi Games", password=PASSWORD,
+        organisation={"account_executive": ACCOUNT_EXECUTIVE, "customer_success_manager": "csm@example.com"},
         language="ja", time_zone="Asia/Tokyo", actor=personas.admin, now=CLOCK,
     )  # fmt: skip
     page = page_for("ja-JP")
-    sign_in(page, live_server.url, ren.email, PASSWORD)
-    ask(page, "plan-question", "Enterprise プランへの変更について")
-
-    deflection = Deflection.objects.get(person=ren)
-    assert page.url == f"{live_server.url}/deflected/{deflection.pk}/"
-    assert (deflection.topic, deflection.route) == ("plan-question", "account-executive")
-    assert not Ticket.objects.filter(requester=ren).exists()
+    deflection = deflected(page, live_server, ren, "plan-question", "Enterprise プランへの変更について")
+    assert deflection.route == "account-executive"
     assert page.get_by_test_id("deflection").get_attribute("data-route-kind") == "account-team"
     # C17: the policy's text in Japanese, and this organisation's own account executive.
     assert (

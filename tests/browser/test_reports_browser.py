@@ -27,7 +27,7 @@ from policydesk.reports.tables import cell
 from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
 from tests.browser.conftest import screenshot, sign_in
-from tests.conftest import Personas, open_ticket
+from tests.conftest import Personas, new_customer, open_request, open_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,13 +44,9 @@ def opened(requester: Person, created: datetime, topic: str = "troubleshooting")
 def seeded(desk: None, personas: Personas) -> None:
     growth, enterprise = personas.customer, personas.other_org_customer
     europe, americas = personas.agent, personas.other_office_agent
-    premium_org = actions.do_create_organisation(
-        name="Primo", plan="premium", region="apac", actor=personas.admin, now=at(1, 0)
+    premium = new_customer(
+        "mei@primo.example", "premium", "apac", organisation_name="Primo", actor=personas.admin, now=at(1, 0)
     )
-    premium = actions.do_create_person(
-        email="mei@primo.example", password=None, role="customer", organisation=premium_org,
-        actor=personas.admin, now=at(1, 0),
-    )  # fmt: skip
 
     def answer(ticket: Ticket, agent: Person, when: datetime) -> None:
         actions.do_agent_reply(ticket=ticket, agent=agent, text="Here is what we found.", now=when)
@@ -65,9 +61,7 @@ def seeded(desk: None, personas: Personas) -> None:
     answer(opened(enterprise, at(24, 18)), americas, at(24, 20))
     answer(opened(enterprise, at(24, 19)), americas, at(30, 18))
     answer(opened(premium, at(29, 3), "bug-report-critical"), personas.premium_agent, at(29, 4, 30))
-    assert actions.do_open_ticket(
-        requester=growth, topic="plan-question", subject="Upgrade?", text="", channel="web", now=at(25, 8)
-    ).deflection
+    assert open_request(growth, "plan-question", at(25, 8), subject="Upgrade?", text="").deflection
 
 
 def table_of(section: Any) -> tuple[list[str], list[list[str]]]:

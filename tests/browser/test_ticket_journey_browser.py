@@ -19,7 +19,7 @@ from policydesk.display import format_instant
 from policydesk.tickets import actions
 from policydesk.tickets.models import Message, Person, Ticket
 from tests.browser.conftest import CLOCK, screenshot, sign_in
-from tests.conftest import Personas, open_ticket
+from tests.conftest import Personas, new_customer, open_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,31 +45,21 @@ def journey(desk: None, personas: Personas) -> Journey:
     singapore = actions.do_create_team(
         name="Singapore office", kind="office", office="singapore", actor=admin, now=CLOCK
     )
-    sakura = actions.do_create_organisation(
-        name="Sakura Analytics KK", plan="enterprise", region="apac", actor=admin, now=CLOCK
-    )
-    yui = actions.do_create_person(
-        email="yui@sakura.example", password=YUI_PASSWORD, role="customer", name="佐藤 結衣",
-        organisation=sakura, language="ja", time_zone="Asia/Tokyo", actor=admin, now=CLOCK,
+    yui = new_customer(
+        "yui@sakura.example", "enterprise", "apac", organisation_name="Sakura Analytics KK",
+        password=YUI_PASSWORD, name="佐藤 結衣", language="ja", time_zone="Asia/Tokyo",
+        actor=admin, now=CLOCK,
     )  # fmt: skip
     agent = actions.do_create_person(
         email="wei@example.com", password=AGENT_PASSWORD, role="agent", name="Wei Lin",
         teams=(singapore,), actor=admin, now=CLOCK,
     )  # fmt: skip
-    growth_org = actions.do_create_organisation(
-        name="Merlion Retail", plan="growth", region="apac", actor=admin, now=CLOCK
+    growth_customer = new_customer(
+        "tan@merlion.example", "growth", "apac", organisation_name="Merlion Retail", actor=admin, now=CLOCK
     )
-    plus_org = actions.do_create_organisation(
-        name="Kiwi Books", plan="plus", region="apac", actor=admin, now=CLOCK
+    plus_customer = new_customer(
+        "aroha@kiwi.example", "plus", "apac", organisation_name="Kiwi Books", actor=admin, now=CLOCK
     )
-    growth_customer = actions.do_create_person(
-        email="tan@merlion.example", password=None, role="customer", organisation=growth_org,
-        actor=admin, now=CLOCK,
-    )  # fmt: skip
-    plus_customer = actions.do_create_person(
-        email="aroha@kiwi.example", password=None, role="customer", organisation=plus_org,
-        actor=admin, now=CLOCK,
-    )  # fmt: skip
 
     def opened(requester: Person, subject: str, hours_ago: int) -> Ticket:
         when = CLOCK - timedelta(hours=hours_ago)

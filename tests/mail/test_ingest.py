@@ -14,7 +14,7 @@ from policydesk.mail.models import InboundMessage, MessageLink, OutgoingMail
 from policydesk.mail.threads import reply_address
 from policydesk.tickets import actions
 from policydesk.tickets.models import Deflection, Ticket
-from tests.conftest import NOW, Personas
+from tests.conftest import NOW, Personas, new_customer
 from tests.mail.conftest import rfc5322
 
 pytestmark = pytest.mark.usefixtures("mail_settings")
@@ -340,10 +340,7 @@ def test_reply_to_closed_ticket_opens_a_new_one(personas: Personas) -> None:
 
 
 def test_starter_email_is_deflected_with_the_route_text(personas: Personas) -> None:
-    free = actions.do_create_organisation(name="Free Co", plan="starter", region="emea", actor=None, now=NOW)
-    actions.do_create_person(
-        email="sam@free.example", password=None, role="customer", actor=None, now=NOW, organisation=free
-    )
+    new_customer("sam@free.example", "starter", "emea", organisation_name="Free Co")
     result = process_message(new_request(sender="sam@free.example"), mailbox="smtp", now=NOW)
     assert result.outcome == "rejected" and "deflected" in (result.reason or "")  # C2
     assert Ticket.objects.count() == 0 and Deflection.objects.get().channel == "email"

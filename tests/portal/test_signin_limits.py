@@ -17,14 +17,13 @@ from django.contrib import admin
 from django.contrib.auth.signals import user_login_failed
 from django.core import mail
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client, RequestFactory
 
 import policydesk
 from policydesk.portal import limits, signin
 from policydesk.portal.forms import LimitedAdminAuthenticationForm
 from policydesk.portal.models import LimitCounter
-from tests.conftest import NOW, Personas
+from tests.conftest import NOW, Personas, at_once
 from tests.portal.processes import run_together, shared_database
 
 HANNA = {"email": "hanna@kumo.example", "password": "pw-hanna@kumo.example"}
@@ -96,22 +95,7 @@ def test_counters_are_forgotten_a_day_after_their_window(db: None) -> None:
 def test_forty_parallel_wrong_passwords_check_the_limit_and_no_more(
     personas: Personas, wrong_passwords_checked: PasswordChecks
 ) -> None:
-    start = threading.Barrier(40)
-    statuses: list[int] = []
-
-    def attacker() -> None:
-        try:
-            client = from_address(STRANGER)
-            start.wait()
-            statuses.append(guess(client).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attacker) for _ in range(40)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_once(40, lambda: guess(from_address(STRANGER)).status_code)
     assert sorted(statuses) == [400] * signin.FAILED_PASSWORDS_PER_HOUR + [429] * 30
     assert wrong_passwords_checked.count == signin.FAILED_PASSWORDS_PER_HOUR
 

@@ -4,7 +4,6 @@ an emailed sign-in link are recorded as used in the database, whatever the cache
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -12,13 +11,12 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from policydesk.portal import limits, signin
 from policydesk.portal.models import UsedToken
-from tests.conftest import NOW, Personas
+from tests.conftest import NOW, Personas, at_once
 from tests.portal.processes import run_together, shared_database
 from tests.portal.test_widget import open_widget, token_for
 
@@ -30,26 +28,6 @@ def emailed_link() -> str:
     match = re.search(r"https://support\.example\.com(/signin/link/[^/\s]+/)", mail.outbox[-1].body)
     assert match
     return match.group(1)
-
-
-def at_once(count: int, request: Any) -> list[Any]:
-    """`count` threads making `request` at the same moment, each with its own connection."""
-    start = threading.Barrier(count)
-    answers: list[Any] = []
-
-    def one() -> None:
-        try:
-            start.wait()
-            answers.append(request())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=one) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
 
 
 def test_a_widget_token_replayed_on_another_process_is_refused(personas: Personas) -> None:

@@ -11,9 +11,8 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from policydesk.tickets import actions
 from policydesk.tickets.models import Deflection, Feedback, Person, Ticket
-from tests.conftest import NOW, Personas, signed_in
+from tests.conftest import NOW, Personas, new_customer, signed_in
 from tests.portal.conftest import set_profile
 
 
@@ -24,12 +23,10 @@ def _frozen() -> Iterator[None]:
 
 
 def customer_of(plan: str, region: str = "emea", **organisation: Any) -> Person:
-    org = actions.do_create_organisation(
-        name=f"{plan} org", plan=plan, region=region, actor=None, now=NOW, **organisation
-    )
-    return actions.do_create_person(
-        email=f"someone@{plan}.example", password="pw", role="customer", organisation=org, actor=None, now=NOW
-    )
+    return new_customer(
+        f"someone@{plan}.example", plan, region, organisation_name=f"{plan} org", password="pw",
+        organisation=organisation,
+    )  # fmt: skip
 
 
 def submit(client: Client, topic: str = "troubleshooting", **fields: Any) -> Any:

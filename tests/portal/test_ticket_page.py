@@ -15,7 +15,7 @@ from django.test import Client
 from policydesk.tickets import actions
 from policydesk.tickets.actions import Upload
 from policydesk.tickets.models import Attachment, MeetingRequest, Ticket
-from tests.conftest import NOW, Personas, open_ticket, signed_in
+from tests.conftest import NOW, Personas, new_customer, open_ticket, signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -166,15 +166,11 @@ def test_growth_customer_requests_a_call_and_sees_the_agents_answer(
 def test_plan_without_calls_has_no_call_form_and_the_action_refuses(
     personas: Personas, settings: Any
 ) -> None:
-    org = actions.do_create_organisation(name="Plusly", plan="plus", region="americas", actor=None, now=NOW)
-    customer = actions.do_create_person(
-        email="sam@plusly.example", password="pw", role="customer", organisation=org, actor=None, now=NOW
+    customer = new_customer(
+        "sam@plusly.example", "plus", "americas", organisation_name="Plusly", password="pw"
     )
-    result = actions.do_open_ticket(
-        requester=customer, topic="concepts", subject="Q", text="Q", channel="web", now=NOW
-    )
-    assert result.ticket is not None
+    ticket = open_ticket(customer, "concepts", subject="Q", text="Q")
     client = signed_in(customer)
-    assert 'data-testid="meeting"' not in client.get(f"/tickets/{result.ticket.number}/").content.decode()
-    response = client.post(f"/tickets/{result.ticket.number}/meeting/", {"reason": "please"})
+    assert 'data-testid="meeting"' not in client.get(f"/tickets/{ticket.number}/").content.decode()
+    response = client.post(f"/tickets/{ticket.number}/meeting/", {"reason": "please"})
     assert response.status_code == 400 and not MeetingRequest.objects.exists()  # C7

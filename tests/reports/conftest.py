@@ -31,7 +31,7 @@ import pytest
 from policydesk.reports.queries import Period
 from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
-from tests.conftest import Personas, open_ticket
+from tests.conftest import Personas, new_customer, open_request, open_ticket
 
 REPORT_NOW = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 PERIOD = Period(date(2026, 11, 2), date(2026, 11, 15))
@@ -60,27 +60,11 @@ def seeded(personas: Personas) -> dict[str, Ticket]:
     admin, lead = personas.admin, personas.lead
     growth = personas.customer  # Kumo: Growth, EMEA
     enterprise = personas.other_org_customer  # Other: Enterprise, Americas
-    plus_org = actions.do_create_organisation(
-        name="Plusco", plan="plus", region="americas", actor=admin, now=at(1, 0)
+    plus = new_customer(
+        "pat@plusco.example", "plus", "americas", organisation_name="Plusco", actor=admin, now=at(1, 0)
     )
-    premium_org = actions.do_create_organisation(
-        name="Primo", plan="premium", region="apac", actor=admin, now=at(1, 0)
-    )
-    plus = actions.do_create_person(
-        email="pat@plusco.example",
-        password=None,
-        role="customer",
-        organisation=plus_org,
-        actor=admin,
-        now=at(1, 0),
-    )
-    premium = actions.do_create_person(
-        email="mei@primo.example",
-        password=None,
-        role="customer",
-        organisation=premium_org,
-        actor=admin,
-        now=at(1, 0),
+    premium = new_customer(
+        "mei@primo.example", "premium", "apac", organisation_name="Primo", actor=admin, now=at(1, 0)
     )
     tickets = {
         "G1": _open(growth, at(6, 16)),
@@ -105,9 +89,7 @@ def seeded(personas: Personas) -> dict[str, Ticket]:
     _answer(tickets["M2"], lead, at(14, 13))
     _answer(tickets["M2"], lead, at(14, 14))  # a second reply is not a first response
     for day, topic in ((3, "plan-question"), (5, "plan-question"), (11, "feature-request")):
-        assert actions.do_open_ticket(
-            requester=growth, topic=topic, subject="q", text="Dark mode", channel="web", now=at(day, 12)
-        ).deflection
+        assert open_request(growth, topic, at(day, 12), subject="q", text="Dark mode").deflection
     # Outside the period: the day before, and the Monday after (REPORT_NOW's morning).
     _open(growth, datetime(2026, 11, 1, 23, 59, tzinfo=UTC))
     _open(growth, at(16, 9))

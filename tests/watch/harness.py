@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -23,14 +24,16 @@ WATCH_MESSAGE_ID = re.compile(r"<t\d+-(email|webhook)-")
 
 
 def run_worker(worker_id: str = "worker-a") -> None:
-    """One `policydesk worker --batch` run: a watch pass, then every queued task.
-
-    The worker closes stale connections between tasks; inside a test's transaction that
-    would end the test's own connection (Django's test runner disconnects the same hook
-    from requests for this reason), so it is switched off here.
-    """
-    with mock.patch.object(db_worker, "close_old_connections", return_value=None):
+    """One `policydesk worker --batch` run: a watch pass, then every queued task."""
+    with keep_test_connection():
         _worker(worker_id).run()
+
+
+def keep_test_connection() -> contextlib.AbstractContextManager[Any]:
+    """The worker closes stale connections between tasks; inside a test's transaction that
+    would end the test's own connection (Django's test runner disconnects the same hook
+    from requests for this reason), so it is switched off while this is entered."""
+    return mock.patch.object(db_worker, "close_old_connections", return_value=None)
 
 
 def _worker(worker_id: str) -> Worker:

@@ -3,21 +3,19 @@ with two workers claiming the same timers and deliveries."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
 
 from policydesk.mail import conf
 from policydesk.mail.models import OutgoingMail
 from policydesk.mail.sending import send
 from policydesk.watch import outbox, timers
 from policydesk.watch.models import Delivery, DeliveryItem, Timer
-from tests.conftest import Personas
+from tests.conftest import Personas, at_once
 from tests.watch.harness import open_ticket, run_worker, watch_outbox
 
 CREATED = datetime(2026, 12, 23, 15, 0, tzinfo=UTC)
@@ -132,28 +130,15 @@ def test_two_workers_racing_on_postgresql_deliver_each_notification_once(persona
               created_at=CREATED)
         for n in range(200)
     )  # fmt: skip
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
 
-    def worker() -> None:
-        try:
-            start.wait()
-            timers.fire_due(WARNING_AT, limit=20)
-            start.wait()
-            for delivery_id in Delivery.objects.order_by("?").values_list("pk", flat=True):
-                outbox.send_delivery(delivery_id, WARNING_AT)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
+    def send_every_delivery() -> None:
+        for delivery_id in Delivery.objects.order_by("?").values_list("pk", flat=True):
+            outbox.send_delivery(delivery_id, WARNING_AT)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # Two workers fire the same due timers, then both send every delivery (an error in either is raised).
+    at_once(2, lambda: timers.fire_due(WARNING_AT, limit=20))
+    at_once(2, send_every_delivery)
 
-    assert errors == []
     assert Timer.objects.filter(state=Timer.State.FIRED).count() == 200
     # Each timer told the agent once, in one message; the messages (digests, joined while
     # unclaimed) were each sent once.

@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import time_machine
 from django.utils import timezone
 
 from policydesk.desk_policy import get_policy
 from policydesk.tickets import actions
-from policydesk.tickets.models import Person
+from policydesk.tickets.models import Person, Ticket
 from policydesk.watch import timers
 from policydesk.watch.models import Delivery, DeliveryItem, Timer
-from tests.conftest import Personas
+from tests.conftest import Personas, new_customer
 from tests.watch.harness import open_ticket, run_worker, sent_to, watch_outbox
 
 # Wednesday 23 Dec 2026, 16:00 in central Europe (UTC+1, open 10-18 = 09-17 UTC).
@@ -116,25 +117,30 @@ def test_solving_cancels_and_reopening_plans_again(personas: Personas) -> None:
 
 
 def test_plans_without_a_first_response_commitment_get_no_timers(personas: Personas) -> None:
-    plus = actions.do_create_organisation(name="Plus Co", plan="plus", region="emea", actor=None, now=CREATED)
-    customer = actions.do_create_person(
-        email="p@plus.example", password=None, role="customer", organisation=plus, actor=None, now=CREATED
-    )
+    customer = new_customer("p@plus.example", "plus", "emea", organisation_name="Plus Co", now=CREATED)
     ticket = open_ticket(customer, "troubleshooting", CREATED)
 
     assert ticket.first_response_due is None
     assert not Timer.objects.filter(ticket=ticket).exists()
 
 
-def test_a_warning_outside_the_recipients_hours_is_held_until_their_office_opens(
-    personas: Personas, premium_customer: Person
-) -> None:
-    # Premium runs on the 24x5 union calendar (C2): 1 business day = 24 h. Opened Monday
-    # 7 Dec 09:00 UTC: warning (18 h) Tue 03:00 UTC, breach Tue 09:00 UTC, both while
-    # Singapore works and us-west (09-17 UTC-8 = 17:00-01:00 UTC) sleeps.
+@pytest.fixture
+def assigned_in_us_west(personas: Personas, premium_customer: Person) -> Ticket:
+    """A Premium ticket opened Monday 7 Dec 09:00 UTC, assigned to the premium agent in us-west.
+
+    Premium runs on the 24x5 union calendar (C2): 1 business day = 24 h. Warning (18 h) Tue
+    03:00 UTC, breach Tue 09:00 UTC, both while Singapore works and us-west (09-17 UTC-8 =
+    17:00-01:00 UTC) sleeps."""
     monday = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
     ticket = open_ticket(premium_customer, "troubleshooting", monday)
     actions.do_assign(ticket=ticket, assignee=personas.premium_agent, actor=personas.lead, now=monday)
+    return ticket
+
+
+def test_a_warning_outside_the_recipients_hours_is_held_until_their_office_opens(
+    personas: Personas, assigned_in_us_west: Ticket
+) -> None:
+    ticket = assigned_in_us_west
     assert pending(ticket.pk) == {
         "warning": datetime(2026, 12, 8, 3, 0, tzinfo=UTC),
         "breach": datetime(2026, 12, 8, 9, 0, tzinfo=UTC),
@@ -158,11 +164,9 @@ def test_a_warning_outside_the_recipients_hours_is_held_until_their_office_opens
 
 
 def test_a_held_notification_is_dropped_if_the_ticket_is_answered_meanwhile(
-    personas: Personas, premium_customer: Person
+    personas: Personas, assigned_in_us_west: Ticket
 ) -> None:
-    monday = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-    ticket = open_ticket(premium_customer, "troubleshooting", monday)
-    actions.do_assign(ticket=ticket, assignee=personas.premium_agent, actor=personas.lead, now=monday)
+    ticket = assigned_in_us_west
     run_at(datetime(2026, 12, 8, 4, 0, tzinfo=UTC))  # the warning fired, held for us-west
     actions.do_agent_reply(
         ticket=ticket, agent=personas.agent, text="On it.", now=datetime(2026, 12, 8, 5, 0, tzinfo=UTC)

@@ -5,16 +5,14 @@ from __future__ import annotations
 import signal
 from datetime import UTC, datetime
 from typing import Any
-from unittest import mock
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django_tasks_db.management.commands import db_worker
 
 from policydesk.watch.checks import check_paging
 from tests.conftest import Personas
-from tests.watch.harness import open_ticket, watch_outbox
+from tests.watch.harness import keep_test_connection, open_ticket, watch_outbox
 
 CREATED = datetime(2026, 12, 23, 15, 0, tzinfo=UTC)
 WARNING_AT = datetime(2026, 12, 28, 11, 0, tzinfo=UTC)
@@ -28,29 +26,23 @@ def _keep_signal_handlers() -> Any:
         signal.signal(sig, handler)
 
 
+def run_worker_command(*options: str) -> None:
+    """`policydesk worker --batch` once, when the first ticket's warning is due."""
+    with time_machine.travel(WARNING_AT, tick=False), keep_test_connection():
+        call_command("worker", "--batch", "--no-startup-delay", "--no-reload", *options, verbosity=0)
+
+
 @pytest.mark.usefixtures("_keep_signal_handlers")
 def test_worker_batch_runs_a_watch_pass_and_the_tasks_it_queued(personas: Personas) -> None:
     open_ticket(personas.customer, "troubleshooting", CREATED)
-
-    with (
-        time_machine.travel(WARNING_AT, tick=False),
-        mock.patch.object(db_worker, "close_old_connections", return_value=None),
-    ):
-        call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
-
+    run_worker_command()
     assert [m.to for m in watch_outbox()] == [[personas.agent.email]]
 
 
 @pytest.mark.usefixtures("_keep_signal_handlers")
 def test_worker_without_the_watch_only_runs_tasks(personas: Personas) -> None:
     open_ticket(personas.customer, "troubleshooting", CREATED)
-
-    with (
-        time_machine.travel(WARNING_AT, tick=False),
-        mock.patch.object(db_worker, "close_old_connections", return_value=None),
-    ):
-        call_command("worker", "--batch", "--no-watch", "--no-startup-delay", "--no-reload", verbosity=0)
-
+    run_worker_command("--no-watch")
     assert watch_outbox() == []
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -361,24 +362,17 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
 @with_language
 @customer_page
 def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
-    person = _person(request)
-    ticket = _visible_ticket(person, number)
-    form = ReplyForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            actions.do_customer_reply(
-                ticket=ticket,
-                customer=person,
-                text=form.cleaned_data["text"],
-                uploads=uploads_from(form.cleaned_data["attachments"]),
-                now=timezone.now(),
-            )
-        except ActionError as refusal:
-            form.add_error(None, str(refusal))
-        else:
-            messages.success(request, _("Your reply was sent."))
-            return redirect("ticket", number=ticket.number)
-    return _ticket_page(request, ticket, reply_form=form, status=400)
+    def reply(person: Person, ticket: Ticket, data: dict[str, Any]) -> str:
+        actions.do_customer_reply(
+            ticket=ticket,
+            customer=person,
+            text=data["text"],
+            uploads=uploads_from(data["attachments"]),
+            now=timezone.now(),
+        )
+        return _("Your reply was sent.")
+
+    return _post_on_ticket(request, number, ReplyForm(request.POST, request.FILES), reply)
 
 
 @require_POST
@@ -386,20 +380,43 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
 @customer_page
 def ticket_meeting(request: HttpRequest, number: int) -> HttpResponse:
     """C7: ask for a call; support decides (C21: calls are not an official channel)."""
+
+    def ask(person: Person, ticket: Ticket, data: dict[str, Any]) -> str:
+        actions.do_request_meeting(ticket=ticket, customer=person, reason=data["reason"], now=timezone.now())
+        return _("Your request for a call was sent to support.")
+
+    return _post_on_ticket(request, number, MeetingForm(request.POST), ask)
+
+
+def _post_on_ticket(
+    request: HttpRequest,
+    number: int,
+    form: ReplyForm | MeetingForm,
+    act: Callable[[Person, Ticket, dict[str, Any]], str],
+) -> HttpResponse:
+    """A POST from one of the ticket page's forms: validate, run the action, redirect back (PRG).
+
+    `act` gets the customer, the ticket and the valid form's data, calls one action and returns
+    the success message. An invalid form or a refused action shows the ticket page again (400)
+    with the form as sent and the reason.
+    """
     person = _person(request)
     ticket = _visible_ticket(person, number)
-    form = MeetingForm(request.POST)
     if form.is_valid():
         try:
-            actions.do_request_meeting(
-                ticket=ticket, customer=person, reason=form.cleaned_data["reason"], now=timezone.now()
-            )
+            done = act(person, ticket, form.cleaned_data)
         except ActionError as refusal:
             form.add_error(None, str(refusal))
         else:
-            messages.success(request, _("Your request for a call was sent to support."))
+            messages.success(request, done)
             return redirect("ticket", number=ticket.number)
-    return _ticket_page(request, ticket, meeting_form=form, status=400)
+    return _ticket_page(
+        request,
+        ticket,
+        reply_form=form if isinstance(form, ReplyForm) else None,
+        meeting_form=form if isinstance(form, MeetingForm) else None,
+        status=400,
+    )
 
 
 @require_GET
