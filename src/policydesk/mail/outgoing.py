@@ -218,7 +218,7 @@ def agent_reply_emails(ticket: Ticket, message: Message) -> list[Email]:
             person=person,
             ticket=ticket,
             automatic=False,
-        )  # fmt: skip
+        )
         for person in people
     ]
 
