@@ -168,3 +168,14 @@ def test_the_renderer_keeps_the_subject_on_one_line(settings: Any) -> None:
     words = rendering.render("mail/rejection", {"original_subject": "a\r\nBcc: x@evil.example"}, "en")
     assert words.subject == "Re: a Bcc: x@evil.example"
     assert words.html_body == ""
+
+
+def test_the_digest_names_the_plan_as_the_policy_does(personas: Personas) -> None:
+    """The digest once showed the plan id where the single alert showed the policy's name."""
+    from policydesk.desk_policy import plan_name
+
+    ticket = open_ticket(personas.customer)
+    digest = notify.digest_email(personas.agent, [(ticket, "breach"), (ticket, "warning")], NOW)
+    alert = notify.sla_email(ticket, "breach", personas.agent, NOW, NOW)
+    named = f"(plan {plan_name('growth', 'en')})"
+    assert named != "(plan growth)" and named in digest.body and named in alert.body

@@ -1,5 +1,6 @@
-"""The desk's one email service. Each email is a function returning an `Email` (its words
-in the recipient's language): the ticket mail below, `watch.notify` / `watch.paging`
+"""The desk's one email service. Each email is a function that gathers its template context
+and `compose`s an `Email` (its words rendered from templates in the recipient's language,
+`mail.rendering`): the ticket mail below, `watch.notify` / `watch.paging`
 (SLA alerts, pages), `status.tasks` (subscriptions, incident updates), `portal.signin`
 (sign-in links). `queue_mail` records every one of them as an `OutgoingMail` in the
 transaction that caused it; `mail.tasks` sends it later through `mail.sending`. What starts
