@@ -7,8 +7,9 @@ writes an email (`mail.outgoing`, `watch.notify`, `watch.paging`, `status.tasks`
 `{% translate %}` / `{% blocktranslate %}` strings, so a template serves every language.
 
 Text templates are wrapped in `{% autoescape off %}` (plain text is not HTML); the HTML part
-is autoescaped and extends `mail/base.html`: inline styles only, no remote resources (no
-images, fonts or style sheets fetched when the mail is opened).
+is autoescaped and extends `mail/base.html`: plain markup (paragraphs, emphasis, quotes,
+links written out in full), no styles (like every template of the desk, tests/test_security_headers.py)
+and no remote resources (no images, fonts or style sheets fetched when the mail is opened).
 """
 
 from __future__ import annotations
