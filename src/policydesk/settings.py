@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -265,7 +267,8 @@ POLICYDESK_CONSOLE_AMBER_MINUTES: int = env_int("POLICYDESK_CONSOLE_AMBER_MINUTE
 # The domain of our addresses and Message-IDs; empty: the policy's domain.
 POLICYDESK_MAIL_DOMAIN: str = env_str("POLICYDESK_MAIL_DOMAIN", "")
 POLICYDESK_MAIL_LOCAL_PART: str = env_str("POLICYDESK_MAIL_LOCAL_PART", "support")
-# The From of our mail; empty: '<vendor> Support <support address>'.
+# The From of all our mail (and Django's DEFAULT_FROM_EMAIL, below); empty: '<vendor> Support
+# <support address>' from the policy.
 POLICYDESK_MAIL_FROM: str = env_str("POLICYDESK_MAIL_FROM", "")
 # Only the topmost Authentication-Results header with this authserv-id is read ('' = none).
 POLICYDESK_MAIL_AUTHSERV_ID: str = env_str("POLICYDESK_MAIL_AUTHSERV_ID", "")
@@ -308,7 +311,10 @@ EMAIL_PORT = env_int("POLICYDESK_EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("POLICYDESK_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("POLICYDESK_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("POLICYDESK_EMAIL_TLS", False)
-DEFAULT_FROM_EMAIL = env_str("POLICYDESK_FROM_EMAIL", "support@example.com")
+# One From for all mail: `mail.conf.from_address()` (POLICYDESK_MAIL_FROM, else the policy's
+# "<vendor> Support <support address>"). Django's own settings for it follow that function,
+# read when a message is built (the policy is not loaded while settings are).
+DEFAULT_FROM_EMAIL: str = lazy(lambda: import_module("policydesk.mail.conf").from_address(), str)()
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The in-product form (C13): the product's backend signs widget tokens with this secret;

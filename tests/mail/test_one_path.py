@@ -104,3 +104,39 @@ Can you help?
     notice = OutgoingMail.objects.get(kind="rejection")
     assert (notice.in_reply_to, notice.subject) == ("hello-1@elsewhere.example", "Re: Hello")
     assert send(notice.pk, now=NOW + timedelta(seconds=1)) == "sent"
+
+
+def test_all_mail_has_one_from(personas: Personas, settings: Any) -> None:
+    """mail.conf.from_address() is the one From; Django's own settings for it follow it."""
+    from django.core.mail import EmailMessage
+
+    from policydesk.mail import conf
+
+    assert conf.from_address() == "Example Analytics Support <support@example.com>"  # the policy's vendor
+    assert str(settings.DEFAULT_FROM_EMAIL) == str(settings.SERVER_EMAIL) == conf.from_address()
+    settings.POLICYDESK_MAIL_FROM = "Help <help@example.com>"
+    assert str(settings.DEFAULT_FROM_EMAIL) == conf.from_address() == "Help <help@example.com>"
+    assert EmailMessage("s", "b", to=["x@kumo.example"]).message()["From"] == "Help <help@example.com>"
+    signin.send_signin_link.call(personas.customer.email, "en")
+    assert [m.from_email for m in mail.outbox] == ["Help <help@example.com>"]
+
+
+def test_no_module_but_sending_builds_or_sends_mail() -> None:
+    """Every email goes through `outgoing.queue_mail` and `sending.build_email`: nothing else
+    builds a message (with a From of its own) or sends one around the record."""
+    import re
+    from pathlib import Path
+
+    import policydesk
+
+    senders = re.compile(
+        r"\b(EmailMessage|EmailMultiAlternatives|send_mail|send_mass_mail|mail_admins|mail_managers)\("
+        r"|from_email\s*="
+    )
+    root = Path(policydesk.__file__).parent
+    found = [
+        str(path.relative_to(root))
+        for path in sorted(root.rglob("*.py"))
+        if "migrations" not in path.parts and senders.search(path.read_text(encoding="utf-8"))
+    ]
+    assert found == ["mail/sending.py"]

@@ -18,7 +18,7 @@ from policydesk.mail.tasks import send_and_retry
 from policydesk.mail.threads import read_reply_address
 from policydesk.tickets import actions
 from policydesk.tickets.models import MeetingRequest, Ticket
-from tests.conftest import NOW, Personas
+from tests.conftest import NOW, Personas, open_request, open_ticket
 from tests.mail.conftest import rfc5322
 
 pytestmark = pytest.mark.usefixtures("mail_settings")
@@ -144,27 +144,13 @@ def test_automatic_mail_is_rate_limited_per_recipient(personas: Personas, settin
 
 
 def test_web_ticket_also_gets_the_acknowledgement_by_email(personas: Personas) -> None:
-    actions.do_open_ticket(
-        requester=personas.customer,
-        topic="troubleshooting",
-        subject="From the form",
-        text="x",
-        channel="web",
-        now=NOW,
-    )
+    open_ticket(personas.customer, subject="From the form", text="x")
     ack = OutgoingMail.objects.get(kind="ack")
     assert ack.in_reply_to == "" and build_email(ack).message()["In-Reply-To"] is None
 
 
 def test_web_deflection_is_not_mailed(personas: Personas) -> None:
-    actions.do_open_ticket(
-        requester=personas.customer,
-        topic="feature-request",
-        subject="Dark mode",
-        text="please",
-        channel="web",
-        now=NOW,
-    )
+    assert open_request(personas.customer, "feature-request", subject="Dark mode", text="please").deflection
     assert OutgoingMail.objects.count() == 0
 
 
@@ -181,15 +167,7 @@ def test_immediate_backend_sends_after_commit(
 @pytest.fixture
 def meeting(personas: Personas) -> MeetingRequest:
     """Hanna's call request on a fresh web ticket (C7: Growth may ask)."""
-    ticket = actions.do_open_ticket(
-        requester=personas.customer,
-        topic="troubleshooting",
-        subject="Charts",
-        text="Help",
-        channel="web",
-        now=NOW,
-    ).ticket
-    assert ticket is not None
+    ticket = open_ticket(personas.customer, subject="Charts", text="Help")
     return actions.do_request_meeting(
         ticket=ticket, customer=personas.customer, reason="Screen share", now=NOW
     )

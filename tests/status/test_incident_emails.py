@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -149,3 +150,37 @@ def test_an_update_email_task_run_twice_records_and_sends_one_email(
         and recorded.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     )
     assert mail.outbox[0].extra_headers["Auto-Submitted"] == "auto-generated"
+
+
+def html_part(message: Any) -> str:
+    return next(str(body) for body, kind in message.alternatives if kind == "text/html")
+
+
+def test_update_email_has_an_escaped_html_part_in_the_subscribers_language(
+    personas: Personas, components: dict[str, Component], audience: dict[str, Subscriber]
+) -> None:
+    open_incident(
+        personas, components, title="<script>x</script> down", body="Line one\n<b>not bold</b>",
+        body_ja="一行目\n<b>太字ではない</b>",
+    )  # fmt: skip
+    run_worker()
+    by_address = {m.to[0]: m for m in mail.outbox}
+    english, japanese = by_address["yes@example.org"], by_address["hai@example.jp"]
+    html_en = html_part(english)
+    html_ja = html_part(japanese)
+    assert "&lt;script&gt;x&lt;/script&gt; down" in html_en and "<script" not in html_en
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in html_en and "<b>not" not in html_en
+    assert "<script>x</script> down" in english.body  # the text part is not HTML
+    assert '<html lang="ja">' in html_ja and "調査中" in html_ja and "&lt;b&gt;太字ではない" in html_ja
+    unsubscribe = english.extra_headers["List-Unsubscribe"].strip("<>")
+    assert f'href="{unsubscribe}"' in html_en
+    for remote in ("<img", "<link", "src=", "url("):
+        assert remote not in html_en
+
+
+def test_the_confirmation_link_is_plain_text(db: None) -> None:
+    subscriber("new@example.org", confirmed=False)
+    run_worker()
+    (confirmation,) = mail.outbox
+    assert "/status/subscribe/confirm/" in confirmation.body
+    assert not getattr(confirmation, "alternatives", [])

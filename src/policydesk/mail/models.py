@@ -123,6 +123,7 @@ class OutgoingMail(models.Model):
     language = models.CharField(max_length=8, default="en")
     subject = models.CharField(max_length=300)
     body = models.TextField()  # emptied once sent for the kinds in BODY_PURGED_AFTER_SENDING
+    html_body = models.TextField(blank=True, default="")  # the HTML alternative ('' = text only); purged too
     headers = models.JSONField(default=dict, blank=True)  # extra headers (List-Unsubscribe)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -135,7 +136,8 @@ class OutgoingMail(models.Model):
     #: a mail loop, so the only ones under the per-recipient rate limit. Staff alerts (SLA,
     #: pages) must never be dropped by it; sign-in links and status mail have limits of their own.
     REPLY_KINDS = (Kind.ACKNOWLEDGEMENT, Kind.DEFLECTION, Kind.REJECTION, Kind.LEFT_OUT)
-    #: Kinds whose body carries a secret (a sign-in token): not kept once the message is out.
+    #: Kinds whose body carries a secret (a sign-in token): not kept once the message is out
+    #: (the HTML part neither).
     BODY_PURGED_AFTER_SENDING = (Kind.SIGNIN,)
 
     class Meta:

@@ -1,5 +1,6 @@
-"""The desk's one email service. Each email is a function returning an `Email` (its words
-in the recipient's language): the ticket mail below, `watch.notify` / `watch.paging`
+"""The desk's one email service. Each email is a function that gathers its template context
+and `compose`s an `Email` (its words rendered from templates in the recipient's language,
+`mail.rendering`): the ticket mail below, `watch.notify` / `watch.paging`
 (SLA alerts, pages), `status.tasks` (subscriptions, incident updates), `portal.signin`
 (sign-in links). `queue_mail` records every one of them as an `OutgoingMail` in the
 transaction that caused it; `mail.tasks` sends it later through `mail.sending`. What starts
@@ -16,16 +17,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext as _
 
 from policydesk import languages
 from policydesk.desk_policy import get_policy
-from policydesk.mail import conf
+from policydesk.mail import conf, rendering
 from policydesk.mail.models import MessageLink, OutgoingMail
 from policydesk.mail.tasks import enqueue_send
 from policydesk.mail.threads import link_message_id, subject_tag
@@ -83,6 +84,29 @@ class Email:
     ticket: Ticket | None = None
     automatic: bool = True  # no person wrote it: Auto-Submitted
     headers: dict[str, str] = field(default_factory=dict)  # extra headers (List-Unsubscribe)
+    html_body: str = ""  # the HTML alternative ('' = plain text only)
+
+
+def compose(
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    kind: str,
+    recipient: str,
+    language: str,
+    person: Person | None = None,
+    ticket: Ticket | None = None,
+    automatic: bool = True,
+    headers: dict[str, str] | None = None,
+) -> Email:
+    """The email whose words are the templates in the folder `template` (`mail.rendering`),
+    rendered with `context` in `language`."""
+    words = rendering.render(template, context, language)
+    return Email(
+        kind=kind, recipient=recipient, language=language, subject=words.subject, body=words.body,
+        html_body=words.html_body, person=person, ticket=ticket, automatic=automatic,
+        headers=headers or {},
+    )  # fmt: skip
 
 
 def queue_mail(
@@ -130,6 +154,7 @@ def queue_mail(
         language=email.language,
         subject=one_line(email.subject)[:300],
         body=email.body,
+        html_body=email.html_body,
         headers=email.headers,
         created_at=now,
     )
@@ -160,72 +185,52 @@ def _over_rate_limit(recipient: str, now: datetime) -> bool:
 
 
 # -- what we say about tickets ----------------------------------------------------------
+# Each function gathers its template context; the words are in templates/mail/<name>/.
 
 
-def _ticket_subject(ticket: Ticket) -> str:
-    return f"{subject_tag(ticket)} {ticket.subject}"
+def _ticket_context(ticket: Ticket) -> dict[str, Any]:
+    return {"tag": subject_tag(ticket), "subject": ticket.subject}
 
 
 def acknowledgement_email(ticket: Ticket) -> Email:
     """C3, C13: the request is taken, with the plan's first-response promise."""
     person = ticket.requester
     lang = _language(person, ticket.language)
-    with translation.override(lang):
-        body = "\n\n".join(
-            part
-            for part in (
-                _("We have received your request %(tag)s: %(subject)s")
-                % {"tag": subject_tag(ticket), "subject": ticket.subject},
-                "\n".join(promise_for(ticket, get_policy(), person.time_zone, lang).lines()),
-                _("Reply to this email to add information to your request."),
-            )
-            if part
-        )
-    return Email(
-        kind=OutgoingMail.Kind.ACKNOWLEDGEMENT, recipient=person.email, language=lang,
-        subject=_ticket_subject(ticket), body=body, person=person, ticket=ticket,
+    with translation.override(lang):  # the promise's own words are gettext's, in the active language
+        promise = promise_for(ticket, get_policy(), person.time_zone, lang).lines()
+    context = {**_ticket_context(ticket), "promise": promise}
+    return compose(
+        "mail/acknowledgement", context, kind=OutgoingMail.Kind.ACKNOWLEDGEMENT, recipient=person.email,
+        language=lang, person=person, ticket=ticket,
     )  # fmt: skip
 
 
 def agent_reply_emails(ticket: Ticket, message: Message) -> list[Email]:
     """The agent's public answer to the requester and every participant, each with their own reply address."""
     people = [ticket.requester, *ticket.participants.exclude(pk=ticket.requester_id)]
-    emails = []
-    for person in people:
-        lang = _language(person, ticket.language)
-        with translation.override(lang):
-            footer = _("Reply to this email to answer. Request %(tag)s") % {"tag": subject_tag(ticket)}
-        emails.append(
-            Email(
-                kind=OutgoingMail.Kind.AGENT_REPLY,
-                recipient=person.email,
-                language=lang,
-                subject="Re: " + _ticket_subject(ticket),
-                body=f"{message.text}\n\n-- \n{footer}",
-                person=person,
-                ticket=ticket,
-                automatic=False,
-            )
+    context = {**_ticket_context(ticket), "text": message.text}
+    return [
+        compose(
+            "mail/agent_reply",
+            context,
+            kind=OutgoingMail.Kind.AGENT_REPLY,
+            recipient=person.email,
+            language=_language(person, ticket.language),
+            person=person,
+            ticket=ticket,
+            automatic=False,
         )
-    return emails
+        for person in people
+    ]
 
 
 def left_out_email(ticket: Ticket, person: Person, note: Callable[[str], str]) -> Email:
     """Which files of the customer's message did not reach the ticket (too large, too many),
     in their language; `note(lang)` is the list as it stands on the ticket."""
     lang = _language(person, ticket.language)
-    with translation.override(lang):
-        body = "\n\n".join(
-            (
-                _("Your message about request %(tag)s was added, but some files could not be attached.")
-                % {"tag": subject_tag(ticket)},
-                note(lang),
-                _("Reply to this email to add information to your request."),
-            )
-        )
-    return Email(
-        kind=OutgoingMail.Kind.LEFT_OUT, recipient=person.email, language=lang,
-        subject="Re: " + _ticket_subject(ticket), body=body, person=person, ticket=ticket,
+    return compose(
+        "mail/left_out", {**_ticket_context(ticket), "note": note(lang)}, kind=OutgoingMail.Kind.LEFT_OUT,
+        recipient=person.email, language=lang, person=person, ticket=ticket,
     )  # fmt: skip
 
 
@@ -233,19 +238,14 @@ def meeting_decision_email(meeting: MeetingRequest) -> Email:
     """C7: a proposed one-off call (with the agent's note: times, link) or a declined request."""
     ticket = meeting.ticket
     person = meeting.requested_by
-    lang = _language(person, ticket.language)
-    with translation.override(lang):
-        if meeting.status == MeetingRequest.Status.PROPOSED:
-            opening = _("Support proposes a one-off call about your request.")
-        else:
-            opening = _(
-                "Support has answered your request for a call: a call will not be arranged this time."
-            )
-        footer = _("Reply to this email to answer. Request %(tag)s") % {"tag": subject_tag(ticket)}
-    return Email(
-        kind=OutgoingMail.Kind.MEETING, recipient=person.email, language=lang,
-        subject="Re: " + _ticket_subject(ticket), body=f"{opening}\n\n{meeting.note}\n\n-- \n{footer}",
-        person=person, ticket=ticket, automatic=False,
+    context = {
+        **_ticket_context(ticket),
+        "proposed": meeting.status == MeetingRequest.Status.PROPOSED,
+        "note": meeting.note,
+    }
+    return compose(
+        "mail/meeting_decision", context, kind=OutgoingMail.Kind.MEETING, recipient=person.email,
+        language=_language(person, ticket.language), person=person, ticket=ticket, automatic=False,
     )  # fmt: skip
 
 
@@ -254,17 +254,13 @@ def deflection_email(deflection: Deflection, person: Person, inbound: InboundEma
     lang = _language(person)
     policy = get_policy()
     route = policy.routes[deflection.route]
-    with translation.override(lang):
-        body = "\n\n".join(
-            (
-                _("Thank you for your message. Email support on your plan does not cover this request."),
-                policy.route_text(route, deflection.organisation.account_team(), lang),
-            )
-        )
-        subject = "Re: " + (inbound.subject if inbound and inbound.subject else _("Your request"))
-    return Email(
-        kind=OutgoingMail.Kind.DEFLECTION, recipient=person.email, language=lang, subject=subject, body=body,
-        person=person,
+    context = {
+        "original_subject": inbound.subject if inbound else "",
+        "route_text": policy.route_text(route, deflection.organisation.account_team(), lang),
+    }
+    return compose(
+        "mail/deflection", context, kind=OutgoingMail.Kind.DEFLECTION, recipient=person.email,
+        language=lang, person=person,
     )  # fmt: skip
 
 
@@ -276,22 +272,10 @@ def rejection_noticed_today(address: str, now: datetime) -> bool:
 
 
 def rejection_email(address: str, lang: str, inbound: InboundEmail) -> Email:
-    """C14: why the message of an unknown sender was not accepted, with the policy's note."""
-    policy = get_policy()
-    identity = policy.notes.get("identity")
-    with translation.override(lang):
-        body = "\n\n".join(
-            part
-            for part in (
-                _(
-                    "We could not accept your message: support answers requests sent from the email "
-                    "address you use to log in to your organisation."
-                ),
-                identity.get(lang) if identity else "",
-            )
-            if part
-        )
-        subject = "Re: " + (inbound.subject or _("Your request"))
-    return Email(
-        kind=OutgoingMail.Kind.REJECTION, recipient=address, language=lang, subject=subject, body=body
+    """C14: why the message of an unknown sender was not accepted, with the policy's note.
+    Plain text only: it answers a stranger, who may be a forger or a mail loop."""
+    identity = get_policy().notes.get("identity")
+    context = {"original_subject": inbound.subject, "identity_note": identity.get(lang) if identity else ""}
+    return compose(
+        "mail/rejection", context, kind=OutgoingMail.Kind.REJECTION, recipient=address, language=lang
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import F
 
 from policydesk.mail import conf
@@ -24,8 +24,9 @@ from policydesk.tickets.actions import do_report_undelivered_mail
 log = logging.getLogger(__name__)
 
 
-def build_email(outgoing: OutgoingMail) -> EmailMessage:
-    """The message as it goes out (Django's EmailMessage, any configured backend)."""
+def build_email(outgoing: OutgoingMail) -> EmailMultiAlternatives:
+    """The message as it goes out (Django's email message, any configured backend): the
+    plain-text body, and the HTML alternative when the email has one."""
     headers = {
         "Message-ID": f"<{outgoing.message_id}>",
         OUR_HEADER: outgoing.kind,
@@ -42,7 +43,7 @@ def build_email(outgoing: OutgoingMail) -> EmailMessage:
     reply_to = [conf.support_address()]
     if outgoing.ticket is not None and outgoing.person is not None:
         reply_to = [reply_address(outgoing.ticket, outgoing.person)]
-    return EmailMessage(
+    email = EmailMultiAlternatives(
         subject=one_line(outgoing.subject),  # rows written before the rule, too (issue 9)
         body=outgoing.body,
         from_email=conf.from_address(),
@@ -50,6 +51,9 @@ def build_email(outgoing: OutgoingMail) -> EmailMessage:
         reply_to=reply_to,
         headers=headers,
     )
+    if outgoing.html_body:
+        email.attach_alternative(outgoing.html_body, "text/html")
+    return email
 
 
 #: What building a message raises (a header with a line break, an address that is no address:
@@ -102,7 +106,7 @@ def _purge_secret(outgoing: OutgoingMail) -> None:
     """A body that carries a secret (a sign-in token) is not kept once it is out or given up:
     the record stays (who, when, whether it went), the token does not sit in the database."""
     if outgoing.kind in OutgoingMail.BODY_PURGED_AFTER_SENDING:
-        OutgoingMail.objects.filter(pk=outgoing.pk).update(body="")
+        OutgoingMail.objects.filter(pk=outgoing.pk).update(body="", html_body="")
 
 
 def _give_up(outgoing: OutgoingMail, reason: str, now: datetime) -> None:

@@ -24,17 +24,15 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core import signing
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_tasks import task
 
 from policydesk.languages import supported_language
 from policydesk.mail.models import OutgoingMail
-from policydesk.mail.outgoing import Email, queue_mail
+from policydesk.mail.outgoing import Email, compose, queue_mail
 from policydesk.mail.tasks import send_recorded
 from policydesk.portal import limits
 from policydesk.portal.limits import Rule
@@ -160,16 +158,11 @@ def send_signin_link(email: str, lang: str) -> None:
 
 
 def signin_link_email(person: Person, lang: str) -> Email:
-    """The one-time sign-in link, in the person's language (else the one they asked in)."""
+    """The one-time sign-in link, in the person's language (else the one they asked in).
+    Plain text only: the body holds the token, and is purged once sent."""
     link = settings.SITE_URL.rstrip("/") + reverse("signin-link", args=[make_link_token(person)])
-    language = supported_language(person.language) or lang
-    with translation.override(language):
-        subject = _("Your sign-in link for the help center")
-        body = render_to_string(
-            "portal/email/signin_link.txt",
-            {"person": person, "link": link, "minutes": LINK_MAX_AGE_SECONDS // 60},
-        )
-    return Email(
-        kind=OutgoingMail.Kind.SIGNIN, recipient=person.email, language=language, subject=subject, body=body,
-        person=person,
+    context = {"email": person.email, "link": link, "minutes": LINK_MAX_AGE_SECONDS // 60}
+    return compose(
+        "portal/email/signin_link", context, kind=OutgoingMail.Kind.SIGNIN, recipient=person.email,
+        language=supported_language(person.language) or lang, person=person,
     )  # fmt: skip

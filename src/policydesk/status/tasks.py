@@ -16,17 +16,15 @@ import logging
 from datetime import datetime
 
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from django_tasks import task
 
 from policydesk import display
 from policydesk.mail.models import OutgoingMail
-from policydesk.mail.outgoing import Email, queue_mail
+from policydesk.mail.outgoing import Email, compose, queue_mail
 from policydesk.mail.tasks import send_recorded
 from policydesk.status import subscriptions
-from policydesk.status.models import IncidentUpdate, Subscriber
+from policydesk.status.models import Incident, IncidentUpdate, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -41,23 +39,16 @@ def active_subscribers() -> list[int]:
 
 
 def confirmation_email(subscriber: Subscriber) -> Email:
-    """The double opt-in link, in the subscriber's language."""
-    with translation.override(subscriber.language):
-        subject = _("Confirm your status updates subscription")
-        body = render_to_string(
-            "status/email/confirm.txt",
-            {
-                "link": subscriptions.confirm_url(subscriber),
-                "days": subscriptions.CONFIRM_MAX_AGE_SECONDS // 86400,
-            },
-        )
-    return Email(
-        kind=OutgoingMail.Kind.STATUS_CONFIRM,
-        recipient=subscriber.email,
-        language=subscriber.language,
-        subject=subject,
-        body=body,
-    )
+    """The double opt-in link, in the subscriber's language. Plain text only, like the
+    sign-in link: a short message whose one job is a link."""
+    context = {
+        "link": subscriptions.confirm_url(subscriber),
+        "days": subscriptions.CONFIRM_MAX_AGE_SECONDS // 86400,
+    }
+    return compose(
+        "status/email/confirm", context, kind=OutgoingMail.Kind.STATUS_CONFIRM,
+        recipient=subscriber.email, language=subscriber.language,
+    )  # fmt: skip
 
 
 def _send(email: Email, now: datetime, key: str = "") -> None:
@@ -106,32 +97,20 @@ def update_email(update: IncidentUpdate, subscriber: Subscriber) -> Email:
     incident = update.incident
     lang = subscriber.language
     unsubscribe = subscriptions.unsubscribe_url(subscriber)
-    with translation.override(lang):
-        subject = _("[%(state)s] %(title)s") % {
-            "state": update.get_state_display(),
-            "title": incident.title_in(lang),
-        }
-        body = render_to_string(
-            "status/email/update.txt",
-            {
-                "incident": incident,
-                "title": incident.title_in(lang),
-                "update": update,
-                "text": update.body_in(lang),
-                "posted": display.format_instant(update.posted_at, "UTC", lang),
-                "link": subscriptions.incident_url(incident.pk),
-                "unsubscribe": unsubscribe,
-            },
-        )
-    return Email(
-        kind=OutgoingMail.Kind.STATUS_UPDATE,
-        recipient=subscriber.email,
+    context = {
+        "state": Incident.State(update.state).label,  # lazy: worded in `lang` when rendered
+        "title": incident.title_in(lang),  # the subject is made one line: a title never breaks it (issue 9)
+        "text": update.body_in(lang),
+        "posted": display.format_instant(update.posted_at, "UTC", lang),
+        "link": subscriptions.incident_url(incident.pk),
+        "unsubscribe": unsubscribe,
+    }
+    return compose(
+        "status/email/update", context, kind=OutgoingMail.Kind.STATUS_UPDATE, recipient=subscriber.email,
         language=lang,
-        subject=subject,  # queue_mail keeps it to one line: a title never breaks the header (issue 9)
-        body=body,
         headers={
             # RFC 8058 one-click: mail clients POST to the link (the view accepts it without CSRF).
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
-    )
+    )  # fmt: skip

@@ -10,15 +10,16 @@ held until the next opening, except for mission-critical tickets (C6), which run
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from policydesk import languages, sla
 from policydesk.desk_policy import mission_critical_promises, plan_name
 from policydesk.display import format_instant, format_time_left
 from policydesk.mail.models import OutgoingMail
-from policydesk.mail.outgoing import Email
+from policydesk.mail.outgoing import Email, compose
 from policydesk.policy.model import GLOBAL, Policy
 from policydesk.tickets.models import Person, Team, Ticket
 from policydesk.watch import config
@@ -113,61 +114,37 @@ class Directory:
         return min(sla.next_open(calendar, moment) for calendar in calendars)
 
 
-def sla_email(ticket: Ticket, kind: str, person: Person, moment: datetime, now: datetime) -> Email:
-    """The warning or breach email for `person`, in their language, times in their zone."""
-    lang = language_of(person)
-    with translation.override(lang):
-        context = {
-            "number": ticket.number,
-            "subject": ticket.subject,
-            "due": format_instant(ticket.first_response_due, person.time_zone, lang),
-            "left": format_time_left(ticket.first_response_due, now),
-            "organisation": ticket.organisation.name,
-            "plan": plan_name(ticket.organisation.plan, lang),
-            "assignee": ticket.assignee.email if ticket.assignee else _("nobody"),
-            "url": config.ticket_url(ticket.number),
-        }
-        if kind == "breach":
-            subject = _("[#%(number)s] First response overdue: %(subject)s") % context
-            lead = _("The first-response target of ticket #%(number)s has passed without a public reply.")
-        else:
-            subject = _("[#%(number)s] First response due soon: %(subject)s") % context
-            lead = _("Ticket #%(number)s still has no public reply; its first-response target is near.")
-        lines = [
-            lead % context,
-            "",
-            _("Subject: %(subject)s") % context,
-            _("Organisation: %(organisation)s (plan %(plan)s)") % context,
-            _("First response due: %(due)s (%(left)s)") % context,
-            _("Assignee: %(assignee)s") % context,
-        ]
-        if ticket.mission_critical:
-            lines.append(
-                _("Mission-critical (C6): %(promises)s") % {"promises": mission_critical_promises(lang)}
-            )
-        lines += ["", _("Open the ticket: %(url)s") % context]
-    kind = OutgoingMail.Kind.SLA_BREACH if kind == "breach" else OutgoingMail.Kind.SLA_WARNING
-    return Email(
-        kind=kind, recipient=person.email, language=lang, subject=subject, body="\n".join(lines) + "\n",
-        person=person, ticket=ticket,
-    )  # fmt: skip
-
-
-def _ticket_lines(ticket: Ticket, person: Person, lang: str, now: datetime) -> list[str]:
-    context = {
+def _alert_context(ticket: Ticket, person: Person, lang: str, now: datetime) -> dict[str, Any]:
+    """What an alert says of one ticket, for `person` (their language and zone)."""
+    with translation.override(lang):  # the time left is worded in the active language
+        left = format_time_left(ticket.first_response_due, now)
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject,
         "due": format_instant(ticket.first_response_due, person.time_zone, lang),
-        "left": format_time_left(ticket.first_response_due, now),
+        "left": left,
         "organisation": ticket.organisation.name,
-        "plan": ticket.organisation.plan,
-        "assignee": ticket.assignee.email if ticket.assignee else _("nobody"),
+        "plan": plan_name(ticket.organisation.plan, lang),
+        "assignee": ticket.assignee.email if ticket.assignee else gettext_lazy("nobody"),
+        "url": config.ticket_url(ticket.number),
     }
-    return [
-        f"#{ticket.number} {ticket.subject}",
-        "  " + _("Organisation: %(organisation)s (plan %(plan)s)") % context,
-        "  " + _("First response due: %(due)s (%(left)s)") % context,
-        "  " + _("Assignee: %(assignee)s") % context,
-        "  " + config.ticket_url(ticket.number),
-    ]
+
+
+def sla_email(ticket: Ticket, kind: str, person: Person, moment: datetime, now: datetime) -> Email:
+    """The warning or breach email for `person`, in their language, times in their zone.
+    Staff alerts are plain text: read in a hurry, often on a pager or a phone."""
+    lang = language_of(person)
+    context = {
+        **_alert_context(ticket, person, lang, now),
+        "breach": kind == "breach",
+        "mission_critical": ticket.mission_critical,
+        "promises": mission_critical_promises(lang) if ticket.mission_critical else "",
+    }
+    return compose(
+        "watch/email/sla_alert", context,
+        kind=OutgoingMail.Kind.SLA_BREACH if kind == "breach" else OutgoingMail.Kind.SLA_WARNING,
+        recipient=person.email, language=lang, person=person, ticket=ticket,
+    )  # fmt: skip
 
 
 def digest_email(person: Person, notified: list[tuple[Ticket, str]], now: datetime) -> Email:
@@ -180,24 +157,19 @@ def digest_email(person: Person, notified: list[tuple[Ticket, str]], now: dateti
 
     overdue = by_due([pair for pair in notified if pair[1] == "breach"])
     soon = by_due([pair for pair in notified if pair[1] != "breach"])
-    with translation.override(lang):
-        counts = {"count": len(notified), "overdue": len(overdue), "soon": len(soon)}
-        subject = (
-            _("%(count)s tickets await a first response: %(overdue)s overdue, %(soon)s due soon") % counts
-        )
-        lines = [_("These tickets still have no public reply.")]
-        for heading, tickets in (
-            (_("First response overdue (%(overdue)s):"), overdue),
-            (_("First response due soon (%(soon)s):"), soon),
-        ):
-            if not tickets:
-                continue
-            lines += ["", heading % counts, ""]
-            for ticket in tickets:
-                lines += [*_ticket_lines(ticket, person, lang, now), ""]
-    return Email(
-        kind=OutgoingMail.Kind.SLA_DIGEST, recipient=person.email, language=lang, subject=subject,
-        body="\n".join(lines).rstrip("\n") + "\n", person=person,
+    groups = [
+        {
+            "breach": breach,
+            "count": len(tickets),
+            "tickets": [_alert_context(ticket, person, lang, now) for ticket in tickets],
+        }
+        for breach, tickets in ((True, overdue), (False, soon))
+        if tickets
+    ]
+    context = {"count": len(notified), "overdue": len(overdue), "soon": len(soon), "groups": groups}
+    return compose(
+        "watch/email/sla_digest", context, kind=OutgoingMail.Kind.SLA_DIGEST, recipient=person.email,
+        language=lang, person=person,
     )  # fmt: skip
 
 

@@ -20,13 +20,11 @@ from zoneinfo import ZoneInfo
 
 from django.core import signing
 from django.urls import reverse
-from django.utils import translation
-from django.utils.translation import gettext as _
 
 from policydesk.desk_policy import plan_name
 from policydesk.display import format_instant
 from policydesk.mail.models import OutgoingMail
-from policydesk.mail.outgoing import Email, queue_mail
+from policydesk.mail.outgoing import Email, compose, queue_mail
 from policydesk.tickets.models import Person, Ticket
 from policydesk.watch import config
 from policydesk.watch.models import OnCallShift, Page, Timer
@@ -135,34 +133,24 @@ class PageMessage:
 
 
 def page_email(message: PageMessage, person: Person) -> Email:
+    """The page for `person`, in their language, times in their zone. Plain text: a page is
+    read on a phone, at night, and must show in full in any mail client or pager gateway."""
     ticket = message.ticket
     lang = language_of(person)
-    with translation.override(lang):
-        context = {
-            "number": ticket.number,
-            "subject": ticket.subject,
-            "organisation": ticket.organisation.name,
-            "plan": plan_name(ticket.organisation.plan, lang),
-            "opened": format_instant(ticket.created_at, person.time_zone, lang),
-            "due": format_instant(ticket.first_response_due, person.time_zone, lang),
-            "url": config.ticket_url(ticket.number),
-            "ack": ack_url(message.page, person),
-            "minutes": int(config.page_ack_timeout().total_seconds() // 60),
-        }
-        subject = _("PAGE: mission-critical ticket #%(number)s: %(subject)s") % context
-        lines = [
-            _("You are on call. A %(plan)s customer sent a mission-critical request (C6).") % context,
-            "",
-            _("Organisation: %(organisation)s") % context,
-            _("Opened: %(opened)s") % context,
-            _("First response due: %(due)s") % context,
-            _("Open the ticket: %(url)s") % context,
-            "",
-            _("Acknowledge within %(minutes)s minutes, or the next person is paged: %(ack)s") % context,
-        ]
-    return Email(
-        kind=OutgoingMail.Kind.PAGE, recipient=person.email, language=lang, subject=subject,
-        body="\n".join(lines) + "\n", person=person, ticket=ticket,
+    context = {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "organisation": ticket.organisation.name,
+        "plan": plan_name(ticket.organisation.plan, lang),
+        "opened": format_instant(ticket.created_at, person.time_zone, lang),
+        "due": format_instant(ticket.first_response_due, person.time_zone, lang),
+        "url": config.ticket_url(ticket.number),
+        "ack": ack_url(message.page, person),
+        "minutes": int(config.page_ack_timeout().total_seconds() // 60),
+    }
+    return compose(
+        "watch/email/page", context, kind=OutgoingMail.Kind.PAGE, recipient=person.email, language=lang,
+        person=person, ticket=ticket,
     )  # fmt: skip
 
 

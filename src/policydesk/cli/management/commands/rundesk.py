@@ -12,6 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from policydesk.mail import conf
+
 
 class Command(BaseCommand):
     help = (
@@ -42,7 +44,7 @@ class Command(BaseCommand):
             f"  Status page:         {base}/status/\n"
             f"  REST API:            {base}/api/v1/docs\n"
             f"  Admin:               {base}/admin/\n"
-            f"  SMTP listener:       127.0.0.1:{smtp_port} (mail to {settings.DEFAULT_FROM_EMAIL})\n"
+            f"  SMTP listener:       127.0.0.1:{smtp_port} (mail to {conf.support_address()})\n"
             f"  Database:            {settings.DATABASES['default']['NAME']}\n"
             "  Logins: see the list above. Ctrl-C stops everything.\n"
         )
