@@ -238,6 +238,8 @@ def measure(database: str, args: argparse.Namespace) -> dict[str, Any]:
     from django_tasks_db.models import DBTaskResult
 
     from policydesk.desk_policy import get_policy
+    from policydesk.mail.models import OutgoingMail
+    from policydesk.mail.outgoing import new_message_id
     from policydesk.watch import timers
     from policydesk.watch.management.commands.worker import Worker
     from policydesk.watch.models import Delivery, DeliveryItem, Timer
@@ -296,7 +298,11 @@ def measure(database: str, args: argparse.Namespace) -> dict[str, Any]:
     lags: list[float] = []
     from_fire_at: list[float] = []
     unsent = held = 0
-    for moment, after, sent in items.values_list("moment", "deliver_after", "delivery__sent_at"):
+    # A delivery marked sent has recorded its email (the one mail path); the email left when
+    # the mail task sent that record: its sent_at (keyed by the delivery's key) is what counts.
+    mailed = dict(OutgoingMail.objects.filter(sent_at__isnull=False).values_list("message_id", "sent_at"))
+    for moment, after, key in items.values_list("moment", "deliver_after", "delivery__key"):
+        sent = mailed.get(new_message_id(key))
         done = sent or end
         unsent += sent is None
         held += after != moment
