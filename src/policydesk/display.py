@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
@@ -18,6 +19,17 @@ def viewer_zone(time_zone: str | None) -> ZoneInfo:
         return ZoneInfo(time_zone) if time_zone else ZoneInfo("UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+@functools.cache
+def known_zones() -> frozenset[str]:
+    """Every IANA zone name this system knows (read once: listing them walks the zone files)."""
+    return frozenset(available_timezones())
+
+
+def is_known_zone(time_zone: str) -> bool:
+    """True for an IANA zone name such as 'Asia/Singapore' (what a profile may hold)."""
+    return time_zone in known_zones()
 
 
 def format_instant(instant: datetime | None, time_zone: str | None, lang: str | None = None) -> str:

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
+from policydesk.tickets import actions
 from policydesk.tickets.models import Person
+from tests.conftest import NOW
 
 WIDGET_SECRET = "test-widget-secret-0123456789"
 PRODUCT_ORIGIN = "https://app.example.com"
@@ -25,7 +27,7 @@ def _portal_settings(settings: Any) -> Iterator[None]:
     cache.clear()
 
 
-def set_profile(person: Person, **fields: str) -> None:
-    """Profile fields (zone, language) have no action yet; tests set them directly."""
-    Person.objects.filter(pk=person.pk).update(**fields)
+def set_profile(person: Person, *, language: str | None = None, time_zone: str | None = None) -> None:
+    """A person sets their language or zone, through the profile action as the console does."""
+    actions.do_update_profile(person=person, actor=person, now=NOW, language=language, time_zone=time_zone)
     person.refresh_from_db()

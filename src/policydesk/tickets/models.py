@@ -60,6 +60,32 @@ class Organisation(models.Model):
         }
 
 
+class Notification(models.TextChoices):
+    """What a staff member can be told of (issue 11), each with its own email choice on Person."""
+
+    CUSTOMER_REPLY = "customer-reply", _("A customer replied to my ticket")
+    ASSIGNED = "assigned", _("A ticket was assigned to me")
+    MENTION = "mention", _("I was @mentioned in an internal note")
+    REOPENED = "reopened", _("My ticket was reopened")
+
+
+#: Each notification's email switch on Person.
+NOTIFICATION_FIELDS: dict[str, str] = {
+    Notification.CUSTOMER_REPLY: "notify_customer_reply",
+    Notification.ASSIGNED: "notify_assigned",
+    Notification.MENTION: "notify_mention",
+    Notification.REOPENED: "notify_reopened",
+}
+
+
+class Delivery(models.TextChoices):
+    """How a staff member's notification emails go out; off-hours mail waits for their office hours
+    either way, as the SLA watch's does."""
+
+    IMMEDIATE = "immediate", _("As they happen (several together come as one digest)")
+    DIGEST = "digest", _("Collected into a digest")
+
+
 class PersonManager(BaseUserManager["Person"]):
     def create_user(self, email: str, password: str | None = None, **fields: Any) -> Person:
         person = self.model(email=self.normalize_email(email).lower(), **fields)
@@ -95,6 +121,15 @@ class Person(AbstractBaseUser, PermissionsMixin):
     teams = models.ManyToManyField(Team, verbose_name=_("teams"), blank=True, related_name="members")
     language = models.CharField(_("language"), max_length=8, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # What a staff member wants by email (the console shows every notification regardless);
+    # set on the profile page (actions.do_update_profile), read through `emails_wanted`.
+    notify_customer_reply = models.BooleanField(_("email when a customer replies to my ticket"), default=True)
+    notify_assigned = models.BooleanField(_("email when a ticket is assigned to me"), default=True)
+    notify_mention = models.BooleanField(_("email when I am @mentioned in a note"), default=True)
+    notify_reopened = models.BooleanField(_("email when my ticket is reopened"), default=True)
+    notify_delivery = models.CharField(
+        _("notification emails"), max_length=20, choices=Delivery.choices, default=Delivery.IMMEDIATE
+    )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
@@ -115,6 +150,10 @@ class Person(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def emails_wanted(self) -> set[str]:
+        """The notifications (Notification values) this person wants by email."""
+        return {event for event, field in NOTIFICATION_FIELDS.items() if getattr(self, field)}
 
 
 class Counter(models.Model):

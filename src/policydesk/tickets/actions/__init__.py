@@ -11,7 +11,8 @@ One module per topic; import from here (`from policydesk.tickets import actions`
 - `assignment`: `do_assign`, `do_set_status`, `do_set_priority`, and `do_deflect` (an agent
   finds a ticket out of scope and solves it with the policy's route).
 - `meetings`: `do_request_meeting`, `do_decide_meeting` (C7, C21).
-- `organisations`: `do_create_organisation`, `do_create_person`, `do_create_team`.
+- `organisations`: `do_create_organisation`, `do_create_person`, `do_create_team`, and
+  `do_update_profile` (a person's language, time zone and notification emails).
 - `shared`: what several topics use: `ActionError`, `Upload` and attaching it, the ticket
   row locked for a change.
 
@@ -28,7 +29,12 @@ from policydesk.tickets.actions.conversation import (
 )
 from policydesk.tickets.actions.intake import IntakeResult, do_open_ticket, do_submit_feedback
 from policydesk.tickets.actions.meetings import do_decide_meeting, do_request_meeting
-from policydesk.tickets.actions.organisations import do_create_organisation, do_create_person, do_create_team
+from policydesk.tickets.actions.organisations import (
+    do_create_organisation,
+    do_create_person,
+    do_create_team,
+    do_update_profile,
+)
 from policydesk.tickets.actions.shared import ActionError, Upload
 
 __all__ = [
@@ -50,4 +56,5 @@ __all__ = [
     "do_set_priority",
     "do_set_status",
     "do_submit_feedback",
+    "do_update_profile",
 ]

@@ -3,15 +3,18 @@ offices (C1, C4, C8, C9), one login per email (C14)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from policydesk import display, languages
 from policydesk.desk_policy import get_policy
 from policydesk.tickets.actions.shared import ActionError
 from policydesk.tickets.audit import record_audit_event
-from policydesk.tickets.models import Organisation, Person, Team
+from policydesk.tickets.models import NOTIFICATION_FIELDS, Delivery, Organisation, Person, Team
 
 
 def do_create_team(*, name: str, kind: str, office: str, actor: Person | None, now: datetime) -> Team:
@@ -101,4 +104,54 @@ def do_create_person(
         )
         person.teams.set(teams)
         record_audit_event(now, actor, "person.created", person, role=role, email=email)
+    return person
+
+
+def do_update_profile(
+    *,
+    person: Person,
+    actor: Person | None,
+    now: datetime,
+    language: str | None = None,
+    time_zone: str | None = None,
+    emails: Mapping[str, bool] | None = None,
+    delivery: str | None = None,
+) -> Person:
+    """Change a person's own settings: language ('' = their browser's), time zone (an IANA name,
+    '' = UTC), and for staff which notifications they want by email (`emails`, by Notification
+    value) and how (`delivery`). Arguments left None stay as they are. Only the person or an
+    admin may; one audit row names what changed, and nothing is written when nothing did."""
+    if actor is not None and actor.pk != person.pk and actor.role != Person.Role.ADMIN:
+        raise ActionError(_("only the person or an admin may change a profile"))
+    changes: dict[str, Any] = {}
+    if language is not None:
+        if language and language not in languages.spoken():
+            raise ActionError(
+                _("unknown language %(language)r; the desk speaks %(known)s")
+                % {"language": language, "known": ", ".join(languages.spoken())}
+            )
+        changes["language"] = language
+    if time_zone is not None:
+        time_zone = time_zone.strip()
+        if time_zone and not display.is_known_zone(time_zone):
+            raise ActionError(
+                _("unknown time zone %(zone)r; use a name such as Asia/Singapore") % {"zone": time_zone}
+            )
+        changes["time_zone"] = time_zone
+    for event, wanted in (emails or {}).items():
+        if event not in NOTIFICATION_FIELDS:
+            raise ActionError(_("unknown notification %(event)r") % {"event": event})
+        changes[NOTIFICATION_FIELDS[event]] = bool(wanted)
+    if delivery is not None:
+        if delivery not in Delivery.values:
+            raise ActionError(_("unknown delivery %(delivery)r") % {"delivery": delivery})
+        changes["notify_delivery"] = delivery
+    changed = {field: value for field, value in changes.items() if getattr(person, field) != value}
+    if not changed:
+        return person
+    with transaction.atomic():
+        Person.objects.filter(pk=person.pk).update(**changed)
+        for field, value in changed.items():
+            setattr(person, field, value)
+        record_audit_event(now, actor, "person.profile_updated", person, **changed)
     return person
