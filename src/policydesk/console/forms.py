@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from policydesk import display
 from policydesk.console import queries
 from policydesk.policy.model import Policy
 from policydesk.tickets.actions import Upload
-from policydesk.tickets.models import Person, Ticket
+from policydesk.tickets.models import NOTIFICATION_FIELDS, Delivery, Notification, Person, Ticket
 
 
 class PlainSelect(forms.Select):
@@ -200,3 +202,84 @@ class MeetingDecisionForm(TicketForm):
         widget=forms.RadioSelect,
     )
     note = forms.CharField(label=_("Note to the customer"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+#: Zones offered on the profile page besides the policy's offices' (any IANA name may be typed).
+COMMON_ZONES = (
+    "UTC",
+    "America/Los_Angeles",
+    "America/Denver",
+    "America/Chicago",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Africa/Johannesburg",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+)
+
+
+def suggested_zones(policy: Policy) -> list[str]:
+    """The zones the profile's time-zone field suggests: the offices' own (when they are IANA names,
+    not fixed offsets such as "UTC+08:00"), then COMMON_ZONES."""
+    offices = [getattr(office.calendar, "zone", "") for office in policy.offices.values()]
+    zones = [zone for zone in offices if display.is_known_zone(zone)] + list(COMMON_ZONES)
+    return list(dict.fromkeys(zones))
+
+
+class ZoneInput(forms.TextInput):
+    """Free entry with a `<datalist>` of suggestions (the template renders the list)."""
+
+    def __init__(self) -> None:
+        super().__init__(attrs={"list": "zone-suggestions", "autocomplete": "off", "spellcheck": "false"})
+
+
+class ProfileForm(forms.Form):
+    """A staff member's own settings (actions.do_update_profile): language, time zone, and which
+    notifications they also want by email (the console shows them all)."""
+
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        widget=ZoneInput(),
+        help_text=_("An IANA name such as Asia/Singapore; empty for UTC. Times in the console are shown in it."),
+    )
+    delivery = forms.ChoiceField(
+        label=_("Notification emails"), choices=Delivery.choices, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("My browser's language")), *settings.LANGUAGES]  # type: ignore[attr-defined]
+        for event, label in Notification.choices:
+            self.fields[NOTIFICATION_FIELDS[event]] = forms.BooleanField(label=label, required=False)
+
+    @classmethod
+    def of(cls, person: Person) -> ProfileForm:
+        initial = {field: getattr(person, field) for field in NOTIFICATION_FIELDS.values()}
+        initial.update(language=person.language, time_zone=person.time_zone, delivery=person.notify_delivery)
+        return cls(initial=initial)
+
+    def email_fields(self) -> list[forms.BoundField]:
+        return [self[field] for field in NOTIFICATION_FIELDS.values()]
+
+    def clean_time_zone(self) -> str:
+        zone = str(self.cleaned_data["time_zone"]).strip()
+        if zone and not display.is_known_zone(zone):
+            raise forms.ValidationError(
+                _("%(zone)s is not a time zone we know; use a name such as Asia/Singapore."),
+                params={"zone": zone},
+            )
+        return zone
+
+    def emails(self) -> dict[str, bool]:
+        return {event: self.cleaned_data[field] for event, field in NOTIFICATION_FIELDS.items()}

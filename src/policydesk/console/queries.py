@@ -78,21 +78,52 @@ def queue_counts(person: Person, queues: Sequence[Queue]) -> dict[str, int]:
     One statement for the whole sidebar, `SELECT (SELECT COUNT(*) FROM (... LIMIT cap + 1)), ...`:
     each part reads at most cap + 1 entries of a covering index, and the page pays one round trip
     and one query instead of one per queue (Django cannot put LIMIT inside a UNION on SQLite)."""
-    if not queues:
-        return {}
     base = open_tickets(person).order_by()
+    counts = _capped_counts([base.filter(queue.condition(person)) for queue in queues])
+    return {queue.slug: count for queue, count in zip(queues, counts, strict=True)}
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """A queue on the overview: its open tickets, and those past their first-response due time
+    without an answer (C3, C6); each capped at COUNT_CAP + 1."""
+
+    queue: Queue
+    open: int
+    breached: int
+
+
+def queue_summaries(person: Person, queues: Sequence[Queue], now: datetime) -> list[QueueSummary]:
+    """Every queue's open and breached counts, in one statement (as queue_counts)."""
+    base = open_tickets(person).order_by()
+    breached = base.filter(first_responded_at__isnull=True, first_response_due__lte=now)
+    parts = [base.filter(queue.condition(person)) for queue in queues]
+    parts += [breached.filter(queue.condition(person)) for queue in queues]
+    counts = _capped_counts(parts)
+    return [
+        QueueSummary(queue, open_count, breached_count)
+        for queue, open_count, breached_count in zip(
+            queues, counts[: len(queues)], counts[len(queues) :], strict=True
+        )
+    ]
+
+
+def _capped_counts(parts: Sequence[QuerySet[Ticket]]) -> list[int]:
+    """How many rows each queryset has, up to COUNT_CAP + 1, in one statement (see queue_counts)."""
+    if not parts:
+        return []
     selects: list[str] = []
     params: list[Any] = []
-    for index, queue in enumerate(queues):
-        bounded = base.filter(queue.condition(person)).values("pk")[: COUNT_CAP + 1]
+    for index, part in enumerate(parts):
+        bounded = part.values("pk")[: COUNT_CAP + 1]
         sql, part_params = bounded.query.get_compiler(using=bounded.db).as_sql()
         # S608: `sql` is Django's own compiled query; every value in it is a bound parameter.
         selects.append(f"(SELECT COUNT(*) FROM ({sql}) AS queue_{index})")  # noqa: S608
         params += part_params
-    with connections[base.db].cursor() as cursor:
+    with connections[parts[0].db].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(selects), params)
         row = cursor.fetchone()
-    return {queue.slug: int(count) for queue, count in zip(queues, row, strict=True)}
+    return [int(count) for count in row]
 
 
 # -- filters --------------------------------------------------------------------------

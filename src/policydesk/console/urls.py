@@ -5,6 +5,8 @@ from policydesk.console import views
 app_name = "console"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("overview/", views.overview, name="overview"),
+    path("profile/", views.profile, name="profile"),
     path("queues/<slug:slug>/", views.queue, name="queue"),
     path("tickets/<int:number>/", views.ticket_view, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="reply"),

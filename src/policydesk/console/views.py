@@ -10,13 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from policydesk import display, languages
 from policydesk.console import forms as console_forms
@@ -77,10 +78,41 @@ class QueueRow:
 @require_GET
 @staff_only
 def index(request: HttpRequest) -> HttpResponse:
-    """The first queue the person works: their office's, or the first office's for leads."""
+    """Where the person lands (navigation.landing): a Premium agent on the Premium queue, another
+    agent on their office's queue, a lead or admin on the overview."""
     viewer = Viewer.of(request)
-    first = navigation.queues_for(viewer.person, viewer.policy, viewer.lang)[0]
-    return redirect("console:queue", slug=first.slug)
+    queues = navigation.queues_for(viewer.person, viewer.policy, viewer.lang)
+    landing = navigation.landing(viewer.person, queues)
+    if landing is None:
+        return redirect("console:overview")
+    return redirect("console:queue", slug=landing.slug)
+
+
+def _sidebar(
+    viewer: Viewer, queues: list[navigation.Queue], counts: dict[str, int] | None = None
+) -> list[tuple[navigation.Queue, int | None]]:
+    """The queue navigation beside every console page: with every count when the page has them,
+    else with the mission-critical queue's alone (C6: one click away, one query)."""
+    if counts is None:
+        critical = [q for q in queues if q.kind == "mission-critical"]
+        counts = queries.queue_counts(viewer.person, critical)
+    return [(q, counts.get(q.slug)) for q in queues]
+
+
+@require_GET
+@staff_only
+def overview(request: HttpRequest) -> HttpResponse:
+    """Every queue the person works, with its open and breached tickets: where leads land."""
+    viewer = Viewer.of(request)
+    queues = navigation.queues_for(viewer.person, viewer.policy, viewer.lang)
+    summaries = queries.queue_summaries(viewer.person, queues, viewer.now)
+    context = {
+        "queues": [(summary.queue, summary.open) for summary in summaries],
+        "summaries": summaries,
+        "count_cap": queries.COUNT_CAP,
+        "now_text": viewer.instant(viewer.now),
+    }
+    return render(request, "console/overview.html", context)
 
 
 @require_GET
@@ -122,7 +154,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     ]
     counts = queries.queue_counts(person, queues)
     context = {
-        "queues": [(q, counts[q.slug]) for q in queues],
+        "queues": _sidebar(viewer, queues, counts),
         "current": current,
         "count_cap": queries.COUNT_CAP,
         "rows": rows,
@@ -231,7 +263,8 @@ def _render_ticket(
     ]
     context = {
         "ticket": ticket,
-        "queues": [(q, None) for q in queues],
+        "queues": _sidebar(viewer, queues),
+        "count_cap": queries.COUNT_CAP,
         "current": next((q for q in queues if q.slug == ticket.office), None),
         "conversation": [(message, viewer.instant(message.created_at)) for message in conversation],
         "meetings": meeting_entries,
@@ -380,3 +413,52 @@ def decide_meeting(viewer: Viewer, ticket: Ticket, form: console_forms.MeetingDe
         meeting=meeting, agent=viewer.person, propose=propose, note=form.cleaned_data["note"], now=viewer.now
     )
     return _("Call proposed to the customer.") if propose else _("Call request declined.")
+
+
+# -- the profile ----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only
+def profile(request: HttpRequest) -> HttpResponse:
+    """The staff member's own settings: language, time zone, notification emails."""
+    viewer = Viewer.of(request)
+    person = viewer.person
+    if request.method == "POST":
+        form = console_forms.ProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                actions.do_update_profile(
+                    person=person,
+                    actor=person,
+                    now=viewer.now,
+                    language=form.cleaned_data["language"],
+                    time_zone=form.cleaned_data["time_zone"],
+                    emails=form.emails(),
+                    delivery=form.cleaned_data["delivery"],
+                )
+            except ActionError as refused:
+                messages.error(request, str(refused))
+            else:
+                lang = languages.choose(person.language, viewer.lang)
+                with translation.override(lang):
+                    messages.success(request, _("Your profile is saved."))
+                response = redirect("console:profile")
+                # The language cookie (an earlier ?lang=) would outrank the profile's language.
+                response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+                return response
+        else:
+            messages.error(request, _("Please correct the form below."))
+        status = 400
+    else:
+        form = console_forms.ProfileForm.of(person)
+        status = 200
+    queues = navigation.queues_for(person, viewer.policy, viewer.lang)
+    context = {
+        "form": form,
+        "queues": _sidebar(viewer, queues),
+        "count_cap": queries.COUNT_CAP,
+        "zones": console_forms.suggested_zones(viewer.policy),
+        "now_text": viewer.instant(viewer.now),
+    }
+    return render(request, "console/profile.html", context, status=status)

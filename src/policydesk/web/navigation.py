@@ -60,3 +60,14 @@ def queues_for(person: Person, policy: Policy, lang: str) -> list[Queue]:
         Queue(MINE, "mine", _("Mine")),
     ]
     return queues
+
+
+def landing(person: Person, queues: list[Queue]) -> Queue | None:
+    """Where `person` lands in the console (issue 11): an agent on a Premium team on its queue
+    (C4), another agent on their office's queue; a lead or admin (or an agent with no office) on
+    the overview of every queue, which is None here."""
+    if access.sees_all_queues(person):
+        return None
+    return next((q for q in queues if q.kind == "premium"), None) or next(
+        (q for q in queues if q.kind == "office"), None
+    )
