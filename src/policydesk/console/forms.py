@@ -251,7 +251,9 @@ class ProfileForm(forms.Form):
         required=False,
         max_length=64,
         widget=ZoneInput(),
-        help_text=_("An IANA name such as Asia/Singapore; empty for UTC. Times in the console are shown in it."),
+        help_text=_(
+            "An IANA name such as Asia/Singapore; empty for UTC. Times in the console are shown in it."
+        ),
     )
     delivery = forms.ChoiceField(
         label=_("Notification emails"), choices=Delivery.choices, widget=forms.RadioSelect
