@@ -109,3 +109,15 @@ def test_ticket_page_shows_due_created_and_conversation_times_in_the_agents_zone
     assert "Wed 2 Dec 2026, 09:00 (Asia/Singapore)" in html  # due
     assert html.count("Wed 2 Dec 2026, 02:00 (Asia/Singapore)") >= 3  # created, first message, note
     assert "(UTC)" not in html
+
+
+def test_japanese_agent_reads_the_profile_and_times_in_japanese(client: Client, personas: Personas) -> None:
+    ticket = open_ticket(personas.customer)
+    _due_at_one_am_utc(ticket)
+    actions.do_update_profile(
+        person=personas.agent, actor=personas.agent, now=NOW, language="ja", time_zone="Asia/Tokyo"
+    )
+    client.force_login(personas.agent)
+    assert "マイプロフィール" in client.get("/console/profile/").content.decode()
+    queue = client.get("/console/queues/central-europe/").content.decode()
+    assert "2026年12月2日(水) 10:00 (Asia/Tokyo)" in queue
