@@ -76,3 +76,20 @@ def test_only_the_person_or_an_admin_changes_a_profile(personas: Personas) -> No
         actions.do_update_profile(person=personas.agent, actor=personas.lead, now=NOW, time_zone="Asia/Tokyo")
     actions.do_update_profile(person=personas.agent, actor=personas.admin, now=NOW, time_zone="Asia/Tokyo")
     assert Person.objects.get(pk=personas.agent.pk).time_zone == "Asia/Tokyo"
+
+
+def test_a_new_persons_zone_and_language_are_checked_as_a_profiles(personas: Personas) -> None:
+    with pytest.raises(ActionError, match="unknown time zone"):
+        actions.do_create_person(
+            email="zed@example.com",
+            password=None,
+            role="agent",
+            actor=personas.admin,
+            now=NOW,
+            time_zone="UTC+8",
+        )
+    with pytest.raises(ActionError, match="unknown language"):
+        actions.do_create_person(
+            email="zed@example.com", password=None, role="agent", actor=personas.admin, now=NOW, language="xx"
+        )
+    assert not Person.objects.filter(email="zed@example.com").exists()

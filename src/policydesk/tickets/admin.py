@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from policydesk import display
 from policydesk.desk_policy import get_policy
 from policydesk.tickets import actions
 from policydesk.tickets.admin_audit import (
@@ -124,6 +125,17 @@ class TeamAdmin(AuditedAdmin[Team]):
         adopt(obj, created)
 
 
+def _clean_zone(form: forms.ModelForm[Person]) -> str:
+    """The time zone field: an IANA name or empty, as actions.do_update_profile accepts."""
+    zone = str(form.cleaned_data.get("time_zone") or "").strip()
+    if zone and not display.is_known_zone(zone):
+        raise forms.ValidationError(
+            gettext("%(zone)s is not a time zone we know; use a name such as Asia/Singapore.")
+            % {"zone": zone}
+        )
+    return zone
+
+
 class PersonCreationForm(AdminUserCreationForm):
     class Meta:
         model = Person
@@ -134,6 +146,9 @@ class PersonCreationForm(AdminUserCreationForm):
         if Person.objects.filter(email__iexact=email).exists():  # C14: one login per email
             raise forms.ValidationError(gettext("%(email)s already has an account.") % {"email": email})
         return email
+
+    def clean_time_zone(self) -> str:
+        return _clean_zone(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -146,6 +161,9 @@ class PersonChangeForm(UserChangeForm[Person]):
     class Meta:
         model = Person
         fields = "__all__"
+
+    def clean_time_zone(self) -> str:
+        return _clean_zone(self)
 
 
 @admin.register(Person)

@@ -89,6 +89,7 @@ def do_create_person(
         raise ActionError(_("%(email)s already has an account") % {"email": email})
     if role == Person.Role.CUSTOMER and organisation is None:
         raise ActionError(_("a customer belongs to an organisation"))
+    language, time_zone = _checked_language(language), _checked_zone(time_zone)
     with transaction.atomic():
         person = Person.objects.create_user(
             email,
@@ -125,19 +126,9 @@ def do_update_profile(
         raise ActionError(_("only the person or an admin may change a profile"))
     changes: dict[str, Any] = {}
     if language is not None:
-        if language and language not in languages.spoken():
-            raise ActionError(
-                _("unknown language %(language)r; the desk speaks %(known)s")
-                % {"language": language, "known": ", ".join(languages.spoken())}
-            )
-        changes["language"] = language
+        changes["language"] = _checked_language(language)
     if time_zone is not None:
-        time_zone = time_zone.strip()
-        if time_zone and not display.is_known_zone(time_zone):
-            raise ActionError(
-                _("unknown time zone %(zone)r; use a name such as Asia/Singapore") % {"zone": time_zone}
-            )
-        changes["time_zone"] = time_zone
+        changes["time_zone"] = _checked_zone(time_zone)
     for event, wanted in (emails or {}).items():
         if event not in NOTIFICATION_FIELDS:
             raise ActionError(_("unknown notification %(event)r") % {"event": event})
@@ -155,3 +146,23 @@ def do_update_profile(
             setattr(person, field, value)
         record_audit_event(now, actor, "person.profile_updated", person, **changed)
     return person
+
+
+def _checked_language(language: str) -> str:
+    """A profile's language: one the desk speaks (settings.LANGUAGES), or '' for the browser's."""
+    if language and language not in languages.spoken():
+        raise ActionError(
+            _("unknown language %(language)r; the desk speaks %(known)s")
+            % {"language": language, "known": ", ".join(languages.spoken())}
+        )
+    return language
+
+
+def _checked_zone(time_zone: str) -> str:
+    """A profile's time zone: an IANA name (display.is_known_zone), or '' for UTC."""
+    time_zone = time_zone.strip()
+    if time_zone and not display.is_known_zone(time_zone):
+        raise ActionError(
+            _("unknown time zone %(zone)r; use a name such as Asia/Singapore") % {"zone": time_zone}
+        )
+    return time_zone
