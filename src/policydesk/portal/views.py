@@ -52,6 +52,7 @@ from policydesk.tickets import access, actions
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.models import Attachment, Deflection, Message, Person, Ticket
 from policydesk.web.language import View, explicit_language, with_language
+from policydesk.web.once import once_key
 
 log = logging.getLogger(__name__)
 
@@ -282,6 +283,7 @@ def _open(
             uploads=uploads_from(data["attachments"]),
             language=_lang(),
             now=timezone.now(),
+            once_key=once_key(form),
         )
     except ActionError as refusal:
         form.add_error(None, str(refusal))
@@ -369,6 +371,7 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
             text=data["text"],
             uploads=uploads_from(data["attachments"]),
             now=timezone.now(),
+            once_key=data.get("once_key") or "",
         )
         return _("Your reply was sent.")
 
@@ -382,7 +385,13 @@ def ticket_meeting(request: HttpRequest, number: int) -> HttpResponse:
     """C7: ask for a call; support decides (C21: calls are not an official channel)."""
 
     def ask(person: Person, ticket: Ticket, data: dict[str, Any]) -> str:
-        actions.do_request_meeting(ticket=ticket, customer=person, reason=data["reason"], now=timezone.now())
+        actions.do_request_meeting(
+            ticket=ticket,
+            customer=person,
+            reason=data["reason"],
+            now=timezone.now(),
+            once_key=data.get("once_key") or "",
+        )
         return _("Your request for a call was sent to support.")
 
     return _post_on_ticket(request, number, MeetingForm(request.POST), ask)
