@@ -23,7 +23,8 @@ PASSWORD = "double-click-2026"
 TWO_POSTS = """async form => {
   const answers = [];
   for (const _ of [1, 2]) {
-    const answer = await fetch(form.action || location.href, {method: "POST", body: new FormData(form), redirect: "manual"});
+    const options = {method: "POST", body: new FormData(form), redirect: "manual"};
+    const answer = await fetch(form.action || location.href, options);
     answers.push(answer.type);
   }
   return answers;

@@ -51,6 +51,7 @@ from policydesk.security import allow_framing_by
 from policydesk.tickets import access, actions
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.models import Attachment, Deflection, Message, Person, Ticket
+from policydesk.web import errors
 from policydesk.web.language import View, explicit_language, with_language
 from policydesk.web.once import once_key
 
@@ -90,6 +91,8 @@ def customer_page(view: View) -> View:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
+        if not user.is_authenticated and request.method == "POST":
+            return errors.signed_out(request)  # the session ended: keep what they typed
         if not user.is_authenticated:
             return redirect(f"{reverse('signin')}?next={request.get_full_path()}")
         if access.is_staff(_person(request)):
