@@ -137,7 +137,8 @@ def signed_out(request: HttpRequest) -> HttpResponse:
         403,
         _("You were signed out"),
         _(
-            "Your session ended before the form was sent. Nothing was sent. Copy your text below, sign in again and send it."
+            "Your session ended before the form was sent. Nothing was sent. "
+            "Copy your text below, sign in again and send it."
         ),
         signin=True,
     )
