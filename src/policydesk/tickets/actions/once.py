@@ -65,5 +65,6 @@ def claim(once_key: str, person: Person, action: str, now: datetime) -> Claim:
 def _made(row: SubmittedForm) -> models.Model | None:
     if not row.result_type or row.result_id is None:
         return None
-    model = apps.get_model(row.result_type)
-    return model._default_manager.filter(pk=row.result_id).first()
+    model: type[models.Model] = apps.get_model(row.result_type)
+    made: models.Model | None = model._default_manager.filter(pk=row.result_id).first()
+    return made
