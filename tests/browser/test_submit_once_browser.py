@@ -67,3 +67,18 @@ def test_the_same_form_sent_twice_opens_one_ticket(
     form = request_form(page, live_server.url)
     assert form.evaluate(TWO_POSTS) == ["opaqueredirect", "opaqueredirect"]  # both answered 302
     assert_one_ticket_one_mail()
+
+
+def test_a_reply_sent_after_the_session_ended_keeps_the_text(
+    desk: None, personas: Personas, page_for: Any, live_server: Any
+) -> None:
+    page = page_for("ja-JP")
+    request_form(page, live_server.url).get_by_test_id("ticket-submit").click()
+    page.wait_for_url(re.compile(r"/tickets/\d+/$"))
+    page.get_by_test_id("reply-text").locator("textarea").fill("長い返信の下書きです。")
+    page.context.clear_cookies()  # the session and the form's token are gone
+    page.get_by_test_id("reply-form").locator("button[type=submit]").click()
+    kept = page.get_by_test_id("kept-text-field")
+    assert kept.input_value() == "長い返信の下書きです。"
+    assert page.get_by_test_id("error-title").inner_text() == "このフォームは期限切れです"
+    assert page.get_by_test_id("error-signin").is_visible()
