@@ -108,7 +108,8 @@ def test_a_form_sent_after_the_session_ended_keeps_the_text(personas: Personas) 
         body = page(response)
         assert response.status_code == 403 and "ログアウトされました" in body
         assert "Typed before the session ended</textarea>" in body
-        assert f'href="/signin/?next={path}" data-testid="error-signin"' in body
+        ticket_page = path.removesuffix("reply/")
+        assert f'href="/signin/?next={ticket_page}" data-testid="error-signin"' in body
     assert not Message.objects.filter(text="Typed before the session ended").exists()
 
 

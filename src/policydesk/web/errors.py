@@ -77,7 +77,8 @@ def error_page(
         "explanation": explanation,
         "back_url": _way_back(request),
         "kept": kept_texts(request),
-        "signin_url": f"{reverse('signin')}?next={request.path}" if signin else "",
+        # After signing in, the page the form was on: the ticket, or the form's own address.
+        "signin_url": f"{reverse('signin')}?next={_way_back(request) or request.path}" if signin else "",
         "lang": translation.get_language() or settings.LANGUAGE_CODE,
     }
     try:
