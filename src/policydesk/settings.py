@@ -125,6 +125,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "policydesk.security.PrivateCacheMiddleware",
     "policydesk.web.language.PersonLanguageMiddleware",
+    "policydesk.web.errors.MethodNotAllowedMiddleware",  # the 405 page, in the person's language
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -194,6 +195,8 @@ X_FRAME_OPTIONS = "DENY"
 # The proxy's header saying "this came in over HTTPS", e.g. `X-Forwarded-Proto: https`.
 SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env_str("POLICYDESK_PROXY_SSL_HEADER", ""))
 # Form posts from the public URL pass the CSRF origin check even if the proxy rewrites Host.
+# A refused form gets a page of the site that keeps the text typed (web/errors.py).
+CSRF_FAILURE_VIEW = "policydesk.web.errors.csrf_failure"
 CSRF_TRUSTED_ORIGINS = env_list("POLICYDESK_CSRF_TRUSTED_ORIGINS", origin_of(SITE_URL))
 # Redirecting http to https is safe by default only when we can tell (the proxy header):
 # without it every request looks like http behind the proxy and would loop.

@@ -14,6 +14,12 @@ admin.site.login_form = LimitedAdminAuthenticationForm
 
 api_v1 = build_api(status_api_router)
 
+# The error pages of the site, in the person's language (web/errors.py).
+handler400 = "policydesk.web.errors.bad_request"
+handler403 = "policydesk.web.errors.permission_denied"
+handler404 = "policydesk.web.errors.page_not_found"
+handler500 = "policydesk.web.errors.server_error"
+
 urlpatterns = [
     path("", include("policydesk.portal.urls")),
     path("console/reports/", include("policydesk.reports.urls")),

@@ -23,7 +23,10 @@ def test_anonymous_is_sent_to_sign_in_with_the_page_to_come_back_to(
 def test_anonymous_post_changes_nothing(client: Client, personas: Personas) -> None:
     ticket = open_ticket(personas.customer)
     response = client.post(f"/console/tickets/{ticket.number}/note/", {"text": "hello"})
-    assert response.status_code == 302 and response["Location"].startswith("/signin/")
+    # Signed out (issue 11): a page to sign in again that keeps the text, not a bare redirect.
+    body = response.content.decode()
+    assert response.status_code == 403 and "hello</textarea>" in body
+    assert f'href="/signin/?next=/console/tickets/{ticket.number}/"' in body
     assert not Message.objects.filter(kind="internal").exists()
 
 

@@ -17,6 +17,7 @@ from policydesk.console import queries
 from policydesk.policy.model import Policy
 from policydesk.tickets.actions import Upload
 from policydesk.tickets.models import NOTIFICATION_FIELDS, Delivery, Notification, Person, Ticket
+from policydesk.web.once import once_key_field
 
 
 class PlainSelect(forms.Select):
@@ -123,6 +124,7 @@ class ReplyForm(TicketForm):
 
     text = forms.CharField(label=_("Reply to the customer"), widget=forms.Textarea(attrs={"rows": 6}))
     attachments = MultipleFileField(label=_("Attachments"), required=False)
+    once_key = once_key_field()
 
     def uploads(self) -> tuple[Upload, ...]:
         return tuple(
@@ -141,6 +143,7 @@ class NoteForm(TicketForm):
     id_name = "note"
 
     text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 4}))
+    once_key = once_key_field()
 
 
 class StaffChoiceField(forms.ModelChoiceField[Person]):

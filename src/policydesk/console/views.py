@@ -30,6 +30,7 @@ from policydesk.tickets.models import MeetingRequest, Message, Person, Ticket
 from policydesk.web import navigation
 from policydesk.web.labels import Labels
 from policydesk.web.language import View
+from policydesk.web.once import once_key
 from policydesk.web.staff import staff_only
 
 
@@ -359,13 +360,20 @@ def reply(viewer: Viewer, ticket: Ticket, form: console_forms.ReplyForm) -> str:
         text=form.cleaned_data["text"],
         uploads=form.uploads(),
         now=viewer.now,
+        once_key=once_key(form),
     )
     return _("Reply sent to the customer.")
 
 
 @ticket_action("note")
 def note(viewer: Viewer, ticket: Ticket, form: console_forms.NoteForm) -> str:
-    actions.do_add_note(ticket=ticket, agent=viewer.person, text=form.cleaned_data["text"], now=viewer.now)
+    actions.do_add_note(
+        ticket=ticket,
+        agent=viewer.person,
+        text=form.cleaned_data["text"],
+        now=viewer.now,
+        once_key=once_key(form),
+    )
     return _("Internal note added.")
 
 

@@ -18,6 +18,7 @@ from policydesk.policy.model import Policy
 from policydesk.portal import signin
 from policydesk.security import max_request_bytes
 from policydesk.tickets.actions import Upload
+from policydesk.web.once import once_key_field
 
 MAX_FILES = 10
 
@@ -109,6 +110,7 @@ class TicketForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=250)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
     attachments = MultipleFileField(label=_("Attachments"))
+    once_key = once_key_field()
 
     def __init__(self, *args: Any, policy: Policy, lang: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -132,6 +134,7 @@ class TicketForm(forms.Form):
 class ReplyForm(forms.Form):
     text = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     attachments = MultipleFileField(label=_("Attachments"))
+    once_key = once_key_field()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -144,3 +147,4 @@ class MeetingForm(forms.Form):
     reason = forms.CharField(
         label=_("Why would a call help?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
+    once_key = once_key_field()

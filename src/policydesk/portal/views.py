@@ -51,7 +51,9 @@ from policydesk.security import allow_framing_by
 from policydesk.tickets import access, actions
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.models import Attachment, Deflection, Message, Person, Ticket
+from policydesk.web import errors
 from policydesk.web.language import View, explicit_language, with_language
+from policydesk.web.once import once_key
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,8 @@ def customer_page(view: View) -> View:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
+        if not user.is_authenticated and request.method == "POST":
+            return errors.signed_out(request)  # the session ended: keep what they typed
         if not user.is_authenticated:
             return redirect(f"{reverse('signin')}?next={request.get_full_path()}")
         if access.is_staff(_person(request)):
@@ -282,6 +286,7 @@ def _open(
             uploads=uploads_from(data["attachments"]),
             language=_lang(),
             now=timezone.now(),
+            once_key=once_key(form),
         )
     except ActionError as refusal:
         form.add_error(None, str(refusal))
@@ -369,6 +374,7 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
             text=data["text"],
             uploads=uploads_from(data["attachments"]),
             now=timezone.now(),
+            once_key=data.get("once_key") or "",
         )
         return _("Your reply was sent.")
 
@@ -382,7 +388,13 @@ def ticket_meeting(request: HttpRequest, number: int) -> HttpResponse:
     """C7: ask for a call; support decides (C21: calls are not an official channel)."""
 
     def ask(person: Person, ticket: Ticket, data: dict[str, Any]) -> str:
-        actions.do_request_meeting(ticket=ticket, customer=person, reason=data["reason"], now=timezone.now())
+        actions.do_request_meeting(
+            ticket=ticket,
+            customer=person,
+            reason=data["reason"],
+            now=timezone.now(),
+            once_key=data.get("once_key") or "",
+        )
         return _("Your request for a call was sent to support.")
 
     return _post_on_ticket(request, number, MeetingForm(request.POST), ask)

@@ -370,3 +370,23 @@ class Deflection(models.Model):
 
     def __str__(self) -> str:
         return f"deflection {self.pk} ({self.topic} → {self.route})"
+
+
+class SubmittedForm(models.Model):
+    """A form's one-time key, once its action has run: a second submit of the same form (a double
+    click, a resubmit) finds it and lands on what the first made (`actions/once.py`)."""
+
+    key = models.CharField(max_length=64)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=64)  # e.g. "ticket.opened"
+    result_type = models.CharField(max_length=64, blank=True)  # model label of what it made
+    result_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["key", "person"], name="submitted_form_once_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.key}"

@@ -13,6 +13,8 @@ One module per topic; import from here (`from policydesk.tickets import actions`
 - `meetings`: `do_request_meeting`, `do_decide_meeting` (C7, C21).
 - `organisations`: `do_create_organisation`, `do_create_person`, `do_create_team`, and
   `do_update_profile` (a person's language, time zone and notification emails).
+- `once`: every form submits once: the form's one-time key (`once_key`), claimed inside the
+  action's transaction; a second submit returns what the first made.
 - `shared`: what several topics use: `ActionError`, `Upload` and attaching it, the ticket
   row locked for a change.
 

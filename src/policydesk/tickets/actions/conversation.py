@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk.tickets import signals
+from policydesk.tickets.actions import once
 from policydesk.tickets.actions.shared import ActionError, Upload, attach, clean_html, locked
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Message, Person, Ticket
@@ -24,11 +25,16 @@ def do_agent_reply(
     now: datetime,
     html: str = "",
     uploads: tuple[Upload, ...] = (),
+    once_key: str = "",
 ) -> Message:
-    """A public answer. The first one stops the first-response clock; the ticket waits on the customer."""
+    """A public answer. The first one stops the first-response clock; the ticket waits on the customer.
+    `once_key`: the form's one-time key (`actions/once.py`)."""
     if not text.strip():
         raise ActionError(_("a reply needs text"))
     with transaction.atomic():
+        submit = once.claim(once_key, agent, "ticket.replied", now)
+        if isinstance(submit.earlier, Message):
+            return submit.earlier
         ticket = locked(ticket)
         if ticket.status == Ticket.Status.CLOSED:
             raise ActionError(_("the ticket is closed"))
@@ -47,16 +53,21 @@ def do_agent_reply(
         ticket.save()
         record_audit_event(now, agent, "ticket.replied", ticket, message=message.pk, first_response=first)
         signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=first)
+        submit.remember(message)
     return message
 
 
-def do_add_note(*, ticket: Ticket, agent: Person, text: str, now: datetime) -> Message:
+def do_add_note(*, ticket: Ticket, agent: Person, text: str, now: datetime, once_key: str = "") -> Message:
     """An internal note: staff only, never sent to the customer, does not stop any clock."""
     if not text.strip():
         raise ActionError(_("a note needs text"))
     with transaction.atomic():
+        submit = once.claim(once_key, agent, "ticket.noted", now)
+        if isinstance(submit.earlier, Message):
+            return submit.earlier
         ticket, message = _add_internal(ticket, agent, text, Ticket.Channel.WEB, now)
         record_audit_event(now, agent, "ticket.noted", ticket, message=message.pk)
+        submit.remember(message)
     return message
 
 
@@ -102,12 +113,17 @@ def do_customer_reply(
     html: str = "",
     uploads: tuple[Upload, ...] = (),
     inbound: signals.InboundEmail | None = None,
+    once_key: str = "",
 ) -> Message:
     """The customer answers: a solved or pending ticket opens again. `inbound`: the email
-    the answer came in, for the mail sent about it (threading)."""
+    the answer came in, for the mail sent about it (threading). `once_key`: the form's
+    one-time key (`actions/once.py`)."""
     if not text.strip() and not uploads:
         raise ActionError(_("a reply needs text"))
     with transaction.atomic():
+        submit = once.claim(once_key, customer, "ticket.customer_replied", now)
+        if isinstance(submit.earlier, Message):
+            return submit.earlier
         ticket = locked(ticket)
         if ticket.status == Ticket.Status.CLOSED:
             raise ActionError(_("the ticket is closed; please open a new one"))
@@ -125,4 +141,5 @@ def do_customer_reply(
             now, customer, "ticket.customer_replied", ticket, message=message.pk, channel=channel
         )
         signals.customer_replied.send(Ticket, ticket=ticket, message=message, inbound=inbound)
+        submit.remember(message)
     return message

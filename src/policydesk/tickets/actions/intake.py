@@ -15,6 +15,7 @@ from policydesk.oneline import one_line
 from policydesk.policy.model import Policy, Route
 from policydesk.policy.triage import Decision, Request, triage
 from policydesk.tickets import signals
+from policydesk.tickets.actions import once
 from policydesk.tickets.actions.shared import ActionError, Upload, attach, clean_html
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Counter, Deflection, Feedback, Message, Organisation, Person, Ticket
@@ -28,6 +29,7 @@ class IntakeResult:
     ticket: Ticket | None
     deflection: Deflection | None
     message: Message | None = None  # the ticket's first message (the request itself)
+    repeated: bool = False  # a second submit of the same form (`once_key`): nothing new was made
 
     @property
     def route(self) -> Route | None:
@@ -47,17 +49,23 @@ def do_open_ticket(
     uploads: tuple[Upload, ...] = (),
     language: str = "",
     inbound: signals.InboundEmail | None = None,
+    once_key: str = "",
 ) -> IntakeResult:
     """The one intake path for every channel (C13): triage by the policy, then a ticket
     (office, queue and first-response clock from the decision) or a recorded deflection.
 
-    `inbound`: the email the request came in, for the mail sent about it (threading)."""
+    `inbound`: the email the request came in, for the mail sent about it (threading).
+    `once_key`: the form's one-time key; a second submit with it returns the first result
+    (`actions/once.py`)."""
     organisation = _requesting_organisation(requester)
     policy = get_policy()
     priority = _checked_priority(policy, priority)
     subject = _checked_subject(subject)
     decision = _triage(policy, organisation, topic, channel, now)
     with transaction.atomic():
+        submit = once.claim(once_key, requester, "ticket.opened", now)
+        if submit.repeated:
+            return _repeated_intake(decision, submit.earlier)
         if decision.route is not None:  # outcome "deflect"
             deflection = _record_deflection(
                 policy,
@@ -72,6 +80,7 @@ def do_open_ticket(
             signals.request_deflected.send(
                 Deflection, deflection=deflection, decision=decision, inbound=inbound
             )
+            submit.remember(deflection)
             return IntakeResult(decision=decision, ticket=None, deflection=deflection)
         ticket = _create_ticket(
             policy, decision, requester, organisation, topic=topic, subject=subject, priority=priority,
@@ -82,7 +91,17 @@ def do_open_ticket(
         )
         _record_opening(policy, decision, ticket, now)
         signals.ticket_opened.send(Ticket, ticket=ticket, message=message, decision=decision, inbound=inbound)
+        submit.remember(ticket)
     return IntakeResult(decision=decision, ticket=ticket, deflection=None, message=message)
+
+
+def _repeated_intake(decision: Decision, earlier: object) -> IntakeResult:
+    """What the first submit of the same form made, again (nothing new is written)."""
+    if isinstance(earlier, Ticket):
+        first = earlier.messages.order_by("created_at", "id").first()
+        return IntakeResult(decision=decision, ticket=earlier, deflection=None, message=first, repeated=True)
+    deflection = earlier if isinstance(earlier, Deflection) else None
+    return IntakeResult(decision=decision, ticket=None, deflection=deflection, repeated=True)
 
 
 # -- the steps of an intake, in order -------------------------------------------------

@@ -10,12 +10,15 @@ from django.utils.translation import gettext as _
 from policydesk import languages
 from policydesk.desk_policy import get_policy
 from policydesk.tickets import signals
+from policydesk.tickets.actions import once
 from policydesk.tickets.actions.shared import ActionError
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import MeetingRequest, Person, Ticket
 
 
-def do_request_meeting(*, ticket: Ticket, customer: Person, reason: str, now: datetime) -> MeetingRequest:
+def do_request_meeting(
+    *, ticket: Ticket, customer: Person, reason: str, now: datetime, once_key: str = ""
+) -> MeetingRequest:
     """C7: Growth, Enterprise and Premium customers may ask for a call, at support's discretion."""
     plan = get_policy().plans[ticket.organisation.plan]
     if not plan.meetings:
@@ -26,12 +29,16 @@ def do_request_meeting(*, ticket: Ticket, customer: Person, reason: str, now: da
     if not reason.strip():
         raise ActionError(_("please say why a call would help"))
     with transaction.atomic():
+        submit = once.claim(once_key, customer, "meeting.requested", now)
+        if isinstance(submit.earlier, MeetingRequest):
+            return submit.earlier
         if ticket.meeting_requests.filter(status=MeetingRequest.Status.REQUESTED).exists():
             raise ActionError(_("a call request is already waiting for support's answer"))
         meeting = MeetingRequest.objects.create(
             ticket=ticket, requested_by=customer, reason=reason, requested_at=now
         )
         record_audit_event(now, customer, "meeting.requested", meeting, ticket=ticket.number)
+        submit.remember(meeting)
     return meeting
 
 
