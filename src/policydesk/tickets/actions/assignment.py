@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from policydesk import languages
 from policydesk.desk_policy import get_policy
 from policydesk.policy.model import Policy, Route
-from policydesk.policy.triage import Decision, Request, triage
+from policydesk.policy.triage import Decision
 from policydesk.tickets import signals
 from policydesk.tickets.access import can_answer
+from policydesk.tickets.actions.intake import _triage as intake_triage
 from policydesk.tickets.actions.shared import ActionError, locked
 from policydesk.tickets.audit import record_audit_event
-from policydesk.tickets.models import Deflection, Message, Person, Ticket, triage_channel
+from policydesk.tickets.models import Deflection, Message, Person, Ticket
 
 
 def do_assign(*, ticket: Ticket, assignee: Person | None, actor: Person, now: datetime) -> Ticket:
@@ -195,19 +196,9 @@ def do_change_request_type(*, ticket: Ticket, topic: str, agent: Person, now: da
 
 
 def _retriage(policy: Policy, ticket: Ticket, topic: str) -> Decision:
-    """The decision for the ticket's request as if it had come in with `topic` at its creation."""
-    organisation = ticket.organisation
-    return triage(
-        policy,
-        Request(
-            id=f"{organisation.pk}",
-            plan=organisation.plan,
-            region=organisation.region,
-            topic=topic,
-            created_at=ticket.created_at,
-            channel=triage_channel(ticket.channel),  # type: ignore[arg-type]
-        ),
-    )
+    """The decision for the ticket's request as if it had come in with `topic` at its creation:
+    the intake's own triage step, on the ticket's organisation, channel and creation instant."""
+    return intake_triage(policy, ticket.organisation, topic, ticket.channel, ticket.created_at)
 
 
 def _audited(triaged: Triaged) -> dict[str, object]:
