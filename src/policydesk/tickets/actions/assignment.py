@@ -152,9 +152,10 @@ def do_change_request_type(*, ticket: Ticket, topic: str, agent: Person, now: da
     C9, C12): a new queue, calendar, first-response due time and mission-critical flag, or a
     deflection (the ticket solved with the route's text, as `do_deflect`).
 
-    A ticket already answered keeps its first response: its due time is recomputed too, so that
-    attainment (C10) is measured against the promise of the type the request really is, but no
-    clock restarts (the watch plans timers only for tickets awaiting a first response)."""
+    A ticket already answered keeps its first response: its due time is recomputed too (the ticket
+    shows the promise of the type the request really is), but no clock restarts: the watch plans
+    timers only for tickets awaiting a first response. (The reports still read the due time
+    recorded when the ticket was opened, from its `ticket.opened` audit row.)"""
     policy = get_policy()
     if topic not in policy.request_types and topic not in policy.out_of_scope:
         raise ActionError(_("unknown request type %(topic)r") % {"topic": topic})
