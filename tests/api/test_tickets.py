@@ -174,6 +174,21 @@ def test_staff_open_tickets_for_a_customer_named_by_email(desk: Desk, as_person:
         {"topic": "troubleshooting", "subject": "s", "text": "t", "requester_email": "HANNA@kumo.example"},
     )
     assert created.status_code == 201 and created.json()["requester"]["email"] == "hanna@kumo.example"
+    opened = AuditEvent.objects.get(
+        action="ticket.opened", subject_id=str(Ticket.objects.get(number=created.json()["number"]).pk)
+    )
+    assert opened.actor is not None and opened.actor.email == "lead@example.com"  # who entered it
+
+
+def test_a_ticket_an_agent_took_down_by_phone_reads_with_its_channel(desk: Desk, as_person: Any) -> None:
+    hanna = desk.personas.customer
+    phoned = actions.do_open_ticket(
+        requester=hanna, topic="troubleshooting", subject="By phone", text="t", channel="phone", now=NOW,
+        entered_by=desk.personas.agent,
+    ).ticket  # fmt: skip
+    assert phoned is not None
+    body = as_person("customer").get(f"/tickets/{phoned.number}").json()
+    assert body["channel"] == "phone"
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ from policydesk.policy.triage import Request, triage
 from policydesk.reports import queries
 from policydesk.reports.simulate import format_report, replay, simulate
 from policydesk.tickets.models import Ticket
-from tests.reports.conftest import PERIOD, REPORT_NOW
+from tests.conftest import Personas, open_ticket
+from tests.reports.conftest import PERIOD, REPORT_NOW, at
 
 GROWTH_TWO_DAYS = (
     'first_response = { business_days = 2, text = { en = "Initial response within 2 business days"'
@@ -138,3 +139,14 @@ def test_an_empty_period_says_so(db: None, stricter: Policy) -> None:
 def test_to_must_be_after_from(db: None, stricter: Policy) -> None:
     with pytest.raises(ValueError, match="must be after"):
         simulate(stricter, END, START, now=REPORT_NOW)
+
+
+def test_a_ticket_an_agent_took_down_by_phone_replays_as_the_policy_channel_it_was_triaged_on(
+    personas: Personas, tmp_path: Path
+) -> None:
+    """Triage saw the help-center form for it (tickets.models.triage_channel); so does the replay,
+    even under a policy whose plan takes only web and email (C13)."""
+    open_ticket(personas.customer, "troubleshooting", at(10, 12), channel="phone", entered_by=personas.agent)
+    narrow = edited_policy(tmp_path, "[plans.growth]\n", '[plans.growth]\nchannels = ["web", "email"]\n')
+    (replayed,) = replay(narrow, queries.ticket_facts(PERIOD, REPORT_NOW))
+    assert not replayed.deflected and replayed.new_due is not None

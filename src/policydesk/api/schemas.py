@@ -13,7 +13,10 @@ from pydantic.json_schema import SkipJsonSchema
 from policydesk.tickets.models import Attachment, Message
 
 TicketStatus = Literal["new", "open", "pending", "solved", "closed"]
-ChannelName = Literal["web", "in-product", "email"]
+#: A ticket's channel as the API shows it (agents also enter requests by phone, chat, ...).
+ChannelName = Literal["web", "in-product", "email", "phone", "forwarded-email", "chat", "other"]
+#: The channels a request may come in by through the API (C13).
+IntakeChannel = Literal["web", "in-product", "email"]
 MessageKind = Literal["public", "internal"]
 # Bounded so that no number reaches the database as an integer it cannot hold.
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -116,7 +119,7 @@ class TicketIn(JsonObject):
     priority: str = Field(
         "", max_length=64, description="C15 ('' = the policy's default); it never changes the due time (C16)."
     )
-    channel: ChannelName = "web"
+    channel: IntakeChannel = "web"
     language: Literal["", "en", "ja"] = ""
     requester_email: str | None = Field(
         None, max_length=254, description="Staff only: the customer this ticket is opened for (C14)."

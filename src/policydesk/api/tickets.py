@@ -151,6 +151,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
         priority=payload.priority,
         language=payload.language,
         now=timezone.now(),
+        entered_by=person if requester is not person else None,
     )
     if result.ticket is None:
         route = result.route

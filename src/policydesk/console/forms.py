@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -16,8 +17,17 @@ from policydesk import display
 from policydesk.console import queries
 from policydesk.policy.model import Policy
 from policydesk.tickets.actions import Upload
-from policydesk.tickets.models import NOTIFICATION_FIELDS, Delivery, Notification, Person, Ticket
+from policydesk.tickets.models import (
+    AGENT_CHANNELS,
+    NOTIFICATION_FIELDS,
+    Delivery,
+    Notification,
+    Person,
+    Ticket,
+)
 from policydesk.web.once import once_key_field
+
+StrOrPromise = str | Promise
 
 
 class PlainSelect(forms.Select):
@@ -127,14 +137,18 @@ class ReplyForm(TicketForm):
     once_key = once_key_field()
 
     def uploads(self) -> tuple[Upload, ...]:
-        return tuple(
-            Upload(
-                filename=upload.name or "attachment",
-                content_type=upload.content_type or "application/octet-stream",
-                content=upload.read(),
-            )
-            for upload in self.cleaned_data["attachments"]
+        return _uploads(self.cleaned_data["attachments"])
+
+
+def _uploads(files: list[UploadedFile]) -> tuple[Upload, ...]:
+    return tuple(
+        Upload(
+            filename=upload.name or "attachment",
+            content_type=upload.content_type or "application/octet-stream",
+            content=upload.read(),
         )
+        for upload in files
+    )
 
 
 class NoteForm(TicketForm):
@@ -288,3 +302,57 @@ class ProfileForm(forms.Form):
 
     def emails(self) -> dict[str, bool]:
         return {event: self.cleaned_data[field] for event, field in NOTIFICATION_FIELDS.items()}
+
+
+class NewTicketForm(forms.Form):
+    """A request an agent takes down for a customer (phone, a forwarded email, a chat): it goes
+    through the one intake path with the agent recorded as the one who entered it."""
+
+    requester = forms.EmailField(
+        label=_("Customer's login email"),
+        help_text=_("The email the customer signs in with (C14); search for it above."),
+    )
+    channel = forms.ChoiceField(label=_("Came by"), widget=forms.RadioSelect, initial=Ticket.Channel.PHONE)
+    topic = forms.ChoiceField(label=_("Request type"))
+    priority = forms.ChoiceField(label=_("Priority"))
+    subject = forms.CharField(label=_("Subject"), max_length=250)
+    text = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+
+    def __init__(self, *args: Any, policy: Policy, lang: str, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_new_%s")
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        fields["channel"].choices = [(c, Ticket.Channel(c).label) for c in AGENT_CHANNELS]
+        fields["topic"].choices = _topic_choices(policy, lang)
+        fields["priority"].choices = [(p.id, p.name.get(lang)) for p in policy.priorities.values()]
+        fields["priority"].initial = policy.desk.default_priority
+
+    def clean_requester(self) -> Person:
+        customer = queries.customer_by_email(self.cleaned_data["requester"])
+        if customer is None:
+            raise forms.ValidationError(_("No active customer of an organisation has this email."))
+        return customer
+
+    def uploads(self) -> tuple[Upload, ...]:
+        return _uploads(self.cleaned_data["attachments"])
+
+
+class RequestTypeForm(TicketForm):
+    """Change the request type: triage runs again (a new due time, queue, or a deflection)."""
+
+    id_name = "request_type"
+
+    topic = forms.ChoiceField(label=_("Request type"))
+
+    def __init__(self, *args: Any, policy: Policy, lang: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].choices = _topic_choices(policy, lang)  # type: ignore[attr-defined]
+
+
+def _topic_choices(policy: Policy, lang: str) -> list[tuple[StrOrPromise, list[tuple[str, str]]]]:
+    """The policy's request types, then its out-of-scope topics (which triage deflects)."""
+    return [
+        (_("Request types (C11)"), [(t.id, t.name.get(lang)) for t in policy.request_types.values()]),
+        (_("Out of scope (C12)"), [(t.id, t.name.get(lang)) for t in policy.out_of_scope.values()]),
+    ]

@@ -344,3 +344,32 @@ def staff_for_queues(person: Person, queues: Sequence[Queue]) -> QuerySet[Person
     if GLOBAL in offices:
         condition |= Q(role=Person.Role.AGENT, teams__kind=Team.Kind.PREMIUM)
     return Person.objects.filter(is_active=True).filter(condition).distinct().order_by("email")
+
+
+# -- customers, for a ticket an agent opens on their behalf -------------------------------
+
+#: At most this many customers answer a search (one query, whatever the number of customers).
+CUSTOMER_MATCHES = 20
+
+
+def customers(search: str) -> list[Person]:
+    """Active customers of an organisation whose email or name contains `search` (one query)."""
+    search = search.strip()
+    if not search:
+        return []
+    return list(
+        _customers()
+        .filter(Q(email__icontains=search) | Q(name__icontains=search))
+        .order_by("email")[:CUSTOMER_MATCHES]
+    )
+
+
+def customer_by_email(email: str) -> Person | None:
+    """The active customer of an organisation who signs in with `email` (C14), or None."""
+    return _customers().filter(email__iexact=email.strip()).first()
+
+
+def _customers() -> QuerySet[Person]:
+    return Person.objects.filter(
+        role=Person.Role.CUSTOMER, is_active=True, organisation__isnull=False
+    ).select_related("organisation")

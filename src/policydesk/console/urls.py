@@ -8,6 +8,7 @@ urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("profile/", views.profile, name="profile"),
     path("queues/<slug:slug>/", views.queue, name="queue"),
+    path("tickets/new/", views.ticket_new, name="ticket-new"),
     path("tickets/<int:number>/", views.ticket_view, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
     path("tickets/<int:number>/note/", views.note, name="note"),
@@ -15,5 +16,6 @@ urlpatterns = [
     path("tickets/<int:number>/status/", views.set_status, name="status"),
     path("tickets/<int:number>/priority/", views.set_priority, name="priority"),
     path("tickets/<int:number>/deflect/", views.deflect, name="deflect"),
+    path("tickets/<int:number>/request-type/", views.change_request_type, name="request-type"),
     path("tickets/<int:number>/meetings/<int:meeting>/decide/", views.decide_meeting, name="decide-meeting"),
 ]

@@ -251,6 +251,9 @@ def _render_ticket(
             policy=policy, lang=lang, initial={"priority": ticket.priority}
         ),
         "deflect": console_forms.DeflectForm(policy=policy, lang=lang),
+        "request_type": console_forms.RequestTypeForm(
+            policy=policy, lang=lang, initial={"topic": ticket.topic}
+        ),
     }
     forms_.update({name: form for name, form in bound.items() if not name.startswith("meeting-")})
     meeting_entries = [
@@ -290,6 +293,89 @@ def _render_ticket(
     }
     status = 400 if bound else 200
     return render(request, "console/ticket.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    """A request an agent takes down for a customer (phone, forwarded email, chat, other). Any
+    agent may open one for any customer: the call reaches whoever answers it, and triage puts
+    the ticket in its queue (C9) whichever queues the agent works."""
+    viewer = Viewer.of(request)
+    policy, lang = viewer.policy, viewer.lang
+    if request.method == "POST":
+        form = console_forms.NewTicketForm(request.POST, request.FILES, policy=policy, lang=lang)
+        if form.is_valid():
+            try:
+                return _open_for_customer(request, viewer, form)
+            except ActionError as refused:
+                messages.error(request, str(refused))
+        else:
+            messages.error(request, _("Please correct the form below."))
+        return _render_new(request, viewer, form, status=400)
+    initial = {"requester": request.GET.get("requester", "")}
+    form = console_forms.NewTicketForm(policy=policy, lang=lang, initial=initial)
+    return _render_new(request, viewer, form)
+
+
+def _open_for_customer(
+    request: HttpRequest, viewer: Viewer, form: console_forms.NewTicketForm
+) -> HttpResponse:
+    data = form.cleaned_data
+    customer: Person = data["requester"]
+    result = actions.do_open_ticket(
+        requester=customer,
+        topic=data["topic"],
+        subject=data["subject"],
+        text=data["text"],
+        channel=data["channel"],
+        priority=data["priority"],
+        uploads=form.uploads(),
+        now=viewer.now,
+        entered_by=viewer.person,
+    )
+    if result.ticket is None:  # deflected: the agent tells the customer where to go, or picks another type
+        return _render_new(request, viewer, form, deflected=result)
+    ticket = result.ticket
+    messages.success(
+        request,
+        _("Ticket #%(number)s opened for %(customer)s in the %(queue)s queue; the customer was told.")
+        % {"number": ticket.number, "customer": customer.email, "queue": viewer.labels.queue(ticket.office)},
+    )
+    if access.can_answer(viewer.person, ticket):
+        return redirect(_ticket_url(ticket))
+    return redirect("console:ticket-new")
+
+
+def _render_new(
+    request: HttpRequest,
+    viewer: Viewer,
+    form: console_forms.NewTicketForm,
+    status: int = 200,
+    deflected: actions.IntakeResult | None = None,
+) -> HttpResponse:
+    search = request.GET.get("q", "")[:200]
+    route_text = ""
+    if deflected is not None and deflected.route is not None:
+        customer: Person = form.cleaned_data["requester"]
+        assert customer.organisation is not None  # noqa: S101 - the form found a customer of one
+        route_text = viewer.policy.route_text(
+            deflected.route, customer.organisation.account_team(), languages.choose(customer.language)
+        )
+    context = {
+        "form": form,
+        "search": search,
+        "matches": [
+            (person, viewer.labels.plan(person.organisation.plan) if person.organisation else "")
+            for person in queries.customers(search)
+        ],
+        "queues": [(q, None) for q in navigation.queues_for(viewer.person, viewer.policy, viewer.lang)],
+        "current": None,
+        "deflected": deflected,
+        "route_text": route_text,
+        "reasons": [f"{why} ({clause})" for clause, why in deflected.decision.reasons] if deflected else [],
+    }
+    return render(request, "console/ticket_new.html", context, status=status)
 
 
 @require_GET
@@ -349,6 +435,8 @@ def _bind(name: str, request: HttpRequest, viewer: Viewer, ticket: Ticket, **kwa
         return console_forms.PriorityForm(data, policy=policy, lang=lang)
     if name == "deflect":
         return console_forms.DeflectForm(data, policy=policy, lang=lang)
+    if name == "request_type":
+        return console_forms.RequestTypeForm(data, policy=policy, lang=lang)
     return console_forms.MeetingDecisionForm(data, prefix=f"meeting-{kwargs['meeting']}")
 
 
@@ -410,6 +498,54 @@ def deflect(viewer: Viewer, ticket: Ticket, form: console_forms.DeflectForm) -> 
     return _("Deflected as %(topic)s: the customer got the policy's answer and the ticket is solved.") % {
         "topic": viewer.labels.topic(topic)
     }
+
+
+@ticket_action("request_type")
+def change_request_type(viewer: Viewer, ticket: Ticket, form: console_forms.RequestTypeForm) -> str:
+    change = actions.do_change_request_type(
+        ticket=ticket, topic=form.cleaned_data["topic"], agent=viewer.person, now=viewer.now
+    )
+    return " ".join(_what_changed(viewer, change))
+
+
+def _what_changed(viewer: Viewer, change: actions.RequestTypeChange) -> list[str]:
+    """The sentences that tell the agent what re-triage did to the ticket."""
+    labels, before, after = viewer.labels, change.before, change.after
+    said = [
+        _("Request type changed from %(before)s to %(after)s.")
+        % {"before": labels.topic(before.topic), "after": labels.topic(after.topic)}
+    ]
+    if change.deflection is not None:
+        said.append(_("The policy sends it elsewhere: the customer got its answer and the ticket is solved."))
+        return said
+    if before.first_response_due != after.first_response_due:
+        if after.first_response_due is None:
+            said.append(_("It has no first-response due time any more."))
+        elif before.first_response_due is None:
+            said.append(
+                _("First response now due %(after)s.") % {"after": viewer.instant(after.first_response_due)}
+            )
+        else:
+            said.append(
+                _("Due time moved from %(before)s to %(after)s.")
+                % {
+                    "before": viewer.instant(before.first_response_due),
+                    "after": viewer.instant(after.first_response_due),
+                }
+            )
+    else:
+        said.append(_("The due time is unchanged."))
+    if before.office != after.office:
+        said.append(_("Moved to the %(queue)s queue.") % {"queue": labels.queue(after.office)})
+    if after.mission_critical and not before.mission_critical:
+        said.append(_("It is now mission-critical (C6)."))
+    elif before.mission_critical and not after.mission_critical:
+        said.append(_("It is no longer mission-critical."))
+    if change.unassigned:
+        said.append(_("Unassigned: the assignee does not work the new queue."))
+    if change.ticket.first_responded_at is not None:
+        said.append(_("The first response already given stands."))
+    return said
 
 
 @ticket_action("meeting")

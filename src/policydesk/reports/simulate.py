@@ -26,6 +26,7 @@ from policydesk.desk_policy import get_policy
 from policydesk.policy.model import GLOBAL, Policy
 from policydesk.policy.triage import Request, is_mission_critical, rule_calendar, triage
 from policydesk.reports.queries import Outcome, Period, TicketFacts, classify, ticket_facts
+from policydesk.tickets.models import triage_channel
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def replay(policy: Policy, facts: Sequence[TicketFacts]) -> list[Replayed]:
             region=region,
             topic=topic,
             created_at=group[0].created_at,
-            channel=channel,  # type: ignore[arg-type]
+            channel=triage_channel(channel),  # type: ignore[arg-type]
         )
         decision = triage(policy, request)
         if decision.outcome == "deflect":

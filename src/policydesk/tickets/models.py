@@ -193,6 +193,22 @@ AWAITING_FIRST_RESPONSE = OPEN_TICKET & models.Q(
 )
 
 
+#: The channels of a request an agent enters in the console on a customer's behalf.
+AGENT_CHANNELS: tuple[str, ...] = ("phone", "forwarded-email", "chat", "other")
+
+
+def triage_channel(channel: str) -> str:
+    """The policy channel (C13) triage sees for a request that came by `channel`.
+
+    The policy knows only its published channels. A request an agent enters is filed through the
+    desk's own form on the customer's behalf, so triage sees the help-center form ("web"); a
+    forwarded email came by email, and is triaged as email. Eligibility by plan and request type
+    (C2) applies as for any other request."""
+    if channel == "forwarded-email":
+        return "email"
+    return "web" if channel in AGENT_CHANNELS else channel
+
+
 class Ticket(models.Model):
     """A request the policy accepted: its office, clock and promise come from triage."""
 
@@ -203,10 +219,14 @@ class Ticket(models.Model):
         SOLVED = "solved", _("Solved")
         CLOSED = "closed", _("Closed")
 
-    class Channel(models.TextChoices):  # C13
+    class Channel(models.TextChoices):  # C13, and the ways an agent takes a request down
         WEB = "web", _("Help center form")
         IN_PRODUCT = "in-product", _("In-product form")
         EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+        FORWARDED_EMAIL = "forwarded-email", _("Forwarded email")
+        CHAT = "chat", _("Chat")
+        OTHER = "other", _("Other")
 
     number = models.PositiveIntegerField(_("number"), unique=True)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="tickets")

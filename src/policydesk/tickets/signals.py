@@ -42,7 +42,7 @@ request_deflected = Signal()
 agent_replied = Signal()
 #: ticket, message, inbound (InboundEmail | None)
 customer_replied = Signal()
-#: ticket, change ("assignee" | "status")
+#: ticket, change ("assignee" | "status" | "request_type")
 ticket_changed = Signal()
 #: meeting (C7: a one-off call proposed or declined)
 meeting_decided = Signal()
@@ -86,7 +86,8 @@ RECEIVERS: dict[str, dict[str, str]] = {
     },
     "ticket_changed": {
         "policydesk.watch.receivers.on_ticket_changed": (
-            "re-plans the timers (solved or closed cancels; reopened re-plans)"
+            "re-plans the timers (solved or closed cancels; reopened or re-triaged re-plans); "
+            "a request-type change opens a page for a ticket now mission-critical, or stops it (C6)"
         ),
     },
     "meeting_decided": {

@@ -3,9 +3,11 @@ transaction: timers are planned and pages opened in the same commit as the chang
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from policydesk.desk_policy import get_policy
+from policydesk.policy.model import Policy
 from policydesk.tickets import signals
 from policydesk.tickets.models import Ticket
 from policydesk.watch import paging, timers
@@ -18,10 +20,16 @@ def _replan(ticket: Ticket) -> None:
 def on_ticket_opened(sender: object, ticket: Ticket, **kwargs: Any) -> None:
     policy = get_policy()
     timers.plan_ticket(ticket, policy, now=ticket.created_at)
+    if ticket.mission_critical:
+        _page_if_on_call(ticket, policy, now=ticket.created_at)
+
+
+def _page_if_on_call(ticket: Ticket, policy: Policy, now: datetime) -> None:
+    """C5, C6: a mission-critical ticket pages on call where the plan says so (once per ticket)."""
     plan = policy.plans.get(ticket.organisation.plan)
     rule = plan.mission_critical if plan else None
-    if ticket.mission_critical and rule is not None and rule.page_on_call:  # C5, C6
-        timer = paging.open_page(ticket, policy.version, now=ticket.created_at)
+    if rule is not None and rule.page_on_call:
+        timer = paging.open_page(ticket, policy.version, now=now)
         if timer is not None:
             timers.fire_timers_now.enqueue([timer.pk])
 
@@ -32,8 +40,13 @@ def on_agent_replied(sender: object, ticket: Ticket, first_response: bool = Fals
         paging.stop_paging(ticket, now=ticket.updated_at)
 
 
-def on_ticket_changed(sender: object, ticket: Ticket, **kwargs: Any) -> None:
+def on_ticket_changed(sender: object, ticket: Ticket, change: str = "", **kwargs: Any) -> None:
     _replan(ticket)  # solved or closed cancels; reopened or re-triaged re-plans
+    if change == "request_type":  # re-triaged: it may have become mission-critical, or stopped being so
+        if ticket.mission_critical and ticket.awaiting_first_response:
+            _page_if_on_call(ticket, get_policy(), now=ticket.updated_at)
+        else:
+            paging.stop_paging(ticket, now=ticket.updated_at)
 
 
 def connect() -> None:

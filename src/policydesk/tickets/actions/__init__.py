@@ -8,8 +8,9 @@ One module per topic; import from here (`from policydesk.tickets import actions`
   in named steps; `IntakeResult`; `do_submit_feedback` (C18).
 - `conversation`: `do_agent_reply`, `do_customer_reply`, `do_add_note`, and
   `do_report_undelivered_mail` (the desk's own note about mail it could not send).
-- `assignment`: `do_assign`, `do_set_status`, `do_set_priority`, and `do_deflect` (an agent
-  finds a ticket out of scope and solves it with the policy's route).
+- `assignment`: `do_assign`, `do_set_status`, `do_set_priority`, `do_change_request_type`
+  (re-runs triage: a new queue and due time, or a deflection; `RequestTypeChange`), and
+  `do_deflect` (an agent finds a ticket out of scope and solves it with the policy's route).
 - `meetings`: `do_request_meeting`, `do_decide_meeting` (C7, C21).
 - `organisations`: `do_create_organisation`, `do_create_person`, `do_create_team`, and
   `do_update_profile` (a person's language, time zone and notification emails).
@@ -22,7 +23,14 @@ The other apps keep their actions beside them (`status.actions`, `api.tokens`,
 `watch.actions`) and record through the same audit helper.
 """
 
-from policydesk.tickets.actions.assignment import do_assign, do_deflect, do_set_priority, do_set_status
+from policydesk.tickets.actions.assignment import (
+    RequestTypeChange,
+    do_assign,
+    do_change_request_type,
+    do_deflect,
+    do_set_priority,
+    do_set_status,
+)
 from policydesk.tickets.actions.conversation import (
     do_add_note,
     do_agent_reply,
@@ -42,10 +50,12 @@ from policydesk.tickets.actions.shared import ActionError, Upload
 __all__ = [
     "ActionError",
     "IntakeResult",
+    "RequestTypeChange",
     "Upload",
     "do_add_note",
     "do_agent_reply",
     "do_assign",
+    "do_change_request_type",
     "do_create_organisation",
     "do_create_person",
     "do_create_team",

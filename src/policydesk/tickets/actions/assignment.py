@@ -1,8 +1,10 @@
-"""Who works a ticket and where it stands: the assignee, the status, the priority, and an
-agent's deflection of a ticket that turns out to be out of scope (which solves it)."""
+"""Who works a ticket and where it stands: the assignee, the status, the priority, the request
+type (which re-runs triage), and an agent's deflection of a ticket that turns out to be out of
+scope (which solves it)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -10,8 +12,11 @@ from django.utils.translation import gettext as _
 
 from policydesk import languages
 from policydesk.desk_policy import get_policy
+from policydesk.policy.model import Policy, Route
+from policydesk.policy.triage import Decision
 from policydesk.tickets import signals
 from policydesk.tickets.access import can_answer
+from policydesk.tickets.actions.intake import _triage as intake_triage
 from policydesk.tickets.actions.shared import ActionError, locked
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Deflection, Message, Person, Ticket
@@ -75,30 +80,134 @@ def do_deflect(*, ticket: Ticket, agent: Person, topic: str, now: datetime) -> D
     policy = get_policy()
     if topic not in policy.out_of_scope:
         raise ActionError(_("%(topic)r is not an out-of-scope topic of the policy") % {"topic": topic})
-    organisation = ticket.organisation
-    route = policy.route_for(policy.plans[organisation.plan], topic)
+    route = policy.route_for(policy.plans[ticket.organisation.plan], topic)
     with transaction.atomic():
         ticket = locked(ticket)
-        if Deflection.objects.filter(ticket=ticket).exists():
-            raise ActionError(_("the ticket is already deflected"))
-        lang = languages.choose(ticket.language)
-        text = policy.route_text(route, organisation.account_team(), lang)
-        message = Message.objects.create(
-            ticket=ticket, author=agent, kind=Message.Kind.PUBLIC, text=text, channel=Ticket.Channel.WEB,
-            created_at=now,
-        )  # fmt: skip
-        deflection = Deflection.objects.create(
-            organisation=organisation, person=ticket.requester, ticket=ticket, topic=topic,
-            channel=ticket.channel, route=route.id, route_kind=route.kind, policy_version=policy.version,
-            created_at=now,
-        )  # fmt: skip
-        if ticket.first_responded_at is None:
-            ticket.first_responded_at = now
-        ticket.status = Ticket.Status.SOLVED
-        ticket.updated_at = now
-        ticket.save()
+        deflection, message = _solve_with_route(policy, ticket, agent, topic, route, now)
         record_audit_event(
             now, agent, "ticket.deflected", ticket, topic=topic, route=route.id, message=message.pk
         )
         signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=True)
     return deflection
+
+
+def _solve_with_route(
+    policy: Policy, ticket: Ticket, agent: Person, topic: str, route: Route, now: datetime
+) -> tuple[Deflection, Message]:
+    """The customer gets the route's text as a public reply, the deflection is recorded, the ticket
+    is solved (on the locked `ticket`, inside the caller's transaction; the caller audits)."""
+    if Deflection.objects.filter(ticket=ticket).exists():
+        raise ActionError(_("the ticket is already deflected"))
+    organisation = ticket.organisation
+    text = policy.route_text(route, organisation.account_team(), languages.choose(ticket.language))
+    message = Message.objects.create(
+        ticket=ticket, author=agent, kind=Message.Kind.PUBLIC, text=text, channel=Ticket.Channel.WEB,
+        created_at=now,
+    )  # fmt: skip
+    deflection = Deflection.objects.create(
+        organisation=organisation, person=ticket.requester, ticket=ticket, topic=topic,
+        channel=ticket.channel, route=route.id, route_kind=route.kind, policy_version=policy.version,
+        created_at=now,
+    )  # fmt: skip
+    if ticket.first_responded_at is None:
+        ticket.first_responded_at = now
+    ticket.status = Ticket.Status.SOLVED
+    ticket.updated_at = now
+    ticket.save()
+    return deflection, message
+
+
+@dataclass(frozen=True)
+class Triaged:
+    """What a ticket's triage gave it: the part of the ticket a request-type change may move."""
+
+    topic: str
+    office: str
+    calendar: str
+    first_response_due: datetime | None
+    mission_critical: bool
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> Triaged:
+        return cls(
+            ticket.topic, ticket.office, ticket.calendar, ticket.first_response_due, ticket.mission_critical
+        )
+
+
+@dataclass(frozen=True)
+class RequestTypeChange:
+    """What `do_change_request_type` did: the ticket before and after, the decision, and the
+    deflection when the new type is out of scope or not offered on the plan."""
+
+    ticket: Ticket
+    before: Triaged
+    after: Triaged
+    decision: Decision
+    deflection: Deflection | None
+    unassigned: bool  # the assignee does not work the new queue
+
+
+def do_change_request_type(*, ticket: Ticket, topic: str, agent: Person, now: datetime) -> RequestTypeChange:
+    """Triage the ticket again as if it had come in with `topic` when it was created (C2, C3, C6,
+    C9, C12): a new queue, calendar, first-response due time and mission-critical flag, or a
+    deflection (the ticket solved with the route's text, as `do_deflect`).
+
+    A ticket already answered keeps its first response: its due time is recomputed too (the ticket
+    shows the promise of the type the request really is), but no clock restarts: the watch plans
+    timers only for tickets awaiting a first response. (The reports still read the due time
+    recorded when the ticket was opened, from its `ticket.opened` audit row.)"""
+    policy = get_policy()
+    if topic not in policy.request_types and topic not in policy.out_of_scope:
+        raise ActionError(_("unknown request type %(topic)r") % {"topic": topic})
+    with transaction.atomic():
+        ticket = locked(ticket)
+        if not ticket.is_open:
+            raise ActionError(_("only an open ticket's request type can change"))
+        if topic == ticket.topic:
+            raise ActionError(_("the ticket already has this request type"))
+        before = Triaged.of(ticket)
+        decision = _retriage(policy, ticket, topic)
+        ticket.topic = topic
+        ticket.policy_id, ticket.policy_version = policy.id, policy.version
+        deflection = None
+        unassigned = False
+        if decision.route is not None:  # outcome "deflect" (C2, C12, C17-C20)
+            deflection, message = _solve_with_route(policy, ticket, agent, topic, decision.route, now)
+        else:
+            ticket.office = decision.office or ""
+            ticket.calendar = decision.calendar or ""
+            ticket.first_response_due = decision.first_response_due
+            ticket.mission_critical = decision.mission_critical
+            ticket.updated_at = now
+            ticket.save()
+            if ticket.assignee is not None and not can_answer(ticket.assignee, ticket):
+                ticket.assignee, unassigned = None, True
+                ticket.save(update_fields=["assignee"])
+        after = Triaged.of(ticket)
+        record_audit_event(
+            now, agent, "ticket.request_type", ticket,
+            before=_audited(before), after=_audited(after), outcome=decision.outcome,
+            route=decision.route.id if decision.route else None, unassigned=unassigned,
+            reasons=[f"{clause}: {why}" for clause, why in decision.reasons],
+        )  # fmt: skip
+        if deflection is not None:
+            signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=True)
+        signals.ticket_changed.send(Ticket, ticket=ticket, change="request_type")
+    return RequestTypeChange(ticket, before, after, decision, deflection, unassigned)
+
+
+def _retriage(policy: Policy, ticket: Ticket, topic: str) -> Decision:
+    """The decision for the ticket's request as if it had come in with `topic` at its creation:
+    the intake's own triage step, on the ticket's organisation, channel and creation instant."""
+    return intake_triage(policy, ticket.organisation, topic, ticket.channel, ticket.created_at)
+
+
+def _audited(triaged: Triaged) -> dict[str, object]:
+    due = triaged.first_response_due
+    return {
+        "topic": triaged.topic,
+        "office": triaged.office,
+        "calendar": triaged.calendar,
+        "first_response_due": due.isoformat() if due else None,
+        "mission_critical": triaged.mission_critical,
+    }

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk import languages
@@ -15,10 +16,20 @@ from policydesk.oneline import one_line
 from policydesk.policy.model import Policy, Route
 from policydesk.policy.triage import Decision, Request, triage
 from policydesk.tickets import signals
+from policydesk.tickets.access import is_staff
 from policydesk.tickets.actions import once
 from policydesk.tickets.actions.shared import ActionError, Upload, attach, clean_html
 from policydesk.tickets.audit import record_audit_event
-from policydesk.tickets.models import Counter, Deflection, Feedback, Message, Organisation, Person, Ticket
+from policydesk.tickets.models import (
+    Counter,
+    Deflection,
+    Feedback,
+    Message,
+    Organisation,
+    Person,
+    Ticket,
+    triage_channel,
+)
 
 
 @dataclass(frozen=True)
@@ -50,20 +61,24 @@ def do_open_ticket(
     language: str = "",
     inbound: signals.InboundEmail | None = None,
     once_key: str = "",
+    entered_by: Person | None = None,
 ) -> IntakeResult:
     """The one intake path for every channel (C13): triage by the policy, then a ticket
     (office, queue and first-response clock from the decision) or a recorded deflection.
 
     `inbound`: the email the request came in, for the mail sent about it (threading).
     `once_key`: the form's one-time key; a second submit with it returns the first result
-    (`actions/once.py`)."""
+    (`actions/once.py`).
+    `entered_by`: the staff member who took the request down for the customer (phone, chat, a
+    forwarded email): the audit row's actor, and an internal note on the ticket says so."""
     organisation = _requesting_organisation(requester)
+    _check_entered_by(entered_by)
     policy = get_policy()
     priority = _checked_priority(policy, priority)
     subject = _checked_subject(subject)
     decision = _triage(policy, organisation, topic, channel, now)
     with transaction.atomic():
-        submit = once.claim(once_key, requester, "ticket.opened", now)
+        submit = once.claim(once_key, entered_by or requester, "ticket.opened", now)
         if submit.repeated:
             return _repeated_intake(decision, submit.earlier)
         if decision.route is not None:  # outcome "deflect"
@@ -76,6 +91,7 @@ def do_open_ticket(
                 channel=channel,
                 text=text,
                 now=now,
+                actor=entered_by or requester,
             )
             signals.request_deflected.send(
                 Deflection, deflection=deflection, decision=decision, inbound=inbound
@@ -89,7 +105,9 @@ def do_open_ticket(
         message = _first_message(
             ticket, requester, text=text, html=html, channel=channel, uploads=uploads, now=now
         )
-        _record_opening(policy, decision, ticket, now)
+        if entered_by is not None:
+            _entered_by_note(ticket, entered_by, channel, now)
+        _record_opening(policy, decision, ticket, now, actor=entered_by or requester)
         signals.ticket_opened.send(Ticket, ticket=ticket, message=message, decision=decision, inbound=inbound)
         submit.remember(ticket)
     return IntakeResult(decision=decision, ticket=ticket, deflection=None, message=message)
@@ -113,6 +131,12 @@ def _requesting_organisation(requester: Person) -> Organisation:
     if requester.role != Person.Role.CUSTOMER or organisation is None:
         raise ActionError(_("only a customer of an organisation can open a ticket (C14)"))
     return organisation
+
+
+def _check_entered_by(entered_by: Person | None) -> None:
+    """Only staff take a request down for a customer."""
+    if entered_by is not None and not is_staff(entered_by):
+        raise ActionError(_("only staff can open a ticket on a customer's behalf"))
 
 
 def _checked_priority(policy: Policy, priority: str) -> str:
@@ -140,7 +164,7 @@ def _triage(policy: Policy, organisation: Organisation, topic: str, channel: str
         region=organisation.region,
         topic=topic,
         created_at=now,
-        channel=channel,  # type: ignore[arg-type]
+        channel=triage_channel(channel),  # type: ignore[arg-type]
     )
     return triage(policy, request)
 
@@ -155,6 +179,7 @@ def _record_deflection(
     channel: str,
     text: str,
     now: datetime,
+    actor: Person,
 ) -> Deflection:
     """No ticket: the deflection (and, for the feedback topic, what they asked for) with its audit row."""
     deflection = Deflection.objects.create(
@@ -169,7 +194,9 @@ def _record_deflection(
     )
     if topic == policy.desk.feedback_topic and text.strip():  # C18: keep what they asked for
         Feedback.objects.create(organisation=organisation, person=requester, text=text, created_at=now)
-    record_audit_event(now, requester, "request.deflected", deflection, topic=topic, route=route.id)
+    record_audit_event(
+        now, actor, "request.deflected", deflection, topic=topic, route=route.id, channel=channel
+    )
     return deflection
 
 
@@ -225,13 +252,31 @@ def _first_message(
     return message
 
 
-def _record_opening(policy: Policy, decision: Decision, ticket: Ticket, now: datetime) -> None:
-    """The audit row of a new ticket, with the reasons of its triage (clause by clause)."""
+def _entered_by_note(ticket: Ticket, agent: Person, channel: str, now: datetime) -> None:
+    """An internal note saying who took the request down and how it came (staff only; no clock moves)."""
+    with translation.override(
+        languages.choose(agent.language)
+    ):  # staff read it, in the words of who wrote it
+        text = _("Entered by %(agent)s on the customer's behalf (%(channel)s).") % {
+            "agent": agent.name or agent.email,
+            "channel": Ticket.Channel(channel).label if channel in Ticket.Channel.values else channel,
+        }
+    Message.objects.create(
+        ticket=ticket, author=agent, kind=Message.Kind.INTERNAL, text=text, channel=Ticket.Channel.WEB,
+        created_at=now,
+    )  # fmt: skip
+
+
+def _record_opening(policy: Policy, decision: Decision, ticket: Ticket, now: datetime, actor: Person) -> None:
+    """The audit row of a new ticket, with the reasons of its triage (clause by clause); the actor is
+    the requester, or the staff member who entered it for them."""
     record_audit_event(
         now,
-        ticket.requester,
+        actor,
         "ticket.opened",
         ticket,
+        requester=ticket.requester.email,
+        channel=ticket.channel,
         office=ticket.office,
         first_response_due=ticket.first_response_due.isoformat() if ticket.first_response_due else None,
         mission_critical=ticket.mission_critical,
