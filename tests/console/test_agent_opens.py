@@ -31,7 +31,7 @@ MATRIX = {
     "premium_agent": (200, 302, 404),
     "lead": (200, 302, 302),
     "admin": (200, 302, 302),
-    None: (302, 302, 302),  # anonymous: to sign in
+    None: (302, 403, 403),  # anonymous: a GET goes to sign in; a post gets the page keeping its text
 }
 
 
