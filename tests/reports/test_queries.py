@@ -7,7 +7,9 @@ from datetime import timedelta
 from policydesk.desk_policy import get_policy
 from policydesk.reports import queries
 from policydesk.reports.queries import Outcome, classify
-from policydesk.tickets.models import Ticket
+from policydesk.tickets import actions
+from policydesk.tickets.models import Person, Ticket
+from tests.conftest import Personas, open_ticket
 from tests.reports.conftest import HOUR, PERIOD, REPORT_NOW, at
 
 
@@ -136,3 +138,21 @@ def test_default_period_is_eight_weeks_from_a_monday() -> None:
     period = queries.Period.default(REPORT_NOW)
     assert (period.start.isoformat(), period.end.isoformat()) == ("2026-09-28", "2026-11-16")
     assert len(period.weeks()) == 8
+
+
+def test_a_retyped_ticket_is_measured_against_its_new_promise(
+    personas: Personas, premium_customer: Person
+) -> None:
+    """An agent corrects the request type: triage runs again, and the reports read the promise from
+    that audit row, as the ticket page shows it (here C6: mission-critical, 2 h on 24x7)."""
+    created = at(10, 12)
+    ticket = open_ticket(premium_customer, "bug-report", created)
+    retyped = created + timedelta(minutes=5)
+    agent = personas.premium_agent
+    actions.do_change_request_type(ticket=ticket, topic="bug-report-critical", agent=agent, now=retyped)
+    fact = {f.ticket_id: f for f in queries.ticket_facts(PERIOD, REPORT_NOW)}[ticket.pk]
+    assert fact.due == created + timedelta(hours=2) and fact.mission_critical and fact.office == "global"
+    # As of a moment before the change, the opening promise still stands (24 business hours later).
+    before = {f.ticket_id: f for f in queries.ticket_facts(PERIOD, retyped - timedelta(minutes=1))}[ticket.pk]
+    assert not before.mission_critical and before.due is not None
+    assert before.due > created + timedelta(hours=2)

@@ -1,7 +1,9 @@
 """The figures of the attainment reports (C10), computed from the audit events.
 
 A ticket's promise is read from its `ticket.opened` event (office, first-response due,
-mission-critical, policy version); its first response is the earliest `ticket.replied`
+mission-critical, policy version), or from its latest `ticket.request_type` event when an agent
+changed the request type since (triage ran again: the promise is the one for the type the
+request really is, as the ticket page shows); its first response is the earliest `ticket.replied`
 event with `first_response` or `ticket.deflected` event. The ticket row adds the facts
 the event does not carry (the organisation's plan, the clock's calendar). Because the
 promise and the answer are events, the same facts can be replayed under another policy
@@ -121,6 +123,19 @@ def first_answers(since: datetime, until: datetime) -> dict[int, datetime]:
     return answers
 
 
+def _retriaged(since: datetime, until: datetime) -> dict[int, dict[str, object]]:
+    """Ticket id -> the promise after the latest request-type change from `since` to `until`
+    (`do_change_request_type`'s `after`: office, calendar, first-response due, mission-critical)."""
+    events = (
+        AuditEvent.objects.filter(
+            action="ticket.request_type", subject_type="ticket", at__gte=since, at__lte=until
+        )
+        .order_by("at", "pk")
+        .values_list("subject_id", "data")
+    )
+    return {int(subject_id): dict(data.get("after") or {}) for subject_id, data in events}
+
+
 def ticket_facts(period: Period, now: datetime) -> list[TicketFacts]:
     """Every ticket opened in `period` (and by `now`), in three queries whatever their number."""
     until = min(period.end_at, now)
@@ -134,12 +149,14 @@ def ticket_facts(period: Period, now: datetime) -> list[TicketFacts]:
         )
     }
     answers = first_answers(period.start_at, now)
+    retriaged = _retriaged(period.start_at, now)
     facts = []
-    for subject_id, at, data in opened:
+    for subject_id, at, opening in opened:
         row = rows.get(int(subject_id))
         if row is None:  # the row is gone (or was created at another instant than its event)
             continue
         pk, number, plan, region, topic, channel, calendar = row
+        data = {**opening, **retriaged.get(pk, {})}
         facts.append(
             TicketFacts(
                 ticket_id=pk,

@@ -154,8 +154,8 @@ def do_change_request_type(*, ticket: Ticket, topic: str, agent: Person, now: da
 
     A ticket already answered keeps its first response: its due time is recomputed too (the ticket
     shows the promise of the type the request really is), but no clock restarts: the watch plans
-    timers only for tickets awaiting a first response. (The reports still read the due time
-    recorded when the ticket was opened, from its `ticket.opened` audit row.)"""
+    timers only for tickets awaiting a first response. The reports read the promise from this
+    action's audit row (`after`) once it exists."""
     policy = get_policy()
     if topic not in policy.request_types and topic not in policy.out_of_scope:
         raise ActionError(_("unknown request type %(topic)r") % {"topic": topic})
