@@ -15,6 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoAssertNumQueries
 
+from policydesk.mail.models import OutgoingMail
 from policydesk.tickets.models import AuditEvent, Deflection, Person, Ticket
 from tests.conftest import NOW, Personas, new_customer, open_ticket
 
@@ -192,3 +193,31 @@ def test_a_refused_change_shows_why(client: Client, personas: Personas, clock: N
     response = client.post(f"/console/tickets/{ticket.number}/request-type/", {"topic": "troubleshooting"})
     assert response.status_code == 400
     assert "the ticket already has this request type" in response.content.decode()
+
+
+def once_key_of(html: str) -> str:
+    found = re.search(r'name="once_key" value="([^"]+)"', html)
+    assert found is not None, "the form carries its one-time key"
+    return found.group(1)
+
+
+def test_the_new_ticket_form_submits_once(client: Client, personas: Personas, clock: None) -> None:
+    client.force_login(personas.agent)
+    key = once_key_of(client.get(NEW).content.decode())
+    first = client.post(NEW, form(once_key=key))
+    second = client.post(NEW, form(once_key=key))  # a double click, or the browser's resubmit
+    assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
+    assert Ticket.objects.count() == 1 and OutgoingMail.objects.filter(kind="ack").count() == 1
+
+
+def test_after_a_deflection_the_form_comes_back_with_a_new_key(
+    client: Client, personas: Personas, clock: None
+) -> None:
+    kai = new_customer("kai@small.example", "starter", "apac", actor=personas.admin)
+    client.force_login(personas.agent)
+    key = once_key_of(client.get(NEW).content.decode())
+    deflected = client.post(NEW, form(requester=kai.email, once_key=key)).content.decode()
+    fresh = once_key_of(deflected)
+    assert fresh != key and Deflection.objects.count() == 1
+    again = client.post(NEW, form(requester=kai.email, topic="bug-report-critical", once_key=fresh))
+    assert again.status_code == 302 and Ticket.objects.get().topic == "bug-report-critical"

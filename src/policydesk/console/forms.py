@@ -318,6 +318,7 @@ class NewTicketForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=250)
     text = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
     attachments = MultipleFileField(label=_("Attachments"), required=False)
+    once_key = once_key_field()
 
     def __init__(self, *args: Any, policy: Policy, lang: str, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "id_new_%s")

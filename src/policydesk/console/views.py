@@ -30,7 +30,7 @@ from policydesk.tickets.models import MeetingRequest, Message, Person, Ticket
 from policydesk.web import navigation
 from policydesk.web.labels import Labels
 from policydesk.web.language import View
-from policydesk.web.once import once_key
+from policydesk.web.once import new_once_key, once_key
 from policydesk.web.staff import staff_only
 
 
@@ -333,8 +333,14 @@ def _open_for_customer(
         uploads=form.uploads(),
         now=viewer.now,
         entered_by=viewer.person,
+        once_key=once_key(form),
     )
     if result.ticket is None:  # deflected: the agent tells the customer where to go, or picks another type
+        # The form comes back for another type: with a key of its own, as a new request.
+        again = request.POST.copy()
+        again["once_key"] = new_once_key()
+        form = console_forms.NewTicketForm(again, policy=viewer.policy, lang=viewer.lang)
+        form.is_valid()
         return _render_new(request, viewer, form, deflected=result)
     ticket = result.ticket
     messages.success(
