@@ -122,8 +122,9 @@ def _after_signin(request: HttpRequest, person: Person) -> HttpResponseRedirect:
     if access.is_staff(person):
         # Back to the console page they were on (a session that expired mid-reply), never to a
         # customer's page.
-        staff_page = wanted is not None and wanted.startswith(CONSOLE_URL)
-        return HttpResponseRedirect(wanted) if staff_page else redirect(CONSOLE_URL)
+        if wanted is not None and wanted.startswith(CONSOLE_URL):
+            return HttpResponseRedirect(wanted)
+        return redirect(CONSOLE_URL)
     # A URL, never a view name: redirect() would look a bare word up and fail.
     return HttpResponseRedirect(wanted) if wanted else redirect("tickets")
 

@@ -14,7 +14,7 @@ The agent confirms by sending again with the new version (a later change warns a
 
 from __future__ import annotations
 
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils.translation import gettext as _
 
 from policydesk.tickets.actions.shared import ActionError
@@ -31,7 +31,7 @@ class StaleTicket(ActionError):
         self.since = since
 
 
-def _events(ticket: Ticket):  # type: ignore[no-untyped-def]
+def _events(ticket: Ticket) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(subject_type="ticket", subject_id=str(ticket.pk))
 
 
