@@ -11,7 +11,7 @@ import pytest
 
 from policydesk.mail.models import OutgoingMail
 from policydesk.tickets.models import Message
-from tests.browser.conftest import CLOCK, sign_in
+from tests.browser.conftest import CLOCK, screenshot, sign_in
 from tests.conftest import Personas, open_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,6 +41,7 @@ def test_two_agents_on_one_ticket_the_second_is_warned(
     assert "lead@example.com replied at" in stale.inner_text()
     assert jonas.get_by_test_id("reply-form").locator("textarea").input_value() == "Please restart the agent."
     assert jonas.get_by_test_id("send-anyway").is_visible()
+    screenshot(jonas, "console-stale-warning")
     assert OutgoingMail.objects.filter(ticket=ticket).count() == mails
     assert not Message.objects.filter(text="Please restart the agent.").exists()
 
