@@ -418,9 +418,6 @@ def ticket_action(
                 try:
                     done = run(viewer, ticket, form)
                 except StaleTicket as stale:  # held: show what changed, keep the form, ask again
-                    messages.warning(
-                        request, _("This ticket changed since you opened it. Nothing was sent yet.")
-                    )
                     return _render_ticket(request, viewer, ticket, {form.prefix or form_name: form}, stale)
                 except ActionError as refused:
                     messages.error(request, str(refused))
