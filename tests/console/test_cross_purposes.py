@@ -8,6 +8,7 @@ import re
 from django.test import Client
 
 from policydesk.mail.models import OutgoingMail
+from policydesk.tickets.actions import ticket_version
 from policydesk.tickets.models import Draft, Message, Ticket
 from tests.conftest import Personas, open_ticket, signed_in
 
@@ -39,6 +40,7 @@ def test_the_second_reply_is_held_with_the_new_activity_and_the_text_kept(person
     assert "lead@example.com replied at" in page
     assert "Please restart</textarea>" in page and 'data-testid="send-anyway"' in page
     assert 'data-testid="message-new"' in page
+    assert 'data-testid="presence-changed"' in page and "policydesk/workspace.js" in page
     assert not Message.objects.filter(text="Please restart").exists()
     assert OutgoingMail.objects.count() == mails
     newer = re.search(r'name="version" value="(\d+)"', page)
@@ -73,6 +75,7 @@ def test_presence_shows_who_else_is_viewing_and_typing(personas: Personas) -> No
     lead.post(f"/console/tickets/{ticket.number}/draft/", {"kind": "reply", "text": "Hello"})
     answer = jonas.post(url, {"state": "viewing"}).json()
     assert answer["line"] == "lead@example.com is typing a reply"
+    assert answer["version"] == ticket_version(ticket)  # the page compares it with its own
     assert lead.post(url, {"state": "viewing"}).json()["line"] == "jonas@example.com is viewing"
     assert lead.post(url, {"state": "gone"}).status_code == 204
     assert jonas.post(url, {"state": "viewing"}).json()["line"] == ""

@@ -623,7 +623,7 @@ def decide_meeting(viewer: Viewer, ticket: Ticket, form: console_forms.MeetingDe
     return _("Call proposed to the customer.") if propose else _("Call request declined.")
 
 
-# -- presence and drafts (the ticket page's short polling; `static/console/workspace.js`) --
+# -- presence and drafts (the ticket page's short polling; `policydesk/workspace.js`) --
 
 
 @require_POST

@@ -66,7 +66,10 @@
           if (!response || !response.ok) return null;
           return response.json();
         }).then(function (answer) {
-          if (answer && line) line.textContent = answer.line;
+          if (!answer) return;
+          if (line) line.textContent = answer.line;
+          var changed = page.querySelector("[data-testid=presence-changed]");
+          if (changed && String(answer.version) !== page.getAttribute("data-version")) changed.hidden = false;
         });
       };
       poll();
