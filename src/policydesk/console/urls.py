@@ -17,5 +17,7 @@ urlpatterns = [
     path("tickets/<int:number>/priority/", views.set_priority, name="priority"),
     path("tickets/<int:number>/deflect/", views.deflect, name="deflect"),
     path("tickets/<int:number>/request-type/", views.change_request_type, name="request-type"),
+    path("tickets/<int:number>/presence/", views.presence, name="presence"),
+    path("tickets/<int:number>/draft/", views.draft, name="draft"),
     path("tickets/<int:number>/meetings/<int:meeting>/decide/", views.decide_meeting, name="decide-meeting"),
 ]

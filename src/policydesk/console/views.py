@@ -3,6 +3,7 @@ behind a POST that redirects back (PRG), with a message saying what happened."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -24,9 +25,9 @@ from policydesk.console import forms as console_forms
 from policydesk.console import queries
 from policydesk.desk_policy import get_policy
 from policydesk.policy.model import Policy
-from policydesk.tickets import access, actions
-from policydesk.tickets.actions import ActionError
-from policydesk.tickets.models import MeetingRequest, Message, Person, Ticket
+from policydesk.tickets import access, actions, workspace
+from policydesk.tickets.actions import ActionError, StaleTicket
+from policydesk.tickets.models import AuditEvent, Draft, MeetingRequest, Message, Person, Presence, Ticket
 from policydesk.web import navigation
 from policydesk.web.labels import Labels
 from policydesk.web.language import View
@@ -42,6 +43,7 @@ class Viewer:
     policy: Policy
     lang: str
     now: datetime
+    seen: int | None = None  # the ticket's version the page was loaded at (`actions/stale.py`)
 
     @classmethod
     def of(cls, request: HttpRequest) -> Viewer:
@@ -231,10 +233,15 @@ def _deflect_options(viewer: Viewer, ticket: Ticket) -> list[DeflectOption]:
 
 
 def _render_ticket(
-    request: HttpRequest, viewer: Viewer, ticket: Ticket, bound: dict[str, forms.Form] | None = None
+    request: HttpRequest,
+    viewer: Viewer,
+    ticket: Ticket,
+    bound: dict[str, forms.Form] | None = None,
+    stale: StaleTicket | None = None,
 ) -> HttpResponse:
     policy, lang, labels = viewer.policy, viewer.lang, viewer.labels
     bound = bound or {}
+    drafts = workspace.drafts_of(ticket, viewer.person)
     conversation = list(ticket.messages.select_related("author").prefetch_related("attachments"))
     meetings = list(
         ticket.meeting_requests.select_related("requested_by", "decided_by").order_by("requested_at")
@@ -243,8 +250,8 @@ def _render_ticket(
     plan = policy.plans.get(ticket.organisation.plan)
     deflection = getattr(ticket, "deflection", None)
     forms_: dict[str, forms.Form] = {
-        "reply": console_forms.ReplyForm(),
-        "note": console_forms.NoteForm(),
+        "reply": console_forms.ReplyForm(initial={"text": drafts.get(Draft.Kind.REPLY, "")}),
+        "note": console_forms.NoteForm(initial={"text": drafts.get(Draft.Kind.NOTE, "")}),
         "assign": console_forms.AssignForm(office=ticket.office, initial={"assignee": ticket.assignee_id}),
         "status": console_forms.StatusForm(initial={"status": ticket.status}),
         "priority": console_forms.PriorityForm(
@@ -290,8 +297,12 @@ def _render_ticket(
         "priorities": [(p.name.get(lang), p.definition.get(lang)) for p in policy.priorities.values()],
         "priority_note": labels.note("priority"),
         "calls_note": labels.note("calls"),
+        "version": stale.version if stale else actions.ticket_version(ticket),
+        "since": [_said(viewer, event) for event in stale.since] if stale else [],
+        "new_messages": {event.data.get("message") for event in stale.since} if stale else set(),
+        "held": next(iter(bound), "") if stale else "",
     }
-    status = 400 if bound else 200
+    status = 409 if stale else 400 if bound else 200
     return render(request, "console/ticket.html", context, status=status)
 
 
@@ -406,12 +417,14 @@ def ticket_action(
         @staff_only
         @functools.wraps(run)
         def view(request: HttpRequest, number: int, **kwargs: Any) -> HttpResponse:
-            viewer = Viewer.of(request)
+            viewer = dataclasses.replace(Viewer.of(request), seen=_seen(request))
             ticket = _ticket_for(viewer, number)
             form = _bind(form_name, request, viewer, ticket, **kwargs)
             if form.is_valid():
                 try:
                     done = run(viewer, ticket, form)
+                except StaleTicket as stale:  # held: show what changed, keep the form, ask again
+                    return _render_ticket(request, viewer, ticket, {form.prefix or form_name: form}, stale)
                 except ActionError as refused:
                     messages.error(request, str(refused))
                 else:
@@ -424,6 +437,43 @@ def ticket_action(
         return view
 
     return decorate
+
+
+def _seen(request: HttpRequest) -> int | None:
+    """The ticket's version the form was loaded with; None for a post without one (no check)."""
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _said(viewer: Viewer, event: AuditEvent) -> str:
+    """One change since the agent opened the ticket, in words: "Ava replied at 10:02"."""
+    who = (event.actor.name or event.actor.email) if event.actor else _("The desk")
+    at = viewer.instant(event.at)
+    data, labels = event.data, viewer.labels
+    words = {
+        "ticket.replied": _("%(who)s replied at %(at)s"),
+        "ticket.customer_replied": _("%(who)s (customer) replied at %(at)s"),
+        "ticket.noted": _("%(who)s added an internal note at %(at)s"),
+        "ticket.deflected": _("%(who)s deflected the ticket at %(at)s"),
+        "ticket.request_type": _("%(who)s changed the request type at %(at)s"),
+        "mail.undelivered": _("An email could not be delivered (%(at)s)"),
+    }
+    if event.action == "ticket.status":
+        status = Ticket.Status(data["after"]).label if data.get("after") in Ticket.Status.values else ""
+        return _("%(who)s set the status to %(status)s at %(at)s") % {"who": who, "status": status, "at": at}
+    if event.action == "ticket.priority":
+        priority = labels.priority(str(data.get("after", "")))
+        return _("%(who)s set the priority to %(priority)s at %(at)s") % {
+            "who": who, "priority": priority, "at": at,
+        }  # fmt: skip
+    if event.action == "ticket.assigned":
+        if not data.get("assignee"):
+            return _("%(who)s unassigned the ticket at %(at)s") % {"who": who, "at": at}
+        return _("%(who)s assigned the ticket to %(assignee)s at %(at)s") % {
+            "who": who, "assignee": data["assignee"], "at": at,
+        }  # fmt: skip
+    template = words.get(event.action, _("%(who)s changed the ticket at %(at)s"))
+    return template % {"who": who, "at": at}
 
 
 def _bind(name: str, request: HttpRequest, viewer: Viewer, ticket: Ticket, **kwargs: Any) -> forms.Form:
@@ -455,6 +505,7 @@ def reply(viewer: Viewer, ticket: Ticket, form: console_forms.ReplyForm) -> str:
         uploads=form.uploads(),
         now=viewer.now,
         once_key=once_key(form),
+        expected_version=viewer.seen,
     )
     return _("Reply sent to the customer.")
 
@@ -467,6 +518,7 @@ def note(viewer: Viewer, ticket: Ticket, form: console_forms.NoteForm) -> str:
         text=form.cleaned_data["text"],
         now=viewer.now,
         once_key=once_key(form),
+        expected_version=viewer.seen,
     )
     return _("Internal note added.")
 
@@ -474,7 +526,9 @@ def note(viewer: Viewer, ticket: Ticket, form: console_forms.NoteForm) -> str:
 @ticket_action("assign")
 def assign(viewer: Viewer, ticket: Ticket, form: console_forms.AssignForm) -> str:
     assignee = form.cleaned_data["assignee"]
-    actions.do_assign(ticket=ticket, assignee=assignee, actor=viewer.person, now=viewer.now)
+    actions.do_assign(
+        ticket=ticket, assignee=assignee, actor=viewer.person, now=viewer.now, expected_version=viewer.seen
+    )
     if assignee is None:
         return _("The ticket is unassigned.")
     return _("Assigned to %(name)s.") % {"name": assignee.name or assignee.email}
@@ -483,14 +537,18 @@ def assign(viewer: Viewer, ticket: Ticket, form: console_forms.AssignForm) -> st
 @ticket_action("status")
 def set_status(viewer: Viewer, ticket: Ticket, form: console_forms.StatusForm) -> str:
     status = form.cleaned_data["status"]
-    actions.do_set_status(ticket=ticket, status=status, actor=viewer.person, now=viewer.now)
+    actions.do_set_status(
+        ticket=ticket, status=status, actor=viewer.person, now=viewer.now, expected_version=viewer.seen
+    )
     return _("Status set to %(status)s.") % {"status": Ticket.Status(status).label}
 
 
 @ticket_action("priority")
 def set_priority(viewer: Viewer, ticket: Ticket, form: console_forms.PriorityForm) -> str:
     priority = form.cleaned_data["priority"]
-    actions.do_set_priority(ticket=ticket, priority=priority, actor=viewer.person, now=viewer.now)
+    actions.do_set_priority(
+        ticket=ticket, priority=priority, actor=viewer.person, now=viewer.now, expected_version=viewer.seen
+    )
     # C16: say so, because agents expect a higher priority to move the clock.
     return _("Priority set to %(priority)s. The due time is unchanged.") % {
         "priority": viewer.labels.priority(priority)
@@ -500,7 +558,9 @@ def set_priority(viewer: Viewer, ticket: Ticket, form: console_forms.PriorityFor
 @ticket_action("deflect")
 def deflect(viewer: Viewer, ticket: Ticket, form: console_forms.DeflectForm) -> str:
     topic = form.cleaned_data["topic"]
-    actions.do_deflect(ticket=ticket, agent=viewer.person, topic=topic, now=viewer.now)
+    actions.do_deflect(
+        ticket=ticket, agent=viewer.person, topic=topic, now=viewer.now, expected_version=viewer.seen
+    )
     return _("Deflected as %(topic)s: the customer got the policy's answer and the ticket is solved.") % {
         "topic": viewer.labels.topic(topic)
     }
@@ -509,7 +569,11 @@ def deflect(viewer: Viewer, ticket: Ticket, form: console_forms.DeflectForm) -> 
 @ticket_action("request_type")
 def change_request_type(viewer: Viewer, ticket: Ticket, form: console_forms.RequestTypeForm) -> str:
     change = actions.do_change_request_type(
-        ticket=ticket, topic=form.cleaned_data["topic"], agent=viewer.person, now=viewer.now
+        ticket=ticket,
+        topic=form.cleaned_data["topic"],
+        agent=viewer.person,
+        now=viewer.now,
+        expected_version=viewer.seen,
     )
     return " ".join(_what_changed(viewer, change))
 
@@ -563,6 +627,44 @@ def decide_meeting(viewer: Viewer, ticket: Ticket, form: console_forms.MeetingDe
         meeting=meeting, agent=viewer.person, propose=propose, note=form.cleaned_data["note"], now=viewer.now
     )
     return _("Call proposed to the customer.") if propose else _("Call request declined.")
+
+
+# -- presence and drafts (the ticket page's short polling; `policydesk/workspace.js`) --
+
+
+@require_POST
+@staff_only
+def presence(request: HttpRequest, number: int) -> HttpResponse:
+    """The page says the agent is viewing (or typing on) the ticket; the answer is who else is."""
+    viewer = Viewer.of(request)
+    ticket = _ticket_for(viewer, number)
+    state = request.POST.get("state", "")
+    if state == "gone":
+        workspace.leave(ticket, viewer.person)
+        return HttpResponse(status=204)
+    workspace.note_presence(ticket, viewer.person, state, viewer.now)
+    others = workspace.others_present(ticket, viewer.person, viewer.now)
+    line = " · ".join(
+        (_("%(name)s is typing a reply") if other.typing else _("%(name)s is viewing")) % {"name": other.name}
+        for other in others
+    )
+    return JsonResponse({"line": line, "version": actions.ticket_version(ticket)})
+
+
+@require_POST
+@staff_only
+def draft(request: HttpRequest, number: int) -> HttpResponse:
+    """Keep what the agent has typed in the reply or note box (debounced by the page)."""
+    viewer = Viewer.of(request)
+    ticket = _ticket_for(viewer, number)
+    kind = request.POST.get("kind", "")
+    if kind not in Draft.Kind.values:
+        return HttpResponse(status=400)
+    workspace.save_draft(ticket, viewer.person, kind, request.POST.get("text", ""), viewer.now)
+    if kind == Draft.Kind.REPLY:
+        state = Presence.State.TYPING if request.POST.get("text", "").strip() else Presence.State.VIEWING
+        workspace.note_presence(ticket, viewer.person, state, viewer.now)
+    return HttpResponse(status=204)
 
 
 # -- the profile ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns = [
     path("tickets/new/", views.ticket_new, name="ticket-new"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:number>/reply/", views.ticket_reply, name="ticket-reply"),
+    path("tickets/<int:number>/draft/", views.ticket_draft, name="ticket-draft"),
     path("tickets/<int:number>/meeting/", views.ticket_meeting, name="ticket-meeting"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("deflected/<int:pk>/", views.deflected, name="deflected"),

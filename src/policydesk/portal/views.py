@@ -48,9 +48,9 @@ from policydesk.portal.forms import (
 from policydesk.portal.presenting import deflection_view
 from policydesk.promises import promise_for
 from policydesk.security import allow_framing_by
-from policydesk.tickets import access, actions
+from policydesk.tickets import access, actions, workspace
 from policydesk.tickets.actions import ActionError
-from policydesk.tickets.models import Attachment, Deflection, Message, Person, Ticket
+from policydesk.tickets.models import Attachment, Deflection, Draft, Message, Person, Ticket
 from policydesk.web import errors
 from policydesk.web.language import View, explicit_language, with_language
 from policydesk.web.once import once_key
@@ -118,9 +118,13 @@ def _safe_next(request: HttpRequest) -> str | None:
 
 
 def _after_signin(request: HttpRequest, person: Person) -> HttpResponseRedirect:
-    if access.is_staff(person):
-        return redirect(CONSOLE_URL)
     wanted = _safe_next(request)
+    if access.is_staff(person):
+        # Back to the console page they were on (a session that expired mid-reply), never to a
+        # customer's page.
+        if wanted is not None and wanted.startswith(CONSOLE_URL):
+            return HttpResponseRedirect(wanted)
+        return redirect(CONSOLE_URL)
     # A URL, never a view name: redirect() would look a bare word up and fail.
     return HttpResponseRedirect(wanted) if wanted else redirect("tickets")
 
@@ -343,7 +347,8 @@ def _ticket_page(
         "promise": promise_for(ticket, policy, person.time_zone, lang),
         "topic_name": topic.name.get(lang) if topic else ticket.topic,
         "priority_name": priority.name.get(lang) if priority else ticket.priority,
-        "reply_form": reply_form or ReplyForm(),
+        "reply_form": reply_form
+        or ReplyForm(initial={"text": workspace.drafts_of(ticket, person).get(Draft.Kind.REPLY, "")}),
         "can_reply": ticket.status != Ticket.Status.CLOSED,
         "meetings_offered": bool(plan and plan.meetings),  # C7
         "meeting_requests": ticket.meeting_requests.order_by("requested_at"),
@@ -379,6 +384,17 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
         return _("Your reply was sent.")
 
     return _post_on_ticket(request, number, ReplyForm(request.POST, request.FILES), reply)
+
+
+@require_POST
+@with_language
+@customer_page
+def ticket_draft(request: HttpRequest, number: int) -> HttpResponse:
+    """Keep what the customer has typed in the reply box (saved by `policydesk/workspace.js`)."""
+    person = _person(request)
+    ticket = _visible_ticket(person, number)
+    workspace.save_draft(ticket, person, Draft.Kind.REPLY, request.POST.get("text", ""), timezone.now())
+    return HttpResponse(status=204)
 
 
 @require_POST

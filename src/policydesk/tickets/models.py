@@ -410,3 +410,49 @@ class SubmittedForm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.key}"
+
+
+class Presence(models.Model):
+    """Who has a ticket open in the console, and whether they are typing a reply, until `until`
+    (`tickets/workspace.py`: each open page renews its row by short polling). A table, not the
+    cache: every process of the desk must see the same rows."""
+
+    class State(models.TextChoices):
+        VIEWING = "viewing", _("viewing")
+        TYPING = "typing", _("typing a reply")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=16, choices=State.choices)
+    until = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["ticket", "person"], name="presence_one_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.state} #{self.ticket_id}"
+
+
+class Draft(models.Model):
+    """Text typed into a reply or note box and not sent yet, per ticket and person, saved as they
+    type so it survives a reload, an expired session and signing in again; deleted when sent."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("reply")
+        NOTE = "note", _("note")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    text = models.TextField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["ticket", "person", "kind"], name="draft_one_per_box")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} draft of {self.person_id} on #{self.ticket_id}"

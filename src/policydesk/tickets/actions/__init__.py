@@ -16,6 +16,8 @@ One module per topic; import from here (`from policydesk.tickets import actions`
   `do_update_profile` (a person's language, time zone and notification emails).
 - `once`: every form submits once: the form's one-time key (`once_key`), claimed inside the
   action's transaction; a second submit returns what the first made.
+- `stale`: the stale-write guard: a ticket's version (`ticket_version`) and `StaleTicket`,
+  raised by an action given an `expected_version` the ticket has moved past.
 - `shared`: what several topics use: `ActionError`, `Upload` and attaching it, the ticket
   row locked for a change.
 
@@ -46,11 +48,13 @@ from policydesk.tickets.actions.organisations import (
     do_update_profile,
 )
 from policydesk.tickets.actions.shared import ActionError, Upload
+from policydesk.tickets.actions.stale import StaleTicket, ticket_version
 
 __all__ = [
     "ActionError",
     "IntakeResult",
     "RequestTypeChange",
+    "StaleTicket",
     "Upload",
     "do_add_note",
     "do_agent_reply",
@@ -69,4 +73,5 @@ __all__ = [
     "do_set_status",
     "do_submit_feedback",
     "do_update_profile",
+    "ticket_version",
 ]

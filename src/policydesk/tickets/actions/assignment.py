@@ -18,11 +18,19 @@ from policydesk.tickets import signals
 from policydesk.tickets.access import can_answer
 from policydesk.tickets.actions.intake import _triage as intake_triage
 from policydesk.tickets.actions.shared import ActionError, locked
+from policydesk.tickets.actions.stale import check_version
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Deflection, Message, Person, Ticket
 
 
-def do_assign(*, ticket: Ticket, assignee: Person | None, actor: Person, now: datetime) -> Ticket:
+def do_assign(
+    *,
+    ticket: Ticket,
+    assignee: Person | None,
+    actor: Person,
+    now: datetime,
+    expected_version: int | None = None,
+) -> Ticket:
     """Assign to an agent who works the ticket's queue, or unassign."""
     if assignee is not None and not can_answer(assignee, ticket):
         raise ActionError(
@@ -31,6 +39,7 @@ def do_assign(*, ticket: Ticket, assignee: Person | None, actor: Person, now: da
         )
     with transaction.atomic():
         ticket = locked(ticket)
+        check_version(ticket, expected_version)
         ticket.assignee = assignee
         if ticket.status == Ticket.Status.NEW and assignee is not None:
             ticket.status = Ticket.Status.OPEN
@@ -43,12 +52,15 @@ def do_assign(*, ticket: Ticket, assignee: Person | None, actor: Person, now: da
     return ticket
 
 
-def do_set_status(*, ticket: Ticket, status: str, actor: Person, now: datetime) -> Ticket:
+def do_set_status(
+    *, ticket: Ticket, status: str, actor: Person, now: datetime, expected_version: int | None = None
+) -> Ticket:
     """Move a ticket between new, open, pending, solved and closed (closed is final)."""
     if status not in Ticket.Status.values:
         raise ActionError(_("unknown status %(status)r") % {"status": status})
     with transaction.atomic():
         ticket = locked(ticket)
+        check_version(ticket, expected_version)
         if ticket.status == Ticket.Status.CLOSED and status != Ticket.Status.CLOSED:
             raise ActionError(_("a closed ticket cannot be reopened; open a new one"))
         before = ticket.status
@@ -60,12 +72,15 @@ def do_set_status(*, ticket: Ticket, status: str, actor: Person, now: datetime) 
     return ticket
 
 
-def do_set_priority(*, ticket: Ticket, priority: str, actor: Person, now: datetime) -> Ticket:
+def do_set_priority(
+    *, ticket: Ticket, priority: str, actor: Person, now: datetime, expected_version: int | None = None
+) -> Ticket:
     """C15, C16: priority is recorded and shown; it never changes the due time."""
     if priority not in get_policy().priorities:
         raise ActionError(_("unknown priority %(priority)r") % {"priority": priority})
     with transaction.atomic():
         ticket = locked(ticket)
+        check_version(ticket, expected_version)
         before = ticket.priority
         ticket.priority = priority
         ticket.updated_at = now
@@ -74,7 +89,9 @@ def do_set_priority(*, ticket: Ticket, priority: str, actor: Person, now: dateti
     return ticket
 
 
-def do_deflect(*, ticket: Ticket, agent: Person, topic: str, now: datetime) -> Deflection:
+def do_deflect(
+    *, ticket: Ticket, agent: Person, topic: str, now: datetime, expected_version: int | None = None
+) -> Deflection:
     """An agent finds an open ticket out of scope: the customer gets the policy's route text
     as a public reply, the deflection is recorded, the ticket is solved (C12, C17-C19)."""
     policy = get_policy()
@@ -83,6 +100,7 @@ def do_deflect(*, ticket: Ticket, agent: Person, topic: str, now: datetime) -> D
     route = policy.route_for(policy.plans[ticket.organisation.plan], topic)
     with transaction.atomic():
         ticket = locked(ticket)
+        check_version(ticket, expected_version)
         deflection, message = _solve_with_route(policy, ticket, agent, topic, route, now)
         record_audit_event(
             now, agent, "ticket.deflected", ticket, topic=topic, route=route.id, message=message.pk
@@ -147,7 +165,9 @@ class RequestTypeChange:
     unassigned: bool  # the assignee does not work the new queue
 
 
-def do_change_request_type(*, ticket: Ticket, topic: str, agent: Person, now: datetime) -> RequestTypeChange:
+def do_change_request_type(
+    *, ticket: Ticket, topic: str, agent: Person, now: datetime, expected_version: int | None = None
+) -> RequestTypeChange:
     """Triage the ticket again as if it had come in with `topic` when it was created (C2, C3, C6,
     C9, C12): a new queue, calendar, first-response due time and mission-critical flag, or a
     deflection (the ticket solved with the route's text, as `do_deflect`).
@@ -161,6 +181,7 @@ def do_change_request_type(*, ticket: Ticket, topic: str, agent: Person, now: da
         raise ActionError(_("unknown request type %(topic)r") % {"topic": topic})
     with transaction.atomic():
         ticket = locked(ticket)
+        check_version(ticket, expected_version)
         if not ticket.is_open:
             raise ActionError(_("only an open ticket's request type can change"))
         if topic == ticket.topic:

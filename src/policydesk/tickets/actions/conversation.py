@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 from policydesk.tickets import signals
 from policydesk.tickets.actions import once
 from policydesk.tickets.actions.shared import ActionError, Upload, attach, clean_html, locked
+from policydesk.tickets.actions.stale import check_version
 from policydesk.tickets.audit import record_audit_event
-from policydesk.tickets.models import Message, Person, Ticket
+from policydesk.tickets.models import Draft, Message, Person, Ticket
+from policydesk.tickets.workspace import discard_draft
 
 
 def do_agent_reply(
@@ -26,9 +28,11 @@ def do_agent_reply(
     html: str = "",
     uploads: tuple[Upload, ...] = (),
     once_key: str = "",
+    expected_version: int | None = None,
 ) -> Message:
     """A public answer. The first one stops the first-response clock; the ticket waits on the customer.
-    `once_key`: the form's one-time key (`actions/once.py`)."""
+    `once_key`: the form's one-time key (`actions/once.py`); `expected_version`: the ticket's
+    version the agent saw (`actions/stale.py`). The agent's reply draft goes."""
     if not text.strip():
         raise ActionError(_("a reply needs text"))
     with transaction.atomic():
@@ -36,6 +40,7 @@ def do_agent_reply(
         if isinstance(submit.earlier, Message):
             return submit.earlier
         ticket = locked(ticket)
+        check_version(ticket, expected_version)
         if ticket.status == Ticket.Status.CLOSED:
             raise ActionError(_("the ticket is closed"))
         message = Message.objects.create(
@@ -53,29 +58,46 @@ def do_agent_reply(
         ticket.save()
         record_audit_event(now, agent, "ticket.replied", ticket, message=message.pk, first_response=first)
         signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=first)
+        discard_draft(ticket, agent, Draft.Kind.REPLY)
         submit.remember(message)
     return message
 
 
-def do_add_note(*, ticket: Ticket, agent: Person, text: str, now: datetime, once_key: str = "") -> Message:
-    """An internal note: staff only, never sent to the customer, does not stop any clock."""
+def do_add_note(
+    *,
+    ticket: Ticket,
+    agent: Person,
+    text: str,
+    now: datetime,
+    once_key: str = "",
+    expected_version: int | None = None,
+) -> Message:
+    """An internal note: staff only, never sent to the customer, does not stop any clock.
+    `expected_version` as for `do_agent_reply`; the agent's note draft goes."""
     if not text.strip():
         raise ActionError(_("a note needs text"))
     with transaction.atomic():
         submit = once.claim(once_key, agent, "ticket.noted", now)
         if isinstance(submit.earlier, Message):
             return submit.earlier
-        ticket, message = _add_internal(ticket, agent, text, Ticket.Channel.WEB, now)
+        ticket, message = _add_internal(ticket, agent, text, Ticket.Channel.WEB, now, expected_version)
         record_audit_event(now, agent, "ticket.noted", ticket, message=message.pk)
+        discard_draft(ticket, agent, Draft.Kind.NOTE)
         submit.remember(message)
     return message
 
 
 def _add_internal(
-    ticket: Ticket, author: Person | None, text: str, channel: str, now: datetime
+    ticket: Ticket,
+    author: Person | None,
+    text: str,
+    channel: str,
+    now: datetime,
+    expected_version: int | None = None,
 ) -> tuple[Ticket, Message]:
     """An internal message on the locked ticket, which counts as its latest change; no clock moves."""
     ticket = locked(ticket)
+    check_version(ticket, expected_version)
     message = Message.objects.create(
         ticket=ticket, author=author, kind=Message.Kind.INTERNAL, text=text, channel=channel, created_at=now
     )
@@ -141,5 +163,6 @@ def do_customer_reply(
             now, customer, "ticket.customer_replied", ticket, message=message.pk, channel=channel
         )
         signals.customer_replied.send(Ticket, ticket=ticket, message=message, inbound=inbound)
+        discard_draft(ticket, customer, Draft.Kind.REPLY)
         submit.remember(message)
     return message
