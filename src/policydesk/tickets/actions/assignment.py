@@ -19,7 +19,7 @@ from policydesk.tickets.access import can_answer
 from policydesk.tickets.actions.intake import _triage as intake_triage
 from policydesk.tickets.actions.shared import ActionError, locked
 from policydesk.tickets.audit import record_audit_event
-from policydesk.tickets.models import Deflection, Message, Person, Ticket
+from policydesk.tickets.models import OPEN_STATUSES, Deflection, Message, Person, Ticket
 
 
 def do_assign(*, ticket: Ticket, assignee: Person | None, actor: Person, now: datetime) -> Ticket:
@@ -31,6 +31,7 @@ def do_assign(*, ticket: Ticket, assignee: Person | None, actor: Person, now: da
         )
     with transaction.atomic():
         ticket = locked(ticket)
+        newly = assignee is not None and ticket.assignee_id != assignee.pk
         ticket.assignee = assignee
         if ticket.status == Ticket.Status.NEW and assignee is not None:
             ticket.status = Ticket.Status.OPEN
@@ -40,6 +41,8 @@ def do_assign(*, ticket: Ticket, assignee: Person | None, actor: Person, now: da
             now, actor, "ticket.assigned", ticket, assignee=assignee.email if assignee else None
         )
         signals.ticket_changed.send(Ticket, ticket=ticket, change="assignee")
+        if newly:
+            signals.ticket_assigned.send(Ticket, ticket=ticket, actor=actor)
     return ticket
 
 
@@ -57,6 +60,8 @@ def do_set_status(*, ticket: Ticket, status: str, actor: Person, now: datetime) 
         ticket.save()
         record_audit_event(now, actor, "ticket.status", ticket, before=before, after=status)
         signals.ticket_changed.send(Ticket, ticket=ticket, change="status")
+        if before == Ticket.Status.SOLVED and status in OPEN_STATUSES:
+            signals.ticket_reopened.send(Ticket, ticket=ticket, actor=actor)
     return ticket
 
 

@@ -67,6 +67,7 @@ def do_add_note(*, ticket: Ticket, agent: Person, text: str, now: datetime, once
             return submit.earlier
         ticket, message = _add_internal(ticket, agent, text, Ticket.Channel.WEB, now)
         record_audit_event(now, agent, "ticket.noted", ticket, message=message.pk)
+        signals.note_added.send(Ticket, ticket=ticket, message=message)
         submit.remember(message)
     return message
 
@@ -133,6 +134,7 @@ def do_customer_reply(
         attach(ticket, message, uploads, now)
         if customer.pk != ticket.requester_id:
             ticket.participants.add(customer)
+        reopened = ticket.status == Ticket.Status.SOLVED
         if ticket.status in (Ticket.Status.PENDING, Ticket.Status.SOLVED):
             ticket.status = Ticket.Status.OPEN
         ticket.updated_at = now
@@ -140,6 +142,8 @@ def do_customer_reply(
         record_audit_event(
             now, customer, "ticket.customer_replied", ticket, message=message.pk, channel=channel
         )
-        signals.customer_replied.send(Ticket, ticket=ticket, message=message, inbound=inbound)
+        signals.customer_replied.send(
+            Ticket, ticket=ticket, message=message, inbound=inbound, reopened=reopened
+        )
         submit.remember(message)
     return message
