@@ -13,7 +13,7 @@ from policydesk.inbox.tasks import send_notification_mail
 from policydesk.mail.models import OutgoingMail
 from policydesk.mail.tasks import send_outgoing_mail
 from policydesk.tickets import actions
-from tests.browser.conftest import CLOCK, sign_in
+from tests.browser.conftest import CLOCK, sign_in, singapore_agent
 from tests.conftest import Personas, new_customer, open_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,14 +22,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_customers_reply_reaches_the_agents_counter_and_email(
     live_server: Any, page_for: Any, desk: None, personas: Personas
 ) -> None:
-    # Singapore is open at CLOCK (11:00 there): the email is not held for office hours.
-    singapore = actions.do_create_team(
-        name="Singapore office", kind="office", office="singapore", actor=personas.admin, now=CLOCK
-    )
-    wei = actions.do_create_person(
-        email="wei@example.com", password="pw-wei-2026", role="agent", name="Wei", teams=(singapore,),
-        actor=personas.admin, now=CLOCK,
-    )  # fmt: skip
+    # Singapore is open at CLOCK: the email is not held for office hours.
+    wei = singapore_agent(personas, "pw-wei-2026")
     ken = new_customer("ken@apac.example", "growth", "apac", password="pw-ken-2026", actor=personas.admin)
     ticket = open_ticket(ken, now=CLOCK, subject="Export fails")
     actions.do_assign(ticket=ticket, assignee=wei, actor=personas.lead, now=CLOCK)
