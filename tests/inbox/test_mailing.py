@@ -13,6 +13,7 @@ from policydesk.inbox.models import Notification
 from policydesk.mail.models import OutgoingMail
 from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
+from policydesk.watch import config
 from tests.conftest import NOW, Personas, open_ticket
 
 IN_HOURS = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # Central Europe is open (09:00-17:00 UTC)
@@ -136,3 +137,12 @@ def test_a_mission_critical_tickets_notification_is_mailed_at_once_outside_hours
     assert ticket.mission_critical
     actions.do_assign(ticket=ticket, assignee=personas.premium_agent, actor=personas.lead, now=sunday)
     assert Notification.objects.get().email_after == sunday
+
+
+def test_the_email_is_in_the_agents_language(personas: Personas) -> None:
+    actions.do_update_profile(person=personas.agent, actor=personas.agent, now=IN_HOURS, language="ja")
+    ticket = assign(personas, IN_HOURS)
+    outgoing = mailing.send_due(personas.agent.pk, IN_HOURS)
+    assert outgoing is not None and outgoing.language == "ja"
+    assert f"lead@example.com さんがチケット #{ticket.number} をあなたに割り当てました" in outgoing.subject
+    assert f"チケットを開く：{config.ticket_url(ticket.number)}" in outgoing.body
