@@ -19,8 +19,10 @@ def send_notification_mail(person_id: int) -> str:
 
 
 def enqueue_mail(person_id: int, at: datetime, now: datetime) -> None:
-    """Enqueue the sending at `at` (later when held), in the caller's transaction."""
-    later = send_notification_mail.using(run_after=at) if at > now else send_notification_mail
+    """Enqueue the sending at `at` (later when held), in the caller's transaction. (A backend that
+    cannot defer runs it at once: a held email then goes with the person's next one.)"""
+    defer = at > now and send_notification_mail.get_backend().supports_defer
+    later = send_notification_mail.using(run_after=at) if defer else send_notification_mail
     if type(send_notification_mail.get_backend()).__module__.startswith("django_tasks_db"):
         later.enqueue(person_id)  # the task row commits (or rolls back) with the notification
     else:
