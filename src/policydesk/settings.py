@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "policydesk.api",
     "policydesk.mail",
     "policydesk.watch",
+    "policydesk.inbox",
     "policydesk.status",
     "policydesk.reports",
     "policydesk.cli",

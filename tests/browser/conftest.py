@@ -105,3 +105,16 @@ def sign_in(page: Any, base_url: str, email: str, password: str) -> None:
     form.get_by_test_id("signin-password").locator("input").fill(password)
     with page.expect_navigation():
         form.get_by_test_id("signin-submit").click()
+
+
+def singapore_agent(personas: Any, password: str) -> Any:
+    """Wei, an agent of a new Singapore office team (open at CLOCK: 11:00 there)."""
+    from policydesk.tickets import actions
+
+    singapore = actions.do_create_team(
+        name="Singapore office", kind="office", office="singapore", actor=personas.admin, now=CLOCK
+    )
+    return actions.do_create_person(
+        email="wei@example.com", password=password, role="agent", name="Wei", teams=(singapore,),
+        actor=personas.admin, now=CLOCK,
+    )  # fmt: skip

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from policydesk.tickets import actions
 from policydesk.tickets.models import Ticket
-from tests.browser.conftest import CLOCK, screenshot, sign_in
+from tests.browser.conftest import CLOCK, screenshot, sign_in, singapore_agent
 from tests.conftest import Personas, new_customer, open_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,13 +19,7 @@ PASSWORD = "pw-wei-singapore-2026"
 def test_singapore_agent_changes_zone_and_due_times_move(
     live_server: Any, page_for: Any, desk: None, personas: Personas
 ) -> None:
-    singapore = actions.do_create_team(
-        name="Singapore office", kind="office", office="singapore", actor=personas.admin, now=CLOCK
-    )
-    wei = actions.do_create_person(
-        email="wei@example.com", password=PASSWORD, role="agent", name="Wei", teams=(singapore,),
-        actor=personas.admin, now=CLOCK,
-    )  # fmt: skip
+    wei = singapore_agent(personas, PASSWORD)
     customer = new_customer("ken@apac.example", "growth", "apac", actor=personas.admin, now=CLOCK)
     ticket = open_ticket(customer, now=CLOCK)
     Ticket.objects.filter(pk=ticket.pk).update(first_response_due=CLOCK.replace(hour=1, day=2))  # set-up

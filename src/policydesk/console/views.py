@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +25,8 @@ from policydesk import display, languages
 from policydesk.console import forms as console_forms
 from policydesk.console import queries
 from policydesk.desk_policy import get_policy
+from policydesk.inbox import actions as inbox_actions
+from policydesk.inbox import notices, wording
 from policydesk.policy.model import Policy
 from policydesk.tickets import access, actions, workspace
 from policydesk.tickets.actions import ActionError, StaleTicket
@@ -399,7 +402,9 @@ def _render_new(
 @staff_only
 def ticket_view(request: HttpRequest, number: int) -> HttpResponse:
     viewer = Viewer.of(request)
-    return _render_ticket(request, viewer, _ticket_for(viewer, number))
+    ticket = _ticket_for(viewer, number)
+    inbox_actions.do_mark_read(person=viewer.person, now=viewer.now, ticket=ticket)  # opened: read
+    return _render_ticket(request, viewer, ticket)
 
 
 def ticket_action(
@@ -714,3 +719,65 @@ def profile(request: HttpRequest) -> HttpResponse:
         "now_text": viewer.instant(viewer.now),
     }
     return render(request, "console/profile.html", context, status=status)
+
+
+# -- notifications --------------------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    """One line of the notifications page, every cell a string."""
+
+    what: str
+    subject: str
+    at: str
+    url: str
+    unread: bool
+
+
+@require_GET
+@staff_only
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The person's notifications, newest first (`inbox.notices`); opening a ticket marks its read."""
+    viewer = Viewer.of(request)
+    page = Paginator(notices.newest_first(viewer.person), NOTIFICATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = [
+        NotificationRow(
+            what=wording.describe(n),
+            subject=n.ticket.subject,
+            at=viewer.instant(n.created_at),
+            url=_ticket_url(n.ticket),
+            unread=n.read_at is None,
+        )
+        for n in page
+    ]
+    queues = navigation.queues_for(viewer.person, viewer.policy, viewer.lang)
+    context = {
+        "rows": rows,
+        "page": page,
+        "any_unread": any(row.unread for row in rows) or notices.unread_count(viewer.person) > 0,
+        "queues": _sidebar(viewer, queues),
+        "count_cap": queries.COUNT_CAP,
+    }
+    return render(request, "console/notifications.html", context)
+
+
+@require_GET
+@staff_only
+def notifications_count(request: HttpRequest) -> HttpResponse:
+    """The unread count the header's counter polls (`console/notifications.js`): one query."""
+    return JsonResponse({"unread": notices.unread_count(request.user)})  # type: ignore[arg-type]
+
+
+@require_POST
+@staff_only
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Mark all read."""
+    viewer = Viewer.of(request)
+    inbox_actions.do_mark_read(person=viewer.person, now=viewer.now)
+    messages.success(request, _("All notifications are marked read."))
+    return redirect("console:notifications")

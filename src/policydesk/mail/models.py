@@ -100,6 +100,8 @@ class OutgoingMail(models.Model):
         STATUS_CONFIRM = "status_confirm", _("Status subscription confirmation")
         STATUS_UPDATE = "status_update", _("Incident update")
         SIGNIN = "signin", _("Sign-in link")
+        NOTICE = "notice", _("Agent notification")
+        NOTICE_DIGEST = "notice_digest", _("Agent notifications digest")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

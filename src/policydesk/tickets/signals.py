@@ -40,10 +40,17 @@ ticket_opened = Signal()
 request_deflected = Signal()
 #: ticket, message, first_response
 agent_replied = Signal()
-#: ticket, message, inbound (InboundEmail | None)
+#: ticket, message, inbound (InboundEmail | None), reopened (the reply reopened a solved ticket)
 customer_replied = Signal()
 #: ticket, change ("assignee" | "status" | "request_type")
 ticket_changed = Signal()
+#: ticket (its new assignee), actor: an agent assigned the ticket to someone (`do_assign`)
+ticket_assigned = Signal()
+#: ticket, actor: a solved ticket set back to new, open or pending by someone (`do_set_status`;
+#: a customer's reply that reopens one says so in `customer_replied`)
+ticket_reopened = Signal()
+#: ticket, message: an internal note was added (`do_add_note`)
+note_added = Signal()
 #: meeting (C7: a one-off call proposed or declined)
 meeting_decided = Signal()
 #: address, language, inbound (InboundEmail), now: an email from someone who is not the
@@ -83,6 +90,21 @@ RECEIVERS: dict[str, dict[str, str]] = {
             "records the notice of files left out of an emailed reply, if any"
         ),
         "policydesk.watch.receivers.on_ticket_changed": "re-plans the timers",
+        "policydesk.inbox.receivers.on_customer_replied": (
+            "tells the assignee (a notification, and its email as they chose): a reply, or their "
+            "solved ticket reopened by it"
+        ),
+    },
+    "ticket_assigned": {
+        "policydesk.inbox.receivers.on_ticket_assigned": "tells the new assignee, unless they assigned it",
+    },
+    "ticket_reopened": {
+        "policydesk.inbox.receivers.on_ticket_reopened": "tells the assignee, unless they reopened it",
+    },
+    "note_added": {
+        "policydesk.inbox.receivers.on_note_added": (
+            "tells each staff member @mentioned in the note who can see the ticket (not its author)"
+        ),
     },
     "ticket_changed": {
         "policydesk.watch.receivers.on_ticket_changed": (

@@ -20,7 +20,7 @@ from policydesk.tickets.actions.intake import _triage as intake_triage
 from policydesk.tickets.actions.shared import ActionError, locked
 from policydesk.tickets.actions.stale import check_version
 from policydesk.tickets.audit import record_audit_event
-from policydesk.tickets.models import Deflection, Message, Person, Ticket
+from policydesk.tickets.models import OPEN_STATUSES, Deflection, Message, Person, Ticket
 
 
 def do_assign(
@@ -40,6 +40,7 @@ def do_assign(
     with transaction.atomic():
         ticket = locked(ticket)
         check_version(ticket, expected_version)
+        newly = assignee is not None and ticket.assignee_id != assignee.pk
         ticket.assignee = assignee
         if ticket.status == Ticket.Status.NEW and assignee is not None:
             ticket.status = Ticket.Status.OPEN
@@ -49,6 +50,8 @@ def do_assign(
             now, actor, "ticket.assigned", ticket, assignee=assignee.email if assignee else None
         )
         signals.ticket_changed.send(Ticket, ticket=ticket, change="assignee")
+        if newly:
+            signals.ticket_assigned.send(Ticket, ticket=ticket, actor=actor)
     return ticket
 
 
@@ -69,6 +72,8 @@ def do_set_status(
         ticket.save()
         record_audit_event(now, actor, "ticket.status", ticket, before=before, after=status)
         signals.ticket_changed.send(Ticket, ticket=ticket, change="status")
+        if before == Ticket.Status.SOLVED and status in OPEN_STATUSES:
+            signals.ticket_reopened.send(Ticket, ticket=ticket, actor=actor)
     return ticket
 
 

@@ -83,6 +83,7 @@ def do_add_note(
         ticket, message = _add_internal(ticket, agent, text, Ticket.Channel.WEB, now, expected_version)
         record_audit_event(now, agent, "ticket.noted", ticket, message=message.pk)
         discard_draft(ticket, agent, Draft.Kind.NOTE)
+        signals.note_added.send(Ticket, ticket=ticket, message=message)
         submit.remember(message)
     return message
 
@@ -155,6 +156,7 @@ def do_customer_reply(
         attach(ticket, message, uploads, now)
         if customer.pk != ticket.requester_id:
             ticket.participants.add(customer)
+        reopened = ticket.status == Ticket.Status.SOLVED
         if ticket.status in (Ticket.Status.PENDING, Ticket.Status.SOLVED):
             ticket.status = Ticket.Status.OPEN
         ticket.updated_at = now
@@ -162,7 +164,9 @@ def do_customer_reply(
         record_audit_event(
             now, customer, "ticket.customer_replied", ticket, message=message.pk, channel=channel
         )
-        signals.customer_replied.send(Ticket, ticket=ticket, message=message, inbound=inbound)
+        signals.customer_replied.send(
+            Ticket, ticket=ticket, message=message, inbound=inbound, reopened=reopened
+        )
         discard_draft(ticket, customer, Draft.Kind.REPLY)
         submit.remember(message)
     return message
