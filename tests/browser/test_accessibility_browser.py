@@ -16,6 +16,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = {"en": "en-US", "ja": "ja-JP"}
 WIDTHS = (375, 1366)
+# The innermost elements reaching past the window's right edge (what to fix when a page scrolls).
+WIDER = """[...document.body.querySelectorAll('*')]
+  .filter(e => e.getBoundingClientRect().right > innerWidth + 1
+               && ![...e.children].some(c => c.getBoundingClientRect().right > innerWidth + 1))
+  .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                        + (e.name ? '[name=' + e.name + ']' : ''))"""
 
 
 def check(page: Any, url: str, lang: str, problems: list[str]) -> None:
@@ -25,7 +31,7 @@ def check(page: Any, url: str, lang: str, problems: list[str]) -> None:
     if page.get_attribute("html", "lang") != lang:
         problems.append(f"{url} is not marked lang={lang}")
     if not page.evaluate("document.documentElement.scrollWidth <= innerWidth"):
-        problems.append(f"{url} scrolls sideways at {page.viewport_size['width']} px")
+        problems.append(f"{url} scrolls sideways at {page.viewport_size['width']} px: {page.evaluate(WIDER)}")
     try:
         assert_accessible(page)
     except AssertionError as found:
