@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from policydesk.tickets.models import Person
-from tests.browser.conftest import CLOCK, assert_accessible, sign_in
+from tests.browser.conftest import CLOCK, assert_accessible, screenshot, sign_in
 from tests.conftest import Personas, open_request, open_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,7 +40,9 @@ def check(page: Any, url: str, lang: str, problems: list[str]) -> None:
 
 def signed_in_page(page_for: Any, live_server: Any, person: Person, lang: str, width: int) -> Any:
     page = page_for(LANGUAGES[lang], width)
-    sign_in(page, live_server.url, person.email, "pw-" + person.email)
+    # The personas' passwords (tests/conftest.py): the admin's is its own.
+    password = "pw-admin-1" if person.role == "admin" else "pw-" + person.email
+    sign_in(page, live_server.url, person.email, password)
     return page
 
 
@@ -76,3 +78,115 @@ def test_every_page_passes_axe_and_fits(
     admin = signed_in_page(page_for, live_server, personas.admin, lang, width)
     check(admin, base + "/admin/", lang, problems)
     assert not problems, "\n".join(problems)
+
+
+def test_queue_fits_1366_px_with_assignee_and_due_in_view(
+    live_server: Any, page_for: Any, desk: None, personas: Personas
+) -> None:
+    open_ticket(personas.customer, now=CLOCK, subject="Charts are empty on the quarterly revenue dashboard")
+    page = signed_in_page(page_for, live_server, personas.agent, "en", 1366)
+    page.goto(f"{live_server.url}/console/queues/central-europe/")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    for column in ("column-assignee", "column-due"):
+        box = page.get_by_test_id(column).bounding_box()
+        assert box is not None and box["width"] > 0 and box["x"] + box["width"] <= 1366, column
+    screenshot(page, "console-queue-1366")
+
+
+def test_queue_is_a_list_of_cards_on_a_phone(
+    live_server: Any, page_for: Any, desk: None, personas: Personas
+) -> None:
+    ticket = open_ticket(personas.customer, now=CLOCK, subject="Charts are empty")
+    page = signed_in_page(page_for, live_server, personas.agent, "en", 375)
+    page.goto(f"{live_server.url}/console/queues/central-europe/")
+    row = page.get_by_test_id("queue-row")
+    assert row.evaluate("row => getComputedStyle(row).display") == "block"
+    box = row.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    assignee = row.get_by_test_id("row-assignee")
+    assert assignee.inner_text() == "unassigned"
+    assert assignee.evaluate("cell => getComputedStyle(cell, '::before').content") == '"Assignee"'  # labelled
+    # The queues sit above the page, not beside it.
+    nav = page.get_by_test_id("queue-nav").bounding_box()
+    main = page.locator("main").bounding_box()
+    assert nav is not None and main is not None and nav["y"] + nav["height"] <= main["y"]
+    screenshot(page, "console-queue-375")
+
+    page.goto(f"{live_server.url}/console/tickets/{ticket.number}/")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    conversation = page.get_by_test_id("conversation").bounding_box()
+    assert conversation is not None and conversation["width"] <= 375
+
+
+def test_skip_link_is_the_first_stop_and_moves_to_the_main_content(
+    live_server: Any, page_for: Any, desk: None, personas: Personas
+) -> None:
+    page = page_for("en-US", 375)
+    page.goto(f"{live_server.url}/policy/")
+    skip = page.get_by_test_id("skip-link")
+    assert not skip.evaluate("link => link.getBoundingClientRect().bottom > 0")  # out of sight
+    page.keyboard.press("Tab")
+    assert skip.evaluate("link => document.activeElement === link && link.getBoundingClientRect().top >= 0")
+    assert skip.inner_text() == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+    console = signed_in_page(page_for, live_server, personas.agent, "ja", 1366)
+    console.keyboard.press("Tab")
+    assert console.evaluate("document.activeElement.dataset.testid") == "skip-link"
+    assert console.get_by_test_id("skip-link").inner_text() == "本文へスキップ"
+
+
+def test_focus_moves_to_the_first_error_after_a_failed_submit(
+    live_server: Any, page_for: Any, desk: None, personas: Personas
+) -> None:
+    page = page_for("en-US", 1366)
+    page.goto(f"{live_server.url}/signin/")
+    form = page.get_by_test_id("signin-password-form")
+    with page.expect_navigation():
+        form.get_by_test_id("signin-submit").click()  # nothing typed: both fields in error
+    email = form.get_by_test_id("signin-email").locator("input")
+    assert email.evaluate("field => document.activeElement === field")
+
+    form.get_by_test_id("signin-email").locator("input").fill(personas.customer.email)
+    form.get_by_test_id("signin-password").locator("input").fill("not the password")
+    with page.expect_navigation():
+        form.get_by_test_id("signin-submit").click()  # an error of the whole form: its message
+    assert page.evaluate("document.activeElement.classList.contains('errorlist')")
+    assert "password" in page.evaluate("document.activeElement.textContent")
+
+
+# Small kana and the long-vowel mark must not start a line (JIS X 4051; CSS line-break: strict).
+NOT_AT_LINE_START = "ーァィゥェォッャュョヮヵヶぁぃぅぇぉっゃゅょゎ"
+LINE_STARTS = """element => {
+  const starts = [];
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  let previous = null;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      if (!rect) continue;
+      if (previous !== null && rect.top > previous + rect.height / 2) starts.push(node.data[i]);
+      previous = rect.top;
+    }
+  }
+  return starts;
+}"""
+
+
+def test_japanese_lines_never_start_with_a_long_vowel_mark(
+    live_server: Any, page_for: Any, desk: None, personas: Personas
+) -> None:
+    subject = "サーバーのデータベースのパフォーマンスレポートをダウンロードするとエラーメッセージが表示されます"
+    ticket = open_ticket(personas.customer, now=CLOCK, subject=subject)
+    page = signed_in_page(page_for, live_server, personas.customer, "ja", 375)
+    page.goto(f"{live_server.url}/tickets/{ticket.number}/")
+    title = page.get_by_test_id("ticket-title")
+    assert title.evaluate("element => getComputedStyle(element).lineBreak") == "strict"
+    starts = title.evaluate(LINE_STARTS)
+    assert len(starts) >= 2  # the title does wrap at 375 px
+    assert not set(starts) & set(NOT_AT_LINE_START), starts
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
