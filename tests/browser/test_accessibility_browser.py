@@ -180,7 +180,9 @@ LINE_STARTS = """element => {
 def test_japanese_lines_never_start_with_a_long_vowel_mark(
     live_server: Any, page_for: Any, desk: None, personas: Personas
 ) -> None:
-    subject = "サーバーのデータベースのパフォーマンスレポートをダウンロードするとエラーメッセージが表示されます"
+    subject = (
+        "サーバーのデータベースのパフォーマンスレポートをダウンロードするとエラーメッセージが表示されます"
+    )
     ticket = open_ticket(personas.customer, now=CLOCK, subject=subject)
     page = signed_in_page(page_for, live_server, personas.customer, "ja", 375)
     page.goto(f"{live_server.url}/tickets/{ticket.number}/")

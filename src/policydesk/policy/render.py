@@ -277,7 +277,6 @@ def _markdown(blocks: list[Block]) -> str:
     out: list[str] = []
     for block in blocks:
         if isinstance(block, Heading):
-            section = block.text
             out.append(f"{'#' * block.level} {block.text}")
         elif isinstance(block, Paragraph):
             out.append(f"{block.text} <{block.link}>" if block.link else block.text)
@@ -321,6 +320,7 @@ def _html(blocks: list[Block]) -> str:
             # a screen reader names after the section it belongs to.
             out.append(
                 f'<div class="table-scroll" role="region" tabindex="0" aria-label="{e(section)}">'
-                f'<table class="policy-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+                f'<table class="policy-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+                "</div>"
             )
     return "\n".join(out) + "\n"
