@@ -25,9 +25,15 @@ WIDER = """[...document.body.querySelectorAll('*')]
 
 
 def check(page: Any, url: str, lang: str, problems: list[str]) -> None:
-    """Open `url`; add to `problems` if the page is not in `lang`, is wider than the window or
-    has axe violations (all pages are visited, then the test fails listing everything found)."""
+    """Open `url` and `audit` it."""
     page.goto(url)
+    audit(page, lang, problems)
+
+
+def audit(page: Any, lang: str, problems: list[str]) -> None:
+    """Add to `problems` if the page shown is not in `lang`, is wider than the window or has axe
+    violations (all pages are visited, then the test fails listing everything found)."""
+    url = page.url
     if page.get_attribute("html", "lang") != lang:
         problems.append(f"{url} is not marked lang={lang}")
     if not page.evaluate("document.documentElement.scrollWidth <= innerWidth"):
@@ -58,13 +64,22 @@ def test_every_page_passes_axe_and_fits(
 
     problems: list[str] = []
     visitor = page_for(LANGUAGES[lang], width)
-    for path in ("/", "/signin/", "/policy/", "/status/", "/admin/login/", "/no-such-page/"):
+    for path in ("/", "/signin/", "/policy/", "/status/", "/widget/", "/admin/login/", "/no-such-page/"):
         check(visitor, base + path, lang, problems)
+
+    # The CSRF failure page (403): a form sent without its cookie.
+    visitor.goto(f"{base}/signin/")
+    visitor.context.clear_cookies()
+    with visitor.expect_navigation():
+        visitor.get_by_test_id("signin-submit").click()
+    assert visitor.get_by_test_id("error-page").get_attribute("data-status") == "403"
+    audit(visitor, lang, problems)
 
     customer = signed_in_page(page_for, live_server, personas.customer, lang, width)
     for path in (
         "/tickets/", "/tickets/new/", f"/tickets/{ticket.number}/", f"/deflected/{deflection.pk}/",
         f"/tickets/{ticket.number}/reply/",  # 405 on GET: the error page
+        "/console/overview/",  # a customer in the console: 404
     ):  # fmt: skip
         check(customer, base + path, lang, problems)
 
