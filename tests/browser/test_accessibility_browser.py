@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from policydesk.status import actions as status_actions
 from policydesk.tickets.models import Person
 from tests.browser.conftest import CLOCK, assert_accessible, screenshot, sign_in
 from tests.conftest import Personas, open_request, open_ticket
@@ -61,10 +62,21 @@ def test_every_page_passes_axe_and_fits(
     ticket = open_ticket(personas.customer, now=CLOCK, subject="グラフが空です — charts are empty")
     deflection = open_request(personas.customer, "plan-question", now=CLOCK).deflection
     assert deflection is not None
+    dashboards = status_actions.do_create_component(
+        slug="dashboards", name="Dashboards", name_ja="ダッシュボード", actor=personas.admin, now=CLOCK
+    )
+    incident = status_actions.do_open_incident(
+        title="Charts load slowly", title_ja="グラフの表示が遅い", severity="minor",
+        body="We are looking into it.", body_ja="調査しています。", components=(dashboards,), actor=personas.admin, now=CLOCK,
+    )  # fmt: skip
 
     problems: list[str] = []
     visitor = page_for(LANGUAGES[lang], width)
-    for path in ("/", "/signin/", "/policy/", "/status/", "/widget/", "/admin/login/", "/no-such-page/"):
+    for path in (
+        "/", "/signin/", "/signin/link/sent/", "/signin/link/not-a-token/", "/policy/", "/status/",
+        f"/status/incidents/{incident.pk}/", "/status/subscribe/confirm/not-a-token/",
+        "/watch/ack/not-a-token/", "/widget/", "/admin/login/", "/no-such-page/",
+    ):  # fmt: skip
         check(visitor, base + path, lang, problems)
 
     # The CSRF failure page (403): a form sent without its cookie.
