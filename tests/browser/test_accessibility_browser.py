@@ -67,7 +67,8 @@ def test_every_page_passes_axe_and_fits(
     )
     incident = status_actions.do_open_incident(
         title="Charts load slowly", title_ja="グラフの表示が遅い", severity="minor",
-        body="We are looking into it.", body_ja="調査しています。", components=(dashboards,), actor=personas.admin, now=CLOCK,
+        body="We are looking into it.", body_ja="調査しています。",
+        components=(dashboards,), actor=personas.admin, now=CLOCK,
     )  # fmt: skip
 
     problems: list[str] = []
