@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 
 CHROMIUM = os.environ.get("POLICYDESK_CHROMIUM", "/usr/bin/chromium")
+# axe-core from npm (package.json at the repository's root; `npm ci` installs it, .ci/run does).
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # The desk's clock in the journeys: Tue 1 Dec 2026, 03:00 UTC = 11:00 in Singapore, 12:00 in Tokyo.
@@ -118,3 +121,25 @@ def singapore_agent(personas: Any, password: str) -> Any:
         email="wei@example.com", password=password, role="agent", name="Wei", teams=(singapore,),
         actor=personas.admin, now=CLOCK,
     )  # fmt: skip
+
+
+def assert_accessible(page: Any) -> None:
+    """Run axe-core's WCAG 2 A and AA rules on `page` as it is now; fail listing each violation
+    (rule, impact, what to fix and the elements).
+
+    axe is run through Playwright's `evaluate` (the DevTools protocol), which the page's
+    Content-Security-Policy does not govern: no script tag is added and the CSP stays on."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci --no-audit --no-fund` (.ci/run does)")
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    result = page.evaluate(
+        "rules => axe.run(document, {runOnly: {type: 'tag', values: rules}, resultTypes: ['violations']})",
+        AXE_RULES,
+    )
+    found = [
+        f"{violation['id']} ({violation['impact']}): {violation['help']}\n"
+        + "\n".join(f"    {node['target']}: {node['failureSummary']}" for node in violation["nodes"])
+        for violation in result["violations"]
+    ]
+    assert not found, f"axe found on {page.url}:\n" + "\n".join(found)

@@ -297,8 +297,10 @@ def _md_cell(text: str) -> str:
 def _html(blocks: list[Block]) -> str:
     e = html.escape
     out: list[str] = []
+    section = ""
     for block in blocks:
         if isinstance(block, Heading):
+            section = block.text
             out.append(f"<h{block.level}>{e(block.text)}</h{block.level}>")
         elif isinstance(block, Paragraph):
             link = f' <a href="{e(block.link)}">{e(block.link)}</a>' if block.link else ""
@@ -314,7 +316,11 @@ def _html(blocks: list[Block]) -> str:
                 + "</tr>"
                 for row in block.rows
             )
+            # A table wider than a phone scrolls in its own box, which the keyboard can reach and
+            # a screen reader names after the section it belongs to.
             out.append(
+                f'<div class="table-scroll" role="region" tabindex="0" aria-label="{e(section)}">'
                 f'<table class="policy-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+                "</div>"
             )
     return "\n".join(out) + "\n"

@@ -35,3 +35,30 @@
     });
   });
 })();
+
+// A form sent back with errors: focus goes to the first field in error (Django marks it
+// aria-invalid), else to the first error message, so the keyboard and the screen reader start
+// where the fix is. A field the page focuses itself (autofocus) keeps its focus.
+(function () {
+  "use strict";
+  function focusFirstError() {
+    if (document.activeElement && document.activeElement !== document.body) {
+      return;
+    }
+    var field = document.querySelector("main [aria-invalid=true]");
+    if (field) {
+      field.focus();
+      return;
+    }
+    var message = document.querySelector("main .errorlist, main .errors");
+    if (message) {
+      message.setAttribute("tabindex", "-1");
+      message.focus();
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusFirstError);
+  } else {
+    focusFirstError();
+  }
+})();
