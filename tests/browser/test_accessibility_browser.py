@@ -99,7 +99,8 @@ def test_every_page_passes_axe_and_fits(
     lead = signed_in_page(page_for, live_server, personas.lead, lang, width)
     for path in (
         "/console/overview/", "/console/queues/central-europe/", f"/console/tickets/{ticket.number}/",
-        "/console/profile/", "/console/tickets/new/", "/console/reports/", "/status/manage/",
+        "/console/profile/", "/console/tickets/new/", "/console/notifications/", "/console/reports/",
+        "/status/manage/",
     ):  # fmt: skip
         check(lead, base + path, lang, problems)
 
