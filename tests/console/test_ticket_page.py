@@ -308,4 +308,7 @@ def test_ticket_page_reads_a_constant_number_of_queries(
     assert html.count('data-testid="message-public"') == 30
     assert html.count('data-testid="message-internal"') == 29
     assert html.count('data-testid="attachment-link"') == 29
-    assert len(one_message) <= 15
+    # 17 since issue 11 added the draft and the ticket's version (stale-write guard), the header's
+    # unread count and marking this ticket's notifications read (an UPDATE in a savepoint). The
+    # agent's teams are still read three times (access, queues, assignees): one place to save.
+    assert len(one_message) <= 17
