@@ -231,7 +231,11 @@ def measure(database: str, indexes: str, lead: Any, requests: int) -> list[dict[
     client.force_login(lead)
     first_page = client.get("/console/queues/central-europe/")
     next_cursor = first_page.content.decode().split('rel="next"')[0].rsplit("after=", 1)[1].split('"')[0]
+    ticket = _ticket_with_conversation(lead)
     pages = [
+        ("console: overview", "/console/overview/?size={size}"),
+        ("console: ticket view, 41 messages", f"/console/tickets/{ticket}/?size={{size}}"),
+        ("console: notifications", "/console/notifications/?size={size}"),
         ("console: office queue", "/console/queues/central-europe/?size={size}"),
         ("console: office queue, page 2", "/console/queues/central-europe/?size={size}&after=" + next_cursor),
         ("console: unassigned", "/console/queues/unassigned/?size={size}"),
@@ -276,7 +280,30 @@ def measure(database: str, indexes: str, lead: Any, requests: int) -> list[dict[
 def _rows(response: Any) -> int:
     if response["Content-Type"].startswith("application/json"):
         return len(response.json()["items"])
-    return response.content.decode().count('data-testid="queue-row"')
+    html = response.content.decode()
+    messages = html.count('data-testid="message-public"') + html.count('data-testid="message-internal"')
+    return html.count('data-testid="queue-row"') or messages
+
+
+def _ticket_with_conversation(lead: Any) -> int:
+    """An open ticket of the central-europe queue, given a conversation through the actions: 20
+    public replies and 20 internal notes after the customer's message, so the ticket view is
+    measured with a real conversation, its draft, version, presence and notifications."""
+    from django.utils import timezone
+
+    from policydesk.tickets import actions
+    from policydesk.tickets.models import Ticket
+
+    ticket = Ticket.objects.filter(office="central-europe", status="open").order_by("number").first()
+    if ticket is None:
+        raise SystemExit("no open ticket in the central-europe queue to measure the ticket view with")
+    now = timezone.now
+    if not ticket.messages.exists():
+        actions.do_customer_reply(ticket=ticket, customer=ticket.requester, text="It fails.", now=now())
+    for index in range(20):
+        actions.do_agent_reply(ticket=ticket, agent=lead, text=f"Answer {index}", now=now())
+        actions.do_add_note(ticket=ticket, agent=lead, text=f"Note {index}", now=now())
+    return ticket.number
 
 
 if __name__ == "__main__":
