@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,10 +57,24 @@ def watch_csp(page: Any, refused: list[str]) -> None:
     page.on("console", listen)
 
 
+def wait_for_requests_in_flight(timeout: float = 10.0) -> None:
+    """The live server answers each request in a thread of its own (socketserver's
+    ThreadingMixIn). A page's poll (presence, drafts, the notification counter) that was in
+    flight when its context closed may still be using the database: wait for those threads,
+    so that the test's database is not flushed under them."""
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if "process_request_thread" in thread.name and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
 @pytest.fixture
-def page_for(browser: object) -> Iterator[object]:
+def page_for(browser: object, transactional_db: None) -> Iterator[object]:
     """page_for(locale, width=1280) -> a new page in a fresh context with that Accept-Language.
-    Every page is watched: the test fails if the browser refused anything under the CSP."""
+    Every page is watched: the test fails if the browser refused anything under the CSP.
+
+    It depends on the test's database so that its pages close (and their requests end) before
+    the database is flushed at the end of the test."""
     contexts = []
     refused: list[str] = []
 
@@ -71,6 +87,7 @@ def page_for(browser: object) -> Iterator[object]:
     yield make
     for context in contexts:
         context.close()
+    wait_for_requests_in_flight()
     assert refused == [], "the Content-Security-Policy refused something"
 
 
