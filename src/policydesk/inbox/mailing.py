@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import translation
 
+from policydesk import languages
 from policydesk.desk_policy import get_policy
 from policydesk.display import format_instant
 from policydesk.inbox.models import Notification
@@ -36,7 +37,7 @@ from policydesk.mail.outgoing import Email, compose, queue_mail
 from policydesk.oneline import one_line
 from policydesk.tickets.models import Delivery, Person, Ticket
 from policydesk.watch import config
-from policydesk.watch.notify import Directory, language_of
+from policydesk.watch.notify import Directory
 
 BURST = 3  # notifications of one person by email within WINDOW, each its own email
 WINDOW = timedelta(minutes=15)
@@ -83,7 +84,7 @@ def _context(notification: Notification, person: Person, lang: str) -> dict[str,
 
 def notification_email(person: Person, notifications: list[Notification]) -> Email:
     """One notification's email, or a digest of several, in the person's language and zone."""
-    lang = language_of(person)
+    lang = languages.choose(person.language)
     if len(notifications) == 1:
         notification = notifications[0]
         return compose(

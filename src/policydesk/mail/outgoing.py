@@ -65,10 +65,6 @@ def _thread_headers(
     return (references[-1] if references else ""), references[-20:]
 
 
-def _language(person: Person | None, fallback: str = "en") -> str:
-    return languages.choose(person.language if person is not None else "", fallback)
-
-
 @dataclass(frozen=True)
 class Email:
     """One email as the function that writes it returns it (its words rendered in `language`);
@@ -195,7 +191,7 @@ def _ticket_context(ticket: Ticket) -> dict[str, Any]:
 def acknowledgement_email(ticket: Ticket) -> Email:
     """C3, C13: the request is taken, with the plan's first-response promise."""
     person = ticket.requester
-    lang = _language(person, ticket.language)
+    lang = languages.choose(person.language, ticket.language)
     with translation.override(lang):  # the promise's own words are gettext's, in the active language
         promise = promise_for(ticket, get_policy(), person.time_zone, lang).lines()
     context = {**_ticket_context(ticket), "promise": promise}
@@ -215,7 +211,7 @@ def agent_reply_emails(ticket: Ticket, message: Message) -> list[Email]:
             context,
             kind=OutgoingMail.Kind.AGENT_REPLY,
             recipient=person.email,
-            language=_language(person, ticket.language),
+            language=languages.choose(person.language, ticket.language),
             person=person,
             ticket=ticket,
             automatic=False,
@@ -227,7 +223,7 @@ def agent_reply_emails(ticket: Ticket, message: Message) -> list[Email]:
 def left_out_email(ticket: Ticket, person: Person, note: Callable[[str], str]) -> Email:
     """Which files of the customer's message did not reach the ticket (too large, too many),
     in their language; `note(lang)` is the list as it stands on the ticket."""
-    lang = _language(person, ticket.language)
+    lang = languages.choose(person.language, ticket.language)
     return compose(
         "mail/left_out", {**_ticket_context(ticket), "note": note(lang)}, kind=OutgoingMail.Kind.LEFT_OUT,
         recipient=person.email, language=lang, person=person, ticket=ticket,
@@ -245,13 +241,14 @@ def meeting_decision_email(meeting: MeetingRequest) -> Email:
     }
     return compose(
         "mail/meeting_decision", context, kind=OutgoingMail.Kind.MEETING, recipient=person.email,
-        language=_language(person, ticket.language), person=person, ticket=ticket, automatic=False,
+        language=languages.choose(person.language, ticket.language), person=person, ticket=ticket,
+        automatic=False,
     )  # fmt: skip
 
 
 def deflection_email(deflection: Deflection, person: Person, inbound: InboundEmail | None) -> Email:
     """C2, C12, C17-C20: where an emailed request goes instead, in the policy's words."""
-    lang = _language(person)
+    lang = languages.choose(person.language)
     policy = get_policy()
     route = policy.routes[deflection.route]
     context = {

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.paginator import Paginator
@@ -33,6 +32,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from policydesk import languages
 from policydesk.desk_policy import get_policy
 from policydesk.languages import supported_language
 from policydesk.policy import render as policy_render
@@ -74,10 +74,6 @@ SAFE_CONTENT_TYPES = frozenset(
     }
 )
 WIDGET_SCRIPT = Path(__file__).resolve().parent / "static" / "policydesk" / "widget.js"
-
-
-def _lang() -> str:
-    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 def _person(request: HttpRequest) -> Person:
@@ -136,7 +132,7 @@ def _after_signin(request: HttpRequest, person: Person) -> HttpResponseRedirect:
 @with_language
 def policy_page(request: HttpRequest) -> HttpResponse:
     """The published support policy, generated from the enforced one (?lang= or Accept-Language)."""
-    lang = _lang()
+    lang = languages.current()
     policy = get_policy()
     # The fragment is built with html.escape on every policy text (policy/render.py).
     body = mark_safe(policy_render.render(policy, lang, "html"))  # noqa: S308
@@ -163,7 +159,7 @@ def _signin_page(
     request: HttpRequest, password_form: SignInForm, link_form: LinkRequestForm, status: int = 200
 ) -> HttpResponse:
     policy = get_policy()
-    lang = _lang()
+    lang = languages.current()
     identity = policy.notes["identity"].get(lang) if "identity" in policy.notes else ""  # C14
     context = {
         "password_form": password_form,
@@ -210,7 +206,7 @@ def signin_link_request(request: HttpRequest) -> HttpResponse:
         return _signin_page(request, SignInForm(), form, status=400)
     email = form.cleaned_data["email"]
     if signin.allow_link_request(request, email, timezone.now()):
-        signin.request_link(email, _lang())
+        signin.request_link(email, languages.current())
     else:
         log.warning("sign-in link requests over the limit for one address")
     return redirect("signin-link-sent")
@@ -271,7 +267,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 
 
 def _ticket_form(request: HttpRequest, data: Any = None, files: Any = None) -> TicketForm:
-    return TicketForm(data, files, policy=get_policy(), lang=_lang())
+    return TicketForm(data, files, policy=get_policy(), lang=languages.current())
 
 
 def _open(
@@ -288,7 +284,7 @@ def _open(
             priority=data["priority"],
             channel=channel,
             uploads=uploads_from(data["attachments"]),
-            language=_lang(),
+            language=languages.current(),
             now=timezone.now(),
             once_key=once_key(form),
         )
@@ -331,7 +327,7 @@ def _ticket_page(
 ) -> HttpResponse:
     person = _person(request)
     policy = get_policy()
-    lang = _lang()
+    lang = languages.current()
     plan = policy.plans.get(ticket.organisation.plan)
     conversation = (
         ticket.messages.filter(kind=Message.Kind.PUBLIC)
@@ -480,7 +476,7 @@ def deflected(request: HttpRequest, pk: int) -> HttpResponse:
     deflection = get_object_or_404(
         Deflection.objects.select_related("organisation"), pk=pk, person=_person(request)
     )
-    view = deflection_view(deflection, get_policy(), _lang())
+    view = deflection_view(deflection, get_policy(), languages.current())
     return render(request, "portal/deflected.html", {"deflection": view})
 
 
@@ -524,7 +520,7 @@ def widget_page(request: HttpRequest) -> HttpResponse:
 
 
 def _widget_language(request: HttpRequest, person: Person) -> str:
-    return explicit_language(request) or supported_language(person.language) or _lang()
+    return explicit_language(request) or supported_language(person.language) or languages.current()
 
 
 def _widget_form(request: HttpRequest, person: Person, form: TicketForm, status: int = 200) -> HttpResponse:
@@ -536,9 +532,9 @@ def _widget_result(request: HttpRequest, person: Person, result: actions.IntakeR
     policy = get_policy()
     context: dict[str, Any] = {"person": person, "ticket": result.ticket}
     if result.ticket is not None:
-        context["promise"] = promise_for(result.ticket, policy, person.time_zone, _lang())
+        context["promise"] = promise_for(result.ticket, policy, person.time_zone, languages.current())
     elif result.deflection is not None:
-        context["deflection"] = deflection_view(result.deflection, policy, _lang())
+        context["deflection"] = deflection_view(result.deflection, policy, languages.current())
     return render(request, "portal/widget_result.html", context)
 
 

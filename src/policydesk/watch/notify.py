@@ -27,11 +27,6 @@ from policydesk.watch import config
 STAFF_ROLES = (Person.Role.AGENT, Person.Role.LEAD, Person.Role.ADMIN)
 
 
-def language_of(person: Person) -> str:
-    """The person's language if the desk speaks it, else the default."""
-    return languages.choose(person.language)
-
-
 def _unique(people: list[Person]) -> list[Person]:
     seen: set[int] = set()
     kept = []
@@ -133,7 +128,7 @@ def _alert_context(ticket: Ticket, person: Person, lang: str, now: datetime) -> 
 def sla_email(ticket: Ticket, kind: str, person: Person, moment: datetime, now: datetime) -> Email:
     """The warning or breach email for `person`, in their language, times in their zone.
     Staff alerts are plain text: read in a hurry, often on a pager or a phone."""
-    lang = language_of(person)
+    lang = languages.choose(person.language)
     context = {
         **_alert_context(ticket, person, lang, now),
         "breach": kind == "breach",
@@ -150,7 +145,7 @@ def sla_email(ticket: Ticket, kind: str, person: Person, moment: datetime, now: 
 def digest_email(person: Person, notified: list[tuple[Ticket, str]], now: datetime) -> Email:
     """One email for the warnings and breaches (`(ticket, kind)`, a ticket once) that fired for
     `person` together: overdue tickets first, each by due time, in their language and zone."""
-    lang = language_of(person)
+    lang = languages.choose(person.language)
 
     def by_due(pairs: list[tuple[Ticket, str]]) -> list[Ticket]:
         return sorted((t for t, _kind in pairs), key=lambda t: (t.first_response_due or now, t.number))

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from django.core import signing
 from django.urls import reverse
 
+from policydesk import languages
 from policydesk.desk_policy import plan_name
 from policydesk.display import format_instant
 from policydesk.mail.models import OutgoingMail
@@ -28,7 +29,7 @@ from policydesk.mail.outgoing import Email, compose, queue_mail
 from policydesk.tickets.models import Person, Ticket
 from policydesk.watch import config
 from policydesk.watch.models import OnCallShift, Page, Timer
-from policydesk.watch.notify import language_of, leads
+from policydesk.watch.notify import leads
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def page_email(message: PageMessage, person: Person) -> Email:
     """The page for `person`, in their language, times in their zone. Plain text: a page is
     read on a phone, at night, and must show in full in any mail client or pager gateway."""
     ticket = message.ticket
-    lang = language_of(person)
+    lang = languages.choose(person.language)
     context = {
         "number": ticket.number,
         "subject": ticket.subject,

@@ -14,13 +14,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template import loader
 from django.urls import Resolver404, resolve, reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
+from policydesk import languages
 from policydesk.web.language import View
 
 log = logging.getLogger(__name__)
@@ -79,7 +78,7 @@ def error_page(
         "kept": kept_texts(request),
         # After signing in, the page the form was on: the ticket, or the form's own address.
         "signin_url": f"{reverse('signin')}?next={_way_back(request) or request.path}" if signin else "",
-        "lang": translation.get_language() or settings.LANGUAGE_CODE,
+        "lang": languages.current(),
     }
     try:
         body = loader.render_to_string("errors/error.html", context, request=request)
