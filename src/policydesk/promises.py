@@ -14,7 +14,8 @@ from django.utils.translation import ngettext
 
 from policydesk.display import format_instant
 from policydesk.policy.model import GLOBAL, Policy
-from policydesk.tickets.models import Ticket
+from policydesk.policy.triage import Request, RequestError, explain, triage
+from policydesk.tickets.models import Ticket, triage_channel
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,30 @@ def promise_for(ticket: Ticket, policy: Policy, time_zone: str, lang: str) -> Pr
     no_commitment = plan.no_commitment_text.get(lang) if plan and plan.no_commitment_text else ""  # C3
     hours_line = _("Support hours: %(hours)s") % {"hours": support_hours} if support_hours else ""
     return Promise("no-commitment", text, tuple(filter(None, (no_commitment, hours_line))))
+
+
+def explain_promise(ticket: Ticket, policy: Policy) -> list[str]:
+    """Why the ticket has its queue and first-response due time, clause by clause, with the business
+    hours counted: the sentences of `policydesk policy explain` for the ticket's facts (its plan,
+    region, request type and channel, at its creation, as triage and a request-type change see them).
+    A ticket triaged under another version of the policy says so when today's answer differs."""
+    request = Request(
+        id=f"#{ticket.number}",
+        plan=ticket.organisation.plan,
+        region=ticket.organisation.region,
+        topic=ticket.topic,
+        created_at=ticket.created_at,
+        channel=triage_channel(ticket.channel),  # type: ignore[arg-type]
+    )
+    try:
+        lines = explain(policy, request)
+    except (RequestError, KeyError) as unknown:
+        return [f"The policy in force cannot decide on this ticket's facts: {unknown}."]
+    decision = triage(policy, request)
+    if decision.first_response_due != ticket.first_response_due or decision.office != ticket.office:
+        lines.append(
+            f"The ticket was triaged under policy {ticket.policy_id} {ticket.policy_version}; "
+            f"the policy in force ({policy.id} {policy.version}) decides differently today, "
+            "and the ticket keeps what it was given."
+        )
+    return lines

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN (CSP)
     "django_tasks",
     "django_tasks_db",
+    "django_htmx",  # request.htmx: the console's in-place updates (console/views.py)
     "policydesk.tickets",
     "policydesk.portal",
     "policydesk.console",
@@ -122,6 +123,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "policydesk.security.PrivateCacheMiddleware",

@@ -160,6 +160,39 @@ class NoteForm(TicketForm):
     once_key = once_key_field()
 
 
+class ComposeForm(TicketForm):
+    """The workspace's one composer: a public reply or an internal note, by `kind`. A reply leaves
+    the ticket pending, or solved when sent with `then=solved` ("send and solve"); a note changes
+    no status and stops no clock. Attachments go with replies only."""
+
+    id_name = "compose"
+
+    KINDS = (("reply", _("Reply to the customer")), ("note", _("Internal note")))
+    THEN = (("pending", _("Pending (waiting on the customer)")), ("solved", _("Solved")))
+
+    kind = forms.ChoiceField(label=_("Write"), choices=KINDS, initial="reply", widget=forms.RadioSelect)
+    text = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}))
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+    then = forms.ChoiceField(choices=THEN, required=False)
+    once_key = once_key_field()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("kind") == "note" and cleaned.get("attachments"):
+            self.add_error("attachments", _("Attach files to a reply; a note carries text only."))
+        return cleaned
+
+    @property
+    def is_note(self) -> bool:
+        return bool(self.cleaned_data["kind"] == "note")
+
+    def status_after(self) -> str:
+        return Ticket.Status.SOLVED if self.cleaned_data.get("then") == "solved" else Ticket.Status.PENDING
+
+    def uploads(self) -> tuple[Upload, ...]:
+        return _uploads(self.cleaned_data["attachments"])
+
+
 class StaffChoiceField(forms.ModelChoiceField[Person]):
     def label_from_instance(self, obj: Person) -> str:
         return obj.name or obj.email

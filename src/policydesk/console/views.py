@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,7 +28,9 @@ from policydesk.console import queries
 from policydesk.desk_policy import get_policy
 from policydesk.inbox import actions as inbox_actions
 from policydesk.inbox import notices, wording
+from policydesk.mail import outgoing
 from policydesk.policy.model import Policy
+from policydesk.promises import explain_promise, promise_for
 from policydesk.tickets import access, actions, workspace
 from policydesk.tickets.actions import ActionError, StaleTicket
 from policydesk.tickets.models import AuditEvent, Draft, MeetingRequest, Message, Person, Presence, Ticket
@@ -145,7 +148,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     rows = [
         QueueRow(
             ticket=ticket,
-            url=_ticket_url(ticket),
+            url=f"{_ticket_url(ticket)}?queue={current.slug}",  # j / k walk this queue
             badge=queries.time_left_badge(ticket, viewer.now),
             due=viewer.instant(ticket.first_response_due),
             plan=labels.plan(ticket.organisation.plan),
@@ -235,13 +238,20 @@ def _deflect_options(viewer: Viewer, ticket: Ticket) -> list[DeflectOption]:
     ]
 
 
+#: How many of the customer's other tickets the side panel lists.
+OTHER_TICKETS = 5
+
+
 def _render_ticket(
     request: HttpRequest,
     viewer: Viewer,
     ticket: Ticket,
     bound: dict[str, forms.Form] | None = None,
     stale: StaleTicket | None = None,
+    preview: outgoing.Email | None = None,
 ) -> HttpResponse:
+    """The workspace: the whole page, or (an htmx request) the workspace alone, which replaces
+    itself in place (`console/_workspace.html`)."""
     policy, lang, labels = viewer.policy, viewer.lang, viewer.labels
     bound = bound or {}
     drafts = workspace.drafts_of(ticket, viewer.person)
@@ -249,12 +259,14 @@ def _render_ticket(
     meetings = list(
         ticket.meeting_requests.select_related("requested_by", "decided_by").order_by("requested_at")
     )
-    queues = navigation.queues_for(viewer.person, policy, lang)
     plan = policy.plans.get(ticket.organisation.plan)
     deflection = getattr(ticket, "deflection", None)
+    # The composer comes back as it was sent, else with the draft the agent left (a reply's first).
+    kind = "note" if drafts.get(Draft.Kind.NOTE) and not drafts.get(Draft.Kind.REPLY) else "reply"
     forms_: dict[str, forms.Form] = {
-        "reply": console_forms.ReplyForm(initial={"text": drafts.get(Draft.Kind.REPLY, "")}),
-        "note": console_forms.NoteForm(initial={"text": drafts.get(Draft.Kind.NOTE, "")}),
+        "compose": console_forms.ComposeForm(
+            initial={"kind": kind, "text": drafts.get(kind, ""), "then": "pending"}
+        ),
         "assign": console_forms.AssignForm(office=ticket.office, initial={"assignee": ticket.assignee_id}),
         "status": console_forms.StatusForm(initial={"status": ticket.status}),
         "priority": console_forms.PriorityForm(
@@ -266,6 +278,17 @@ def _render_ticket(
         ),
     }
     forms_.update({name: form for name, form in bound.items() if not name.startswith("meeting-")})
+    if (
+        "reply" in bound or "note" in bound
+    ):  # the old reply and note addresses still answer (no JS, API clients)
+        sent = bound.get("reply") or bound["note"]
+        data = sent.data.copy()
+        data["kind"] = "reply" if "reply" in bound else "note"
+        forms_["compose"] = console_forms.ComposeForm(data)
+        forms_["compose"].is_valid()  # its errors, shown in the composer
+    composer = forms_["compose"]
+    composing = str(composer["kind"].value() or "reply")
+    other_kind = "note" if composing == "reply" else "reply"
     meeting_entries = [
         (
             meeting,
@@ -275,21 +298,33 @@ def _render_ticket(
         )
         for meeting in meetings
     ]
+    requester = ticket.requester
+    organisation = ticket.organisation
+    with translation.override(lang):
+        promise = promise_for(ticket, policy, viewer.person.time_zone, lang)
+    held = next(iter(bound), "") if stale else ""
     context = {
         "ticket": ticket,
-        "queues": _sidebar(viewer, queues),
-        "count_cap": queries.COUNT_CAP,
-        "current": next((q for q in queues if q.slug == ticket.office), None),
+        "partial": request.htmx,  # type: ignore[attr-defined]
         "conversation": [(message, viewer.instant(message.created_at)) for message in conversation],
         "meetings": meeting_entries,
         "meeting_requested": MeetingRequest.Status.REQUESTED,
         "internal": Message.Kind.INTERNAL,
         "forms": forms_,
+        "composer": composer,
+        "composing": composing,
+        "other_draft": drafts.get(other_kind, "") if not bound else "",
+        "preview": preview,
         "deflect_options": _deflect_options(viewer, ticket),
         "deflection": deflection,
         "deflection_topic": labels.topic(deflection.topic) if deflection else "",
-        "plan_name": labels.plan(ticket.organisation.plan),
+        "plan_name": labels.plan(organisation.plan),
         "plan_meetings": bool(plan and plan.meetings),
+        "region_name": _region_name(policy, organisation.region, lang),
+        "account_executive": organisation.account_executive,
+        "requester_language": languages.choose(requester.language, ticket.language),
+        "participants": [p for p in ticket.participants.all() if p.pk != requester.pk],
+        "other_tickets": _other_tickets(viewer, ticket),
         "topic_name": labels.topic(ticket.topic),
         "priority_name": labels.priority(ticket.priority),
         "queue_name": labels.queue(ticket.office),
@@ -297,16 +332,47 @@ def _render_ticket(
         "responded": viewer.instant(ticket.first_responded_at),
         "created": viewer.instant(ticket.created_at),
         "badge": queries.time_left_badge(ticket, viewer.now),
+        "promise": promise,
         "priorities": [(p.name.get(lang), p.definition.get(lang)) for p in policy.priorities.values()],
         "priority_note": labels.note("priority"),
         "calls_note": labels.note("calls"),
         "version": stale.version if stale else actions.ticket_version(ticket),
         "since": [_said(viewer, event) for event in stale.since] if stale else [],
         "new_messages": {event.data.get("message") for event in stale.since} if stale else set(),
-        "held": next(iter(bound), "") if stale else "",
+        "held": "compose" if held in ("reply", "note") else held,
     }
-    status = 409 if stale else 400 if bound else 200
-    return render(request, "console/ticket.html", context, status=status)
+    status = 409 if stale else 400 if bound and preview is None else 200
+    if request.htmx:  # type: ignore[attr-defined]
+        response = render(request, "console/_workspace.html", context, status=status)
+    else:
+        queues = navigation.queues_for(viewer.person, policy, lang)
+        context["queues"] = _sidebar(viewer, queues)
+        context["count_cap"] = queries.COUNT_CAP
+        context["current"] = next((q for q in queues if q.slug == ticket.office), None)
+        response = render(request, "console/ticket.html", context, status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _region_name(policy: Policy, region: str, lang: str) -> str:
+    known = policy.regions.get(region)
+    return known.name.get(lang) if known is not None else region
+
+
+def _other_tickets(viewer: Viewer, ticket: Ticket) -> list[tuple[Ticket, str, str]]:
+    """The requester's latest other tickets the agent may see: number, subject, status, when (one query)."""
+    statuses = dict(Ticket.Status.choices)
+    others = (
+        access.visible_tickets(viewer.person)
+        .filter(requester_id=ticket.requester_id)
+        .exclude(pk=ticket.pk)
+        .only("number", "subject", "status", "created_at")
+        .order_by("-created_at")[:OTHER_TICKETS]
+    )
+    return [
+        (other, str(statuses.get(other.status, other.status)), viewer.instant(other.created_at))
+        for other in others
+    ]
 
 
 @require_http_methods(["GET", "POST"])
@@ -410,7 +476,8 @@ def ticket_view(request: HttpRequest, number: int) -> HttpResponse:
 def ticket_action(
     form_name: str,
 ) -> Callable[[Callable[[Viewer, Ticket, Any], str]], View]:
-    """A POST on one of the ticket's forms: validate, run the action, redirect back (PRG).
+    """A POST on one of the ticket's forms: validate, run the action, redirect back (PRG); sent
+    by htmx, the answer is the workspace itself, updated, which replaces the old one in place.
 
     The wrapped function gets the viewer, the ticket and the valid form, calls one action and
     returns the success message. An invalid form or a refused action shows the ticket page again
@@ -434,7 +501,9 @@ def ticket_action(
                     messages.error(request, str(refused))
                 else:
                     messages.success(request, done)
-                    return redirect(_ticket_url(ticket, form_name))
+                    if request.htmx:  # type: ignore[attr-defined]  # in place: the workspace as it now is
+                        return _render_ticket(request, viewer, _ticket_for(viewer, number))
+                    return redirect(_ticket_url(ticket, "composer" if form_name == "compose" else form_name))
             else:
                 messages.error(request, _("Please correct the form below."))
             return _render_ticket(request, viewer, ticket, {form.prefix or form_name: form})
@@ -484,6 +553,8 @@ def _said(viewer: Viewer, event: AuditEvent) -> str:
 def _bind(name: str, request: HttpRequest, viewer: Viewer, ticket: Ticket, **kwargs: Any) -> forms.Form:
     data, files = request.POST, request.FILES
     policy, lang = viewer.policy, viewer.lang
+    if name == "compose":
+        return console_forms.ComposeForm(data, files)
     if name == "reply":
         return console_forms.ReplyForm(data, files)
     if name == "note":
@@ -499,6 +570,102 @@ def _bind(name: str, request: HttpRequest, viewer: Viewer, ticket: Ticket, **kwa
     if name == "request_type":
         return console_forms.RequestTypeForm(data, policy=policy, lang=lang)
     return console_forms.MeetingDecisionForm(data, prefix=f"meeting-{kwargs['meeting']}")
+
+
+@ticket_action("compose")
+def compose(viewer: Viewer, ticket: Ticket, form: console_forms.ComposeForm) -> str:
+    """The composer: a reply (pending, or solved with "send and solve") or an internal note."""
+    if form.is_note:
+        actions.do_add_note(
+            ticket=ticket,
+            agent=viewer.person,
+            text=form.cleaned_data["text"],
+            now=viewer.now,
+            once_key=once_key(form),
+            expected_version=viewer.seen,
+        )
+        return _("Internal note added.")
+    status = form.status_after()
+    actions.do_agent_reply(
+        ticket=ticket,
+        agent=viewer.person,
+        text=form.cleaned_data["text"],
+        uploads=form.uploads(),
+        now=viewer.now,
+        once_key=once_key(form),
+        expected_version=viewer.seen,
+        status=status,
+    )
+    if status == Ticket.Status.SOLVED:
+        return _("Reply sent to the customer; the ticket is solved.")
+    return _("Reply sent to the customer.")
+
+
+@require_POST
+@staff_only
+def preview(request: HttpRequest, number: int) -> HttpResponse:
+    """What the customer would receive for the composer's text: the email, in their language. Nothing
+    is saved. Without JavaScript the whole page comes back with the preview above the composer."""
+    viewer = Viewer.of(request)
+    ticket = _ticket_for(viewer, number)
+    text = request.POST.get("text", "")
+    email = outgoing.agent_reply_emails(ticket, Message(ticket=ticket, text=text))[0]
+    if request.htmx:  # type: ignore[attr-defined]
+        response = render(request, "console/_preview.html", {"preview": email})
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+    form = console_forms.ComposeForm(request.POST)
+    form.is_valid()
+    return _render_ticket(request, viewer, ticket, {"compose": form}, preview=email)
+
+
+@require_GET
+@staff_only
+def step(request: HttpRequest, number: int, direction: str) -> HttpResponse:
+    """The next (or previous) ticket of a queue in due order from this one: the `j` and `k` keys.
+    The queue is the one the agent came from (`?queue=`), else the ticket's own."""
+    viewer = Viewer.of(request)
+    ticket = _ticket_for(viewer, number)
+    queues = navigation.queues_for(viewer.person, viewer.policy, viewer.lang)
+    wanted = request.GET.get("queue") or ticket.office
+    current = next((q for q in queues if q.slug == wanted), None) or next(
+        (q for q in queues if q.slug == ticket.office), None
+    )
+    if current is None:
+        return redirect(_ticket_url(ticket))
+    tickets = queries.queue_tickets(viewer.person, current, queries.Filters(status="all"))
+    cursor = queries.Cursor.of(ticket)
+    forward = direction == "next"
+    page = queries.keyset_page(
+        tickets, 1, after=cursor if forward else None, before=None if forward else cursor, related=()
+    )
+    if not page.tickets:
+        messages.info(
+            request,
+            _("No next ticket in this queue.") if forward else _("No previous ticket in this queue."),
+        )
+        return redirect(_ticket_url(ticket))
+    url = _ticket_url(page.tickets[0])
+    return redirect(f"{url}?queue={current.slug}")
+
+
+@require_GET
+@staff_only
+def explain(request: HttpRequest, number: int) -> HttpResponse:
+    """Why the ticket has its queue and its due time: the policy's decision, clause by clause, and
+    the business hours counted (the same sentences as `policydesk policy explain`)."""
+    viewer = Viewer.of(request)
+    ticket = _ticket_for(viewer, number)
+    queues = navigation.queues_for(viewer.person, viewer.policy, viewer.lang)
+    context = {
+        "ticket": ticket,
+        "lines": explain_promise(ticket, viewer.policy),
+        "due": viewer.instant(ticket.first_response_due),
+        "queues": _sidebar(viewer, queues),
+        "count_cap": queries.COUNT_CAP,
+        "current": next((q for q in queues if q.slug == ticket.office), None),
+    }
+    return render(request, "console/explain.html", context)
 
 
 @ticket_action("reply")

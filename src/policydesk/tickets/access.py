@@ -23,10 +23,26 @@ def agent_queues(person: Person) -> set[str]:
     """The queues an agent works: their office teams' offices, and global if on a Premium team (C4, C9)."""
     if sees_all_queues(person):
         return set()  # unrestricted; callers check sees_all_queues first
+    memo: frozenset[str] | bool | None = getattr(person, MEMO, None)
+    if isinstance(memo, frozenset):
+        return set(memo)
     queues: set[str] = set()
     for kind, office in person.teams.values_list("kind", "office"):
         queues.add(GLOBAL if kind == Team.Kind.PREMIUM else office)
+    if getattr(person, MEMO, None) is False:
+        setattr(person, MEMO, frozenset(queues))
     return queues
+
+
+#: Where one request's answer of `agent_queues` is kept on the signed-in person (`remember_queues`).
+MEMO = "_policydesk_agent_queues"
+
+
+def remember_queues(person: Person) -> None:
+    """Read the person's teams once for the rest of this request (a page asks several times:
+    visibility, the queue list, the side panel). Only for the request's own `request.user`,
+    which lives as long as the request; a team change reaches their next request."""
+    setattr(person, MEMO, False)
 
 
 def visible_tickets(person: Person) -> QuerySet[Ticket]:

@@ -18,6 +18,9 @@ from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Draft, Message, Person, Ticket
 from policydesk.tickets.workspace import discard_draft
 
+#: What an agent's reply leaves the ticket as: waiting on the customer, or solved ("send and solve").
+REPLY_STATUSES = (Ticket.Status.PENDING, Ticket.Status.SOLVED)
+
 
 def do_agent_reply(
     *,
@@ -29,12 +32,18 @@ def do_agent_reply(
     uploads: tuple[Upload, ...] = (),
     once_key: str = "",
     expected_version: int | None = None,
+    status: str = Ticket.Status.PENDING,
 ) -> Message:
-    """A public answer. The first one stops the first-response clock; the ticket waits on the customer.
+    """A public answer. The first one stops the first-response clock; the ticket then waits on the
+    customer (pending), or, sent "and solve", is solved (`status`), in the same transaction and audit row.
     `once_key`: the form's one-time key (`actions/once.py`); `expected_version`: the ticket's
     version the agent saw (`actions/stale.py`). The agent's reply draft goes."""
     if not text.strip():
         raise ActionError(_("a reply needs text"))
+    if status not in REPLY_STATUSES:
+        raise ActionError(
+            _("a reply leaves the ticket pending or solved, not %(status)r") % {"status": status}
+        )
     with transaction.atomic():
         submit = once.claim(once_key, agent, "ticket.replied", now)
         if isinstance(submit.earlier, Message):
@@ -53,10 +62,12 @@ def do_agent_reply(
             ticket.first_responded_at = now
         if ticket.assignee_id is None:
             ticket.assignee = agent
-        ticket.status = Ticket.Status.PENDING
+        ticket.status = status
         ticket.updated_at = now
         ticket.save()
-        record_audit_event(now, agent, "ticket.replied", ticket, message=message.pk, first_response=first)
+        record_audit_event(
+            now, agent, "ticket.replied", ticket, message=message.pk, first_response=first, status=status
+        )
         signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=first)
         discard_draft(ticket, agent, Draft.Kind.REPLY)
         submit.remember(message)
