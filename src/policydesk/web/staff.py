@@ -29,7 +29,7 @@ def staff_only(view: View) -> View:
             return redirect_to_login(request.get_full_path(), login_url=settings.LOGIN_URL)
         if not access.is_staff(request.user):
             raise Http404
-        access.remember_queues(request.user)  # type: ignore[arg-type]
+        access.remember_queues(request.user)
         response = in_language(request, *args, **kwargs)
         patch_cache_control(response, private=True, no_store=True)
         return response
