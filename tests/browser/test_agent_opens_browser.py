@@ -56,8 +56,11 @@ def test_a_request_type_change_moves_the_due_time(
     due_before = page.get_by_test_id("ticket-due").inner_text()
     form = page.get_by_test_id("request-type-form")
     form.locator("#id_request_type_topic").select_option("bug-report-critical")
-    with page.expect_navigation():
+    page.evaluate("window.stillTheSamePage = true")
+    with page.expect_response(lambda response: response.url.endswith("/request-type/")):
         form.get_by_test_id("request-type-submit").click()
+    page.get_by_test_id("flash").wait_for()
+    assert page.evaluate("window.stillTheSamePage === true")  # updated in place (htmx), not reloaded
     said = page.get_by_test_id("flash").inner_text()
     assert "Due time moved from" in said and "mission-critical (C6)" in said
     assert page.get_by_test_id("ticket-due").inner_text() != due_before

@@ -28,22 +28,31 @@ def test_two_agents_on_one_ticket_the_second_is_warned(
     jonas.goto(url)
     lead.goto(url)
     lead.get_by_test_id("presence").get_by_text("jonas@example.com is viewing").wait_for()
-    jonas.get_by_test_id("reply-form").locator("textarea").fill("Please restart the agent.")
+    jonas.get_by_test_id("composer").locator("textarea").fill("Please restart the agent.")
 
-    lead.get_by_test_id("reply-form").locator("textarea").fill("We are looking into it.")
-    with lead.expect_navigation():
-        lead.get_by_test_id("reply-submit").click()
+    lead.get_by_test_id("composer").locator("textarea").fill("We are looking into it.")
+    with lead.expect_response(lambda response: response.url.endswith("/compose/")):
+        lead.get_by_test_id("composer-send").click()  # in place (htmx): no new page
+    lead.get_by_test_id("flash").get_by_text("Reply sent to the customer.").wait_for()
     mails = OutgoingMail.objects.filter(ticket=ticket).count()
 
-    with jonas.expect_navigation():
-        jonas.get_by_test_id("reply-submit").click()
+    with jonas.expect_response(lambda response: response.url.endswith("/compose/")) as held:
+        jonas.get_by_test_id("composer-send").click()
+    assert held.value.status == 409
     stale = jonas.get_by_test_id("stale")
     assert "lead@example.com replied at" in stale.inner_text()
-    assert jonas.get_by_test_id("reply-form").locator("textarea").input_value() == "Please restart the agent."
+    assert jonas.get_by_test_id("composer").locator("textarea").input_value() == "Please restart the agent."
     assert jonas.get_by_test_id("send-anyway").is_visible()
     screenshot(jonas, "console-stale-warning")
     assert OutgoingMail.objects.filter(ticket=ticket).count() == mails
     assert not Message.objects.filter(text="Please restart the agent.").exists()
+
+    # Read, then confirmed: sent once, and the customer gets that one reply more.
+    with jonas.expect_response(lambda response: response.url.endswith("/compose/")):
+        jonas.get_by_test_id("send-anyway").click()
+    jonas.get_by_test_id("flash").get_by_text("Reply sent to the customer.").wait_for()
+    assert Message.objects.filter(text="Please restart the agent.").count() == 1
+    assert OutgoingMail.objects.filter(ticket=ticket).count() == mails + 1
 
 
 def test_a_draft_survives_an_expired_session(
@@ -53,7 +62,7 @@ def test_a_draft_survives_an_expired_session(
     page = page_for()
     sign_in(page, live_server.url, "jonas@example.com", "pw-jonas@example.com")
     page.goto(f"{live_server.url}/console/tickets/{ticket.number}/")
-    box = page.get_by_test_id("reply-form").locator("textarea")
+    box = page.get_by_test_id("composer").locator("textarea")
     saved = lambda response: (  # noqa: E731
         response.url.endswith("/draft/") and "Half-written answer" in (response.request.post_data or "")
     )
@@ -69,4 +78,4 @@ def test_a_draft_survives_an_expired_session(
     with page.expect_navigation():
         form.get_by_test_id("signin-submit").click()
     page.wait_for_url(re.compile(rf"/console/tickets/{ticket.number}/$"))
-    assert page.get_by_test_id("reply-form").locator("textarea").input_value() == "Half-written answer"
+    assert page.get_by_test_id("composer").locator("textarea").input_value() == "Half-written answer"

@@ -58,7 +58,12 @@
         timer = setTimeout(function () { save(false); }, SAVE_MS);
       });
       form.addEventListener("draft-kind", function () { save(false); });
-      box.addEventListener("blur", function () { save(false); });
+      // Leaving the box (often: to click Send) saves a little later, so the save does not race
+      // the form it belongs to; a sent form cancels it.
+      box.addEventListener("blur", function () {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(function () { save(false); }, SAVE_MS);
+      });
       form.addEventListener("submit", function () { if (timer) clearTimeout(timer); saved = box.value; });
       window.addEventListener("pagehide", function () { if (timer && document.contains(box)) save(true); });
     });
