@@ -282,7 +282,7 @@ def _render_ticket(
         "reply" in bound or "note" in bound
     ):  # the old reply and note addresses still answer (no JS, API clients)
         sent = bound.get("reply") or bound["note"]
-        data = {**sent.data, "kind": "reply" if "reply" in bound else "note"}
+        data = {**dict(sent.data.items()), "kind": "reply" if "reply" in bound else "note"}
         forms_["compose"] = console_forms.ComposeForm(data)
         forms_["compose"].is_valid()  # its errors, shown in the composer
     composer = forms_["compose"]
