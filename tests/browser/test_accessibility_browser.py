@@ -100,9 +100,14 @@ def test_every_page_passes_axe_and_fits(
     for path in (
         "/console/overview/", "/console/queues/central-europe/", f"/console/tickets/{ticket.number}/",
         "/console/profile/", "/console/tickets/new/", "/console/notifications/", "/console/reports/",
-        "/status/manage/",
+        "/status/manage/", f"/console/tickets/{ticket.number}/explain/",
     ):  # fmt: skip
         check(lead, base + path, lang, problems)
+    # The keyboard shortcuts' list, open over the workspace.
+    lead.goto(f"{base}/console/tickets/{ticket.number}/")
+    lead.keyboard.press("?")
+    lead.get_by_test_id("shortcuts").wait_for()
+    audit(lead, lang, problems)
 
     admin = signed_in_page(page_for, live_server, personas.admin, lang, width)
     check(admin, base + "/admin/", lang, problems)
