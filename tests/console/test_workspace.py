@@ -258,3 +258,16 @@ def test_explain_says_why_the_due_time_clause_by_clause(jonas: Client, ticket: T
     assert any(line.startswith("Due at ") for line in lines)
     due = ticket.first_response_due
     assert due is not None and any(f"{due:%Y-%m-%dT%H:%M:%SZ}" in line for line in lines)
+
+
+def test_a_held_reply_names_the_files_to_attach_again(
+    jonas: Client, personas: Personas, ticket: Ticket
+) -> None:
+    seen = version(ticket)
+    actions.do_set_status(ticket=ticket, status="open", actor=personas.lead, now=NOW)
+    upload = SimpleUploadedFile("trace.log", b"stack", content_type="text/plain")
+    data = {"kind": "reply", "text": "See the trace", "version": seen, "attachments": upload}
+    response = jonas.post(url(ticket, "compose"), data, **HTMX)
+    assert response.status_code == 409
+    assert re.search(r'data-testid="stale-files">[^<]*trace\.log', response.content.decode())
+    assert not Attachment.objects.filter(filename="trace.log").exists()

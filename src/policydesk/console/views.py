@@ -339,6 +339,8 @@ def _render_ticket(
         "since": [_said(viewer, event) for event in stale.since] if stale else [],
         "new_messages": {event.data.get("message") for event in stale.since} if stale else set(),
         "held": "compose" if held in ("reply", "note") else held,
+        # A file field cannot be filled again by the server: say which files to attach again.
+        "files_not_kept": [f.name for f in request.FILES.getlist("attachments")] if stale else [],
     }
     status = 409 if stale else 400 if bound and preview is None else 200
     if request.htmx:  # type: ignore[attr-defined]
