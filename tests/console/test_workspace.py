@@ -271,3 +271,32 @@ def test_a_held_reply_names_the_files_to_attach_again(
     assert response.status_code == 409
     assert re.search(r'data-testid="stale-files">[^<]*trace\.log', response.content.decode())
     assert not Attachment.objects.filter(filename="trace.log").exists()
+
+
+# -- merge --------------------------------------------------------------------------------
+
+
+def test_merging_from_the_workspace_goes_to_the_surviving_ticket(jonas: Client, personas: Personas) -> None:
+    target = open_ticket(personas.customer, subject="Export stops")
+    source = open_ticket(personas.same_org_customer, subject="Export truncated")
+    response = jonas.post(url(source, "merge"), {"into": target.number, "version": version(source)}, **HTMX)
+    assert response.status_code == 200 and response["HX-Redirect"] == url(target)
+    source.refresh_from_db()
+    assert source.merged_into_id == target.pk
+    page = jonas.get(url(source)).content.decode()
+    assert 'data-testid="merged-into"' in page and 'data-testid="merge-form"' not in page
+    plain = open_ticket(personas.same_org_customer, subject="Third")
+    assert jonas.post(url(plain, "merge"), {"into": target.number})["Location"] == url(target)
+
+
+def test_merging_into_a_ticket_the_agent_cannot_see_is_refused(jonas: Client, personas: Personas) -> None:
+    source = open_ticket(personas.customer)
+    elsewhere = open_ticket(personas.other_org_customer)  # US West: not Jonas's queue
+    response = jonas.post(url(source, "merge"), {"into": elsewhere.number})
+    assert response.status_code == 400
+    assert f"There is no ticket #{elsewhere.number} you can answer." in response.content.decode()
+    source.refresh_from_db()
+    assert source.merged_into_id is None
+    other = Client()
+    other.force_login(personas.other_office_agent)
+    assert other.post(url(source, "merge"), {"into": elsewhere.number}).status_code == 404

@@ -193,6 +193,14 @@ class ComposeForm(TicketForm):
         return _uploads(self.cleaned_data["attachments"])
 
 
+class MergeForm(TicketForm):
+    """Fold this ticket into another one (`do_merge_tickets`), named by its number."""
+
+    id_name = "merge"
+
+    into = forms.IntegerField(label=_("Merge into ticket number"), min_value=1)
+
+
 class StaffChoiceField(forms.ModelChoiceField[Person]):
     def label_from_instance(self, obj: Person) -> str:
         return obj.name or obj.email

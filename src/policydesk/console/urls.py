@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/<int:number>/", views.ticket_view, name="ticket"),
     path("tickets/<int:number>/compose/", views.compose, name="compose"),
     path("tickets/<int:number>/preview/", views.preview, name="preview"),
+    path("tickets/<int:number>/merge/", views.merge, name="merge"),
     path("tickets/<int:number>/explain/", views.explain, name="explain"),
     path("tickets/<int:number>/next/", views.step, {"direction": "next"}, name="next"),
     path("tickets/<int:number>/previous/", views.step, {"direction": "previous"}, name="previous"),

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from policydesk import display, languages
 from policydesk.console import forms as console_forms
@@ -276,6 +277,7 @@ def _render_ticket(
         "request_type": console_forms.RequestTypeForm(
             policy=policy, lang=lang, initial={"topic": ticket.topic}
         ),
+        "merge": console_forms.MergeForm(),
     }
     forms_.update({name: form for name, form in bound.items() if not name.startswith("meeting-")})
     if (
@@ -324,6 +326,11 @@ def _render_ticket(
         "requester_language": languages.choose(requester.language, ticket.language),
         "participants": [p for p in ticket.participants.all() if p.pk != requester.pk],
         "other_tickets": _other_tickets(viewer, ticket),
+        "merged_into_number": (
+            Ticket.objects.values_list("number", flat=True).get(pk=ticket.merged_into_id)
+            if ticket.merged_into_id
+            else None
+        ),
         "topic_name": labels.topic(ticket.topic),
         "priority_name": labels.priority(ticket.priority),
         "queue_name": labels.queue(ticket.office),
@@ -600,6 +607,40 @@ def compose(viewer: Viewer, ticket: Ticket, form: console_forms.ComposeForm) -> 
     if status == Ticket.Status.SOLVED:
         return _("Reply sent to the customer; the ticket is solved.")
     return _("Reply sent to the customer.")
+
+
+@require_POST
+@staff_only
+def merge(request: HttpRequest, number: int) -> HttpResponse:
+    """Fold this ticket into the one named (`do_merge_tickets`), then go to that one: with htmx,
+    by telling the page to load it (HX-Redirect); without, by a redirect. The agent must be able
+    to answer both tickets; a refusal comes back on this ticket's page with the reason."""
+    viewer = dataclasses.replace(Viewer.of(request), seen=_seen(request))
+    ticket = _ticket_for(viewer, number)
+    form = console_forms.MergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the form below."))
+        return _render_ticket(request, viewer, ticket, {"merge": form})
+    target = access.visible_tickets(viewer.person).filter(number=form.cleaned_data["into"]).first()
+    try:
+        if target is None:
+            raise ActionError(
+                _("There is no ticket #%(number)s you can answer.") % {"number": form.cleaned_data["into"]}
+            )
+        actions.do_merge_tickets(source=ticket, target=target, agent=viewer.person, now=viewer.now,
+                                 expected_version=viewer.seen)  # fmt: skip
+    except StaleTicket as stale:
+        return _render_ticket(request, viewer, ticket, {"merge": form}, stale)
+    except ActionError as refused:
+        messages.error(request, str(refused))
+        return _render_ticket(request, viewer, ticket, {"merge": form})
+    messages.success(
+        request,
+        _("#%(source)s was merged into this ticket; both customers were told.") % {"source": ticket.number},
+    )
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseClientRedirect(_ticket_url(target))
+    return redirect(_ticket_url(target))
 
 
 @require_POST

@@ -102,6 +102,7 @@ class OutgoingMail(models.Model):
         SIGNIN = "signin", _("Sign-in link")
         NOTICE = "notice", _("Agent notification")
         NOTICE_DIGEST = "notice_digest", _("Agent notifications digest")
+        MERGED = "merged", _("Tickets merged notice")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

@@ -230,6 +230,33 @@ def left_out_email(ticket: Ticket, person: Person, note: Callable[[str], str]) -
     )  # fmt: skip
 
 
+def merged_emails(source: Ticket, target: Ticket) -> list[Email]:
+    """A merge told to both parties: the merged ticket's requester (where their conversation goes on)
+    and the surviving ticket's, if another person (who now shares the replies). Both about the
+    surviving ticket: its signed Reply-To, its thread."""
+    context = {
+        **_ticket_context(target),
+        "source_tag": subject_tag(source), "source_subject": source.subject,
+        "target_tag": subject_tag(target), "target_subject": target.subject,
+    }  # fmt: skip
+    people = [(source.requester, True)]
+    if target.requester_id != source.requester_id:
+        people.append((target.requester, False))
+    return [
+        compose(
+            "mail/merged",
+            {**context, "is_source": is_source},
+            kind=OutgoingMail.Kind.MERGED,
+            recipient=person.email,
+            language=languages.choose(person.language, target.language),
+            person=person,
+            ticket=target,
+            automatic=False,
+        )
+        for person, is_source in people
+    ]
+
+
 def meeting_decision_email(meeting: MeetingRequest) -> Email:
     """C7: a proposed one-off call (with the agent's note: times, link) or a declined request."""
     ticket = meeting.ticket

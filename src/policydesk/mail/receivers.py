@@ -74,6 +74,13 @@ def mail_meeting_decision(sender: Any, meeting: MeetingRequest, **kwargs: Any) -
     queue_mail(outgoing.meeting_decision_email(meeting), now=meeting.decided_at or meeting.requested_at)
 
 
+@receiver(signals.tickets_merged, dispatch_uid="policydesk.mail.merged")
+def mail_merged(sender: Any, source: Ticket, target: Ticket, **kwargs: Any) -> None:
+    """Both parties learn where the conversation goes on (the merged ticket's requester first)."""
+    for email in outgoing.merged_emails(source, target):
+        queue_mail(email, now=target.updated_at)
+
+
 @receiver(signals.sender_rejected, dispatch_uid="policydesk.mail.rejection")
 def mail_rejection_notice(
     sender: Any, address: str, language: str, inbound: InboundEmail, now: datetime, **kwargs: Any

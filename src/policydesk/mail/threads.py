@@ -74,10 +74,32 @@ class Thread:
 
 def find_thread(parsed: ParsedMessage, recipients: list[str], sender: Person | None) -> Thread | None:
     """The ticket `parsed` replies to, by the strongest evidence present; None for a new request.
+    A ticket merged into another answers with the one it was merged into (`surviving`).
 
     A subject tag counts only when the sender is the ticket's requester or a participant:
     a stranger quoting a ticket number must not reach into someone's conversation.
     """
+    found = _find_thread(parsed, recipients, sender)
+    if found is None or found.ticket.merged_into_id is None:
+        return found
+    return Thread(surviving(found.ticket), found.evidence, found.signed_for)
+
+
+#: How many merges deep a thread is followed (a merged ticket cannot be merged again, so one is
+#: the most there is; the bound keeps a corrupted chain from looping).
+MERGE_DEPTH = 8
+
+
+def surviving(ticket: Ticket) -> Ticket:
+    """The ticket `ticket` was merged into (followed to the end), or `ticket` itself."""
+    for _ in range(MERGE_DEPTH):
+        if ticket.merged_into_id is None:
+            break
+        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
+    return ticket
+
+
+def _find_thread(parsed: ParsedMessage, recipients: list[str], sender: Person | None) -> Thread | None:
     for address in [*recipients, *parsed.to_addresses]:
         signed = read_reply_address(address)
         if signed is not None:

@@ -248,6 +248,10 @@ class Ticket(models.Model):
     policy_id = models.CharField(max_length=64)
     policy_version = models.CharField(max_length=64)
     language = models.CharField(_("language"), max_length=8, default="en")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_tickets",
+        verbose_name=_("merged into"),
+    )  # fmt: skip  # set by do_merge_tickets; the ticket is closed
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
 

@@ -42,7 +42,7 @@ request_deflected = Signal()
 agent_replied = Signal()
 #: ticket, message, inbound (InboundEmail | None), reopened (the reply reopened a solved ticket)
 customer_replied = Signal()
-#: ticket, change ("assignee" | "status" | "request_type")
+#: ticket, change ("assignee" | "status" | "request_type" | "merged")
 ticket_changed = Signal()
 #: ticket (its new assignee), actor: an agent assigned the ticket to someone (`do_assign`)
 ticket_assigned = Signal()
@@ -53,6 +53,8 @@ ticket_reopened = Signal()
 note_added = Signal()
 #: meeting (C7: a one-off call proposed or declined)
 meeting_decided = Signal()
+#: source, target, actor: `source` was folded into `target` (`do_merge_tickets`)
+tickets_merged = Signal()
 #: address, language, inbound (InboundEmail), now: an email from someone who is not the
 #: login email of anyone here (C14); sent by `mail.ingest`, the one signal no action sends
 sender_rejected = Signal()
@@ -110,6 +112,12 @@ RECEIVERS: dict[str, dict[str, str]] = {
         "policydesk.watch.receivers.on_ticket_changed": (
             "re-plans the timers (solved or closed cancels; reopened or re-triaged re-plans); "
             "a request-type change opens a page for a ticket now mission-critical, or stops it (C6)"
+        ),
+    },
+    "tickets_merged": {
+        "policydesk.mail.receivers.mail_merged": (
+            "records the email telling the merged ticket's requester (and the surviving ticket's, if "
+            "another person) where the conversation goes on"
         ),
     },
     "meeting_decided": {

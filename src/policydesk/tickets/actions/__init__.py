@@ -12,6 +12,7 @@ One module per topic; import from here (`from policydesk.tickets import actions`
   (re-runs triage: a new queue and due time, or a deflection; `RequestTypeChange`), and
   `do_deflect` (an agent finds a ticket out of scope and solves it with the policy's route).
 - `meetings`: `do_request_meeting`, `do_decide_meeting` (C7, C21).
+- `merging`: `do_merge_tickets` (one ticket folded into another; the clock it keeps).
 - `organisations`: `do_create_organisation`, `do_create_person`, `do_create_team`, and
   `do_update_profile` (a person's language, time zone and notification emails).
 - `once`: every form submits once: the form's one-time key (`once_key`), claimed inside the
@@ -41,6 +42,7 @@ from policydesk.tickets.actions.conversation import (
 )
 from policydesk.tickets.actions.intake import IntakeResult, do_open_ticket, do_submit_feedback
 from policydesk.tickets.actions.meetings import do_decide_meeting, do_request_meeting
+from policydesk.tickets.actions.merging import do_merge_tickets
 from policydesk.tickets.actions.organisations import (
     do_create_organisation,
     do_create_person,
@@ -66,6 +68,7 @@ __all__ = [
     "do_customer_reply",
     "do_decide_meeting",
     "do_deflect",
+    "do_merge_tickets",
     "do_open_ticket",
     "do_report_undelivered_mail",
     "do_request_meeting",
