@@ -245,3 +245,21 @@ def test_a_failed_update_changes_nothing(desk: Desk, as_person: Any) -> None:
     response = as_person("lead").patch(f"/tickets/{number}", {"status": "solved", "priority": "urgent"})
     assert response.status_code == 400
     assert Ticket.objects.get(number=number).status == "new"  # all the changes, or none
+
+
+def test_merge_folds_a_ticket_into_another_and_answers_with_the_one_that_goes_on(
+    desk: Desk, as_person: Any
+) -> None:
+    duplicate = open_ticket(desk.personas.same_org_customer, subject="Same problem")
+    api = as_person("agent")
+    answer = api.post(f"/tickets/{duplicate.number}/merge", {"into": desk.eu_ticket.number})
+    assert answer.status_code == 200 and answer.json()["number"] == desk.eu_ticket.number
+    duplicate.refresh_from_db()
+    assert duplicate.status == "closed" and duplicate.merged_into_id == desk.eu_ticket.pk
+    # Into a ticket the agent cannot see: not found, nothing moved.
+    other = open_ticket(desk.personas.same_org_customer, subject="Another")
+    refused = api.post(f"/tickets/{other.number}/merge", {"into": desk.premium_ticket.number})
+    assert refused.status_code == 404
+    assert api.post(f"/tickets/{other.number}/merge", {"into": "x"}).status_code == 422
+    other.refresh_from_db()
+    assert other.merged_into_id is None

@@ -190,6 +190,12 @@ class MessageIn(JsonObject):
     kind: MessageKind = Field("public", description="Staff only: `internal` adds a note.")
 
 
+class MergeIn(JsonObject):
+    into: int = Field(
+        ge=1, le=2_147_483_647, description="The number of the ticket that goes on (same organisation)."
+    )
+
+
 class TriageIn(JsonObject):
     """One `policydesk triage` input line."""
 

@@ -21,6 +21,7 @@ from policydesk.api.errors import ApiError, not_found, responses
 from policydesk.api.schemas import (
     AttachmentOut,
     DeflectionOut,
+    MergeIn,
     MessageIn,
     MessageOut,
     RowId,
@@ -197,6 +198,19 @@ def update_ticket(request: HttpRequest, number: TicketNumber, payload: TicketPat
         if payload.priority is not None:
             ticket = actions.do_set_priority(ticket=ticket, priority=payload.priority, actor=person, now=now)
     return _ticket(person, number)
+
+
+@router.post("/tickets/{number}/merge", response={200: TicketOut, **responses(403, 404)})
+def merge_ticket(request: HttpRequest, number: TicketNumber, payload: MergeIn) -> Ticket:
+    """Staff fold this ticket into another of the same organisation (`into`), which goes on: its
+    messages, files and people move there, the earliest unmet first-response due is kept, this one
+    is closed, and both customers are told. Answers with the ticket that goes on."""
+    person = caller(request)
+    source = _ticket(person, number)
+    _require_staff(person)
+    target = _ticket(person, payload.into)
+    actions.do_merge_tickets(source=source, target=target, agent=person, now=timezone.now())
+    return _ticket(person, payload.into)
 
 
 def _messages(ticket: Ticket, person: Person) -> QuerySet[Message]:
