@@ -187,3 +187,28 @@ def test_without_javascript_every_form_still_works(
         assert page.get_by_test_id("ticket-status").get_attribute("data-status") == "open"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_merging_in_the_workspace_goes_to_the_surviving_ticket(
+    desk: None, personas: Personas, page_for: Any, live_server: Any, lang: str
+) -> None:
+    target = conversation(personas, "en")
+    duplicate = open_ticket(
+        personas.same_org_customer, subject="Funnel chart empty", text="The funnel chart shows nothing.",
+        now=CLOCK - timedelta(minutes=50),
+    )  # fmt: skip
+    page = agent_page(page_for, live_server, lang, 1366)
+    page.goto(f"{live_server.url}/console/tickets/{duplicate.number}/")
+    page.get_by_test_id("side-merge").locator("summary").click()
+    form = page.get_by_test_id("merge-form")
+    form.locator("input[name=into]").fill(str(target.number))
+    with page.expect_navigation():  # htmx is told to load the ticket that goes on (HX-Redirect)
+        form.get_by_test_id("merge-submit").click()
+    page.wait_for_url(f"**/console/tickets/{target.number}/")
+    assert page.get_by_test_id("flash").get_attribute("data-level") == "success"
+    assert "The funnel chart shows nothing." in page.get_by_test_id("conversation").inner_text()
+    assert page.get_by_test_id("ticket-participants").inner_text() == "felix@kumo.example"
+    screenshot(page, f"workspace-merged-{lang}")
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into_id == target.pk and duplicate.status == Ticket.Status.CLOSED
