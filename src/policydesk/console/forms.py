@@ -201,6 +201,26 @@ class MergeForm(TicketForm):
     into = forms.IntegerField(label=_("Merge into ticket number"), min_value=1)
 
 
+class FollowForm(TicketForm):
+    """Follow the ticket (be told of its customer replies and reopening) or stop."""
+
+    id_name = "follow"
+
+    follow = forms.ChoiceField(choices=(("yes", _("Follow")), ("no", _("Stop following"))))
+
+
+class ParticipantForm(TicketForm):
+    """Copy a customer of the ticket's organisation on it, or stop copying one."""
+
+    id_name = "participants"
+
+    email = forms.EmailField(label=_("Copy a colleague of the customer (email)"))
+    remove = forms.BooleanField(required=False)
+
+    def person(self) -> Person | None:
+        return Person.objects.filter(email__iexact=self.cleaned_data["email"], is_active=True).first()
+
+
 class StaffChoiceField(forms.ModelChoiceField[Person]):
     def label_from_instance(self, obj: Person) -> str:
         return obj.name or obj.email

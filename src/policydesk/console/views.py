@@ -278,6 +278,7 @@ def _render_ticket(
             policy=policy, lang=lang, initial={"topic": ticket.topic}
         ),
         "merge": console_forms.MergeForm(),
+        "participants": console_forms.ParticipantForm(),
     }
     forms_.update({name: form for name, form in bound.items() if not name.startswith("meeting-")})
     if (
@@ -325,6 +326,7 @@ def _render_ticket(
         "account_executive": organisation.account_executive,
         "requester_language": languages.choose(requester.language, ticket.language),
         "participants": [p for p in ticket.participants.all() if p.pk != requester.pk],
+        "following": ticket.followers.filter(pk=viewer.person.pk).exists(),
         "other_tickets": _other_tickets(viewer, ticket),
         "merged_into_number": (
             Ticket.objects.values_list("number", flat=True).get(pk=ticket.merged_into_id)
@@ -563,6 +565,10 @@ def _bind(name: str, request: HttpRequest, viewer: Viewer, ticket: Ticket, **kwa
     policy, lang = viewer.policy, viewer.lang
     if name == "compose":
         return console_forms.ComposeForm(data, files)
+    if name == "follow":
+        return console_forms.FollowForm(data)
+    if name == "participants":
+        return console_forms.ParticipantForm(data)
     if name == "reply":
         return console_forms.ReplyForm(data, files)
     if name == "note":
@@ -708,6 +714,30 @@ def explain(request: HttpRequest, number: int) -> HttpResponse:
         "current": next((q for q in queues if q.slug == ticket.office), None),
     }
     return render(request, "console/explain.html", context)
+
+
+@ticket_action("follow")
+def follow(viewer: Viewer, ticket: Ticket, form: console_forms.FollowForm) -> str:
+    """Follow the ticket (told what its assignee is told) or stop."""
+    if form.cleaned_data["follow"] == "yes":
+        actions.do_follow(ticket=ticket, person=viewer.person, now=viewer.now)
+        return _("You follow this ticket: you are told of its customer replies and if it is reopened.")
+    actions.do_unfollow(ticket=ticket, person=viewer.person, now=viewer.now)
+    return _("You no longer follow this ticket.")
+
+
+@ticket_action("participants")
+def participants(viewer: Viewer, ticket: Ticket, form: console_forms.ParticipantForm) -> str:
+    """Copy a customer of the ticket's organisation on it (they receive its public replies), or stop."""
+    person = form.person()
+    email = form.cleaned_data["email"]
+    if person is None:
+        raise ActionError(_("%(email)s is not a customer of this ticket's organisation") % {"email": email})
+    if form.cleaned_data["remove"]:
+        actions.do_remove_participant(ticket=ticket, participant=person, actor=viewer.person, now=viewer.now)
+        return _("%(email)s is no longer copied on this ticket.") % {"email": person.email}
+    actions.do_add_participant(ticket=ticket, participant=person, actor=viewer.person, now=viewer.now)
+    return _("%(email)s is copied on this ticket and receives its public replies.") % {"email": person.email}
 
 
 @ticket_action("reply")

@@ -79,6 +79,16 @@ def record(
     return notification
 
 
+def told_of(ticket: Ticket) -> list[Person]:
+    """Who is told of a ticket's customer replies and reopening: its assignee, then its followers
+    who may still answer it (a follower whose queues changed is not told), each once."""
+    people: list[Person] = [ticket.assignee] if ticket.assignee is not None else []
+    for follower in ticket.followers.all():
+        if follower.pk != ticket.assignee_id and access.can_answer(follower, ticket):
+            people.append(follower)
+    return people
+
+
 def unread_count(person: Person) -> int:
     """How many of `person`'s notifications are unread: one query (the console's counter)."""
     return Notification.objects.filter(recipient=person, read_at=None).count()

@@ -14,10 +14,11 @@ from policydesk.tickets.models import Notification as Kind
 def on_customer_replied(
     sender: object, ticket: Ticket, message: Message, reopened: bool = False, **kwargs: Any
 ) -> None:
-    notices.record(
-        recipient=ticket.assignee, kind=Kind.REOPENED if reopened else Kind.CUSTOMER_REPLY,
-        ticket=ticket, actor=message.author, now=message.created_at, message=message,
-    )  # fmt: skip
+    for person in notices.told_of(ticket):
+        notices.record(
+            recipient=person, kind=Kind.REOPENED if reopened else Kind.CUSTOMER_REPLY,
+            ticket=ticket, actor=message.author, now=message.created_at, message=message,
+        )  # fmt: skip
 
 
 def on_ticket_assigned(sender: object, ticket: Ticket, actor: Person, **kwargs: Any) -> None:
@@ -27,9 +28,10 @@ def on_ticket_assigned(sender: object, ticket: Ticket, actor: Person, **kwargs: 
 
 
 def on_ticket_reopened(sender: object, ticket: Ticket, actor: Person, **kwargs: Any) -> None:
-    notices.record(
-        recipient=ticket.assignee, kind=Kind.REOPENED, ticket=ticket, actor=actor, now=ticket.updated_at
-    )
+    for person in notices.told_of(ticket):
+        notices.record(
+            recipient=person, kind=Kind.REOPENED, ticket=ticket, actor=actor, now=ticket.updated_at
+        )
 
 
 def on_note_added(sender: object, ticket: Ticket, message: Message, **kwargs: Any) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -36,6 +37,7 @@ from policydesk.mail.decoding import (
     Attachment,
     MessageRefused,
     ParsedMessage,
+    all_addresses,
     message_ids,
     parse_message,
     raw_header_text,
@@ -48,7 +50,13 @@ from policydesk.mail.replytext import reply_text
 from policydesk.mail.threads import MESSAGE_ID_CHARS, Thread, find_thread, is_party, link_message_id
 from policydesk.oneline import one_line
 from policydesk.tickets.access import can_view
-from policydesk.tickets.actions import ActionError, Upload, do_customer_reply, do_open_ticket
+from policydesk.tickets.actions import (
+    ActionError,
+    Upload,
+    do_add_participant,
+    do_customer_reply,
+    do_open_ticket,
+)
 from policydesk.tickets.models import Message, Person, Ticket
 from policydesk.tickets.signals import InboundEmail, sender_rejected
 
@@ -502,8 +510,28 @@ def _open(inbound: InboundMessage, prepared: _Prepared, person: Person, now: dat
         # The CLI contract has no "deflected": the request was not taken, the sender was told where to go.
         return _Decision(Outcome.REJECTED, f"deflected by the policy (C2): {route.id if route else 'route'}")
     _link(parsed, result.ticket, result.message, now)
+    _copy_cc(parsed, result.ticket, person, now)
     inbound.ticket_message = result.message
     return _Decision(Outcome.TICKET, None, result.ticket)
+
+
+#: At most this many `Cc:` addresses of a new request are looked up (a list of hundreds is not a
+#: conversation to join people to).
+MAX_CC = 20
+
+
+def _copy_cc(parsed: ParsedMessage, ticket: Ticket, requester: Person, now: datetime) -> None:
+    """Known customers of the requester's organisation in the new request's `Cc:` are copied on the
+    ticket (participants: they receive its replies); anyone else in `Cc:` is left out (C14 still
+    decides who may write; an address we do not know is never added)."""
+    wanted = {a.lower() for a in all_addresses(parsed.message, ("Cc",))[:MAX_CC]} - {requester.email.lower()}
+    if not wanted:
+        return
+    people = Person.objects.annotate(address=Lower("email")).filter(
+        address__in=wanted, is_active=True, role=Person.Role.CUSTOMER, organisation_id=ticket.organisation_id
+    )
+    for person in people:
+        do_add_participant(ticket=ticket, participant=person, actor=requester, now=now)
 
 
 def _inbound_email(prepared: _Prepared, note: str) -> InboundEmail:

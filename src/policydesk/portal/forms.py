@@ -148,3 +148,10 @@ class MeetingForm(forms.Form):
         label=_("Why would a call help?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
     once_key = once_key_field()
+
+
+class PeopleForm(forms.Form):
+    """The requester copies a colleague of their organisation on the ticket, or stops copying one."""
+
+    email = forms.EmailField(label=_("Copy a colleague (their sign-in email)"), max_length=254)
+    remove = forms.BooleanField(required=False)

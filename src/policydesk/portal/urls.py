@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:number>/reply/", views.ticket_reply, name="ticket-reply"),
     path("tickets/<int:number>/draft/", views.ticket_draft, name="ticket-draft"),
+    path("tickets/<int:number>/people/", views.ticket_people, name="ticket-people"),
     path("tickets/<int:number>/meeting/", views.ticket_meeting, name="ticket-meeting"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("deflected/<int:pk>/", views.deflected, name="deflected"),

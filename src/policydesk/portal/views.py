@@ -40,6 +40,7 @@ from policydesk.portal import signin, widget
 from policydesk.portal.forms import (
     LinkRequestForm,
     MeetingForm,
+    PeopleForm,
     ReplyForm,
     SignInForm,
     TicketForm,
@@ -323,6 +324,7 @@ def _ticket_page(
     ticket: Ticket,
     reply_form: ReplyForm | None = None,
     meeting_form: MeetingForm | None = None,
+    people_form: PeopleForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     person = _person(request)
@@ -353,6 +355,9 @@ def _ticket_page(
         "status_page": policy.links.get("status_page"),
         "is_outage": ticket.priority == policy.desk.outage_priority,  # C16: P0
         "calls_note": policy.notes["calls"].get(lang) if "calls" in policy.notes else "",
+        "copied": list(ticket.participants.exclude(pk=ticket.requester_id).only("email")),
+        "people_form": people_form or PeopleForm(),
+        "is_requester": person.pk == ticket.requester_id,
     }
     return render(request, "portal/ticket.html", context, status=status)
 
@@ -380,6 +385,28 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
         return _("Your reply was sent.")
 
     return _post_on_ticket(request, number, ReplyForm(request.POST, request.FILES), reply)
+
+
+@require_POST
+@with_language
+@customer_page
+def ticket_people(request: HttpRequest, number: int) -> HttpResponse:
+    """The requester copies a colleague (a customer of their organisation) on the ticket, or stops;
+    a participant may take themself off. Nobody outside the organisation can be copied (C14)."""
+
+    def change(person: Person, ticket: Ticket, data: dict[str, Any]) -> str:
+        other = Person.objects.filter(email__iexact=data["email"], is_active=True).first()
+        if other is None or other.organisation_id != ticket.organisation_id:
+            raise ActionError(
+                _("%(email)s is not a customer of this ticket's organisation") % {"email": data["email"]}
+            )
+        if data["remove"]:
+            actions.do_remove_participant(ticket=ticket, participant=other, actor=person, now=timezone.now())
+            return _("%(email)s is no longer copied on this request.") % {"email": other.email}
+        actions.do_add_participant(ticket=ticket, participant=other, actor=person, now=timezone.now())
+        return _("%(email)s is copied on this request and receives its replies.") % {"email": other.email}
+
+    return _post_on_ticket(request, number, PeopleForm(request.POST), change)
 
 
 @require_POST
@@ -415,7 +442,7 @@ def ticket_meeting(request: HttpRequest, number: int) -> HttpResponse:
 def _post_on_ticket(
     request: HttpRequest,
     number: int,
-    form: ReplyForm | MeetingForm,
+    form: ReplyForm | MeetingForm | PeopleForm,
     act: Callable[[Person, Ticket, dict[str, Any]], str],
 ) -> HttpResponse:
     """A POST from one of the ticket page's forms: validate, run the action, redirect back (PRG).
@@ -439,6 +466,7 @@ def _post_on_ticket(
         ticket,
         reply_form=form if isinstance(form, ReplyForm) else None,
         meeting_form=form if isinstance(form, MeetingForm) else None,
+        people_form=form if isinstance(form, PeopleForm) else None,
         status=400,
     )
 

@@ -232,6 +232,7 @@ class Ticket(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="tickets")
     requester = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="requested_tickets")
     participants = models.ManyToManyField(Person, blank=True, related_name="participating_tickets")
+    followers = models.ManyToManyField(Person, blank=True, related_name="followed_tickets")  # staff
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     topic = models.CharField(_("request type"), max_length=64)  # C11
     subject = models.CharField(_("subject"), max_length=250)

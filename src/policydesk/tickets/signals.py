@@ -93,15 +93,17 @@ RECEIVERS: dict[str, dict[str, str]] = {
         ),
         "policydesk.watch.receivers.on_ticket_changed": "re-plans the timers",
         "policydesk.inbox.receivers.on_customer_replied": (
-            "tells the assignee (a notification, and its email as they chose): a reply, or their "
-            "solved ticket reopened by it"
+            "tells the assignee and the followers (a notification, and its email as they chose): a "
+            "reply, or their solved ticket reopened by it"
         ),
     },
     "ticket_assigned": {
         "policydesk.inbox.receivers.on_ticket_assigned": "tells the new assignee, unless they assigned it",
     },
     "ticket_reopened": {
-        "policydesk.inbox.receivers.on_ticket_reopened": "tells the assignee, unless they reopened it",
+        "policydesk.inbox.receivers.on_ticket_reopened": (
+            "tells the assignee and the followers, unless they reopened it"
+        ),
     },
     "note_added": {
         "policydesk.inbox.receivers.on_note_added": (

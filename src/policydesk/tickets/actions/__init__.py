@@ -13,6 +13,8 @@ One module per topic; import from here (`from policydesk.tickets import actions`
   `do_deflect` (an agent finds a ticket out of scope and solves it with the policy's route).
 - `meetings`: `do_request_meeting`, `do_decide_meeting` (C7, C21).
 - `merging`: `do_merge_tickets` (one ticket folded into another; the clock it keeps).
+- `people`: `do_follow`, `do_unfollow` (staff told of a ticket's news), `do_add_participant`,
+  `do_remove_participant` (customers of its organisation copied on it).
 - `organisations`: `do_create_organisation`, `do_create_person`, `do_create_team`, and
   `do_update_profile` (a person's language, time zone and notification emails).
 - `once`: every form submits once: the form's one-time key (`once_key`), claimed inside the
@@ -49,6 +51,12 @@ from policydesk.tickets.actions.organisations import (
     do_create_team,
     do_update_profile,
 )
+from policydesk.tickets.actions.people import (
+    do_add_participant,
+    do_follow,
+    do_remove_participant,
+    do_unfollow,
+)
 from policydesk.tickets.actions.shared import ActionError, Upload
 from policydesk.tickets.actions.stale import StaleTicket, ticket_version
 
@@ -59,6 +67,7 @@ __all__ = [
     "StaleTicket",
     "Upload",
     "do_add_note",
+    "do_add_participant",
     "do_agent_reply",
     "do_assign",
     "do_change_request_type",
@@ -68,13 +77,16 @@ __all__ = [
     "do_customer_reply",
     "do_decide_meeting",
     "do_deflect",
+    "do_follow",
     "do_merge_tickets",
     "do_open_ticket",
+    "do_remove_participant",
     "do_report_undelivered_mail",
     "do_request_meeting",
     "do_set_priority",
     "do_set_status",
     "do_submit_feedback",
+    "do_unfollow",
     "do_update_profile",
     "ticket_version",
 ]
