@@ -263,3 +263,24 @@ def test_merge_folds_a_ticket_into_another_and_answers_with_the_one_that_goes_on
     assert api.post(f"/tickets/{other.number}/merge", {"into": "x"}).status_code == 422
     other.refresh_from_db()
     assert other.merged_into_id is None
+
+
+def test_follow_and_copy_through_the_api(desk: Desk, as_person: Any) -> None:
+    number = desk.eu_ticket.number
+    agent, hanna = as_person("agent"), as_person("customer")
+    assert agent.post(f"/tickets/{number}/followers").status_code == 200
+    assert list(desk.eu_ticket.followers.values_list("email", flat=True)) == ["jonas@example.com"]
+    assert hanna.post(f"/tickets/{number}/followers").status_code == 403
+    assert as_person("other_office_agent").post(f"/tickets/{number}/followers").status_code == 404
+    assert hanna.post(f"/tickets/{number}/participants", {"email": "felix@kumo.example"}).status_code == 200
+    refused = hanna.post(f"/tickets/{number}/participants", {"email": "olga@other.example"})
+    assert refused.status_code == 400
+    assert list(desk.eu_ticket.participants.values_list("email", flat=True)) == ["felix@kumo.example"]
+    removed = agent.client.delete(
+        f"/api/v1/tickets/{number}/participants/felix@kumo.example", headers=agent.headers
+    )
+    assert removed.status_code == 200 and not desk.eu_ticket.participants.exists()
+    assert (
+        agent.client.delete(f"/api/v1/tickets/{number}/followers", headers=agent.headers).status_code == 200
+    )
+    assert not desk.eu_ticket.followers.exists()

@@ -196,6 +196,12 @@ class MergeIn(JsonObject):
     )
 
 
+class ParticipantIn(JsonObject):
+    email: str = Field(
+        max_length=254, description="The sign-in email of a customer of the ticket's organisation."
+    )
+
+
 class TriageIn(JsonObject):
     """One `policydesk triage` input line."""
 

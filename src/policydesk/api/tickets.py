@@ -24,6 +24,7 @@ from policydesk.api.schemas import (
     MergeIn,
     MessageIn,
     MessageOut,
+    ParticipantIn,
     RowId,
     TicketFilters,
     TicketIn,
@@ -211,6 +212,56 @@ def merge_ticket(request: HttpRequest, number: TicketNumber, payload: MergeIn) -
     target = _ticket(person, payload.into)
     actions.do_merge_tickets(source=source, target=target, agent=person, now=timezone.now())
     return _ticket(person, payload.into)
+
+
+@router.post("/tickets/{number}/followers", response={200: TicketOut, **responses(403, 404)})
+def follow_ticket(request: HttpRequest, number: TicketNumber) -> Ticket:
+    """The calling staff member follows the ticket: told of its customer replies and reopening."""
+    person = caller(request)
+    ticket = _ticket(person, number)
+    _require_staff(person)
+    actions.do_follow(ticket=ticket, person=person, now=timezone.now())
+    return _ticket(person, number)
+
+
+@router.delete("/tickets/{number}/followers", response={200: TicketOut, **responses(403, 404)})
+def unfollow_ticket(request: HttpRequest, number: TicketNumber) -> Ticket:
+    """The calling staff member stops following the ticket."""
+    person = caller(request)
+    ticket = _ticket(person, number)
+    _require_staff(person)
+    actions.do_unfollow(ticket=ticket, person=person, now=timezone.now())
+    return _ticket(person, number)
+
+
+def _copied(email: str) -> Person:
+    person = Person.objects.filter(email__iexact=email, is_active=True).first()
+    if person is None:
+        raise ApiError(400, _("%(email)s is not a customer of this ticket's organisation") % {"email": email})
+    return person
+
+
+@router.post("/tickets/{number}/participants", response={200: TicketOut, **responses(403, 404)})
+def add_participant(request: HttpRequest, number: TicketNumber, payload: ParticipantIn) -> Ticket:
+    """The requester or staff copy a customer of the ticket's organisation on it (they receive its
+    public replies and may write to it); nobody of another organisation (C14)."""
+    person = caller(request)
+    ticket = _ticket(person, number)
+    actions.do_add_participant(
+        ticket=ticket, participant=_copied(payload.email), actor=person, now=timezone.now()
+    )
+    return _ticket(person, number)
+
+
+@router.delete("/tickets/{number}/participants/{email}", response={200: TicketOut, **responses(403, 404)})
+def remove_participant(request: HttpRequest, number: TicketNumber, email: str) -> Ticket:
+    """Stop copying someone: they receive no more of its mail (the requester, staff, or themself)."""
+    person = caller(request)
+    ticket = _ticket(person, number)
+    actions.do_remove_participant(
+        ticket=ticket, participant=_copied(email[:254]), actor=person, now=timezone.now()
+    )
+    return _ticket(person, number)
 
 
 def _messages(ticket: Ticket, person: Person) -> QuerySet[Message]:
