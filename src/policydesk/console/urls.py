@@ -1,6 +1,6 @@
 from django.urls import path
 
-from policydesk.console import views
+from policydesk.console import bulk_views, views
 
 app_name = "console"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("notifications/count/", views.notifications_count, name="notifications-count"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
     path("queues/<slug:slug>/", views.queue, name="queue"),
+    path("bulk/", bulk_views.start, name="bulk"),
+    path("bulk/<int:pk>/", bulk_views.job, name="bulk-job"),
     path("tickets/new/", views.ticket_new, name="ticket-new"),
     path("tickets/<int:number>/", views.ticket_view, name="ticket"),
     path("tickets/<int:number>/compose/", views.compose, name="compose"),

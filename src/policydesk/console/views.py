@@ -164,6 +164,10 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     ]
     counts = queries.queue_counts(person, queues)
     context = {
+        "bulk_staff": staff,
+        "bulk_statuses": Ticket.Status.choices,
+        "bulk_priorities": [(p.id, p.name.get(viewer.lang)) for p in viewer.policy.priorities.values()],
+        "back": request.get_full_path(),
         "queues": _sidebar(viewer, queues, counts),
         "current": current,
         "count_cap": queries.COUNT_CAP,

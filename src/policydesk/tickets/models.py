@@ -461,3 +461,39 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} draft of {self.person_id} on #{self.ticket_id}"
+
+
+class BulkJob(models.Model):
+    """One change asked for many tickets at once (`tickets/bulk.py`): each ticket goes through the
+    same action, with its own audit row, as a single change would; what could not be done is kept
+    with the reason. Small jobs run at once, large ones in the worker, with progress."""
+
+    class Action(models.TextChoices):
+        ASSIGN = "assign", _("Assign")
+        STATUS = "status", _("Set status")
+        PRIORITY = "priority", _("Set priority")
+        MERGE = "merge", _("Merge into one ticket")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    actor = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="bulk_jobs")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    value = models.CharField(
+        max_length=64, blank=True
+    )  # a person's id, a status, a priority, a ticket number
+    numbers = models.JSONField(default=list)  # the tickets chosen, by number, in the order shown
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.JSONField(default=list)  # [{"number": n, "reason": "..."}]
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.action} × {len(self.numbers)}"
+
+    @property
+    def total(self) -> int:
+        return len(self.numbers)

@@ -1,0 +1,115 @@
+"""Bulk changes (issue 13): one change asked for many tickets at once.
+
+`do_start_bulk` records the job (one `BulkJob` row and its audit row) and either runs it at once
+(up to `INLINE` tickets: the agent sees the outcome on the next page) or enqueues it for the
+worker (`tickets.tasks.run_bulk_job`), whose progress the console's job page shows. Each ticket
+goes through the same action as a single change (`do_assign`, `do_set_status`, `do_set_priority`,
+`do_merge_tickets`), with its own transaction, audit row and signals (the SLA watch re-plans it);
+a ticket the actor may not change, or an action that refuses it, is listed with the reason and
+the others go on. Progress is saved every `PROGRESS_EVERY` tickets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from policydesk.tickets import actions
+from policydesk.tickets.access import can_answer, is_staff
+from policydesk.tickets.actions import ActionError
+from policydesk.tickets.audit import record_audit_event
+from policydesk.tickets.models import BulkJob, Person, Ticket
+
+#: Jobs of up to this many tickets run in the request that asks for them.
+INLINE = 25
+#: The most tickets one job takes ("select all matching" is capped here, and said so).
+MAX_TICKETS = 10_000
+#: The job's row is updated after this many tickets (the progress the console shows).
+PROGRESS_EVERY = 50
+
+
+def do_start_bulk(*, actor: Person, action: str, value: str, numbers: list[int], now: datetime) -> BulkJob:
+    """Record a bulk change and run it now (small) or enqueue it (large)."""
+    if not is_staff(actor):
+        raise ActionError(_("only support staff can change tickets in bulk"))
+    if action not in BulkJob.Action.values:
+        raise ActionError(_("unknown bulk action %(action)r") % {"action": action})
+    numbers = list(dict.fromkeys(numbers))  # each once, in the order chosen
+    if not numbers:
+        raise ActionError(_("choose at least one ticket"))
+    if len(numbers) > MAX_TICKETS:
+        raise ActionError(_("at most %(count)s tickets at once") % {"count": MAX_TICKETS})
+    _change(BulkJob(actor=actor, action=action, value=value))  # refuses an unknown assignee or target now
+    with transaction.atomic():
+        job = BulkJob.objects.create(actor=actor, action=action, value=value, numbers=numbers, created_at=now)
+        record_audit_event(now, actor, "bulk.started", job, change=action, value=value, tickets=len(numbers))
+        if len(numbers) > INLINE:
+            from policydesk.tickets.tasks import run_bulk_job  # the task module imports this one
+
+            run_bulk_job.enqueue(job.pk)
+    if len(numbers) <= INLINE:
+        run_bulk(job, now)
+    return job
+
+
+def run_bulk(job: BulkJob, now: datetime) -> BulkJob:
+    """Apply the job to each of its tickets not done yet (a job cut short resumes where it stopped)."""
+    if job.state == BulkJob.State.DONE:
+        return job
+    change = _change(job)
+    job.state = BulkJob.State.RUNNING
+    job.save(update_fields=["state"])
+    seen = job.done + len(job.failed)
+    tickets = {
+        t.number: t
+        for t in Ticket.objects.filter(number__in=job.numbers[seen:]).select_related(
+            "organisation", "assignee"
+        )
+    }
+    for index, number in enumerate(job.numbers[seen:], start=1):
+        ticket = tickets.get(number)
+        if ticket is None or not can_answer(job.actor, ticket):
+            job.failed.append({"number": number, "reason": _("no such ticket in your queues")})
+        else:
+            try:
+                change(ticket, now)
+            except ActionError as refused:
+                job.failed.append({"number": number, "reason": str(refused)})
+            else:
+                job.done += 1
+        if index % PROGRESS_EVERY == 0:
+            job.save(update_fields=["done", "failed"])
+    job.state = BulkJob.State.DONE
+    job.finished_at = now
+    job.save(update_fields=["done", "failed", "state", "finished_at"])
+    return job
+
+
+def _change(job: BulkJob) -> Callable[[Ticket, datetime], object]:
+    actor, value = job.actor, job.value
+    if job.action == BulkJob.Action.ASSIGN:
+        assignee = Person.objects.filter(pk=int(value)).first() if value.isdigit() else None
+        if value and assignee is None:
+            raise ActionError(_("unknown assignee"))
+        return lambda ticket, now: actions.do_assign(ticket=ticket, assignee=assignee, actor=actor, now=now)
+    if job.action == BulkJob.Action.STATUS:
+        if value not in Ticket.Status.values:
+            raise ActionError(_("unknown status %(status)r") % {"status": value})
+        return lambda ticket, now: actions.do_set_status(ticket=ticket, status=value, actor=actor, now=now)
+    if job.action == BulkJob.Action.PRIORITY:
+        return lambda ticket, now: actions.do_set_priority(
+            ticket=ticket, priority=value, actor=actor, now=now
+        )
+    target = Ticket.objects.filter(number=int(value)).first() if value.isdigit() else None
+    if target is None or not can_answer(actor, target):
+        raise ActionError(_("no ticket #%(number)s in your queues to merge into") % {"number": value})
+
+    def merge(ticket: Ticket, now: datetime) -> object:
+        if ticket.pk == target.pk:
+            return target  # the one the others go into
+        return actions.do_merge_tickets(source=ticket, target=target, agent=actor, now=now)
+
+    return merge
