@@ -6,7 +6,8 @@ worker (`tickets.tasks.run_bulk_job`), whose progress the console's job page sho
 goes through the same action as a single change (`do_assign`, `do_set_status`, `do_set_priority`,
 `do_merge_tickets`), with its own transaction, audit row and signals (the SLA watch re-plans it);
 a ticket the actor may not change, or an action that refuses it, is listed with the reason and
-the others go on. Progress is saved every `PROGRESS_EVERY` tickets.
+the others go on. Tickets are changed `PROGRESS_EVERY` at a time in one transaction that also
+saves the job's progress (one commit per chunk, not per ticket).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from policydesk.tickets import actions
-from policydesk.tickets.access import can_answer, is_staff
+from policydesk.tickets.access import can_answer, is_staff, remember_queues
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import BulkJob, Person, Ticket
@@ -63,24 +64,28 @@ def run_bulk(job: BulkJob, now: datetime) -> BulkJob:
     job.state = BulkJob.State.RUNNING
     job.save(update_fields=["state"])
     seen = job.done + len(job.failed)
-    tickets = {
-        t.number: t
-        for t in Ticket.objects.filter(number__in=job.numbers[seen:]).select_related(
-            "organisation", "assignee"
-        )
-    }
-    for index, number in enumerate(job.numbers[seen:], start=1):
-        ticket = tickets.get(number)
-        if ticket is None or not can_answer(job.actor, ticket):
-            job.failed.append({"number": number, "reason": _("no such ticket in your queues")})
-        else:
-            try:
-                change(ticket, now)
-            except ActionError as refused:
-                job.failed.append({"number": number, "reason": str(refused)})
-            else:
-                job.done += 1
-        if index % PROGRESS_EVERY == 0:
+    remember_queues(job.actor)  # the actor's teams, read once for the whole job
+    todo = job.numbers[seen:]
+    for start in range(0, len(todo), PROGRESS_EVERY):
+        chunk = todo[start : start + PROGRESS_EVERY]
+        tickets = {
+            t.number: t for t in Ticket.objects.filter(number__in=chunk).select_related("organisation")
+        }
+        # One transaction per chunk, with the job's progress in it: each ticket's action is a
+        # savepoint of its own (a refusal undoes that ticket alone), and a job cut short resumes
+        # after the last chunk that committed, never doing a ticket twice.
+        with transaction.atomic():
+            for number in chunk:
+                ticket = tickets.get(number)
+                if ticket is None or not can_answer(job.actor, ticket):
+                    job.failed.append({"number": number, "reason": _("no such ticket in your queues")})
+                    continue
+                try:
+                    change(ticket, now)
+                except ActionError as refused:
+                    job.failed.append({"number": number, "reason": str(refused)})
+                else:
+                    job.done += 1
             job.save(update_fields=["done", "failed"])
     job.state = BulkJob.State.DONE
     job.finished_at = now
