@@ -594,29 +594,28 @@ def _bind(name: str, request: HttpRequest, viewer: Viewer, ticket: Ticket, **kwa
 def compose(viewer: Viewer, ticket: Ticket, form: console_forms.ComposeForm) -> str:
     """The composer: a reply (pending, or solved with "send and solve") or an internal note."""
     if form.is_note:
-        actions.do_add_note(
-            ticket=ticket,
-            agent=viewer.person,
-            text=form.cleaned_data["text"],
-            now=viewer.now,
-            once_key=once_key(form),
-            expected_version=viewer.seen,
-        )
-        return _("Internal note added.")
-    status = form.status_after()
+        return _add_note(viewer, ticket, form)
+    return _send_reply(viewer, ticket, form, form.uploads(), form.status_after())
+
+
+def _send_reply(
+    viewer: Viewer, ticket: Ticket, form: forms.Form, uploads: tuple[actions.Upload, ...], status: str
+) -> str:
     actions.do_agent_reply(
-        ticket=ticket,
-        agent=viewer.person,
-        text=form.cleaned_data["text"],
-        uploads=form.uploads(),
-        now=viewer.now,
-        once_key=once_key(form),
-        expected_version=viewer.seen,
-        status=status,
-    )
+        ticket=ticket, agent=viewer.person, text=form.cleaned_data["text"], uploads=uploads, now=viewer.now,
+        once_key=once_key(form), expected_version=viewer.seen, status=status,
+    )  # fmt: skip
     if status == Ticket.Status.SOLVED:
         return _("Reply sent to the customer; the ticket is solved.")
     return _("Reply sent to the customer.")
+
+
+def _add_note(viewer: Viewer, ticket: Ticket, form: forms.Form) -> str:
+    actions.do_add_note(
+        ticket=ticket, agent=viewer.person, text=form.cleaned_data["text"], now=viewer.now,
+        once_key=once_key(form), expected_version=viewer.seen,
+    )  # fmt: skip
+    return _("Internal note added.")
 
 
 @require_POST
@@ -746,29 +745,14 @@ def participants(viewer: Viewer, ticket: Ticket, form: console_forms.Participant
 
 @ticket_action("reply")
 def reply(viewer: Viewer, ticket: Ticket, form: console_forms.ReplyForm) -> str:
-    actions.do_agent_reply(
-        ticket=ticket,
-        agent=viewer.person,
-        text=form.cleaned_data["text"],
-        uploads=form.uploads(),
-        now=viewer.now,
-        once_key=once_key(form),
-        expected_version=viewer.seen,
-    )
-    return _("Reply sent to the customer.")
+    """The reply form's own address (kept for forms sent before the composer, and scripts)."""
+    return _send_reply(viewer, ticket, form, form.uploads(), Ticket.Status.PENDING)
 
 
 @ticket_action("note")
 def note(viewer: Viewer, ticket: Ticket, form: console_forms.NoteForm) -> str:
-    actions.do_add_note(
-        ticket=ticket,
-        agent=viewer.person,
-        text=form.cleaned_data["text"],
-        now=viewer.now,
-        once_key=once_key(form),
-        expected_version=viewer.seen,
-    )
-    return _("Internal note added.")
+    """The note form's own address (as `reply`)."""
+    return _add_note(viewer, ticket, form)
 
 
 @ticket_action("assign")
