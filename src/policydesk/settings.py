@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "policydesk.inbox",
     "policydesk.status",
     "policydesk.reports",
+    "policydesk.search",
     "policydesk.cli",
 ]
 
