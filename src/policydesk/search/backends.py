@@ -40,7 +40,9 @@ class SqliteFts:
     def matching(self, term: str) -> Sql:
         if len(term) >= TRIGRAM:
             phrase = '"' + term.replace('"', '""') + '"'
-            return Sql("search_fts f JOIN search_entry e ON e.id = f.rowid WHERE search_fts MATCH %s", (phrase,))
+            return Sql(
+                "search_fts f JOIN search_entry e ON e.id = f.rowid WHERE search_fts MATCH %s", (phrase,)
+            )
         return Sql("search_entry e WHERE e.body LIKE %s ESCAPE '\\'", (like_pattern(term),))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 
 from policydesk.search.models import Entry
 from policydesk.search.normalise import normalise
@@ -45,15 +45,24 @@ def attachment_entry(attachment: Attachment, internal: bool) -> Entry:
                   internal=internal)  # fmt: skip
 
 
-def entries_for(ticket: Ticket) -> list[Entry]:
-    """Every entry `ticket` should have, as the tables say now."""
-    entries = ticket_entries(ticket)
+def entries_for(tickets: list[Ticket]) -> dict[int, list[Entry]]:
+    """Every entry each of `tickets` should have, as the tables say now (three queries; the
+    tickets with their requester and organisation loaded)."""
+    entries = {ticket.pk: ticket_entries(ticket) for ticket in tickets}
     internal: dict[int, bool] = {}
-    for message in Message.objects.filter(ticket=ticket).only("id", "ticket_id", "kind", "text"):
-        entries.append(message_entry(message))
+    messages = (
+        Message.objects.filter(ticket__in=tickets).only("id", "ticket_id", "kind", "text").order_by("pk")
+    )
+    for message in messages:
+        entries[message.ticket_id].append(message_entry(message))
         internal[message.pk] = message.kind == Message.Kind.INTERNAL
-    for attachment in Attachment.objects.filter(ticket=ticket).only("id", "ticket_id", "message_id", "filename"):
-        entries.append(attachment_entry(attachment, internal.get(attachment.message_id or 0, False)))
+    attachments = Attachment.objects.filter(ticket__in=tickets).only(
+        "id", "ticket_id", "message_id", "filename"
+    )
+    for attachment in attachments.order_by("pk"):
+        entries[attachment.ticket_id].append(
+            attachment_entry(attachment, internal.get(attachment.message_id or 0, False))
+        )
     return entries
 
 
@@ -88,9 +97,10 @@ def message_saved(message: Message, created: bool) -> None:
 
 
 def attachment_saved(attachment: Attachment, created: bool) -> None:
-    internal = attachment.message_id is not None and Message.objects.filter(
-        pk=attachment.message_id, kind=Message.Kind.INTERNAL
-    ).exists()
+    internal = (
+        attachment.message_id is not None
+        and Message.objects.filter(pk=attachment.message_id, kind=Message.Kind.INTERNAL).exists()
+    )
     if not created:
         Entry.objects.filter(attachment=attachment).delete()
     attachment_entry(attachment, internal).save()
@@ -122,27 +132,51 @@ def _key(entry: Entry) -> tuple[object, ...]:
     return (entry.kind, entry.message_id, entry.attachment_id, entry.internal, entry.original, entry.body)
 
 
-def drift(ticket: Ticket) -> bool:
-    """True when the index of `ticket` differs from what its tables say."""
-    stored = sorted(_key(entry) for entry in Entry.objects.filter(ticket=ticket))
-    expected = sorted(_key(entry) for entry in entries_for(ticket))
-    return stored != expected
+def drifted(tickets: list[Ticket]) -> list[Ticket]:
+    """Those of `tickets` whose entries differ from what their tables say."""
+    expected = entries_for(tickets)
+    stored: dict[int, list[tuple[object, ...]]] = {ticket.pk: [] for ticket in tickets}
+    for entry in Entry.objects.filter(ticket__in=tickets):
+        stored[entry.ticket_id].append(_key(entry))
+    return [
+        ticket for ticket in tickets if _sorted(stored[ticket.pk]) != _sorted(map(_key, expected[ticket.pk]))
+    ]
 
 
-def reindex_ticket(ticket: Ticket) -> None:
-    """The entries of `ticket` written again from its tables, in one transaction."""
+def _sorted(keys: Iterable[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    return sorted(keys, key=repr)
+
+
+def reindex(tickets: list[Ticket]) -> int:
+    """The entries of `tickets` written again from their tables, in one transaction; how many."""
+    fresh = [entry for entries in entries_for(tickets).values() for entry in entries]
     with transaction.atomic():
-        Entry.objects.filter(ticket=ticket).delete()
-        Entry.objects.bulk_create(entries_for(ticket))
+        Entry.objects.filter(ticket__in=tickets).delete()
+        Entry.objects.bulk_create(fresh, batch_size=500)
+    return len(fresh)
 
 
-def tickets_from(after_id: int, batch: int) -> Iterator[list[Ticket]]:
-    """The tickets after id `after_id`, `batch` at a time (bounded memory), in id order."""
+def batches(after_id: int, size: int) -> Iterator[list[Ticket]]:
+    """The tickets after id `after_id`, `size` at a time (bounded memory), in id order."""
     while True:
         tickets = list(
-            Ticket.objects.filter(pk__gt=after_id).select_related("requester", "organisation").order_by("pk")[:batch]
+            Ticket.objects.filter(pk__gt=after_id)
+            .select_related("requester", "organisation")
+            .order_by("pk")[:size]
         )
         if not tickets:
             return
         yield tickets
         after_id = tickets[-1].pk
+
+
+def fts_intact() -> bool:
+    """SQLite: the FTS5 table agrees with `search_entry` (FTS5's own integrity check)."""
+    if connection.vendor != "sqlite":
+        return True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
+    except DatabaseError:
+        return False
+    return True

@@ -21,7 +21,9 @@ def on_ticket_saved(sender: type, instance: Ticket, created: bool, raw: bool = F
         indexing.ticket_saved(instance, created, kwargs.get("update_fields"))
 
 
-def on_message_saved(sender: type, instance: Message, created: bool, raw: bool = False, **kwargs: Any) -> None:
+def on_message_saved(
+    sender: type, instance: Message, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
     if not raw:
         indexing.message_saved(instance, created)
 
