@@ -10,22 +10,22 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.api.conftest import Desk
 
-GLOBAL = ("list", "create", "triage", "policy", "openapi")
+GLOBAL = ("list", "create", "triage", "policy", "openapi", "search")
 PER_TICKET = ("get", "messages", "reply", "attachments", "upload", "download", "patch")
 
 # Columns: GLOBAL | the EMEA Growth ticket (central-europe queue) | the Premium ticket (global queue).
 # `create` opens a ticket for hanna (`customer`): herself, or staff on her behalf (C14).
 MATRIX = {
-    "customer":           "200 201 200 200 200 | 200 200 201 200 201 200 403 | 404 404 404 404 404 404 404",
-    "same_org_customer":  "200 403 200 200 200 | 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404",
-    "other_org_customer": "200 403 200 200 200 | 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404",
-    "premium_customer":   "200 403 200 200 200 | 404 404 404 404 404 404 404 | 200 200 201 200 201 200 403",
-    "agent":              "200 201 200 200 200 | 200 200 201 200 201 200 200 | 404 404 404 404 404 404 404",
-    "other_office_agent": "200 201 200 200 200 | 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404",
-    "premium_agent":      "200 201 200 200 200 | 404 404 404 404 404 404 404 | 200 200 201 200 201 200 200",
-    "lead":               "200 201 200 200 200 | 200 200 201 200 201 200 200 | 200 200 201 200 201 200 200",
-    "admin":              "200 201 200 200 200 | 200 200 201 200 201 200 200 | 200 200 201 200 201 200 200",
-    None:                 "401 401 401 401 200 | 401 401 401 401 401 401 401 | 401 401 401 401 401 401 401",
+    "customer":           "200 201 200 200 200 200 | 200 200 201 200 201 200 403 | 404 404 404 404 404 404 404",
+    "same_org_customer":  "200 403 200 200 200 200 | 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404",
+    "other_org_customer": "200 403 200 200 200 200 | 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404",
+    "premium_customer":   "200 403 200 200 200 200 | 404 404 404 404 404 404 404 | 200 200 201 200 201 200 403",
+    "agent":              "200 201 200 200 200 200 | 200 200 201 200 201 200 200 | 404 404 404 404 404 404 404",
+    "other_office_agent": "200 201 200 200 200 200 | 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404",
+    "premium_agent":      "200 201 200 200 200 200 | 404 404 404 404 404 404 404 | 200 200 201 200 201 200 200",
+    "lead":               "200 201 200 200 200 200 | 200 200 201 200 201 200 200 | 200 200 201 200 201 200 200",
+    "admin":              "200 201 200 200 200 200 | 200 200 201 200 201 200 200 | 200 200 201 200 201 200 200",
+    None:                 "401 401 401 401 200 401 | 401 401 401 401 401 401 401 | 401 401 401 401 401 401 401",
 }  # fmt: skip
 
 # Which of the two tickets each persona's list shows.
@@ -82,6 +82,8 @@ def test_permission_matrix(persona: str | None, desk: Desk, as_person: Any) -> N
     actual["triage"] = api.post("/triage", TRIAGE).status_code
     actual["policy"] = api.get("/policy").status_code
     actual["openapi"] = api.get("/openapi.json").status_code
+    found = api.get("/search", q="morning")  # both tickets' first message: "Since this morning."
+    actual["search"] = found.status_code
     for label, ticket, attachment in (
         ("eu", desk.eu_ticket, desk.eu_attachment),
         ("premium", desk.premium_ticket, desk.premium_attachment),
@@ -101,7 +103,12 @@ def test_permission_matrix(persona: str | None, desk: Desk, as_person: Any) -> N
     assert actual == expected(persona)
     if persona is not None:
         numbers = {item["number"] for item in listing.json()["items"]}
-        assert numbers == {
+        listed = {
             {"eu": desk.eu_ticket.number, "premium": desk.premium_ticket.number}[label]
             for label in LISTED[persona]
         }
+        assert numbers == listed
+        assert {item["ticket"] for item in found.json()["items"]} == listed
+        noted = {item["ticket"] for item in api.get("/search", q="old plan").json()["items"]}
+        staff = persona in ("agent", "other_office_agent", "premium_agent", "lead", "admin")
+        assert noted == (listed & {desk.eu_ticket.number} if staff else set())  # the note: staff only

@@ -63,6 +63,7 @@ def parse(text: str) -> Query:
     ticket: int | None = None
     filters: dict[str, list[str]] = {}
     created: list[DateBound] = []
+    text = text.replace("\x00", " ")  # no database takes a NUL in a string
     for match in _TOKEN.finditer(text):
         name, quoted, bare = match["name"], match["quoted"], match["bare"]
         value = quoted if quoted is not None else bare or ""

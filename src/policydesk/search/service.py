@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils.safestring import SafeString, mark_safe
 
 from policydesk.search.backends import TRIGRAM, Sql, backend
 from policydesk.search.models import Entry
@@ -44,7 +45,7 @@ class Hit:
 
     ticket: Ticket
     score: float
-    snippet: str
+    snippet: SafeString
 
     @property
     def number(self) -> int:
@@ -64,17 +65,26 @@ def find(person: Person, query: str | Query, limit: int = 20) -> list[Hit]:
         return []
     tickets = filtered(visible_tickets(person), parsed, person)
     if not (parsed.terms or parsed.numbers):
-        found = list(tickets.only("id", "number", "subject").order_by("-created_at", "-pk")[:limit])
-        return [Hit(ticket, 1.0, html.escape(ticket.subject)) for ticket in found]
+        found = list(tickets.order_by("-created_at", "-pk")[:limit])
+        return [Hit(ticket, 1.0, _safe(html.escape(ticket.subject))) for ticket in found]
     staff = is_staff(person)
     scored = _scored(tickets, parsed, staff, limit)
-    by_id = Ticket.objects.only("id", "number", "subject").in_bulk([ticket_id for ticket_id, _ in scored])
+    by_id = Ticket.objects.in_bulk([ticket_id for ticket_id, _ in scored])
     snippets = _snippets(list(by_id), parsed.highlights(), staff)
     return [
-        Hit(by_id[ticket_id], float(score), snippets.get(ticket_id) or html.escape(by_id[ticket_id].subject))
+        Hit(
+            by_id[ticket_id],
+            float(score),
+            _safe(snippets.get(ticket_id) or html.escape(by_id[ticket_id].subject)),
+        )
         for ticket_id, score in scored
         if ticket_id in by_id
     ]
+
+
+def _safe(snippet: str) -> SafeString:
+    # Built only by html.escape and normalise.highlight, which escapes the text around its <mark>s.
+    return mark_safe(snippet)  # noqa: S308
 
 
 # -- filters ------------------------------------------------------------------------------------
