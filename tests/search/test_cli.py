@@ -51,7 +51,7 @@ def test_as_a_customer_only_their_tickets_and_without_as_everything(
 
 
 def test_an_unknown_as_exits_2_with_a_clear_message(two: tuple[Ticket, Ticket]) -> None:
-    with pytest.raises(CommandError, match="no one has the login email 'nobody@example.com'") as raised:
+    with pytest.raises(CommandError, match=r"no one has the login email 'nobody@example\.com'") as raised:
         search("cache", "--as", "nobody@example.com")
     assert raised.value.returncode == 2
 

@@ -6,7 +6,7 @@ that contain it; the service (`service.py`) does the rest the same way on every 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import connection
 
@@ -17,7 +17,7 @@ TRIGRAM = 3
 @dataclass(frozen=True)
 class Sql:
     text: str
-    params: tuple[object, ...] = ()
+    params: tuple[Any, ...] = ()
 
 
 def like_pattern(term: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 _KATAKANA_FIRST, _KATAKANA_LAST = 0x30A1, 0x30F6  # ァ .. ヶ; hiragana is 0x60 below
 _FOLDS = {
@@ -31,7 +31,7 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_FOLDS).lower()
 
 
-def _clusters(text: str) -> Iterable[str]:
+def _clusters(text: str) -> Iterator[str]:
     """`text` cut before each character that does not attach to the one before it."""
     start = 0
     for index in range(1, len(text)):

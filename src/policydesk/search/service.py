@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -160,7 +161,7 @@ def _scored(tickets: QuerySet[Ticket], query: Query, staff: bool, limit: int) ->
         f"SELECT m.ticket_id, SUM(m.weight) AS score FROM ({union}) AS m "  # noqa: S608 - our fragments; values bound
         "GROUP BY m.ticket_id HAVING COUNT(*) = %s ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
     )
-    params = [param for part in parts for param in part.params] + [len(parts), limit]
+    params: list[Any] = [param for part in parts for param in part.params] + [len(parts), limit]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(int(ticket_id), float(score)) for ticket_id, score in cursor.fetchall()]
