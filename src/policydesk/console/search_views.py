@@ -65,6 +65,7 @@ def search(request: HttpRequest) -> HttpResponse:
     queues = navigation.queues_for(viewer.person, viewer.policy, viewer.lang)
     context = {
         "q": text,
+        "search_query": text,  # the header's box keeps it (console/base.html)
         "rows": rows,
         "error": error,
         "queues": _sidebar(viewer, queues),
