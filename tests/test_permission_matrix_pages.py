@@ -12,8 +12,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from policydesk.tickets.access import is_staff
+from policydesk.tickets.actions import do_add_note
 from policydesk.tickets.models import Person, Ticket
-from tests.conftest import Personas
+from tests.conftest import NOW, SEES_CUSTOMERS_TICKET, Personas
 
 PAGES = (
     "home", "my-tickets", "new-ticket", "ticket", "attachment", "console", "queue-ce", "queue-global",
@@ -100,28 +102,12 @@ def test_denied_people_cannot_write_to_the_ticket(
     assert ticket.status == "new" and not ticket.messages.filter(text="sneaky").exists()
 
 
-#: persona → finds the customer's ticket by a word of its subject, on the console's search page
-#: (staff) or in "my tickets" (customers); Kumo does not share tickets.
-FINDS = {
-    "customer": True,
-    "same_org_customer": False,
-    "other_org_customer": False,
-    "agent": True,
-    "other_office_agent": False,
-    "premium_agent": False,
-    "lead": True,
-    "admin": True,
-}
-
-
-@pytest.mark.parametrize(("persona", "finds"), FINDS.items())
+# Search: each persona finds the ticket by a word of its subject on the console's search page
+# (staff) or in "my tickets" (customers) exactly when they may see it; a note's word only staff.
+@pytest.mark.parametrize(("persona", "finds"), SEES_CUSTOMERS_TICKET.items())
 def test_search_finds_the_ticket_only_for_those_who_may_see_it(
     personas: Personas, ticket: Ticket, persona: str, finds: bool
 ) -> None:
-    from policydesk.tickets.access import is_staff
-    from policydesk.tickets.actions import do_add_note
-    from tests.conftest import NOW
-
     do_add_note(ticket=ticket, agent=personas.lead, text="Vertraulich: Rabatt", now=NOW)
     person: Person = getattr(personas, persona)
     client = Client()

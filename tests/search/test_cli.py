@@ -4,7 +4,11 @@ as the database is the test's)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -14,6 +18,8 @@ from policydesk.search.models import Entry
 from policydesk.tickets import actions
 from policydesk.tickets.models import Ticket
 from tests.conftest import NOW, Personas, open_ticket
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def search(*args: str) -> list[dict[str, object]]:
@@ -90,3 +96,27 @@ def test_reindex_resumes_after_a_ticket_id(two: tuple[Ticket, Ticket]) -> None:
     call_command("search", "reindex", "--after", str(first.pk), stdout=out, stderr=StringIO())
     assert "reindexed 1 tickets" in out.getvalue()
     assert [line["ticket"] for line in search("cache")] == [second.number]
+
+
+def test_the_real_command_exits_2_on_stderr_for_an_unknown_as(tmp_path: Path) -> None:
+    """The contract as a process sees it: exit status 2, the reason on stderr, nothing on stdout."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'desk.sqlite3'}",
+        "POLICYDESK_DATA_DIR": str(tmp_path),
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 - our own CLI
+            [sys.executable, "-m", "policydesk.cli", *args],
+            capture_output=True, text=True, timeout=300, env=env, check=False,
+        )  # fmt: skip
+
+    assert run("migrate", "--verbosity", "0").returncode == 0
+    unknown = run("search", "キャッシュ", "--as", "nobody@example.com")
+    assert unknown.returncode == 2
+    assert unknown.stdout == ""
+    assert "no one has the login email 'nobody@example.com'" in unknown.stderr
+    empty = run("search", "キャッシュ")
+    assert (empty.returncode, empty.stdout) == (0, "")

@@ -13,7 +13,7 @@ from policydesk.search.query import QueryError
 from policydesk.search.service import find
 from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
-from tests.conftest import NOW, Personas, open_ticket
+from tests.conftest import NOW, SEES_CUSTOMERS_TICKET, Personas, open_ticket
 
 
 def numbers(person: Person, query: str, limit: int = 20) -> list[int]:
@@ -157,20 +157,8 @@ def test_like_wildcards_in_a_query_are_plain_characters(personas: Personas, engl
 
 # -- who finds what -------------------------------------------------------------------------------
 
-#: persona → finds the customer's ticket (Kumo does not share tickets; central-europe queue)
-MATRIX = {
-    "customer": True,
-    "same_org_customer": False,
-    "other_org_customer": False,
-    "agent": True,
-    "other_office_agent": False,
-    "premium_agent": False,
-    "lead": True,
-    "admin": True,
-}
 
-
-@pytest.mark.parametrize(("persona", "finds"), MATRIX.items())
+@pytest.mark.parametrize(("persona", "finds"), SEES_CUSTOMERS_TICKET.items())
 def test_everyone_finds_exactly_the_tickets_they_may_see(
     personas: Personas, english: Ticket, persona: str, finds: bool
 ) -> None:
@@ -192,7 +180,7 @@ def test_a_shared_organisation_lets_colleagues_find_each_others_tickets(
 INTERNAL = "Kundin zahlt nicht; 社内メモ"
 
 
-@pytest.mark.parametrize(("persona", "finds"), MATRIX.items())
+@pytest.mark.parametrize(("persona", "finds"), SEES_CUSTOMERS_TICKET.items())
 def test_internal_notes_match_for_staff_who_see_the_ticket_and_never_for_customers(
     personas: Personas, english: Ticket, persona: str, finds: bool
 ) -> None:

@@ -97,10 +97,8 @@ def message_saved(message: Message, created: bool) -> None:
 
 
 def attachment_saved(attachment: Attachment, created: bool) -> None:
-    internal = (
-        attachment.message_id is not None
-        and Message.objects.filter(pk=attachment.message_id, kind=Message.Kind.INTERNAL).exists()
-    )
+    message = attachment.message  # the message it was attached with: in memory, no query
+    internal = message is not None and message.kind == Message.Kind.INTERNAL
     if not created:
         Entry.objects.filter(attachment=attachment).delete()
     attachment_entry(attachment, internal).save()
