@@ -40,8 +40,11 @@ class SqliteFts:
     def matching(self, term: str) -> Sql:
         if len(term) >= TRIGRAM:
             phrase = '"' + term.replace('"', '""') + '"'
+            # CROSS JOIN: SQLite keeps this order, the index's matches first (never a scan of the
+            # entries probing the index row by row).
             return Sql(
-                "search_fts f JOIN search_entry e ON e.id = f.rowid WHERE search_fts MATCH %s", (phrase,)
+                "search_fts f CROSS JOIN search_entry e WHERE search_fts MATCH %s AND e.id = f.rowid",
+                (phrase,),
             )
         return Sql("search_entry e WHERE e.body LIKE %s ESCAPE '\\'", (like_pattern(term),))
 
