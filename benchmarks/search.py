@@ -144,7 +144,7 @@ def print_report(results: list[dict[str, Any]], args: argparse.Namespace) -> Non
             rows.append(
                 [result["database"], kind, f"{figures['p50']:.1f}", f"{figures['p95']:.1f}",
                  f"{figures['peer_p50']:.1f}", f"{figures['peer_p95']:.1f}",
-                 f"{figures['peer_p50'] / max(figures['p50'], 0.001):.0f}×"]
+                 f"{figures['peer_p50'] / max(figures['p50'], 0.001):.1f}×"]
             )  # fmt: skip
     print_table(
         ["database", "queries", "find p50", "find p95", "icontains p50", "icontains p95", "p50 speed-up"],
