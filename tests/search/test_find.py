@@ -166,6 +166,12 @@ def test_everyone_finds_exactly_the_tickets_they_may_see(
     assert found == ([english.number] if finds else [])
 
 
+def test_an_inactive_person_finds_nothing(personas: Personas, english: Ticket) -> None:
+    personas.agent.is_active = False
+    assert find(personas.agent, "cache") == []
+    assert find(personas.agent, "status:new") == []
+
+
 def test_a_shared_organisation_lets_colleagues_find_each_others_tickets(
     personas: Personas, english: Ticket
 ) -> None:

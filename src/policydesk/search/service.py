@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
@@ -146,7 +147,10 @@ def _created(bound: DateBound) -> Q:
 
 def _scored(tickets: QuerySet[Ticket], query: Query, staff: bool, limit: int) -> list[tuple[int, float]]:
     """(ticket id, score) of the best `limit` tickets among `tickets` where every term matches."""
-    visible_sql, visible_params = tickets.values("pk").query.sql_with_params()
+    try:
+        visible_sql, visible_params = tickets.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # nothing visible (an inactive person): Django does not compile .none()
+        return []
     visible = Sql(visible_sql, tuple(visible_params))
     long_terms = [term for term in query.terms if len(term) >= TRIGRAM]
     # One- and two-character terms are scanned, so only within the tickets a longer term matched.
