@@ -81,6 +81,21 @@ def personas(db: None) -> Personas:
     )
 
 
+#: persona → sees the customer's (hanna's) ticket: her own; Kumo does not share tickets; it is in
+#: the central-europe queue (jonas), which leads and admins see too. The permission matrices of
+#: search use it (tests/search/test_find.py, tests/test_permission_matrix_pages.py).
+SEES_CUSTOMERS_TICKET: dict[str, bool] = {
+    "customer": True,
+    "same_org_customer": False,
+    "other_org_customer": False,
+    "agent": True,
+    "other_office_agent": False,
+    "premium_agent": False,
+    "lead": True,
+    "admin": True,
+}
+
+
 def new_customer(
     email: str,
     plan: str,

@@ -12,25 +12,27 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from policydesk.tickets.access import is_staff
+from policydesk.tickets.actions import do_add_note
 from policydesk.tickets.models import Person, Ticket
-from tests.conftest import Personas
+from tests.conftest import NOW, SEES_CUSTOMERS_TICKET, Personas
 
 PAGES = (
     "home", "my-tickets", "new-ticket", "ticket", "attachment", "console", "queue-ce", "queue-global",
-    "console-ticket", "reports", "status", "status-manage", "admin",
+    "console-ticket", "reports", "status", "status-manage", "admin", "search", "my-search",
 )  # fmt: skip
 
 MATRIX = {
-    # persona:          home my  new tkt att con qce qgl ctk rep sta man adm
-    "customer":           "302 200 200 200 200 404 404 404 404 404 200 404 302",
-    "same_org_customer":  "302 200 200 404 404 404 404 404 404 404 200 404 302",
-    "other_org_customer": "302 200 200 404 404 404 404 404 404 404 200 404 302",
-    "agent":              "302 302 302 302 200 302 200 404 200 404 200 200 302",
-    "other_office_agent": "302 302 302 302 404 302 404 404 404 404 200 200 302",
-    "premium_agent":      "302 302 302 302 404 302 404 200 404 404 200 200 302",
-    "lead":               "302 302 302 302 200 302 200 200 200 200 200 200 200",
-    "admin":              "302 302 302 302 200 302 200 200 200 200 200 200 200",
-    None:                 "200 302 302 302 302 302 302 302 302 302 200 302 302",
+    # persona:          home my  new tkt att con qce qgl ctk rep sta man adm srh msr
+    "customer":           "302 200 200 200 200 404 404 404 404 404 200 404 302 404 200",
+    "same_org_customer":  "302 200 200 404 404 404 404 404 404 404 200 404 302 404 200",
+    "other_org_customer": "302 200 200 404 404 404 404 404 404 404 200 404 302 404 200",
+    "agent":              "302 302 302 302 200 302 200 404 200 404 200 200 302 200 302",
+    "other_office_agent": "302 302 302 302 404 302 404 404 404 404 200 200 302 200 302",
+    "premium_agent":      "302 302 302 302 404 302 404 200 404 404 200 200 302 200 302",
+    "lead":               "302 302 302 302 200 302 200 200 200 200 200 200 200 200 302",
+    "admin":              "302 302 302 302 200 302 200 200 200 200 200 200 200 200 302",
+    None:                 "200 302 302 302 302 302 302 302 302 302 200 302 302 302 302",
 }  # fmt: skip
 
 
@@ -50,6 +52,8 @@ def urls(ticket: Ticket) -> dict[str, str]:
         "status": "/status/",
         "status-manage": "/status/manage/",
         "admin": "/admin/",
+        "search": "/console/search/?q=charts",
+        "my-search": "/tickets/?q=charts",
     }
 
 
@@ -96,3 +100,21 @@ def test_denied_people_cannot_write_to_the_ticket(
     client.post(f"/console/tickets/{ticket.number}/status/", {"status": "closed"})
     ticket.refresh_from_db()
     assert ticket.status == "new" and not ticket.messages.filter(text="sneaky").exists()
+
+
+# Search: each persona finds the ticket by a word of its subject on the console's search page
+# (staff) or in "my tickets" (customers) exactly when they may see it; a note's word only staff.
+@pytest.mark.parametrize(("persona", "finds"), SEES_CUSTOMERS_TICKET.items())
+def test_search_finds_the_ticket_only_for_those_who_may_see_it(
+    personas: Personas, ticket: Ticket, persona: str, finds: bool
+) -> None:
+    do_add_note(ticket=ticket, agent=personas.lead, text="Vertraulich: Rabatt", now=NOW)
+    person: Person = getattr(personas, persona)
+    client = Client()
+    client.force_login(person)
+    url = "/console/search/" if is_staff(person) else "/tickets/"
+    page = client.get(url, {"q": "charts"}).content.decode()
+    assert (f'data-testid="search-hit-{ticket.number}"' in page) is finds
+    noted = client.get(url, {"q": "rabatt"}).content.decode()
+    assert (f'data-testid="search-hit-{ticket.number}"' in noted) is (finds and is_staff(person))
+    assert "Vertraulich" not in noted or is_staff(person)

@@ -82,6 +82,7 @@ def test_permission_matrix(persona: str | None, desk: Desk, as_person: Any) -> N
     actual["triage"] = api.post("/triage", TRIAGE).status_code
     actual["policy"] = api.get("/policy").status_code
     actual["openapi"] = api.get("/openapi.json").status_code
+    found = api.get("/search", q="morning")  # both tickets' first message: "Since this morning."
     for label, ticket, attachment in (
         ("eu", desk.eu_ticket, desk.eu_attachment),
         ("premium", desk.premium_ticket, desk.premium_attachment),
@@ -101,9 +102,15 @@ def test_permission_matrix(persona: str | None, desk: Desk, as_person: Any) -> N
         actual[f"{label}:merge"] = api.post(f"/tickets/{n}/merge", {"into": n}).status_code
 
     assert actual == expected(persona)
+    assert found.status_code == (401 if persona is None else 200)  # search: everyone signed in
     if persona is not None:
         numbers = {item["number"] for item in listing.json()["items"]}
-        assert numbers == {
+        listed = {
             {"eu": desk.eu_ticket.number, "premium": desk.premium_ticket.number}[label]
             for label in LISTED[persona]
         }
+        assert numbers == listed
+        assert {item["ticket"] for item in found.json()["items"]} == listed
+        noted = {item["ticket"] for item in api.get("/search", q="old plan").json()["items"]}
+        staff = persona in ("agent", "other_office_agent", "premium_agent", "lead", "admin")
+        assert noted == (listed & {desk.eu_ticket.number} if staff else set())  # the note: staff only

@@ -91,6 +91,7 @@ def test_every_page_passes_axe_and_fits(
     customer = signed_in_page(page_for, live_server, personas.customer, lang, width)
     for path in (
         "/tickets/", "/tickets/new/", f"/tickets/{ticket.number}/", f"/deflected/{deflection.pk}/",
+        "/tickets/?q=charts", "/tickets/?q=status:lost",  # search: results, and a query it cannot read
         f"/tickets/{ticket.number}/reply/",  # 405 on GET: the error page
         "/console/overview/",  # a customer in the console: 404
     ):  # fmt: skip
@@ -101,6 +102,7 @@ def test_every_page_passes_axe_and_fits(
         "/console/overview/", "/console/queues/central-europe/", f"/console/tickets/{ticket.number}/",
         "/console/profile/", "/console/tickets/new/", "/console/notifications/", "/console/reports/",
         "/status/manage/", f"/console/tickets/{ticket.number}/explain/",
+        "/console/search/?q=charts", "/console/search/?q=nothing-matches",
     ):  # fmt: skip
         check(lead, base + path, lang, problems)
     # The keyboard shortcuts' list, open over the workspace.

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from policydesk.console import bulk_views, views
+from policydesk.console import bulk_views, search_views, views
 
 app_name = "console"
 urlpatterns = [
     path("", views.index, name="index"),
     path("overview/", views.overview, name="overview"),
     path("profile/", views.profile, name="profile"),
+    path("search/", search_views.search, name="search"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/count/", views.notifications_count, name="notifications-count"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),

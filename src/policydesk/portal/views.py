@@ -48,6 +48,8 @@ from policydesk.portal.forms import (
 )
 from policydesk.portal.presenting import deflection_view
 from policydesk.promises import promise_for
+from policydesk.search.query import QueryError
+from policydesk.search.service import find
 from policydesk.security import allow_framing_by
 from policydesk.tickets import access, actions, workspace
 from policydesk.tickets.actions import ActionError
@@ -243,6 +245,9 @@ def signout_view(request: HttpRequest) -> HttpResponse:
     return redirect("home")
 
 
+SEARCH_RESULTS = 50
+SEARCH_MAX_QUERY = 500
+
 # -- tickets --------------------------------------------------------------------------
 
 
@@ -250,10 +255,14 @@ def signout_view(request: HttpRequest) -> HttpResponse:
 @with_language
 @customer_page
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    """My tickets, or (where the organisation shares them) the organisation's; newest first."""
+    """My tickets, or (where the organisation shares them) the organisation's; newest first.
+    With `?q=`: the tickets of theirs that match, best first (never by an internal note)."""
     person = _person(request)
     organisation = person.organisation
     shares = organisation is not None and organisation.shares_tickets
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_QUERY]
+    if query:
+        return _ticket_search(request, person, query, shares)
     scope = "organisation" if shares and request.GET.get("scope") == "organisation" else "mine"
     tickets = access.visible_tickets(person)
     if scope == "mine":
@@ -264,6 +273,21 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         request,
         "portal/tickets.html",
         {"page": page, "scope": scope, "shares": shares, "person": person},
+    )
+
+
+def _ticket_search(request: HttpRequest, person: Person, query: str, shares: bool) -> HttpResponse:
+    """The customer's tickets (and their organisation's, where shared) matching `query`."""
+    error = ""
+    try:
+        hits = find(person, query, SEARCH_RESULTS)
+    except QueryError:
+        hits = []
+        error = _("This search cannot be read. Filters are written like status:open or created:>2026-11-01.")
+    return render(
+        request,
+        "portal/tickets.html",
+        {"hits": hits, "q": query, "error": error, "scope": "search", "shares": shares, "person": person},
     )
 
 

@@ -10,6 +10,10 @@ Everything a receiver needs travels in the signal's arguments, listed beside eac
 nothing reaches a receiver by a side channel. `RECEIVERS` below names every receiver of
 every signal, what it does and in which transaction; `tests/tickets/test_signals.py`
 fails when it and the receivers actually connected differ.
+
+The search index is not kept through these signals: `policydesk.search.receivers` follows
+Django's own `post_save` of tickets, messages, attachments, people and organisations (every
+write of them, signal or not), in the same transaction (docs/search.md).
 """
 
 from __future__ import annotations

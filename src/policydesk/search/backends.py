@@ -1,0 +1,66 @@
+"""One way to match a term per database, chosen by `connection.vendor`.
+
+Each backend turns a normalised term into SQL selecting the `search_entry` rows (aliased `e`)
+that contain it; the service (`service.py`) does the rest the same way on every database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.db import connection
+
+#: FTS5's trigram tokenizer indexes substrings of three characters; shorter terms are scanned.
+TRIGRAM = 3
+
+
+@dataclass(frozen=True)
+class Sql:
+    text: str
+    params: tuple[Any, ...] = ()
+
+
+def like_pattern(term: str) -> str:
+    """`term` as a LIKE substring pattern, its wildcards escaped (ESCAPE '\\')."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class Backend(Protocol):
+    def matching(self, term: str) -> Sql:
+        """FROM and WHERE (no leading keyword) selecting the entries `e` containing `term`."""
+        ...
+
+
+class SqliteFts:
+    """FTS5 with the trigram tokenizer (`search_fts`, migration 0002) for three characters and
+    more; LIKE on the entries for one or two (Japanese words as short as 請求), which the
+    service narrows to the tickets the other terms and the filters left."""
+
+    def matching(self, term: str) -> Sql:
+        if len(term) >= TRIGRAM:
+            phrase = '"' + term.replace('"', '""') + '"'
+            # CROSS JOIN: SQLite keeps this order, the index's matches first (never a scan of the
+            # entries probing the index row by row).
+            return Sql(
+                "search_fts f CROSS JOIN search_entry e WHERE search_fts MATCH %s AND e.id = f.rowid",
+                (phrase,),
+            )
+        return Sql("search_entry e WHERE e.body LIKE %s ESCAPE '\\'", (like_pattern(term),))
+
+
+class PostgresTrigram:
+    """LIKE on the entries, which PostgreSQL answers from the pg_trgm GIN index
+    (`search_entry_body_trgm`, migration 0002) for three characters and more."""
+
+    def matching(self, term: str) -> Sql:
+        return Sql("search_entry e WHERE e.body LIKE %s ESCAPE '\\'", (like_pattern(term),))
+
+
+def backend() -> Backend:
+    """The backend of the database in use."""
+    if connection.vendor == "sqlite":
+        return SqliteFts()
+    if connection.vendor == "postgresql":
+        return PostgresTrigram()
+    raise NotImplementedError(f"search has no backend for {connection.vendor}")

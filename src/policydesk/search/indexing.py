@@ -1,0 +1,180 @@
+"""Keeping the index in step with the tables: what each record contributes (`entries_for`),
+written in the transaction of the write it follows (`receivers`), rebuilt and checked ticket by
+ticket (`reindex_tickets`, `drift`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from django.db import DatabaseError, connection, transaction
+
+from policydesk.search.models import Entry
+from policydesk.search.normalise import normalise
+from policydesk.tickets.models import Attachment, Message, Organisation, Person, Ticket
+
+Kind = Entry.Kind
+
+
+def _entry(ticket_id: int, kind: str, original: str, **links: object) -> Entry:
+    return Entry(ticket_id=ticket_id, kind=kind, original=original, body=normalise(original), **links)
+
+
+def person_text(person: Person) -> str:
+    """How a requester is found: their name and login email."""
+    return f"{person.name} <{person.email}>" if person.name else person.email
+
+
+def ticket_entries(ticket: Ticket) -> list[Entry]:
+    """The ticket's own fields: subject, requester, organisation."""
+    return [
+        _entry(ticket.pk, Kind.SUBJECT, ticket.subject),
+        _entry(ticket.pk, Kind.REQUESTER, person_text(ticket.requester)),
+        _entry(ticket.pk, Kind.ORGANISATION, ticket.organisation.name),
+    ]
+
+
+def message_entry(message: Message) -> Entry:
+    return _entry(
+        message.ticket_id, Kind.MESSAGE, message.text, message=message,
+        internal=message.kind == Message.Kind.INTERNAL,
+    )  # fmt: skip
+
+
+def attachment_entry(attachment: Attachment, internal: bool) -> Entry:
+    return _entry(attachment.ticket_id, Kind.ATTACHMENT, attachment.filename, attachment=attachment,
+                  internal=internal)  # fmt: skip
+
+
+def entries_for(tickets: list[Ticket]) -> dict[int, list[Entry]]:
+    """Every entry each of `tickets` should have, as the tables say now (three queries; the
+    tickets with their requester and organisation loaded)."""
+    entries = {ticket.pk: ticket_entries(ticket) for ticket in tickets}
+    internal: dict[int, bool] = {}
+    messages = (
+        Message.objects.filter(ticket__in=tickets).only("id", "ticket_id", "kind", "text").order_by("pk")
+    )
+    for message in messages:
+        entries[message.ticket_id].append(message_entry(message))
+        internal[message.pk] = message.kind == Message.Kind.INTERNAL
+    attachments = Attachment.objects.filter(ticket__in=tickets).only(
+        "id", "ticket_id", "message_id", "filename"
+    )
+    for attachment in attachments.order_by("pk"):
+        entries[attachment.ticket_id].append(
+            attachment_entry(attachment, internal.get(attachment.message_id or 0, False))
+        )
+    return entries
+
+
+# -- in the write's transaction ------------------------------------------------------------
+
+
+def ticket_saved(ticket: Ticket, created: bool, update_fields: Iterable[str] | None) -> None:
+    """A new ticket's fields indexed; a changed subject follows (one UPDATE, matching nothing
+    when the subject is the same). Nothing in the desk moves a ticket to another requester or
+    organisation; a save that names those fields re-indexes them (`search check` finds any other)."""
+    if created:
+        Entry.objects.bulk_create(ticket_entries(ticket))
+        return
+    fields = set(update_fields) if update_fields is not None else {"subject"}
+    if "subject" in fields:
+        Entry.objects.filter(ticket=ticket, kind=Kind.SUBJECT).exclude(original=ticket.subject).update(
+            original=ticket.subject, body=normalise(ticket.subject)
+        )
+    if fields & {"requester", "organisation"}:
+        moved = [entry for entry in ticket_entries(ticket) if entry.kind != Kind.SUBJECT]
+        Entry.objects.filter(ticket=ticket, kind__in=[entry.kind for entry in moved]).delete()
+        Entry.objects.bulk_create(moved)
+
+
+def message_saved(message: Message, created: bool) -> None:
+    entry = message_entry(message)
+    if created:
+        entry.save()
+        return
+    Entry.objects.filter(message=message).delete()
+    entry.save()
+
+
+def attachment_saved(attachment: Attachment, created: bool) -> None:
+    message = attachment.message  # the message it was attached with: in memory, no query
+    internal = message is not None and message.kind == Message.Kind.INTERNAL
+    if not created:
+        Entry.objects.filter(attachment=attachment).delete()
+    attachment_entry(attachment, internal).save()
+
+
+def person_saved(person: Person, update_fields: Iterable[str] | None) -> None:
+    """A requester renamed: their tickets are found by the new name (a sign-in, which saves
+    only `last_login`, writes nothing)."""
+    if update_fields is not None and not set(update_fields) & {"name", "email"}:
+        return
+    text = person_text(person)
+    Entry.objects.filter(kind=Kind.REQUESTER, ticket__requester=person).exclude(original=text).update(
+        original=text, body=normalise(text)
+    )
+
+
+def organisation_saved(organisation: Organisation, update_fields: Iterable[str] | None) -> None:
+    if update_fields is not None and "name" not in update_fields:
+        return
+    Entry.objects.filter(kind=Kind.ORGANISATION, ticket__organisation=organisation).exclude(
+        original=organisation.name
+    ).update(original=organisation.name, body=normalise(organisation.name))
+
+
+# -- rebuild and check -----------------------------------------------------------------------
+
+
+def _key(entry: Entry) -> tuple[object, ...]:
+    return (entry.kind, entry.message_id, entry.attachment_id, entry.internal, entry.original, entry.body)
+
+
+def drifted(tickets: list[Ticket]) -> list[Ticket]:
+    """Those of `tickets` whose entries differ from what their tables say."""
+    expected = entries_for(tickets)
+    stored: dict[int, list[tuple[object, ...]]] = {ticket.pk: [] for ticket in tickets}
+    for entry in Entry.objects.filter(ticket__in=tickets):
+        stored[entry.ticket_id].append(_key(entry))
+    return [
+        ticket for ticket in tickets if _sorted(stored[ticket.pk]) != _sorted(map(_key, expected[ticket.pk]))
+    ]
+
+
+def _sorted(keys: Iterable[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    return sorted(keys, key=repr)
+
+
+def reindex(tickets: list[Ticket]) -> int:
+    """The entries of `tickets` written again from their tables, in one transaction; how many."""
+    fresh = [entry for entries in entries_for(tickets).values() for entry in entries]
+    with transaction.atomic():
+        Entry.objects.filter(ticket__in=tickets).delete()
+        Entry.objects.bulk_create(fresh, batch_size=500)
+    return len(fresh)
+
+
+def batches(after_id: int, size: int) -> Iterator[list[Ticket]]:
+    """The tickets after id `after_id`, `size` at a time (bounded memory), in id order."""
+    while True:
+        tickets = list(
+            Ticket.objects.filter(pk__gt=after_id)
+            .select_related("requester", "organisation")
+            .order_by("pk")[:size]
+        )
+        if not tickets:
+            return
+        yield tickets
+        after_id = tickets[-1].pk
+
+
+def fts_intact() -> bool:
+    """SQLite: the FTS5 table agrees with `search_entry` (FTS5's own integrity check)."""
+    if connection.vendor != "sqlite":
+        return True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
+    except DatabaseError:
+        return False
+    return True

@@ -1,0 +1,55 @@
+"""Each database's own index: there, used, and (PostgreSQL) reading Japanese under the
+database's locale (docs/search.md)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from policydesk.search.backends import PostgresTrigram, SqliteFts, backend, like_pattern
+from policydesk.search.indexing import fts_intact
+from tests.conftest import Personas, open_ticket
+
+
+def test_the_backend_follows_the_database(db: None) -> None:
+    expected = {"sqlite": SqliteFts, "postgresql": PostgresTrigram}[connection.vendor]
+    assert isinstance(backend(), expected)
+
+
+def test_like_patterns_escape_the_wildcards() -> None:
+    assert like_pattern("50%_a\\b") == "%50\\%\\_a\\\\b%"
+
+
+def test_sqlite_answers_three_characters_from_the_fts_index_and_shorter_by_like() -> None:
+    long, short = SqliteFts().matching("きゃっしゅ"), SqliteFts().matching("請求")
+    assert "MATCH" in long.text and long.params == ('"きゃっしゅ"',)
+    assert "LIKE" in short.text and short.params == ("%請求%",)
+    assert SqliteFts().matching('say "hi"').params == ('"say ""hi"""',)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 table")
+def test_sqlite_fts_table_follows_the_entries_and_plans_use_it(personas: Personas) -> None:
+    open_ticket(personas.customer, subject="キャッシュ")
+    assert fts_intact()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH %s", ['"きゃっしゅ"'])
+        assert cursor.fetchone() == (1,)
+        cursor.execute("EXPLAIN QUERY PLAN SELECT rowid FROM search_fts WHERE search_fts MATCH 'abc'")
+        assert any("VIRTUAL TABLE INDEX" in str(row) for row in cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's pg_trgm")
+def test_postgresql_pg_trgm_reads_japanese_under_this_databases_locale(db: None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cardinality(show_trgm(%s)), current_setting('lc_ctype')", ["きゃっしゅ"])
+        trigrams, ctype = cursor.fetchone()
+    # Under a non-UTF-8 ctype ("C", "POSIX") pg_trgm drops non-ASCII characters: no trigrams.
+    assert trigrams > 0, f"pg_trgm extracts no trigrams from Japanese under lc_ctype={ctype}"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's pg_trgm")
+def test_postgresql_has_the_trigram_index(db: None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'search_entry_body_trgm'")
+        (definition,) = cursor.fetchone()
+    assert "gin" in definition and "gin_trgm_ops" in definition
