@@ -148,3 +148,14 @@ def test_a_stale_merge_is_held(personas: Personas, pair: tuple[Ticket, Ticket]) 
         merge(personas, source, target, expected_version=seen)
     source.refresh_from_db()
     assert source.merged_into_id is None
+
+
+def test_a_merged_tickets_messages_are_found_in_the_surviving_ticket(
+    personas: Personas, pair: tuple[Ticket, Ticket]
+) -> None:
+    from policydesk.search.service import find
+
+    source, target = pair
+    merge(personas, source, target)
+    hits = find(personas.agent, "Only 1000 rows", limit=5)
+    assert [hit.number for hit in hits] == [target.number]

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models.signals import post_save
 
 from policydesk.search import indexing
+from policydesk.tickets import signals
 from policydesk.tickets.models import Attachment, Message, Organisation, Person, Ticket
 
 
@@ -47,7 +48,14 @@ def on_organisation_saved(
         indexing.organisation_saved(instance, kwargs.get("update_fields"))
 
 
+def on_tickets_merged(sender: type, source: Ticket, target: Ticket, **kwargs: Any) -> None:
+    """A merge moves messages and files with `update()` (no `post_save`): both tickets' entries
+    are written again, in the merge's transaction."""
+    indexing.reindex([source, target])
+
+
 def connect() -> None:
+    signals.tickets_merged.connect(on_tickets_merged, dispatch_uid="search.tickets_merged")
     post_save.connect(on_ticket_saved, sender=Ticket, dispatch_uid="search.ticket")
     post_save.connect(on_message_saved, sender=Message, dispatch_uid="search.message")
     post_save.connect(on_attachment_saved, sender=Attachment, dispatch_uid="search.attachment")

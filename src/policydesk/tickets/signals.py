@@ -125,6 +125,10 @@ RECEIVERS: dict[str, dict[str, str]] = {
             "records the email telling the merged ticket's requester (and the surviving ticket's, if "
             "another person) where the conversation goes on"
         ),
+        "policydesk.search.receivers.on_tickets_merged": (
+            "writes both tickets' search entries again (the moved messages and files are found in "
+            "the surviving ticket)"
+        ),
     },
     "meeting_decided": {
         "policydesk.mail.receivers.mail_meeting_decision": (
