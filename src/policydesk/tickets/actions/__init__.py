@@ -14,6 +14,9 @@ One module per topic; import from here (`from policydesk.tickets import actions`
 - `meetings`: `do_request_meeting`, `do_decide_meeting` (C7, C21).
 - `organisations`: `do_create_organisation`, `do_create_person`, `do_create_team`, and
   `do_update_profile` (a person's language, time zone and notification emails).
+- `tags`: `do_set_tags`, `do_add_tags`, `do_remove_tags` (a ticket's tags, normalised by
+  `tickets/tags.py`).
+- `views`: `do_save_view`, `do_delete_view` (a queue's filters saved under a name).
 - `once`: every form submits once: the form's one-time key (`once_key`), claimed inside the
   action's transaction; a second submit returns what the first made.
 - `stale`: the stale-write guard: a ticket's version (`ticket_version`) and `StaleTicket`,
@@ -48,6 +51,7 @@ from policydesk.tickets.actions.organisations import (
     do_update_profile,
 )
 from policydesk.tickets.actions.shared import ActionError, Upload
+from policydesk.tickets.actions.tags import do_add_tags, do_remove_tags, do_set_tags
 from policydesk.tickets.actions.stale import StaleTicket, ticket_version
 
 __all__ = [
@@ -57,6 +61,7 @@ __all__ = [
     "StaleTicket",
     "Upload",
     "do_add_note",
+    "do_add_tags",
     "do_agent_reply",
     "do_assign",
     "do_change_request_type",
@@ -67,10 +72,12 @@ __all__ = [
     "do_decide_meeting",
     "do_deflect",
     "do_open_ticket",
+    "do_remove_tags",
     "do_report_undelivered_mail",
     "do_request_meeting",
     "do_set_priority",
     "do_set_status",
+    "do_set_tags",
     "do_submit_feedback",
     "do_update_profile",
     "ticket_version",
