@@ -24,6 +24,7 @@ from policydesk.api.schemas import (
     MessageIn,
     MessageOut,
     RowId,
+    TagsIn,
     TicketFilters,
     TicketIn,
     TicketNumber,
@@ -55,7 +56,8 @@ SAFE_CONTENT_TYPES = frozenset(
 
 
 def _tickets(person: Person) -> QuerySet[Ticket]:
-    return visible_tickets(person).select_related("organisation", "requester", "assignee")
+    tickets = visible_tickets(person).select_related("organisation", "requester", "assignee")
+    return tickets.prefetch_related("tags") if is_staff(person) else tickets  # customers see no tags
 
 
 def _ticket(person: Person, number: TicketNumber) -> Ticket:
@@ -196,6 +198,19 @@ def update_ticket(request: HttpRequest, number: TicketNumber, payload: TicketPat
             ticket = actions.do_set_status(ticket=ticket, status=payload.status, actor=person, now=now)
         if payload.priority is not None:
             ticket = actions.do_set_priority(ticket=ticket, priority=payload.priority, actor=person, now=now)
+    return _ticket(person, number)
+
+
+@router.put("/tickets/{number}/tags", response={200: TicketOut, **responses(403, 404)})
+def set_tags(request: HttpRequest, number: TicketNumber, payload: TagsIn) -> Ticket:
+    """Staff set a ticket's tags (all of them; each stored in its normal form)."""
+    person = caller(request)
+    ticket = _ticket(person, number)
+    _require_staff(person)
+    try:
+        actions.do_set_tags(ticket=ticket, tags=payload.tags, actor=person, now=timezone.now())
+    except actions.ActionError as refused:
+        raise ApiError(422, str(refused), loc=("body", "tags")) from refused
     return _ticket(person, number)
 
 

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from policydesk import display, languages
 from policydesk.console import forms as console_forms
-from policydesk.console import queries
+from policydesk.console import queries, saved_views
 from policydesk.desk_policy import get_policy
 from policydesk.inbox import actions as inbox_actions
 from policydesk.inbox import notices, wording
@@ -82,6 +82,7 @@ class QueueRow:
     queue: str
     requester: str
     assignee: str  # "" when unassigned
+    tags: list[str]
 
 
 @require_GET
@@ -145,6 +146,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     page = queries.keyset_page(queries.queue_tickets(person, current, filters), size, after, before)
     labels = viewer.labels
     statuses = {value: str(name) for value, name in Ticket.Status.choices}  # get_status_display is slow
+    tags = queries.tags_of(page.tickets)
     rows = [
         QueueRow(
             ticket=ticket,
@@ -158,12 +160,18 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             queue=labels.queue(ticket.office),
             requester=ticket.requester.name or ticket.requester.email,
             assignee=(ticket.assignee.name or ticket.assignee.email) if ticket.assignee else "",
+            tags=tags.get(ticket.pk, []),
         )
         for ticket in page.tickets
     ]
     counts = queries.queue_counts(person, queues)
     context = {
         "queues": _sidebar(viewer, queues, counts),
+        "saved_views": saved_views.sidebar_views(person, viewer.policy, viewer.lang, queues, staff),
+        "save_view_form": console_forms.SaveViewForm(
+            initial={"query": actions.view_query(request.GET.urlencode())}
+        ),
+        "may_share": actions.saved_views.may_share(person),
         "current": current,
         "count_cap": queries.COUNT_CAP,
         "rows": rows,
@@ -276,6 +284,7 @@ def _render_ticket(
         "request_type": console_forms.RequestTypeForm(
             policy=policy, lang=lang, initial={"topic": ticket.topic}
         ),
+        "tags": console_forms.TagsForm(current=list(ticket.tags.values_list("name", flat=True))),
     }
     forms_.update({name: form for name, form in bound.items() if not name.startswith("meeting-")})
     if (
@@ -531,6 +540,7 @@ def _said(viewer: Viewer, event: AuditEvent) -> str:
         "ticket.noted": _("%(who)s added an internal note at %(at)s"),
         "ticket.deflected": _("%(who)s deflected the ticket at %(at)s"),
         "ticket.request_type": _("%(who)s changed the request type at %(at)s"),
+        "ticket.tags": _("%(who)s changed the tags at %(at)s"),
         "mail.undelivered": _("An email could not be delivered (%(at)s)"),
     }
     if event.action == "ticket.status":
@@ -570,6 +580,8 @@ def _bind(name: str, request: HttpRequest, viewer: Viewer, ticket: Ticket, **kwa
         return console_forms.DeflectForm(data, policy=policy, lang=lang)
     if name == "request_type":
         return console_forms.RequestTypeForm(data, policy=policy, lang=lang)
+    if name == "tags":
+        return console_forms.TagsForm(data, current=list(ticket.tags.values_list("name", flat=True)))
     return console_forms.MeetingDecisionForm(data, prefix=f"meeting-{kwargs['meeting']}")
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 MAX_LENGTH = 50
 #: What separates the tags of a text field: commas (also the Japanese and full-width ones, NFKC
 #: makes `，` a comma) and any white space (NFKC makes the ideographic space a space).
@@ -23,6 +25,12 @@ class BadTag(ValueError):
     def __init__(self, raw: str, why: str) -> None:
         super().__init__(f"{why}: {raw!r}")
         self.raw = raw
+
+    def explained(self) -> str:
+        """Why the tag was refused, in words for the person who typed it."""
+        return _("Not a tag: %(tag)s. A tag is one word of at most %(max)s characters.") % {
+            "tag": self.raw, "max": MAX_LENGTH,
+        }  # fmt: skip
 
 
 def normalise_tag(raw: str) -> str:

@@ -16,7 +16,7 @@ One module per topic; import from here (`from policydesk.tickets import actions`
   `do_update_profile` (a person's language, time zone and notification emails).
 - `tags`: `do_set_tags`, `do_add_tags`, `do_remove_tags` (a ticket's tags, normalised by
   `tickets/tags.py`).
-- `views`: `do_save_view`, `do_delete_view` (a queue's filters saved under a name).
+- `saved_views`: `do_save_view`, `do_delete_view` (a queue's filters saved under a name).
 - `once`: every form submits once: the form's one-time key (`once_key`), claimed inside the
   action's transaction; a second submit returns what the first made.
 - `stale`: the stale-write guard: a ticket's version (`ticket_version`) and `StaleTicket`,
@@ -50,9 +50,10 @@ from policydesk.tickets.actions.organisations import (
     do_create_team,
     do_update_profile,
 )
+from policydesk.tickets.actions.saved_views import do_delete_view, do_save_view, view_query
 from policydesk.tickets.actions.shared import ActionError, Upload
-from policydesk.tickets.actions.tags import do_add_tags, do_remove_tags, do_set_tags
 from policydesk.tickets.actions.stale import StaleTicket, ticket_version
+from policydesk.tickets.actions.tags import do_add_tags, do_remove_tags, do_set_tags
 
 __all__ = [
     "ActionError",
@@ -71,14 +72,17 @@ __all__ = [
     "do_customer_reply",
     "do_decide_meeting",
     "do_deflect",
+    "do_delete_view",
     "do_open_ticket",
     "do_remove_tags",
     "do_report_undelivered_mail",
     "do_request_meeting",
+    "do_save_view",
     "do_set_priority",
     "do_set_status",
     "do_set_tags",
     "do_submit_feedback",
     "do_update_profile",
     "ticket_version",
+    "view_query",
 ]

@@ -15,7 +15,7 @@ from policydesk.tickets.actions.shared import ActionError, locked
 from policydesk.tickets.actions.stale import check_version
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Person, Tag, Ticket
-from policydesk.tickets.tags import MAX_LENGTH, BadTag, normalise_all
+from policydesk.tickets.tags import BadTag, normalise_all
 
 #: A ticket carries at most this many tags.
 MAX_TAGS = 20
@@ -25,10 +25,7 @@ def _normalised(names: Iterable[str]) -> list[str]:
     try:
         tags = normalise_all(list(names))
     except BadTag as bad:
-        raise ActionError(
-            _("Not a tag: %(tag)s. A tag is one word (no spaces or commas) of at most %(max)s characters.")
-            % {"tag": bad.raw, "max": MAX_LENGTH}
-        ) from bad
+        raise ActionError(bad.explained()) from bad
     return tags
 
 
@@ -55,7 +52,11 @@ def do_remove_tags(
     """`tags` taken off the ticket (those it does not have are ignored)."""
     unwanted = set(_normalised(tags))
     return _change_tags(
-        ticket, lambda current: [name for name in current if name not in unwanted], actor, now, expected_version
+        ticket,
+        lambda current: [name for name in current if name not in unwanted],
+        actor,
+        now,
+        expected_version,
     )
 
 
