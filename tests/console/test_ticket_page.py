@@ -281,7 +281,8 @@ def test_every_form_on_the_page_carries_a_csrf_token(
     actions.do_request_meeting(ticket=ticket, customer=personas.customer, reason="Call?", now=NOW)
     html = agent_client.get(url(ticket)).content.decode()
     posts = re.findall(r'<form method="post".*?</form>', html, re.S)
-    assert len(posts) == 8  # composer, assign, status, priority, request type, deflect, meeting, sign-out
+    # composer, assign, status, priority, tags, request type, deflect, meeting, sign-out
+    assert len(posts) == 9
     assert all("csrfmiddlewaretoken" in form for form in posts)
 
 
