@@ -4,11 +4,8 @@ the queue filter by tag and the tags of each queue row."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -17,20 +14,14 @@ from policydesk.tickets import actions
 from policydesk.tickets.models import AuditEvent, Ticket
 from tests.conftest import NOW, Personas, open_ticket
 
-LATER = NOW + timedelta(hours=1)
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def jonas(client: Client, personas: Personas) -> Iterator[Client]:
+def jonas(client: Client, personas: Personas) -> Client:
+    """The central-europe agent; `ticket` (tests/conftest.py) is in his queue."""
     client.force_login(personas.agent)
-    with time_machine.travel(LATER, tick=False):
-        yield client
-
-
-@pytest.fixture
-def ticket(personas: Personas) -> Ticket:
-    return open_ticket(personas.customer)
+    return client
 
 
 def tags_url(ticket: Ticket) -> str:
