@@ -281,9 +281,9 @@ def test_every_form_on_the_page_carries_a_csrf_token(
     actions.do_request_meeting(ticket=ticket, customer=personas.customer, reason="Call?", now=NOW)
     html = agent_client.get(url(ticket)).content.decode()
     posts = re.findall(r'<form method="post".*?</form>', html, re.S)
-    # composer, follow, copy someone, assign, status, priority, request type, deflect, merge, meeting,
-    # sign-out
-    assert len(posts) == 11
+    # composer, follow, copy someone, assign, status, priority, tags, request type, deflect, merge,
+    # meeting, sign-out
+    assert len(posts) == 12
     assert all("csrfmiddlewaretoken" in form for form in posts)
 
 
@@ -310,8 +310,9 @@ def test_ticket_page_reads_a_constant_number_of_queries(
     assert html.count('data-testid="message-public"') == 30
     assert html.count('data-testid="message-internal"') == 29
     assert html.count('data-testid="attachment-link"') == 29
-    # 18 since issues 11 and 13 added the draft and the ticket's version (stale-write guard), the header's
+    # 19 since issues 11 and 13 added the draft and the ticket's version (stale-write guard), the header's
     # unread count, marking this ticket's notifications read (an UPDATE in a savepoint), and the
     # workspace's side panel (participants, whether the agent follows the ticket, the requester's
-    # other tickets); the agent's teams are read once per request (access.remember_queues).
-    assert len(one_message) <= 18
+    # other tickets, the ticket's tags); the agent's teams are read once per request
+    # (access.remember_queues).
+    assert len(one_message) <= 19

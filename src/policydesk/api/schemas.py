@@ -10,7 +10,8 @@ from ninja import Field, Schema
 from pydantic import AwareDatetime, BeforeValidator, field_serializer, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from policydesk.tickets.models import Attachment, Message
+from policydesk.tickets.access import is_staff
+from policydesk.tickets.models import Attachment, Message, Person, Ticket
 
 TicketStatus = Literal["new", "open", "pending", "solved", "closed"]
 #: A ticket's channel as the API shows it (agents also enter requests by phone, chat, ...).
@@ -86,6 +87,25 @@ class TicketOut(UtcTimes):
     policy_version: str
     created_at: datetime
     updated_at: datetime
+    tags: list[str] = Field(
+        description="The ticket's tags, in their normal form, by name; staff only (empty for customers)."
+    )
+
+    @staticmethod
+    def resolve_tags(ticket: Ticket, context: dict[str, Any]) -> list[str]:
+        request = context.get("request")
+        person = getattr(request, "auth", None)
+        if not isinstance(person, Person) or not is_staff(person):
+            return []  # tags are the desk's own labels, never shown to customers
+        return sorted(tag.name for tag in ticket.tags.all())
+
+
+class TagsIn(JsonObject):
+    """A ticket's tags, all of them: those left out are taken off."""
+
+    tags: list[Annotated[str, Field(max_length=200)]] = Field(
+        max_length=50, description="Tag names; each is stored in its normal form (NFKC, lower case)."
+    )
 
 
 class TicketPage(Schema):

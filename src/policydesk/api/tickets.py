@@ -26,6 +26,7 @@ from policydesk.api.schemas import (
     MessageOut,
     ParticipantIn,
     RowId,
+    TagsIn,
     TicketFilters,
     TicketIn,
     TicketNumber,
@@ -57,7 +58,8 @@ SAFE_CONTENT_TYPES = frozenset(
 
 
 def _tickets(person: Person) -> QuerySet[Ticket]:
-    return visible_tickets(person).select_related("organisation", "requester", "assignee")
+    tickets = visible_tickets(person).select_related("organisation", "requester", "assignee")
+    return tickets.prefetch_related("tags") if is_staff(person) else tickets  # customers see no tags
 
 
 def _ticket(person: Person, number: TicketNumber) -> Ticket:
@@ -261,6 +263,19 @@ def remove_participant(request: HttpRequest, number: TicketNumber, email: str) -
     actions.do_remove_participant(
         ticket=ticket, participant=_copied(email[:254]), actor=person, now=timezone.now()
     )
+    return _ticket(person, number)
+
+
+@router.put("/tickets/{number}/tags", response={200: TicketOut, **responses(403, 404)})
+def set_tags(request: HttpRequest, number: TicketNumber, payload: TagsIn) -> Ticket:
+    """Staff set a ticket's tags (all of them; each stored in its normal form)."""
+    person = caller(request)
+    ticket = _ticket(person, number)
+    _require_staff(person)
+    try:
+        actions.do_set_tags(ticket=ticket, tags=payload.tags, actor=person, now=timezone.now())
+    except actions.ActionError as refused:
+        raise ApiError(422, str(refused), loc=("body", "tags")) from refused
     return _ticket(person, number)
 
 

@@ -25,6 +25,7 @@ from policydesk.tickets.models import (
     Person,
     Ticket,
 )
+from policydesk.tickets.tags import BadTag, normalise_tag, parse_tags
 from policydesk.web.once import once_key_field
 
 StrOrPromise = str | Promise
@@ -67,6 +68,7 @@ class QueueFilterForm(forms.Form):
     topic = forms.ChoiceField(label=_("Request type"), required=False, widget=PlainSelect)
     assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=PlainSelect)
     q = forms.CharField(label=_("Subject contains"), required=False, max_length=200, strip=True)
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=200, strip=True)
 
     def __init__(self, *args: Any, policy: Policy, lang: str, staff: QuerySet[Person], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -97,7 +99,15 @@ class QueueFilterForm(forms.Form):
             topic=cleaned.get("topic", ""),
             assignee=cleaned.get("assignee", ""),
             text=cleaned.get("q", ""),
+            tag=cleaned.get("tag", ""),
         )
+
+    def clean_tag(self) -> str:
+        raw = self.cleaned_data.get("tag", "")
+        try:
+            return normalise_tag(raw) if raw else ""
+        except BadTag as bad:
+            raise forms.ValidationError(_("Not a tag."), code="invalid") from bad
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -418,3 +428,42 @@ def _topic_choices(policy: Policy, lang: str) -> list[tuple[StrOrPromise, list[t
         (_("Request types (C11)"), [(t.id, t.name.get(lang)) for t in policy.request_types.values()]),
         (_("Out of scope (C12)"), [(t.id, t.name.get(lang)) for t in policy.out_of_scope.values()]),
     ]
+
+
+class TagsForm(TicketForm):
+    """A ticket's tags: those it has (uncheck one to take it off) and new ones, typed with
+    suggestions (`console/tag_views.py`); commas and spaces separate them."""
+
+    id_name = "tags"
+
+    tags = forms.MultipleChoiceField(label=_("Tags"), required=False, widget=forms.CheckboxSelectMultiple)
+    add = forms.CharField(
+        label=_("Add tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Separate tags with spaces or commas."),
+    )
+
+    def __init__(self, *args: Any, current: list[str], **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"tags": current})
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        fields["tags"].choices = [(name, name) for name in current]
+
+    def clean_add(self) -> list[str]:
+        try:
+            return parse_tags(self.cleaned_data.get("add", ""))
+        except BadTag as bad:
+            raise forms.ValidationError(bad.explained()) from bad
+
+    def wanted(self) -> list[str]:
+        """The tags the ticket is to have: those kept, then the new ones."""
+        return [*self.cleaned_data["tags"], *self.cleaned_data["add"]]
+
+
+class SaveViewForm(forms.Form):
+    """Save the queue page's filters as a view in the sidebar."""
+
+    name = forms.CharField(label=_("View name"), max_length=80)
+    shared = forms.BooleanField(label=_("Share with the team"), required=False)
+    query = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.lookups import In
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from policydesk import display
 from policydesk.policy.model import GLOBAL
 from policydesk.tickets import access
-from policydesk.tickets.models import OPEN_STATUSES, Person, Team, Ticket
+from policydesk.tickets.models import OPEN_STATUSES, Person, SavedView, Tag, Team, Ticket
 from policydesk.web.navigation import Queue
 
 #: Queue counts stop at this many ("1000+"): counting every ticket of a large queue is not worth a scan.
@@ -138,6 +138,7 @@ class Filters:
     topic: str = ""
     assignee: str = ""  # "" any, "none", or a person's pk
     text: str = ""
+    tag: str = ""  # a tag's normal form (tickets/tags.py)
 
     def apply(self, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
         if self.status == "":
@@ -154,6 +155,8 @@ class Filters:
             tickets = tickets.filter(assignee_id=int(self.assignee))
         if self.text:
             tickets = tickets.filter(subject__icontains=self.text)
+        if self.tag:  # one tag: at most one row per ticket, no DISTINCT needed
+            tickets = tickets.filter(tags__name=self.tag)
         return tickets
 
 
@@ -165,6 +168,31 @@ def queue_tickets(person: Person, queue: Queue, filters: Filters) -> QuerySet[Ti
     """The tickets of a queue that `person` may see, filtered (keyset_page adds ROW_RELATED)."""
     tickets = access.visible_tickets(person).filter(queue.condition(person))
     return filters.apply(tickets)
+
+
+def tags_of(tickets: Sequence[Ticket]) -> dict[int, list[str]]:
+    """Each ticket's tag names, by ticket id, in one query (none for no tickets)."""
+    if not tickets:
+        return {}
+    names: dict[int, list[str]] = {}
+    links = Ticket.tags.through.objects.filter(ticket_id__in=[t.pk for t in tickets])
+    for ticket_id, name in links.order_by("tag__name").values_list("ticket_id", "tag__name"):
+        names.setdefault(ticket_id, []).append(name)
+    return names
+
+
+#: How many tags the suggestions list.
+TAG_SUGGESTIONS = 10
+
+
+def suggested_tags(prefix: str) -> list[str]:
+    """Up to TAG_SUGGESTIONS tag names starting with `prefix` (normalised), most used first.
+    Tag names are the desk's shared vocabulary: any staff member sees them all."""
+    tags = Tag.objects.all()
+    if prefix:
+        tags = tags.filter(name__startswith=prefix)
+    tags = tags.annotate(used=Count("tickets")).order_by("-used", "name")
+    return list(tags.values_list("name", flat=True)[:TAG_SUGGESTIONS])
 
 
 # -- keyset pages ---------------------------------------------------------------------
@@ -373,3 +401,21 @@ def _customers() -> QuerySet[Person]:
     return Person.objects.filter(
         role=Person.Role.CUSTOMER, is_active=True, organisation__isnull=False
     ).select_related("organisation")
+
+
+# -- saved views ----------------------------------------------------------------------
+
+
+def saved_views_for(person: Person) -> QuerySet[SavedView]:
+    """The person's own views and every shared one, by name (one query)."""
+    return (
+        SavedView.objects.filter(Q(owner=person) | Q(shared=True))
+        .select_related("owner")
+        .order_by("name", "id")
+    )
+
+
+def saved_view_counts(person: Person, parts: Sequence[tuple[Queue, Filters]]) -> list[int]:
+    """Each view's tickets that `person` may see (the queue page's own query), capped at
+    COUNT_CAP + 1, in one statement (as queue_counts); no query for no views."""
+    return _capped_counts([queue_tickets(person, queue, filters).order_by() for queue, filters in parts])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from policydesk.console import bulk_views, search_views, views
+from policydesk.console import bulk_views, search_views, tag_views, views
 
 app_name = "console"
 urlpatterns = [
@@ -33,5 +33,9 @@ urlpatterns = [
     path("tickets/<int:number>/request-type/", views.change_request_type, name="request-type"),
     path("tickets/<int:number>/presence/", views.presence, name="presence"),
     path("tickets/<int:number>/draft/", views.draft, name="draft"),
+    path("tickets/<int:number>/tags/", tag_views.set_tags, name="tags"),
+    path("tags/suggest/", tag_views.suggest_tags, name="tag-suggest"),
+    path("queues/<slug:slug>/save-view/", tag_views.save_view, name="save-view"),
+    path("views/<int:view_id>/delete/", tag_views.delete_view, name="delete-view"),
     path("tickets/<int:number>/meetings/<int:meeting>/decide/", views.decide_meeting, name="decide-meeting"),
 ]

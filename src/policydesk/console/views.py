@@ -25,7 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from policydesk import display, languages
 from policydesk.console import forms as console_forms
-from policydesk.console import queries
+from policydesk.console import queries, saved_views
 from policydesk.desk_policy import get_policy
 from policydesk.inbox import actions as inbox_actions
 from policydesk.inbox import notices, wording
@@ -83,6 +83,7 @@ class QueueRow:
     queue: str
     requester: str
     assignee: str  # "" when unassigned
+    tags: list[str]
 
 
 @require_GET
@@ -146,6 +147,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     page = queries.keyset_page(queries.queue_tickets(person, current, filters), size, after, before)
     labels = viewer.labels
     statuses = {value: str(name) for value, name in Ticket.Status.choices}  # get_status_display is slow
+    tags = queries.tags_of(page.tickets)
     rows = [
         QueueRow(
             ticket=ticket,
@@ -159,6 +161,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             queue=labels.queue(ticket.office),
             requester=ticket.requester.name or ticket.requester.email,
             assignee=(ticket.assignee.name or ticket.assignee.email) if ticket.assignee else "",
+            tags=tags.get(ticket.pk, []),
         )
         for ticket in page.tickets
     ]
@@ -169,6 +172,11 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         "bulk_priorities": [(p.id, p.name.get(viewer.lang)) for p in viewer.policy.priorities.values()],
         "back": request.get_full_path(),
         "queues": _sidebar(viewer, queues, counts),
+        "saved_views": saved_views.sidebar_views(person, viewer.policy, viewer.lang, queues, staff),
+        "save_view_form": console_forms.SaveViewForm(
+            initial={"query": actions.view_query(request.GET.urlencode())}
+        ),
+        "may_share": actions.saved_views.may_share(person),
         "current": current,
         "count_cap": queries.COUNT_CAP,
         "rows": rows,
@@ -283,6 +291,7 @@ def _render_ticket(
         ),
         "merge": console_forms.MergeForm(),
         "participants": console_forms.ParticipantForm(),
+        "tags": console_forms.TagsForm(current=list(ticket.tags.values_list("name", flat=True))),
     }
     forms_.update({name: form for name, form in bound.items() if not name.startswith("meeting-")})
     if (
@@ -544,6 +553,7 @@ def _said(viewer: Viewer, event: AuditEvent) -> str:
         "ticket.noted": _("%(who)s added an internal note at %(at)s"),
         "ticket.deflected": _("%(who)s deflected the ticket at %(at)s"),
         "ticket.request_type": _("%(who)s changed the request type at %(at)s"),
+        "ticket.tags": _("%(who)s changed the tags at %(at)s"),
         "mail.undelivered": _("An email could not be delivered (%(at)s)"),
     }
     if event.action == "ticket.status":
@@ -587,6 +597,8 @@ def _bind(name: str, request: HttpRequest, viewer: Viewer, ticket: Ticket, **kwa
         return console_forms.DeflectForm(data, policy=policy, lang=lang)
     if name == "request_type":
         return console_forms.RequestTypeForm(data, policy=policy, lang=lang)
+    if name == "tags":
+        return console_forms.TagsForm(data, current=list(ticket.tags.values_list("name", flat=True)))
     return console_forms.MeetingDecisionForm(data, prefix=f"meeting-{kwargs['meeting']}")
 
 

@@ -18,6 +18,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -33,7 +34,7 @@ from policydesk.tickets.admin_audit import (
     adopt,
     record_admin_edit,
 )
-from policydesk.tickets.models import AuditEvent, Organisation, Person, Team
+from policydesk.tickets.models import AuditEvent, Organisation, Person, SavedView, Tag, Team
 
 
 def _plan_choices() -> list[tuple[str, str]]:
@@ -258,3 +259,30 @@ class AuditEventAdmin(ReadOnlyAdmin[AuditEvent]):
     search_fields = ("subject_id", "actor__email", "action")
     list_select_related = ("actor",)
     date_hierarchy = "at"
+
+
+@admin.register(Tag)
+class TagAdmin(ReadOnlyAdmin[Tag]):
+    """Tickets' tags, with how many tickets carry each: set in the console and the API
+    (`actions.do_set_tags`); a tag's tickets are its `tickets` relation."""
+
+    list_display = ("name", "ticket_count", "created_at")
+    search_fields = ("name",)
+    ordering = ("name",)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).annotate(ticket_count=Count("tickets"))
+
+    @admin.display(description=_("tickets"), ordering="ticket_count")
+    def ticket_count(self, tag: Tag) -> int:
+        return int(getattr(tag, "ticket_count", 0))
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(ReadOnlyAdmin[SavedView]):
+    """Queue views staff saved in the console (`actions.do_save_view`)."""
+
+    list_display = ("name", "owner", "shared", "queue", "query", "updated_at")
+    list_filter = ("shared", "queue")
+    search_fields = ("name", "owner__email")
+    list_select_related = ("owner",)

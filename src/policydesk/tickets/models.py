@@ -209,6 +209,25 @@ def triage_channel(channel: str) -> str:
     return "web" if channel in AGENT_CHANNELS else channel
 
 
+class Tag(models.Model):
+    """A free label on tickets ("billing", "請求"), written in its normal form (`tickets/tags.py`
+    `normalise_tag`: NFKC, trimmed, lower-case, no spaces or commas), unique whatever its case."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ("name",)
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(Lower("name"), name="tag_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Ticket(models.Model):
     """A request the policy accepted: its office, clock and promise come from triage."""
 
@@ -233,6 +252,7 @@ class Ticket(models.Model):
     requester = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="requested_tickets")
     participants = models.ManyToManyField(Person, blank=True, related_name="participating_tickets")
     followers = models.ManyToManyField(Person, blank=True, related_name="followed_tickets")  # staff
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets", verbose_name=_("tags"))
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     topic = models.CharField(_("request type"), max_length=64)  # C11
     subject = models.CharField(_("subject"), max_length=250)
@@ -497,3 +517,25 @@ class BulkJob(models.Model):
     @property
     def total(self) -> int:
         return len(self.numbers)
+
+
+class SavedView(models.Model):
+    """A queue page's filters under a name, in the sidebar of its owner, or of every staff member
+    when shared. It stores the queue and the page's GET parameters; opening it runs the queue's
+    own query, so a shared view shows each person only the tickets they may see."""
+
+    name = models.CharField(_("name"), max_length=80)
+    owner = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="saved_views")
+    shared = models.BooleanField(_("shared with the team"), default=False)
+    queue = models.CharField(_("queue"), max_length=64)  # a web.navigation.Queue slug
+    query = models.CharField(max_length=500, blank=True)  # the queue page's GET parameters
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ("name", "id")
+
+    def __str__(self) -> str:
+        return self.name

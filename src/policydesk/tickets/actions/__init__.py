@@ -17,6 +17,9 @@ One module per topic; import from here (`from policydesk.tickets import actions`
   `do_remove_participant` (customers of its organisation copied on it).
 - `organisations`: `do_create_organisation`, `do_create_person`, `do_create_team`, and
   `do_update_profile` (a person's language, time zone and notification emails).
+- `tags`: `do_set_tags`, `do_add_tags`, `do_remove_tags` (a ticket's tags, normalised by
+  `tickets/tags.py`).
+- `saved_views`: `do_save_view`, `do_delete_view` (a queue's filters saved under a name).
 - `once`: every form submits once: the form's one-time key (`once_key`), claimed inside the
   action's transaction; a second submit returns what the first made.
 - `stale`: the stale-write guard: a ticket's version (`ticket_version`) and `StaleTicket`,
@@ -57,8 +60,10 @@ from policydesk.tickets.actions.people import (
     do_remove_participant,
     do_unfollow,
 )
+from policydesk.tickets.actions.saved_views import do_delete_view, do_save_view, view_query
 from policydesk.tickets.actions.shared import ActionError, Upload
 from policydesk.tickets.actions.stale import StaleTicket, ticket_version
+from policydesk.tickets.actions.tags import do_add_tags, do_remove_tags, do_set_tags
 
 __all__ = [
     "ActionError",
@@ -68,6 +73,7 @@ __all__ = [
     "Upload",
     "do_add_note",
     "do_add_participant",
+    "do_add_tags",
     "do_agent_reply",
     "do_assign",
     "do_change_request_type",
@@ -77,16 +83,21 @@ __all__ = [
     "do_customer_reply",
     "do_decide_meeting",
     "do_deflect",
+    "do_delete_view",
     "do_follow",
     "do_merge_tickets",
     "do_open_ticket",
     "do_remove_participant",
+    "do_remove_tags",
     "do_report_undelivered_mail",
     "do_request_meeting",
+    "do_save_view",
     "do_set_priority",
     "do_set_status",
+    "do_set_tags",
     "do_submit_feedback",
     "do_unfollow",
     "do_update_profile",
     "ticket_version",
+    "view_query",
 ]
