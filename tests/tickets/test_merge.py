@@ -41,7 +41,9 @@ def test_messages_files_and_people_move_in_time_order(
         ticket=target, customer=personas.customer, text="Also in Excel.", now=NOW + timedelta(minutes=20),
         uploads=(Upload("excel.png", "image/png", b"png"),),
     )  # fmt: skip
+    actions.do_set_tags(ticket=source, tags=["export", "請求"], actor=personas.agent, now=NOW)
     merge(personas, source, target)
+    assert sorted(target.tags.values_list("name", flat=True)) == ["export", "請求"]
     texts = list(target.messages.values_list("text", flat=True))
     assert texts[:3] == ["Since this morning.", "Only 1000 rows.", "Also in Excel."]  # time order
     assert texts[-1].startswith(f"Ticket #{source.number} (CSV export truncated) was merged")

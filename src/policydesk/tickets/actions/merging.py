@@ -1,7 +1,7 @@
 """Merge: fold one ticket (the source) into another (the target), which goes on alone.
 
 What moves, in order: the source's messages and attachments (the conversation stays in time
-order: messages are ordered by when they were written), its requester and participants (as
+order: messages are ordered by when they were written), its tags, its requester and participants (as
 participants of the target: they keep receiving public replies, and C14 lets them write), and
 the source is closed with a pointer (`merged_into`) and a note. Mail that answers the source's
 old thread (its Message-IDs, its signed reply addresses, its `[#N]` tag) arrives in the target:
@@ -64,6 +64,8 @@ def do_merge_tickets(
         people = {source.requester_id, *source.participants.values_list("pk", flat=True)}
         people.discard(target.requester_id)
         target.participants.add(*people)
+        tags = list(source.tags.values_list("name", flat=True))
+        target.tags.add(*source.tags.all())
 
         due_before = target.first_response_due
         unmet_source = source.first_responded_at is None and source.first_response_due is not None
@@ -98,6 +100,7 @@ def do_merge_tickets(
             "messages": message_ids,
             "attachments": moved_files,
             "participants_added": sorted(people),
+            "tags": tags,
             "first_response_due": {
                 "before": due_before.isoformat() if due_before else None,
                 "after": target.first_response_due.isoformat() if target.first_response_due else None,
