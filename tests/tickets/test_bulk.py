@@ -123,3 +123,24 @@ def test_the_queue_ticks_and_the_job_page_lists_what_was_not_done(personas: Pers
     other = Client()
     other.force_login(personas.lead)
     assert other.get(f"/console/bulk/{job.pk}/").status_code == 404
+
+
+def test_tags_added_in_bulk_keep_each_tickets_own(personas: Personas) -> None:
+    from policydesk.tickets import actions
+
+    first, second = tickets(personas, 2)
+    actions.do_set_tags(ticket=first, tags=["export"], actor=personas.agent, now=NOW)
+    job = bulk.do_start_bulk(
+        actor=personas.agent,
+        action="tags",
+        value="請求, ＡＰＩ",
+        numbers=[first.number, second.number],
+        now=LATER,
+    )
+    assert job.done == 2
+    assert sorted(first.tags.values_list("name", flat=True)) == ["api", "export", "請求"]
+    assert sorted(second.tags.values_list("name", flat=True)) == ["api", "請求"]
+    with pytest.raises(ActionError):
+        bulk.do_start_bulk(
+            actor=personas.agent, action="tags", value=" , ", numbers=[first.number], now=LATER
+        )

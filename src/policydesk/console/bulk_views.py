@@ -36,6 +36,7 @@ def start(request: HttpRequest) -> HttpResponse:
         "assign": request.POST.get("assignee", ""),
         "status": request.POST.get("status", ""),
         "priority": request.POST.get("priority", ""),
+        "tags": request.POST.get("tags", "")[:500],
         "merge": request.POST.get("into", "").strip().lstrip("#"),
     }.get(action, "")
     if request.POST.get("all_matching"):

@@ -4,7 +4,7 @@
 (up to `INLINE` tickets: the agent sees the outcome on the next page) or enqueues it for the
 worker (`tickets.tasks.run_bulk_job`), whose progress the console's job page shows. Each ticket
 goes through the same action as a single change (`do_assign`, `do_set_status`, `do_set_priority`,
-`do_merge_tickets`), with its own transaction, audit row and signals (the SLA watch re-plans it);
+`do_add_tags`, `do_merge_tickets`), with its own audit row and signals (the SLA watch re-plans it);
 a ticket the actor may not change, or an action that refuses it, is listed with the reason and
 the others go on. Tickets are changed `PROGRESS_EVERY` at a time in one transaction that also
 saves the job's progress (one commit per chunk, not per ticket).
@@ -23,6 +23,7 @@ from policydesk.tickets.access import can_answer, is_staff, remember_queues
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import BulkJob, Person, Ticket
+from policydesk.tickets.tags import BadTag, parse_tags
 
 #: Jobs of up to this many tickets run in the request that asks for them.
 INLINE = 25
@@ -108,6 +109,14 @@ def _change(job: BulkJob) -> Callable[[Ticket, datetime], object]:
         return lambda ticket, now: actions.do_set_priority(
             ticket=ticket, priority=value, actor=actor, now=now
         )
+    if job.action == BulkJob.Action.TAGS:
+        try:
+            tags = parse_tags(value)
+        except BadTag as bad:
+            raise ActionError(str(bad)) from bad
+        if not tags:
+            raise ActionError(_("name the tags to add"))
+        return lambda ticket, now: actions.do_add_tags(ticket=ticket, tags=tags, actor=actor, now=now)
     target = Ticket.objects.filter(number=int(value)).first() if value.isdigit() else None
     if target is None or not can_answer(actor, target):
         raise ActionError(_("no ticket #%(number)s in your queues to merge into") % {"number": value})

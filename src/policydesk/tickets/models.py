@@ -492,6 +492,7 @@ class BulkJob(models.Model):
         ASSIGN = "assign", _("Assign")
         STATUS = "status", _("Set status")
         PRIORITY = "priority", _("Set priority")
+        TAGS = "tags", _("Add tags")
         MERGE = "merge", _("Merge into one ticket")
 
     class State(models.TextChoices):
@@ -501,9 +502,8 @@ class BulkJob(models.Model):
 
     actor = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="bulk_jobs")
     action = models.CharField(max_length=20, choices=Action.choices)
-    value = models.CharField(
-        max_length=64, blank=True
-    )  # a person's id, a status, a priority, a ticket number
+    # a person's id, a status, a priority, tags (comma-separated), a ticket number
+    value = models.CharField(max_length=500, blank=True)
     numbers = models.JSONField(default=list)  # the tickets chosen, by number, in the order shown
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
     done = models.PositiveIntegerField(default=0)
