@@ -45,7 +45,7 @@ def do_assign(
         if ticket.status == Ticket.Status.NEW and assignee is not None:
             ticket.status = Ticket.Status.OPEN
         ticket.updated_at = now
-        ticket.save()
+        ticket.save(update_fields=["assignee", "status", "updated_at"])
         record_audit_event(
             now, actor, "ticket.assigned", ticket, assignee=assignee.email if assignee else None
         )
@@ -69,7 +69,7 @@ def do_set_status(
         before = ticket.status
         ticket.status = status
         ticket.updated_at = now
-        ticket.save()
+        ticket.save(update_fields=["status", "updated_at"])
         record_audit_event(now, actor, "ticket.status", ticket, before=before, after=status)
         signals.ticket_changed.send(Ticket, ticket=ticket, change="status")
         if before == Ticket.Status.SOLVED and status in OPEN_STATUSES:
