@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "policydesk.inbox",
     "policydesk.status",
     "policydesk.reports",
+    "policydesk.macros",
     "policydesk.cli",
 ]
 
