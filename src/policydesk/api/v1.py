@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from policydesk.api import errors, policy, tickets
+from policydesk.api import errors, macros, policy, tickets
 from policydesk.api.auth import BearerToken, StaffSession
 
 
@@ -28,6 +28,7 @@ def build_api(*routers: Router) -> errors.DeskNinjaAPI:
     errors.install(api)
     api.add_router("", tickets.router)
     api.add_router("", policy.router)
+    api.add_router("", macros.router)
     for router in routers:
         api.add_router("", router)
     return api

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from policydesk.console import views
+from policydesk.console import macro_views, views
 
 app_name = "console"
 urlpatterns = [
@@ -27,5 +27,11 @@ urlpatterns = [
     path("tickets/<int:number>/request-type/", views.change_request_type, name="request-type"),
     path("tickets/<int:number>/presence/", views.presence, name="presence"),
     path("tickets/<int:number>/draft/", views.draft, name="draft"),
+    path("tickets/<int:number>/macros/", macro_views.pick, name="macro-pick"),
+    path("tickets/<int:number>/macros/<int:macro_id>/apply/", macro_views.apply, name="macro-apply"),
+    path("macros/", macro_views.macro_list, name="macros"),
+    path("macros/new/", macro_views.macro_edit, name="macro-new"),
+    path("macros/<int:macro_id>/", macro_views.macro_edit, name="macro-edit"),
+    path("macros/<int:macro_id>/delete/", macro_views.macro_delete, name="macro-delete"),
     path("tickets/<int:number>/meetings/<int:meeting>/decide/", views.decide_meeting, name="decide-meeting"),
 ]

@@ -28,6 +28,7 @@ from policydesk.console import queries
 from policydesk.desk_policy import get_policy
 from policydesk.inbox import actions as inbox_actions
 from policydesk.inbox import notices, wording
+from policydesk.macros.access import usable_macros
 from policydesk.mail import outgoing
 from policydesk.policy.model import Policy
 from policydesk.promises import explain_promise, promise_for
@@ -238,6 +239,9 @@ def _deflect_options(viewer: Viewer, ticket: Ticket) -> list[DeflectOption]:
     ]
 
 
+#: How many macros the composer's picker lists before the agent searches (console/macro_views.py).
+MACRO_PICKER_SIZE = 30
+
 #: How many of the customer's other tickets the side panel lists.
 OTHER_TICKETS = 5
 
@@ -249,9 +253,12 @@ def _render_ticket(
     bound: dict[str, forms.Form] | None = None,
     stale: StaleTicket | None = None,
     preview: outgoing.Email | None = None,
+    composer_text: str | None = None,
+    macro_missing: tuple[str, ...] = (),
 ) -> HttpResponse:
     """The workspace: the whole page, or (an htmx request) the workspace alone, which replaces
-    itself in place (`console/_workspace.html`)."""
+    itself in place (`console/_workspace.html`). `composer_text`: a reply to put in the composer
+    (an applied macro's), with `macro_missing`, its placeholders that had no value."""
     policy, lang, labels = viewer.policy, viewer.lang, viewer.labels
     bound = bound or {}
     drafts = workspace.drafts_of(ticket, viewer.person)
@@ -277,6 +284,10 @@ def _render_ticket(
             policy=policy, lang=lang, initial={"topic": ticket.topic}
         ),
     }
+    if composer_text is not None:
+        forms_["compose"] = console_forms.ComposeForm(
+            initial={"kind": "reply", "text": composer_text, "then": "pending"}
+        )
     forms_.update({name: form for name, form in bound.items() if not name.startswith("meeting-")})
     if (
         "reply" in bound or "note" in bound
@@ -341,6 +352,8 @@ def _render_ticket(
         "held": "compose" if held in ("reply", "note") else held,
         # A file field cannot be filled again by the server: say which files to attach again.
         "files_not_kept": [f.name for f in request.FILES.getlist("attachments")] if stale else [],
+        "macros": list(usable_macros(viewer.person).only("pk", "title")[:MACRO_PICKER_SIZE]),
+        "macro_missing": macro_missing,
     }
     status = 409 if stale else 400 if bound and preview is None else 200
     if request.htmx:  # type: ignore[attr-defined]
