@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.template import Context, Engine, Library, TemplateSyntaxError
 from django.template import defaultfilters
-from django.template.base import VariableNode
+from django.template.base import TextNode, VariableNode
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -67,6 +67,9 @@ def check(text: str) -> None:
         raise PlaceholderError(
             _("Only placeholders like {{ ticket.number }} are allowed, no tags: %(error)s") % {"error": error}
         ) from error
+    for text_node in template.nodelist.get_nodes_by_type(TextNode):
+        if "{{" in text_node.s or "{%" in text_node.s:
+            raise PlaceholderError(_("A placeholder is not closed: write {{ name }}."))
     for node in template.nodelist.get_nodes_by_type(VariableNode):
         name = str(node.filter_expression.var)
         if name not in PLACEHOLDERS:
