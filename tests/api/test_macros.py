@@ -18,7 +18,8 @@ from tests.conftest import NOW
 def shared(desk: Desk) -> Macro:
     fields = MacroFields(
         title="Ask for a trace", scope="shared", set_priority="high",
-        text_en="Hello {{ requester.first_name }}, #{{ ticket.number }}: {{ organisation.account_executive }}",
+        text_en="Hello {{ requester.first_name }}, #{{ ticket.number }}: "
+        "{{ organisation.account_executive }}",
     )  # fmt: skip
     return do_save_macro(macro=None, fields=fields, actor=desk.personas.lead, now=NOW)
 
@@ -44,7 +45,9 @@ def test_permission_matrix(persona: str | None, desk: Desk, as_person: Any, shar
     listing = api.get("/macros")
     eu = api.post(f"/tickets/{desk.eu_ticket.number}/macros/{shared.pk}/apply")
     premium = api.post(f"/tickets/{desk.premium_ticket.number}/macros/{shared.pk}/apply")
-    assert [listing.status_code, eu.status_code, premium.status_code] == [int(s) for s in MATRIX[persona].split()]
+    assert [listing.status_code, eu.status_code, premium.status_code] == [
+        int(s) for s in MATRIX[persona].split()
+    ]
     applied = sum(1 for response in (eu, premium) if response.status_code == 200)
     assert Macro.objects.get(pk=shared.pk).usage_count == applied
     if listing.status_code == 200:
@@ -80,7 +83,9 @@ def test_a_macro_the_caller_may_not_use_is_not_found(desk: Desk, as_person: Any)
 
 
 def test_a_refused_change_is_a_400_and_changes_nothing(desk: Desk, as_person: Any) -> None:
-    fields = MacroFields(title="Hand to Ava", set_assignee=desk.personas.other_office_agent, set_priority="high", text_en="Hi")
+    fields = MacroFields(
+        title="Hand to Ava", set_assignee=desk.personas.other_office_agent, set_priority="high", text_en="Hi"
+    )
     macro = do_save_macro(macro=None, fields=fields, actor=desk.personas.agent, now=NOW)
     response = as_person("agent").post(f"/tickets/{desk.eu_ticket.number}/macros/{macro.pk}/apply")
     assert response.status_code == 400 and "error" in response.json()

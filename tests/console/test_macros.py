@@ -36,11 +36,14 @@ def ticket(personas: Personas) -> Ticket:
 @pytest.fixture
 def macros(personas: Personas) -> dict[str, Macro]:
     def save(title: str, **fields: object) -> Macro:
-        return do_save_macro(macro=None, fields=MacroFields(title=title, **fields), actor=personas.lead, now=NOW)  # type: ignore[arg-type]
+        return do_save_macro(
+            macro=None, fields=MacroFields(title=title, **fields), actor=personas.lead, now=NOW
+        )  # type: ignore[arg-type]
 
     return {
         "trace": save("Ask for a trace", scope="shared", set_priority="high",
-                      text_en="Hello, please send a trace for #{{ ticket.number }}. {{ organisation.account_executive }}"),
+                      text_en="Hello, please send a trace for #{{ ticket.number }}. "
+                              "{{ organisation.account_executive }}"),
         "thanks": save("Thanks and solve", scope="shared", text_en="Thank you!"),
     }  # fmt: skip
 
@@ -81,8 +84,11 @@ def test_applying_in_place_puts_the_reply_in_the_composer_and_lists_what_is_miss
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith("<article id=\"workspace\"")  # the workspace alone, in place
-    assert textarea(html) == f"Hello, please send a trace for #{ticket.number}. {{{{ organisation.account_executive }}}}"
+    assert html.lstrip().startswith('<article id="workspace"')  # the workspace alone, in place
+    assert (
+        textarea(html)
+        == f"Hello, please send a trace for #{ticket.number}. {{{{ organisation.account_executive }}}}"
+    )
     assert 'data-testid="macro-missing"' in html and "organisation.account_executive" in html
     ticket.refresh_from_db()
     assert ticket.priority == "high"
@@ -126,11 +132,15 @@ def test_outsiders_cannot_pick_or_apply(
 ) -> None:
     client = signed_in(getattr(personas, persona))
     assert client.get(f"/console/tickets/{ticket.number}/macros/").status_code == 404
-    assert client.post(f"/console/tickets/{ticket.number}/macros/{macros['trace'].pk}/apply/").status_code == 404
+    assert (
+        client.post(f"/console/tickets/{ticket.number}/macros/{macros['trace'].pk}/apply/").status_code == 404
+    )
     assert Macro.objects.get(pk=macros["trace"].pk).usage_count == 0
 
 
-def test_another_agents_personal_macro_is_not_found(jonas: Client, personas: Personas, ticket: Ticket) -> None:
+def test_another_agents_personal_macro_is_not_found(
+    jonas: Client, personas: Personas, ticket: Ticket
+) -> None:
     fields = MacroFields(title="Priya's", text_en="Hi")
     theirs = do_save_macro(macro=None, fields=fields, actor=personas.premium_agent, now=NOW)
     assert jonas.post(f"/console/tickets/{ticket.number}/macros/{theirs.pk}/apply/").status_code == 404
@@ -149,10 +159,15 @@ def test_leads_see_how_often_each_macro_was_used(
     assert "macro-usage" not in agent_page and "Ask for a trace" not in agent_page  # not theirs to manage
 
 
-def test_an_agent_creates_a_personal_macro_and_is_offered_no_other_scope(jonas: Client, personas: Personas) -> None:
+def test_an_agent_creates_a_personal_macro_and_is_offered_no_other_scope(
+    jonas: Client, personas: Personas
+) -> None:
     form = jonas.get("/console/macros/new/").content.decode()
     assert 'value="personal"' in form and 'value="shared"' not in form
-    response = jonas.post("/console/macros/new/", {"title": "Mine", "text_en": "Hi {{ agent.name }}", "scope": "personal", "active": "on"})
+    response = jonas.post(
+        "/console/macros/new/",
+        {"title": "Mine", "text_en": "Hi {{ agent.name }}", "scope": "personal", "active": "on"},
+    )
     assert response.status_code == 302
     macro = Macro.objects.get(title="Mine")
     assert macro.owner == personas.agent and macro.scope == "personal"
@@ -163,7 +178,9 @@ def test_an_agent_creates_a_personal_macro_and_is_offered_no_other_scope(jonas: 
 
 def test_a_tag_is_refused_with_a_clear_error(personas: Personas) -> None:
     lead = signed_in(personas.lead)
-    response = lead.post("/console/macros/new/", {"title": "Bad", "text_en": "{% load static %}", "scope": "shared"})
+    response = lead.post(
+        "/console/macros/new/", {"title": "Bad", "text_en": "{% load static %}", "scope": "shared"}
+    )
     assert response.status_code == 400
     assert "no tags" in unescape(response.content.decode()) and not Macro.objects.exists()
 
@@ -172,7 +189,12 @@ def test_the_preview_renders_for_a_sample_ticket_without_saving(personas: Person
     lead = signed_in(personas.lead)
     response = lead.post(
         "/console/macros/new/",
-        {"title": "P", "text_en": "#{{ ticket.number }} {{ organisation.account_executive }}", "scope": "shared", "preview": "1"},
+        {
+            "title": "P",
+            "text_en": "#{{ ticket.number }} {{ organisation.account_executive }}",
+            "scope": "shared",
+            "preview": "1",
+        },
     )
     html = unescape(response.content.decode())
     assert f"#{ticket.number} {{{{ organisation.account_executive }}}}" in html
@@ -186,9 +208,26 @@ def test_a_lead_edits_and_deletes_a_shared_macro_an_agent_cannot(
     assert jonas.get(f"/console/macros/{macro.pk}/").status_code == 404
     assert jonas.post(f"/console/macros/{macro.pk}/delete/").status_code == 404
     lead = signed_in(personas.lead)
-    edited = lead.post(f"/console/macros/{macro.pk}/", {"title": "Thanks", "text_en": "Thanks!", "scope": "shared", "active": ""})
+    edited = lead.post(
+        f"/console/macros/{macro.pk}/",
+        {"title": "Thanks", "text_en": "Thanks!", "scope": "shared", "active": ""},
+    )
     assert edited.status_code == 302
     macro.refresh_from_db()
     assert macro.title == "Thanks" and not macro.active
     assert lead.post(f"/console/macros/{macro.pk}/delete/").status_code == 302
     assert not Macro.objects.filter(pk=macro.pk).exists()
+
+
+def test_the_picker_and_the_page_speak_japanese(
+    personas: Personas, ticket: Ticket, macros: dict[str, Macro]
+) -> None:
+    client = signed_in(personas.agent)
+    html = client.get(f"/console/tickets/{ticket.number}/?lang=ja").content.decode()
+    assert "タイトルでマクロを探す" in html and "マクロを選ぶ" in html
+    page = client.get("/console/macros/new/?lang=ja").content.decode()
+    assert "日本語の返信文" in page and "使える人" in page
+    applied = client.post(
+        f"/console/tickets/{ticket.number}/macros/{macros['trace'].pk}/apply/?lang=ja", **HTMX
+    )
+    assert "値のないマクロのプレースホルダー" in applied.content.decode()

@@ -43,7 +43,7 @@ def test_every_placeholder_is_filled_from_the_ticket(personas: Personas, ticket:
     organisation.save()
     Person.objects.filter(pk=personas.agent.pk).update(name="Jonas Weber")
     agent = Person.objects.get(pk=personas.agent.pk)
-    text = " | ".join("{{ %s }}" % name for name in rendering.PLACEHOLDERS)
+    text = " | ".join("{{ " + name + " }}" for name in rendering.PLACEHOLDERS)
     done = rendering.render_for(text, "", Ticket.objects.get(pk=ticket.pk), agent)
     parts = done.text.split(" | ")
     assert parts[:4] == ["Hanna", "Hanna Berg", str(ticket.number), "Charts are empty"]
@@ -52,9 +52,14 @@ def test_every_placeholder_is_filled_from_the_ticket(personas: Personas, ticket:
     assert done.missing == () and done.language == "en"
 
 
-def test_a_placeholder_without_a_value_is_reported_and_left_to_fill(personas: Personas, ticket: Ticket) -> None:
+def test_a_placeholder_without_a_value_is_reported_and_left_to_fill(
+    personas: Personas, ticket: Ticket
+) -> None:
     done = rendering.render_for(
-        "Your executive: {{ organisation.account_executive }}. Hi {{ requester.first_name }}", "", ticket, personas.agent
+        "Your executive: {{ organisation.account_executive }}. Hi {{ requester.first_name }}",
+        "",
+        ticket,
+        personas.agent,
     )
     assert done.missing == ("organisation.account_executive",)
     assert done.text == "Your executive: {{ organisation.account_executive }}. Hi Hanna"
@@ -62,7 +67,9 @@ def test_a_placeholder_without_a_value_is_reported_and_left_to_fill(personas: Pe
 
 def test_plain_text_is_not_escaped(personas: Personas, ticket: Ticket) -> None:
     Ticket.objects.filter(pk=ticket.pk).update(subject="<b> & 'quotes'")
-    done = rendering.render_for("Re: {{ ticket.subject }}", "", Ticket.objects.get(pk=ticket.pk), personas.agent)
+    done = rendering.render_for(
+        "Re: {{ ticket.subject }}", "", Ticket.objects.get(pk=ticket.pk), personas.agent
+    )
     assert done.text == "Re: <b> & 'quotes'"
 
 
@@ -90,7 +97,9 @@ def test_tags_unknown_names_and_unknown_filters_are_refused_at_save(personas: Pe
 def test_an_attribute_reach_renders_empty_and_reported_never_the_models_value(
     personas: Personas, ticket: Ticket
 ) -> None:
-    done = rendering.render_text("[{{ ticket.requester.password }}]", rendering.values_for(ticket, personas.agent, "en"), "en")
+    done = rendering.render_text(
+        "[{{ ticket.requester.password }}]", rendering.values_for(ticket, personas.agent, "en"), "en"
+    )
     assert "pbkdf2" not in done.text and "pw-" not in done.text
     assert done.missing == ("ticket.requester.password",)
 
@@ -104,16 +113,24 @@ def test_a_few_safe_filters_work(personas: Personas, ticket: Ticket) -> None:
 
 
 def test_a_japanese_customer_gets_the_japanese_text(personas: Personas) -> None:
-    yui = new_customer("yui@kaisha.example", "growth", "emea", actor=personas.admin, language="ja", name="Yui Sato")
+    yui = new_customer(
+        "yui@kaisha.example", "growth", "emea", actor=personas.admin, language="ja", name="Yui Sato"
+    )
     ticket = open_ticket(yui)
-    macro = save(personas.agent, text_en="Hello {{ requester.first_name }}", text_ja="{{ requester.first_name }} 様、{{ promise }}")
+    macro = save(
+        personas.agent,
+        text_en="Hello {{ requester.first_name }}",
+        text_ja="{{ requester.first_name }} 様、{{ promise }}",
+    )
     done = apply(ticket, macro, personas.agent)
     assert done.language == "ja" and done.text.startswith("Yui 様、")
     assert "We will answer" not in done.text  # the promise in Japanese too
 
 
 def test_a_blank_japanese_text_falls_back_to_english(personas: Personas) -> None:
-    yui = new_customer("yui@kaisha.example", "growth", "emea", actor=personas.admin, language="ja", name="Yui Sato")
+    yui = new_customer(
+        "yui@kaisha.example", "growth", "emea", actor=personas.admin, language="ja", name="Yui Sato"
+    )
     macro = save(personas.agent, text_en="Hello {{ requester.first_name }}", text_ja="  ")
     done = apply(open_ticket(yui), macro, personas.agent)
     assert done.language == "en" and done.text == "Hello Yui"
@@ -165,7 +182,9 @@ MANAGEABLE = {
 
 
 @pytest.mark.parametrize("persona", sorted(USABLE))
-def test_who_may_use_and_manage_which_macro(personas: Personas, macros: dict[str, Macro], persona: str) -> None:
+def test_who_may_use_and_manage_which_macro(
+    personas: Personas, macros: dict[str, Macro], persona: str
+) -> None:
     person = getattr(personas, persona)
     assert {k for k, m in macros.items() if access.can_use(person, m)} == USABLE[persona]
     assert {k for k, m in macros.items() if access.can_manage(person, m)} == MANAGEABLE[persona]
@@ -178,10 +197,14 @@ def test_an_agent_cannot_make_a_shared_or_team_macro(personas: Personas) -> None
         save(personas.agent, scope="team", team=Team.objects.get(office="central-europe"))
 
 
-def test_an_agent_cannot_change_or_delete_a_shared_macro(personas: Personas, macros: dict[str, Macro]) -> None:
+def test_an_agent_cannot_change_or_delete_a_shared_macro(
+    personas: Personas, macros: dict[str, Macro]
+) -> None:
     shared = macros["shared"]
     with pytest.raises(ActionError):
-        actions.do_save_macro(macro=shared, fields=MacroFields(title="Mine now", text_en="x"), actor=personas.agent, now=NOW)
+        actions.do_save_macro(
+            macro=shared, fields=MacroFields(title="Mine now", text_en="x"), actor=personas.agent, now=NOW
+        )
     with pytest.raises(ActionError):
         actions.do_delete_macro(macro=shared, actor=personas.agent, now=NOW)
     assert Macro.objects.get(pk=shared.pk).title == "Everyone"
@@ -203,7 +226,9 @@ def test_nobody_applies_to_a_ticket_outside_their_queues(
 
 def test_save_and_delete_are_audited(personas: Personas) -> None:
     macro = save(personas.agent)
-    actions.do_save_macro(macro=macro, fields=MacroFields(title="Renamed", text_en="Hi"), actor=personas.agent, now=LATER)
+    actions.do_save_macro(
+        macro=macro, fields=MacroFields(title="Renamed", text_en="Hi"), actor=personas.agent, now=LATER
+    )
     actions.do_delete_macro(macro=Macro.objects.get(pk=macro.pk), actor=personas.agent, now=LATER)
     rows = list(AuditEvent.objects.filter(subject_type="macro").order_by("id").values_list("action", "actor"))
     assert rows == [(a, personas.agent.pk) for a in ("macro.created", "macro.changed", "macro.deleted")]
@@ -222,10 +247,17 @@ def test_applying_makes_each_change_with_its_own_audit_row_and_counts_the_use(
     assert ticket.status == "pending" and ticket.priority == "high" and ticket.assignee == personas.agent
     assert set(done.changes) == {"assignee", "status", "priority"}
     on_ticket = AuditEvent.objects.filter(subject_type="ticket", subject_id=str(ticket.pk), at=LATER)
-    assert sorted(on_ticket.values_list("action", flat=True)) == ["ticket.assigned", "ticket.priority", "ticket.status"]
+    assert sorted(on_ticket.values_list("action", flat=True)) == [
+        "ticket.assigned",
+        "ticket.priority",
+        "ticket.status",
+    ]
     macro.refresh_from_db()
     assert macro.usage_count == 1 and macro.last_used_at == LATER
-    assert AuditEvent.objects.get(action="macro.applied").data == {"ticket": ticket.number, "changes": list(done.changes)}
+    assert AuditEvent.objects.get(action="macro.applied").data == {
+        "ticket": ticket.number,
+        "changes": list(done.changes),
+    }
     assert not ticket.messages.filter(author=personas.agent).exists()  # the reply is not sent
 
 
@@ -237,7 +269,9 @@ def test_a_change_the_ticket_already_has_is_not_made_again(personas: Personas, t
     assert macro.usage_count == 2
 
 
-def test_a_request_type_change_retriages_and_moves_the_due_time(personas: Personas, premium_customer: Person) -> None:
+def test_a_request_type_change_retriages_and_moves_the_due_time(
+    personas: Personas, premium_customer: Person
+) -> None:
     ticket = open_ticket(premium_customer, "bug-report")
     assert ticket.first_response_due == datetime(2026, 12, 2, 18, 0, tzinfo=UTC)
     macro = save(personas.premium_agent, set_topic="bug-report-critical")
@@ -248,7 +282,9 @@ def test_a_request_type_change_retriages_and_moves_the_due_time(personas: Person
     assert AuditEvent.objects.filter(action="ticket.request_type", subject_id=str(ticket.pk)).count() == 1
 
 
-def test_a_named_assignee_outside_the_queue_refuses_the_whole_macro(personas: Personas, ticket: Ticket) -> None:
+def test_a_named_assignee_outside_the_queue_refuses_the_whole_macro(
+    personas: Personas, ticket: Ticket
+) -> None:
     macro = save(personas.agent, set_priority="high", set_assignee=personas.other_office_agent)
     with pytest.raises(ActionError):
         apply(ticket, macro, personas.agent)

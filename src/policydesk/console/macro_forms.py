@@ -20,7 +20,9 @@ ME = "me"
 
 class MacroForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    text_en = forms.CharField(label=_("Reply in English"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    text_en = forms.CharField(
+        label=_("Reply in English"), required=False, widget=forms.Textarea(attrs={"rows": 6})
+    )
     text_ja = forms.CharField(
         label=_("Reply in Japanese"), required=False, widget=forms.Textarea(attrs={"rows": 6, "lang": "ja"})
     )
@@ -44,13 +46,15 @@ class MacroForm(forms.Form):
         ]
         staff = Person.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("email")
         self.fields["set_assignee"].choices = [  # type: ignore[attr-defined]
-            *unchanged, (ME, _("The agent who applies it")), *((str(p.pk), p.name or p.email) for p in staff)
+            *unchanged,
+            (ME, _("The agent who applies it")),
+            *((str(p.pk), p.name or p.email) for p in staff),
         ]
         if person.role == Person.Role.AGENT:  # agents keep personal macros only
             self.fields["scope"].choices = [(Macro.Scope.PERSONAL, Macro.Scope.PERSONAL.label)]  # type: ignore[attr-defined]
-        self.fields["text_en"].help_text = self.fields["text_ja"].help_text = _(
-            "Placeholders: %(names)s"
-        ) % {"names": ", ".join("{{ %s }}" % name for name in PLACEHOLDERS)}
+        self.fields["text_en"].help_text = self.fields["text_ja"].help_text = _("Placeholders: %(names)s") % {
+            "names": ", ".join("{{ " + name + " }}" for name in PLACEHOLDERS)
+        }
 
     @classmethod
     def initial_of(cls, macro: Macro) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import dataclasses
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -40,7 +40,11 @@ def pick(request: HttpRequest, number: int) -> HttpResponse:
     viewer = Viewer.of(request)
     ticket = _ticket_for(viewer, number)
     query = request.GET.get("q", "")
-    context = {"ticket": ticket, "macros": list(_matching(viewer.person, query)[:MACRO_PICKER_SIZE]), "q": query}
+    context = {
+        "ticket": ticket,
+        "macros": list(_matching(viewer.person, query)[:MACRO_PICKER_SIZE]),
+        "q": query,
+    }
     if request.htmx:  # type: ignore[attr-defined]
         response = render(request, "console/_macro_list.html", context)
     else:
@@ -64,12 +68,17 @@ def apply(request: HttpRequest, number: int, macro_id: int) -> HttpResponse:
             ticket=ticket, macro=macro, agent=viewer.person, now=viewer.now, expected_version=viewer.seen
         )
     except StaleTicket:
-        messages.error(request, _("The ticket changed since you opened it; look at it again and apply the macro again."))
+        messages.error(
+            request, _("The ticket changed since you opened it; look at it again and apply the macro again.")
+        )
         return _render_ticket(request, viewer, _ticket_for(viewer, number), composer_text=written or None)
     except ActionError as refused:
         messages.error(request, str(refused))
         return _render_ticket(request, viewer, ticket, composer_text=written or None)
-    messages.success(request, _("Macro “%(title)s” applied; its reply is in the composer, not sent yet.") % {"title": macro.title})
+    messages.success(
+        request,
+        _("Macro “%(title)s” applied; its reply is in the composer, not sent yet.") % {"title": macro.title},
+    )
     text = f"{written}\n\n{applied.text}" if written else applied.text
     return _render_ticket(
         request, viewer, _ticket_for(viewer, number), composer_text=text, macro_missing=applied.missing
@@ -105,10 +114,9 @@ def macro_edit(request: HttpRequest, macro_id: int | None = None) -> HttpRespons
     """Create or change a macro; "Preview" renders its texts for a sample ticket without saving."""
     viewer = Viewer.of(request)
     macro = get_object_or_404(access.manageable_macros(viewer.person), pk=macro_id) if macro_id else None
-    options = {"policy": viewer.policy, "lang": viewer.lang, "person": viewer.person}
     status, previews = 200, []
     if request.method == "POST":
-        form = MacroForm(request.POST, **options)
+        form = MacroForm(request.POST, policy=viewer.policy, lang=viewer.lang, person=viewer.person)
         if not form.is_valid():
             messages.error(request, _("Please correct the form below."))
             status = 400
@@ -116,7 +124,9 @@ def macro_edit(request: HttpRequest, macro_id: int | None = None) -> HttpRespons
             previews = _previews(viewer, form)
         else:
             try:
-                actions.do_save_macro(macro=macro, fields=form.fields_of(), actor=viewer.person, now=viewer.now)
+                actions.do_save_macro(
+                    macro=macro, fields=form.fields_of(), actor=viewer.person, now=viewer.now
+                )
             except ActionError as refused:
                 form.add_error(None, str(refused))
                 status = 400
@@ -124,7 +134,8 @@ def macro_edit(request: HttpRequest, macro_id: int | None = None) -> HttpRespons
                 messages.success(request, _("The macro is saved."))
                 return redirect("console:macros")
     else:
-        form = MacroForm(initial=MacroForm.initial_of(macro) if macro else {"active": True}, **options)
+        initial = MacroForm.initial_of(macro) if macro else {"active": True}
+        form = MacroForm(initial=initial, policy=viewer.policy, lang=viewer.lang, person=viewer.person)
     context = {"form": form, "macro": macro, "previews": previews, **_chrome(viewer)}
     return render(request, "console/macro_edit.html", context, status=status)
 
@@ -140,7 +151,10 @@ class Preview:
 def _previews(viewer: Viewer, form: MacroForm) -> list[Preview]:
     """Each text rendered for the newest ticket the person may see (a sample), or the error."""
     sample = (
-        ticket_access.visible_tickets(viewer.person).select_related("organisation", "requester").order_by("-pk").first()
+        ticket_access.visible_tickets(viewer.person)
+        .select_related("organisation", "requester")
+        .order_by("-pk")
+        .first()
     )
     if sample is None:
         form.add_error(None, _("There is no ticket to preview the macro with."))
@@ -164,9 +178,6 @@ def _previews(viewer: Viewer, form: MacroForm) -> list[Preview]:
 def macro_delete(request: HttpRequest, macro_id: int) -> HttpResponse:
     viewer = Viewer.of(request)
     macro = get_object_or_404(access.manageable_macros(viewer.person), pk=macro_id)
-    try:
-        actions.do_delete_macro(macro=macro, actor=viewer.person, now=viewer.now)
-    except ActionError as refused:  # pragma: no cover - the lookup above already checked
-        raise Http404 from refused
+    actions.do_delete_macro(macro=macro, actor=viewer.person, now=viewer.now)  # may manage: looked up so
     messages.success(request, _("The macro is deleted."))
     return redirect("console:macros")

@@ -61,7 +61,11 @@ def check_fields(fields: MacroFields) -> None:
         raise ActionError(_("unknown status %(status)r") % {"status": fields.set_status})
     if fields.set_priority and fields.set_priority not in policy.priorities:
         raise ActionError(_("unknown priority %(priority)r") % {"priority": fields.set_priority})
-    if fields.set_topic and fields.set_topic not in policy.request_types and fields.set_topic not in policy.out_of_scope:
+    if (
+        fields.set_topic
+        and fields.set_topic not in policy.request_types
+        and fields.set_topic not in policy.out_of_scope
+    ):
         raise ActionError(_("unknown request type %(topic)r") % {"topic": fields.set_topic})
     if fields.assign_to_me and fields.set_assignee is not None:
         raise ActionError(_("a macro assigns to a person or to the agent who applies it, not both"))
@@ -137,7 +141,9 @@ def do_apply_macro(
         ticket = locked(ticket)
         check_version(ticket, expected_version)  # once, before the first change moves the version
         if macro.set_topic and macro.set_topic != ticket.topic:
-            change = ticket_actions.do_change_request_type(ticket=ticket, topic=macro.set_topic, agent=agent, now=now)
+            change = ticket_actions.do_change_request_type(
+                ticket=ticket, topic=macro.set_topic, agent=agent, now=now
+            )
             ticket = change.ticket
             changes.append("request_type")
         assignee = agent if macro.assign_to_me else macro.set_assignee
@@ -145,7 +151,9 @@ def do_apply_macro(
             ticket = ticket_actions.do_assign(ticket=ticket, assignee=assignee, actor=agent, now=now)
             changes.append("assignee")
         if macro.set_status and macro.set_status != ticket.status:
-            ticket = ticket_actions.do_set_status(ticket=ticket, status=macro.set_status, actor=agent, now=now)
+            ticket = ticket_actions.do_set_status(
+                ticket=ticket, status=macro.set_status, actor=agent, now=now
+            )
             changes.append("status")
         if macro.set_priority and macro.set_priority != ticket.priority:
             ticket = ticket_actions.do_set_priority(

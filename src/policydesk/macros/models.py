@@ -31,7 +31,9 @@ class Macro(models.Model):
         Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.CASCADE, related_name="macros"
     )
     # The changes applied with the macro; blank / null / False: no change.
-    set_status = models.CharField(_("set the status"), max_length=20, blank=True, choices=Ticket.Status.choices)
+    set_status = models.CharField(
+        _("set the status"), max_length=20, blank=True, choices=Ticket.Status.choices
+    )
     set_priority = models.CharField(_("set the priority"), max_length=20, blank=True)
     set_assignee = models.ForeignKey(
         Person, verbose_name=_("assign to"), null=True, blank=True, on_delete=models.SET_NULL,

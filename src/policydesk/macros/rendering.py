@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.template import Context, Engine, Library, TemplateSyntaxError
-from django.template import defaultfilters
+from django.template import Context, Engine, Library, TemplateSyntaxError, defaultfilters
 from django.template.base import TextNode, VariableNode
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -68,10 +67,10 @@ def check(text: str) -> None:
             _("Only placeholders like {{ ticket.number }} are allowed, no tags: %(error)s") % {"error": error}
         ) from error
     for text_node in template.nodelist.get_nodes_by_type(TextNode):
-        if "{{" in text_node.s or "{%" in text_node.s:
+        if isinstance(text_node, TextNode) and ("{{" in text_node.s or "{%" in text_node.s):
             raise PlaceholderError(_("A placeholder is not closed: write {{ name }}."))
     for node in template.nodelist.get_nodes_by_type(VariableNode):
-        name = str(node.filter_expression.var)
+        name = str(node.filter_expression.var) if isinstance(node, VariableNode) else ""
         if name not in PLACEHOLDERS:
             raise PlaceholderError(
                 _("Unknown placeholder {{ %(name)s }}; the placeholders are: %(known)s")
@@ -106,15 +105,15 @@ def values_for(ticket: Ticket, agent: Person, lang: str) -> dict[str, str]:
 
 def render_text(text: str, values: dict[str, str], lang: str) -> Rendered:
     """`text` with `values` in place; the placeholders without a value listed and left as `{{ name }}`."""
-    nested: dict[str, object] = {}
+    nested: dict[str, dict[str, str] | str] = {}
     for dotted, value in values.items():
         if not value:
             continue  # absent: the marker says which
         head, _dot, tail = dotted.partition(".")
         if tail:
             group = nested.setdefault(head, {})
-            assert isinstance(group, dict)
-            group[tail] = value
+            if isinstance(group, dict):
+                group[tail] = value
         else:
             nested[head] = value
     try:
@@ -122,7 +121,7 @@ def render_text(text: str, values: dict[str, str], lang: str) -> Rendered:
     except TemplateSyntaxError:  # saved before the rules: shown as written, not rendered
         return Rendered(text, lang, ())
     missing = tuple(dict.fromkeys(_MARKED.findall(output)))
-    return Rendered(_MARKED.sub(lambda found: "{{ %s }}" % found.group(1), output), lang, missing)
+    return Rendered(_MARKED.sub(lambda found: "{{ " + found.group(1) + " }}", output), lang, missing)
 
 
 def customer_language(ticket: Ticket) -> str:
