@@ -101,6 +101,7 @@ def test_every_page_passes_axe_and_fits(
         "/console/overview/", "/console/queues/central-europe/", f"/console/tickets/{ticket.number}/",
         "/console/profile/", "/console/tickets/new/", "/console/notifications/", "/console/reports/",
         "/status/manage/", f"/console/tickets/{ticket.number}/explain/",
+        "/console/macros/", "/console/macros/new/", f"/console/tickets/{ticket.number}/macros/",
     ):  # fmt: skip
         check(lead, base + path, lang, problems)
     # The keyboard shortcuts' list, open over the workspace.
