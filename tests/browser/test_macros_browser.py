@@ -34,12 +34,13 @@ def test_an_agent_picks_a_macro_in_the_composer_and_sends_it(
     page.goto(f"{live_server.url}/console/tickets/{ticket.number}/")
     page.evaluate("window.stillTheSamePage = true")
 
+    choices = page.get_by_test_id("macro-apply")
     page.keyboard.press("m")
+    choices.filter(has_text="Thanks and close").wait_for()  # the list, asked for as the picker opens
     search = page.get_by_test_id("macro-search")
     assert search.is_visible() and page.evaluate("document.activeElement.id") == "macro-search"
     with page.expect_response(lambda response: "/macros/?q=" in response.url):
         search.type("trace")
-    choices = page.get_by_test_id("macro-apply")
     choices.filter(has_text="Thanks and close").wait_for(state="detached")
     assert choices.all_inner_texts() == ["Ask for a browser trace"]
     screenshot(page, "macro-picker-en")

@@ -54,12 +54,15 @@ def textarea(html: str) -> str:
     return unescape(found.group(1)).strip()
 
 
-def test_the_composer_lists_the_macros_and_the_header_links_the_page(
+def test_the_composer_has_the_picker_and_the_header_links_the_page(
     jonas: Client, ticket: Ticket, macros: dict[str, Macro]
 ) -> None:
     html = jonas.get(f"/console/tickets/{ticket.number}/").content.decode()
-    assert 'data-testid="macro-picker"' in html and "Ask for a trace" in html and "Thanks and solve" in html
+    assert 'data-testid="macro-picker"' in html and f"/console/tickets/{ticket.number}/macros/" in html
+    assert "Ask for a trace" not in html  # the list is asked for when the picker opens
     assert 'href="/console/macros/"' in html and "<kbd>m</kbd>" in html
+    listed = jonas.get(f"/console/tickets/{ticket.number}/macros/", **HTMX).content.decode()
+    assert "Ask for a trace" in listed and "Thanks and solve" in listed
 
 
 def test_the_search_filters_by_title_as_a_fragment_or_a_page(

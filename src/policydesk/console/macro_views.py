@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from policydesk.console import queries
 from policydesk.console.macro_forms import MacroForm
-from policydesk.console.views import MACRO_PICKER_SIZE, Viewer, _render_ticket, _seen, _sidebar, _ticket_for
+from policydesk.console.views import Viewer, _render_ticket, _seen, _sidebar, _ticket_for
 from policydesk.macros import access, actions, rendering
 from policydesk.macros.models import Macro
 from policydesk.tickets import access as ticket_access
@@ -26,6 +26,10 @@ from policydesk.tickets.actions import ActionError, StaleTicket, ticket_version
 from policydesk.tickets.models import Person, Ticket
 from policydesk.web import navigation
 from policydesk.web.staff import staff_only
+
+
+#: How many macros the picker lists at most (the search narrows them).
+MACRO_PICKER_SIZE = 30
 
 
 def _matching(person: Person, query: str) -> QuerySet[Macro]:

@@ -28,7 +28,6 @@ from policydesk.console import queries
 from policydesk.desk_policy import get_policy
 from policydesk.inbox import actions as inbox_actions
 from policydesk.inbox import notices, wording
-from policydesk.macros.access import usable_macros
 from policydesk.mail import outgoing
 from policydesk.policy.model import Policy
 from policydesk.promises import explain_promise, promise_for
@@ -239,9 +238,6 @@ def _deflect_options(viewer: Viewer, ticket: Ticket) -> list[DeflectOption]:
     ]
 
 
-#: How many macros the composer's picker lists before the agent searches (console/macro_views.py).
-MACRO_PICKER_SIZE = 30
-
 #: How many of the customer's other tickets the side panel lists.
 OTHER_TICKETS = 5
 
@@ -352,7 +348,6 @@ def _render_ticket(
         "held": "compose" if held in ("reply", "note") else held,
         # A file field cannot be filled again by the server: say which files to attach again.
         "files_not_kept": [f.name for f in request.FILES.getlist("attachments")] if stale else [],
-        "macros": list(usable_macros(viewer.person).only("pk", "title")[:MACRO_PICKER_SIZE]),
         "macro_missing": macro_missing,
     }
     status = 409 if stale else 400 if bound and preview is None else 200
