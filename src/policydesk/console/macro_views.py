@@ -27,7 +27,6 @@ from policydesk.tickets.models import Person, Ticket
 from policydesk.web import navigation
 from policydesk.web.staff import staff_only
 
-
 #: How many macros the picker lists at most (the search narrows them).
 MACRO_PICKER_SIZE = 30
 
