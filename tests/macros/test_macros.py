@@ -308,3 +308,27 @@ def test_unknown_changes_are_refused_at_save(personas: Personas) -> None:
             save(personas.agent, **bad)
     with pytest.raises(ActionError):
         save(personas.agent, assign_to_me=True, set_assignee=personas.agent)
+
+
+# -- the admin ----------------------------------------------------------------------------------
+
+
+def test_the_admin_saves_and_deletes_through_the_actions(personas: Personas) -> None:
+    from tests.conftest import signed_in
+
+    operator = signed_in(personas.admin)
+    form = {"title": "From the admin", "text_en": "Hi {{ requester.name }}", "text_ja": "", "scope": "shared",
+            "active": "on"}  # fmt: skip
+    assert operator.post("/admin/macros/macro/add/", form).status_code == 302
+    macro = Macro.objects.get(title="From the admin")
+    assert macro.created_by == personas.admin and macro.usage_count == 0
+    refused = operator.post(
+        "/admin/macros/macro/add/", {**form, "title": "Bad", "text_ja": "{% include 'x' %}"}
+    )
+    assert refused.status_code == 200 and not Macro.objects.filter(title="Bad").exists()
+    assert operator.get("/admin/macros/macro/").status_code == 200
+    assert operator.post(f"/admin/macros/macro/{macro.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert list(AuditEvent.objects.filter(subject_type="macro").values_list("action", flat=True)) == [
+        "macro.created",
+        "macro.deleted",
+    ]

@@ -1,5 +1,5 @@
-"""Macros in the Django admin: listed with their usage; saved and deleted through the actions
-(the admin's checks are the console's, and each write leaves an audit row)."""
+"""Macros in the Django admin: listed with their usage; created through the action, changed and
+deleted with the admin's audit (`tickets/admin_audit.py`); the form checks what the action checks."""
 
 from __future__ import annotations
 
@@ -8,15 +8,13 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from policydesk.macros import actions
 from policydesk.macros.models import Macro
 from policydesk.tickets.actions import ActionError
-from policydesk.tickets.admin_audit import acting_person, adopt
-from policydesk.tickets.models import Person
+from policydesk.tickets.admin_audit import AuditedAdmin, acting_person, adopt
 
 
 class MacroAdminForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -47,32 +45,26 @@ def _fields(data: dict[str, Any]) -> actions.MacroFields:
 
 
 @admin.register(Macro)
-class MacroAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MacroAdmin(AuditedAdmin[Macro]):
+    """Created through `do_save_macro` (its checks and audit row); a change or a deletion is
+    recorded by `AuditedAdmin`, checked by the form (`check_fields`) as the action checks it."""
+
     form = MacroAdminForm
+    created_by_action = True
     list_display = ("title", "scope", "owner", "team", "active", "usage_count", "last_used_at")
     list_filter = ("scope", "active", "team")
     search_fields = ("title",)
     readonly_fields = ("usage_count", "last_used_at")
 
     def save_model(self, request: HttpRequest, obj: Macro, form: Any, change: bool) -> None:
-        saved = actions.do_save_macro(
-            macro=Macro.objects.get(pk=obj.pk) if change else None,
-            fields=_fields(form.cleaned_data),
-            actor=_actor(request),
-            now=timezone.now(),
+        if change:
+            obj.updated_by, obj.updated_at = acting_person(request), timezone.now()
+            super().save_model(request, obj, form, change)
+            return
+        actor = acting_person(request)
+        if actor is None:
+            raise PermissionDenied
+        created = actions.do_save_macro(
+            macro=None, fields=_fields(form.cleaned_data), actor=actor, now=timezone.now()
         )
-        adopt(obj, saved)
-
-    def delete_model(self, request: HttpRequest, obj: Macro) -> None:
-        actions.do_delete_macro(macro=obj, actor=_actor(request), now=timezone.now())
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Macro]) -> None:
-        for macro in queryset:
-            self.delete_model(request, macro)
-
-
-def _actor(request: HttpRequest) -> Person:
-    person = acting_person(request)
-    if person is None:
-        raise PermissionDenied
-    return person
+        adopt(obj, created)
