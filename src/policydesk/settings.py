@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "policydesk.status",
     "policydesk.reports",
     "policydesk.search",
+    "policydesk.macros",
     "policydesk.cli",
 ]
 

@@ -103,6 +103,7 @@ def test_every_page_passes_axe_and_fits(
         "/console/profile/", "/console/tickets/new/", "/console/notifications/", "/console/reports/",
         "/status/manage/", f"/console/tickets/{ticket.number}/explain/",
         "/console/search/?q=charts", "/console/search/?q=nothing-matches",
+        "/console/macros/", "/console/macros/new/", f"/console/tickets/{ticket.number}/macros/",
     ):  # fmt: skip
         check(lead, base + path, lang, problems)
     # The keyboard shortcuts' list, open over the workspace.

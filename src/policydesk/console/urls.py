@@ -1,6 +1,6 @@
 from django.urls import path
 
-from policydesk.console import bulk_views, search_views, tag_views, views
+from policydesk.console import bulk_views, macro_views, search_views, tag_views, views
 
 app_name = "console"
 urlpatterns = [
@@ -37,5 +37,11 @@ urlpatterns = [
     path("tags/suggest/", tag_views.suggest_tags, name="tag-suggest"),
     path("queues/<slug:slug>/save-view/", tag_views.save_view, name="save-view"),
     path("views/<int:view_id>/delete/", tag_views.delete_view, name="delete-view"),
+    path("tickets/<int:number>/macros/", macro_views.pick, name="macro-pick"),
+    path("tickets/<int:number>/macros/<int:macro_id>/apply/", macro_views.apply, name="macro-apply"),
+    path("macros/", macro_views.macro_list, name="macros"),
+    path("macros/new/", macro_views.macro_edit, name="macro-new"),
+    path("macros/<int:macro_id>/", macro_views.macro_edit, name="macro-edit"),
+    path("macros/<int:macro_id>/delete/", macro_views.macro_delete, name="macro-delete"),
     path("tickets/<int:number>/meetings/<int:meeting>/decide/", views.decide_meeting, name="decide-meeting"),
 ]

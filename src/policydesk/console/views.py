@@ -262,9 +262,12 @@ def _render_ticket(
     bound: dict[str, forms.Form] | None = None,
     stale: StaleTicket | None = None,
     preview: outgoing.Email | None = None,
+    composer_text: str | None = None,
+    macro_missing: tuple[str, ...] = (),
 ) -> HttpResponse:
     """The workspace: the whole page, or (an htmx request) the workspace alone, which replaces
-    itself in place (`console/_workspace.html`)."""
+    itself in place (`console/_workspace.html`). `composer_text`: a reply to put in the composer
+    (an applied macro's), with `macro_missing`, its placeholders that had no value."""
     policy, lang, labels = viewer.policy, viewer.lang, viewer.labels
     bound = bound or {}
     drafts = workspace.drafts_of(ticket, viewer.person)
@@ -293,6 +296,10 @@ def _render_ticket(
         "participants": console_forms.ParticipantForm(),
         "tags": console_forms.TagsForm(current=list(ticket.tags.values_list("name", flat=True))),
     }
+    if composer_text is not None:
+        forms_["compose"] = console_forms.ComposeForm(
+            initial={"kind": "reply", "text": composer_text, "then": "pending"}
+        )
     forms_.update({name: form for name, form in bound.items() if not name.startswith("meeting-")})
     if (
         "reply" in bound or "note" in bound
@@ -363,6 +370,7 @@ def _render_ticket(
         "held": "compose" if held in ("reply", "note") else held,
         # A file field cannot be filled again by the server: say which files to attach again.
         "files_not_kept": [f.name for f in request.FILES.getlist("attachments")] if stale else [],
+        "macro_missing": macro_missing,
     }
     status = 409 if stale else 400 if bound and preview is None else 200
     if request.htmx:  # type: ignore[attr-defined]

@@ -1,5 +1,5 @@
 // The workspace's composer (console/_workspace.html): the Reply / Internal note toggle, files
-// picked or dropped, and what happens when an htmx request of the workspace fails.
+// picked or dropped, the macro picker's search box, and what happens when an htmx request of the workspace fails.
 // Without this file the composer still works: the radio buttons choose, the file field picks.
 (function () {
   "use strict";
@@ -40,6 +40,13 @@
       radio.addEventListener("change", function () { setKind(form); });
     });
     setKind(form);
+    // The macro picker's search (console/_macro_picker.html) asks as you type; Enter in it must not
+    // submit the composer (its first button would apply a macro, or send).
+    var search = form.querySelector("[data-testid=macro-search]");
+    if (search) {
+      search.closest(".macro-search").hidden = false;
+      search.addEventListener("keydown", function (event) { if (event.key === "Enter") event.preventDefault(); });
+    }
     var input = form.querySelector('input[type="file"]');
     var zone = form.querySelector("[data-testid=composer-drop]");
     if (input) input.addEventListener("change", function () { listFiles(form); });

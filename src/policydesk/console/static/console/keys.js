@@ -1,6 +1,7 @@
 // The console's keyboard shortcuts, listed on `?` (the dialog in console/base.html).
 // j / k: next / previous ticket (on the ticket page: the links of the workspace; in a queue: the
-// chosen row, Enter opens it); r / n: write a reply / a note; a: assign to me; s: the status;
+// chosen row, Enter opens it); r / n: write a reply / a note; m: pick a macro; a: assign to me;
+// s: the status;
 // /: search; g o: the overview; Ctrl+Enter sends the composer; Esc leaves a text box.
 // Nothing fires while the person types in a field, except Ctrl+Enter and Esc.
 (function () {
@@ -25,6 +26,17 @@
     }
     var box = form.querySelector('textarea[name="text"]');
     if (box) { box.focus(); box.scrollIntoView({ block: "center" }); }
+    return true;
+  }
+
+  function pickMacro() {
+    var picker = document.getElementById("macro-picker");
+    if (!picker) return false;
+    picker.open = true;
+    var search = picker.querySelector("[data-testid=macro-search]");
+    var first = picker.querySelector("[data-testid=macro-apply]");
+    var target = search && !search.closest("[hidden]") ? search : first;
+    if (target) { target.focus(); target.scrollIntoView({ block: "center" }); }
     return true;
   }
 
@@ -100,6 +112,7 @@
       case "k": done = step("previous"); break;
       case "r": done = composeAs("reply"); break;
       case "n": done = composeAs("note"); break;
+      case "m": done = pickMacro(); break;
       case "a": done = click("[data-testid=assign-self]"); break;
       case "s": done = focus("#status select"); break;
       case "/": done = focus("#console-search") || focus(".queue-filters input[name=text]"); break;
