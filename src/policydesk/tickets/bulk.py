@@ -2,7 +2,7 @@
 
 `do_start_bulk` records the job (one `BulkJob` row and its audit row) and either runs it at once
 (up to `INLINE` tickets: the agent sees the outcome on the next page) or enqueues it for the
-worker (`tickets.tasks.run_bulk_job`), whose progress the console's job page shows. Each ticket
+worker (`run_bulk_job`), whose progress the console's job page shows. Each ticket
 goes through the same action as a single change (`do_assign`, `do_set_status`, `do_set_priority`,
 `do_add_tags`, `do_merge_tickets`), with its own audit row and signals (the SLA watch re-plans it);
 a ticket the actor may not change, or an action that refuses it, is listed with the reason and
@@ -16,7 +16,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from policydesk.tickets import actions
 from policydesk.tickets.access import can_answer, is_staff, remember_queues
@@ -49,8 +51,6 @@ def do_start_bulk(*, actor: Person, action: str, value: str, numbers: list[int],
         job = BulkJob.objects.create(actor=actor, action=action, value=value, numbers=numbers, created_at=now)
         record_audit_event(now, actor, "bulk.started", job, change=action, value=value, tickets=len(numbers))
         if len(numbers) > INLINE:
-            from policydesk.tickets.tasks import run_bulk_job  # the task module imports this one
-
             run_bulk_job.enqueue(job.pk)
     if len(numbers) <= INLINE:
         run_bulk(job, now)
@@ -127,3 +127,13 @@ def _change(job: BulkJob) -> Callable[[Ticket, datetime], object]:
         return actions.do_merge_tickets(source=ticket, target=target, agent=actor, now=now)
 
     return merge
+
+
+@task()
+def run_bulk_job(job_id: int) -> dict[str, int]:
+    """Run a large bulk change in the worker, resuming where an earlier run stopped."""
+    job = BulkJob.objects.select_related("actor").filter(pk=job_id).first()
+    if job is None:
+        return {"done": 0, "failed": 0}
+    job = run_bulk(job, timezone.now())
+    return {"done": job.done, "failed": len(job.failed)}
