@@ -236,13 +236,6 @@ def unfollow_ticket(request: HttpRequest, number: TicketNumber) -> Ticket:
     return _ticket(person, number)
 
 
-def _copied(email: str) -> Person:
-    person = Person.objects.filter(email__iexact=email, is_active=True).first()
-    if person is None:
-        raise ApiError(400, _("%(email)s is not a customer of this ticket's organisation") % {"email": email})
-    return person
-
-
 @router.post("/tickets/{number}/participants", response={200: TicketOut, **responses(403, 404)})
 def add_participant(request: HttpRequest, number: TicketNumber, payload: ParticipantIn) -> Ticket:
     """The requester or staff copy a customer of the ticket's organisation on it (they receive its
@@ -250,7 +243,10 @@ def add_participant(request: HttpRequest, number: TicketNumber, payload: Partici
     person = caller(request)
     ticket = _ticket(person, number)
     actions.do_add_participant(
-        ticket=ticket, participant=_copied(payload.email), actor=person, now=timezone.now()
+        ticket=ticket,
+        participant=actions.colleague_by_email(ticket, payload.email),
+        actor=person,
+        now=timezone.now(),
     )
     return _ticket(person, number)
 
@@ -261,7 +257,10 @@ def remove_participant(request: HttpRequest, number: TicketNumber, email: str) -
     person = caller(request)
     ticket = _ticket(person, number)
     actions.do_remove_participant(
-        ticket=ticket, participant=_copied(email[:254]), actor=person, now=timezone.now()
+        ticket=ticket,
+        participant=actions.colleague_by_email(ticket, email[:254]),
+        actor=person,
+        now=timezone.now(),
     )
     return _ticket(person, number)
 

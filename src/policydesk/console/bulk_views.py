@@ -28,9 +28,10 @@ def start(request: HttpRequest) -> HttpResponse:
     current = next((q for q in queues if q.slug == request.POST.get("queue", "")), None)
     if current is None:
         raise Http404
-    back = f"{request.POST.get('back', '')}" or f"/console/queues/{current.slug}/"
-    if not back.startswith(f"/console/queues/{current.slug}/"):
-        back = f"/console/queues/{current.slug}/"
+    queue_url = f"/console/queues/{current.slug}/"
+    back = request.POST.get("back", "")
+    if not back.startswith(queue_url):  # only this queue's page, with its filters
+        back = queue_url
     action = request.POST.get("action", "")
     value = {
         "assign": request.POST.get("assignee", ""),

@@ -227,9 +227,6 @@ class ParticipantForm(TicketForm):
     email = forms.EmailField(label=_("Copy a colleague of the customer (email)"))
     remove = forms.BooleanField(required=False)
 
-    def person(self) -> Person | None:
-        return Person.objects.filter(email__iexact=self.cleaned_data["email"], is_active=True).first()
-
 
 class StaffChoiceField(forms.ModelChoiceField[Person]):
     def label_from_instance(self, obj: Person) -> str:

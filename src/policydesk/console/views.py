@@ -217,7 +217,7 @@ def _page_url(request: HttpRequest, key: str | None, cursor: str | None) -> str 
 def _ticket_for(viewer: Viewer, number: int) -> Ticket:
     """The ticket if the staff member may answer it (access.can_answer), else 404."""
     tickets = access.visible_tickets(viewer.person).select_related(
-        "organisation", "requester", "assignee", "deflection"
+        "organisation", "requester", "assignee", "deflection", "merged_into"
     )
     return get_object_or_404(tickets, number=number)
 
@@ -348,11 +348,7 @@ def _render_ticket(
         "participants": [p for p in ticket.participants.all() if p.pk != requester.pk],
         "following": ticket.followers.filter(pk=viewer.person.pk).exists(),
         "other_tickets": _other_tickets(viewer, ticket),
-        "merged_into_number": (
-            Ticket.objects.values_list("number", flat=True).get(pk=ticket.merged_into_id)
-            if ticket.merged_into_id
-            else None
-        ),
+        "merged_into_number": ticket.merged_into.number if ticket.merged_into else None,
         "topic_name": labels.topic(ticket.topic),
         "priority_name": labels.priority(ticket.priority),
         "queue_name": labels.queue(ticket.office),
@@ -752,10 +748,7 @@ def follow(viewer: Viewer, ticket: Ticket, form: console_forms.FollowForm) -> st
 @ticket_action("participants")
 def participants(viewer: Viewer, ticket: Ticket, form: console_forms.ParticipantForm) -> str:
     """Copy a customer of the ticket's organisation on it (they receive its public replies), or stop."""
-    person = form.person()
-    email = form.cleaned_data["email"]
-    if person is None:
-        raise ActionError(_("%(email)s is not a customer of this ticket's organisation") % {"email": email})
+    person = actions.colleague_by_email(ticket, form.cleaned_data["email"])
     if form.cleaned_data["remove"]:
         actions.do_remove_participant(ticket=ticket, participant=person, actor=viewer.person, now=viewer.now)
         return _("%(email)s is no longer copied on this ticket.") % {"email": person.email}

@@ -419,11 +419,7 @@ def ticket_people(request: HttpRequest, number: int) -> HttpResponse:
     a participant may take themself off. Nobody outside the organisation can be copied (C14)."""
 
     def change(person: Person, ticket: Ticket, data: dict[str, Any]) -> str:
-        other = Person.objects.filter(email__iexact=data["email"], is_active=True).first()
-        if other is None or other.organisation_id != ticket.organisation_id:
-            raise ActionError(
-                _("%(email)s is not a customer of this ticket's organisation") % {"email": data["email"]}
-            )
+        other = actions.colleague_by_email(ticket, data["email"])
         if data["remove"]:
             actions.do_remove_participant(ticket=ticket, participant=other, actor=person, now=timezone.now())
             return _("%(email)s is no longer copied on this request.") % {"email": other.email}

@@ -55,6 +55,7 @@ from policydesk.tickets.actions.organisations import (
     do_update_profile,
 )
 from policydesk.tickets.actions.people import (
+    colleague_by_email,
     do_add_participant,
     do_follow,
     do_remove_participant,
@@ -71,6 +72,7 @@ __all__ = [
     "RequestTypeChange",
     "StaleTicket",
     "Upload",
+    "colleague_by_email",
     "do_add_note",
     "do_add_participant",
     "do_add_tags",

@@ -43,6 +43,17 @@ def do_unfollow(*, ticket: Ticket, person: Person, now: datetime) -> Ticket:
     return ticket
 
 
+def colleague_by_email(ticket: Ticket, email: str) -> Person:
+    """The active person of the ticket's organisation who signs in with `email` (C14): the one
+    lookup of the console, portal and API forms that copy someone on a ticket or stop."""
+    person = Person.objects.filter(
+        email__iexact=email.strip(), is_active=True, organisation_id=ticket.organisation_id
+    ).first()
+    if person is None:
+        raise ActionError(_("%(email)s is not a customer of this ticket's organisation") % {"email": email})
+    return person
+
+
 def _may_change_people(actor: Person, ticket: Ticket) -> bool:
     return actor.pk == ticket.requester_id or can_answer(actor, ticket)
 
