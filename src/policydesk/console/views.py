@@ -16,9 +16,12 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat, linebreaks_filter
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -234,6 +237,57 @@ class DeflectOption:
     route_text: str
 
 
+def _conversation(viewer: Viewer, messages: list[Message], new: set[Any]) -> SafeString:
+    """The conversation's messages as HTML, built here rather than in the template: a template loop
+    over a 40-message conversation, its lookups and filters, cost the ticket view 5 ms of its 25.
+    The markup is the workspace's (`_workspace.html` says where it goes)."""
+    desk, deleted = _("The desk (automatic)"), _("(deleted person)")
+    internal_flag = format_html('<span class="flag flag-internal">{}</span>', _("Internal note"))
+    new_flag = format_html('<span class="flag flag-new" data-testid="message-new">{}</span>', _("new"))
+    channels = dict(Ticket.Channel.choices)
+
+    def one(message: Message) -> SafeString:
+        is_internal, is_new = message.kind == Message.Kind.INTERNAL, message.pk in new
+        if message.is_from_the_desk:
+            author = desk
+        else:
+            author = (message.author.name or message.author.email) if message.author else deleted
+        attachments = [
+            format_html(
+                '<li><a href="/attachments/{}/" data-testid="attachment-link">{}</a>'
+                ' <span class="muted">({})</span></li>',
+                attachment.pk,
+                attachment.filename,
+                filesizeformat(attachment.size),
+            )
+            for attachment in message.attachments.all()
+        ]
+        return format_html(
+            '<div class="message message-{kind}{new_class}" id="message-{pk}" data-testid="{testid}">\n'
+            '<p class="message-meta"><strong>{author}</strong> {internal_flag} {new_flag}'
+            ' <span class="muted">{when} · {channel}</span></p>\n'
+            '<div class="message-text" data-testid="message-text">{text}</div>\n{attachments}</div>\n',
+            kind=message.kind,
+            new_class=" message-new" if is_new else "",
+            pk=message.pk,
+            testid="message-internal" if is_internal else "message-public",
+            author=author,
+            internal_flag=internal_flag if is_internal else "",
+            new_flag=new_flag if is_new else "",
+            when=viewer.instant(message.created_at),
+            channel=channels.get(message.channel, message.channel),
+            text=linebreaks_filter(message.text, autoescape=True),
+            attachments=format_html(
+                '<ul class="attachments" data-testid="attachments">{}</ul>\n',
+                mark_safe("".join(attachments)),  # noqa: S308 - each item is format_html's
+            )
+            if attachments
+            else "",
+        )
+
+    return mark_safe("".join(one(message) for message in messages))  # noqa: S308 - each is format_html's
+
+
 def _deflect_options(viewer: Viewer, ticket: Ticket) -> list[DeflectOption]:
     """What the customer would read for each out-of-scope topic, in the ticket's language (C12, C17-C19)."""
     policy = viewer.policy
@@ -325,13 +379,13 @@ def _render_ticket(
     with translation.override(lang):
         promise = promise_for(ticket, policy, viewer.person.time_zone, lang)
     held = next(iter(bound), "") if stale else ""
+    new_messages = {event.data.get("message") for event in stale.since} if stale else set()
     context = {
         "ticket": ticket,
         "partial": request.htmx,  # type: ignore[attr-defined]
-        "conversation": [(message, viewer.instant(message.created_at)) for message in conversation],
+        "conversation": _conversation(viewer, conversation, new_messages),
         "meetings": meeting_entries,
         "meeting_requested": MeetingRequest.Status.REQUESTED,
-        "internal": Message.Kind.INTERNAL,
         "forms": forms_,
         "composer": composer,
         "composing": composing,
@@ -362,7 +416,6 @@ def _render_ticket(
         "calls_note": labels.note("calls"),
         "version": stale.version if stale else actions.ticket_version(ticket),
         "since": [_said(viewer, event) for event in stale.since] if stale else [],
-        "new_messages": {event.data.get("message") for event in stale.since} if stale else set(),
         "held": "compose" if held in ("reply", "note") else held,
         # A file field cannot be filled again by the server: say which files to attach again.
         "files_not_kept": [f.name for f in request.FILES.getlist("attachments")] if stale else [],
