@@ -170,6 +170,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+else:
+    # No server-side cursors: every `<select>` of a ModelChoiceField iterates its queryset with
+    # .iterator(), which on PostgreSQL becomes DECLARE ... WITH HOLD, FETCH and CLOSE (three round
+    # trips, and a cursor materialised outside the transaction) for a list of a few dozen rows; and
+    # a connection pooler in transaction mode (PgBouncer) does not support them.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tickets.Person"
 

@@ -316,3 +316,6 @@ def test_ticket_page_reads_a_constant_number_of_queries(
     # other tickets, the ticket's tags); the agent's teams are read once per request
     # (access.remember_queues).
     assert len(one_message) <= 19
+    # The assignee <select> reads its staff in one query, not through a server-side cursor
+    # (DECLARE, FETCH, CLOSE on PostgreSQL: settings.py disables them).
+    assert not [q for q in one_message.captured_queries if q["sql"].lstrip().upper().startswith("DECLARE")]
