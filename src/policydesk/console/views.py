@@ -14,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat, linebreaks_filter
@@ -222,7 +223,9 @@ def _ticket_for(viewer: Viewer, number: int) -> Ticket:
     tickets = access.visible_tickets(viewer.person).select_related(
         "organisation", "requester", "assignee", "deflection", "merged_into"
     )
-    return get_object_or_404(tickets, number=number)
+    # Whether the viewer follows it (the workspace's Follow button), read with the ticket.
+    follows = Ticket.followers.through.objects.filter(ticket=OuterRef("pk"), person=viewer.person)
+    return get_object_or_404(tickets.annotate(viewer_follows=Exists(follows)), number=number)
 
 
 def _ticket_url(ticket: Ticket, anchor: str = "") -> str:
@@ -400,7 +403,11 @@ def _render_ticket(
         "account_executive": organisation.account_executive,
         "requester_language": languages.choose(requester.language, ticket.language),
         "participants": [p for p in ticket.participants.all() if p.pk != requester.pk],
-        "following": ticket.followers.filter(pk=viewer.person.pk).exists(),
+        "following": (
+            ticket.viewer_follows
+            if hasattr(ticket, "viewer_follows")
+            else ticket.followers.filter(pk=viewer.person.pk).exists()
+        ),
         "other_tickets": _other_tickets(viewer, ticket),
         "merged_into_number": ticket.merged_into.number if ticket.merged_into else None,
         "topic_name": labels.topic(ticket.topic),
