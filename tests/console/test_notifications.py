@@ -104,8 +104,9 @@ def test_opening_the_ticket_marks_its_notifications_read(client: Client, persona
     one = assigned(personas)
     other = assigned(personas)
     client.force_login(personas.agent)
-    client.get(f"/console/tickets/{one.number}/")
+    page = client.get(f"/console/tickets/{one.number}/").content.decode()
     unread = Notification.objects.filter(read_at=None)
     assert [n.ticket_id for n in unread] == [other.pk]
+    assert 'data-testid="notification-count" data-count="1"' in page  # the header counts what is left
     client.get(f"/console/tickets/{one.number}/")  # nothing left to mark: no second audit row
     assert AuditEvent.objects.filter(action="notifications.read").count() == 1

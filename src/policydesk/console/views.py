@@ -321,10 +321,12 @@ def _render_ticket(
     preview: outgoing.Email | None = None,
     composer_text: str | None = None,
     macro_missing: tuple[str, ...] = (),
+    unread: int | None = None,
 ) -> HttpResponse:
     """The workspace: the whole page, or (an htmx request) the workspace alone, which replaces
     itself in place (`console/_workspace.html`). `composer_text`: a reply to put in the composer
-    (an applied macro's), with `macro_missing`, its placeholders that had no value."""
+    (an applied macro's), with `macro_missing`, its placeholders that had no value; `unread`: the
+    viewer's unread notifications, if known (else the header's counter reads them)."""
     policy, lang, labels = viewer.policy, viewer.lang, viewer.labels
     bound = bound or {}
     drafts = workspace.drafts_of(ticket, viewer.person)
@@ -427,6 +429,7 @@ def _render_ticket(
         # A file field cannot be filled again by the server: say which files to attach again.
         "files_not_kept": [f.name for f in request.FILES.getlist("attachments")] if stale else [],
         "macro_missing": macro_missing,
+        "unread_notifications": unread,
     }
     status = 409 if stale else 400 if bound and preview is None else 200
     if request.htmx:  # type: ignore[attr-defined]
@@ -556,8 +559,12 @@ def _render_new(
 def ticket_view(request: HttpRequest, number: int) -> HttpResponse:
     viewer = Viewer.of(request)
     ticket = _ticket_for(viewer, number)
-    inbox_actions.do_mark_read(person=viewer.person, now=viewer.now, ticket=ticket)  # opened: read
-    return _render_ticket(request, viewer, ticket)
+    # Opened: its notifications are read. Counted first, so that the common case (nothing unread)
+    # writes nothing, and the header's counter is given the count rather than asking again.
+    unread = notices.unread_count(viewer.person)
+    if unread:
+        unread -= inbox_actions.do_mark_read(person=viewer.person, now=viewer.now, ticket=ticket)
+    return _render_ticket(request, viewer, ticket, unread=unread)
 
 
 def ticket_action(
