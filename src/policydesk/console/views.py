@@ -324,24 +324,69 @@ def _render_ticket(
     unread: int | None = None,
 ) -> HttpResponse:
     """The workspace: the whole page, or (an htmx request) the workspace alone, which replaces
-    itself in place (`console/_workspace.html`). `composer_text`: a reply to put in the composer
-    (an applied macro's), with `macro_missing`, its placeholders that had no value; `unread`: the
-    viewer's unread notifications, if known (else the header's counter reads them)."""
-    policy, lang, labels = viewer.policy, viewer.lang, viewer.labels
+    itself in place (`console/_workspace.html`). `bound`: forms as they were sent (shown with their
+    errors, or held by the stale-write guard with `stale`); `composer_text`: a reply to put in the
+    composer (an applied macro's), with `macro_missing`, its placeholders that had no value;
+    `unread`: the viewer's unread notifications, if known (else the header's counter reads them)."""
     bound = bound or {}
     drafts = workspace.drafts_of(ticket, viewer.person)
-    conversation = list(ticket.messages.select_related("author").prefetch_related("attachments"))
-    meetings = list(
-        ticket.meeting_requests.select_related("requested_by", "decided_by").order_by("requested_at")
-    )
-    plan = policy.plans.get(ticket.organisation.plan)
-    deflection = getattr(ticket, "deflection", None)
-    # The composer comes back as it was sent, else with the draft the agent left (a reply's first).
+    forms_ = _workspace_forms(viewer, ticket, drafts, bound, composer_text)
+    composer = forms_["compose"]
+    composing = str(composer["kind"].value() or "reply")
+    other_kind = "note" if composing == "reply" else "reply"
+    held = next(iter(bound), "") if stale else ""
+    new_messages = {event.data.get("message") for event in stale.since} if stale else set()
+    conversation = ticket.messages.select_related("author").prefetch_related("attachments")
+    context = {
+        "ticket": ticket,
+        "partial": request.htmx,  # type: ignore[attr-defined]
+        "conversation": _conversation(viewer, list(conversation), new_messages),
+        "meetings": _meetings(viewer, ticket, bound),
+        "meeting_requested": MeetingRequest.Status.REQUESTED,
+        "forms": forms_,
+        "composer": composer,
+        "composing": composing,
+        "other_draft": drafts.get(other_kind, "") if not bound else "",
+        "preview": preview,
+        "version": stale.version if stale else actions.ticket_version(ticket),
+        "since": [_said(viewer, event) for event in stale.since] if stale else [],
+        "held": "compose" if held in ("reply", "note") else held,
+        # A file field cannot be filled again by the server: say which files to attach again.
+        "files_not_kept": [f.name for f in request.FILES.getlist("attachments")] if stale else [],
+        "macro_missing": macro_missing,
+        "unread_notifications": unread,
+        **_side_panel(viewer, ticket),
+    }
+    status = 409 if stale else 400 if bound and preview is None else 200
+    if request.htmx:  # type: ignore[attr-defined]
+        response = render(request, "console/_workspace.html", context, status=status)
+    else:
+        queues = navigation.queues_for(viewer.person, viewer.policy, viewer.lang)
+        context["queues"] = _sidebar(viewer, queues)
+        context["count_cap"] = queries.COUNT_CAP
+        context["current"] = next((q for q in queues if q.slug == ticket.office), None)
+        response = render(request, "console/ticket.html", context, status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _workspace_forms(
+    viewer: Viewer,
+    ticket: Ticket,
+    drafts: dict[str, str],
+    bound: dict[str, forms.Form],
+    composer_text: str | None,
+) -> dict[str, forms.Form]:
+    """The workspace's forms by name: empty ones with the ticket's values, and those sent (`bound`)
+    in their place. The composer comes back as it was sent, else with an applied macro's text, else
+    with the draft the agent left (a reply's first)."""
+    policy, lang = viewer.policy, viewer.lang
     kind = "note" if drafts.get(Draft.Kind.NOTE) and not drafts.get(Draft.Kind.REPLY) else "reply"
+    text = drafts.get(kind, "")
+    if composer_text is not None:
+        kind, text = "reply", composer_text
     forms_: dict[str, forms.Form] = {
-        "compose": console_forms.ComposeForm(
-            initial={"kind": kind, "text": drafts.get(kind, ""), "then": "pending"}
-        ),
+        "compose": console_forms.ComposeForm(initial={"kind": kind, "text": text, "then": "pending"}),
         "assign": console_forms.AssignForm(office=ticket.office, initial={"assignee": ticket.assignee_id}),
         "status": console_forms.StatusForm(initial={"status": ticket.status}),
         "priority": console_forms.PriorityForm(
@@ -355,10 +400,6 @@ def _render_ticket(
         "participants": console_forms.ParticipantForm(),
         "tags": console_forms.TagsForm(current=list(ticket.tags.values_list("name", flat=True))),
     }
-    if composer_text is not None:
-        forms_["compose"] = console_forms.ComposeForm(
-            initial={"kind": "reply", "text": composer_text, "then": "pending"}
-        )
     forms_.update({name: form for name, form in bound.items() if not name.startswith("meeting-")})
     if (
         "reply" in bound or "note" in bound
@@ -367,10 +408,16 @@ def _render_ticket(
         data = {**dict(sent.data.items()), "kind": "reply" if "reply" in bound else "note"}
         forms_["compose"] = console_forms.ComposeForm(data)
         forms_["compose"].is_valid()  # its errors, shown in the composer
-    composer = forms_["compose"]
-    composing = str(composer["kind"].value() or "reply")
-    other_kind = "note" if composing == "reply" else "reply"
-    meeting_entries = [
+    return forms_
+
+
+def _meetings(
+    viewer: Viewer, ticket: Ticket, bound: dict[str, forms.Form]
+) -> list[tuple[MeetingRequest, forms.Form, str]]:
+    """The ticket's call requests (C7, C21), oldest first, each with its decision form (as sent, if
+    it was) and when it was asked for."""
+    meetings = ticket.meeting_requests.select_related("requested_by", "decided_by").order_by("requested_at")
+    return [
         (
             meeting,
             bound.get(f"meeting-{meeting.pk}")
@@ -379,23 +426,18 @@ def _render_ticket(
         )
         for meeting in meetings
     ]
-    requester = ticket.requester
-    organisation = ticket.organisation
+
+
+def _side_panel(viewer: Viewer, ticket: Ticket) -> dict[str, Any]:
+    """What the side panel says of the ticket: its requester and organisation, its request type,
+    priority and queue, its promise and due time, its people and the requester's other tickets."""
+    policy, lang, labels = viewer.policy, viewer.lang, viewer.labels
+    requester, organisation = ticket.requester, ticket.organisation
+    plan = policy.plans.get(organisation.plan)
+    deflection = getattr(ticket, "deflection", None)
     with translation.override(lang):
         promise = promise_for(ticket, policy, viewer.person.time_zone, lang)
-    held = next(iter(bound), "") if stale else ""
-    new_messages = {event.data.get("message") for event in stale.since} if stale else set()
-    context = {
-        "ticket": ticket,
-        "partial": request.htmx,  # type: ignore[attr-defined]
-        "conversation": _conversation(viewer, conversation, new_messages),
-        "meetings": meeting_entries,
-        "meeting_requested": MeetingRequest.Status.REQUESTED,
-        "forms": forms_,
-        "composer": composer,
-        "composing": composing,
-        "other_draft": drafts.get(other_kind, "") if not bound else "",
-        "preview": preview,
+    return {
         "deflect_options": _deflect_options(viewer, ticket),
         "deflection": deflection,
         "deflection_topic": labels.topic(deflection.topic) if deflection else "",
@@ -423,25 +465,7 @@ def _render_ticket(
         "priorities": [(p.name.get(lang), p.definition.get(lang)) for p in policy.priorities.values()],
         "priority_note": labels.note("priority"),
         "calls_note": labels.note("calls"),
-        "version": stale.version if stale else actions.ticket_version(ticket),
-        "since": [_said(viewer, event) for event in stale.since] if stale else [],
-        "held": "compose" if held in ("reply", "note") else held,
-        # A file field cannot be filled again by the server: say which files to attach again.
-        "files_not_kept": [f.name for f in request.FILES.getlist("attachments")] if stale else [],
-        "macro_missing": macro_missing,
-        "unread_notifications": unread,
     }
-    status = 409 if stale else 400 if bound and preview is None else 200
-    if request.htmx:  # type: ignore[attr-defined]
-        response = render(request, "console/_workspace.html", context, status=status)
-    else:
-        queues = navigation.queues_for(viewer.person, policy, lang)
-        context["queues"] = _sidebar(viewer, queues)
-        context["count_cap"] = queries.COUNT_CAP
-        context["current"] = next((q for q in queues if q.slug == ticket.office), None)
-        response = render(request, "console/ticket.html", context, status=status)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
 
 
 def _region_name(policy: Policy, region: str, lang: str) -> str:
