@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from policydesk.console import forms as console_forms
 from policydesk.console import queries
-from policydesk.console.views import Viewer, _sidebar
+from policydesk.console.pages import Viewer, sidebar
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.bulk import MAX_TICKETS, do_start_bulk
 from policydesk.tickets.models import BulkJob, Ticket
@@ -74,7 +74,7 @@ def job(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "job": found,
         "failed": [(f["number"], subjects.get(f["number"], ""), f["reason"]) for f in found.failed],
-        "queues": _sidebar(viewer, queues),
+        "queues": sidebar(viewer, queues),
         "count_cap": queries.COUNT_CAP,
         "current": None,
         "running": found.state != BulkJob.State.DONE,

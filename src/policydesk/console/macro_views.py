@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from policydesk.console import queries
 from policydesk.console.macro_forms import MacroForm
-from policydesk.console.views import Viewer, _render_ticket, _seen, _sidebar, _ticket_for
+from policydesk.console.pages import Viewer, sidebar
+from policydesk.console.ticket_page import render_ticket, seen, ticket_for
 from policydesk.macros import access, actions, rendering
 from policydesk.macros.models import Macro
 from policydesk.tickets import access as ticket_access
@@ -41,7 +42,7 @@ def _matching(person: Person, query: str) -> QuerySet[Macro]:
 def pick(request: HttpRequest, number: int) -> HttpResponse:
     """The macros whose title has `q`: the picker's list (htmx), or a page of its own without JS."""
     viewer = Viewer.of(request)
-    ticket = _ticket_for(viewer, number)
+    ticket = ticket_for(viewer, number)
     query = request.GET.get("q", "")
     context = {
         "ticket": ticket,
@@ -62,8 +63,8 @@ def pick(request: HttpRequest, number: int) -> HttpResponse:
 def apply(request: HttpRequest, number: int, macro_id: int) -> HttpResponse:
     """Apply the macro to the ticket: its changes now, its reply into the composer (after what the
     agent had written), not sent."""
-    viewer = dataclasses.replace(Viewer.of(request), seen=_seen(request))
-    ticket = _ticket_for(viewer, number)
+    viewer = dataclasses.replace(Viewer.of(request), seen=seen(request))
+    ticket = ticket_for(viewer, number)
     macro = get_object_or_404(access.usable_macros(viewer.person), pk=macro_id)
     written = request.POST.get("text", "").rstrip()
     try:
@@ -74,17 +75,17 @@ def apply(request: HttpRequest, number: int, macro_id: int) -> HttpResponse:
         messages.error(
             request, _("The ticket changed since you opened it; look at it again and apply the macro again.")
         )
-        return _render_ticket(request, viewer, _ticket_for(viewer, number), composer_text=written or None)
+        return render_ticket(request, viewer, ticket_for(viewer, number), composer_text=written or None)
     except ActionError as refused:
         messages.error(request, str(refused))
-        return _render_ticket(request, viewer, ticket, composer_text=written or None)
+        return render_ticket(request, viewer, ticket, composer_text=written or None)
     messages.success(
         request,
         _("Macro “%(title)s” applied; its reply is in the composer, not sent yet.") % {"title": macro.title},
     )
     text = f"{written}\n\n{applied.text}" if written else applied.text
-    return _render_ticket(
-        request, viewer, _ticket_for(viewer, number), composer_text=text, macro_missing=applied.missing
+    return render_ticket(
+        request, viewer, ticket_for(viewer, number), composer_text=text, macro_missing=applied.missing
     )
 
 
@@ -94,7 +95,7 @@ def apply(request: HttpRequest, number: int, macro_id: int) -> HttpResponse:
 def _chrome(viewer: Viewer) -> dict[str, object]:
     """What console/base.html needs around a page: the queue list."""
     queues = navigation.queues_for(viewer.person, viewer.policy, viewer.lang)
-    return {"queues": _sidebar(viewer, queues), "count_cap": queries.COUNT_CAP}
+    return {"queues": sidebar(viewer, queues), "count_cap": queries.COUNT_CAP}
 
 
 @require_GET

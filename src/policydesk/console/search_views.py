@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from policydesk.console import queries
-from policydesk.console.views import Viewer, _sidebar
+from policydesk.console.pages import Viewer, sidebar
 from policydesk.search.query import QueryError
 from policydesk.search.service import find
 from policydesk.web import navigation
@@ -68,7 +68,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "search_query": text,  # the header's box keeps it (console/base.html)
         "rows": rows,
         "error": error,
-        "queues": _sidebar(viewer, queues),
+        "queues": sidebar(viewer, queues),
         "count_cap": queries.COUNT_CAP,
     }
     return render(request, "console/search.html", context)

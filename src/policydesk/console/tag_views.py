@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from policydesk.console import forms as console_forms
 from policydesk.console import queries
+from policydesk.console.pages import Viewer
 from policydesk.console.saved_views import view_url
-from policydesk.console.views import Viewer, ticket_action
+from policydesk.console.views import ticket_action
 from policydesk.tickets import actions
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.models import Ticket
