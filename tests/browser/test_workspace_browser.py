@@ -212,3 +212,28 @@ def test_merging_in_the_workspace_goes_to_the_surviving_ticket(
     screenshot(page, f"workspace-merged-{lang}")
     duplicate.refresh_from_db()
     assert duplicate.merged_into_id == target.pk and duplicate.status == Ticket.Status.CLOSED
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "Not sent: the desk could not be reached."),
+        ("ja", "送信できませんでした(接続を確認してください)。"),
+    ],
+)
+def test_a_reply_that_never_reaches_the_desk_is_kept_and_said_in_the_pages_language(
+    desk: None, personas: Personas, page_for: Any, live_server: Any, lang: str, said: str
+) -> None:
+    ticket = conversation(personas, lang)
+    page = agent_page(page_for, live_server, lang, 1366)
+    page.goto(f"{live_server.url}/console/tickets/{ticket.number}/")
+    page.route("**/compose/", lambda route: route.abort())  # the network drops the request
+    text = page.get_by_test_id("composer").locator("textarea")
+    text.fill(WORDS[lang]["answer"])
+    page.get_by_test_id("composer-send").click()
+    failed = page.get_by_test_id("send-failed")
+    failed.wait_for()
+    assert said in failed.inner_text()
+    assert text.input_value() == WORDS[lang]["answer"]  # nothing typed is lost
+    assert page.get_by_test_id("composer-send").is_enabled()  # and it can be sent again
+    assert ticket.messages.count() == 4  # nothing was sent: the four messages of the conversation

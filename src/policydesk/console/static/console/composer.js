@@ -95,8 +95,9 @@
       alert.setAttribute("data-testid", "send-failed");
       form.appendChild(alert);
     }
-    alert.textContent = document.documentElement.lang === "ja"
-      ? "送信できませんでした(接続を確認してください)。入力した内容は残っています。"
+    // The sentence comes from the page, in its language (`_workspace.html`: data-send-failed).
+    var holder = form.closest("[data-send-failed]");
+    alert.textContent = holder ? holder.getAttribute("data-send-failed")
       : "Not sent: the desk could not be reached. What you wrote is kept; try again.";
   });
 
