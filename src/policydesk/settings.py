@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "policydesk.search",
     "policydesk.macros",
     "policydesk.cli",
+    "policydesk.ops",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +178,11 @@ else:
     # a connection pooler in transaction mode (PgBouncer) does not support them.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# /readyz (ops/health.py): which checks make the desk ready, and how old (seconds) the newest
+# heartbeat of a worker or SMTP listener may be. A desk that takes mail by IMAP only drops smtpd.
+POLICYDESK_READY_CHECKS = env_list("POLICYDESK_READY_CHECKS", "database,migrations,policy,worker,smtpd")
+POLICYDESK_HEARTBEAT_STALE = env_float("POLICYDESK_HEARTBEAT_STALE", 60.0)
 AUTH_USER_MODEL = "tickets.Person"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -214,6 +220,8 @@ CSRF_TRUSTED_ORIGINS = env_list("POLICYDESK_CSRF_TRUSTED_ORIGINS", origin_of(SIT
 SECURE_SSL_REDIRECT = env_bool(
     "POLICYDESK_SSL_REDIRECT", SITE_IS_HTTPS and SECURE_PROXY_SSL_HEADER is not None and not DEBUG
 )
+# A load balancer asks the health endpoints over plain http, on the backend address.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # HSTS binds browsers to https for this long: opt in once https works (docs/security.md).
 SECURE_HSTS_SECONDS = env_int("POLICYDESK_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("POLICYDESK_HSTS_INCLUDE_SUBDOMAINS", True)

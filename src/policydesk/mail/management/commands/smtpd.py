@@ -17,6 +17,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from policydesk.mail import conf
 from policydesk.mail.smtp import DeskController, DeskHandler, ProcessorProcess, follow_pending
+from policydesk.ops.heartbeats import Beating
+from policydesk.ops.models import Heartbeat
 from policydesk.tickets.checks import development_key_refusal
 
 #: The processor gives way to the listener (and the web server) for the CPU.
@@ -69,6 +71,8 @@ class Command(BaseCommand):
             processor = ProcessorProcess(options["mailbox"])
             processor.start()
         controller.start()
+        heartbeat = Beating(Heartbeat.Kind.SMTPD)  # "still here", for /readyz (ops/heartbeats.py)
+        heartbeat.start()
         self.stdout.write(
             f"policydesk smtpd listening on {options['host']}:{options['port']} "
             f"for {', '.join(sorted(conf.accepted_recipients()))} (max {conf.max_message_bytes()} bytes)",
@@ -79,6 +83,7 @@ class Command(BaseCommand):
                 if processor is not None:
                     processor.check()
         finally:
+            heartbeat.stop()
             controller.stop()
             handler.close()
             if processor is not None:

@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
 
+from policydesk.ops.heartbeats import Beating
+from policydesk.ops.models import Heartbeat
 from policydesk.watch import config
 from policydesk.watch.timers import Watch
 
@@ -63,6 +65,17 @@ class Worker(db_worker.Worker):
         self.loop: WatchLoop | None = None
 
     def run(self) -> None:
+        # "Still here" every few seconds, for /readyz (ops/heartbeats.py); not for a --batch run.
+        heartbeat = None if self.batch else Beating(Heartbeat.Kind.WORKER)
+        if heartbeat is not None:
+            heartbeat.start()
+        try:
+            self._run()
+        finally:
+            if heartbeat is not None:
+                heartbeat.stop()
+
+    def _run(self) -> None:
         if self.watch_interval is not None:
             if self.batch:
                 figures = Watch().tick(timezone.now())
