@@ -116,10 +116,13 @@ INSTALLED_APPS = [
     "policydesk.macros",
     "policydesk.cli",
     "policydesk.ops",
+    "policydesk.metrics",
 ]
 
 MIDDLEWARE = [
-    # First: a body over the cap is refused before anything reads it (docs/security.md).
+    # Outermost: the time to answer, by view, whatever the answer (/metrics).
+    "policydesk.metrics.middleware.RequestLatency",
+    # Then: a body over the cap is refused before anything reads it (docs/security.md).
     "policydesk.security.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -183,6 +186,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # heartbeat of a worker or SMTP listener may be. A desk that takes mail by IMAP only drops smtpd.
 POLICYDESK_READY_CHECKS = env_list("POLICYDESK_READY_CHECKS", "database,migrations,policy,worker,smtpd")
 POLICYDESK_HEARTBEAT_STALE = env_float("POLICYDESK_HEARTBEAT_STALE", 60.0)
+# /metrics (metrics/views.py): a bearer token for the Prometheus server, or the addresses (CIDRs)
+# it scrapes from; anyone else gets 404.
+POLICYDESK_METRICS_TOKEN = env_str("POLICYDESK_METRICS_TOKEN", "")
+POLICYDESK_METRICS_ALLOW = env_list("POLICYDESK_METRICS_ALLOW", "127.0.0.1/32,::1/128")
 AUTH_USER_MODEL = "tickets.Person"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
