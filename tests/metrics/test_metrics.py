@@ -40,7 +40,7 @@ def sample(text: str, name: str, **labels: str) -> float:
 
 def test_anyone_else_gets_404(client: Client, settings: Any) -> None:
     settings.POLICYDESK_METRICS_ALLOW = ["10.0.0.0/8"]
-    settings.POLICYDESK_METRICS_TOKEN = "s3cret-token"  # noqa: S105 - a test value
+    settings.POLICYDESK_METRICS_TOKEN = "s3cret-token"
     assert client.get("/metrics").status_code == 404  # the test client connects from 127.0.0.1
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 404
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
