@@ -125,6 +125,7 @@ MIDDLEWARE = [
     # Then: a body over the cap is refused before anything reads it (docs/security.md).
     "policydesk.security.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything reads the session
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -208,6 +209,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Served by the app (WhiteNoise) with hashed, compressed names once `policydesk collectstatic`
+# has run; plain names before (web/static.py).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "policydesk.web.static.DeskStaticStorage"},
+}
 
 # -- HTTPS, a TLS-terminating proxy, and what every answer carries (docs/security.md) --------
 SITE_IS_HTTPS = origin_of(SITE_URL).startswith("https://")
@@ -360,4 +367,9 @@ POLICYDESK_TRUSTED_PROXY_COUNT = env_int("POLICYDESK_TRUSTED_PROXY_COUNT", 0)
 
 # `policydesk rundesk` (development): where its web server listens, and its SMTP listener's port.
 POLICYDESK_ADDR: str = env_str("POLICYDESK_ADDR", "127.0.0.1:8000")
+# `policydesk serve` (production, gunicorn): where it listens, processes, threads each, timeout.
+POLICYDESK_BIND: str = env_str("POLICYDESK_BIND", POLICYDESK_ADDR)
+POLICYDESK_WEB_WORKERS: int = env_int("POLICYDESK_WEB_WORKERS", 2)
+POLICYDESK_WEB_THREADS: int = env_int("POLICYDESK_WEB_THREADS", 4)
+POLICYDESK_WEB_TIMEOUT: int = env_int("POLICYDESK_WEB_TIMEOUT", 30)
 POLICYDESK_SMTP_PORT: int = env_int("POLICYDESK_SMTP_PORT", 2525)

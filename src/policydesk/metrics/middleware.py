@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from prometheus_client import Histogram, disable_created_metrics
 
 # The `_created` series (when each labelled series began) double the lines and tell nothing here.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 REQUEST_SECONDS = Histogram(
     "policydesk_request_duration_seconds",
