@@ -120,8 +120,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: the time to answer, by view, whatever the answer (/metrics).
+    # Outermost: the time to answer, by view, whatever the answer (/metrics), and the request's
+    # id for the logs (ops/logs.py).
     "policydesk.metrics.middleware.RequestLatency",
+    "policydesk.ops.logs.RequestContext",
     # Then: a body over the cap is refused before anything reads it (docs/security.md).
     "policydesk.security.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -260,10 +262,22 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Logs on standard error; `POLICYDESK_LOG_FORMAT=json`: one JSON line per record, with the
+# request id and the ticket number (ops/logs.py).
+POLICYDESK_LOG_FORMAT = env_str("POLICYDESK_LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(message)s"},
+        "json": {"()": "policydesk.ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if POLICYDESK_LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("POLICYDESK_LOG_LEVEL", "INFO")},
 }
 POLICYDESK_MAX_ATTACHMENT_BYTES = env_int("POLICYDESK_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)

@@ -6,3 +6,8 @@ class OpsConfig(AppConfig):
     label = "ops"
     verbose_name = "Operations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from policydesk.ops import logs
+
+        logs.install()  # every log record carries the request id and ticket number
