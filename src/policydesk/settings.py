@@ -279,6 +279,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("POLICYDESK_LOG_LEVEL", "INFO")},
+    # aiosmtpd's line per connection and command: the listener logs what matters itself.
+    "loggers": {"mail.log": {"level": "WARNING"}},
 }
 POLICYDESK_MAX_ATTACHMENT_BYTES = env_int("POLICYDESK_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 # The largest request body taken: the attachment limit plus room for the form around it.

@@ -1,4 +1,4 @@
-"""One test (or a few) per clause of shared/seed/POLICY-CLAUSES.md, on the bundled policy."""
+"""One test (or a few) per clause of docs/policy-clauses.md, on the bundled policy."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -10,9 +11,20 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from policydesk.mail import conf
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether a server could listen on host:port now."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError:
+            return False
+    return True
 
 
 class Command(BaseCommand):
@@ -26,6 +38,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         addr = options["addr"]
         smtp_port = str(settings.POLICYDESK_SMTP_PORT)
+        host, _, port = addr.rpartition(":")
+        for what, bind_host, bind_port, knob in (
+            ("web server", host or "127.0.0.1", port, "PORT"),
+            ("SMTP listener", "127.0.0.1", smtp_port, "SMTP_PORT"),
+        ):
+            if not port_free(bind_host, int(bind_port)):
+                raise CommandError(
+                    f"Port {bind_port} on {bind_host}, for the {what}, is taken (another policydesk, or "
+                    f"another program). Stop it, or choose another port: make run {knob}={int(bind_port) + 1}"
+                )
         # -u: unbuffered output, so the children's lines interleave as they happen. The children
         # inherit this process's environment and so read the same settings.
         me = [sys.executable, "-u", "-m", "policydesk.cli"]
