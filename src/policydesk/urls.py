@@ -21,6 +21,7 @@ handler404 = "policydesk.web.errors.page_not_found"
 handler500 = "policydesk.web.errors.server_error"
 
 urlpatterns = [
+    path("", include("policydesk.helpcentre.urls")),  # `/` is the help centre's home
     path("", include("policydesk.portal.urls")),
     path("console/reports/", include("policydesk.reports.urls")),
     path("console/", include("policydesk.console.urls")),
