@@ -8,7 +8,7 @@ the reader's (`?lang=`, the cookie, their profile, the browser)."""
 from __future__ import annotations
 
 import functools
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Prefetch
@@ -30,7 +30,7 @@ SEARCH_LIMIT = 20
 
 
 def _reader(request: HttpRequest) -> Person | None:
-    return cast(Person, request.user) if request.user.is_authenticated else None
+    return request.user if request.user.is_authenticated else None
 
 
 def in_url_language(view: View) -> View:
