@@ -17,7 +17,7 @@ from policydesk.helpcentre.models import ArticleCount
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.models import AuditEvent
 from tests.conftest import NOW, Personas
-from tests.helpcentre.conftest import HelpCentre
+from tests.helpcentre.sample import HelpCentre
 
 
 def test_every_change_is_a_version_and_one_audit_row(personas: Personas, help_centre: HelpCentre) -> None:

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from policydesk.helpcentre.actions import ArticleFields, do_save_article
 from policydesk.helpcentre.models import ArticleCount
 from tests.conftest import NOW, Personas
-from tests.helpcentre.conftest import HelpCentre, publish
+from tests.helpcentre.sample import HelpCentre, publish
 
 PERSONAS = [None, "customer", "other_org_customer", "agent", "lead"]
 
