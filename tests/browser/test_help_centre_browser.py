@@ -1,6 +1,8 @@
 """The help centre in a real browser (issue 14): an agent writes a Japanese article, previews it,
 publishes it, writes and publishes its English translation, and a visitor reads both without
-signing in; every help centre page passes axe-core in both languages at 375 px and 1366 px."""
+signing in; a customer typing on the request form is offered an article and leaves without a
+ticket, counted as a deflection; every help centre page passes axe-core in both languages at
+375 px and 1366 px."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from typing import Any
 import pytest
 
 from policydesk.helpcentre.actions import do_save_category, do_save_section
+from policydesk.helpcentre.models import ArticleCount
+from policydesk.tickets.models import Ticket
 from tests.browser.conftest import CLOCK, assert_accessible, screenshot, sign_in
 from tests.browser.test_accessibility_browser import LANGUAGES, WIDTHS, check
 from tests.conftest import Personas
@@ -96,3 +100,26 @@ def test_every_help_centre_page_passes_axe_and_fits(
         visitor.goto(f"{base}/?lang={lang}")
         screenshot(visitor, f"help-centre-home-{lang}")
     assert problems == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_customer_finds_an_article_from_the_form_and_leaves_without_a_ticket(
+    desk: None, personas: Personas, page_for: Any, live_server: Any, lang: str
+) -> None:
+    centre = build(personas)
+    page = page_for(LANGUAGES[lang], 375)
+    sign_in(page, live_server.url, "hanna@kumo.example", "pw-hanna@kumo.example")
+    page.goto(f"{live_server.url}/tickets/new/")
+    page.locator("#id_subject").press_sequentially("グラフが空" if lang == "ja" else "charts are empty")
+    suggestion = page.get_by_test_id("help-suggestion").first
+    suggestion.wait_for()
+    expected = centre.japanese if lang == "ja" else centre.english
+    assert suggestion.get_by_test_id("help-suggestion-link").inner_text() == expected.title
+    assert_accessible(page)
+    screenshot(page, f"help-centre-suggestions-{lang}")
+    with page.expect_navigation():
+        page.get_by_test_id(f"help-answered-{expected.pk}").click()
+    assert page.url.endswith(f"/help/{expected.language}/articles/{expected.slug}/")
+    page.get_by_test_id("messages").wait_for()
+    assert ArticleCount.objects.get(article=expected).deflections == 1
+    assert not Ticket.objects.exists()

@@ -74,6 +74,7 @@ def test_staff_write_preview_publish_and_translate(
     assert "管理" in Client().get("/help/ja/articles/invoices/").content.decode()
     start = client.get(f"/console/articles/new/?translation_of={article.pk}").content.decode()
     assert '<option value="en" selected>' in start
+    assert client.get("/console/articles/new/?translation_of=x").status_code == 200  # a plain new article
     client.post(
         "/console/articles/new/",
         form(help_centre, language="en", title="Downloading invoices", body="From **Admin**.", slug="",

@@ -106,7 +106,8 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
 def _translation_start(request: HttpRequest) -> dict[str, object]:
     """The form of a new article: empty, or the translation of `?translation_of=N` (the other
     language, the same section and plans)."""
-    original = Article.objects.filter(pk=request.GET.get("translation_of", "")[:12] or 0).first()
+    wanted = request.GET.get("translation_of", "")
+    original = Article.objects.filter(pk=int(wanted) if wanted.isdigit() and len(wanted) < 12 else 0).first()
     if original is None:
         return {}
     return {

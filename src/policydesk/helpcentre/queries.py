@@ -4,6 +4,7 @@ read them all. Search and "popular" stay inside that set."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -15,6 +16,7 @@ from policydesk.tickets.models import Person
 
 POPULAR_DAYS = 30
 MAX_TERMS = 8
+MAX_PIECES = 24  # a long description is cut: the first words say what it is about
 
 
 def reader_plan(person: Person | None) -> str | None:
@@ -40,25 +42,65 @@ def may_read(person: Person | None, article: Article) -> bool:
     return readable_articles(person).filter(pk=article.pk).exists()
 
 
+def _count_matches(pieces: list[str]) -> Any:
+    """An expression: how many of `pieces` an article's search text contains."""
+    return sum(
+        (Case(When(search_text__contains=piece, then=Value(1)), default=Value(0), output_field=IntegerField())
+         for piece in pieces),
+        Value(0, output_field=IntegerField()),
+    )  # fmt: skip
+
+
+def _ranked(articles: QuerySet[Article], lang: str) -> QuerySet[Article]:
+    own_language = Case(When(language=lang, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return articles.annotate(in_language=own_language).select_related("section__category")
+
+
 def search(person: Person | None, text: str, lang: str, limit: int = 10) -> list[Article]:
-    """Readable articles containing every word of `text` (folded as ticket search folds it), a
-    title match before a text match, the reader's language first, then the newest."""
+    """Readable articles containing every word of `text` (folded as ticket search folds it), the
+    reader's language first, then those with more of the words in the title, then the newest."""
     terms = [term for term in normalise(text).split() if term][:MAX_TERMS]
     if not terms:
         return []
     articles = readable_articles(person)
-    title_hits = Value(0, output_field=IntegerField())
     for term in terms:
         articles = articles.filter(search_text__contains=term)
-        title_hits = title_hits + Case(  # type: ignore[assignment]
-            When(title__icontains=term, then=Value(1)), default=Value(0), output_field=IntegerField()
-        )
-    own_language = Case(When(language=lang, then=Value(0)), default=Value(1), output_field=IntegerField())
+    title_hits = sum(
+        (Case(When(title__icontains=term, then=Value(1)), default=Value(0), output_field=IntegerField())
+         for term in terms),
+        Value(0, output_field=IntegerField()),
+    )  # fmt: skip
     return list(
-        articles.annotate(in_language=own_language, title_hits=title_hits)
-        .select_related("section__category")
+        _ranked(articles, lang).annotate(title_hits=title_hits)
         .order_by("in_language", "-title_hits", "-updated_at", "pk")[:limit]
-    )
+    )  # fmt: skip
+
+
+def pieces_of(text: str) -> list[str]:
+    """What a suggestion looks for in `text`: its words, and for a run of Japanese (written without
+    spaces) its overlapping pairs of characters, which match the same words inside articles."""
+    pieces: list[str] = []
+    for word in normalise(text).split():
+        if any(_is_cjk(char) for char in word) and len(word) > 2:
+            pieces += [word[at : at + 2] for at in range(len(word) - 1)]
+        elif len(word) > 1:
+            pieces.append(word)
+    return list(dict.fromkeys(pieces))[:MAX_PIECES]
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3040" <= char <= "\u30ff" or "\u3400" <= char <= "\u9fff"
+
+
+def suggest(person: Person | None, text: str, lang: str, limit: int = 5) -> list[Article]:
+    """Articles for what a customer is typing on the request form: those containing at least half
+    of its pieces (`pieces_of`), the most first, the reader's language first among equals."""
+    pieces = pieces_of(text)
+    if not pieces:
+        return []
+    wanted = (len(pieces) + 1) // 2
+    matches = readable_articles(person).annotate(matches=_count_matches(pieces)).filter(matches__gte=wanted)
+    return list(_ranked(matches, lang).order_by("-matches", "in_language", "-updated_at", "pk")[:limit])
 
 
 def popular(person: Person | None, lang: str, now: datetime, limit: int = 6) -> list[Article]:

@@ -10,14 +10,16 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from policydesk import languages
 from policydesk.helpcentre import counting, queries
@@ -184,3 +186,30 @@ def _translation(reader: Person | None, article: Article) -> Article | None:
         .values_list("pk", flat=True)
     )
     return next((candidate for candidate in candidates if candidate.pk in readable), None)
+
+
+@require_GET
+@with_language
+def suggest(request: HttpRequest) -> HttpResponse:
+    """Articles for what the customer is typing on the request form (htmx, as they type): a
+    fragment. What they typed is used for this answer and kept nowhere."""
+    lang = languages.current()
+    typed = f"{request.GET.get('subject', '')[:200]} {request.GET.get('description', '')[:400]}"
+    articles = queries.suggest(_reader(request), typed, lang) if typed.strip() else []
+    response = render(request, "helpcentre/_suggestions.html", {"lang": lang, "articles": articles})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@with_language
+def answered(request: HttpRequest) -> HttpResponse:
+    """ "This answered my question" on the request form: count a deflection for the article and
+    show it; the request is not sent and what was typed is not kept (the button sends none of it)."""
+    wanted = request.POST.get("article", "")
+    article = get_object_or_404(Article, pk=int(wanted) if wanted.isdigit() and len(wanted) < 12 else 0)
+    if not queries.may_read(_reader(request), article):
+        raise Http404
+    counting.count_deflection(article, timezone.now())
+    messages.success(request, _("Glad it helped. Your request was not sent."))
+    return redirect("help-article", lang=article.language, slug=article.slug)
