@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from policydesk.helpcentre.actions import (
     do_save_category,
     do_set_article_status,
 )
-from policydesk.helpcentre.models import ArticleCount
+from policydesk.helpcentre.models import Article, ArticleCount
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.models import AuditEvent
 from tests.conftest import NOW, Personas
@@ -159,3 +160,14 @@ def test_popular_articles_are_the_most_read_this_month(personas: Personas, help_
     assert queries.popular(personas.other_org_customer, "en", NOW)[0] == english
     row = ArticleCount.objects.get(article=english, day=NOW.date())
     assert (row.views, row.deflections) == (2, 1)
+
+
+def test_the_demo_command_loads_articles_in_both_languages_once(db: None) -> None:
+    from django.core.management import call_command
+
+    call_command("demo", stdout=io.StringIO())
+    call_command("demo", stdout=io.StringIO())
+    articles = Article.objects.filter(status="published")
+    assert articles.filter(language="ja").count() == articles.filter(language="en").count() == 4
+    assert articles.filter(language="en", translation_of__language="ja").count() == 4
+    assert articles.filter(plans=" enterprise premium ").count() == 2
