@@ -76,7 +76,8 @@ def test_public_article_pages_in_both_languages(
     assert 'href="/help/en/articles/when-charts-are-empty/"' in body  # the translation
     english = client.get("/help/en/articles/when-charts-are-empty/").content.decode()
     assert "Last updated" in english and 'href="/help/ja/articles/empty-charts/"' in english
-    assert ArticleCount.objects.get(article=help_centre.japanese).views == 1
+    counted = ArticleCount.objects.filter(article=help_centre.japanese, views=1).exists()
+    assert counted is (persona in (None, "customer", "other_org_customer"))  # staff views are not counted
 
 
 @pytest.mark.parametrize(

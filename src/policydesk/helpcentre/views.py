@@ -25,6 +25,7 @@ from policydesk import languages
 from policydesk.helpcentre import counting, queries
 from policydesk.helpcentre.actions import LANGUAGE_CODES
 from policydesk.helpcentre.models import Article, Category, Section
+from policydesk.tickets.access import is_staff
 from policydesk.tickets.models import Person
 from policydesk.web.language import View, with_language
 
@@ -150,7 +151,8 @@ def article_page(request: HttpRequest, lang: str, slug: str) -> HttpResponse:
         if reader is None:
             return redirect_to_login(request.get_full_path(), login_url=reverse("signin"))
         raise Http404
-    counting.count_view(article, timezone.now())
+    if reader is None or not is_staff(reader):  # staff checking their own work are not readers
+        counting.count_view(article, timezone.now())
     translation_link = _translation(reader, article)
     return render(
         request,
