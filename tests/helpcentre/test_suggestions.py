@@ -85,4 +85,7 @@ def test_no_deflection_is_counted_for_an_article_the_customer_may_not_read(
     value = {"missing": "999999", "junk": "x"}.get(article) or getattr(help_centre, article).pk
     assert customer.post("/help/answered/", {"article": value}).status_code == 404
     assert customer.get("/help/answered/").status_code == 405
+    assert (
+        Client().post("/help/answered/", {"article": help_centre.english.pk}).status_code == 404
+    )  # signed out
     assert not ArticleCount.objects.filter(deflections__gt=0).exists()

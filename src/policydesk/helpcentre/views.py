@@ -208,9 +208,12 @@ def suggest(request: HttpRequest) -> HttpResponse:
 def answered(request: HttpRequest) -> HttpResponse:
     """ "This answered my question" on the request form: count a deflection for the article and
     show it; the request is not sent and what was typed is not kept (the button sends none of it)."""
+    reader = _reader(request)
+    if reader is None:  # the request form is for signed-in customers: nothing else to count
+        raise Http404
     wanted = request.POST.get("article", "")
     article = get_object_or_404(Article, pk=int(wanted) if wanted.isdigit() and len(wanted) < 12 else 0)
-    if not queries.may_read(_reader(request), article):
+    if not queries.may_read(reader, article):
         raise Http404
     counting.count_deflection(article, timezone.now())
     messages.success(request, _("Glad it helped. Your request was not sent."))
