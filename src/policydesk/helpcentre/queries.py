@@ -3,13 +3,14 @@ read them all. Search and "popular" stay inside that set."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from policydesk.helpcentre.models import Article
+from policydesk.helpcentre.models import Article, ArticleCount
 from policydesk.search.normalise import normalise
 from policydesk.tickets.access import is_staff
 from policydesk.tickets.models import Person
@@ -112,3 +113,28 @@ def popular(person: Person | None, lang: str, now: datetime, limit: int = 6) -> 
         .annotate(read=Coalesce(Sum("counts__views", filter=Q(counts__day__gte=since)), 0))
         .order_by("-read", "-updated_at", "pk")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class ArticleTally:
+    """How often an article was read and answered a question in a period (reports)."""
+
+    title: str
+    language: str
+    views: int
+    deflections: int
+
+
+def article_tallies(start: date, end: date, limit: int = 20) -> list[ArticleTally]:
+    """The articles most often answering a question from `start` to `end` (UTC days, both
+    included), then the most read: one query."""
+    rows = (
+        ArticleCount.objects.filter(day__gte=start, day__lte=end)
+        .values("article__title", "article__language")
+        .annotate(read=Sum("views"), answered=Sum("deflections"))
+        .order_by("-answered", "-read", "article__title")[:limit]
+    )
+    return [
+        ArticleTally(row["article__title"], row["article__language"], row["read"], row["answered"])
+        for row in rows
+    ]
