@@ -2,9 +2,8 @@
 allowed or denied, and nothing leaks. (The API has its own matrix: tests/api.)
 
 A ticket or attachment a person may not see answers 404, never 403, so numbers say nothing.
-Anonymous people are sent to sign in (302; the home page is the sign-in page for them);
-signed-in customers' home is their ticket list (302); staff on customer pages are sent to the
-console (302); customers on staff pages get 404.
+Anonymous people are sent to sign in (302); the home page is the help centre, for everyone
+(200); staff on customer pages are sent to the console (302); customers on staff pages get 404.
 """
 
 from __future__ import annotations
@@ -24,14 +23,14 @@ PAGES = (
 
 MATRIX = {
     # persona:          home my  new tkt att con qce qgl ctk rep sta man adm srh msr
-    "customer":           "302 200 200 200 200 404 404 404 404 404 200 404 302 404 200",
-    "same_org_customer":  "302 200 200 404 404 404 404 404 404 404 200 404 302 404 200",
-    "other_org_customer": "302 200 200 404 404 404 404 404 404 404 200 404 302 404 200",
-    "agent":              "302 302 302 302 200 302 200 404 200 404 200 200 302 200 302",
-    "other_office_agent": "302 302 302 302 404 302 404 404 404 404 200 200 302 200 302",
-    "premium_agent":      "302 302 302 302 404 302 404 200 404 404 200 200 302 200 302",
-    "lead":               "302 302 302 302 200 302 200 200 200 200 200 200 200 200 302",
-    "admin":              "302 302 302 302 200 302 200 200 200 200 200 200 200 200 302",
+    "customer":           "200 200 200 200 200 404 404 404 404 404 200 404 302 404 200",
+    "same_org_customer":  "200 200 200 404 404 404 404 404 404 404 200 404 302 404 200",
+    "other_org_customer": "200 200 200 404 404 404 404 404 404 404 200 404 302 404 200",
+    "agent":              "200 302 302 302 200 302 200 404 200 404 200 200 302 200 302",
+    "other_office_agent": "200 302 302 302 404 302 404 404 404 404 200 200 302 200 302",
+    "premium_agent":      "200 302 302 302 404 302 404 200 404 404 200 200 302 200 302",
+    "lead":               "200 302 302 302 200 302 200 200 200 200 200 200 200 200 302",
+    "admin":              "200 302 302 302 200 302 200 200 200 200 200 200 200 200 302",
     None:                 "200 302 302 302 302 302 302 302 302 302 200 302 302 302 302",
 }  # fmt: skip
 

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "policydesk.reports",
     "policydesk.search",
     "policydesk.macros",
+    "policydesk.helpcentre",
     "policydesk.cli",
     "policydesk.ops",
     "policydesk.metrics",

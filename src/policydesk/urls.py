@@ -23,6 +23,7 @@ handler500 = "policydesk.web.errors.server_error"
 urlpatterns = [
     path("", include("policydesk.ops.urls")),  # /healthz, /readyz for load balancers
     path("", include("policydesk.metrics.urls")),  # /metrics for Prometheus
+    path("", include("policydesk.helpcentre.urls")),  # `/` is the help centre's home
     path("", include("policydesk.portal.urls")),
     path("console/reports/", include("policydesk.reports.urls")),
     path("console/", include("policydesk.console.urls")),

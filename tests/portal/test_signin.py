@@ -25,7 +25,7 @@ def test_customer_signs_in_with_password_and_sees_their_tickets(personas: Person
     client = Client()
     response = client.post("/signin/", {"email": "Hanna@Kumo.example", "password": "pw-hanna@kumo.example"})
     assert response.status_code == 302 and response["Location"] == "/tickets/"
-    assert client.get("/").headers["Location"] == "/tickets/"
+    assert 'data-testid="nav-tickets"' in client.get("/").content.decode()  # home: the help centre
 
 
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(personas: Personas) -> None:
@@ -125,8 +125,9 @@ def test_sign_in_form_enforces_csrf(personas: Personas) -> None:
     assert client.post("/signin/", {**form, "csrfmiddlewaretoken": str(token)}).status_code == 302
 
 
-def test_anonymous_home_is_the_sign_in_page_with_the_policy_link(db: None) -> None:
+def test_anonymous_home_is_the_help_centre_with_sign_in_one_click_away(db: None) -> None:
     response = Client().get("/")
     body = response.content.decode()
     assert response.status_code == 200
-    assert 'data-testid="signin-password-form"' in body and 'href="/policy/"' in body
+    assert 'data-testid="help-search-form"' in body and 'href="/policy/"' in body
+    assert 'href="/signin/" data-testid="nav-signin"' in body

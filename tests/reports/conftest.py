@@ -93,6 +93,39 @@ def seeded(personas: Personas) -> dict[str, Ticket]:
     # Outside the period: the day before, and the Monday after (REPORT_NOW's morning).
     _open(growth, datetime(2026, 11, 1, 23, 59, tzinfo=UTC))
     _open(growth, at(16, 9))
+    _read_help_centre(lead)
     for ticket in tickets.values():
         ticket.refresh_from_db()
     return tickets
+
+
+def _read_help_centre(lead: Person) -> None:
+    """An article read three times in the period (once outside it) and answering a question once."""
+    from policydesk.helpcentre import counting
+    from policydesk.helpcentre.actions import (
+        ArticleFields,
+        do_save_article,
+        do_save_category,
+        do_save_section,
+    )
+
+    category = do_save_category(
+        category=None, slug="start", name_en="Start", name_ja="はじめに", actor=lead, now=at(2, 9)
+    )
+    section = do_save_section(
+        section=None,
+        category=category,
+        slug="charts",
+        name_en="Charts",
+        name_ja="グラフ",
+        actor=lead,
+        now=at(2, 9),
+    )
+    article = do_save_article(
+        article=None, actor=lead, now=at(2, 9),
+        fields=ArticleFields(section=section, language="en", title="Empty charts", body="Reload."),
+    )  # fmt: skip
+    for day in (3, 4, 9):
+        counting.count_view(article, at(day, 10))
+    counting.count_view(article, at(16, 10))
+    counting.count_deflection(article, at(9, 11))

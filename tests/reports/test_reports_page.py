@@ -192,3 +192,13 @@ def test_query_count_does_not_grow_with_tickets(
         _answer(_open(personas.customer, at(5, hour)), personas.lead, at(5, hour, 30))
     with django_assert_max_num_queries(few):
         client.get("/console/reports/" + PERIOD_QUERY)
+
+
+def test_help_centre_articles_read_and_answering_in_the_period(
+    personas: Personas, seeded: dict[str, Ticket]
+) -> None:
+    html = signed_in(personas.lead).get("/console/reports/" + PERIOD_QUERY).content.decode()
+    assert tables_of(html)["help-centre"] == [
+        ["Article", "Read", "Answered a question"],
+        ["Empty charts (en)", "3", "1"],
+    ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from policydesk.console import bulk_views, macro_views, search_views, tag_views, views
+from policydesk.console import article_views, bulk_views, macro_views, search_views, tag_views, views
 
 app_name = "console"
 urlpatterns = [
@@ -43,5 +43,10 @@ urlpatterns = [
     path("macros/new/", macro_views.macro_edit, name="macro-new"),
     path("macros/<int:macro_id>/", macro_views.macro_edit, name="macro-edit"),
     path("macros/<int:macro_id>/delete/", macro_views.macro_delete, name="macro-delete"),
+    path("articles/", article_views.article_list, name="articles"),
+    path("articles/new/", article_views.article_edit, name="article-new"),
+    path("articles/<int:article_id>/", article_views.article_edit, name="article-edit"),
+    path("articles/<int:article_id>/status/", article_views.article_status, name="article-status"),
+    path("articles/<int:article_id>/history/", article_views.article_history, name="article-history"),
     path("tickets/<int:number>/meetings/<int:meeting>/decide/", views.decide_meeting, name="decide-meeting"),
 ]

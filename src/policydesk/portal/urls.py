@@ -3,7 +3,6 @@ from django.urls import path
 from policydesk.portal import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("policy/", views.policy_page, name="policy-page"),
     path("signin/", views.signin_view, name="signin"),
     path("signin/link/", views.signin_link_request, name="signin-link-request"),

@@ -146,15 +146,6 @@ def policy_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
-@with_language
-def home(request: HttpRequest) -> HttpResponse:
-    """Signed-in customers see their tickets; everyone else the sign-in page."""
-    if request.user.is_authenticated:
-        return redirect(CONSOLE_URL if access.is_staff(_person(request)) else "tickets")
-    return _signin_page(request, SignInForm(), LinkRequestForm())
-
-
 # -- signing in -----------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from policydesk import languages
 from policydesk.desk_policy import mission_critical_promises
+from policydesk.helpcentre.queries import ArticleTally
 from policydesk.reports import queries
 from policydesk.reports.queries import Attainment, Backlog, DeflectionCount
 from policydesk.web.labels import Labels
@@ -164,6 +165,25 @@ def _backlog_table(rows: Sequence[Backlog], labels: Labels) -> Table:
     )
 
 
+def help_centre_table(rows: Sequence[ArticleTally]) -> Table:
+    """The help centre's articles in the period: read, and "This answered my question" (a request
+    that needed no ticket, counted by article)."""
+    columns = [
+        Column("article", _("Article")),
+        Column("views", _("Read"), charted=True),
+        Column("deflections", _("Answered a question"), charted=True),
+    ]
+    return Table(
+        "help-centre",
+        _("Help center articles"),
+        _("How often each article was read, and how often it answered a question on the request form."),
+        columns,
+        [f"{r.title} ({r.language})" for r in rows],
+        [[r.views, r.deflections] for r in rows],
+        chart_kind="grouped",
+    )
+
+
 def route_label(labels: Labels, route_id: str) -> str:
     route = labels.policy.routes.get(route_id)
     if route is None:
@@ -232,4 +252,5 @@ REPORT_SLUGS = (
     "deflections-topic",
     "deflections-route",
     "backlog",
+    "help-centre",
 )

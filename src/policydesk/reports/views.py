@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from policydesk import display, languages
 from policydesk.desk_policy import get_policy
+from policydesk.helpcentre.queries import article_tallies
 from policydesk.reports import queries, tables
 from policydesk.reports.forms import PeriodForm
 from policydesk.tickets import access
@@ -44,12 +45,15 @@ def _tables(request: HttpRequest) -> tuple[PeriodForm, queries.Period, list[tabl
     form = PeriodForm(request.GET or None, default=queries.Period.default(now))
     period = form.period()
     attainment = queries.attainment_report(policy, period, now)
-    report = tables.report_tables(
-        attainment,
-        queries.deflection_report(policy, period, now),
-        queries.backlog_report(policy, now),
-        Labels(policy, languages.current()),
-    )
+    report = [
+        *tables.report_tables(
+            attainment,
+            queries.deflection_report(policy, period, now),
+            queries.backlog_report(policy, now),
+            Labels(policy, languages.current()),
+        ),
+        tables.help_centre_table(article_tallies(period.start, period.end)),
+    ]
     return form, period, report, attainment
 
 

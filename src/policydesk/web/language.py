@@ -54,7 +54,8 @@ def _answer_in(request: HttpRequest, lang: str, respond: Callable[[], HttpRespon
             secure=settings.SESSION_COOKIE_SECURE,
             httponly=True,
         )
-    response["Content-Language"] = lang
+    # A page whose URL names its language (the help centre's /help/ja/...) has said it already.
+    response.setdefault("Content-Language", lang)
     patch_vary_headers(response, ("Accept-Language", "Cookie"))
     return response
 
