@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from policydesk.console.article_forms import ArticleForm
 from policydesk.console.macro_views import _chrome
-from policydesk.console.views import Viewer
+from policydesk.console.pages import Viewer
 from policydesk.helpcentre import actions, rendering
 from policydesk.helpcentre.models import Article, ArticleVersion
 from policydesk.tickets.actions import ActionError
