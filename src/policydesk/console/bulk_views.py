@@ -38,6 +38,7 @@ def start(request: HttpRequest) -> HttpResponse:
         "status": request.POST.get("status", ""),
         "priority": request.POST.get("priority", ""),
         "tags": request.POST.get("tags", "")[:500],
+        "macro": request.POST.get("macro", ""),
         "merge": request.POST.get("into", "").strip().lstrip("#"),
     }.get(action, "")
     if request.POST.get("all_matching"):

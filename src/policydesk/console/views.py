@@ -33,6 +33,7 @@ from policydesk.console import queries, saved_views
 from policydesk.desk_policy import get_policy
 from policydesk.inbox import actions as inbox_actions
 from policydesk.inbox import notices, wording
+from policydesk.macros import access as macro_access
 from policydesk.mail import outgoing
 from policydesk.policy.model import Policy
 from policydesk.promises import explain_promise, promise_for
@@ -174,6 +175,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         "bulk_staff": staff,
         "bulk_statuses": Ticket.Status.choices,
         "bulk_priorities": [(p.id, p.name.get(viewer.lang)) for p in viewer.policy.priorities.values()],
+        "bulk_macros": macro_access.usable_macros(person).only("pk", "title"),
         "back": request.get_full_path(),
         "queues": _sidebar(viewer, queues, counts),
         "saved_views": saved_views.sidebar_views(person, viewer.policy, viewer.lang, queues, staff),

@@ -153,43 +153,93 @@ def do_apply_macro(
     as a manual one does; the tags change in one `ticket.tags` row, as a hand edit), count the use,
     and render its reply for the customer. The reply is not sent: the agent reads it, fills what is
     missing and sends it from the composer."""
-    if not access.can_use(agent, macro):
-        raise ActionError(_("you may not use this macro"))
-    if not can_answer(agent, ticket):
-        raise ActionError(_("you do not work this ticket's queue"))
-    changes: list[str] = []
     with transaction.atomic():
-        ticket = locked(ticket)
-        check_version(ticket, expected_version)  # once, before the first change moves the version
-        if macro.set_topic and macro.set_topic != ticket.topic:
-            change = ticket_actions.do_change_request_type(
-                ticket=ticket, topic=macro.set_topic, agent=agent, now=now
+        ticket, changes = _make_changes(ticket, macro, agent, now, expected_version, with_status=True)
+        _count_use(macro, ticket, agent, now, changes)
+    ticket = Ticket.objects.select_related("organisation", "requester", "assignee").get(pk=ticket.pk)
+    rendered = rendering.render_for(macro.text_en, macro.text_ja, ticket, agent)
+    return AppliedMacro(ticket, rendered.text, rendered.language, rendered.missing, tuple(changes))
+
+
+def do_send_macro(*, ticket: Ticket, macro: Macro, agent: Person, now: datetime) -> AppliedMacro:
+    """Apply the macro and send its reply at once (a bulk change: no composer to read it in). The
+    reply is rendered for each ticket in its customer's language; a placeholder without a value
+    refuses the ticket (nothing changed, nothing sent), since nobody is there to fill it. The
+    reply is the agent's own (`do_agent_reply`: first response, pending); a macro that solves
+    sends "and solve", one that sets another status sets it after the reply."""
+    with transaction.atomic():
+        ticket, changes = _make_changes(ticket, macro, agent, now, None, with_status=False)
+        ticket = Ticket.objects.select_related("organisation", "requester", "assignee").get(pk=ticket.pk)
+        rendered = rendering.render_for(macro.text_en, macro.text_ja, ticket, agent)
+        if rendered.missing:
+            raise ActionError(
+                _("no value for the placeholders %(names)s")
+                % {"names": ", ".join("{{ " + name + " }}" for name in rendered.missing)}
             )
-            ticket = change.ticket
-            changes.append("request_type")
-        assignee = agent if macro.assign_to_me else macro.set_assignee
-        if assignee is not None and ticket.assignee_id != assignee.pk and ticket.is_open:
-            ticket = ticket_actions.do_assign(ticket=ticket, assignee=assignee, actor=agent, now=now)
-            changes.append("assignee")
+        solve = macro.set_status == Ticket.Status.SOLVED
+        message = ticket_actions.do_agent_reply(
+            ticket=ticket, agent=agent, text=rendered.text, now=now,
+            status=Ticket.Status.SOLVED if solve else Ticket.Status.PENDING,
+        )  # fmt: skip
+        changes.append("reply")
+        ticket = message.ticket
         if macro.set_status and macro.set_status != ticket.status:
             ticket = ticket_actions.do_set_status(
                 ticket=ticket, status=macro.set_status, actor=agent, now=now
             )
             changes.append("status")
-        if macro.set_priority and macro.set_priority != ticket.priority:
-            ticket = ticket_actions.do_set_priority(
-                ticket=ticket, priority=macro.set_priority, actor=agent, now=now
-            )
-            changes.append("priority")
-        if macro.tags_to_add or macro.tags_to_remove:
-            # One `ticket.tags` audit row, as when the agent edits the tags by hand.
-            current = set(ticket.tags.values_list("name", flat=True))
-            wanted = (current | set(macro.tags_to_add)) - set(macro.tags_to_remove)
-            if wanted != current:
-                ticket = ticket_actions.do_set_tags(ticket=ticket, tags=sorted(wanted), actor=agent, now=now)
-                changes.append("tags")
-        Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + 1, last_used_at=now)
-        record_audit_event(now, agent, "macro.applied", macro, ticket=ticket.number, changes=changes)
-    ticket = Ticket.objects.select_related("organisation", "requester", "assignee").get(pk=ticket.pk)
-    rendered = rendering.render_for(macro.text_en, macro.text_ja, ticket, agent)
-    return AppliedMacro(ticket, rendered.text, rendered.language, rendered.missing, tuple(changes))
+        _count_use(macro, ticket, agent, now, changes, message=message.pk)
+    return AppliedMacro(ticket, rendered.text, rendered.language, (), tuple(changes))
+
+
+def _make_changes(
+    ticket: Ticket,
+    macro: Macro,
+    agent: Person,
+    now: datetime,
+    expected_version: int | None,
+    *,
+    with_status: bool,
+) -> tuple[Ticket, list[str]]:
+    """The macro's changes to the ticket, each through the ticket's own action (within the caller's
+    transaction); the status only `with_status` (a reply sets its own)."""
+    if not access.can_use(agent, macro):
+        raise ActionError(_("you may not use this macro"))
+    if not can_answer(agent, ticket):
+        raise ActionError(_("you do not work this ticket's queue"))
+    changes: list[str] = []
+    ticket = locked(ticket)
+    check_version(ticket, expected_version)  # once, before the first change moves the version
+    if macro.set_topic and macro.set_topic != ticket.topic:
+        change = ticket_actions.do_change_request_type(
+            ticket=ticket, topic=macro.set_topic, agent=agent, now=now
+        )
+        ticket = change.ticket
+        changes.append("request_type")
+    assignee = agent if macro.assign_to_me else macro.set_assignee
+    if assignee is not None and ticket.assignee_id != assignee.pk and ticket.is_open:
+        ticket = ticket_actions.do_assign(ticket=ticket, assignee=assignee, actor=agent, now=now)
+        changes.append("assignee")
+    if with_status and macro.set_status and macro.set_status != ticket.status:
+        ticket = ticket_actions.do_set_status(ticket=ticket, status=macro.set_status, actor=agent, now=now)
+        changes.append("status")
+    if macro.set_priority and macro.set_priority != ticket.priority:
+        ticket = ticket_actions.do_set_priority(
+            ticket=ticket, priority=macro.set_priority, actor=agent, now=now
+        )
+        changes.append("priority")
+    if macro.tags_to_add or macro.tags_to_remove:
+        # One `ticket.tags` audit row, as when the agent edits the tags by hand.
+        current = set(ticket.tags.values_list("name", flat=True))
+        wanted = (current | set(macro.tags_to_add)) - set(macro.tags_to_remove)
+        if wanted != current:
+            ticket = ticket_actions.do_set_tags(ticket=ticket, tags=sorted(wanted), actor=agent, now=now)
+            changes.append("tags")
+    return ticket, changes
+
+
+def _count_use(
+    macro: Macro, ticket: Ticket, agent: Person, now: datetime, changes: list[str], **extra: object
+) -> None:
+    Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + 1, last_used_at=now)
+    record_audit_event(now, agent, "macro.applied", macro, ticket=ticket.number, changes=changes, **extra)
