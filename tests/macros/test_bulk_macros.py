@@ -96,7 +96,7 @@ def test_a_solving_macro_sends_and_solves_another_status_is_set_after_the_reply(
             fields=MacroFields(title=status, text_en="Done.", set_status=status),
             actor=personas.agent,
             now=NOW,
-        )  # fmt: skip
+        )
         for status in ("solved", "open")
     )
     first, second = open_ticket(ada), open_ticket(ada)
@@ -158,4 +158,3 @@ def test_the_queues_bulk_form_offers_the_macros_and_applies_one(personas: Person
     )
     assert refused.status_code == 302 and refused["Location"] == "/console/queues/central-europe/"
     assert BulkJob.objects.count() == 1
-

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from policydesk import display
 from policydesk.policy.model import GLOBAL
 from policydesk.tickets import access
-from policydesk.tickets.models import OPEN_STATUSES, Person, SavedView, Tag, Team, Ticket
+from policydesk.tickets.models import OPEN_STATUSES, Person, SavedView, Team, Ticket
 from policydesk.web.navigation import Queue
 
 #: Queue counts stop at this many ("1000+"): counting every ticket of a large queue is not worth a scan.
@@ -185,14 +185,15 @@ def tags_of(tickets: Sequence[Ticket]) -> dict[int, list[str]]:
 TAG_SUGGESTIONS = 10
 
 
-def suggested_tags(prefix: str) -> list[str]:
-    """Up to TAG_SUGGESTIONS tag names starting with `prefix` (normalised), most used first.
-    Tag names are the desk's shared vocabulary: any staff member sees them all."""
-    tags = Tag.objects.all()
+def suggested_tags(person: Person, prefix: str) -> list[str]:
+    """Up to TAG_SUGGESTIONS tag names starting with `prefix` (normalised), most used first, among
+    the tags of the tickets `person` may see: a tag only used on another queue's tickets (a
+    customer's name, an incident's code) is not shown to an agent who does not work it."""
+    links = Ticket.tags.through.objects.filter(ticket__in=access.visible_tickets(person))
     if prefix:
-        tags = tags.filter(name__startswith=prefix)
-    tags = tags.annotate(used=Count("tickets")).order_by("-used", "name")
-    return list(tags.values_list("name", flat=True)[:TAG_SUGGESTIONS])
+        links = links.filter(tag__name__startswith=prefix)
+    used = links.values("tag__name").annotate(used=Count("ticket_id")).order_by("-used", "tag__name")
+    return [row["tag__name"] for row in used[:TAG_SUGGESTIONS]]
 
 
 # -- keyset pages ---------------------------------------------------------------------
