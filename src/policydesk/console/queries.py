@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from policydesk import display
 from policydesk.policy.model import GLOBAL
 from policydesk.tickets import access
+from policydesk.tickets.actions import saved_views
 from policydesk.tickets.models import OPEN_STATUSES, Person, SavedView, Team, Ticket
 from policydesk.web.navigation import Queue
 
@@ -409,11 +410,7 @@ def _customers() -> QuerySet[Person]:
 
 def saved_views_for(person: Person) -> QuerySet[SavedView]:
     """The person's own views and every shared one, by name (one query)."""
-    return (
-        SavedView.objects.filter(Q(owner=person) | Q(shared=True))
-        .select_related("owner")
-        .order_by("name", "id")
-    )
+    return saved_views.views_for(person)
 
 
 def saved_view_counts(person: Person, parts: Sequence[tuple[Queue, Filters]]) -> list[int]:
