@@ -149,7 +149,9 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     size = _page_size(request.GET.get("size"))
     after = queries.Cursor.decode(request.GET.get("after", ""))
     before = None if after else queries.Cursor.decode(request.GET.get("before", ""))
-    page = queries.keyset_page(queries.queue_tickets(person, current, filters), size, after, before)
+    page = queries.keyset_page(
+        queries.queue_tickets(person, current, filters), size, after, before, sort=filter_form.order()
+    )
     labels = viewer.labels
     statuses = {value: str(name) for value, name in Ticket.Status.choices}  # get_status_display is slow
     tags = queries.tags_of(page.tickets)

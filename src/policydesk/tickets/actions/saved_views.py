@@ -15,7 +15,7 @@ from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Person, SavedView
 
 #: The queue page's GET parameters a view keeps, in this order (a cursor is not kept).
-VIEW_PARAMETERS = ("status", "priority", "topic", "assignee", "q", "tag", "size")
+VIEW_PARAMETERS = ("status", "priority", "topic", "assignee", "q", "tag", "sort", "size")
 
 
 def view_query(query: str) -> str:
