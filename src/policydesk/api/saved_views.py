@@ -43,7 +43,8 @@ class SavedViewOut(Schema):
 
     @staticmethod
     def resolve_filters(view: SavedView) -> dict[str, str]:
-        return dict(QueryDict(view.query).items())
+        query = QueryDict(view.query)
+        return {key: query.get(key, "") for key in query}
 
     @staticmethod
     def resolve_owner(view: SavedView) -> str:

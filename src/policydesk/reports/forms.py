@@ -72,7 +72,8 @@ class PeriodForm(forms.Form):
         """The chosen period, or the default when the input is missing or invalid (a bad tag alone
         keeps the period: the page shows every ticket of it, with the tag's error)."""
         if self.is_valid() or (set(self.errors) == {"tag"} and "period" in self.cleaned_data):
-            return self.cleaned_data["period"]
+            period: Period = self.cleaned_data["period"]
+            return period
         return self.default
 
     def chosen_tag(self) -> str:
