@@ -150,7 +150,7 @@ def test_the_queues_bulk_form_offers_the_macros_and_applies_one(personas: Person
     job = BulkJob.objects.get()
     assert answer.status_code == 302 and answer["Location"] == f"/console/bulk/{job.pk}/"
     shown = jonas.get(answer["Location"]).content.decode()
-    assert "Apply a macro" in shown and "no such ticket in your queues" in shown
+    assert "Apply a macro “Known issue”" in shown and "no such ticket in your queues" in shown
     assert Ticket.objects.get(pk=ticket.pk).messages.filter(author=personas.agent).count() == 1
     refused = jonas.post(
         "/console/bulk/",
