@@ -17,7 +17,8 @@ from tests.conftest import NOW
 @pytest.fixture
 def shared(desk: Desk) -> Macro:
     fields = MacroFields(
-        title="Ask for a trace", scope="shared", set_priority="high",
+        title="Ask for a trace", scope="shared", set_priority="high", add_tags=("billing",),
+        remove_tags=("new",),
         text_en="Hello {{ requester.first_name }}, #{{ ticket.number }}: "
         "{{ organisation.account_executive }}",
     )  # fmt: skip
@@ -51,7 +52,10 @@ def test_permission_matrix(persona: str | None, desk: Desk, as_person: Any, shar
     applied = sum(1 for response in (eu, premium) if response.status_code == 200)
     assert Macro.objects.get(pk=shared.pk).usage_count == applied
     if listing.status_code == 200:
-        assert [m["title"] for m in listing.json()] == ["Ask for a trace"]
+        assert listing.json() == [
+            {"id": shared.pk, "title": "Ask for a trace", "scope": "shared", "team": None,
+             "usage_count": 0, "add_tags": ["billing"], "remove_tags": ["new"]}
+        ]  # fmt: skip
 
 
 def test_apply_returns_the_text_the_missing_placeholders_and_the_changes(
@@ -65,7 +69,7 @@ def test_apply_returns_the_text_the_missing_placeholders_and_the_changes(
         "text": f"Hello {{{{ requester.first_name }}}}, #{number}: {{{{ organisation.account_executive }}}}",
         "language": "en",
         "missing": ["requester.first_name", "organisation.account_executive"],
-        "changes": ["priority"],
+        "changes": ["priority", "tags"],
     }
     desk.eu_ticket.refresh_from_db()
     assert desk.eu_ticket.priority == "high"

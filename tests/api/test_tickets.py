@@ -109,7 +109,8 @@ def test_list_query_count_does_not_grow_with_tickets(
 ) -> None:
     api = as_person(persona)
     api.get("/tickets")  # the token's last use is recorded once a minute; not part of the count
-    with django_assert_max_num_queries(4) as few:
+    # The token, the page, its people copied, and for staff its tags and followers (one query each).
+    with django_assert_max_num_queries(6) as few:
         # The desk starts with two tickets; each of these personas sees one or both of them.
         shown = len(api.get("/tickets").json()["items"])
         assert shown in (1, 2)
@@ -284,3 +285,34 @@ def test_follow_and_copy_through_the_api(desk: Desk, as_person: Any) -> None:
         agent.client.delete(f"/api/v1/tickets/{number}/followers", headers=agent.headers).status_code == 200
     )
     assert not desk.eu_ticket.followers.exists()
+
+
+def test_a_ticket_says_what_it_was_merged_into_its_followers_and_people_copied(
+    desk: Desk, as_person: Any
+) -> None:
+    personas = desk.personas
+    eu = desk.eu_ticket
+    fresh = as_person("agent").get(f"/tickets/{eu.number}").json()
+    assert (fresh["merged_into"], fresh["followers"], fresh["participants"]) == (None, [], [])
+    actions.do_follow(ticket=eu, person=personas.agent, now=NOW)
+    actions.do_add_participant(
+        ticket=eu, participant=personas.same_org_customer, actor=personas.agent, now=NOW
+    )
+    later = open_ticket(personas.customer, subject="The same again")
+    actions.do_merge_tickets(source=later, target=eu, agent=personas.agent, now=NOW)
+    agent = as_person("agent")
+    body = agent.get(f"/tickets/{eu.number}").json()
+    assert body["followers"] == [{"email": personas.agent.email, "name": personas.agent.name}]
+    assert body["participants"] == [{"email": personas.same_org_customer.email, "name": ""}]
+    assert body["merged_into"] is None
+    assert agent.get(f"/tickets/{later.number}").json()["merged_into"] == eu.number
+    listed = {item["number"]: item for item in agent.get("/tickets", status="closed").json()["items"]}
+    assert listed[later.number]["merged_into"] == eu.number
+    # The customer sees who is copied, not who on staff follows.
+    mine = as_person("customer").get(f"/tickets/{eu.number}").json()
+    assert mine["followers"] == [] and len(mine["participants"]) == 1
+
+
+def test_the_new_ticket_fields_are_in_the_openapi_document(as_person: Any) -> None:
+    ticket = as_person(None).get("/openapi.json").json()["components"]["schemas"]["TicketOut"]
+    assert {"merged_into", "followers", "participants", "tags"} <= set(ticket["properties"])

@@ -64,3 +64,22 @@ def test_an_agent_picks_a_macro_in_the_composer_and_sends_it(
     sent = Message.objects.get(ticket=ticket, author=personas.agent)
     assert sent.text == f"Could you send a browser trace for #{ticket.number}? Thank you."
     assert Macro.objects.get(title="Ask for a browser trace").usage_count == 1
+
+
+def test_the_picker_in_japanese(desk: None, personas: Personas, page_for: Any, live_server: Any) -> None:
+    ticket = open_ticket(personas.customer, subject="グラフが空です", now=CLOCK - timedelta(hours=1))
+    for title in ("ブラウザのトレースを依頼", "お礼してクローズ"):
+        fields = MacroFields(title=title, scope="shared", text_en="Hi", text_ja="こんにちは")
+        do_save_macro(macro=None, fields=fields, actor=personas.lead, now=CLOCK - timedelta(days=1))
+    page = page_for("ja-JP", 1366)
+    sign_in(page, live_server.url, "jonas@example.com", "pw-jonas@example.com")
+    page.goto(f"{live_server.url}/console/tickets/{ticket.number}/?lang=ja")
+    choices = page.get_by_test_id("macro-apply")
+    page.keyboard.press("m")
+    choices.filter(has_text="お礼してクローズ").wait_for()
+    with page.expect_response(lambda response: "/macros/?q=" in response.url):
+        page.get_by_test_id("macro-search").type("トレース")
+    choices.filter(has_text="お礼してクローズ").wait_for(state="detached")
+    assert choices.all_inner_texts() == ["ブラウザのトレースを依頼"]
+    screenshot(page, "macro-picker-ja")
+    assert_accessible(page)

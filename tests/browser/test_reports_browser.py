@@ -85,7 +85,7 @@ def test_reports_draw_each_chart_from_the_numbers_in_its_table(
     form.locator("input[name=end]").fill("2026-12-01")
     with page.expect_navigation():
         form.get_by_test_id("period-submit").click()
-    assert page.url.endswith("/console/reports/?start=2026-11-16&end=2026-12-01")
+    assert page.url.endswith("/console/reports/?start=2026-11-16&end=2026-12-01&tag=")  # no tag: every ticket
 
     # The figures: 8 tickets, 4 met, 3 breached, 1 pending; attainment 4 / 7.
     assert page.get_by_test_id("report-summary").inner_text() == (
@@ -107,7 +107,7 @@ def test_reports_draw_each_chart_from_the_numbers_in_its_table(
     assert critical[1][7] == "1.5"  # median hours to first response, around the clock (C6)
 
     canvases = page.locator("canvas[data-chart]")
-    assert canvases.count() == 7  # every report has rows in this period
+    assert canvases.count() == 8  # every report has rows in this period (by tag: "No tag")
     for index in range(canvases.count()):
         canvas = canvases.nth(index)
         slug = canvas.get_attribute("data-testid").removeprefix("chart-")

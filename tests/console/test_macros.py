@@ -234,3 +234,25 @@ def test_the_picker_and_the_page_speak_japanese(
         f"/console/tickets/{ticket.number}/macros/{macros['trace'].pk}/apply/?lang=ja", **HTMX
     )
     assert "値のないマクロのプレースホルダー" in applied.content.decode()
+
+
+def test_the_editor_sets_the_tags_a_macro_adds_and_removes(jonas: Client, personas: Personas) -> None:
+    response = jonas.post(
+        "/console/macros/new/",
+        {"title": "Refund", "text_en": "Hi", "scope": "personal", "active": "on",
+         "add_tags": "Billing、ＲＥＦＵＮＤ", "remove_tags": "new"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    macro = Macro.objects.get(title="Refund")
+    assert (macro.add_tags, macro.remove_tags) == ("billing, refund", "new")
+    form = jonas.get(f"/console/macros/{macro.pk}/").content.decode()
+    assert 'name="add_tags" value="billing, refund"' in form and 'name="remove_tags" value="new"' in form
+
+
+def test_a_bad_macro_tag_is_refused_with_the_reason(jonas: Client) -> None:
+    for bad in ({"add_tags": "x" * 51}, {"add_tags": "billing", "remove_tags": "billing"}):
+        response = jonas.post(
+            "/console/macros/new/", {"title": "Bad", "text_en": "Hi", "scope": "personal", **bad}
+        )
+        assert response.status_code == 400 and not Macro.objects.exists()
+    assert "both add and remove" in unescape(response.content.decode())

@@ -155,3 +155,37 @@ def test_the_queue_page_offers_sharing_to_leads_only(client: Client, personas: P
     assert 'name="query" value="tag=billing"' in page
     client.force_login(personas.lead)
     assert 'name="shared"' in client.get("/console/queues/central-europe/").content.decode()
+
+
+def test_a_view_keeps_its_order_and_the_queue_pages_newest_first_across_pages(
+    client: Client, personas: Personas
+) -> None:
+    from datetime import timedelta
+
+    from tests.console.test_queues import row_numbers
+
+    made = [
+        open_ticket(personas.customer, subject=f"Q{i}", now=NOW + timedelta(minutes=i)) for i in range(52)
+    ]
+    view = save(personas.agent, "Newest", "sort=newest&size=25&junk=1", "central-europe")
+    assert view.query == "sort=newest&size=25"
+    client.force_login(personas.agent)
+    newest = [t.number for t in reversed(made)]
+    due = client.get("/console/queues/central-europe/?size=100")
+    assert row_numbers(due) == [t.number for t in made]  # due order: the oldest is due first
+    page = client.get(saved_views.view_url(view))
+    assert row_numbers(page) == newest[:25]
+    seen = row_numbers(page)
+    while (after := re.search(r'href="([^"]*after=[^"]*)"', page.content.decode())) is not None:
+        page = client.get(after.group(1).replace("&amp;", "&"))
+        seen += row_numbers(page)
+    assert seen == newest  # every ticket once, newest first, page by page
+    back = re.search(r'href="([^"]*before=[^"]*)"', page.content.decode())
+    assert back is not None and row_numbers(client.get(back.group(1).replace("&amp;", "&"))) == newest[25:50]
+    assert (
+        'name="sort"' in page.content.decode() and '<option value="newest" selected' in page.content.decode()
+    )
+    # An unknown order is dropped (due order), as every invalid filter.
+    assert row_numbers(client.get("/console/queues/central-europe/?sort=random&size=100")) == [
+        t.number for t in made
+    ]

@@ -107,6 +107,20 @@ def test_suggestions_stop_at_ten(jonas: Client, personas: Personas, ticket: Tick
     assert len(re.findall(r"<option ", options)) == 10
 
 
+def test_suggestions_are_only_the_tags_of_tickets_the_agent_may_see(
+    jonas: Client, personas: Personas, ticket: Ticket
+) -> None:
+    us_west = open_ticket(personas.other_org_customer, subject="Elsewhere")  # not Jonas's queue
+    actions.do_set_tags(ticket=us_west, tags=["acme-outage", "api"], actor=personas.lead, now=NOW)
+    actions.do_set_tags(ticket=ticket, tags=["api"], actor=personas.agent, now=NOW)
+    options = jonas.get("/console/tags/suggest/", {"q": "a"}).content.decode()
+    assert re.findall(r'<option value="([^"]*)">', options) == ["api"]  # and counted on his tickets only
+    lead = Client()
+    lead.force_login(personas.lead)
+    options = lead.get("/console/tags/suggest/", {"q": "a"}).content.decode()
+    assert re.findall(r'<option value="([^"]*)">', options) == ["api", "acme-outage"]
+
+
 # -- queues ---------------------------------------------------------------------------------
 
 

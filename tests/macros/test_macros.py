@@ -310,6 +310,42 @@ def test_unknown_changes_are_refused_at_save(personas: Personas) -> None:
         save(personas.agent, assign_to_me=True, set_assignee=personas.agent)
 
 
+def test_a_macro_adds_and_removes_tags_in_one_audit_row_like_a_hand_edit(
+    personas: Personas, ticket: Ticket
+) -> None:
+    ticket_actions.do_set_tags(ticket=ticket, tags=["stale", "keep"], actor=personas.agent, now=NOW)
+    macro = save(personas.agent, add_tags=("Billing", "ＲＥＦＵＮＤ"), remove_tags=("stale", "absent"))
+    assert macro.add_tags == "billing, refund" and macro.tags_to_remove == ["stale", "absent"]
+    done = apply(ticket, macro, personas.agent)
+    assert done.changes == ("tags",)
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["billing", "keep", "refund"]
+    row = AuditEvent.objects.get(action="ticket.tags", at=LATER)
+    assert row.actor == personas.agent and row.subject_id == str(ticket.pk)
+    assert row.data == {"added": ["billing", "refund"], "removed": ["stale"]}
+    assert apply(ticket, macro, personas.agent).changes == ()  # nothing left to change: no row
+    assert AuditEvent.objects.filter(action="ticket.tags", at=LATER).count() == 1
+
+
+def test_bad_macro_tags_are_refused_at_save(personas: Personas) -> None:
+    for bad in ({"add_tags": ("two words",)}, {"add_tags": ("x" * 51,)},
+                {"add_tags": ("billing",), "remove_tags": ("Billing",)},
+                {"add_tags": tuple(f"t{n}" for n in range(21))}):  # fmt: skip
+        with pytest.raises(ActionError):
+            save(personas.agent, **bad)
+    assert not Macro.objects.exists()
+
+
+def test_tags_a_ticket_cannot_take_refuse_the_whole_macro(personas: Personas, ticket: Ticket) -> None:
+    ticket_actions.do_set_tags(
+        ticket=ticket, tags=[f"t{n}" for n in range(20)], actor=personas.agent, now=NOW
+    )
+    macro = save(personas.agent, set_priority="high", add_tags=("one-more",))
+    with pytest.raises(ActionError):
+        apply(ticket, macro, personas.agent)
+    ticket.refresh_from_db()
+    assert ticket.priority != "high" and Macro.objects.get(pk=macro.pk).usage_count == 0
+
+
 # -- the admin ----------------------------------------------------------------------------------
 
 
@@ -332,3 +368,19 @@ def test_the_admin_saves_and_deletes_through_the_actions(personas: Personas) -> 
         "macro.created",
         "macro.deleted",
     ]
+
+
+def test_the_admin_stores_macro_tags_in_their_normal_form(personas: Personas) -> None:
+    from tests.conftest import signed_in
+
+    operator = signed_in(personas.admin)
+    form = {"title": "Tagging", "text_en": "Hi", "text_ja": "", "scope": "shared", "active": "on",
+            "add_tags": "Billing, ＡＰＩ", "remove_tags": "new"}  # fmt: skip
+    assert operator.post("/admin/macros/macro/add/", form).status_code == 302
+    macro = Macro.objects.get(title="Tagging")
+    assert (macro.add_tags, macro.remove_tags) == ("billing, api", "new")
+    changed = operator.post(f"/admin/macros/macro/{macro.pk}/change/", {**form, "add_tags": "Refund"})
+    assert changed.status_code == 302
+    assert Macro.objects.get(pk=macro.pk).add_tags == "refund"
+    refused = operator.post(f"/admin/macros/macro/{macro.pk}/change/", {**form, "remove_tags": "billing"})
+    assert refused.status_code == 200 and Macro.objects.get(pk=macro.pk).remove_tags == "new"

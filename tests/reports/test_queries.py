@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from policydesk.desk_policy import get_policy
 from policydesk.reports import queries
@@ -156,3 +157,48 @@ def test_a_retyped_ticket_is_measured_against_its_new_promise(
     before = {f.ticket_id: f for f in queries.ticket_facts(PERIOD, retyped - timedelta(minutes=1))}[ticket.pk]
     assert not before.mission_critical and before.due is not None
     assert before.due > created + timedelta(hours=2)
+
+
+def _tag(seeded: dict[str, Ticket], lead: Person, tags: dict[str, list[str]]) -> None:
+    for key, names in tags.items():
+        actions.do_set_tags(ticket=seeded[key], tags=names, actor=lead, now=REPORT_NOW)
+
+
+def test_attainment_by_tag_counts_a_ticket_under_each_of_its_tags(
+    seeded: dict[str, Ticket], personas: Personas
+) -> None:
+    _tag(
+        seeded,
+        personas.lead,
+        {"G1": ["billing"], "G2": ["billing", "export"], "E1": ["export"], "M2": ["export"]},
+    )
+    rows = queries.attainment_report(get_policy(), PERIOD, REPORT_NOW).by_tag
+    assert [row.key for row in rows] == ["export", "billing", queries.UNTAGGED]  # most tickets first
+    export, billing, untagged = rows
+    assert (export.tickets, export.met, export.breached) == (3, 1, 2)  # G2 and M2 breached, E1 met
+    assert (billing.tickets, billing.met, billing.breached) == (2, 1, 1)
+    assert untagged.tickets == 11 - 4
+
+
+def test_the_by_tag_report_keeps_the_tags_of_the_most_tickets(
+    seeded: dict[str, Ticket], personas: Personas, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(queries, "MAX_TAG_ROWS", 2)
+    _tag(seeded, personas.lead, {"G1": ["a", "b", "c"], "G2": ["b", "c"], "G3": ["c"]})
+    rows = queries.attainment_report(get_policy(), PERIOD, REPORT_NOW).by_tag
+    assert [(row.key, row.tickets) for row in rows] == [("c", 3), ("b", 2), (queries.UNTAGGED, 8)]
+
+
+def test_a_tag_filters_the_attainment_and_the_backlog(seeded: dict[str, Ticket], personas: Personas) -> None:
+    _tag(seeded, personas.lead, {"G3": ["billing"], "G5": ["billing"], "E1": ["billing"]})
+    report = queries.attainment_report(get_policy(), PERIOD, REPORT_NOW, tag="billing")
+    assert (report.total.tickets, report.total.met, report.total.breached, report.total.pending) == (
+        3,
+        1,
+        1,
+        1,
+    )
+    assert [row.key for row in report.by_tag] == ["billing"]
+    backlog = {b.queue: b.open for b in queries.backlog_report(get_policy(), REPORT_NOW, tag="billing")}
+    assert backlog == {"central-europe": 2, "us-west": 1}  # still open: G3, G5, E1 (waiting on Other)
+    assert queries.attainment_report(get_policy(), PERIOD, REPORT_NOW, tag="nothing").total.tickets == 0

@@ -8,6 +8,7 @@ import json
 import re
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -202,3 +203,41 @@ def test_help_centre_articles_read_and_answering_in_the_period(
         ["Article", "Read", "Answered a question"],
         ["Empty charts (en)", "3", "1"],
     ]
+
+
+def test_the_page_filters_by_a_tag_and_breaks_down_by_tag_with_its_csv(
+    personas: Personas, seeded: dict[str, Ticket]
+) -> None:
+    from policydesk.tickets import actions
+
+    for key in ("G1", "G2"):
+        actions.do_set_tags(ticket=seeded[key], tags=["請求"], actor=personas.lead, now=REPORT_NOW)
+    client = signed_in(personas.lead)
+    html = client.get("/console/reports/" + PERIOD_QUERY).content.decode()
+    header, *rows = tables_of(html)["by-tag"]
+    assert header[0] == "Tag" and [row[:4] for row in rows] == [
+        ["請求", "2", "1", "1"],
+        ["No tag", "9", "5", "2"],
+    ]
+    query = PERIOD_QUERY + "&tag=" + quote("請求")
+    filtered = client.get("/console/reports/" + query).content.decode()
+    assert "2 tickets: 1 met, 1 breached, 0 pending; attainment 50.0%." in filtered
+    assert 'data-testid="report-tag"' in filtered
+    csv_link = "by-plan.csv" + query.replace("&", "&amp;")
+    assert f'href="/console/reports/{csv_link}"' in filtered  # the CSV keeps the tag
+    growth = client.get("/console/reports/by-plan.csv" + query).content.decode("utf-8").removeprefix("\ufeff")
+    assert list(csv.reader(io.StringIO(growth)))[1][:4] == ["Growth", "2", "1", "1"]
+    by_tag = (
+        client.get("/console/reports/by-tag.csv" + PERIOD_QUERY)
+        .content.decode("utf-8")
+        .removeprefix("\ufeff")
+    )
+    assert list(csv.reader(io.StringIO(by_tag)))[1:] == rows
+
+
+def test_a_bad_tag_is_refused_and_every_ticket_shown(personas: Personas, seeded: dict[str, Ticket]) -> None:
+    html = (
+        signed_in(personas.lead).get("/console/reports/" + PERIOD_QUERY + "&tag=two+words").content.decode()
+    )
+    assert 'data-testid="period-errors"' in html and 'data-testid="report-tag"' not in html
+    assert "11 tickets: 6 met, 3 breached, 1 pending; attainment 66.7%." in html

@@ -26,6 +26,16 @@ class MacroOut(Schema):
     scope: str
     team: str | None
     usage_count: int
+    add_tags: list[str]
+    remove_tags: list[str]
+
+    @staticmethod
+    def resolve_add_tags(macro: Macro) -> list[str]:
+        return macro.tags_to_add
+
+    @staticmethod
+    def resolve_remove_tags(macro: Macro) -> list[str]:
+        return macro.tags_to_remove
 
     @staticmethod
     def resolve_team(macro: Macro) -> str | None:
@@ -54,7 +64,7 @@ def list_macros(request: HttpRequest) -> Any:
     url_name="macro-apply",
 )
 def apply_macro(request: HttpRequest, number: TicketNumber, macro_id: RowId) -> Any:
-    """Make the macro's changes to the ticket (status, priority, assignee, request type, each audited
+    """Make the macro's changes to the ticket (status, priority, assignee, request type, tags, each audited
     as a change of its own) and return its reply in the customer's language with the placeholders
     that had no value (`missing`, left in the text as `{{ name }}`). The reply is not sent."""
     person = caller(request)

@@ -99,6 +99,35 @@ class TicketOut(UtcTimes):
             return []  # tags are the desk's own labels, never shown to customers
         return sorted(tag.name for tag in ticket.tags.all())
 
+    merged_into: int | None = Field(
+        description="The number of the ticket this one was merged into (it is then closed), or null."
+    )
+    followers: list[PersonRef] = Field(
+        description="Staff who follow the ticket (told of its replies); staff only (empty for customers)."
+    )
+    participants: list[PersonRef] = Field(
+        description="Customers copied on the ticket (they receive its public replies), by email."
+    )
+
+    @staticmethod
+    def resolve_merged_into(ticket: Ticket) -> int | None:
+        if ticket.merged_into_id is None:
+            return None
+        # The list and detail endpoints read the number with the ticket (api/tickets.py: _tickets).
+        number = getattr(ticket, "merged_into_number", None)
+        return number if number is not None else ticket.merged_into.number  # type: ignore[union-attr]
+
+    @staticmethod
+    def resolve_followers(ticket: Ticket, context: dict[str, Any]) -> list[Person]:
+        person = getattr(context.get("request"), "auth", None)
+        if not isinstance(person, Person) or not is_staff(person):
+            return []  # who on staff follows a ticket is the desk's own business
+        return sorted(ticket.followers.all(), key=lambda p: p.email)
+
+    @staticmethod
+    def resolve_participants(ticket: Ticket) -> list[Person]:
+        return sorted(ticket.participants.all(), key=lambda p: p.email)
+
 
 class TagsIn(JsonObject):
     """A ticket's tags, all of them: those left out are taken off."""

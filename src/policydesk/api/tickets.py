@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -58,8 +58,14 @@ SAFE_CONTENT_TYPES = frozenset(
 
 
 def _tickets(person: Person) -> QuerySet[Ticket]:
-    tickets = visible_tickets(person).select_related("organisation", "requester", "assignee")
-    return tickets.prefetch_related("tags") if is_staff(person) else tickets  # customers see no tags
+    tickets = (
+        visible_tickets(person)
+        .select_related("organisation", "requester", "assignee")
+        .annotate(merged_into_number=F("merged_into__number"))
+        .prefetch_related("participants")
+    )
+    # Customers see no tags and no followers: not read for them.
+    return tickets.prefetch_related("tags", "followers") if is_staff(person) else tickets
 
 
 def _ticket(person: Person, number: TicketNumber) -> Ticket:

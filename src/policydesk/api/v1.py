@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from policydesk.api import errors, macros, policy, search, tickets
+from policydesk.api import errors, macros, policy, saved_views, search, tickets
 from policydesk.api.auth import BearerToken, StaffSession
 
 
@@ -30,6 +30,7 @@ def build_api(*routers: Router) -> errors.DeskNinjaAPI:
     api.add_router("", policy.router)
     api.add_router("", search.router)
     api.add_router("", macros.router)
+    api.add_router("", saved_views.router)
     for router in routers:
         api.add_router("", router)
     return api

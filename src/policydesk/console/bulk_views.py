@@ -7,11 +7,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from policydesk.console import forms as console_forms
 from policydesk.console import queries
 from policydesk.console.pages import Viewer, sidebar
+from policydesk.macros.models import Macro
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.bulk import MAX_TICKETS, do_start_bulk
 from policydesk.tickets.models import BulkJob, Ticket
@@ -38,6 +40,7 @@ def start(request: HttpRequest) -> HttpResponse:
         "status": request.POST.get("status", ""),
         "priority": request.POST.get("priority", ""),
         "tags": request.POST.get("tags", "")[:500],
+        "macro": request.POST.get("macro", ""),
         "merge": request.POST.get("into", "").strip().lstrip("#"),
     }.get(action, "")
     if request.POST.get("all_matching"):
@@ -59,6 +62,15 @@ def start(request: HttpRequest) -> HttpResponse:
     return redirect("console:bulk-job", pk=job.pk)
 
 
+def _what(job: BulkJob) -> str:
+    """The change, with the macro's title for a macro (a deleted one is just "Apply a macro")."""
+    what = str(job.get_action_display())
+    if job.action == BulkJob.Action.MACRO and job.value.isdigit():
+        title = Macro.objects.filter(pk=int(job.value)).values_list("title", flat=True).first()
+        return _("%(change)s “%(title)s”") % {"change": what, "title": title} if title else what
+    return what
+
+
 @require_GET
 @staff_only
 def job(request: HttpRequest, pk: int) -> HttpResponse:
@@ -78,7 +90,7 @@ def job(request: HttpRequest, pk: int) -> HttpResponse:
         "count_cap": queries.COUNT_CAP,
         "current": None,
         "running": found.state != BulkJob.State.DONE,
-        "what": found.get_action_display(),
+        "what": _what(found),
         "max_tickets": MAX_TICKETS,
     }
     context["processed"] = found.done + len(found.failed)

@@ -84,6 +84,10 @@ class QueueFilterForm(forms.Form):
     assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=PlainSelect)
     q = forms.CharField(label=_("Subject contains"), required=False, max_length=200, strip=True)
     tag = forms.CharField(label=_("Tag"), required=False, max_length=200, strip=True)
+    sort = forms.ChoiceField(
+        label=_("Order"), required=False, widget=PlainSelect,
+        choices=[("", _("Due time first")), (queries.SORT_NEWEST, _("Newest first"))],
+    )  # fmt: skip
 
     def __init__(self, *args: Any, policy: Policy, lang: str, staff: QuerySet[Person], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -116,6 +120,11 @@ class QueueFilterForm(forms.Form):
             text=cleaned.get("q", ""),
             tag=cleaned.get("tag", ""),
         )
+
+    def order(self) -> str:
+        """The page's order: `queries.SORT_DUE` unless a valid other one was asked for."""
+        self.is_valid()
+        return self.cleaned_data.get("sort") or queries.SORT_DUE
 
     def clean_tag(self) -> str:
         raw = self.cleaned_data.get("tag", "")

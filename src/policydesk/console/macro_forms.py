@@ -14,6 +14,7 @@ from policydesk.macros.rendering import PLACEHOLDERS
 from policydesk.policy.model import Policy
 from policydesk.tickets.access import STAFF_ROLES
 from policydesk.tickets.models import Person, Team, Ticket
+from policydesk.tickets.tags import BadTag, parse_tags
 
 ME = "me"
 
@@ -32,6 +33,14 @@ class MacroForm(forms.Form):
     set_priority = forms.ChoiceField(label=_("Set the priority"), required=False)
     set_assignee = forms.ChoiceField(label=_("Assign to"), required=False)
     set_topic = forms.ChoiceField(label=_("Set the request type"), required=False)
+    add_tags = forms.CharField(
+        label=_("Add the tags"), required=False, max_length=500,
+        help_text=_("Separated by commas or spaces."),
+    )  # fmt: skip
+    remove_tags = forms.CharField(
+        label=_("Remove the tags"), required=False, max_length=500,
+        help_text=_("Separated by commas or spaces."),
+    )  # fmt: skip
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args: Any, policy: Policy, lang: str, person: Person, **kwargs: Any) -> None:
@@ -63,6 +72,7 @@ class MacroForm(forms.Form):
             "title": macro.title, "text_en": macro.text_en, "text_ja": macro.text_ja, "scope": macro.scope,
             "team": macro.team_id, "set_status": macro.set_status, "set_priority": macro.set_priority,
             "set_assignee": assignee, "set_topic": macro.set_topic, "active": macro.active,
+            "add_tags": macro.add_tags, "remove_tags": macro.remove_tags,
         }  # fmt: skip
 
     def fields_of(self) -> MacroFields:
@@ -73,5 +83,15 @@ class MacroForm(forms.Form):
             title=data["title"], text_en=data["text_en"], text_ja=data["text_ja"], scope=data["scope"],
             team=data["team"], set_status=data["set_status"], set_priority=data["set_priority"],
             set_assignee=person, assign_to_me=assignee == ME, set_topic=data["set_topic"],
-            active=data["active"],
+            active=data["active"], add_tags=tuple(data["add_tags_list"]),
+            remove_tags=tuple(data["remove_tags_list"]),
         )  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in ("add_tags", "remove_tags"):
+            try:
+                cleaned[f"{name}_list"] = parse_tags(cleaned.get(name) or "")
+            except BadTag as bad:
+                self.add_error(name, bad.explained())
+        return cleaned

@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 from policydesk import display
 from policydesk.policy.model import GLOBAL
 from policydesk.tickets import access
-from policydesk.tickets.models import OPEN_STATUSES, Person, SavedView, Tag, Team, Ticket
+from policydesk.tickets.actions import saved_views
+from policydesk.tickets.models import OPEN_STATUSES, Person, SavedView, Team, Ticket
 from policydesk.web.navigation import Queue
 
 #: Queue counts stop at this many ("1000+"): counting every ticket of a large queue is not worth a scan.
@@ -185,14 +186,15 @@ def tags_of(tickets: Sequence[Ticket]) -> dict[int, list[str]]:
 TAG_SUGGESTIONS = 10
 
 
-def suggested_tags(prefix: str) -> list[str]:
-    """Up to TAG_SUGGESTIONS tag names starting with `prefix` (normalised), most used first.
-    Tag names are the desk's shared vocabulary: any staff member sees them all."""
-    tags = Tag.objects.all()
+def suggested_tags(person: Person, prefix: str) -> list[str]:
+    """Up to TAG_SUGGESTIONS tag names starting with `prefix` (normalised), most used first, among
+    the tags of the tickets `person` may see: a tag only used on another queue's tickets (a
+    customer's name, an incident's code) is not shown to an agent who does not work it."""
+    links = Ticket.tags.through.objects.filter(ticket__in=access.visible_tickets(person))
     if prefix:
-        tags = tags.filter(name__startswith=prefix)
-    tags = tags.annotate(used=Count("tickets")).order_by("-used", "name")
-    return list(tags.values_list("name", flat=True)[:TAG_SUGGESTIONS])
+        links = links.filter(tag__name__startswith=prefix)
+    used = links.values("tag__name").annotate(used=Count("ticket_id")).order_by("-used", "tag__name")
+    return [row["tag__name"] for row in used[:TAG_SUGGESTIONS]]
 
 
 # -- keyset pages ---------------------------------------------------------------------
@@ -293,17 +295,39 @@ def _walk(
     return rows
 
 
+#: The queue page's orders (`?sort=`): due time first (the default), or the newest tickets first.
+SORT_DUE, SORT_NEWEST = "due", "newest"
+
+
+def _walk_newest(
+    tickets: QuerySet[Ticket], limit: int, cursor: Cursor | None, forward: bool, related: Sequence[str]
+) -> list[Ticket]:
+    """Up to `limit` tickets from `cursor` on, newest first (or reversed), in one query: the
+    cursor's creation instant and id are the key (its due time is not used)."""
+    ordering = ("-created_at", "-id") if forward else ("created_at", "id")
+    if cursor is not None:
+        past = "lt" if forward else "gt"
+        tickets = tickets.filter(
+            Q(**{f"created_at__{past}": cursor.created_at})
+            | Q(created_at=cursor.created_at, **{f"id__{past}": cursor.id})
+        )
+    keys = tickets.order_by(*ordering).values("pk")[:limit]  # keys first, as _walk does
+    return list(Ticket.objects.filter(pk__in=keys).select_related(*related).order_by(*ordering))
+
+
 def keyset_page(
     tickets: QuerySet[Ticket],
     size: int,
     after: Cursor | None = None,
     before: Cursor | None = None,
     related: Sequence[str] = ROW_RELATED,
+    sort: str = SORT_DUE,
 ) -> Page:
-    """One page in due order: size + 1 rows read in one or two queries, fast at any depth, no COUNT;
-    each ticket comes with its `related` rows."""
+    """One page in due order (or newest first, `sort`): size + 1 rows read in one or two queries,
+    fast at any depth, no COUNT; each ticket comes with its `related` rows."""
+    walk = _walk_newest if sort == SORT_NEWEST else _walk
     if before is not None:
-        rows = _walk(tickets, size + 1, before, forward=False, related=related)
+        rows = walk(tickets, size + 1, before, forward=False, related=related)
         more_before = len(rows) > size
         rows = rows[:size][::-1]
         return Page(
@@ -311,7 +335,7 @@ def keyset_page(
             next_cursor=Cursor.of(rows[-1]).encode() if rows else None,
             previous_cursor=Cursor.of(rows[0]).encode() if rows and more_before else None,
         )
-    rows = _walk(tickets, size + 1, after, forward=True, related=related)
+    rows = walk(tickets, size + 1, after, forward=True, related=related)
     more_after = len(rows) > size
     rows = rows[:size]
     return Page(
@@ -408,11 +432,7 @@ def _customers() -> QuerySet[Person]:
 
 def saved_views_for(person: Person) -> QuerySet[SavedView]:
     """The person's own views and every shared one, by name (one query)."""
-    return (
-        SavedView.objects.filter(Q(owner=person) | Q(shared=True))
-        .select_related("owner")
-        .order_by("name", "id")
-    )
+    return saved_views.views_for(person)
 
 
 def saved_view_counts(person: Person, parts: Sequence[tuple[Queue, Filters]]) -> list[int]:

@@ -43,7 +43,8 @@ _LAST_WORD = re.compile(r"(.*?)([^,、\s]*)", re.DOTALL)
 @staff_only
 def suggest_tags(request: HttpRequest) -> HttpResponse:
     """`<option>`s for the tags input's `<datalist>`: up to ten of the most used tags starting with
-    the last word typed (`?q=`, or the input's own `add=`), each completing what was typed."""
+    the last word typed (`?q=`, or the input's own `add=`), each completing what was typed; only
+    tags of tickets the agent may see."""
     typed = unicodedata.normalize("NFKC", request.GET.get("q", request.GET.get("add", "")))[:500]
     match = _LAST_WORD.fullmatch(typed)
     head, last = (match.group(1), match.group(2)) if match else ("", "")
@@ -51,7 +52,7 @@ def suggest_tags(request: HttpRequest) -> HttpResponse:
         prefix = normalise_tag(last) if last else ""
     except BadTag:
         return HttpResponse("")
-    names = queries.suggested_tags(prefix)
+    names = queries.suggested_tags(request.user, prefix)  # type: ignore[arg-type]
     return HttpResponse(format_html_join("", '<option value="{}{}"></option>', ((head, n) for n in names)))
 
 

@@ -28,6 +28,7 @@ from policydesk.console.pages import Viewer, sidebar
 from policydesk.console.ticket_page import render_ticket, seen, ticket_for, ticket_url
 from policydesk.inbox import actions as inbox_actions
 from policydesk.inbox import notices, wording
+from policydesk.macros import access as macro_access
 from policydesk.mail import outgoing
 from policydesk.promises import explain_promise
 from policydesk.tickets import access, actions, workspace
@@ -107,7 +108,9 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     size = _page_size(request.GET.get("size"))
     after = queries.Cursor.decode(request.GET.get("after", ""))
     before = None if after else queries.Cursor.decode(request.GET.get("before", ""))
-    page = queries.keyset_page(queries.queue_tickets(person, current, filters), size, after, before)
+    page = queries.keyset_page(
+        queries.queue_tickets(person, current, filters), size, after, before, sort=filter_form.order()
+    )
     labels = viewer.labels
     statuses = {value: str(name) for value, name in Ticket.Status.choices}  # get_status_display is slow
     tags = queries.tags_of(page.tickets)
@@ -133,6 +136,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         "bulk_staff": staff,
         "bulk_statuses": Ticket.Status.choices,
         "bulk_priorities": [(p.id, p.name.get(viewer.lang)) for p in viewer.policy.priorities.values()],
+        "bulk_macros": macro_access.usable_macros(person).only("pk", "title"),
         "back": request.get_full_path(),
         "queues": sidebar(viewer, queues, counts),
         "saved_views": saved_views.sidebar_views(person, viewer.policy, viewer.lang, queues, staff),

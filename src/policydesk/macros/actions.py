@@ -19,8 +19,10 @@ from policydesk.tickets.access import can_answer, is_staff
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.actions.shared import locked
 from policydesk.tickets.actions.stale import check_version
+from policydesk.tickets.actions.tags import MAX_TAGS
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Person, Team, Ticket
+from policydesk.tickets.tags import BadTag, normalise_all
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,22 @@ class MacroFields:
     set_assignee: Person | None = None
     assign_to_me: bool = False
     set_topic: str = ""
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
     active: bool = True
+
+    def normalised_tags(self) -> tuple[list[str], list[str]]:
+        """The tags to add and to remove in their normal form; ActionError for one that is not a tag."""
+        try:
+            return normalise_all(list(self.add_tags)), normalise_all(list(self.remove_tags))
+        except BadTag as bad:
+            raise ActionError(bad.explained()) from bad
 
 
 def check_fields(fields: MacroFields) -> None:
     """Refuse a macro that could not be applied: no text, a tag in a text, an unknown status,
-    priority or request type, a team macro without a team, two assignees."""
+    priority or request type, a team macro without a team, two assignees, a bad tag or one both
+    added and removed."""
     policy = get_policy()
     if not fields.title.strip():
         raise ActionError(_("a macro needs a title"))
@@ -71,6 +83,12 @@ def check_fields(fields: MacroFields) -> None:
         raise ActionError(_("a macro assigns to a person or to the agent who applies it, not both"))
     if fields.set_assignee is not None and not is_staff(fields.set_assignee):
         raise ActionError(_("%(email)s is not on staff") % {"email": fields.set_assignee.email})
+    add, remove = fields.normalised_tags()
+    if len(add) > MAX_TAGS:
+        raise ActionError(_("A ticket has at most %(max)s tags.") % {"max": MAX_TAGS})
+    both = sorted(set(add) & set(remove))
+    if both:
+        raise ActionError(_("A macro cannot both add and remove a tag: %(tags)s") % {"tags": ", ".join(both)})
 
 
 def do_save_macro(*, macro: Macro | None, fields: MacroFields, actor: Person, now: datetime) -> Macro:
@@ -96,6 +114,8 @@ def do_save_macro(*, macro: Macro | None, fields: MacroFields, actor: Person, no
             fields.set_status, fields.set_priority, fields.set_topic,
         )  # fmt: skip
         macro.set_assignee, macro.assign_to_me = fields.set_assignee, fields.assign_to_me
+        add, remove = fields.normalised_tags()
+        macro.add_tags, macro.remove_tags = ", ".join(add), ", ".join(remove)
         macro.active = fields.active
         macro.updated_by, macro.updated_at = actor, now
         macro.save()
@@ -130,38 +150,96 @@ def do_apply_macro(
     *, ticket: Ticket, macro: Macro, agent: Person, now: datetime, expected_version: int | None = None
 ) -> AppliedMacro:
     """Make the macro's changes through the tickets' own actions (a request-type change re-triages
-    as a manual one does), count the use, and render its reply for the customer. The reply is not
-    sent: the agent reads it, fills what is missing and sends it from the composer."""
-    if not access.can_use(agent, macro):
-        raise ActionError(_("you may not use this macro"))
-    if not can_answer(agent, ticket):
-        raise ActionError(_("you do not work this ticket's queue"))
-    changes: list[str] = []
+    as a manual one does; the tags change in one `ticket.tags` row, as a hand edit), count the use,
+    and render its reply for the customer. The reply is not sent: the agent reads it, fills what is
+    missing and sends it from the composer."""
     with transaction.atomic():
-        ticket = locked(ticket)
-        check_version(ticket, expected_version)  # once, before the first change moves the version
-        if macro.set_topic and macro.set_topic != ticket.topic:
-            change = ticket_actions.do_change_request_type(
-                ticket=ticket, topic=macro.set_topic, agent=agent, now=now
+        ticket, changes = _make_changes(ticket, macro, agent, now, expected_version, with_status=True)
+        _count_use(macro, ticket, agent, now, changes)
+    ticket = Ticket.objects.select_related("organisation", "requester", "assignee").get(pk=ticket.pk)
+    rendered = rendering.render_for(macro.text_en, macro.text_ja, ticket, agent)
+    return AppliedMacro(ticket, rendered.text, rendered.language, rendered.missing, tuple(changes))
+
+
+def do_send_macro(*, ticket: Ticket, macro: Macro, agent: Person, now: datetime) -> AppliedMacro:
+    """Apply the macro and send its reply at once (a bulk change: no composer to read it in). The
+    reply is rendered for each ticket in its customer's language; a placeholder without a value
+    refuses the ticket (nothing changed, nothing sent), since nobody is there to fill it. The
+    reply is the agent's own (`do_agent_reply`: first response, pending); a macro that solves
+    sends "and solve", one that sets another status sets it after the reply."""
+    with transaction.atomic():
+        ticket, changes = _make_changes(ticket, macro, agent, now, None, with_status=False)
+        ticket = Ticket.objects.select_related("organisation", "requester", "assignee").get(pk=ticket.pk)
+        rendered = rendering.render_for(macro.text_en, macro.text_ja, ticket, agent)
+        if rendered.missing:
+            raise ActionError(
+                _("no value for the placeholders %(names)s")
+                % {"names": ", ".join("{{ " + name + " }}" for name in rendered.missing)}
             )
-            ticket = change.ticket
-            changes.append("request_type")
-        assignee = agent if macro.assign_to_me else macro.set_assignee
-        if assignee is not None and ticket.assignee_id != assignee.pk and ticket.is_open:
-            ticket = ticket_actions.do_assign(ticket=ticket, assignee=assignee, actor=agent, now=now)
-            changes.append("assignee")
+        solve = macro.set_status == Ticket.Status.SOLVED
+        message = ticket_actions.do_agent_reply(
+            ticket=ticket, agent=agent, text=rendered.text, now=now,
+            status=Ticket.Status.SOLVED if solve else Ticket.Status.PENDING,
+        )  # fmt: skip
+        changes.append("reply")
+        ticket = message.ticket
         if macro.set_status and macro.set_status != ticket.status:
             ticket = ticket_actions.do_set_status(
                 ticket=ticket, status=macro.set_status, actor=agent, now=now
             )
             changes.append("status")
-        if macro.set_priority and macro.set_priority != ticket.priority:
-            ticket = ticket_actions.do_set_priority(
-                ticket=ticket, priority=macro.set_priority, actor=agent, now=now
-            )
-            changes.append("priority")
-        Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + 1, last_used_at=now)
-        record_audit_event(now, agent, "macro.applied", macro, ticket=ticket.number, changes=changes)
-    ticket = Ticket.objects.select_related("organisation", "requester", "assignee").get(pk=ticket.pk)
-    rendered = rendering.render_for(macro.text_en, macro.text_ja, ticket, agent)
-    return AppliedMacro(ticket, rendered.text, rendered.language, rendered.missing, tuple(changes))
+        _count_use(macro, ticket, agent, now, changes, message=message.pk)
+    return AppliedMacro(ticket, rendered.text, rendered.language, (), tuple(changes))
+
+
+def _make_changes(
+    ticket: Ticket,
+    macro: Macro,
+    agent: Person,
+    now: datetime,
+    expected_version: int | None,
+    *,
+    with_status: bool,
+) -> tuple[Ticket, list[str]]:
+    """The macro's changes to the ticket, each through the ticket's own action (within the caller's
+    transaction); the status only `with_status` (a reply sets its own)."""
+    if not access.can_use(agent, macro):
+        raise ActionError(_("you may not use this macro"))
+    if not can_answer(agent, ticket):
+        raise ActionError(_("you do not work this ticket's queue"))
+    changes: list[str] = []
+    ticket = locked(ticket)
+    check_version(ticket, expected_version)  # once, before the first change moves the version
+    if macro.set_topic and macro.set_topic != ticket.topic:
+        change = ticket_actions.do_change_request_type(
+            ticket=ticket, topic=macro.set_topic, agent=agent, now=now
+        )
+        ticket = change.ticket
+        changes.append("request_type")
+    assignee = agent if macro.assign_to_me else macro.set_assignee
+    if assignee is not None and ticket.assignee_id != assignee.pk and ticket.is_open:
+        ticket = ticket_actions.do_assign(ticket=ticket, assignee=assignee, actor=agent, now=now)
+        changes.append("assignee")
+    if with_status and macro.set_status and macro.set_status != ticket.status:
+        ticket = ticket_actions.do_set_status(ticket=ticket, status=macro.set_status, actor=agent, now=now)
+        changes.append("status")
+    if macro.set_priority and macro.set_priority != ticket.priority:
+        ticket = ticket_actions.do_set_priority(
+            ticket=ticket, priority=macro.set_priority, actor=agent, now=now
+        )
+        changes.append("priority")
+    if macro.tags_to_add or macro.tags_to_remove:
+        # One `ticket.tags` audit row, as when the agent edits the tags by hand.
+        current = set(ticket.tags.values_list("name", flat=True))
+        wanted = (current | set(macro.tags_to_add)) - set(macro.tags_to_remove)
+        if wanted != current:
+            ticket = ticket_actions.do_set_tags(ticket=ticket, tags=sorted(wanted), actor=agent, now=now)
+            changes.append("tags")
+    return ticket, changes
+
+
+def _count_use(
+    macro: Macro, ticket: Ticket, agent: Person, now: datetime, changes: list[str], **extra: object
+) -> None:
+    Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + 1, last_used_at=now)
+    record_audit_event(now, agent, "macro.applied", macro, ticket=ticket.number, changes=changes, **extra)

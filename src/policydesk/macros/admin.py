@@ -15,6 +15,7 @@ from policydesk.macros import actions
 from policydesk.macros.models import Macro
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.admin_audit import AuditedAdmin, acting_person, adopt
+from policydesk.tickets.tags import SEPARATORS
 
 
 class MacroAdminForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -22,15 +23,18 @@ class MacroAdminForm(forms.ModelForm):  # type: ignore[type-arg]
         model = Macro
         fields = (
             "title", "text_en", "text_ja", "scope", "team", "set_status", "set_priority",
-            "set_assignee", "assign_to_me", "set_topic", "active",
+            "set_assignee", "assign_to_me", "set_topic", "add_tags", "remove_tags", "active",
         )  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        fields = _fields(cleaned)
         try:
-            actions.check_fields(_fields(cleaned))
+            actions.check_fields(fields)
         except ActionError as refused:
             raise forms.ValidationError(str(refused)) from refused
+        add, remove = fields.normalised_tags()  # stored in their normal form, as the action does
+        cleaned["add_tags"], cleaned["remove_tags"] = ", ".join(add), ", ".join(remove)
         return cleaned
 
 
@@ -41,7 +45,14 @@ def _fields(data: dict[str, Any]) -> actions.MacroFields:
         set_status=data.get("set_status") or "", set_priority=data.get("set_priority") or "",
         set_assignee=data.get("set_assignee"), assign_to_me=bool(data.get("assign_to_me")),
         set_topic=data.get("set_topic") or "", active=bool(data.get("active")),
+        add_tags=tuple(_tag_list(data.get("add_tags"))),
+        remove_tags=tuple(_tag_list(data.get("remove_tags"))),
     )  # fmt: skip
+
+
+def _tag_list(text: str | None) -> list[str]:
+    """The tags typed in the admin (commas or spaces); a bad one is kept for check_fields to refuse."""
+    return [name for name in SEPARATORS.split(text or "") if name]
 
 
 @admin.register(Macro)

@@ -1,5 +1,5 @@
 """A macro: a canned reply in English and Japanese, with placeholders (`rendering.py`), and the
-changes it makes to the ticket when applied (status, priority, assignee, request type).
+changes it makes to the ticket when applied (status, priority, assignee, request type, tags).
 
 Written only through `actions.py` (do_save_macro, do_delete_macro, do_apply_macro)."""
 
@@ -41,6 +41,9 @@ class Macro(models.Model):
     )  # fmt: skip
     assign_to_me = models.BooleanField(_("assign to the agent who applies it"), default=False)
     set_topic = models.CharField(_("set the request type"), max_length=64, blank=True)
+    # Tags in their normal form (tickets/tags.py), separated by ", "; blank: none.
+    add_tags = models.CharField(_("add the tags"), max_length=500, blank=True)
+    remove_tags = models.CharField(_("remove the tags"), max_length=500, blank=True)
     active = models.BooleanField(_("active"), default=True)
     usage_count = models.PositiveIntegerField(_("times used"), default=0)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
@@ -60,3 +63,11 @@ class Macro(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def tags_to_add(self) -> list[str]:
+        return [name for name in self.add_tags.split(", ") if name]
+
+    @property
+    def tags_to_remove(self) -> list[str]:
+        return [name for name in self.remove_tags.split(", ") if name]

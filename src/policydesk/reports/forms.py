@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from policydesk.reports.queries import Period
+from policydesk.tickets.tags import BadTag, normalise_tag
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -43,10 +44,18 @@ def report_date_field(label: StrOrPromise) -> forms.DateField:
 class PeriodForm(forms.Form):
     start = report_date_field(_("From"))
     end = report_date_field(_("To"))
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=100)
 
     def __init__(self, data: Any, *, default: Period) -> None:
         super().__init__(data)
         self.default = default
+
+    def clean_tag(self) -> str:
+        raw = self.cleaned_data.get("tag") or ""
+        try:
+            return normalise_tag(raw) if raw.strip() else ""
+        except BadTag as bad:
+            raise forms.ValidationError(bad.explained()) from bad
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -60,5 +69,13 @@ class PeriodForm(forms.Form):
         return cleaned
 
     def period(self) -> Period:
-        """The chosen period, or the default when the input is missing or invalid."""
-        return self.cleaned_data["period"] if self.is_valid() else self.default
+        """The chosen period, or the default when the input is missing or invalid (a bad tag alone
+        keeps the period: the page shows every ticket of it, with the tag's error)."""
+        if self.is_valid() or (set(self.errors) == {"tag"} and "period" in self.cleaned_data):
+            period: Period = self.cleaned_data["period"]
+            return period
+        return self.default
+
+    def chosen_tag(self) -> str:
+        """The tag the tickets are filtered by (normal form), '' for all; '' when the input is invalid."""
+        return self.cleaned_data["tag"] if self.is_valid() else ""

@@ -136,15 +136,19 @@ def _retriaged(since: datetime, until: datetime) -> dict[int, dict[str, object]]
     return {int(subject_id): dict(data.get("after") or {}) for subject_id, data in events}
 
 
-def ticket_facts(period: Period, now: datetime) -> list[TicketFacts]:
-    """Every ticket opened in `period` (and by `now`), in four queries whatever their number."""
+def ticket_facts(period: Period, now: datetime, tag: str = "") -> list[TicketFacts]:
+    """Every ticket opened in `period` (and by `now`), those carrying `tag` (normalised) when one
+    is given, in four queries whatever their number."""
     until = min(period.end_at, now)
     opened = AuditEvent.objects.filter(
         action="ticket.opened", subject_type="ticket", at__gte=period.start_at, at__lt=until
     ).values_list("subject_id", "at", "data")
+    tickets = Ticket.objects.filter(created_at__gte=period.start_at, created_at__lt=until)
+    if tag:
+        tickets = tickets.filter(tags__name=tag)
     rows = {
         row[0]: row
-        for row in Ticket.objects.filter(created_at__gte=period.start_at, created_at__lt=until).values_list(
+        for row in tickets.values_list(
             "pk", "number", "organisation__plan", "organisation__region", "topic", "channel", "calendar"
         )
     }
@@ -278,6 +282,37 @@ def grouped(
     return [attainment_of(k, groups.get(k, []), business, now) for k in keys]
 
 
+#: The "by tag" report shows the tags of the most tickets, at most this many (the page says so).
+MAX_TAG_ROWS = 30
+#: The key of the tickets without a tag in the "by tag" report.
+UNTAGGED = ""
+
+
+def tags_of_tickets(period: Period, now: datetime) -> dict[int, list[str]]:
+    """Ticket id -> its tags (as they are now), for the tickets opened in `period`; one query."""
+    through = Ticket.tags.through.objects.filter(
+        ticket__created_at__gte=period.start_at, ticket__created_at__lt=min(period.end_at, now)
+    ).values_list("ticket_id", "tag__name")
+    tags: dict[int, list[str]] = defaultdict(list)
+    for ticket_id, name in through:
+        tags[ticket_id].append(name)
+    return tags
+
+
+def by_tag(
+    facts: Sequence[TicketFacts], tags: dict[int, list[str]], business: dict[int, int], now: datetime
+) -> list[Attainment]:
+    """Attainment per tag (a ticket with two tags counts in both), the MAX_TAG_ROWS tags of the
+    most tickets first (ties by name), then the tickets with no tag (key UNTAGGED)."""
+    groups: dict[str, list[TicketFacts]] = defaultdict(list)
+    for fact in facts:
+        for name in tags.get(fact.ticket_id) or [UNTAGGED]:
+            groups[name].append(fact)
+    named = sorted((k for k in groups if k != UNTAGGED), key=lambda k: (-len(groups[k]), k))[:MAX_TAG_ROWS]
+    keys = named + ([UNTAGGED] if UNTAGGED in groups else [])
+    return [attainment_of(k, groups[k], business, now) for k in keys]
+
+
 def office_order(policy: Policy) -> list[str]:
     return [*policy.offices, GLOBAL]
 
@@ -291,10 +326,12 @@ class AttainmentReport:
     by_week: list[Attainment]
     mission_critical: list[Attainment]  # by week
     total: Attainment
+    by_tag: list[Attainment]
 
 
-def attainment_report(policy: Policy, period: Period, now: datetime) -> AttainmentReport:
-    facts = ticket_facts(period, now)
+def attainment_report(policy: Policy, period: Period, now: datetime, tag: str = "") -> AttainmentReport:
+    """The attainment tables of the tickets opened in `period`, of those tagged `tag` if given."""
+    facts = ticket_facts(period, now, tag)
     business = business_seconds_to_answer(policy, facts)
     weeks = [w.isoformat() for w in period.weeks()]
 
@@ -310,6 +347,7 @@ def attainment_report(policy: Policy, period: Period, now: datetime) -> Attainme
         by_week=grouped(facts, week_key, weeks, business, now, keep_empty=True),
         mission_critical=grouped(critical, week_key, weeks, business, now, keep_empty=True),
         total=attainment_of("all", facts, business, now),
+        by_tag=by_tag(facts, tags_of_tickets(period, now), business, now),
     )
 
 
@@ -364,12 +402,15 @@ class Backlog:
     mission_critical: int
 
 
-def backlog_report(policy: Policy, now: datetime) -> list[Backlog]:
-    """Open tickets per queue at `now` (the current backlog, whatever the period), one query."""
+def backlog_report(policy: Policy, now: datetime, tag: str = "") -> list[Backlog]:
+    """Open tickets per queue at `now` (the current backlog, whatever the period), those tagged
+    `tag` if given, one query."""
     unanswered = Q(first_responded_at__isnull=True)
+    open_tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    if tag:
+        open_tickets = open_tickets.filter(tags__name=tag)
     rows = (
-        Ticket.objects.filter(status__in=OPEN_STATUSES)
-        .values("office")
+        open_tickets.values("office")
         .annotate(
             open=Count("pk"),
             unanswered=Count("pk", filter=unanswered),

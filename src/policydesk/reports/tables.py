@@ -230,6 +230,18 @@ def report_tables(
             attainment.mission_critical,
             week,
         ),
+        _attainment_table(
+            "by-tag",
+            _("First response by tag"),
+            _(
+                "The tags of the most tickets (at most %(count)s), then the tickets without a tag; a "
+                "ticket with two tags counts under each. Tags as they are now."
+            )
+            % {"count": queries.MAX_TAG_ROWS},
+            _("Tag"),
+            attainment.by_tag,
+            lambda key: key or _("No tag"),
+        ),
         _deflection_table(
             "deflections-topic", _("Deflections by topic"), _("Topic"), deflections.by_topic, labels.topic
         ),
@@ -249,6 +261,7 @@ REPORT_SLUGS = (
     "by-office",
     "by-week",
     "mission-critical",
+    "by-tag",
     "deflections-topic",
     "deflections-route",
     "backlog",

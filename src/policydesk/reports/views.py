@@ -43,13 +43,13 @@ def _tables(request: HttpRequest) -> tuple[PeriodForm, queries.Period, list[tabl
     now = timezone.now()
     policy = get_policy()
     form = PeriodForm(request.GET or None, default=queries.Period.default(now))
-    period = form.period()
-    attainment = queries.attainment_report(policy, period, now)
+    period, tag = form.period(), form.chosen_tag()
+    attainment = queries.attainment_report(policy, period, now, tag)
     report = [
         *tables.report_tables(
             attainment,
             queries.deflection_report(policy, period, now),
-            queries.backlog_report(policy, now),
+            queries.backlog_report(policy, now, tag),
             Labels(policy, languages.current()),
         ),
         tables.help_centre_table(article_tallies(period.start, period.end)),
@@ -72,6 +72,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "total_attainment": tables.cell(attainment.total.attainment),
         "now_text": display.format_instant(attainment.now, getattr(person, "time_zone", ""), lang),
         "query": request.GET.urlencode(),
+        "tag": form.chosen_tag(),
     }
     return render(request, "reports/index.html", context)
 
@@ -86,5 +87,7 @@ def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
     # A byte-order mark, so that spreadsheet programs read Japanese labels as UTF-8.
     response = HttpResponse("\ufeff" + table.csv(), content_type="text/csv; charset=utf-8")
     filename = f"policydesk-{slug}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    # The tag is not in the file's name: a header cannot carry every script safely; the CSV's
+    # link keeps it in the query, so the file holds the tickets the page showed.
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

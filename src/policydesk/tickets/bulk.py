@@ -2,12 +2,14 @@
 
 `do_start_bulk` records the job (one `BulkJob` row and its audit row) and either runs it at once
 (up to `INLINE` tickets: the agent sees the outcome on the next page) or enqueues it for the
-worker (`run_bulk_job`), whose progress the console's job page shows. Each ticket
-goes through the same action as a single change (`do_assign`, `do_set_status`, `do_set_priority`,
-`do_add_tags`, `do_merge_tickets`), with its own audit row and signals (the SLA watch re-plans it);
-a ticket the actor may not change, or an action that refuses it, is listed with the reason and
-the others go on. Tickets are changed `PROGRESS_EVERY` at a time in one transaction that also
-saves the job's progress (one commit per chunk, not per ticket).
+worker (`run_bulk_job`), whose progress the console's job page shows. Each ticket goes through
+the same action as a single change (`do_assign`, `do_set_status`, `do_set_priority`,
+`do_add_tags`, `do_merge_tickets`, and a macro's `do_send_macro`, which `macros` registers with
+`register_change`: `tickets` stands below `macros` and cannot import it), with its own audit row
+and signals (the SLA watch re-plans it); a ticket the actor may not change, or an action that
+refuses it, is listed with the reason and the others go on. Tickets are changed
+`PROGRESS_EVERY` at a time in one transaction that also saves the job's progress (one commit
+per chunk, not per ticket).
 """
 
 from __future__ import annotations
@@ -33,6 +35,17 @@ INLINE = 25
 MAX_TICKETS = 10_000
 #: The job's row is updated after this many tickets (the progress the console shows).
 PROGRESS_EVERY = 50
+
+#: What a bulk change does to one ticket (raising ActionError to refuse it, with the reason).
+Change = Callable[[Ticket, datetime], object]
+#: The changes apps above `tickets` provide, by action: each checks the job's value (ActionError
+#: refuses the whole job before it starts) and returns what to do to each ticket.
+REGISTERED: dict[str, Callable[[BulkJob], Change]] = {}
+
+
+def register_change(action: str, make: Callable[[BulkJob], Change]) -> None:
+    """Let an app above `tickets` provide the change of a `BulkJob.Action` (its AppConfig.ready)."""
+    REGISTERED[action] = make
 
 
 def do_start_bulk(*, actor: Person, action: str, value: str, numbers: list[int], now: datetime) -> BulkJob:
@@ -94,8 +107,10 @@ def run_bulk(job: BulkJob, now: datetime) -> BulkJob:
     return job
 
 
-def _change(job: BulkJob) -> Callable[[Ticket, datetime], object]:
+def _change(job: BulkJob) -> Change:
     actor, value = job.actor, job.value
+    if job.action in REGISTERED:
+        return REGISTERED[job.action](job)
     if job.action == BulkJob.Action.ASSIGN:
         assignee = Person.objects.filter(pk=int(value)).first() if value.isdigit() else None
         if value and assignee is None:

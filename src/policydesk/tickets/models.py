@@ -493,6 +493,7 @@ class BulkJob(models.Model):
         STATUS = "status", _("Set status")
         PRIORITY = "priority", _("Set priority")
         TAGS = "tags", _("Add tags")
+        MACRO = "macro", _("Apply a macro")
         MERGE = "merge", _("Merge into one ticket")
 
     class State(models.TextChoices):
@@ -502,7 +503,7 @@ class BulkJob(models.Model):
 
     actor = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="bulk_jobs")
     action = models.CharField(max_length=20, choices=Action.choices)
-    # a person's id, a status, a priority, tags (comma-separated), a ticket number
+    # a person's id, a status, a priority, tags (comma-separated), a macro's id, a ticket number
     value = models.CharField(max_length=500, blank=True)
     numbers = models.JSONField(default=list)  # the tickets chosen, by number, in the order shown
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)

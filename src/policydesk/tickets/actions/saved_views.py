@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
@@ -14,7 +15,7 @@ from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Person, SavedView
 
 #: The queue page's GET parameters a view keeps, in this order (a cursor is not kept).
-VIEW_PARAMETERS = ("status", "priority", "topic", "assignee", "q", "tag", "size")
+VIEW_PARAMETERS = ("status", "priority", "topic", "assignee", "q", "tag", "sort", "size")
 
 
 def view_query(query: str) -> str:
@@ -26,6 +27,15 @@ def view_query(query: str) -> str:
         if value:
             kept[key] = value
     return kept.urlencode()
+
+
+def views_for(person: Person) -> QuerySet[SavedView]:
+    """The person's own views and every shared one, by name (one query)."""
+    return (
+        SavedView.objects.filter(Q(owner=person) | Q(shared=True))
+        .select_related("owner")
+        .order_by("name", "id")
+    )
 
 
 def may_share(person: Person) -> bool:
