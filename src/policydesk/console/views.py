@@ -769,8 +769,3 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     inbox_actions.do_mark_read(person=viewer.person, now=viewer.now)
     messages.success(request, _("All notifications are marked read."))
     return redirect("console:notifications")
-
-
-# The names other console modules imported from here before console/pages.py and
-# console/ticket_page.py held them; kept until no module uses them.
-_sidebar, _ticket_for, _render_ticket, _seen = sidebar, ticket_for, render_ticket, seen
