@@ -7,6 +7,7 @@ all. The format is documented in docs/policy-format.md.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -382,6 +383,7 @@ class _Reader:
             self.error(key, f"expected a non-empty array of {{days, open, close}} tables, got {_kind(value)}")
             return None
         intervals: list[OpenInterval] = []
+        entries: list[str] = []  # the `hours[i]` entry each interval comes from, for messages
         ok = True
         for index, item in enumerate(value):
             where = f"{key}[{index}]"
@@ -417,15 +419,13 @@ class _Reader:
             for day in days:
                 if day in DAYS:
                     intervals.append(OpenInterval(DAYS.index(day), opens, end))
+                    entries.append(f"hours[{index}]")
         if not ok:
             return None
-        seen: dict[int, list[OpenInterval]] = {}
-        for interval in sorted(intervals, key=lambda i: (i.weekday, i.start)):
-            for other in seen.get(interval.weekday, []):
-                if interval.start < other.end:
-                    self.error(key, f"intervals overlap on {DAYS[interval.weekday]}")
-                    return None
-            seen.setdefault(interval.weekday, []).append(interval)
+        overlap = _first_overlap(list(zip(intervals, entries, strict=True)))
+        if overlap is not None:
+            self.error(key, overlap)
+            return None
         return intervals
 
     def clock(self, value: object, key: str) -> int | None:
@@ -916,6 +916,51 @@ class _Reader:
             if name is not None and definition is not None:
                 out[ident] = Priority(id=ident, name=name, definition=definition)
         return out
+
+
+def _first_overlap(intervals: list[tuple[OpenInterval, str]]) -> str | None:
+    """The first two weekly intervals that overlap, said with both entries; None if none do.
+
+    An overnight interval runs into the next day (Sunday's into Monday's), so it is
+    checked against that day's openings too, not only against its own day's.
+    """
+    week = 7 * 86400
+    spans = sorted(
+        (
+            (
+                interval.weekday * 86400 + interval.start,
+                interval.weekday * 86400 + interval.end,
+                interval,
+                entry,
+            )
+            for interval, entry in intervals
+        ),
+        key=lambda span: span[:2],
+    )
+    # Sorted by start, an overlap always shows between neighbours.
+    for (_, end, interval, entry), (next_start, _, following, following_entry) in itertools.pairwise(spans):
+        if next_start < end:
+            return _overlap_message(following.weekday, (interval, entry), (following, following_entry))
+    # Sunday's overnight interval runs into Monday, the start of the week.
+    if spans and spans[-1][1] > week and spans[0][0] < spans[-1][1] - week:
+        _, _, last, last_entry = spans[-1]
+        _, _, first, first_entry = spans[0]
+        return _overlap_message(first.weekday, (last, last_entry), (first, first_entry))
+    return None
+
+
+def _overlap_message(weekday: int, *pair: tuple[OpenInterval, str]) -> str:
+    def said(interval: OpenInterval, entry: str) -> str:
+        return f"{entry} ({DAYS[interval.weekday]} {_clock_text(interval.start)}–{_clock_text(interval.end)})"
+
+    return f"intervals overlap on {DAYS[weekday]}: {said(*pair[0])} and {said(*pair[1])}"
+
+
+def _clock_text(seconds: int) -> str:
+    """A clock time as the file writes it (an overnight close as the next day's time)."""
+    if seconds > 86400:
+        seconds -= 86400
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
 def _kind(value: object) -> str:
