@@ -1,0 +1,93 @@
+"""A ticket's SLA metric states, read from what its actions recorded (the audit rows), on the pure
+engine `policydesk.sla.metrics`: the timeline each action's one audit row implies, replayed
+under the policy's metric rules for the ticket's plan, office and priority.
+
+Read-only: nothing here writes. Which audit actions move which clock:
+- `ticket.opened`: the creation (the customer's first message is the first response's);
+- `ticket.replied`: a public agent reply, then the status the reply left (pending or solved);
+- `ticket.deflected`: a public agent reply with the policy's route, and solved (C12);
+- `ticket.customer_replied`: a public customer message; a pending or solved ticket opens
+  again first (do_customer_reply), so a reopen comes before the message;
+- `ticket.status`, `ticket.priority`: the change to `after`;
+- `ticket.merged` (on the source): closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from policydesk.policy.metric_rules import metric_rules
+from policydesk.policy.model import Policy
+from policydesk.sla.metrics import MetricInstance, TimelineEvent, ticket_metrics
+from policydesk.tickets.models import AuditEvent, Ticket
+
+#: The audit actions that move a metric's clock.
+TIMELINE_ACTIONS = (
+    "ticket.opened",
+    "ticket.replied",
+    "ticket.deflected",
+    "ticket.customer_replied",
+    "ticket.status",
+    "ticket.priority",
+    "ticket.merged",
+)
+
+
+def timeline_from_audit(rows: Iterable[tuple[str, datetime, Mapping[str, Any]]]) -> list[TimelineEvent]:
+    """The timeline of a ticket from its audit rows `(action, at, data)`, oldest first."""
+    events: list[TimelineEvent] = []
+    status = "new"
+
+    def set_status(at: datetime, value: str) -> None:
+        nonlocal status
+        if value != status:
+            events.append(TimelineEvent(at, "status", value))
+            status = value
+
+    for action, at, data in rows:
+        if action == "ticket.replied":
+            events.append(TimelineEvent(at, "agent_reply"))
+            set_status(at, str(data.get("status") or "pending"))
+        elif action == "ticket.deflected":
+            events.append(TimelineEvent(at, "agent_reply"))
+            set_status(at, "solved")
+        elif action == "ticket.customer_replied":
+            if status in ("pending", "solved"):
+                set_status(at, "open")
+            events.append(TimelineEvent(at, "customer_message"))
+        elif action == "ticket.status" and isinstance(data.get("after"), str):
+            set_status(at, data["after"])
+        elif action == "ticket.priority" and isinstance(data.get("after"), str):
+            events.append(TimelineEvent(at, "priority", data["after"]))
+        elif action == "ticket.merged":
+            set_status(at, "closed")
+    return events
+
+
+def initial_priority(ticket: Ticket, rows: Iterable[tuple[str, datetime, Mapping[str, Any]]]) -> str:
+    """The priority the ticket was opened with: the first change's `before`, else its priority now."""
+    for action, _, data in rows:
+        if action == "ticket.priority" and isinstance(data.get("before"), str):
+            return str(data["before"])
+    return ticket.priority
+
+
+def metric_states(ticket: Ticket, policy: Policy, now: datetime) -> list[MetricInstance]:
+    """Every SLA metric instance of `ticket` as of `now` (none for a plan the policy lacks)."""
+    plan = policy.plans.get(ticket.organisation.plan)
+    if plan is None:
+        return []
+    rules = metric_rules(policy, plan, ticket.office, mission_critical=ticket.mission_critical)
+    rows = [
+        (action, at, data)
+        for action, at, data in AuditEvent.objects.filter(
+            subject_type="ticket", subject_id=str(ticket.pk), action__in=TIMELINE_ACTIONS
+        )
+        .order_by("at", "id")
+        .values_list("action", "at", "data")
+    ]
+    return ticket_metrics(
+        rules, ticket.created_at, initial_priority(ticket, rows), timeline_from_audit(rows), now
+    )
