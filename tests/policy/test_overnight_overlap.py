@@ -30,37 +30,28 @@ def loads_with_hours(tmp_path: Path, hours: str) -> None:
     load_policy(path)
 
 
-def test_saturday_night_shift_overlapping_sunday_opening_is_reported_naming_both(tmp_path: Path) -> None:
-    hours = """hours = [
+OVERLAPS = [
+    # Saturday's night shift runs into Sunday's opening.
+    ("""hours = [
   { days = ["sat"], open = "22:00", close = "03:00" },
   { days = ["sun"], open = "01:30", close = "04:00" },
-]"""
-    assert issues_with_hours(tmp_path, hours) == [
-        "offices.us-west.hours: intervals overlap on sun:"
-        " hours[0] (sat 22:00–03:00) and hours[1] (sun 01:30–04:00)"
-    ]
-
-
-def test_sunday_night_shift_overlapping_monday_opening_wraps_the_week(tmp_path: Path) -> None:
-    hours = """hours = [
+]""", "intervals overlap on sun: hours[0] (sat 22:00–03:00) and hours[1] (sun 01:30–04:00)"),
+    # Sunday's night shift runs into Monday's opening: the week wraps.
+    ("""hours = [
   { days = ["mon", "tue"], open = "02:00", close = "10:00" },
   { days = ["sun"], open = "20:00", close = "02:30" },
-]"""
-    assert issues_with_hours(tmp_path, hours) == [
-        "offices.us-west.hours: intervals overlap on mon:"
-        " hours[1] (sun 20:00–02:30) and hours[0] (mon 02:00–10:00)"
-    ]
-
-
-def test_same_day_overlap_names_both_entries(tmp_path: Path) -> None:
-    hours = """hours = [
+]""", "intervals overlap on mon: hours[1] (sun 20:00–02:30) and hours[0] (mon 02:00–10:00)"),
+    # A same-day overlap names both entries too.
+    ("""hours = [
   { days = ["mon", "tue"], open = "09:00", close = "17:00" },
   { days = ["tue"], open = "16:00", close = "18:00" },
-]"""
-    assert issues_with_hours(tmp_path, hours) == [
-        "offices.us-west.hours: intervals overlap on tue:"
-        " hours[0] (tue 09:00–17:00) and hours[1] (tue 16:00–18:00)"
-    ]
+]""", "intervals overlap on tue: hours[0] (tue 09:00–17:00) and hours[1] (tue 16:00–18:00)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("hours", "message"), OVERLAPS, ids=["sat-into-sun", "sun-into-mon", "same-day"])
+def test_overlaps_are_reported_naming_both_entries(tmp_path: Path, hours: str, message: str) -> None:
+    assert issues_with_hours(tmp_path, hours) == [f"offices.us-west.hours: {message}"]
 
 
 @pytest.mark.parametrize(
