@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from policydesk.desk_policy import get_policy
+from policydesk.policy.loading import default_policy_path
 from policydesk.policy.model import Policy, TargetRule, Text
 from policydesk.sla import Target
 from policydesk.sla.metrics import MetricInstance
 from policydesk.tickets import actions
+from policydesk.tickets.models import MetricEvent
 from policydesk.tickets.sla_metrics import metric_states, timeline_from_audit
 from tests.conftest import Personas, open_ticket
 
@@ -105,4 +109,57 @@ def test_timeline_from_audit_puts_a_reopen_before_the_customer_message() -> None
         ("customer_message", ""),
         ("status", "on-hold"),
         ("status", "closed"),
+    ]
+
+
+def test_the_actions_store_each_metric_event_once(personas: Personas, settings: Any, tmp_path: Path) -> None:
+    # The default policy with Growth promising a 3-business-day resolution too.
+    text = default_policy_path().read_text(encoding="utf-8")
+    growth = "[plans.growth]\n"
+    assert text.count(growth) == 1
+    path = tmp_path / "policy.toml"
+    path.write_text(
+        text.replace(growth, growth + 'resolution = { business_days = 3, text = { en = "x", ja = "x" } }\n'),
+        encoding="utf-8",
+    )
+    settings.POLICYDESK_POLICY = str(path)
+    ticket = open_ticket(personas.customer, now=z("2026-12-01T10:00:00"))
+    actions.do_agent_reply(
+        ticket=ticket, agent=personas.agent, text="Which chart?", now=z("2026-12-01T11:00:00")
+    )
+    actions.do_customer_reply(
+        ticket=ticket, customer=personas.customer, text="All", now=z("2026-12-03T10:00:00")
+    )
+    actions.do_set_status(ticket=ticket, status="solved", actor=personas.agent, now=z("2026-12-03T12:00:00"))
+    stored = list(
+        MetricEvent.objects.filter(ticket=ticket)
+        .order_by("at", "metric", "id")
+        .values_list("metric", "cycle", "kind", "at")
+    )
+    assert stored == [
+        ("first_response", 1, "activated", z("2026-12-01T10:00:00")),
+        ("resolution", 1, "activated", z("2026-12-01T10:00:00")),
+        ("first_response", 1, "fulfilled", z("2026-12-01T11:00:00")),
+        ("resolution", 1, "paused", z("2026-12-01T11:00:00")),  # pending: waiting on the customer
+        ("resolution", 1, "resumed", z("2026-12-03T10:00:00")),
+        ("resolution", 1, "fulfilled", z("2026-12-03T12:00:00")),
+    ]
+    assert set(MetricEvent.objects.values_list("policy_version", flat=True)) == {get_policy().version}
+    # The same states are read back from the audit rows; nothing is stored twice.
+    actions.do_set_priority(
+        ticket=ticket, priority="high", actor=personas.agent, now=z("2026-12-03T13:00:00")
+    )
+    assert MetricEvent.objects.filter(ticket=ticket).count() == len(stored)
+
+
+def test_a_breach_is_stored_by_the_next_action_after_it(personas: Personas) -> None:
+    # Growth: 2 business days (16 h) on central-europe (09:00-17:00 UTC): due Thu 10:00 UTC.
+    ticket = open_ticket(personas.customer, now=z("2026-12-01T10:00:00"))
+    assert ticket.first_response_due == z("2026-12-03T10:00:00")
+    actions.do_agent_reply(ticket=ticket, agent=personas.agent, text="Late", now=z("2026-12-03T11:00:00"))
+    kinds = list(MetricEvent.objects.filter(ticket=ticket).order_by("at").values_list("kind", "at"))
+    assert kinds == [
+        ("activated", z("2026-12-01T10:00:00")),
+        ("breached", z("2026-12-03T10:00:00")),
+        ("fulfilled", z("2026-12-03T11:00:00")),
     ]

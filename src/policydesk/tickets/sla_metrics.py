@@ -2,7 +2,8 @@
 engine `policydesk.sla.metrics`: the timeline each action's one audit row implies, replayed
 under the policy's metric rules for the ticket's plan, office and priority.
 
-Read-only: nothing here writes. Which audit actions move which clock:
+`record_metric_events` stores the events (`MetricEvent` rows) inside the action that moved a
+clock; `metric_states` only reads. Which audit actions move which clock:
 - `ticket.opened`: the creation (the customer's first message is the first response's);
 - `ticket.replied`: a public agent reply, then the status the reply left (pending or solved);
 - `ticket.deflected`: a public agent reply with the policy's route, and solved (C12);
@@ -18,10 +19,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from policydesk.desk_policy import get_policy
 from policydesk.policy.metric_rules import metric_rules
 from policydesk.policy.model import Policy
 from policydesk.sla.metrics import MetricInstance, TimelineEvent, ticket_metrics
-from policydesk.tickets.models import AuditEvent, Ticket
+from policydesk.tickets.models import AuditEvent, MetricEvent, Ticket
 
 #: The audit actions that move a metric's clock.
 TIMELINE_ACTIONS = (
@@ -74,12 +76,18 @@ def initial_priority(ticket: Ticket, rows: Iterable[tuple[str, datetime, Mapping
     return ticket.priority
 
 
-def metric_states(ticket: Ticket, policy: Policy, now: datetime) -> list[MetricInstance]:
-    """Every SLA metric instance of `ticket` as of `now` (none for a plan the policy lacks)."""
+def metric_states(
+    ticket: Ticket, policy: Policy, now: datetime, *, opened: bool = False
+) -> list[MetricInstance]:
+    """Every SLA metric instance of `ticket` as of `now` (none for a plan the policy lacks).
+
+    `opened`: the ticket was created just now, so its timeline is empty (no audit read)."""
     plan = policy.plans.get(ticket.organisation.plan)
     if plan is None:
         return []
     rules = metric_rules(policy, plan, ticket.office, mission_critical=ticket.mission_critical)
+    if opened:
+        return ticket_metrics(rules, ticket.created_at, ticket.priority, [], now)
     rows = [
         (action, at, data)
         for action, at, data in AuditEvent.objects.filter(
@@ -91,3 +99,21 @@ def metric_states(ticket: Ticket, policy: Policy, now: datetime) -> list[MetricI
     return ticket_metrics(
         rules, ticket.created_at, initial_priority(ticket, rows), timeline_from_audit(rows), now
     )
+
+
+def record_metric_events(ticket: Ticket, now: datetime, *, opened: bool = False) -> None:
+    """Store the metric events of `ticket` up to `now` that are not stored yet; call it inside the
+    action's transaction, after its audit row. One INSERT (a row already there is skipped).
+
+    A breach is stored by the first action after it (the SLA watch is to store it on time)."""
+    policy = get_policy()
+    rows = [
+        MetricEvent(
+            ticket=ticket, metric=instance.metric, cycle=instance.cycle, kind=event.kind, at=event.at,
+            policy_version=policy.version,
+        )
+        for instance in metric_states(ticket, policy, now, opened=opened)
+        for event in instance.events
+    ]  # fmt: skip
+    if rows:
+        MetricEvent.objects.bulk_create(rows, ignore_conflicts=True)
