@@ -274,3 +274,10 @@ def test_bad_timelines_are_refused(
         ticket_metrics(
             rules_for(us_west), pst("2026-12-01 10:00"), None, timeline, now=pst("2026-12-02 10:00")
         )
+
+
+def test_no_rule_counts_on_an_office_the_policy_does_not_have() -> None:
+    default = load_policy()
+    assert metric_rules(default, default.plans["growth"], "tokyo") == []
+    premium = metric_rules(default, default.plans["premium"], "global", mission_critical=True)
+    assert [rule.metric for rule in premium] == ["first_response"]  # C6: 2 calendar hours, 24x7

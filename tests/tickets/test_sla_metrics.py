@@ -163,3 +163,19 @@ def test_a_breach_is_stored_by_the_next_action_after_it(personas: Personas) -> N
         ("breached", z("2026-12-03T10:00:00")),
         ("fulfilled", z("2026-12-03T11:00:00")),
     ]
+
+
+def test_rows_stamped_out_of_order_are_taken_at_the_latest_instant_so_far() -> None:
+    created = z("2026-12-01T10:00:00")
+    rows = [
+        ("ticket.replied", created - HOUR, {"status": "pending"}),  # an action given an older `now`
+        ("ticket.customer_replied", created + 2 * HOUR, {}),
+        ("ticket.status", created + HOUR, {"before": "open", "after": "solved"}),
+    ]
+    assert [(event.kind, event.at) for event in timeline_from_audit(rows, created)] == [
+        ("agent_reply", created),
+        ("status", created),
+        ("status", created + 2 * HOUR),
+        ("customer_message", created + 2 * HOUR),
+        ("status", created + 2 * HOUR),
+    ]

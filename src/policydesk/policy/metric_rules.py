@@ -17,16 +17,19 @@ def metric_rules(
     for metric in METRICS:
         base = policy.metric_rule(plan, metric, mission_critical=mission_critical)
         by_priority = {
-            priority: _clock(policy, rule, office)
+            priority: clock
             for priority, targets in plan.by_priority.items()
-            if metric != "first_response" and (rule := targets.get(metric)) is not None
+            if metric != "first_response"
+            and (rule := targets.get(metric)) is not None
+            and (clock := _clock(policy, rule, office)) is not None
         }
-        if base is None and not by_priority:
+        clock = _clock(policy, base, office) if base is not None else None
+        if clock is None and not by_priority:
             continue
         rules.append(
             MetricRule(
                 metric=metric,
-                clock=_clock(policy, base, office) if base is not None else None,
+                clock=clock,
                 by_priority=by_priority,
                 pause_on=frozenset(policy.pause_on[metric]),
             )
@@ -34,6 +37,10 @@ def metric_rules(
     return rules
 
 
-def _clock(policy: Policy, rule: TargetRule, office: str) -> Clock:
+def _clock(policy: Policy, rule: TargetRule, office: str) -> Clock | None:
+    """The rule's clock; None when its calendar is not in the policy (a ticket of an office a
+    reloaded policy no longer has: no promise can be counted for it)."""
+    if rule.target.kind != "calendar" and (rule.calendar or office) not in policy.calendars:
+        return None
     _, calendar = rule_calendar(policy, rule, office)
     return Clock(calendar=calendar, target=rule.target)

@@ -37,10 +37,17 @@ TIMELINE_ACTIONS = (
 )
 
 
-def timeline_from_audit(rows: Iterable[tuple[str, datetime, Mapping[str, Any]]]) -> list[TimelineEvent]:
-    """The timeline of a ticket from its audit rows `(action, at, data)`, oldest first."""
+def timeline_from_audit(
+    rows: Iterable[tuple[str, datetime, Mapping[str, Any]]], created_at: datetime | None = None
+) -> list[TimelineEvent]:
+    """The timeline of a ticket from its audit rows `(action, at, data)`, oldest first.
+
+    A row stamped before the ticket's creation or before an earlier row (an action given an
+    older `now`) is taken to have happened then: the clock never runs backwards, and an action
+    must not fail on its own history."""
     events: list[TimelineEvent] = []
     status = "new"
+    latest = created_at
 
     def set_status(at: datetime, value: str) -> None:
         nonlocal status
@@ -48,7 +55,9 @@ def timeline_from_audit(rows: Iterable[tuple[str, datetime, Mapping[str, Any]]])
             events.append(TimelineEvent(at, "status", value))
             status = value
 
-    for action, at, data in rows:
+    for action, stamped, data in rows:
+        at = stamped if latest is None or stamped >= latest else latest
+        latest = at
         if action == "ticket.replied":
             events.append(TimelineEvent(at, "agent_reply"))
             set_status(at, str(data.get("status") or "pending"))
@@ -96,9 +105,10 @@ def metric_states(
         .order_by("at", "id")
         .values_list("action", "at", "data")
     ]
-    return ticket_metrics(
-        rules, ticket.created_at, initial_priority(ticket, rows), timeline_from_audit(rows), now
-    )
+    timeline = timeline_from_audit(rows, ticket.created_at)
+    # An action's own row is known at its `now`, even when that `now` is older than the history.
+    known = max([now, *(event.at for event in timeline[-1:])])
+    return ticket_metrics(rules, ticket.created_at, initial_priority(ticket, rows), timeline, known)
 
 
 def record_metric_events(ticket: Ticket, now: datetime, *, opened: bool = False) -> None:
