@@ -125,3 +125,29 @@ def test_sla_calendar_lists_open_intervals_in_utc_and_local_time() -> None:
     assert len(lines) == 2
     assert lines[0].startswith("2026-12-24T17:00Z – 2026-12-25T01:00Z") and "Thu 2026-12-24 09:00" in lines[0]
     assert lines[1].startswith("2026-12-28T17:00Z")
+
+
+def test_sla_due_rounds_a_fraction_of_a_second_up_like_triage() -> None:
+    # docs/sla.md: 16:59:59.5 on Tue 2026-12-01 (us-west, 09-17 UTC-08:00) is 17:00:00, the
+    # closing instant, so a 1-second target counts from Wednesday's opening. Truncating to
+    # 16:59:59 would leave the second on Tuesday and answer 17:00:00 Tuesday, 16 hours early.
+    result = run("sla", "due", "--calendar", "us-west", "--target", "1s",
+                 stdin="2026-12-01T16:59:59.5-08:00\n2026-12-01T16:59:59.000001-08:00\n"
+                       "2026-12-01T16:59:59-08:00\n")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "2026-12-02T17:00:01Z",
+        "2026-12-02T17:00:01Z",
+        "2026-12-02T01:00:00Z",
+    ]
+
+
+def test_sla_due_agrees_with_triage_on_a_fractional_created_at() -> None:
+    created = "2026-12-01T16:59:59.250-08:00"
+    due = run("sla", "due", "--calendar", "us-west", "--target", "2d", stdin=created + "\n")
+    request = {"id": "r1", "plan": "growth", "region": "americas", "topic": "troubleshooting",
+               "created_at": created}  # fmt: skip
+    triaged = run("triage", stdin=json.dumps(request) + "\n")
+    assert due.returncode == 0 and triaged.returncode == 0, due.stderr + triaged.stderr
+    assert due.stdout.splitlines() == ["2026-12-04T01:00:00Z"]
+    assert json.loads(triaged.stdout)["first_response_due"] == "2026-12-04T01:00:00Z"

@@ -7,6 +7,7 @@ all. The format is documented in docs/policy-format.md.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -18,16 +19,22 @@ from typing import Any, Literal, cast
 from policydesk.policy.model import (
     ACCOUNT_PEOPLE,
     CHANNELS,
+    DEFAULT_PAUSE_ON,
     LANGUAGES,
+    METRICS,
+    PAUSING_STATUSES,
     ROUTE_KINDS,
     AccountPerson,
     Channel,
     ContactRole,
     DeskNames,
     FirstResponseRule,
+    Metric,
+    MetricTargets,
     MissionCriticalRule,
     Office,
     OutOfScopeTopic,
+    PausingStatus,
     Plan,
     Policy,
     Priority,
@@ -142,6 +149,7 @@ class _Reader:
         self.issues: list[PolicyIssue] = []
         # Ids defined but invalid: references to them are not errors again (no cascades).
         self.broken: set[str] = set()
+        self.priority_ids: list[str] = []
 
     # -- primitives --------------------------------------------------------------
 
@@ -251,7 +259,7 @@ class _Reader:
             {
                 "format", "id", "version", "vendor", "domain", "title", "introduction",
                 "links", "offices", "calendars", "regions", "request_types", "out_of_scope",
-                "routes", "plans", "channels", "priorities", "notes", "contact_roles", "desk",
+                "routes", "plans", "channels", "priorities", "notes", "contact_roles", "desk", "sla",
             },
         )  # fmt: skip
         if data.get("format") != FORMAT_VERSION:
@@ -273,6 +281,8 @@ class _Reader:
         contact_roles = self.contact_roles(data.get("contact_roles"))
         routes = self.routes(data.get("routes"), contact_roles)
         out_of_scope = self.out_of_scope(data.get("out_of_scope", []), request_types, routes)
+        # Targets by priority name priorities listed further down; their ids are checked there.
+        self.priority_ids = _listed_ids(data.get("priorities"))
         plans = self.plans(data.get("plans"), request_types, out_of_scope, routes, calendars)
         if not regions and "regions" in data:
             self.error("regions", "no regions; expected at least one")
@@ -284,6 +294,7 @@ class _Reader:
             if (text := self.text(body, f"notes.{ident}")) is not None
         }
         desk = self.desk(data.get("desk", {}), request_types, out_of_scope, priorities)
+        pause_on = self.pause_on(data.get("sla", {}))
         if self.issues:
             return None
         assert policy_id and version and vendor and domain and title and introduction and desk
@@ -309,6 +320,7 @@ class _Reader:
             notes=notes,
             contact_roles=contact_roles,
             desk=desk,
+            pause_on=pause_on,
         )
 
     def links(self, value: object) -> dict[str, str]:
@@ -382,6 +394,7 @@ class _Reader:
             self.error(key, f"expected a non-empty array of {{days, open, close}} tables, got {_kind(value)}")
             return None
         intervals: list[OpenInterval] = []
+        entries: list[str] = []  # the `hours[i]` entry each interval comes from, for messages
         ok = True
         for index, item in enumerate(value):
             where = f"{key}[{index}]"
@@ -417,15 +430,13 @@ class _Reader:
             for day in days:
                 if day in DAYS:
                     intervals.append(OpenInterval(DAYS.index(day), opens, end))
+                    entries.append(f"hours[{index}]")
         if not ok:
             return None
-        seen: dict[int, list[OpenInterval]] = {}
-        for interval in sorted(intervals, key=lambda i: (i.weekday, i.start)):
-            for other in seen.get(interval.weekday, []):
-                if interval.start < other.end:
-                    self.error(key, f"intervals overlap on {DAYS[interval.weekday]}")
-                    return None
-            seen.setdefault(interval.weekday, []).append(interval)
+        overlap = _first_overlap(list(zip(intervals, entries, strict=True)))
+        if overlap is not None:
+            self.error(key, overlap)
+            return None
         return intervals
 
     def clock(self, value: object, key: str) -> int | None:
@@ -736,7 +747,8 @@ class _Reader:
             {
                 "name", "free", "channels", "request_types", "handled_by", "availability",
                 "first_response", "no_commitment", "mission_critical", "meetings",
-                "dedicated_team", "ineligible_route", "routes",
+                "dedicated_team", "ineligible_route", "routes", "next_reply", "periodic_update",
+                "resolution", "by_priority",
             },
         )  # fmt: skip
         errors_before = len(self.issues)
@@ -756,19 +768,30 @@ class _Reader:
         handled_by = table.get("handled_by")
         if handled_by not in ("region", "global"):
             self.error(f"{key}.handled_by", f"expected 'region' or 'global', got {handled_by!r}")
-        first_response = None
-        if "first_response" in table:
-            first_response = self.first_response(table["first_response"], f"{key}.first_response", calendars)
-            if (
-                first_response is not None
-                and first_response.calendar is None
-                and handled_by == "global"
-                and first_response.target.kind != "calendar"
-            ):
+        targets = self.metric_targets(table, key, calendars, handled_by)
+        by_priority: dict[str, MetricTargets] = {}
+        for priority, body in (self.table(table.get("by_priority", {}), f"{key}.by_priority") or {}).items():
+            where = f"{key}.by_priority.{priority}"
+            if priority not in self.priority_ids:
                 self.error(
-                    f"{key}.first_response.calendar",
-                    "missing; a globally handled plan has no office calendar to count on",
+                    where, f"unknown priority; expected one of {_ids(dict.fromkeys(self.priority_ids))}"
                 )
+                continue
+            inner = self.table(body, where)
+            if inner is None:
+                continue
+            if "first_response" in inner:
+                self.error(
+                    f"{where}.first_response",
+                    "the first response is decided at triage, which priority does not enter (C16);"
+                    " expected next_reply, periodic_update or resolution",
+                )
+                continue
+            self.unknown_keys(inner, where, set[str](METRICS[1:]))
+            if not inner:
+                self.error(where, f"empty; expected targets for some of {', '.join(METRICS[1:])}")
+                continue
+            by_priority[priority] = self.metric_targets(inner, where, calendars, handled_by)
         no_commitment = self.text(table.get("no_commitment"), f"{key}.no_commitment", optional=True)
         mission_critical = None
         if "mission_critical" in table:
@@ -807,14 +830,65 @@ class _Reader:
             request_types=tuple(eligible),
             handled_by=cast(Literal["region", "global"], handled_by),
             availability=availability,
-            first_response=first_response,
+            first_response=targets.first_response,
             no_commitment_text=no_commitment,
             mission_critical=mission_critical,
             meetings=meetings,
             dedicated_team=dedicated,
             ineligible_route=ineligible,
             routes=plan_routes,
+            next_reply=targets.next_reply,
+            periodic_update=targets.periodic_update,
+            resolution=targets.resolution,
+            by_priority=by_priority,
         )
+
+    def metric_targets(
+        self, table: dict[str, Any], key: str, calendars: dict[str, Calendar], handled_by: object
+    ) -> MetricTargets:
+        """The targets of the SLA metrics `table` names (each shaped like `first_response`)."""
+        rules: dict[str, FirstResponseRule | None] = {}
+        for metric in METRICS:
+            if metric not in table:
+                continue
+            rule = self.first_response(table[metric], f"{key}.{metric}", calendars)
+            if (
+                rule is not None
+                and rule.calendar is None
+                and handled_by == "global"
+                and rule.target.kind != "calendar"
+            ):
+                self.error(
+                    f"{key}.{metric}.calendar",
+                    "missing; a globally handled plan has no office calendar to count on",
+                )
+            rules[metric] = rule
+        return MetricTargets(**rules)
+
+    def pause_on(self, value: object) -> dict[Metric, tuple[PausingStatus, ...]]:
+        """`[sla] pause_on`: which statuses stop which metric's clock; defaults for the rest."""
+        out = dict(DEFAULT_PAUSE_ON)
+        table = self.table(value, "sla") or {}
+        self.unknown_keys(table, "sla", {"pause_on"})
+        pauses = self.table(table.get("pause_on", {}), "sla.pause_on") or {}
+        self.unknown_keys(pauses, "sla.pause_on", set(METRICS))
+        for metric in METRICS:
+            if metric not in pauses:
+                continue
+            key = f"sla.pause_on.{metric}"
+            statuses = self.string_list(pauses[metric], key)
+            if statuses is None:
+                continue
+            wrong = [status for status in statuses if status not in PAUSING_STATUSES]
+            if wrong:
+                self.error(
+                    key,
+                    f"{wrong[0]!r} cannot pause a clock; expected some of {', '.join(PAUSING_STATUSES)}"
+                    " (solved stops the clocks)",
+                )
+                continue
+            out[metric] = tuple(cast(list[PausingStatus], list(dict.fromkeys(statuses))))
+        return out
 
     def first_response(
         self, value: object, key: str, calendars: dict[str, Calendar]
@@ -916,6 +990,58 @@ class _Reader:
             if name is not None and definition is not None:
                 out[ident] = Priority(id=ident, name=name, definition=definition)
         return out
+
+
+def _first_overlap(intervals: list[tuple[OpenInterval, str]]) -> str | None:
+    """The first two weekly intervals that overlap, said with both entries; None if none do.
+
+    An overnight interval runs into the next day (Sunday's into Monday's), so it is
+    checked against that day's openings too, not only against its own day's.
+    """
+    week = 7 * 86400
+    spans = sorted(
+        (
+            (
+                interval.weekday * 86400 + interval.start,
+                interval.weekday * 86400 + interval.end,
+                interval,
+                entry,
+            )
+            for interval, entry in intervals
+        ),
+        key=lambda span: span[:2],
+    )
+    # Sorted by start, an overlap always shows between neighbours.
+    for (_, end, interval, entry), (next_start, _, following, following_entry) in itertools.pairwise(spans):
+        if next_start < end:
+            return _overlap_message(following.weekday, (interval, entry), (following, following_entry))
+    # Sunday's overnight interval runs into Monday, the start of the week.
+    if spans and spans[-1][1] > week and spans[0][0] < spans[-1][1] - week:
+        _, _, last, last_entry = spans[-1]
+        _, _, first, first_entry = spans[0]
+        return _overlap_message(first.weekday, (last, last_entry), (first, first_entry))
+    return None
+
+
+def _overlap_message(weekday: int, *pair: tuple[OpenInterval, str]) -> str:
+    def said(interval: OpenInterval, entry: str) -> str:
+        return f"{entry} ({DAYS[interval.weekday]} {_clock_text(interval.start)}–{_clock_text(interval.end)})"
+
+    return f"intervals overlap on {DAYS[weekday]}: {said(*pair[0])} and {said(*pair[1])}"
+
+
+def _clock_text(seconds: int) -> str:
+    """A clock time as the file writes it (an overnight close as the next day's time)."""
+    if seconds > 86400:
+        seconds -= 86400
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def _listed_ids(value: object) -> list[str]:
+    """The `id`s of an array of tables, as written (validated where the array is read)."""
+    if not isinstance(value, list):
+        return []
+    return [table["id"] for table in value if isinstance(table, dict) and isinstance(table.get("id"), str)]
 
 
 def _kind(value: object) -> str:

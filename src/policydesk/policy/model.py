@@ -117,8 +117,9 @@ class OutOfScopeTopic:
 
 @dataclass(frozen=True, slots=True)
 class FirstResponseRule:
-    """A first-response target and the calendar it is counted on (C3, C6).
+    """A target of one SLA metric and the calendar it is counted on (C3, C6).
 
+    First named for the first response; every metric's target has this shape.
     `calendar` is a calendar id, or None for the handling office's own calendar
     (C9), or for calendar-time targets, which run 24x7.
     """
@@ -126,6 +127,50 @@ class FirstResponseRule:
     target: Target
     calendar: str | None
     text: Text
+
+
+#: One SLA metric's target: the first response's shape, for every metric.
+TargetRule = FirstResponseRule
+
+#: The SLA metrics a policy may promise, in the order a ticket meets them:
+#: - first_response: from the ticket's creation to the first public agent reply (C3, C6);
+#: - next_reply: from the oldest public customer message no agent has answered yet to the
+#:   next public agent reply;
+#: - periodic_update: from one public agent reply to the next, while the ticket is open;
+#: - resolution: business time from creation (or a reopen: a new cycle) to solved.
+Metric = Literal["first_response", "next_reply", "periodic_update", "resolution"]
+METRICS: tuple[Metric, ...] = ("first_response", "next_reply", "periodic_update", "resolution")
+
+#: The ticket statuses a policy may name as pausing a metric's clock: waiting on the
+#: customer (pending) or on a third party or engineering (on-hold). Solved stops the clocks.
+PausingStatus = Literal["pending", "on-hold"]
+PAUSING_STATUSES: tuple[PausingStatus, ...] = ("pending", "on-hold")
+
+#: Which statuses pause which metric when the policy says nothing (`[sla] pause_on`): the
+#: first response and the next reply are owed whatever the status (today's first response is
+#: never paused); periodic updates stop while the customer is to answer; resolution time
+#: stops while waiting on the customer or on someone else.
+DEFAULT_PAUSE_ON: dict[Metric, tuple[PausingStatus, ...]] = {
+    "first_response": (),
+    "next_reply": (),
+    "periodic_update": ("pending",),
+    "resolution": ("pending", "on-hold"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MetricTargets:
+    """A target per metric (None = no promise for that metric)."""
+
+    first_response: TargetRule | None = None
+    next_reply: TargetRule | None = None
+    periodic_update: TargetRule | None = None
+    resolution: TargetRule | None = None
+
+    def get(self, metric: Metric) -> TargetRule | None:
+        """The target of `metric`, None if not promised."""
+        rule: TargetRule | None = getattr(self, metric)
+        return rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +201,21 @@ class Plan:
     dedicated_team: Text | None  # C4
     ineligible_route: str  # where requests outside `request_types` go (C2, C20)
     routes: dict[str, str] = field(hash=False)  # out-of-scope topic id -> route id (C17)
+    next_reply: TargetRule | None = None  # None = no promise
+    periodic_update: TargetRule | None = None
+    resolution: TargetRule | None = None
+    # priority id -> targets replacing the plan's for tickets of that priority (a vendor whose
+    # policy depends on priority; the seed policy's does not, C16). Never the first response:
+    # triage decides it, and priority is no input of triage (C16).
+    by_priority: dict[str, MetricTargets] = field(default_factory=dict, hash=False)
+
+    def target_for(self, metric: Metric, priority: str | None = None) -> TargetRule | None:
+        """The plan's target of `metric` for a ticket of `priority` (its override, if any)."""
+        override = self.by_priority.get(priority) if priority is not None else None
+        if override is not None and (rule := override.get(metric)) is not None:
+            return rule
+        plans_rule: TargetRule | None = getattr(self, metric)
+        return plans_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +252,10 @@ class Policy:
     notes: dict[str, Text] = field(hash=False)  # published paragraphs (C10, C16, C21, ...)
     contact_roles: dict[str, ContactRole] = field(hash=False)  # C17
     desk: DeskNames
+    # metric -> the statuses during which its clock does not run (`[sla] pause_on`)
+    pause_on: dict[Metric, tuple[PausingStatus, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_PAUSE_ON), hash=False
+    )
 
     def calendar(self, calendar_id: str) -> Calendar | None:
         """A calendar by the id a ticket stores: an office's, a named one, or the always-open
@@ -205,6 +269,14 @@ class Policy:
         if mission_critical and plan.mission_critical is not None:
             return plan.mission_critical.first_response
         return plan.first_response
+
+    def metric_rule(
+        self, plan: Plan, metric: Metric, *, mission_critical: bool = False, priority: str | None = None
+    ) -> TargetRule | None:
+        """The target of `metric` for a ticket of `plan` (None = no promise for it)."""
+        if metric == "first_response":  # decided at triage, which priority does not enter (C16)
+            return self.first_response_rule(plan, mission_critical)
+        return plan.target_for(metric, priority)
 
     def route_text(self, route: Route, account_team: Mapping[AccountPerson, str], lang: str) -> str:
         """The route's text, with the customer's own account team named and its URL (C17).

@@ -11,7 +11,7 @@ import html
 from dataclasses import dataclass
 from typing import Literal
 
-from policydesk.policy.model import CHANNELS, LANGUAGES, Plan, Policy, Route, Text
+from policydesk.policy.model import CHANNELS, LANGUAGES, METRICS, Metric, Plan, Policy, Route, Text
 
 Format = Literal["md", "html"]
 
@@ -20,6 +20,9 @@ LABELS: dict[str, Text] = {
     "service": Text("Service", "サービス"),
     "email_support": Text("Email support availability", "メールサポートの有無"),
     "sla": Text("Email support under the SLA (initial response)", "サービスレベル契約上のメールサポート"),
+    "next_reply": Text("Next reply, after each message of yours", "お客様からの返信への回答"),
+    "periodic_update": Text("Updates while we work on a ticket", "対応中の進捗のご連絡"),
+    "resolution": Text("Resolution", "解決"),
     "customized": Text("Customized support", "カスタマイズされたサポート"),
     "mc_available": Text("Mission-critical support available", "ミッションクリティカルサポートの利用が可能"),
     "mc_sla": Text(
@@ -132,6 +135,11 @@ def _plans_section(policy: Policy, t: _Words) -> list[Block]:
     rows = [
         (t("email_support"), *(p.availability.get(lang) for p in plans)),  # C2
         (t("sla"), *(_sla_cell(p, lang) for p in plans)),  # C3
+        *(
+            (t(metric), *(_metric_cell(policy, p, metric, lang) or none for p in plans))
+            for metric in METRICS[1:]
+            if any(_metric_cell(policy, p, metric, lang) for p in plans)
+        ),
         (t("customized"), *(p.dedicated_team.get(lang) if p.dedicated_team else none for p in plans)),  # C4
         (t("mc_available"), *(
             p.mission_critical.availability.get(lang) if p.mission_critical else none for p in plans
@@ -260,6 +268,18 @@ def _sla_cell(plan: Plan, lang: str) -> str:
     if plan.no_commitment_text is not None:
         return plan.no_commitment_text.get(lang)
     return "-"
+
+
+def _metric_cell(policy: Policy, plan: Plan, metric: Metric, lang: str) -> str:
+    """A plan's target of a metric beyond the first response, and any by priority ('' = none)."""
+    parts = []
+    if (rule := plan.target_for(metric)) is not None:
+        parts.append(rule.text.get(lang))
+    for priority, targets in plan.by_priority.items():
+        if (override := targets.get(metric)) is not None:
+            name = policy.priorities[priority].name.get(lang) if priority in policy.priorities else priority
+            parts.append(f"{name}: {override.text.get(lang)}")
+    return ("；" if lang == "ja" else "; ").join(parts)
 
 
 def _route_text(policy: Policy, route: Route, lang: str) -> str:

@@ -540,3 +540,33 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MetricEvent(models.Model):
+    """A moment of one SLA metric instance on a ticket, as `policydesk.sla.metrics` computes it from
+    the ticket's timeline: the audit of the clock, written by the ticket actions in their own
+    transaction (`tickets/sla_metrics.py` record_metric_events). Rows are only ever added."""
+
+    class Kind(models.TextChoices):
+        ACTIVATED = "activated", _("Started")
+        PAUSED = "paused", _("Paused")
+        RESUMED = "resumed", _("Resumed")
+        FULFILLED = "fulfilled", _("Fulfilled")
+        BREACHED = "breached", _("Breached")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="metric_events")
+    metric = models.CharField(max_length=32)  # first_response, next_reply, periodic_update, resolution
+    cycle = models.PositiveSmallIntegerField()  # the how-manieth instance of the metric on the ticket
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField()
+    policy_version = models.CharField(max_length=64)  # the policy the event was computed under
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["ticket", "metric", "cycle", "kind", "at"], name="metric_event_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.metric} {self.cycle} {self.kind} {self.at:%Y-%m-%d %H:%M:%S}"

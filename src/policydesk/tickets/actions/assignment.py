@@ -21,6 +21,7 @@ from policydesk.tickets.actions.shared import ActionError, locked
 from policydesk.tickets.actions.stale import check_version
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import OPEN_STATUSES, Deflection, Message, Person, Ticket
+from policydesk.tickets.sla_metrics import record_metric_events
 
 
 def do_assign(
@@ -71,6 +72,7 @@ def do_set_status(
         ticket.updated_at = now
         ticket.save(update_fields=["status", "updated_at"])
         record_audit_event(now, actor, "ticket.status", ticket, before=before, after=status)
+        record_metric_events(ticket, now)
         signals.ticket_changed.send(Ticket, ticket=ticket, change="status")
         if before == Ticket.Status.SOLVED and status in OPEN_STATUSES:
             signals.ticket_reopened.send(Ticket, ticket=ticket, actor=actor)
@@ -91,6 +93,7 @@ def do_set_priority(
         ticket.updated_at = now
         ticket.save(update_fields=["priority", "updated_at"])
         record_audit_event(now, actor, "ticket.priority", ticket, before=before, after=priority)
+        record_metric_events(ticket, now)
     return ticket
 
 
@@ -110,6 +113,7 @@ def do_deflect(
         record_audit_event(
             now, agent, "ticket.deflected", ticket, topic=topic, route=route.id, message=message.pk
         )
+        record_metric_events(ticket, now)
         signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=True)
     return deflection
 

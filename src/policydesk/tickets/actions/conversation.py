@@ -16,6 +16,7 @@ from policydesk.tickets.actions.shared import ActionError, Upload, attach, clean
 from policydesk.tickets.actions.stale import check_version
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Draft, Message, Person, Ticket
+from policydesk.tickets.sla_metrics import record_metric_events
 from policydesk.tickets.workspace import discard_draft
 
 #: What an agent's reply leaves the ticket as: waiting on the customer, or solved ("send and solve").
@@ -68,6 +69,7 @@ def do_agent_reply(
         record_audit_event(
             now, agent, "ticket.replied", ticket, message=message.pk, first_response=first, status=status
         )
+        record_metric_events(ticket, now)
         signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=first)
         discard_draft(ticket, agent, Draft.Kind.REPLY)
         submit.remember(message)
@@ -175,6 +177,7 @@ def do_customer_reply(
         record_audit_event(
             now, customer, "ticket.customer_replied", ticket, message=message.pk, channel=channel
         )
+        record_metric_events(ticket, now)
         signals.customer_replied.send(
             Ticket, ticket=ticket, message=message, inbound=inbound, reopened=reopened
         )

@@ -30,6 +30,7 @@ from policydesk.tickets.models import (
     Ticket,
     triage_channel,
 )
+from policydesk.tickets.sla_metrics import record_metric_events
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ def do_open_ticket(
         if entered_by is not None:
             _entered_by_note(ticket, entered_by, channel, now)
         _record_opening(policy, decision, ticket, now, actor=entered_by or requester)
+        record_metric_events(ticket, now, opened=True)
         signals.ticket_opened.send(Ticket, ticket=ticket, message=message, decision=decision, inbound=inbound)
         submit.remember(ticket)
     return IntakeResult(decision=decision, ticket=ticket, deflection=None, message=message)

@@ -82,7 +82,9 @@ class Command(BaseCommand):
                 instant = datetime.fromisoformat(line.strip().replace("Z", "+00:00"))
                 if instant.tzinfo is None:
                     raise ValueError("no UTC offset")
-                starts[index] = int(instant.timestamp())
+                # The engine's one conversion (a fraction of a second rounds up, docs/sla.md),
+                # as triage uses: truncating here moved a due by hours at a closing instant.
+                starts[index] = sla.epoch_seconds(instant)
             except ValueError as error:
                 errors[index] = f"error: {line.strip()!r}: {error}"
         dues = sla.due(calendar, starts, target) if len(lines) else starts

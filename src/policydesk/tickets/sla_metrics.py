@@ -1,0 +1,129 @@
+"""A ticket's SLA metric states, read from what its actions recorded (the audit rows), on the pure
+engine `policydesk.sla.metrics`: the timeline each action's one audit row implies, replayed
+under the policy's metric rules for the ticket's plan, office and priority.
+
+`record_metric_events` stores the events (`MetricEvent` rows) inside the action that moved a
+clock; `metric_states` only reads. Which audit actions move which clock:
+- `ticket.opened`: the creation (the customer's first message is the first response's);
+- `ticket.replied`: a public agent reply, then the status the reply left (pending or solved);
+- `ticket.deflected`: a public agent reply with the policy's route, and solved (C12);
+- `ticket.customer_replied`: a public customer message; a pending or solved ticket opens
+  again first (do_customer_reply), so a reopen comes before the message;
+- `ticket.status`, `ticket.priority`: the change to `after`;
+- `ticket.merged` (on the source): closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from policydesk.desk_policy import get_policy
+from policydesk.policy.metric_rules import metric_rules
+from policydesk.policy.model import Policy
+from policydesk.sla.metrics import MetricInstance, TimelineEvent, ticket_metrics
+from policydesk.tickets.models import AuditEvent, MetricEvent, Ticket
+
+#: The audit actions that move a metric's clock.
+TIMELINE_ACTIONS = (
+    "ticket.opened",
+    "ticket.replied",
+    "ticket.deflected",
+    "ticket.customer_replied",
+    "ticket.status",
+    "ticket.priority",
+    "ticket.merged",
+)
+
+
+def timeline_from_audit(
+    rows: Iterable[tuple[str, datetime, Mapping[str, Any]]], created_at: datetime | None = None
+) -> list[TimelineEvent]:
+    """The timeline of a ticket from its audit rows `(action, at, data)`, oldest first.
+
+    A row stamped before the ticket's creation or before an earlier row (an action given an
+    older `now`) is taken to have happened then: the clock never runs backwards, and an action
+    must not fail on its own history."""
+    events: list[TimelineEvent] = []
+    status = "new"
+    latest = created_at
+
+    def set_status(at: datetime, value: str) -> None:
+        nonlocal status
+        if value != status:
+            events.append(TimelineEvent(at, "status", value))
+            status = value
+
+    for action, stamped, data in rows:
+        at = stamped if latest is None or stamped >= latest else latest
+        latest = at
+        if action == "ticket.replied":
+            events.append(TimelineEvent(at, "agent_reply"))
+            set_status(at, str(data.get("status") or "pending"))
+        elif action == "ticket.deflected":
+            events.append(TimelineEvent(at, "agent_reply"))
+            set_status(at, "solved")
+        elif action == "ticket.customer_replied":
+            if status in ("pending", "solved"):
+                set_status(at, "open")
+            events.append(TimelineEvent(at, "customer_message"))
+        elif action == "ticket.status" and isinstance(data.get("after"), str):
+            set_status(at, data["after"])
+        elif action == "ticket.priority" and isinstance(data.get("after"), str):
+            events.append(TimelineEvent(at, "priority", data["after"]))
+        elif action == "ticket.merged":
+            set_status(at, "closed")
+    return events
+
+
+def initial_priority(ticket: Ticket, rows: Iterable[tuple[str, datetime, Mapping[str, Any]]]) -> str:
+    """The priority the ticket was opened with: the first change's `before`, else its priority now."""
+    for action, _, data in rows:
+        if action == "ticket.priority" and isinstance(data.get("before"), str):
+            return str(data["before"])
+    return ticket.priority
+
+
+def metric_states(
+    ticket: Ticket, policy: Policy, now: datetime, *, opened: bool = False
+) -> list[MetricInstance]:
+    """Every SLA metric instance of `ticket` as of `now` (none for a plan the policy lacks).
+
+    `opened`: the ticket was created just now, so its timeline is empty (no audit read)."""
+    plan = policy.plans.get(ticket.organisation.plan)
+    if plan is None:
+        return []
+    rules = metric_rules(policy, plan, ticket.office, mission_critical=ticket.mission_critical)
+    if opened:
+        return ticket_metrics(rules, ticket.created_at, ticket.priority, [], now)
+    rows = [
+        (action, at, data)
+        for action, at, data in AuditEvent.objects.filter(
+            subject_type="ticket", subject_id=str(ticket.pk), action__in=TIMELINE_ACTIONS
+        )
+        .order_by("at", "id")
+        .values_list("action", "at", "data")
+    ]
+    timeline = timeline_from_audit(rows, ticket.created_at)
+    # An action's own row is known at its `now`, even when that `now` is older than the history.
+    known = max([now, *(event.at for event in timeline[-1:])])
+    return ticket_metrics(rules, ticket.created_at, initial_priority(ticket, rows), timeline, known)
+
+
+def record_metric_events(ticket: Ticket, now: datetime, *, opened: bool = False) -> None:
+    """Store the metric events of `ticket` up to `now` that are not stored yet; call it inside the
+    action's transaction, after its audit row. One INSERT (a row already there is skipped).
+
+    A breach is stored by the first action after it (the SLA watch is to store it on time)."""
+    policy = get_policy()
+    rows = [
+        MetricEvent(
+            ticket=ticket, metric=instance.metric, cycle=instance.cycle, kind=event.kind, at=event.at,
+            policy_version=policy.version,
+        )
+        for instance in metric_states(ticket, policy, now, opened=opened)
+        for event in instance.events
+    ]  # fmt: skip
+    if rows:
+        MetricEvent.objects.bulk_create(rows, ignore_conflicts=True)
