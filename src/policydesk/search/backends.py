@@ -31,6 +31,11 @@ class Backend(Protocol):
         """FROM and WHERE (no leading keyword) selecting the entries `e` containing `term`."""
         ...
 
+    def recency(self, term: str) -> str:
+        """The column that orders `matching(term)`'s entries by age (larger: written later),
+        one the database can read backwards from its index without sorting every match."""
+        ...
+
 
 class SqliteFts:
     """FTS5 with the trigram tokenizer (`search_fts`, migration 0002) for three characters and
@@ -48,6 +53,11 @@ class SqliteFts:
             )
         return Sql("search_entry e WHERE e.body LIKE %s ESCAPE '\\'", (like_pattern(term),))
 
+    def recency(self, term: str) -> str:
+        # FTS5 walks its matches by rowid (the entry's id) in either direction; ORDER BY e.id
+        # would make SQLite collect and sort every match first.
+        return "f.rowid" if len(term) >= TRIGRAM else "e.id"
+
 
 class PostgresTrigram:
     """LIKE on the entries, which PostgreSQL answers from the pg_trgm GIN index
@@ -55,6 +65,11 @@ class PostgresTrigram:
 
     def matching(self, term: str) -> Sql:
         return Sql("search_entry e WHERE e.body LIKE %s ESCAPE '\\'", (like_pattern(term),))
+
+    def recency(self, term: str) -> str:
+        # The planner chooses: the trigram index then a top-N sort for a rare term, the primary
+        # key backwards, filtering, for a common one (it stops at the LIMIT).
+        return "e.id"
 
 
 def backend() -> Backend:

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
-from policydesk.search.backends import TRIGRAM, Sql, backend
+from policydesk.search.backends import TRIGRAM, Sql, backend, like_pattern
 from policydesk.search.models import Entry
 from policydesk.search.normalise import highlight
 from policydesk.search.query import DateBound, Query, QueryError, parse
@@ -26,6 +26,12 @@ from policydesk.tickets.access import is_staff, visible_tickets
 from policydesk.tickets.models import Person, Ticket
 
 MAX_LIMIT = 100
+#: Ranking reads the leading term's matches newest first and stops once this many tickets match
+#: every term: "best first" is best among the tickets with the most recent matches.
+CANDIDATES = 200
+#: Entries read per chunk: the first, then four times more each time, up to MAX_CHUNK.
+FIRST_CHUNK = 256
+MAX_CHUNK = 4096
 NUMBER_WEIGHT = 20
 WEIGHTS: dict[str, int] = {
     Entry.Kind.SUBJECT: 8,
@@ -146,47 +152,117 @@ def _created(bound: DateBound) -> Q:
 
 
 def _scored(tickets: QuerySet[Ticket], query: Query, staff: bool, limit: int) -> list[tuple[int, float]]:
-    """(ticket id, score) of the best `limit` tickets among `tickets` where every term matches."""
+    """(ticket id, score) of the best `limit` tickets among the candidates where every term
+    matches: candidates come from the leading term's matches, newest first, a chunk at a time,
+    until CANDIDATES of them match every term (`limit` when the leading term is scanned)."""
     try:
         visible_sql, visible_params = tickets.values("pk").query.sql_with_params()
     except EmptyResultSet:  # nothing visible (an inactive person): Django does not compile .none()
         return []
-    visible = Sql(visible_sql, tuple(visible_params))
-    long_terms = [term for term in query.terms if len(term) >= TRIGRAM]
-    # One- and two-character terms are scanned, so only within the tickets a longer term matched.
-    narrow = _ticket_ids(_matching(long_terms[0], visible, staff)) if long_terms else visible
-    parts = [_term(term, visible if len(term) >= TRIGRAM else narrow, staff) for term in query.terms]
-    parts += [_number(number, visible, staff) for number in query.numbers]
+    # No condition at all (a lead or an admin without filters): every ticket, nothing to narrow.
+    visible = Sql(visible_sql, tuple(visible_params)) if tickets.query.where else None
+    lead = _leading(query, visible, staff)
+    if lead is None:
+        return []
+    term, first = lead
+    enough = CANDIDATES if len(term) >= TRIGRAM else limit
+    pool: dict[int, float] = {}
+    seen: set[int] = set()
+    rows, count = first, FIRST_CHUNK
+    batch = _by_number(tickets, query.numbers) + [ticket_id for _, ticket_id in rows]
+    while True:
+        fresh = [ticket_id for ticket_id in dict.fromkeys(batch) if ticket_id not in seen]
+        seen.update(fresh)
+        if fresh:
+            pool.update(_scores(tickets, fresh, query, staff))
+        if len(pool) >= enough or len(rows) < count:
+            break
+        count = min(count * 4, MAX_CHUNK)
+        rows = _newest(term, visible, staff, before=rows[-1][0], count=count)
+        batch = [ticket_id for _, ticket_id in rows]
+    ranked = sorted(pool.items(), key=lambda item: (-item[1], -item[0]))
+    return ranked[:limit]
+
+
+def _leading(query: Query, visible: Sql | None, staff: bool) -> tuple[str, list[tuple[int, int]]] | None:
+    """The term whose matches are read for candidates, with its first chunk; None when a term
+    the index answers matches nothing the person may see (every term must match). Of the terms
+    the index answers, the one with the fewest matches in its first chunk (the rarest, as far as
+    one cheap read tells); one- and two-character terms lead only when there is nothing else."""
+    texts = list(query.terms) or [str(number) for number in query.numbers]
+    indexed = [term for term in texts if len(term) >= TRIGRAM]
+    if not indexed:
+        term = max(texts, key=len)
+        return term, _newest(term, visible, staff, before=None, count=FIRST_CHUNK)
+    best: tuple[str, list[tuple[int, int]]] | None = None
+    for term in sorted(indexed, key=len, reverse=True):
+        rows = _newest(term, visible, staff, before=None, count=FIRST_CHUNK)
+        if not rows and query.terms:
+            return None
+        if best is None or len(rows) < len(best[1]):
+            best = (term, rows)
+    return best
+
+
+def _newest(
+    term: str, visible: Sql | None, staff: bool, before: int | None, count: int
+) -> list[tuple[int, int]]:
+    """(entry id, ticket id) of the `count` newest entries containing `term` older than entry
+    `before`, among the tickets `visible` selects; internal notes only for staff."""
+    match = backend().matching(term)
+    order = backend().recency(term)
+    sql, params = f"SELECT e.id, e.ticket_id FROM {match.text}", list(match.params)  # noqa: S608 - our fragments; values bound
+    if visible is not None:
+        sql += f" AND e.ticket_id IN ({visible.text})"
+        params += visible.params
+    if not staff:
+        sql += " AND NOT e.internal"
+    if before is not None:
+        sql += f" AND {order} < %s"
+        params.append(before)
+    sql += f" ORDER BY {order} DESC LIMIT %s"
+    params.append(count)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(int(entry_id), int(ticket_id)) for entry_id, ticket_id in cursor.fetchall()]
+
+
+def _by_number(tickets: QuerySet[Ticket], numbers: tuple[int, ...]) -> list[int]:
+    """The tickets a bare number names, candidates whatever the text says."""
+    if not numbers:
+        return []
+    return list(tickets.filter(number__in=numbers).values_list("pk", flat=True))
+
+
+def _scores(tickets: QuerySet[Ticket], ticket_ids: list[int], query: Query, staff: bool) -> dict[int, float]:
+    """The score of each of `ticket_ids` the person may see, after the filters, where every
+    term matches (read from the entries of those tickets only: a LIKE over a few rows each)."""
+    within_sql, within_params = tickets.filter(pk__in=ticket_ids).values("pk").query.sql_with_params()
+    within = Sql(within_sql, tuple(within_params))
+    parts = [_term(term, within, staff) for term in query.terms]
+    parts += [_number(number, within, staff) for number in query.numbers]
     union = " UNION ALL ".join(
         f"SELECT * FROM ({part.text}) AS t{index}"  # noqa: S608 - our fragments; values bound
         for index, part in enumerate(parts)
     )
     sql = (
         f"SELECT m.ticket_id, SUM(m.weight) AS score FROM ({union}) AS m "  # noqa: S608 - our fragments; values bound
-        "GROUP BY m.ticket_id HAVING COUNT(*) = %s ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
+        "GROUP BY m.ticket_id HAVING COUNT(*) = %s"
     )
-    params: list[Any] = [param for part in parts for param in part.params] + [len(parts), limit]
+    params: list[Any] = [param for part in parts for param in part.params] + [len(parts)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(int(ticket_id), float(score)) for ticket_id, score in cursor.fetchall()]
-
-
-def _matching(term: str, within: Sql, staff: bool) -> Sql:
-    """The entries `e` containing `term`, of the tickets `within` selects; notes only for staff."""
-    match = backend().matching(term)
-    hidden = "" if staff else " AND NOT e.internal"
-    return Sql(f"{match.text} AND e.ticket_id IN ({within.text}){hidden}", match.params + within.params)
-
-
-def _ticket_ids(entries: Sql) -> Sql:
-    return Sql(f"SELECT e.ticket_id FROM {entries.text}", entries.params)  # noqa: S608 - our fragments; values bound
+        return {int(ticket_id): float(score) for ticket_id, score in cursor.fetchall()}
 
 
 def _term(term: str, within: Sql, staff: bool) -> Sql:
-    entries = _matching(term, within, staff)
-    weight = f"MAX({_WEIGHT_SQL}) AS weight"
-    sql = f"SELECT e.ticket_id AS ticket_id, {weight} FROM {entries.text} GROUP BY e.ticket_id"  # noqa: S608 - our fragments; values bound
-    return Sql(sql, entries.params)
+    """Each ticket `within` with an entry containing `term`, and the best weight among them."""
+    hidden = "" if staff else " AND NOT e.internal"
+    sql = (
+        f"SELECT e.ticket_id AS ticket_id, MAX({_WEIGHT_SQL}) AS weight FROM search_entry e "  # noqa: S608 - our fragments; values bound
+        f"WHERE e.ticket_id IN ({within.text}) AND e.body LIKE %s ESCAPE '\\'{hidden} GROUP BY e.ticket_id"
+    )
+    return Sql(sql, (*within.params, like_pattern(term)))
 
 
 def _number(number: int, within: Sql, staff: bool) -> Sql:
