@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.utils import translation
 
 from policydesk.search.models import Entry
 from policydesk.search.query import QueryError
@@ -254,3 +255,11 @@ def test_a_changed_subject_is_found_by_its_new_words(personas: Personas, english
     english.subject = "Diagramme leer"
     english.save()
     assert numbers(personas.agent, "diagramme") == [english.number]
+
+
+def test_an_unknown_status_is_refused_in_the_readers_language(personas: Personas) -> None:
+    with (
+        translation.override("ja"),
+        pytest.raises(QueryError, match="status:lost というステータスはありません"),
+    ):
+        find(personas.agent, "status:lost")

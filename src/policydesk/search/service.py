@@ -17,6 +17,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from policydesk.search.backends import TRIGRAM, Sql, backend, like_pattern
 from policydesk.search.models import Entry
@@ -115,7 +116,10 @@ def filtered(tickets: QuerySet[Ticket], query: Query, person: Person) -> QuerySe
 def _filter(name: str, value: str, person: Person) -> Q:
     if name == "status":
         if value.lower() not in Ticket.Status.values:
-            raise QueryError(f"status:{value} is not a status; use one of {', '.join(Ticket.Status.values)}")
+            raise QueryError(
+                _("status:%(value)s is not a status; use one of %(statuses)s")
+                % {"value": value, "statuses": ", ".join(Ticket.Status.values)}
+            )
         return Q(status=value.lower())
     if name == "plan":
         return Q(organisation__plan__iexact=value)
@@ -133,7 +137,7 @@ def _filter(name: str, value: str, person: Person) -> Q:
         return Q(requester__email__icontains=value) | Q(requester__name__icontains=value)
     if name == "org":
         return Q(organisation__name__icontains=value)
-    raise QueryError(f"unknown filter {name}:")  # parse() lets only known names through
+    raise ValueError(f"unknown filter {name}:")  # parse() lets only known names through: our bug
 
 
 def _created(bound: DateBound) -> Q:
