@@ -10,17 +10,16 @@
 
 A filter's value may be quoted (`org:"Kumo Japan"`). A word that looks like a filter with an
 unknown name (`http://...`, `12:30`) is a word. Terms are normalised (`normalise.normalise`).
-The one Django import is its translation function: a QueryError's message is shown to people,
-in their language.
+A QueryError's message is shown to people: it is marked here (`_`, which only marks) and
+translated by `service.find`, which may use Django.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-
-from django.utils.translation import gettext as _
 
 from policydesk.search.normalise import normalise
 
@@ -30,8 +29,23 @@ _CREATED = re.compile(r"^(?P<op><=|>=|<|>|=)?(?P<day>\d{4}-\d{2}-\d{2})$")
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
 
 
+def _(message: str) -> str:
+    """Marks `message` for translation (as gettext_noop does); `QueryError.translated` translates."""
+    return message
+
+
 class QueryError(ValueError):
-    """The query cannot be understood; the message says what to write instead."""
+    """The query cannot be understood; the message (English) says what to write instead."""
+
+    def __init__(self, template: str, **params: str) -> None:
+        super().__init__(template % params)
+        self.template, self.params = template, params
+
+    def translated(self, gettext: Callable[[str], str]) -> QueryError:
+        """The same refusal, its message translated by `gettext`."""
+        error = QueryError(self.template, **self.params)
+        error.args = (gettext(self.template) % self.params,)
+        return error
 
 
 @dataclass(frozen=True)
@@ -72,12 +86,12 @@ def parse(text: str) -> Query:
         name, quoted, bare = match["name"], match["quoted"], match["bare"]
         value = quoted if quoted is not None else bare or ""
         if not name and value.endswith(":") and value[:-1].lower() in FILTERS:
-            raise QueryError(_("%(filter)s needs a value") % {"filter": value})
+            raise QueryError(_("%(filter)s needs a value"), filter=value)
         if name and name.lower() in FILTERS:
             name = name.lower()
             value = value.strip()
             if not value:
-                raise QueryError(_("%(filter)s needs a value") % {"filter": f"{name}:"})
+                raise QueryError(_("%(filter)s needs a value"), filter=f"{name}:")
             if name == "created":
                 created.append(_date_bound(value))
             else:
@@ -111,7 +125,7 @@ def parse(text: str) -> Query:
 
 def _date_bound(value: str) -> DateBound:
     refused = QueryError(
-        _("created:%(value)s is not a date; write created:>2026-11-01 (also <, >=, <=)") % {"value": value}
+        _("created:%(value)s is not a date; write created:>2026-11-01 (also <, >=, <=)"), value=value
     )
     match = _CREATED.match(value)
     if match is None:

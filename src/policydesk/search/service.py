@@ -2,9 +2,17 @@
 that matched highlighted. Permissions first: the query runs inside `tickets.access.visible_tickets`
 (an agent's queues; a customer's own and shared tickets), and internal notes match only for staff.
 
-Ranking: each term scores the best place it matched in a ticket (its number 20, the subject 8,
-the requester or organisation 5, a file name 4, a message 3); a ticket's score is the sum over
-the terms, every term must match; ties go to the newer ticket. The same on every database."""
+Ranking stops early, so that a common word costs what a rare one does. The matches of one term
+(the leading term: of those the index answers, the one with the fewest matches in a first read)
+are read newest first (by entry id: the most recently written subject, message, file name), a
+chunk at a time, and reading stops once CANDIDATES tickets (200) match every term and filter,
+or, when the leading term has one or two characters (scanned, not indexed), once `limit` do.
+Only those candidates are scored: each term scores the best place it matched in the ticket (its
+number 20, the subject 8, the requester or organisation 5, a file name 4, a message 3), the
+ticket's score is the sum over the terms, and ties go to the newer ticket. So "best first" means
+best among the tickets with the most recent matches: an older ticket that would score higher is
+found by a more precise query, not ranked above them. A query with fewer matching tickets than
+that is ranked over all of them. The same on every database."""
 
 from __future__ import annotations
 
@@ -68,7 +76,10 @@ class Hit:
 def find(person: Person, query: str | Query, limit: int = 20) -> list[Hit]:
     """The tickets `person` may see that match `query`, best first, at most `limit` (1-100).
     Raises QueryError for a query it cannot read."""
-    parsed = parse(query) if isinstance(query, str) else query
+    try:
+        parsed = parse(query) if isinstance(query, str) else query
+    except QueryError as error:  # parse() is Django-free: its refusal is translated here
+        raise error.translated(_) from None
     limit = max(1, min(limit, MAX_LIMIT))
     if parsed.is_empty:
         return []
@@ -117,8 +128,9 @@ def _filter(name: str, value: str, person: Person) -> Q:
     if name == "status":
         if value.lower() not in Ticket.Status.values:
             raise QueryError(
-                _("status:%(value)s is not a status; use one of %(statuses)s")
-                % {"value": value, "statuses": ", ".join(Ticket.Status.values)}
+                _("status:%(value)s is not a status; use one of %(statuses)s"),
+                value=value,
+                statuses=", ".join(Ticket.Status.values),
             )
         return Q(status=value.lower())
     if name == "plan":
