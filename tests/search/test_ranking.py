@@ -21,6 +21,7 @@ def tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service, "CANDIDATES", 4)
     monkeypatch.setattr(service, "FIRST_CHUNK", 2)
     monkeypatch.setattr(service, "MAX_CHUNK", 8)
+    monkeypatch.setattr(service, "FEW_TICKETS", 0)  # nobody sees few enough to skip the reading
 
 
 def numbers(person: Person, query: str, limit: int = 20) -> list[int]:
@@ -79,6 +80,18 @@ def test_an_old_subject_match_beyond_the_candidates_does_not_outrank_newer_ticke
     assert len(found) >= service.CANDIDATES
     # named more precisely, it is found
     assert numbers(personas.lead, "report archive") == [many[0].number]
+
+
+@pytest.mark.parametrize("persona", ["customer", "agent"])
+def test_someone_who_sees_few_tickets_has_every_match_ranked(
+    personas: Personas, many: list[Ticket], monkeypatch: pytest.MonkeyPatch, persona: str
+) -> None:
+    monkeypatch.setattr(service, "FEW_TICKETS", 100)
+    person = getattr(personas, persona)
+    hits = find(person, "report", limit=3)
+    assert [hit.number for hit in hits][:2] == [many[10].number, many[0].number]  # both subjects
+    assert hits[1].score > hits[2].score
+    assert numbers(personas.other_org_customer, "report archive") == []
 
 
 def test_the_limit_is_kept_and_no_ticket_appears_twice(personas: Personas, many: list[Ticket]) -> None:

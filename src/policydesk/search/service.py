@@ -2,17 +2,19 @@
 that matched highlighted. Permissions first: the query runs inside `tickets.access.visible_tickets`
 (an agent's queues; a customer's own and shared tickets), and internal notes match only for staff.
 
-Ranking stops early, so that a common word costs what a rare one does. The matches of one term
-(the leading term: of those the index answers, the one with the fewest matches in a first read)
-are read newest first (by entry id: the most recently written subject, message, file name), a
-chunk at a time, and reading stops once CANDIDATES tickets (200) match every term and filter,
-or, when the leading term has one or two characters (scanned, not indexed), once `limit` do.
-Only those candidates are scored: each term scores the best place it matched in the ticket (its
-number 20, the subject 8, the requester or organisation 5, a file name 4, a message 3), the
-ticket's score is the sum over the terms, and ties go to the newer ticket. So "best first" means
-best among the tickets with the most recent matches: an older ticket that would score higher is
-found by a more precise query, not ranked above them. A query with fewer matching tickets than
-that is ranked over all of them. The same on every database."""
+Ranking stops early, so that a common word costs what a rare one does. Someone who sees at
+most FEW_TICKETS tickets (2,000) after the filters has every one of them scored, from their own
+rows. For everyone else, the matches of one term (the leading term: of those the index
+answers, the one with the fewest matches in a first read) are read newest first (by entry id:
+the most recently written subject, message, file name), a chunk at a time, and reading stops
+once CANDIDATES tickets (200) match every term and filter, or, when the leading term has one or
+two characters (scanned, not indexed), once `limit` do. Only those candidates are scored: each
+term scores the best place it matched in the ticket (its number 20, the subject 8, the
+requester or organisation 5, a file name 4, a message 3), the ticket's score is the sum over
+the terms, and ties go to the newer ticket. So "best first" means best among the tickets with
+the most recent matches: an older ticket that would score higher is found by a more precise
+query, not ranked above them. A query with fewer matching tickets than that is ranked over all
+of them. The same on every database."""
 
 from __future__ import annotations
 
@@ -39,8 +41,10 @@ MAX_LIMIT = 100
 #: every term: "best first" is best among the tickets with the most recent matches.
 CANDIDATES = 200
 #: Entries read per chunk: the first, then four times more each time, up to MAX_CHUNK.
-FIRST_CHUNK = 256
+FIRST_CHUNK = 512
 MAX_CHUNK = 4096
+#: Someone who sees at most this many tickets (after the filters) has every one of them ranked.
+FEW_TICKETS = 2000
 NUMBER_WEIGHT = 20
 WEIGHTS: dict[str, int] = {
     Entry.Kind.SUBJECT: 8,
@@ -169,22 +173,28 @@ def _created(bound: DateBound) -> Q:
 
 def _scored(tickets: QuerySet[Ticket], query: Query, staff: bool, limit: int) -> list[tuple[int, float]]:
     """(ticket id, score) of the best `limit` tickets among the candidates where every term
-    matches: candidates come from the leading term's matches, newest first, a chunk at a time,
-    until CANDIDATES of them match every term (`limit` when the leading term is scanned)."""
+    matches: every ticket the person may see when they are few; otherwise the leading term's
+    matches, newest first, a chunk at a time, until CANDIDATES tickets match every term
+    (`limit` when the leading term is scanned)."""
     try:
         visible_sql, visible_params = tickets.values("pk").query.sql_with_params()
     except EmptyResultSet:  # nothing visible (an inactive person): Django does not compile .none()
         return []
     # No condition at all (a lead or an admin without filters): every ticket, nothing to narrow.
     visible = Sql(visible_sql, tuple(visible_params)) if tickets.query.where else None
-    lead = _leading(query, visible, staff)
+    if visible is not None:
+        few = list(tickets.order_by().values_list("pk", flat=True)[: FEW_TICKETS + 1])
+        if len(few) <= FEW_TICKETS:
+            # A customer, a small queue, a narrow filter: their tickets' own rows, read by ticket,
+            # cost less than reading the index through everyone else's matches. All are ranked.
+            return _best(_scores(tickets, few, query, staff), limit) if few else []
+    lead = _leading(query, visible, staff, limit)
     if lead is None:
         return []
-    term, first = lead
+    term, rows, count = lead
     enough = CANDIDATES if len(term) >= TRIGRAM else limit
     pool: dict[int, float] = {}
     seen: set[int] = set()
-    rows, count = first, FIRST_CHUNK
     batch = _by_number(tickets, query.numbers) + [ticket_id for _, ticket_id in rows]
     while True:
         fresh = [ticket_id for ticket_id in dict.fromkeys(batch) if ticket_id not in seen]
@@ -196,27 +206,34 @@ def _scored(tickets: QuerySet[Ticket], query: Query, staff: bool, limit: int) ->
         count = min(count * 4, MAX_CHUNK)
         rows = _newest(term, visible, staff, before=rows[-1][0], count=count)
         batch = [ticket_id for _, ticket_id in rows]
-    ranked = sorted(pool.items(), key=lambda item: (-item[1], -item[0]))
-    return ranked[:limit]
+    return _best(pool, limit)
 
 
-def _leading(query: Query, visible: Sql | None, staff: bool) -> tuple[str, list[tuple[int, int]]] | None:
-    """The term whose matches are read for candidates, with its first chunk; None when a term
-    the index answers matches nothing the person may see (every term must match). Of the terms
-    the index answers, the one with the fewest matches in its first chunk (the rarest, as far as
-    one cheap read tells); one- and two-character terms lead only when there is nothing else."""
+def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
+    """The `limit` best: the highest score first, then the newer ticket."""
+    return sorted(scores.items(), key=lambda item: (-item[1], -item[0]))[:limit]
+
+
+def _leading(
+    query: Query, visible: Sql | None, staff: bool, limit: int
+) -> tuple[str, list[tuple[int, int]], int] | None:
+    """The term whose matches are read for candidates, with its first chunk and that chunk's
+    size; None when a term the index answers matches nothing the person may see (every term
+    must match). Of the terms the index answers, the one with the fewest matches in its first
+    chunk (the rarest, as far as one cheap read tells). One- and two-character terms lead only
+    when there is nothing else, and their first chunk is a page (each row found costs a scan)."""
     texts = list(query.terms) or [str(number) for number in query.numbers]
     indexed = [term for term in texts if len(term) >= TRIGRAM]
     if not indexed:
         term = max(texts, key=len)
-        return term, _newest(term, visible, staff, before=None, count=FIRST_CHUNK)
-    best: tuple[str, list[tuple[int, int]]] | None = None
+        return term, _newest(term, visible, staff, before=None, count=limit), limit
+    best: tuple[str, list[tuple[int, int]], int] | None = None
     for term in sorted(indexed, key=len, reverse=True):
         rows = _newest(term, visible, staff, before=None, count=FIRST_CHUNK)
         if not rows and query.terms:
             return None
         if best is None or len(rows) < len(best[1]):
-            best = (term, rows)
+            best = (term, rows, FIRST_CHUNK)
     return best
 
 
