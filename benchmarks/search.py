@@ -94,6 +94,10 @@ QUERIES: tuple[tuple[str, str], ...] = (
     ("filter only", "status:open org:bench-org-7"),
     ("no match", "zqxjv"),
     ("no match", "存在しない語句"),
+    # The worst case of the early-stopping ranking: a term the index cannot answer, in no
+    # message, is a scan of every entry the person may see (docs/search.md, "Ranking").
+    ("1-2 characters, no match", "鰻"),
+    ("1-2 characters, no match", "ゑゐ"),
 )
 
 
