@@ -36,6 +36,10 @@ class Backend(Protocol):
         one the database can read backwards from its index without sorting every match."""
         ...
 
+    def scoring_settings(self) -> list[str]:
+        """Statements run in the transaction of the query scoring the candidates' rows."""
+        ...
+
 
 class SqliteFts:
     """FTS5 with the trigram tokenizer (`search_fts`, migration 0002) for three characters and
@@ -58,6 +62,9 @@ class SqliteFts:
         # would make SQLite collect and sort every match first.
         return "f.rowid" if len(term) >= TRIGRAM else "e.id"
 
+    def scoring_settings(self) -> list[str]:
+        return []
+
 
 class PostgresTrigram:
     """LIKE on the entries, which PostgreSQL answers from the pg_trgm GIN index
@@ -70,6 +77,12 @@ class PostgresTrigram:
         # The planner chooses: the trigram index then a top-N sort for a rare term, the primary
         # key backwards, filtering, for a common one (it stops at the LIMIT).
         return "e.id"
+
+    def scoring_settings(self) -> list[str]:
+        # Scoring reads a few hundred tickets' rows by index. The planner splits it across
+        # parallel workers, whose start costs more than they save: 3-4x slower measured on 2
+        # busy CPUs (BENCHMARKS.md). LOCAL: until the end of the transaction only.
+        return ["SET LOCAL max_parallel_workers_per_gather = 0"]
 
 
 def backend() -> Backend:

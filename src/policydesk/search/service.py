@@ -24,7 +24,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -283,7 +283,9 @@ def _scores(tickets: QuerySet[Ticket], ticket_ids: list[int], query: Query, staf
         "GROUP BY m.ticket_id HAVING COUNT(*) = %s"
     )
     params: list[Any] = [param for part in parts for param in part.params] + [len(parts)]
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        for setting in backend().scoring_settings():
+            cursor.execute(setting)
         cursor.execute(sql, params)
         return {int(ticket_id): float(score) for ticket_id, score in cursor.fetchall()}
 
