@@ -271,7 +271,9 @@ def _scores(tickets: QuerySet[Ticket], ticket_ids: list[int], query: Query, staf
     """The score of each of `ticket_ids` the person may see, after the filters, where every
     term matches (read from the entries of those tickets only: a LIKE over a few rows each)."""
     within_sql, within_params = tickets.filter(pk__in=ticket_ids).values("pk").query.sql_with_params()
-    within = Sql(within_sql, tuple(within_params))
+    # Named once (a CTE), so the ids are bound once however many terms there are (SQLite takes
+    # at most 32,766 parameters).
+    within = Sql("SELECT search_within.id FROM search_within")
     parts = [_term(term, within, staff) for term in query.terms]
     parts += [_number(number, within, staff) for number in query.numbers]
     union = " UNION ALL ".join(
@@ -279,10 +281,11 @@ def _scores(tickets: QuerySet[Ticket], ticket_ids: list[int], query: Query, staf
         for index, part in enumerate(parts)
     )
     sql = (
-        f"SELECT m.ticket_id, SUM(m.weight) AS score FROM ({union}) AS m "  # noqa: S608 - our fragments; values bound
+        f"WITH search_within(id) AS ({within_sql}) "  # noqa: S608 - our fragments; values bound
+        f"SELECT m.ticket_id, SUM(m.weight) AS score FROM ({union}) AS m "
         "GROUP BY m.ticket_id HAVING COUNT(*) = %s"
     )
-    params: list[Any] = [param for part in parts for param in part.params] + [len(parts)]
+    params: list[Any] = [*within_params, *(param for part in parts for param in part.params), len(parts)]
     with transaction.atomic(), connection.cursor() as cursor:
         for setting in backend().scoring_settings():
             cursor.execute(setting)
