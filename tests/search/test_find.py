@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.utils import translation
 
 from policydesk.search.models import Entry
 from policydesk.search.query import QueryError
@@ -254,3 +255,30 @@ def test_a_changed_subject_is_found_by_its_new_words(personas: Personas, english
     english.subject = "Diagramme leer"
     english.save()
     assert numbers(personas.agent, "diagramme") == [english.number]
+
+
+def test_an_unknown_status_is_refused_in_the_readers_language(personas: Personas) -> None:
+    with (
+        translation.override("ja"),
+        pytest.raises(QueryError, match="status:lost というステータスはありません"),
+    ):
+        find(personas.agent, "status:lost")
+
+
+@pytest.mark.parametrize(
+    ("text", "english", "japanese"),
+    [
+        ("created:soon", "created:soon is not a date", "created:soon は日付ではありません"),
+        ("created:2026-02-30", "created:2026-02-30 is not a date", "created:2026-02-30 は日付ではありません"),
+        ("status:", "status: needs a value", "status: には値が必要です"),
+        ("org:", "org: needs a value", "org: には値が必要です"),
+        ("#12 #13", "give one #number at a time", "#番号は一度に一つだけ"),
+    ],
+)
+def test_the_reason_a_query_is_refused_is_in_the_readers_language(
+    personas: Personas, text: str, english: str, japanese: str
+) -> None:
+    for language, expected in (("en", english), ("ja", japanese)):
+        with translation.override(language), pytest.raises(QueryError) as refused:
+            find(personas.agent, text)
+        assert expected in str(refused.value)

@@ -72,3 +72,11 @@ def test_a_colon_word_that_is_no_filter_is_text() -> None:
 def test_an_empty_query_is_empty() -> None:
     assert parse("   ").is_empty
     assert not parse("status:open").is_empty
+
+
+def test_a_refusal_keeps_its_message_to_translate() -> None:
+    with pytest.raises(QueryError) as refused:
+        parse("created:soon")
+    assert str(refused.value).startswith("created:soon is not a date")
+    translated = refused.value.translated(lambda message: "» " + message)
+    assert str(translated).startswith("» created:soon is not a date")

@@ -31,6 +31,15 @@ class Backend(Protocol):
         """FROM and WHERE (no leading keyword) selecting the entries `e` containing `term`."""
         ...
 
+    def recency(self, term: str) -> str:
+        """The column that orders `matching(term)`'s entries by age (larger: written later),
+        one the database can read backwards from its index without sorting every match."""
+        ...
+
+    def scoring_settings(self) -> list[str]:
+        """Statements run in the transaction of the query scoring the candidates' rows."""
+        ...
+
 
 class SqliteFts:
     """FTS5 with the trigram tokenizer (`search_fts`, migration 0002) for three characters and
@@ -48,6 +57,14 @@ class SqliteFts:
             )
         return Sql("search_entry e WHERE e.body LIKE %s ESCAPE '\\'", (like_pattern(term),))
 
+    def recency(self, term: str) -> str:
+        # FTS5 walks its matches by rowid (the entry's id) in either direction; ORDER BY e.id
+        # would make SQLite collect and sort every match first.
+        return "f.rowid" if len(term) >= TRIGRAM else "e.id"
+
+    def scoring_settings(self) -> list[str]:
+        return []
+
 
 class PostgresTrigram:
     """LIKE on the entries, which PostgreSQL answers from the pg_trgm GIN index
@@ -55,6 +72,17 @@ class PostgresTrigram:
 
     def matching(self, term: str) -> Sql:
         return Sql("search_entry e WHERE e.body LIKE %s ESCAPE '\\'", (like_pattern(term),))
+
+    def recency(self, term: str) -> str:
+        # The planner chooses: the trigram index then a top-N sort for a rare term, the primary
+        # key backwards, filtering, for a common one (it stops at the LIMIT).
+        return "e.id"
+
+    def scoring_settings(self) -> list[str]:
+        # Scoring reads a few hundred tickets' rows by index. The planner splits it across
+        # parallel workers, whose start costs more than they save: 3-4x slower measured on 2
+        # busy CPUs (BENCHMARKS.md). LOCAL: until the end of the transaction only.
+        return ["SET LOCAL max_parallel_workers_per_gather = 0"]
 
 
 def backend() -> Backend:

@@ -10,11 +10,14 @@
 
 A filter's value may be quoted (`org:"Kumo Japan"`). A word that looks like a filter with an
 unknown name (`http://...`, `12:30`) is a word. Terms are normalised (`normalise.normalise`).
+A QueryError's message is shown to people: it is marked here (`_`, which only marks) and
+translated by `service.find`, which may use Django.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -26,8 +29,23 @@ _CREATED = re.compile(r"^(?P<op><=|>=|<|>|=)?(?P<day>\d{4}-\d{2}-\d{2})$")
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
 
 
+def _(message: str) -> str:
+    """Marks `message` for translation (as gettext_noop does); `QueryError.translated` translates."""
+    return message
+
+
 class QueryError(ValueError):
-    """The query cannot be understood; the message says what to write instead."""
+    """The query cannot be understood; the message (English) says what to write instead."""
+
+    def __init__(self, template: str, **params: str) -> None:
+        super().__init__(template % params)
+        self.template, self.params = template, params
+
+    def translated(self, gettext: Callable[[str], str]) -> QueryError:
+        """The same refusal, its message translated by `gettext`."""
+        error = QueryError(self.template, **self.params)
+        error.args = (gettext(self.template) % self.params,)
+        return error
 
 
 @dataclass(frozen=True)
@@ -68,12 +86,12 @@ def parse(text: str) -> Query:
         name, quoted, bare = match["name"], match["quoted"], match["bare"]
         value = quoted if quoted is not None else bare or ""
         if not name and value.endswith(":") and value[:-1].lower() in FILTERS:
-            raise QueryError(f"{value} needs a value")
+            raise QueryError(_("%(filter)s needs a value"), filter=value)
         if name and name.lower() in FILTERS:
             name = name.lower()
             value = value.strip()
             if not value:
-                raise QueryError(f"{name}: needs a value")
+                raise QueryError(_("%(filter)s needs a value"), filter=f"{name}:")
             if name == "created":
                 created.append(_date_bound(value))
             else:
@@ -89,7 +107,7 @@ def parse(text: str) -> Query:
         number = _NUMBER.match(value)
         if number and value.startswith("#"):
             if ticket is not None and ticket != int(number[1]):
-                raise QueryError("give one #number at a time")
+                raise QueryError(_("give one #number at a time"))
             ticket = int(number[1])
         elif number:
             numbers.append(int(number[1]))
@@ -106,11 +124,14 @@ def parse(text: str) -> Query:
 
 
 def _date_bound(value: str) -> DateBound:
+    refused = QueryError(
+        _("created:%(value)s is not a date; write created:>2026-11-01 (also <, >=, <=)"), value=value
+    )
     match = _CREATED.match(value)
     if match is None:
-        raise QueryError(f"created:{value} is not a date; write created:>2026-11-01 (also <, >=, <=)")
+        raise refused
     try:
         day = date.fromisoformat(match["day"])
-    except ValueError as error:
-        raise QueryError(f"created:{value} is not a date ({error})") from error
+    except ValueError as error:  # 2026-02-30
+        raise refused from error
     return DateBound(match["op"] or "=", day)

@@ -2,9 +2,19 @@
 that matched highlighted. Permissions first: the query runs inside `tickets.access.visible_tickets`
 (an agent's queues; a customer's own and shared tickets), and internal notes match only for staff.
 
-Ranking: each term scores the best place it matched in a ticket (its number 20, the subject 8,
-the requester or organisation 5, a file name 4, a message 3); a ticket's score is the sum over
-the terms, every term must match; ties go to the newer ticket. The same on every database."""
+Ranking stops early, so that a common word costs what a rare one does. Someone who sees at
+most FEW_TICKETS tickets (2,000) after the filters has every one of them scored, from their own
+rows. For everyone else, the matches of one term (the leading term: of those the index
+answers, the one with the fewest matches in a first read) are read newest first (by entry id:
+the most recently written subject, message, file name), a chunk at a time, and reading stops
+once CANDIDATES tickets (200) match every term and filter, or, when the leading term has one or
+two characters (scanned, not indexed), once `limit` do. Only those candidates are scored: each
+term scores the best place it matched in the ticket (its number 20, the subject 8, the
+requester or organisation 5, a file name 4, a message 3), the ticket's score is the sum over
+the terms, and ties go to the newer ticket. So "best first" means best among the tickets with
+the most recent matches: an older ticket that would score higher is found by a more precise
+query, not ranked above them. A query with fewer matching tickets than that is ranked over all
+of them. The same on every database."""
 
 from __future__ import annotations
 
@@ -14,11 +24,12 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
-from policydesk.search.backends import TRIGRAM, Sql, backend
+from policydesk.search.backends import TRIGRAM, Sql, backend, like_pattern
 from policydesk.search.models import Entry
 from policydesk.search.normalise import highlight
 from policydesk.search.query import DateBound, Query, QueryError, parse
@@ -26,6 +37,14 @@ from policydesk.tickets.access import is_staff, visible_tickets
 from policydesk.tickets.models import Person, Ticket
 
 MAX_LIMIT = 100
+#: Ranking reads the leading term's matches newest first and stops once this many tickets match
+#: every term: "best first" is best among the tickets with the most recent matches.
+CANDIDATES = 200
+#: Entries read per chunk: the first, then four times more each time, up to MAX_CHUNK.
+FIRST_CHUNK = 512
+MAX_CHUNK = 4096
+#: Someone who sees at most this many tickets (after the filters) has every one of them ranked.
+FEW_TICKETS = 2000
 NUMBER_WEIGHT = 20
 WEIGHTS: dict[str, int] = {
     Entry.Kind.SUBJECT: 8,
@@ -61,7 +80,10 @@ class Hit:
 def find(person: Person, query: str | Query, limit: int = 20) -> list[Hit]:
     """The tickets `person` may see that match `query`, best first, at most `limit` (1-100).
     Raises QueryError for a query it cannot read."""
-    parsed = parse(query) if isinstance(query, str) else query
+    try:
+        parsed = parse(query) if isinstance(query, str) else query
+    except QueryError as error:  # parse() is Django-free: its refusal is translated here
+        raise error.translated(_) from None
     limit = max(1, min(limit, MAX_LIMIT))
     if parsed.is_empty:
         return []
@@ -109,7 +131,11 @@ def filtered(tickets: QuerySet[Ticket], query: Query, person: Person) -> QuerySe
 def _filter(name: str, value: str, person: Person) -> Q:
     if name == "status":
         if value.lower() not in Ticket.Status.values:
-            raise QueryError(f"status:{value} is not a status; use one of {', '.join(Ticket.Status.values)}")
+            raise QueryError(
+                _("status:%(value)s is not a status; use one of %(statuses)s"),
+                value=value,
+                statuses=", ".join(Ticket.Status.values),
+            )
         return Q(status=value.lower())
     if name == "plan":
         return Q(organisation__plan__iexact=value)
@@ -127,7 +153,7 @@ def _filter(name: str, value: str, person: Person) -> Q:
         return Q(requester__email__icontains=value) | Q(requester__name__icontains=value)
     if name == "org":
         return Q(organisation__name__icontains=value)
-    raise QueryError(f"unknown filter {name}:")  # parse() lets only known names through
+    raise ValueError(f"unknown filter {name}:")  # parse() lets only known names through: our bug
 
 
 def _created(bound: DateBound) -> Q:
@@ -146,47 +172,135 @@ def _created(bound: DateBound) -> Q:
 
 
 def _scored(tickets: QuerySet[Ticket], query: Query, staff: bool, limit: int) -> list[tuple[int, float]]:
-    """(ticket id, score) of the best `limit` tickets among `tickets` where every term matches."""
+    """(ticket id, score) of the best `limit` tickets among the candidates where every term
+    matches: every ticket the person may see when they are few; otherwise the leading term's
+    matches, newest first, a chunk at a time, until CANDIDATES tickets match every term
+    (`limit` when the leading term is scanned)."""
     try:
         visible_sql, visible_params = tickets.values("pk").query.sql_with_params()
     except EmptyResultSet:  # nothing visible (an inactive person): Django does not compile .none()
         return []
-    visible = Sql(visible_sql, tuple(visible_params))
-    long_terms = [term for term in query.terms if len(term) >= TRIGRAM]
-    # One- and two-character terms are scanned, so only within the tickets a longer term matched.
-    narrow = _ticket_ids(_matching(long_terms[0], visible, staff)) if long_terms else visible
-    parts = [_term(term, visible if len(term) >= TRIGRAM else narrow, staff) for term in query.terms]
-    parts += [_number(number, visible, staff) for number in query.numbers]
+    # No condition at all (a lead or an admin without filters): every ticket, nothing to narrow.
+    visible = Sql(visible_sql, tuple(visible_params)) if tickets.query.where else None
+    if visible is not None:
+        few = list(tickets.order_by().values_list("pk", flat=True)[: FEW_TICKETS + 1])
+        if len(few) <= FEW_TICKETS:
+            # A customer, a small queue, a narrow filter: their tickets' own rows, read by ticket,
+            # cost less than reading the index through everyone else's matches. All are ranked.
+            return _best(_scores(tickets, few, query, staff), limit) if few else []
+    lead = _leading(query, visible, staff, limit)
+    if lead is None:
+        return []
+    term, rows, count = lead
+    enough = CANDIDATES if len(term) >= TRIGRAM else limit
+    pool: dict[int, float] = {}
+    seen: set[int] = set()
+    batch = _by_number(tickets, query.numbers) + [ticket_id for _, ticket_id in rows]
+    while True:
+        fresh = [ticket_id for ticket_id in dict.fromkeys(batch) if ticket_id not in seen]
+        seen.update(fresh)
+        if fresh:
+            pool.update(_scores(tickets, fresh, query, staff))
+        if len(pool) >= enough or len(rows) < count:
+            break
+        count = min(count * 4, MAX_CHUNK)
+        rows = _newest(term, visible, staff, before=rows[-1][0], count=count)
+        batch = [ticket_id for _, ticket_id in rows]
+    return _best(pool, limit)
+
+
+def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
+    """The `limit` best: the highest score first, then the newer ticket."""
+    return sorted(scores.items(), key=lambda item: (-item[1], -item[0]))[:limit]
+
+
+def _leading(
+    query: Query, visible: Sql | None, staff: bool, limit: int
+) -> tuple[str, list[tuple[int, int]], int] | None:
+    """The term whose matches are read for candidates, with its first chunk and that chunk's
+    size; None when a term the index answers matches nothing the person may see (every term
+    must match). Of the terms the index answers, the one with the fewest matches in its first
+    chunk (the rarest, as far as one cheap read tells). One- and two-character terms lead only
+    when there is nothing else, and their first chunk is a page (each row found costs a scan)."""
+    texts = list(query.terms) or [str(number) for number in query.numbers]
+    indexed = [term for term in texts if len(term) >= TRIGRAM]
+    if not indexed:
+        term = max(texts, key=len)
+        return term, _newest(term, visible, staff, before=None, count=limit), limit
+    best: tuple[str, list[tuple[int, int]], int] | None = None
+    for term in sorted(indexed, key=len, reverse=True):
+        rows = _newest(term, visible, staff, before=None, count=FIRST_CHUNK)
+        if not rows and query.terms:
+            return None
+        if best is None or len(rows) < len(best[1]):
+            best = (term, rows, FIRST_CHUNK)
+    return best
+
+
+def _newest(
+    term: str, visible: Sql | None, staff: bool, before: int | None, count: int
+) -> list[tuple[int, int]]:
+    """(entry id, ticket id) of the `count` newest entries containing `term` older than entry
+    `before`, among the tickets `visible` selects; internal notes only for staff."""
+    match = backend().matching(term)
+    order = backend().recency(term)
+    sql, params = f"SELECT e.id, e.ticket_id FROM {match.text}", list(match.params)  # noqa: S608 - our fragments; values bound
+    if visible is not None:
+        sql += f" AND e.ticket_id IN ({visible.text})"
+        params += visible.params
+    if not staff:
+        sql += " AND NOT e.internal"
+    if before is not None:
+        sql += f" AND {order} < %s"
+        params.append(before)
+    sql += f" ORDER BY {order} DESC LIMIT %s"
+    params.append(count)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(int(entry_id), int(ticket_id)) for entry_id, ticket_id in cursor.fetchall()]
+
+
+def _by_number(tickets: QuerySet[Ticket], numbers: tuple[int, ...]) -> list[int]:
+    """The tickets a bare number names, candidates whatever the text says."""
+    if not numbers:
+        return []
+    return list(tickets.filter(number__in=numbers).values_list("pk", flat=True))
+
+
+def _scores(tickets: QuerySet[Ticket], ticket_ids: list[int], query: Query, staff: bool) -> dict[int, float]:
+    """The score of each of `ticket_ids` the person may see, after the filters, where every
+    term matches (read from the entries of those tickets only: a LIKE over a few rows each)."""
+    within_sql, within_params = tickets.filter(pk__in=ticket_ids).values("pk").query.sql_with_params()
+    # Named once (a CTE), so the ids are bound once however many terms there are (SQLite takes
+    # at most 32,766 parameters).
+    within = Sql("SELECT search_within.id FROM search_within")
+    parts = [_term(term, within, staff) for term in query.terms]
+    parts += [_number(number, within, staff) for number in query.numbers]
     union = " UNION ALL ".join(
         f"SELECT * FROM ({part.text}) AS t{index}"  # noqa: S608 - our fragments; values bound
         for index, part in enumerate(parts)
     )
     sql = (
-        f"SELECT m.ticket_id, SUM(m.weight) AS score FROM ({union}) AS m "  # noqa: S608 - our fragments; values bound
-        "GROUP BY m.ticket_id HAVING COUNT(*) = %s ORDER BY score DESC, m.ticket_id DESC LIMIT %s"
+        f"WITH search_within(id) AS ({within_sql}) "  # noqa: S608 - our fragments; values bound
+        f"SELECT m.ticket_id, SUM(m.weight) AS score FROM ({union}) AS m "
+        "GROUP BY m.ticket_id HAVING COUNT(*) = %s"
     )
-    params: list[Any] = [param for part in parts for param in part.params] + [len(parts), limit]
-    with connection.cursor() as cursor:
+    params: list[Any] = [*within_params, *(param for part in parts for param in part.params), len(parts)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for setting in backend().scoring_settings():
+            cursor.execute(setting)
         cursor.execute(sql, params)
-        return [(int(ticket_id), float(score)) for ticket_id, score in cursor.fetchall()]
-
-
-def _matching(term: str, within: Sql, staff: bool) -> Sql:
-    """The entries `e` containing `term`, of the tickets `within` selects; notes only for staff."""
-    match = backend().matching(term)
-    hidden = "" if staff else " AND NOT e.internal"
-    return Sql(f"{match.text} AND e.ticket_id IN ({within.text}){hidden}", match.params + within.params)
-
-
-def _ticket_ids(entries: Sql) -> Sql:
-    return Sql(f"SELECT e.ticket_id FROM {entries.text}", entries.params)  # noqa: S608 - our fragments; values bound
+        return {int(ticket_id): float(score) for ticket_id, score in cursor.fetchall()}
 
 
 def _term(term: str, within: Sql, staff: bool) -> Sql:
-    entries = _matching(term, within, staff)
-    weight = f"MAX({_WEIGHT_SQL}) AS weight"
-    sql = f"SELECT e.ticket_id AS ticket_id, {weight} FROM {entries.text} GROUP BY e.ticket_id"  # noqa: S608 - our fragments; values bound
-    return Sql(sql, entries.params)
+    """Each ticket `within` with an entry containing `term`, and the best weight among them."""
+    hidden = "" if staff else " AND NOT e.internal"
+    sql = (
+        f"SELECT e.ticket_id AS ticket_id, MAX({_WEIGHT_SQL}) AS weight FROM search_entry e "  # noqa: S608 - our fragments; values bound
+        f"WHERE e.ticket_id IN ({within.text}) AND e.body LIKE %s ESCAPE '\\'{hidden} GROUP BY e.ticket_id"
+    )
+    return Sql(sql, (*within.params, like_pattern(term)))
 
 
 def _number(number: int, within: Sql, staff: bool) -> Sql:
