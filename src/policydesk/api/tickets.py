@@ -37,7 +37,7 @@ from policydesk.api.schemas import (
 from policydesk.desk_policy import get_policy
 from policydesk.tickets import actions
 from policydesk.tickets.access import is_staff, visible_tickets
-from policydesk.tickets.models import Attachment, Message, Person, Ticket
+from policydesk.tickets.models import Attachment, Message, Person, Ticket, email_is
 
 logger = logging.getLogger(__name__)
 router = Router(tags=["tickets"])
@@ -86,7 +86,7 @@ def _public_only(person: Person) -> bool:
 
 
 def _agent(email: str, field: str) -> Person:
-    agent = Person.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    agent = Person.objects.filter(email_is(email), is_active=True).first()
     if agent is None or not is_staff(agent):
         raise ApiError(422, _("No active agent has this email."), loc=("body", field))
     return agent
@@ -110,7 +110,7 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[st
     elif filters.assignee == "me":
         tickets = tickets.filter(assignee=person)
     elif filters.assignee:
-        tickets = tickets.filter(assignee__email__iexact=filters.assignee.strip())
+        tickets = tickets.filter(email_is(filters.assignee, "assignee__email"))
     if filters.organisation is not None:
         tickets = tickets.filter(organisation_id=filters.organisation)
     if filters.mission_critical is not None:
@@ -143,7 +143,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
             raise ApiError(422, _("Name the customer in requester_email."), loc=("body", "requester_email"))
         found = (
             Person.objects.select_related("organisation")
-            .filter(email__iexact=email, role=Person.Role.CUSTOMER, is_active=True)
+            .filter(email_is(email), role=Person.Role.CUSTOMER, is_active=True)
             .first()
         )
         if found is None:

@@ -27,7 +27,7 @@ from policydesk import display
 from policydesk.policy.model import GLOBAL
 from policydesk.tickets import access
 from policydesk.tickets.actions import saved_views
-from policydesk.tickets.models import OPEN_STATUSES, Person, SavedView, Team, Ticket
+from policydesk.tickets.models import OPEN_STATUSES, Person, SavedView, Team, Ticket, email_is
 from policydesk.web.navigation import Queue
 
 #: Queue counts stop at this many ("1000+"): counting every ticket of a large queue is not worth a scan.
@@ -418,7 +418,7 @@ def customers(search: str) -> list[Person]:
 
 def customer_by_email(email: str) -> Person | None:
     """The active customer of an organisation who signs in with `email` (C14), or None."""
-    return _customers().filter(email__iexact=email.strip()).first()
+    return _customers().filter(email_is(email)).first()
 
 
 def _customers() -> QuerySet[Person]:

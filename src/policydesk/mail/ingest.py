@@ -57,7 +57,7 @@ from policydesk.tickets.actions import (
     do_customer_reply,
     do_open_ticket,
 )
-from policydesk.tickets.models import Message, Person, Ticket
+from policydesk.tickets.models import Message, Person, Ticket, email_is
 from policydesk.tickets.signals import InboundEmail, sender_rejected
 
 log = logging.getLogger(__name__)
@@ -423,9 +423,7 @@ def _classify(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> _D
     address = parsed.from_address
     if not address:
         return _Decision(Outcome.QUARANTINED, f"no single sender address in From: {parsed.from_problem}")
-    person = (
-        Person.objects.filter(email__iexact=address, is_active=True).select_related("organisation").first()
-    )
+    person = Person.objects.filter(email_is(address), is_active=True).select_related("organisation").first()
     thread = find_thread(parsed, recipients, person)
     if thread is not None:
         return _reply(inbound, prepared, person, thread, now)

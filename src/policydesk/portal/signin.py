@@ -36,7 +36,7 @@ from policydesk.mail.outgoing import Email, compose, queue_mail
 from policydesk.mail.tasks import send_recorded
 from policydesk.portal import limits
 from policydesk.portal.limits import Rule
-from policydesk.tickets.models import Person
+from policydesk.tickets.models import Person, email_is
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def request_link(email: str, lang: str) -> None:
 @task()
 def send_signin_link(email: str, lang: str) -> None:
     """The task behind `request_link`: look the address up and email the link."""
-    person = Person.objects.filter(email__iexact=email, is_active=True).first()
+    person = Person.objects.filter(email_is(email), is_active=True).first()
     if person is None:
         log.info("sign-in link requested for an address without an account")
         return

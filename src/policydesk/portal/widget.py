@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core import signing
 
 from policydesk.portal import limits
-from policydesk.tickets.models import Person
+from policydesk.tickets.models import Person, email_is
 
 MAX_LIFETIME_SECONDS = 10 * 60
 SESSION_MAX_AGE_SECONDS = 2 * 60 * 60
@@ -104,7 +104,7 @@ def person_for_token(token: str, now: float) -> Person:
     claims = read_token(token, now)
     person = (
         Person.objects.select_related("organisation")
-        .filter(email__iexact=claims.email, is_active=True, role=Person.Role.CUSTOMER)
+        .filter(email_is(claims.email), is_active=True, role=Person.Role.CUSTOMER)
         .first()
     )
     if person is None or person.organisation is None:

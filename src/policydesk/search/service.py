@@ -34,7 +34,7 @@ from policydesk.search.models import Entry
 from policydesk.search.normalise import highlight
 from policydesk.search.query import DateBound, Query, QueryError, parse
 from policydesk.tickets.access import is_staff, visible_tickets
-from policydesk.tickets.models import Person, Ticket
+from policydesk.tickets.models import Person, Ticket, email_is
 
 MAX_LIMIT = 100
 #: Ranking reads the leading term's matches newest first and stops once this many tickets match
@@ -148,7 +148,7 @@ def _filter(name: str, value: str, person: Person) -> Q:
             return Q(assignee=person)
         if value.lower() == "none":
             return Q(assignee__isnull=True)
-        return Q(assignee__email__iexact=value)
+        return email_is(value, "assignee__email")
     if name == "requester":
         return Q(requester__email__icontains=value) | Q(requester__name__icontains=value)
     if name == "org":

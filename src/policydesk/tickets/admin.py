@@ -34,7 +34,7 @@ from policydesk.tickets.admin_audit import (
     adopt,
     record_admin_edit,
 )
-from policydesk.tickets.models import AuditEvent, Organisation, Person, SavedView, Tag, Team
+from policydesk.tickets.models import AuditEvent, Organisation, Person, SavedView, Tag, Team, email_is
 
 
 def _plan_choices() -> list[tuple[str, str]]:
@@ -144,7 +144,7 @@ class PersonCreationForm(AdminUserCreationForm):
 
     def clean_email(self) -> str:
         email = str(self.cleaned_data["email"]).strip().lower()
-        if Person.objects.filter(email__iexact=email).exists():  # C14: one login per email
+        if Person.objects.filter(email_is(email)).exists():  # C14: one login per email
             raise forms.ValidationError(gettext("%(email)s already has an account.") % {"email": email})
         return email
 

@@ -86,6 +86,18 @@ class Delivery(models.TextChoices):
     DIGEST = "digest", _("Collected into a digest")
 
 
+# `email__lower=...`: LOWER(email) = ..., the expression the unique index below is built on.
+# `email__iexact` cannot use that index (LIKE on SQLite, UPPER() on PostgreSQL): with a million
+# people it scans them all on every intake (issue 17).
+models.EmailField.register_lookup(Lower)
+
+
+def email_is(address: str, field: str = "email") -> models.Q:
+    """People (or rows through `field`, e.g. "person__email") whose email is `address` in any
+    case, found through the `person_email_ci_unique` index (C14: one login per email)."""
+    return models.Q(**{f"{field}__lower": Lower(models.Value(address.strip()))})
+
+
 class PersonManager(BaseUserManager["Person"]):
     def create_user(self, email: str, password: str | None = None, **fields: Any) -> Person:
         person = self.model(email=self.normalize_email(email).lower(), **fields)

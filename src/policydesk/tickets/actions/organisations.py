@@ -14,7 +14,7 @@ from policydesk import display, languages
 from policydesk.desk_policy import get_policy
 from policydesk.tickets.actions.shared import ActionError
 from policydesk.tickets.audit import record_audit_event
-from policydesk.tickets.models import NOTIFICATION_FIELDS, Delivery, Organisation, Person, Team
+from policydesk.tickets.models import NOTIFICATION_FIELDS, Delivery, Organisation, Person, Team, email_is
 
 
 def do_create_team(*, name: str, kind: str, office: str, actor: Person | None, now: datetime) -> Team:
@@ -85,7 +85,7 @@ def do_create_person(
 ) -> Person:
     """Create a person; the login email is unique whatever its case (C14)."""
     email = email.strip().lower()
-    if Person.objects.filter(email__iexact=email).exists():
+    if Person.objects.filter(email_is(email)).exists():
         raise ActionError(_("%(email)s already has an account") % {"email": email})
     if role == Person.Role.CUSTOMER and organisation is None:
         raise ActionError(_("a customer belongs to an organisation"))

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from policydesk.tickets.access import can_answer, is_staff
 from policydesk.tickets.actions.shared import ActionError, locked
 from policydesk.tickets.audit import record_audit_event
-from policydesk.tickets.models import Person, Ticket
+from policydesk.tickets.models import Person, Ticket, email_is
 
 
 def do_follow(*, ticket: Ticket, person: Person, now: datetime) -> Ticket:
@@ -47,7 +47,7 @@ def colleague_by_email(ticket: Ticket, email: str) -> Person:
     """The active person of the ticket's organisation who signs in with `email` (C14): the one
     lookup of the console, portal and API forms that copy someone on a ticket or stop."""
     person = Person.objects.filter(
-        email__iexact=email.strip(), is_active=True, organisation_id=ticket.organisation_id
+        email_is(email), is_active=True, organisation_id=ticket.organisation_id
     ).first()
     if person is None:
         raise ActionError(_("%(email)s is not a customer of this ticket's organisation") % {"email": email})

@@ -12,7 +12,7 @@ from django.utils import timezone
 from policydesk.api.models import ApiToken
 from policydesk.api.tokens import do_create_api_token, do_revoke_api_token
 from policydesk.tickets.actions import ActionError
-from policydesk.tickets.models import Person
+from policydesk.tickets.models import Person, email_is
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
         if options["command"] == "create":
-            person = Person.objects.filter(email__iexact=options["email"].strip()).first()
+            person = Person.objects.filter(email_is(options["email"])).first()
             if person is None:
                 raise CommandError(f"nobody has the email {options['email']}")
             try:
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         elif options["command"] == "list":
             tokens = ApiToken.objects.select_related("person").order_by("person__email", "created_at")
             if options["email"]:
-                tokens = tokens.filter(person__email__iexact=options["email"].strip())
+                tokens = tokens.filter(email_is(options["email"], "person__email"))
             for token in tokens:
                 state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "live"
                 used = f"{token.last_used_at:%Y-%m-%d %H:%M}Z" if token.last_used_at else "never used"

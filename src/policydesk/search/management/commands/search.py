@@ -18,7 +18,7 @@ from policydesk.search import indexing
 from policydesk.search.models import Entry
 from policydesk.search.query import QueryError
 from policydesk.search.service import MAX_LIMIT, find
-from policydesk.tickets.models import Person, Ticket
+from policydesk.tickets.models import Person, Ticket, email_is
 
 MAX_BATCH = 5000
 USAGE_ERROR = 2
@@ -63,7 +63,7 @@ class Command(BaseCommand):
             raise CommandError(f"--limit must be between 1 and {MAX_LIMIT}", returncode=USAGE_ERROR)
         person = superuser()
         if as_email:
-            found = Person.objects.filter(email__iexact=as_email.strip()).first()
+            found = Person.objects.filter(email_is(as_email)).first()
             if found is None:
                 raise CommandError(f"no one has the login email {as_email!r}", returncode=USAGE_ERROR)
             person = found
