@@ -340,6 +340,10 @@ POLICYDESK_MAIL_RATE_LIMIT: tuple[int, int] = (
 )
 # Sends of one outgoing message tried before it is marked failed.
 POLICYDESK_MAIL_SEND_ATTEMPTS: int = env_int("POLICYDESK_MAIL_SEND_ATTEMPTS", 5)
+# A message queued this long with no sender, or claimed this long ago by a sender that never
+# marked it (a worker killed mid-send), is enqueued again by the worker's sweep: longer than a
+# send can take (EMAIL_TIMEOUT), so a slow send is not taken twice.
+POLICYDESK_MAIL_SEND_LEASE_SECONDS: float = env_float("POLICYDESK_MAIL_SEND_LEASE_SECONDS", 300.0)
 # The mailbox `policydesk imap-poll` reads (docs/email.md).
 POLICYDESK_IMAP: dict[str, str | int | bool] = {
     "host": env_str("POLICYDESK_IMAP_HOST", "127.0.0.1"),
@@ -361,6 +365,9 @@ LOGIN_REDIRECT_URL = "/"
 EMAIL_BACKEND = env_str("POLICYDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("POLICYDESK_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("POLICYDESK_EMAIL_PORT", 25)
+# Seconds before a mail server that stops answering is given up on (then retried); Django's
+# default waits for ever, holding the worker. Less than POLICYDESK_MAIL_SEND_LEASE_SECONDS.
+EMAIL_TIMEOUT = env_float("POLICYDESK_EMAIL_TIMEOUT", 60.0)
 EMAIL_HOST_USER = env_str("POLICYDESK_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("POLICYDESK_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("POLICYDESK_EMAIL_TLS", False)

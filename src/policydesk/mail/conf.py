@@ -4,6 +4,8 @@ settings.py; override them there (or in tests with the `settings` fixture)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 
 from policydesk.desk_policy import get_policy
@@ -69,6 +71,12 @@ def automatic_rate_limit() -> tuple[int, int]:
 
 def send_attempts() -> int:
     return int(settings.POLICYDESK_MAIL_SEND_ATTEMPTS)
+
+
+def send_lease() -> timedelta:
+    """How long a queued message may wait for a sender, or a claimed one for its mark, before
+    the worker's sweep enqueues it again (a worker killed before or during the send)."""
+    return timedelta(seconds=float(settings.POLICYDESK_MAIL_SEND_LEASE_SECONDS))
 
 
 def imap_settings() -> dict[str, object]:

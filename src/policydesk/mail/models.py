@@ -132,6 +132,10 @@ class OutgoingMail(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Queued: when its (next) send is due (recorded, or a retry's backoff); sending: when a
+    # sender claimed it. Older than the lease, the worker's sweep enqueues it again
+    # (`sending.requeue_stalled`): a worker killed before or during a send loses nothing.
+    attempt_at = models.DateTimeField(null=True, blank=True)
 
     #: What counts against the per-recipient rate limit of automatic mail.
     RATE_LIMITED_STATUSES = (Status.QUEUED, Status.SENDING, Status.SENT)
@@ -149,6 +153,7 @@ class OutgoingMail(models.Model):
             # The rate-limit count reads only the mail that counts: a flood from one sender
             # (thousands of suppressed acknowledgements) must not make every count slower.
             models.Index(fields=["recipient", "status", "created_at"], name="mail_out_rate_limit"),
+            models.Index(fields=["status", "attempt_at"], name="mail_out_stalled"),
         ]
 
     def __str__(self) -> str:

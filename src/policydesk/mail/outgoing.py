@@ -153,6 +153,7 @@ def queue_mail(
         html_body=email.html_body,
         headers=email.headers,
         created_at=now,
+        attempt_at=now,
     )
     if ticket is not None:
         link_message_id(

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db.models import F
+from django.db.models import F, Q
 
 from policydesk.mail import conf
 from policydesk.mail.loops import OUR_HEADER
@@ -71,10 +71,15 @@ class SendFailed(RuntimeError):
 
 
 def send(outgoing_id: int, *, now: datetime) -> str:
-    """Send one queued message; claimed with a conditional update so a second worker does nothing."""
-    claimed = OutgoingMail.objects.filter(pk=outgoing_id, status=OutgoingMail.Status.QUEUED).update(
-        status=OutgoingMail.Status.SENDING, attempts=F("attempts") + 1
-    )
+    """Send one queued message; claimed with a conditional update so a second worker does nothing.
+
+    A claim older than the lease is a sender that died mid-send: it may be claimed again (and
+    the message then goes out a second time if the dead sender had handed it over before it
+    died: the same Message-ID, recognisable as a resend; docs/email.md)."""
+    stalled = Q(status=OutgoingMail.Status.SENDING, attempt_at__lt=now - conf.send_lease())
+    claimed = OutgoingMail.objects.filter(
+        Q(status=OutgoingMail.Status.QUEUED) | stalled, pk=outgoing_id
+    ).update(status=OutgoingMail.Status.SENDING, attempt_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return "not queued"
     outgoing = OutgoingMail.objects.select_related("ticket", "person").get(pk=outgoing_id)
@@ -86,20 +91,42 @@ def send(outgoing_id: int, *, now: datetime) -> str:
         return "failed"
     except Exception as error:
         final = outgoing.attempts >= conf.send_attempts()
+        retry_at = None if final else now + timedelta(minutes=2**outgoing.attempts)  # 2, 4, 8 ... minutes
         OutgoingMail.objects.filter(pk=outgoing_id).update(
             status=OutgoingMail.Status.FAILED if final else OutgoingMail.Status.QUEUED,
             last_error=f"{type(error).__name__}: {error}"[:2000],
+            # The sweep takes it after its backoff (and the lease) if no deferred task does.
+            attempt_at=retry_at or now,
         )
-        retry_at = None
         if final:
             _purge_secret(outgoing)
             _report_on_ticket(outgoing, f"the mail server refused it {outgoing.attempts} times", now)
-        else:
-            retry_at = now + timedelta(minutes=2**outgoing.attempts)  # backoff: 2, 4, 8 ... minutes
         raise SendFailed(f"sending {outgoing_id} failed (attempt {outgoing.attempts})", retry_at) from error
     OutgoingMail.objects.filter(pk=outgoing_id).update(status=OutgoingMail.Status.SENT, sent_at=now)
     _purge_secret(outgoing)
     return "sent"
+
+
+def stalled_mail(now: datetime, limit: int) -> list[int]:
+    """Messages no live sender has: queued past their due moment by more than the lease (the
+    task that was to send them died with its worker, or never ran), or claimed longer ago
+    than the lease and never marked (the sender died mid-send). Each is taken back once, with
+    a conditional update (a second sweep takes nothing), and returned to be enqueued again."""
+    cutoff = now - conf.send_lease()
+    stale = OutgoingMail.objects.filter(
+        status__in=(OutgoingMail.Status.QUEUED, OutgoingMail.Status.SENDING), attempt_at__lt=cutoff
+    )
+    taken = []
+    for outgoing_id, status, attempt_at in stale.order_by("attempt_at").values_list(
+        "pk", "status", "attempt_at"
+    )[:limit]:
+        if OutgoingMail.objects.filter(pk=outgoing_id, status=status, attempt_at=attempt_at).update(
+            status=OutgoingMail.Status.QUEUED, attempt_at=now
+        ):
+            taken.append(outgoing_id)
+    if taken:
+        log.warning("%d outgoing messages had no live sender; enqueued again", len(taken))
+    return taken
 
 
 def _purge_secret(outgoing: OutgoingMail) -> None:

@@ -38,6 +38,14 @@ def enqueue_send(outgoing_id: int) -> None:
         transaction.on_commit(lambda: send_outgoing_mail.enqueue(outgoing_id))
 
 
+def requeue_stalled(now: datetime, limit: int = 500) -> int:
+    """Enqueue again what no live sender has (`sending.stalled_mail`); the worker's sweep."""
+    taken = sending.stalled_mail(now, limit)
+    for outgoing_id in taken:
+        send_outgoing_mail.enqueue(outgoing_id)
+    return len(taken)
+
+
 def send_recorded(outgoing: OutgoingMail, now: datetime) -> str:
     """Send at once a message a task has just recorded (outside any transaction: the record is
     committed): the task is already the background work, a second hop through the queue adds

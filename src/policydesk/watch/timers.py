@@ -30,6 +30,7 @@ from django_tasks import task
 
 from policydesk import sla
 from policydesk.desk_policy import get_policy
+from policydesk.mail.tasks import requeue_stalled
 from policydesk.policy.model import Policy
 from policydesk.tickets.models import AWAITING_FIRST_RESPONSE, Person, Ticket
 from policydesk.watch import config, paging
@@ -470,6 +471,8 @@ class Watch:
             figures.update(planned=planned.tickets, created=planned.created, moved=planned.moved)
         figures["fired"] = fire_due(now)
         figures["enqueued"] = enqueue_ready(now)
+        # Mail whose sender died (docs/email.md); the desk's one periodic loop runs this sweep too.
+        figures["mail_requeued"] = requeue_stalled(now)
         return figures
 
 
