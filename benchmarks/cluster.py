@@ -169,6 +169,14 @@ class Seen:
             self.errors[what] += 1
 
 
+PACE = [0.5]  # seconds between one load thread's requests (--rate); a bounded load, not a flood
+
+
+def paced(stop: threading.Event, since: float) -> None:
+    """Wait out the rest of this thread's interval since `since` (or until the run stops)."""
+    stop.wait(max(0.0, PACE[0] - (time.monotonic() - since)))
+
+
 class Browser:
     """One visitor's cookies, posting forms with their CSRF token."""
 
@@ -214,8 +222,10 @@ def api(url: str, token: str, payload: dict[str, Any]) -> tuple[int, dict[str, A
 
 
 def api_intake(webs: list[str], token: str, run: str, seen: Seen, stop: threading.Event, worker: int) -> None:
-    n = 0
+    n, began = 0, 0.0
     while not stop.is_set():
+        paced(stop, began)
+        began = time.monotonic()
         n += 1
         subject = f"cluster {run} api {worker}-{n}"
         payload = {"topic": "troubleshooting", "subject": subject, "text": "The export stops at 1,000 rows."}
@@ -237,8 +247,10 @@ def api_intake(webs: list[str], token: str, run: str, seen: Seen, stop: threadin
 def api_replies(
     webs: list[str], token: str, numbers: list[int], run: str, seen: Seen, stop: threading.Event
 ) -> None:
-    n = 0
+    n, began = 0, 0.0
     while not stop.is_set():
+        paced(stop, began)
+        began = time.monotonic()
         n += 1
         marker = f"cluster-{run}-api-reply-{n}"
         url = f"{random.choice(webs)}/api/v1/tickets/{random.choice(numbers)}/messages"
@@ -261,8 +273,10 @@ def portal_visits(
     webs: list[str], email: str, numbers: list[int], run: str, seen: Seen, stop: threading.Event
 ) -> None:
     """Sign in with the password on one node, reply through the form on (maybe) the other."""
-    n = 0
+    n, began = 0, 0.0
     while not stop.is_set():
+        paced(stop, began)
+        began = time.monotonic()
         n += 1
         marker = f"cluster-{run}-portal-reply-{n}"
         browser = Browser()
@@ -302,8 +316,10 @@ def portal_visits(
 def smtp_mail(
     ports: list[int], sender: str, run: str, seen: Seen, stop: threading.Event, worker: int
 ) -> None:
-    n = 0
+    n, began = 0, 0.0
     while not stop.is_set():
+        paced(stop, began)
+        began = time.monotonic()
         n += 1
         message_id = f"cluster-{run}-smtp-{worker}-{n}@kumo.example"
         raw = (
@@ -398,7 +414,12 @@ def main() -> int:
     parser.add_argument("--kill-every", default="3-6", help="seconds between SIGKILLs, LOW-HIGH")
     parser.add_argument("--timers", type=int, default=40, help="tickets whose SLA timers fall due in the run")
     parser.add_argument("--links", type=int, default=15, help="sign-in links raced on both web nodes")
+    parser.add_argument("--rate", type=float, default=4, help="requests a second per load thread (7 threads)")
+    parser.add_argument(
+        "--drain", type=float, default=600, help="seconds to wait for the queues after the load"
+    )
     args = parser.parse_args()
+    PACE[0] = 1 / args.rate
     postgres_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     if not postgres_url.startswith("postgres"):
         raise SystemExit("the cluster runs on PostgreSQL: set DATABASE_URL=postgres://...")
@@ -569,7 +590,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Drain: mail processed, acknowledgements and notifications sent, timers fired.
     drained = False
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + args.drain
     while time.monotonic() < deadline:
         busy = (
             InboundMessage.objects.filter(outcome="pending").exists()
@@ -748,6 +769,21 @@ def run(args: argparse.Namespace) -> int:
     )
     if seen.errors:
         print("other answers: " + ", ".join(f"{what} x{count}" for what, count in seen.errors.most_common()))
+    if not drained:
+        pending = InboundMessage.objects.filter(outcome="pending").count()
+        queued = OutgoingMail.objects.filter(status__in=("queued", "sending")).count()
+        print(
+            f"left when the drain gave up: {pending} received messages pending, "
+            f"{queued} outgoing queued or sending"
+        )
+    stored_mail = set(
+        InboundMessage.objects.filter(key__startswith=f"mid:cluster-{run_id}-smtp-").values_list(
+            "key", flat=True
+        )
+    )
+    lost_mail = sum(1 for m in seen.smtp_accepted if f"mid:{m}" not in stored_mail)
+    print(f"accepted messages not stored at all (lost): {lost_mail}")
+    check(lost_mail == 0, "an accepted message was lost")
     check(drained, "the queues did not drain")
     print("result: " + ("every check passed" if not failures else "FAILED: " + "; ".join(failures)))
     return 0 if not failures else 1

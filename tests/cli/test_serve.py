@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,34 @@ def test_serve_refuses_the_development_key(production_env: dict[str, str]) -> No
     )
     assert done.returncode != 0
     assert b"POLICYDESK_SECRET_KEY" in done.stderr
+
+
+def test_metrics_of_every_worker_are_summed_in_one_scrape(production_env: dict[str, str]) -> None:
+    """Two sync workers answer the requests between them; whichever answers /metrics counts all."""
+    production_env["POLICYDESK_METRICS_ALLOW"] = "127.0.0.1/32"
+    subprocess.run([*POLICYDESK, "migrate", "--noinput", "-v0"], env=production_env, check=True)  # noqa: S603
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603
+        [*POLICYDESK, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "1"],
+        env=production_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/healthz", server)
+        with ThreadPoolExecutor(4) as clients:  # at once, so both workers answer some
+            assert set(clients.map(lambda _: get(f"{base}/healthz")[0], range(40))) == {200}
+        scrapes = [get(f"{base}/metrics")[2].decode() for _ in range(4)]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    counted = [
+        float(match.group(1))
+        for scrape in scrapes
+        if (match := re.search(r'_duration_seconds_count\{method="GET",view="ops:healthz"\} (\S+)', scrape))
+    ]
+    # wait_for's probes and the 40: at least 41 in every scrape, whichever worker answered it.
+    assert len(counted) == 4 and min(counted) >= 41, counted
+    folder = Path(production_env["POLICYDESK_DATA_DIR"]) / "metrics" / f"127-0-0-1-{port}"
+    assert len(list(folder.glob("histogram_*.db"))) == 2  # each worker wrote its own figures

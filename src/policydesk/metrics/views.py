@@ -7,17 +7,27 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import os
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from policydesk.metrics.collector import DeskCollector
 
 DESK = CollectorRegistry(auto_describe=False)
 DESK.register(DeskCollector())
+
+
+def _process_figures() -> CollectorRegistry:
+    """This process's figures; under `policydesk serve`, those of all its workers together."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
 
 
 def allowed(request: HttpRequest) -> bool:
@@ -40,5 +50,5 @@ def allowed(request: HttpRequest) -> bool:
 def metrics(request: HttpRequest) -> HttpResponse:
     if not allowed(request):
         raise Http404
-    body = generate_latest(REGISTRY) + generate_latest(DESK)
+    body = generate_latest(_process_figures()) + generate_latest(DESK)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -6,11 +6,18 @@ Workers (processes) and threads come from the environment: `POLICYDESK_WEB_WORKE
 SIGHUP reloads the code and settings gracefully (new workers start, old ones finish their requests);
 SIGTERM stops after the requests in flight. Static files are served by the app (WhiteNoise) once
 `policydesk collectstatic` has run. `rundesk` stays the development trio (runserver, worker, SMTP).
+
+Its workers share their request-latency figures: each writes them to files in
+`POLICYDESK_DATA_DIR/metrics/<port>` (prometheus-client's multiprocess mode, emptied at each
+start), so `/metrics` answered by any worker counts the requests of all.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +25,9 @@ from django.core.management.base import BaseCommand, CommandError
 from gunicorn.app.base import BaseApplication
 
 from policydesk.tickets.checks import development_key_refusal
+
+#: prometheus-client reads it when it is first imported: in the workers, after the fork.
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class DeskServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
@@ -33,6 +43,24 @@ class DeskServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type
         from policydesk.wsgi import application
 
         return application
+
+
+def _metrics_folder(bind: str) -> Path:
+    """An empty folder for this server's workers' figures (one per address: two servers on one
+    host do not mix theirs); the files of workers that ran before are stale counts."""
+    name = "".join(c if c.isalnum() else "-" for c in bind)
+    folder = Path(settings.DATA_DIR) / "metrics" / name
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    """A worker gone: its live gauges are dropped (counters and histograms stay summed)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 class Command(BaseCommand):
@@ -57,8 +85,10 @@ class Command(BaseCommand):
                 f"Static files are not collected in {settings.STATIC_ROOT}: run `policydesk collectstatic` "
                 "(until then pages are served without their styles and scripts)."
             )
+        os.environ[MULTIPROCESS_ENV] = str(_metrics_folder(options["bind"]))
         DeskServer(
             {
+                "child_exit": _child_exit,
                 "bind": options["bind"],
                 "workers": options["workers"],
                 "threads": options["threads"],
