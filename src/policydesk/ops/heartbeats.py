@@ -41,8 +41,7 @@ def beat(kind: str, now: datetime, process: str | None = None, started_at: datet
 
 def latest(kind: str) -> datetime | None:
     """When a process of `kind` last said it was alive, on any host (None: never)."""
-    row = Heartbeat.objects.filter(kind=kind).order_by("-beat_at").values_list("beat_at", flat=True).first()
-    return row
+    return Heartbeat.objects.filter(kind=kind).order_by("-beat_at").values_list("beat_at", flat=True).first()
 
 
 def stop(process: str | None = None) -> None:
