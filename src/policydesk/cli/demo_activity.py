@@ -76,15 +76,10 @@ def load_demo_activity(now: datetime) -> None:
                 ticket=ticket, agent=agent, text="Checking the mail log for Monday.", now=later
             )
         if then in ("answered", "back", "solved"):
-            reply = (
-                "ご連絡ありがとうございます。確認して折り返しご連絡します。"
-                if customer.language == "ja"
-                else ("Thank you: could you tell us the time it happened and the browser you used?")
-            )
             actions.do_agent_reply(
                 ticket=ticket,
                 agent=agent,
-                text=reply,
+                text=REPLY_JA if customer.language == "ja" else REPLY_EN,
                 now=later,
                 status=Ticket.Status.SOLVED if then == "solved" else Ticket.Status.PENDING,
             )
