@@ -12,12 +12,11 @@ from tests.conftest import NOW
 
 
 @pytest.fixture(autouse=True)
-def _satisfaction_settings(settings: Any) -> Iterator[None]:
+def _satisfaction_settings(settings: Any) -> None:
     settings.POLICYDESK_MAIL_DOMAIN = "example.com"
     settings.POLICYDESK_MAIL_RATE_LIMIT = (10, 3600)
     settings.SITE_URL = "https://support.example.com"
     settings.POLICYDESK_SATISFACTION_DAYS = 14.0
-    yield
 
 
 @pytest.fixture
