@@ -31,9 +31,13 @@ def open_survey(ticket: Ticket, solved_by: Person | None, now: datetime) -> Sati
     )  # fmt: skip
 
 
-def latest_survey(ticket: Ticket) -> SatisfactionSurvey | None:
-    """The survey of the ticket's latest solve, if it was ever solved."""
-    return SatisfactionSurvey.objects.filter(ticket=ticket).order_by("-cycle").first()
+def latest_survey(ticket: Ticket, *, with_people: bool = False) -> SatisfactionSurvey | None:
+    """The survey of the ticket's latest solve, if it was ever solved (`with_people`: who solved
+    it read in the same query)."""
+    surveys = SatisfactionSurvey.objects.filter(ticket=ticket)
+    if with_people:
+        surveys = surveys.select_related("solved_by")
+    return surveys.order_by("-cycle").first()
 
 
 def do_rate(
