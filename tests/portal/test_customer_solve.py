@@ -3,6 +3,7 @@ on its page; nobody else can do either. Agents see who solved it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -27,7 +28,7 @@ SOLVE_MATRIX = {
 
 
 @pytest.fixture(autouse=True)
-def _at_now() -> object:
+def clock() -> Iterator[time_machine.Coordinates]:
     with time_machine.travel(NOW + timedelta(minutes=5), tick=False) as traveller:
         yield traveller
 
@@ -110,15 +111,19 @@ def test_nobody_else_sees_or_answers_the_survey(personas: Personas) -> None:
     assert 'data-testid="survey-form"' not in participant.get(f"/tickets/{ticket.number}/").content.decode()
     refused = participant.post(f"/tickets/{ticket.number}/rate/", {"rating": "bad"})
     assert refused.status_code == 400
-    stranger = signed_in(personas.other_org_customer).post(f"/tickets/{ticket.number}/rate/", {"rating": "bad"})
+    stranger = signed_in(personas.other_org_customer).post(
+        f"/tickets/{ticket.number}/rate/", {"rating": "bad"}
+    )
     assert stranger.status_code == 404
     assert SatisfactionSurvey.objects.get(ticket=ticket).rating == ""
 
 
-def test_the_survey_leaves_the_page_when_its_window_closes(personas: Personas, _at_now: object) -> None:
+def test_the_survey_leaves_the_page_when_its_window_closes(
+    personas: Personas, clock: time_machine.Coordinates
+) -> None:
     ticket = open_ticket(personas.customer)
     actions.do_set_status(ticket=ticket, status=Ticket.Status.SOLVED, actor=personas.agent, now=NOW)
-    _at_now.move_to(NOW + timedelta(days=15))  # type: ignore[attr-defined]
+    clock.move_to(NOW + timedelta(days=15))
     client = signed_in(personas.customer)
     assert 'data-testid="survey-form"' not in client.get(f"/tickets/{ticket.number}/").content.decode()
     assert client.post(f"/tickets/{ticket.number}/rate/", {"rating": "good"}).status_code == 400

@@ -26,9 +26,9 @@ from policydesk.console.pages import Viewer, sidebar
 from policydesk.mail import outgoing
 from policydesk.policy.model import Policy
 from policydesk.promises import promise_for
+from policydesk.satisfaction.actions import latest_survey
 from policydesk.tickets import access, actions, workspace
 from policydesk.tickets.actions import StaleTicket
-from policydesk.satisfaction.actions import latest_survey
 from policydesk.tickets.models import AuditEvent, Draft, MeetingRequest, Message, Ticket
 from policydesk.web import navigation
 
