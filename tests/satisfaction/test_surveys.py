@@ -109,7 +109,7 @@ def test_the_link_shows_the_answer_and_records_only_when_confirmed(personas: Per
     page = Client().get(url)  # no sign-in: what a mail scanner sees
     assert page.status_code == 200
     assert re.search(r'value="good"[^>]*checked', page.content.decode())
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert SatisfactionSurvey.objects.get(ticket=ticket).rating == ""
     answer = Client().post(url, {"rating": "good", "comment": "Quick and clear"})
     assert answer.status_code == 200 and b'data-testid="rate-thanks"' in answer.content

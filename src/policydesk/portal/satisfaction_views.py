@@ -121,6 +121,8 @@ def rate_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    # The token is in the URL: no other site learns it from a Referer. "same-origin", not
+    # "no-referrer": under that, browsers send `Origin: null` with the form, which CSRF refuses.
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
