@@ -22,7 +22,10 @@ SOLVE_MATRIX = {
     "same_org_customer": 404,  # Kumo does not share tickets
     "other_org_customer": 404,
     "agent": 302,  # staff are sent to the console; agents solve there
+    "other_office_agent": 302,
+    "premium_agent": 302,
     "lead": 302,
+    "admin": 302,
     "anonymous": 403,  # the session ended: the signed-out page, nothing done
 }
 
