@@ -223,7 +223,7 @@ def agent_reply_emails(ticket: Ticket, message: Message) -> list[Email]:
     # ticket: the portal's attachment view checks), never as attachments of the email.
     files = [
         {"name": a.filename, "size": a.size, "url": absolute_url(reverse("attachment", args=[a.pk]))}
-        for a in message.attachments.order_by("id")
+        for a in (message.attachments.order_by("id") if message.pk else ())  # a preview is unsaved
     ]
     context = {**ticket_context(ticket), "text": message.text, "files": files}
     return [
