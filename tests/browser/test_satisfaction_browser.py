@@ -4,13 +4,17 @@ from the email's link in another browser, without signing in (both languages).""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from policydesk.mail.models import OutgoingMail
+from policydesk.satisfaction.actions import do_rate
 from policydesk.satisfaction.models import SatisfactionSurvey
+from policydesk.tickets import actions
 from tests.browser.conftest import CLOCK, assert_accessible, screenshot, sign_in
+from tests.browser.test_reports_browser import table_of
 from tests.conftest import Personas, open_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -78,3 +82,49 @@ def test_a_customer_solves_a_ticket_and_rates_it_from_the_email_link(
     reader.goto(bad)
     assert reader.get_by_test_id("rate-used").is_visible()
     assert good != bad
+
+
+SATISFACTION_CHARTS = ("satisfaction-plan", "satisfaction-office", "satisfaction-agent", "satisfaction-week")
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
+def test_the_satisfaction_charts_draw_the_numbers_of_their_tables(
+    live_server: Any, page_for: Any, desk: None, personas: Personas, locale: str
+) -> None:
+    """Leads see satisfaction by plan, office, agent and week: each chart is what its table says."""
+    answers = (
+        (personas.customer, "good", "Clear"), (personas.customer, "bad", ""),
+        (personas.other_org_customer, "bad", "Slow"), (personas.other_org_customer, "", ""),
+    )  # fmt: skip
+    for number, (customer, rating, comment) in enumerate(answers):
+        ticket = open_ticket(customer, now=CLOCK - timedelta(days=9 - number))
+        agent = personas.agent if ticket.office == "central-europe" else personas.other_office_agent
+        actions.do_agent_reply(
+            ticket=ticket, agent=agent, text="Done", now=CLOCK - timedelta(days=8 - number), status="solved"
+        )
+        if rating:
+            survey = SatisfactionSurvey.objects.get(ticket=ticket)
+            do_rate(
+                survey=survey, person=customer, rating=rating, comment=comment, now=CLOCK - timedelta(hours=1)
+            )
+
+    page = page_for(locale, width=1366)
+    sign_in(page, live_server.url, personas.lead.email, "pw-" + personas.lead.email)
+    page.goto(f"{live_server.url}/console/reports/")
+    for slug in SATISFACTION_CHARTS:
+        canvas = page.get_by_test_id(f"chart-{slug}")
+        canvas.scroll_into_view_if_needed()
+        page.wait_for_function("c => c.dataset.drawn === 'true'", arg=canvas.element_handle())
+        drawn = canvas.evaluate(
+            "c => ({labels: c.chart.data.labels, data: c.chart.data.datasets.map(d => d.data)})"
+        )
+        section = page.get_by_test_id(f"report-{slug}")
+        keys, rows = table_of(section)
+        assert drawn["labels"] == [row[0] for row in rows], slug
+        assert drawn["data"] == [
+            [int(row[keys.index("good")]) for row in rows],
+            [int(row[keys.index("bad")]) for row in rows],
+        ], slug
+    _, comments = table_of(page.get_by_test_id("report-satisfaction-comments"))
+    assert [row[2] for row in comments] == ["Slow", "Clear"]
+    assert page.get_by_test_id("chart-satisfaction-comments").count() == 0  # a table only
