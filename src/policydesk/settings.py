@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "policydesk.search",
     "policydesk.macros",
     "policydesk.helpcentre",
+    "policydesk.satisfaction",
     "policydesk.cli",
     "policydesk.ops",
     "policydesk.metrics",
@@ -304,6 +305,9 @@ POLICYDESK_DELIVERY_MAX_ATTEMPTS: int = env_int("POLICYDESK_DELIVERY_MAX_ATTEMPT
 # C6: how long a paged person has to acknowledge before the next one is paged.
 POLICYDESK_PAGE_ACK_MINUTES: float = env_float("POLICYDESK_PAGE_ACK_MINUTES", 15.0)
 # How long an acknowledgement link works.
+# How long a solved ticket's satisfaction survey can be answered, or its answer changed (its
+# email links stop working then too): docs/help-centre.md.
+POLICYDESK_SATISFACTION_DAYS: float = env_float("POLICYDESK_SATISFACTION_DAYS", 14.0)
 POLICYDESK_PAGE_ACK_LINK_HOURS: float = env_float("POLICYDESK_PAGE_ACK_LINK_HOURS", 24.0)
 # The paging channels in use: email, webhook.
 POLICYDESK_PAGING_CHANNELS: list[str] = env_list("POLICYDESK_PAGING_CHANNELS", "email,webhook")

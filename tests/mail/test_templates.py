@@ -19,6 +19,8 @@ from policydesk.mail.models import OutgoingMail
 from policydesk.mail.outgoing import Email
 from policydesk.mail.sending import build_email, send
 from policydesk.portal import signin
+from policydesk.satisfaction.actions import open_survey
+from policydesk.satisfaction.emails import survey_email
 from policydesk.tickets import actions
 from policydesk.tickets.models import Deflection, MeetingRequest, Ticket
 from policydesk.tickets.signals import InboundEmail
@@ -31,7 +33,7 @@ pytestmark = pytest.mark.usefixtures("mail_settings")
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
 #: The customer mail a person reads has an HTML part; staff alerts, links and notices to strangers do not.
-WITH_HTML = {"ack", "reply", "left_out", "meeting", "deflection"}
+WITH_HTML = {"ack", "reply", "left_out", "meeting", "deflection", "satisfaction"}
 
 
 def every_email(personas: Personas, lang: str) -> dict[str, Email]:
@@ -64,6 +66,7 @@ def every_email(personas: Personas, lang: str) -> dict[str, Email]:
         "sla_digest": notify.digest_email(agent, [(ticket, "breach")], NOW),
         "page": paging.page_email(page_message, agent),
         "signin": signin.signin_link_email(customer, lang),
+        "satisfaction": survey_email(open_survey(ticket, agent, NOW)),
     }
 
 

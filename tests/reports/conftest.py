@@ -129,3 +129,24 @@ def _read_help_centre(lead: Person) -> None:
         counting.count_view(article, at(day, 10))
     counting.count_view(article, at(16, 10))
     counting.count_deflection(article, at(9, 11))
+
+
+@pytest.fixture
+def rated(seeded: dict[str, Ticket], personas: Personas) -> dict[str, Ticket]:
+    """`seeded`, with three tickets solved in the period: G1 (Growth) rated good with a comment, E1
+    (Enterprise) rated bad with a comment, M1 (Premium) never answered."""
+    from policydesk.satisfaction.actions import do_rate
+    from policydesk.satisfaction.models import SatisfactionSurvey
+
+    lead = personas.lead
+    for name, solved_at in (("G1", at(9, 11)), ("E1", at(11, 1)), ("M1", at(8, 5))):
+        actions.do_set_status(ticket=seeded[name], status="solved", actor=lead, now=solved_at)
+    for name, rating, comment, when in (
+        ("G1", "good", "Clear answer", at(9, 12)),
+        ("E1", "bad", "Too slow", at(11, 2)),
+    ):
+        survey = SatisfactionSurvey.objects.get(ticket=seeded[name])
+        do_rate(survey=survey, person=survey.person, rating=rating, comment=comment, now=when)
+    for ticket in seeded.values():
+        ticket.refresh_from_db()
+    return seeded

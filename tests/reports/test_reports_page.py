@@ -107,11 +107,18 @@ def test_tables_show_the_seeded_figures(personas: Personas, seeded: dict[str, Ti
     assert "11 tickets: 6 met, 3 breached, 1 pending; attainment 66.7%." in html
 
 
-def test_each_chart_draws_the_numbers_of_its_table(personas: Personas, seeded: dict[str, Ticket]) -> None:
+#: Tables that are no chart's: the satisfaction comments (text).
+TABLE_ONLY = {"satisfaction-comments"}
+
+
+def test_each_chart_draws_the_numbers_of_its_table(personas: Personas, rated: dict[str, Ticket]) -> None:
     html = signed_in(personas.lead).get("/console/reports/" + PERIOD_QUERY).content.decode()
     tables = tables_of(html)
     for slug in REPORT_SLUGS:
         header, *rows = tables[slug]
+        if slug in TABLE_ONLY:
+            assert f'id="chart-data-{slug}"' not in html and rows, slug
+            continue
         chart = chart_data(html, slug)
         assert chart["labels"] == [row[0] for row in rows]
         for series in chart["series"]:
@@ -123,7 +130,7 @@ def test_each_chart_draws_the_numbers_of_its_table(personas: Personas, seeded: d
 
 
 @pytest.mark.parametrize("slug", REPORT_SLUGS)
-def test_csv_matches_the_table(personas: Personas, seeded: dict[str, Ticket], slug: str) -> None:
+def test_csv_matches_the_table(personas: Personas, rated: dict[str, Ticket], slug: str) -> None:
     client = signed_in(personas.lead)
     table = tables_of(client.get("/console/reports/" + PERIOD_QUERY).content.decode())[slug]
     response = client.get(f"/console/reports/{slug}.csv" + PERIOD_QUERY)

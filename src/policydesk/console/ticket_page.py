@@ -26,6 +26,7 @@ from policydesk.console.pages import Viewer, sidebar
 from policydesk.mail import outgoing
 from policydesk.policy.model import Policy
 from policydesk.promises import promise_for
+from policydesk.satisfaction.actions import latest_survey
 from policydesk.tickets import access, actions, workspace
 from policydesk.tickets.actions import StaleTicket
 from policydesk.tickets.models import AuditEvent, Draft, MeetingRequest, Message, Ticket
@@ -168,6 +169,9 @@ def render_ticket(
         "files_not_kept": [f.name for f in request.FILES.getlist("attachments")] if stale else [],
         "macro_missing": macro_missing,
         "unread_notifications": unread,
+        # A solved (or closed) ticket: who solved it, and what the customer said of that solve
+        # (one query; an open ticket reads nothing).
+        "survey": None if ticket.is_open else latest_survey(ticket, with_people=True),
         **_side_panel(viewer, ticket),
     }
     status = 409 if stale else 400 if bound and preview is None else 200

@@ -103,6 +103,7 @@ class OutgoingMail(models.Model):
         NOTICE = "notice", _("Agent notification")
         NOTICE_DIGEST = "notice_digest", _("Agent notifications digest")
         MERGED = "merged", _("Tickets merged notice")
+        SATISFACTION = "satisfaction", _("Satisfaction survey")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -140,9 +141,13 @@ class OutgoingMail(models.Model):
     #: What counts against the per-recipient rate limit of automatic mail.
     RATE_LIMITED_STATUSES = (Status.QUEUED, Status.SENDING, Status.SENT)
     #: Automatic answers to mail we received (RFC 3834 `auto-replied`): the kinds that can feed
-    #: a mail loop, so the only ones under the per-recipient rate limit. Staff alerts (SLA,
-    #: pages) must never be dropped by it; sign-in links and status mail have limits of their own.
+    #: a mail loop, so under the per-recipient rate limit. Staff alerts (SLA, pages) must never
+    #: be dropped by it; sign-in links and status mail have limits of their own.
     REPLY_KINDS = (Kind.ACKNOWLEDGEMENT, Kind.DEFLECTION, Kind.REJECTION, Kind.LEFT_OUT)
+    #: The kinds under the per-recipient rate limit: the answers above, and the satisfaction
+    #: survey (`auto-generated`, not an answer, but automatic mail that many solves at once
+    #: could multiply).
+    RATE_LIMITED_KINDS = (*REPLY_KINDS, Kind.SATISFACTION)
     #: Kinds whose body carries a secret (a sign-in token): not kept once the message is out
     #: (the HTML part neither).
     BODY_PURGED_AFTER_SENDING = (Kind.SIGNIN,)

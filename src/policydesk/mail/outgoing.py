@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 
 from policydesk import languages
@@ -134,7 +136,7 @@ def queue_mail(
             return existing
     in_reply_to, references = _thread_headers(ticket, inbound, new_ticket=new_ticket)
     status = OutgoingMail.Status.QUEUED
-    if kind in OutgoingMail.REPLY_KINDS and _over_rate_limit(recipient, now):
+    if kind in OutgoingMail.RATE_LIMITED_KINDS and _over_rate_limit(recipient, now):
         status = OutgoingMail.Status.SUPPRESSED
     outgoing = OutgoingMail.objects.create(
         kind=kind,
@@ -174,7 +176,7 @@ def _over_rate_limit(recipient: str, now: datetime) -> bool:
     count, seconds = conf.automatic_rate_limit()
     recent = OutgoingMail.objects.filter(
         recipient=recipient.lower(),
-        kind__in=OutgoingMail.REPLY_KINDS,
+        kind__in=OutgoingMail.RATE_LIMITED_KINDS,
         created_at__gt=now - timedelta(seconds=seconds),
         status__in=OutgoingMail.RATE_LIMITED_STATUSES,
     ).count()
@@ -185,8 +187,21 @@ def _over_rate_limit(recipient: str, now: datetime) -> bool:
 # Each function gathers its template context; the words are in templates/mail/<name>/.
 
 
-def _ticket_context(ticket: Ticket) -> dict[str, Any]:
-    return {"tag": subject_tag(ticket), "subject": ticket.subject}
+def absolute_url(path: str) -> str:
+    """`path` on the desk's public address (`POLICYDESK_SITE_URL`): links in mail must work
+    outside any request."""
+    return str(settings.SITE_URL).rstrip("/") + path
+
+
+def ticket_url(ticket: Ticket) -> str:
+    """The ticket's page in the help center (the customer signs in first if they must)."""
+    return absolute_url(reverse("ticket", args=[ticket.number]))
+
+
+def ticket_context(ticket: Ticket) -> dict[str, Any]:
+    """What every email about a ticket says of it: its tag, subject and page (every email to a
+    customer about a ticket links to it)."""
+    return {"tag": subject_tag(ticket), "subject": ticket.subject, "ticket_url": ticket_url(ticket)}
 
 
 def acknowledgement_email(ticket: Ticket) -> Email:
@@ -195,7 +210,7 @@ def acknowledgement_email(ticket: Ticket) -> Email:
     lang = languages.choose(person.language, ticket.language)
     with translation.override(lang):  # the promise's own words are gettext's, in the active language
         promise = promise_for(ticket, get_policy(), person.time_zone, lang).lines()
-    context = {**_ticket_context(ticket), "promise": promise}
+    context = {**ticket_context(ticket), "promise": promise}
     return compose(
         "mail/acknowledgement", context, kind=OutgoingMail.Kind.ACKNOWLEDGEMENT, recipient=person.email,
         language=lang, person=person, ticket=ticket,
@@ -205,7 +220,13 @@ def acknowledgement_email(ticket: Ticket) -> Email:
 def agent_reply_emails(ticket: Ticket, message: Message) -> list[Email]:
     """The agent's public answer to the requester and every participant, each with their own reply address."""
     people = [ticket.requester, *ticket.participants.exclude(pk=ticket.requester_id)]
-    context = {**_ticket_context(ticket), "text": message.text}
+    # The files come with links to download them (after signing in, by people who may see the
+    # ticket: the portal's attachment view checks), never as attachments of the email.
+    files = [
+        {"name": a.filename, "size": a.size, "url": absolute_url(reverse("attachment", args=[a.pk]))}
+        for a in (message.attachments.order_by("id") if message.pk else ())  # a preview is unsaved
+    ]
+    context = {**ticket_context(ticket), "text": message.text, "files": files}
     return [
         compose(
             "mail/agent_reply",
@@ -226,7 +247,7 @@ def left_out_email(ticket: Ticket, person: Person, note: Callable[[str], str]) -
     in their language; `note(lang)` is the list as it stands on the ticket."""
     lang = languages.choose(person.language, ticket.language)
     return compose(
-        "mail/left_out", {**_ticket_context(ticket), "note": note(lang)}, kind=OutgoingMail.Kind.LEFT_OUT,
+        "mail/left_out", {**ticket_context(ticket), "note": note(lang)}, kind=OutgoingMail.Kind.LEFT_OUT,
         recipient=person.email, language=lang, person=person, ticket=ticket,
     )  # fmt: skip
 
@@ -236,7 +257,7 @@ def merged_emails(source: Ticket, target: Ticket) -> list[Email]:
     and the surviving ticket's, if another person (who now shares the replies). Both about the
     surviving ticket: its signed Reply-To, its thread."""
     context = {
-        **_ticket_context(target),
+        **ticket_context(target),
         "source_tag": subject_tag(source), "source_subject": source.subject,
         "target_tag": subject_tag(target), "target_subject": target.subject,
     }  # fmt: skip
@@ -263,7 +284,7 @@ def meeting_decision_email(meeting: MeetingRequest) -> Email:
     ticket = meeting.ticket
     person = meeting.requested_by
     context = {
-        **_ticket_context(ticket),
+        **ticket_context(ticket),
         "proposed": meeting.status == MeetingRequest.Status.PROPOSED,
         "note": meeting.note,
     }

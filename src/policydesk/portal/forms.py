@@ -155,3 +155,21 @@ class PeopleForm(forms.Form):
 
     email = forms.EmailField(label=_("Copy a colleague (their sign-in email)"), max_length=254)
     remove = forms.BooleanField(required=False)
+
+
+class RatingForm(forms.Form):
+    """ "Were you satisfied?": good or bad, a comment, and (with bad) a request to reopen the ticket."""
+
+    rating = forms.ChoiceField(
+        label=_("Were you satisfied?"),
+        choices=[("good", _("Good, I'm satisfied")), ("bad", _("Bad, I'm not satisfied"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose good or bad.")},
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    reopen = forms.BooleanField(label=_("I still need help: reopen my request"), required=False)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from policydesk.portal import views
+from policydesk.portal import satisfaction_views, views
 
 urlpatterns = [
     path("policy/", views.policy_page, name="policy-page"),
@@ -16,6 +16,9 @@ urlpatterns = [
     path("tickets/<int:number>/draft/", views.ticket_draft, name="ticket-draft"),
     path("tickets/<int:number>/people/", views.ticket_people, name="ticket-people"),
     path("tickets/<int:number>/meeting/", views.ticket_meeting, name="ticket-meeting"),
+    path("tickets/<int:number>/solve/", satisfaction_views.ticket_solve, name="ticket-solve"),
+    path("tickets/<int:number>/rate/", satisfaction_views.ticket_rate, name="ticket-rate"),
+    path("satisfaction/<str:token>/", satisfaction_views.rate_link, name="rate-link"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("deflected/<int:pk>/", views.deflected, name="deflected"),
     path("widget/", views.widget_page, name="widget"),

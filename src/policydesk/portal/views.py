@@ -36,11 +36,12 @@ from policydesk import languages
 from policydesk.desk_policy import get_policy
 from policydesk.languages import supported_language
 from policydesk.policy import render as policy_render
-from policydesk.portal import signin, widget
+from policydesk.portal import satisfaction_page, signin, widget
 from policydesk.portal.forms import (
     LinkRequestForm,
     MeetingForm,
     PeopleForm,
+    RatingForm,
     ReplyForm,
     SignInForm,
     TicketForm,
@@ -341,6 +342,8 @@ def _ticket_page(
     meeting_form: MeetingForm | None = None,
     people_form: PeopleForm | None = None,
     status: int = 200,
+    rating_form: RatingForm | None = None,
+    refusal: str = "",
 ) -> HttpResponse:
     person = _person(request)
     policy = get_policy()
@@ -373,6 +376,9 @@ def _ticket_page(
         "copied": list(ticket.participants.exclude(pk=ticket.requester_id).only("email")),
         "people_form": people_form or PeopleForm(),
         "is_requester": person.pk == ticket.requester_id,
+        "refusal": refusal,
+        # Marking it solved, and the satisfaction survey (`portal/satisfaction_views.py`).
+        **satisfaction_page.ticket_page_context(ticket, person, rating_form),
     }
     return render(request, "portal/ticket.html", context, status=status)
 

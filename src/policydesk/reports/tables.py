@@ -23,6 +23,8 @@ from policydesk.reports.queries import Attainment, Backlog, DeflectionCount
 from policydesk.web.labels import Labels
 
 Number = int | float | None
+#: A cell of a table that is no chart's (the satisfaction comments): a number or a text.
+Value = Number | str
 
 
 def cell(value: Number | str) -> str:
@@ -36,7 +38,7 @@ def cell(value: Number | str) -> str:
     return f"{value:.1f}"
 
 
-def rounded(value: Number) -> Number:
+def rounded(value: Value) -> Value:
     return round(value, 1) if isinstance(value, float) else value
 
 
@@ -58,8 +60,8 @@ class Table:
     description: str
     columns: list[Column]
     labels: list[str]  # the first column: what each row is
-    values: list[list[Number]]  # one list per row, one value per column after the first
-    chart_kind: str = "bar"  # "bar" (stacked counts) or "grouped"
+    values: list[list[Value]]  # one list per row, one value per column after the first
+    chart_kind: str = "bar"  # "bar" (stacked counts), "grouped", or "none" (a table only)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -113,7 +115,7 @@ def _attainment_table(
         Column("median_hours", _("Median business hours to first response")),
         Column("p90_hours", _("90th percentile business hours")),
     ]
-    values: list[list[Number]] = [
+    values: list[list[Value]] = [
         [
             r.tickets,
             r.met,
@@ -138,7 +140,7 @@ def _deflection_table(
         Column("by_agent", _("By an agent"), charted=True),
         Column("total", _("Total")),
     ]
-    values: list[list[Number]] = [[r.at_intake, r.by_agent, r.total] for r in rows]
+    values: list[list[Value]] = [[r.at_intake, r.by_agent, r.total] for r in rows]
     description = _(
         "Requests sent elsewhere: by triage when they arrived, or by an agent from an open ticket."
     )
@@ -153,7 +155,7 @@ def _backlog_table(rows: Sequence[Backlog], labels: Labels) -> Table:
         Column("overdue", _("Overdue"), charted=True),
         Column("mission_critical", _("Mission-critical")),
     ]
-    values: list[list[Number]] = [[r.open, r.unanswered, r.overdue, r.mission_critical] for r in rows]
+    values: list[list[Value]] = [[r.open, r.unanswered, r.overdue, r.mission_critical] for r in rows]
     return Table(
         "backlog",
         _("Backlog by queue"),
@@ -266,4 +268,10 @@ REPORT_SLUGS = (
     "deflections-route",
     "backlog",
     "help-centre",
+    # reports/satisfaction.py
+    "satisfaction-plan",
+    "satisfaction-office",
+    "satisfaction-agent",
+    "satisfaction-week",
+    "satisfaction-comments",
 )

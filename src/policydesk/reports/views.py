@@ -19,6 +19,7 @@ from policydesk.desk_policy import get_policy
 from policydesk.helpcentre.queries import article_tallies
 from policydesk.reports import queries, tables
 from policydesk.reports.forms import PeriodForm
+from policydesk.reports.satisfaction import satisfaction_tables
 from policydesk.tickets import access
 from policydesk.web import navigation
 from policydesk.web.labels import Labels
@@ -42,6 +43,7 @@ def leads_only(view: View) -> View:
 def _tables(request: HttpRequest) -> tuple[PeriodForm, queries.Period, list[tables.Table], Any]:
     now = timezone.now()
     policy = get_policy()
+    labels = Labels(policy, languages.current())
     form = PeriodForm(request.GET or None, default=queries.Period.default(now))
     period, tag = form.period(), form.chosen_tag()
     attainment = queries.attainment_report(policy, period, now, tag)
@@ -50,9 +52,10 @@ def _tables(request: HttpRequest) -> tuple[PeriodForm, queries.Period, list[tabl
             attainment,
             queries.deflection_report(policy, period, now),
             queries.backlog_report(policy, now, tag),
-            Labels(policy, languages.current()),
+            labels,
         ),
         tables.help_centre_table(article_tallies(period.start, period.end)),
+        *satisfaction_tables(period, labels),
     ]
     return form, period, report, attainment
 

@@ -53,6 +53,9 @@ ticket_assigned = Signal()
 #: ticket, actor: a solved ticket set back to new, open or pending by someone (`do_set_status`;
 #: a customer's reply that reopens one says so in `customer_replied`)
 ticket_reopened = Signal()
+#: ticket, actor, now: the ticket became solved (from new, open or pending) by an agent's reply or
+#: status change, or by its requester (`do_customer_solve`); never by a deflection (C12) or a merge
+ticket_solved = Signal()
 #: ticket, message: an internal note was added (`do_add_note`)
 note_added = Signal()
 #: meeting (C7: a one-off call proposed or declined)
@@ -107,6 +110,12 @@ RECEIVERS: dict[str, dict[str, str]] = {
     "ticket_reopened": {
         "policydesk.inbox.receivers.on_ticket_reopened": (
             "tells the assignee and the followers, unless they reopened it"
+        ),
+    },
+    "ticket_solved": {
+        "policydesk.satisfaction.receivers.ask_for_rating": (
+            "opens the solve's satisfaction survey and records its email to the requester (rate "
+            "limited like the other automatic mail)"
         ),
     },
     "note_added": {

@@ -11,6 +11,8 @@ One module per topic; import from here (`from policydesk.tickets import actions`
 - `assignment`: `do_assign`, `do_set_status`, `do_set_priority`, `do_change_request_type`
   (re-runs triage: a new queue and due time, or a deflection; `RequestTypeChange`), and
   `do_deflect` (an agent finds a ticket out of scope and solves it with the policy's route).
+- `customer_status`: `do_customer_solve`, `do_customer_reopen` (the requester marks their ticket
+  solved, or asks for it back after a bad rating).
 - `meetings`: `do_request_meeting`, `do_decide_meeting` (C7, C21).
 - `merging`: `do_merge_tickets` (one ticket folded into another; the clock it keeps).
 - `people`: `do_follow`, `do_unfollow` (staff told of a ticket's news), `do_add_participant`,
@@ -45,6 +47,7 @@ from policydesk.tickets.actions.conversation import (
     do_customer_reply,
     do_report_undelivered_mail,
 )
+from policydesk.tickets.actions.customer_status import do_customer_reopen, do_customer_solve
 from policydesk.tickets.actions.intake import IntakeResult, do_open_ticket, do_submit_feedback
 from policydesk.tickets.actions.meetings import do_decide_meeting, do_request_meeting
 from policydesk.tickets.actions.merging import do_merge_tickets
@@ -82,7 +85,9 @@ __all__ = [
     "do_create_organisation",
     "do_create_person",
     "do_create_team",
+    "do_customer_reopen",
     "do_customer_reply",
+    "do_customer_solve",
     "do_decide_meeting",
     "do_deflect",
     "do_delete_view",

@@ -76,6 +76,8 @@ def do_set_status(
         signals.ticket_changed.send(Ticket, ticket=ticket, change="status")
         if before == Ticket.Status.SOLVED and status in OPEN_STATUSES:
             signals.ticket_reopened.send(Ticket, ticket=ticket, actor=actor)
+        if before in OPEN_STATUSES and status == Ticket.Status.SOLVED:
+            signals.ticket_solved.send(Ticket, ticket=ticket, actor=actor, now=now)
     return ticket
 
 

@@ -63,6 +63,7 @@ def do_agent_reply(
             ticket.first_responded_at = now
         if ticket.assignee_id is None:
             ticket.assignee = agent
+        solved = ticket.status != Ticket.Status.SOLVED and status == Ticket.Status.SOLVED
         ticket.status = status
         ticket.updated_at = now
         ticket.save()
@@ -71,6 +72,8 @@ def do_agent_reply(
         )
         record_metric_events(ticket, now)
         signals.agent_replied.send(Ticket, ticket=ticket, message=message, first_response=first)
+        if solved:
+            signals.ticket_solved.send(Ticket, ticket=ticket, actor=agent, now=now)
         discard_draft(ticket, agent, Draft.Kind.REPLY)
         submit.remember(message)
     return message
