@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mail', '0008_merged_notice_kind'),
+        ('mail', '0009_outgoing_mail_attempt_at'),
     ]
 
     operations = [
