@@ -46,7 +46,7 @@ from policydesk.portal.forms import (
     TicketForm,
     uploads_from,
 )
-from policydesk.portal.presenting import deflection_view
+from policydesk.portal.presenting import deflected_requests, deflection_view, plan_scope
 from policydesk.promises import promise_for
 from policydesk.search.query import QueryError
 from policydesk.search.service import find
@@ -260,10 +260,16 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         tickets = tickets.filter(Q(requester=person) | Q(participants=person))
     tickets = tickets.select_related("requester").order_by("-created_at", "-number")
     page = Paginator(tickets, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    # Their own requests sent elsewhere, with the answer they got (on the first page of "mine").
+    deflected = (
+        deflected_requests(person, get_policy(), languages.current())
+        if scope == "mine" and page.number == 1
+        else []
+    )
     return render(
         request,
         "portal/tickets.html",
-        {"page": page, "scope": scope, "shares": shares, "person": person},
+        {"page": page, "scope": scope, "shares": shares, "person": person, "deflected": deflected},
     )
 
 
@@ -282,8 +288,16 @@ def _ticket_search(request: HttpRequest, person: Person, query: str, shares: boo
     )
 
 
-def _ticket_form(request: HttpRequest, data: Any = None, files: Any = None) -> TicketForm:
-    return TicketForm(data, files, policy=get_policy(), lang=languages.current())
+def _ticket_form(person: Person, data: Any = None, files: Any = None) -> TicketForm:
+    """The request form for `person`: only the request types their plan covers (C2)."""
+    policy = get_policy()
+    organisation = person.organisation
+    lang = languages.current()
+    if organisation is None:  # only customers of an organisation reach the form (C14)
+        return TicketForm(data, files, policy=policy, lang=lang)
+    plan = policy.plans.get(organisation.plan)
+    scope = plan_scope(policy, organisation, lang)
+    return TicketForm(data, files, policy=policy, lang=lang, plan=plan, scope=scope)
 
 
 def _open(
@@ -317,7 +331,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     """The help-center request form (C13 channel 2)."""
     person = _person(request)
     if request.method == "POST":
-        form = _ticket_form(request, request.POST, request.FILES)
+        form = _ticket_form(person, request.POST, request.FILES)
         if form.is_valid():
             result = _open(request, person, form, Ticket.Channel.WEB)
             if result is not None and result.ticket is not None:
@@ -326,7 +340,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 return redirect("deflected", pk=result.deflection.pk)
         status = 400
     else:
-        form, status = _ticket_form(request), 200
+        form, status = _ticket_form(person), 200
     return render(request, "portal/ticket_new.html", {"form": form}, status=status)
 
 
@@ -516,7 +530,7 @@ def deflected(request: HttpRequest, pk: int) -> HttpResponse:
         Deflection.objects.select_related("organisation"), pk=pk, person=_person(request)
     )
     view = deflection_view(deflection, get_policy(), languages.current())
-    return render(request, "portal/deflected.html", {"deflection": view})
+    return render(request, "portal/deflected.html", {"deflection": view, "request_sent": deflection})
 
 
 # -- the in-product widget (C13 channel 1) ----------------------------------------------
@@ -544,13 +558,13 @@ def widget_page(request: HttpRequest) -> HttpResponse:
         # Also sign in for the help center, where the browser allows the cookie.
         login(request, person, backend="django.contrib.auth.backends.ModelBackend")
         with translation.override(_widget_language(request, person)):
-            return _frameable(_widget_form(request, person, _ticket_form(request)))
+            return _frameable(_widget_form(request, person, _ticket_form(person)))
     person_or_none = widget.person_for_session(request.POST.get("widget_session", ""))
     if person_or_none is None:
         return _frameable(render(request, "portal/widget_error.html", status=403))
     person = person_or_none
     with translation.override(_widget_language(request, person)):
-        form = _ticket_form(request, request.POST, request.FILES)
+        form = _ticket_form(person, request.POST, request.FILES)
         if form.is_valid():
             result = _open(request, person, form, Ticket.Channel.IN_PRODUCT)
             if result is not None:
@@ -574,6 +588,7 @@ def _widget_result(request: HttpRequest, person: Person, result: actions.IntakeR
         context["promise"] = promise_for(result.ticket, policy, person.time_zone, languages.current())
     elif result.deflection is not None:
         context["deflection"] = deflection_view(result.deflection, policy, languages.current())
+        context["request_sent"] = result.deflection
     return render(request, "portal/widget_result.html", context)
 
 
