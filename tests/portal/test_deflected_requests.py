@@ -57,7 +57,11 @@ def test_a_deflection_in_the_widget_keeps_the_text_and_links_to_it(personas: Per
     session = open_widget(client, token_for()).context["widget_session"]
     body = submit_in_widget(client, session, topic="feature-request").content.decode()
     row = Deflection.objects.get()
-    assert (row.subject, row.text, row.channel) == ("Export fails", "The CSV export stops at 50%.", "in-product")
+    assert (row.subject, row.text, row.channel) == (
+        "Export fails",
+        "The CSV export stops at 50%.",
+        "in-product",
+    )
     assert "The CSV export stops at 50%." in body and f'href="/deflected/{row.pk}/"' in body
 
 

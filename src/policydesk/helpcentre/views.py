@@ -211,10 +211,8 @@ def answered(request: HttpRequest) -> HttpResponse:
     reader = _reader(request)
     if reader is None:  # the request form is for signed-in customers: nothing else to count
         raise Http404
-    wanted = request.POST.get("article", "")
-    article = get_object_or_404(Article, pk=int(wanted) if wanted.isdigit() and len(wanted) < 12 else 0)
-    if not queries.may_read(reader, article):
+    article = counting.count_answer(reader, request.POST.get("article", ""), timezone.now())
+    if article is None:
         raise Http404
-    counting.count_deflection(article, timezone.now())
     messages.success(request, _("Glad it helped. Your request was not sent."))
     return redirect("help-article", lang=article.language, slug=article.slug)

@@ -536,7 +536,8 @@ def deflected(request: HttpRequest, pk: int) -> HttpResponse:
 # -- the in-product widget (C13 channel 1) ----------------------------------------------
 
 
-def _frameable(response: HttpResponse) -> HttpResponse:
+def frameable(response: HttpResponse) -> HttpResponse:
+    """A page of the widget's iframe: framed by the product's origins only, no referrer, no cache."""
     allow_framing_by(response, widget.frame_ancestors())  # the site's CSP, but these may frame it
     response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
     response["Cache-Control"] = "no-store"
@@ -554,25 +555,26 @@ def widget_page(request: HttpRequest) -> HttpResponse:
             person = widget.person_for_token(request.GET.get("token", ""), now=time.time())
         except widget.WidgetTokenError as refusal:
             log.info("widget token refused: %s", refusal)
-            return _frameable(render(request, "portal/widget_error.html", status=403))
+            return frameable(render(request, "portal/widget_error.html", status=403))
         # Also sign in for the help center, where the browser allows the cookie.
         login(request, person, backend="django.contrib.auth.backends.ModelBackend")
-        with translation.override(_widget_language(request, person)):
-            return _frameable(_widget_form(request, person, _ticket_form(person)))
+        with translation.override(widget_language(request, person)):
+            return frameable(_widget_form(request, person, _ticket_form(person)))
     person_or_none = widget.person_for_session(request.POST.get("widget_session", ""))
     if person_or_none is None:
-        return _frameable(render(request, "portal/widget_error.html", status=403))
+        return frameable(render(request, "portal/widget_error.html", status=403))
     person = person_or_none
-    with translation.override(_widget_language(request, person)):
+    with translation.override(widget_language(request, person)):
         form = _ticket_form(person, request.POST, request.FILES)
         if form.is_valid():
             result = _open(request, person, form, Ticket.Channel.IN_PRODUCT)
             if result is not None:
-                return _frameable(_widget_result(request, person, result))
-        return _frameable(_widget_form(request, person, form, status=400))
+                return frameable(_widget_result(request, person, result))
+        return frameable(_widget_form(request, person, form, status=400))
 
 
-def _widget_language(request: HttpRequest, person: Person) -> str:
+def widget_language(request: HttpRequest, person: Person) -> str:
+    """`?lang=`, else the person's own language, else the browser's."""
     return explicit_language(request) or supported_language(person.language) or languages.current()
 
 
