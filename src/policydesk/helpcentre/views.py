@@ -91,7 +91,10 @@ def search(request: HttpRequest) -> HttpResponse:
     """Articles in both languages matching every word typed, the reader's language first."""
     lang = languages.current()
     text = request.GET.get("q", "").strip()[:200]
-    results = queries.search(_reader(request), text, lang, limit=SEARCH_LIMIT) if text else []
+    reader = _reader(request)
+    results = queries.search(reader, text, lang, limit=SEARCH_LIMIT) if text else []
+    if text and not results and (reader is None or not is_staff(reader)):
+        counting.count_search_miss(text, timezone.now())  # what readers look for and do not find
     return render(request, "helpcentre/search.html", {"lang": lang, "q": text, "results": results})
 
 
