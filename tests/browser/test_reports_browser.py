@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from policydesk.reports.tables import cell
 from policydesk.helpcentre import counting
+from policydesk.reports.tables import cell
 from policydesk.tickets import actions
 from policydesk.tickets.models import Person, Ticket
 from tests.browser.conftest import screenshot, sign_in
