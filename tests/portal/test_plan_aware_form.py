@@ -47,6 +47,8 @@ def test_starter_sees_what_the_plan_covers_before_the_form(db: None, lang: str) 
     assert body.index('data-testid="plan-scope"') < body.index('name="topic"')  # before typing
     scope = scope_of(body)
     starter = policy.plans["starter"]
+    heading = {"en": "Where other questions go", "ja": "その他のお問い合わせ先"}[lang]
+    assert heading in scope
     assert starter.name.get(lang) in scope and starter.availability.get(lang) in scope  # C2
     for covered in ("bug-report-critical", "service-task"):
         assert policy.request_types[covered].name.get(lang) in scope
