@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,7 +17,7 @@ from policydesk.portal import widget
 from policydesk.tickets.models import Deflection, Ticket
 from tests.browser.conftest import CLOCK, screenshot, sign_in
 from tests.browser.test_accessibility_browser import LANGUAGES, WIDTHS, audit
-from tests.browser.test_widget_browser import SECRET, product_page
+from tests.browser.test_widget_browser import SECRET, open_in_product, product_origin
 from tests.conftest import Personas, new_customer
 from tests.helpcentre.sample import build
 
@@ -100,10 +99,7 @@ def test_the_widget_suggests_articles_and_counts_the_one_that_answered(
     live_server: Any, page_for: Any, desk: None, personas: Personas, settings: Any, lang: str
 ) -> None:
     centre = build(personas)
-    port = urlsplit(live_server.url).port
-    product_origin = f"http://localhost:{port}"  # another origin than the desk's (127.0.0.1)
-    settings.POLICYDESK_WIDGET_SECRET = SECRET
-    settings.POLICYDESK_WIDGET_ORIGINS = [product_origin]
+    origin = product_origin(live_server, settings)
     personas.customer.language = lang
     personas.customer.save(update_fields=["language"])
     token = widget.mint_token(
@@ -116,15 +112,7 @@ def test_the_widget_suggests_articles_and_counts_the_one_that_answered(
         SECRET,
     )
     page = page_for(LANGUAGES[lang])
-    page.route(
-        f"{product_origin}/dashboard",
-        lambda route: route.fulfill(
-            content_type="text/html; charset=utf-8", body=product_page(f"{live_server.url}/widget.js", token)
-        ),
-    )
-    page.goto(f"{product_origin}/dashboard")
-    page.get_by_test_id("policydesk-widget-button").click()
-    frame = page.frame_locator("[data-testid=policydesk-widget-frame]")
+    frame = open_in_product(page, live_server, origin, token)
     frame.locator("#id_subject").press_sequentially("グラフが空" if lang == "ja" else "charts are empty")
     expected = centre.japanese if lang == "ja" else centre.english
     suggestion = frame.get_by_test_id("help-suggestion").first
