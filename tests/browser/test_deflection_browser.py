@@ -46,15 +46,24 @@ def test_starter_troubleshooting_goes_to_the_community(
         actor=personas.admin, now=CLOCK,
     )  # fmt: skip
     page = page_for("en-US")
-    # C2: Starter has no troubleshooting
-    deflection = deflected(page, live_server, ines, "troubleshooting", "Numbers do not add up")
+    sign_in(page, live_server.url, ines.email, PASSWORD)
+    # C2: Starter has no troubleshooting: the form says so, with its route, and does not offer it.
+    page.get_by_test_id("nav-new-ticket").click()
+    community = page.get_by_test_id("plan-elsewhere-topics").and_(page.locator("[data-route-kind=community]"))
+    assert "Troubleshooting" in community.inner_text()
+    assert page.locator("#id_topic option[value=troubleshooting]").count() == 0
+    # C12: product training goes to the community too (C19).
+    ask(page, "product-training", "Numbers do not add up")
+    deflection = Deflection.objects.get(person=ines)
+    assert page.url == f"{live_server.url}/deflected/{deflection.pk}/" and not Ticket.objects.exists()
     assert deflection.route == "community"
     shown = page.get_by_test_id("deflection")
     assert shown.get_attribute("data-route-kind") == "community"
-    assert "Starter" in page.get_by_test_id("deflection-reason").inner_text()
+    assert "outside the scope of support" in page.get_by_test_id("deflection-reason").inner_text()
     assert page.get_by_test_id("route-url").get_attribute("href") == "https://community.example.com"
     assert "Community" in page.get_by_test_id("route-text").inner_text()
     assert page.get_by_test_id("free-plans-link").is_visible()  # C20: the free plans' own page
+    assert page.get_by_test_id("deflected-subject").inner_text() == "Numbers do not add up"
     screenshot(page, "portal-deflected-community")
 
 

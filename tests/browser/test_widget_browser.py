@@ -39,14 +39,32 @@ def product_page(script_url: str, token: str) -> str:
     )
 
 
+def product_origin(live_server: Any, settings: Any) -> str:
+    """The product's origin, another than the desk's (localhost vs 127.0.0.1), allowed to frame
+    the widget, with the widget's secret set."""
+    origin = f"http://localhost:{urlsplit(live_server.url).port}"
+    settings.POLICYDESK_WIDGET_SECRET = SECRET
+    settings.POLICYDESK_WIDGET_ORIGINS = [origin]
+    return origin
+
+
+def open_in_product(page: Any, live_server: Any, origin: str, token: str) -> Any:
+    """The product's dashboard with widget.js and `token`; the Help button clicked: the iframe."""
+    page.route(
+        f"{origin}/dashboard",
+        lambda route: route.fulfill(
+            content_type="text/html; charset=utf-8", body=product_page(f"{live_server.url}/widget.js", token)
+        ),
+    )
+    page.goto(f"{origin}/dashboard")
+    page.get_by_test_id("policydesk-widget-button").click()
+    return page.frame_locator("[data-testid=policydesk-widget-frame]")
+
+
 def test_product_page_opens_the_form_already_identified_and_sends_an_in_product_ticket(
     live_server: Any, page_for: Any, desk: None, personas: Personas, settings: Any
 ) -> None:
-    # The product runs on another origin than the desk (localhost vs 127.0.0.1).
-    port = urlsplit(live_server.url).port
-    product_origin = f"http://localhost:{port}"
-    settings.POLICYDESK_WIDGET_SECRET = SECRET
-    settings.POLICYDESK_WIDGET_ORIGINS = [product_origin]
+    origin = product_origin(live_server, settings)
     hanna = personas.customer  # Growth, EMEA (Kumo)
     token = widget.mint_token(
         {
@@ -58,15 +76,7 @@ def test_product_page_opens_the_form_already_identified_and_sends_an_in_product_
         SECRET,
     )
     page = page_for("en-US")
-    page.route(
-        f"{product_origin}/dashboard",
-        lambda route: route.fulfill(
-            content_type="text/html; charset=utf-8", body=product_page(f"{live_server.url}/widget.js", token)
-        ),
-    )
-    page.goto(f"{product_origin}/dashboard")
-    page.get_by_test_id("policydesk-widget-button").click()
-    frame = page.frame_locator("[data-testid=policydesk-widget-frame]")
+    frame = open_in_product(page, live_server, origin, token)
 
     # Identified by the token: no sign-in, the login email shown (C14).
     assert hanna.email in frame.get_by_test_id("widget-identity").inner_text()

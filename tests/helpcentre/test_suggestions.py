@@ -8,7 +8,7 @@ from django.test import Client
 
 from policydesk.helpcentre import queries
 from policydesk.helpcentre.models import ArticleCount
-from policydesk.tickets.models import AuditEvent, Ticket
+from policydesk.tickets.models import AuditEvent, Deflection, Ticket
 from tests.conftest import Personas
 from tests.helpcentre.sample import HelpCentre
 
@@ -76,6 +76,7 @@ def test_this_answered_my_question_counts_a_deflection_and_keeps_no_text(
     assert row.deflections == 1
     assert Ticket.objects.count() == 0 and AuditEvent.objects.count() == events
     assert not AuditEvent.objects.filter(data__icontains="secret").exists()
+    assert not Deflection.objects.exists()  # nothing was sent, so no request is kept
 
 
 @pytest.mark.parametrize("article", ["draft", "enterprise_only", "missing", "junk"])

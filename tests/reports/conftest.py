@@ -129,6 +129,14 @@ def _read_help_centre(lead: Person) -> None:
         counting.count_view(article, at(day, 10))
     counting.count_view(article, at(16, 10))
     counting.count_deflection(article, at(9, 11))
+    for day, query in (
+        (3, "SAML login"),
+        (4, "saml  login"),
+        (4, "SAML login"),
+        (9, "請求書 hanna@kumo.example"),
+    ):
+        counting.count_search_miss(query, at(day, 10))
+    counting.count_search_miss("SAML login", at(16, 10))  # outside the period
 
 
 @pytest.fixture

@@ -212,6 +212,22 @@ def test_help_centre_articles_read_and_answering_in_the_period(
     ]
 
 
+def test_help_centre_searches_with_no_result_in_the_period_with_csv(
+    personas: Personas, seeded: dict[str, Ticket]
+) -> None:
+    client = signed_in(personas.lead)
+    html = client.get("/console/reports/" + PERIOD_QUERY).content.decode()
+    expected = [
+        ["Search", "Searches with no result", "Days"],
+        ["saml login", "3", "2"],
+        ["請求書 [email]", "1", "1"],  # no address is kept
+    ]
+    assert tables_of(html)["search-misses"] == expected
+    assert chart_data(html, "search-misses")["series"][0]["data"] == [3, 1]
+    exported = client.get("/console/reports/search-misses.csv" + PERIOD_QUERY).content.decode("utf-8")
+    assert list(csv.reader(io.StringIO(exported.removeprefix("\ufeff")))) == expected
+
+
 def test_the_page_filters_by_a_tag_and_breaks_down_by_tag_with_its_csv(
     personas: Personas, seeded: dict[str, Ticket]
 ) -> None:

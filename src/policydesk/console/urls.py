@@ -1,6 +1,14 @@
 from django.urls import path
 
-from policydesk.console import article_views, bulk_views, macro_views, search_views, tag_views, views
+from policydesk.console import (
+    article_views,
+    bulk_views,
+    deflection_views,
+    macro_views,
+    search_views,
+    tag_views,
+    views,
+)
 
 app_name = "console"
 urlpatterns = [
@@ -43,6 +51,7 @@ urlpatterns = [
     path("macros/new/", macro_views.macro_edit, name="macro-new"),
     path("macros/<int:macro_id>/", macro_views.macro_edit, name="macro-edit"),
     path("macros/<int:macro_id>/delete/", macro_views.macro_delete, name="macro-delete"),
+    path("deflections/<int:pk>/", deflection_views.deflection, name="deflection"),
     path("articles/", article_views.article_list, name="articles"),
     path("articles/new/", article_views.article_edit, name="article-new"),
     path("articles/<int:article_id>/", article_views.article_edit, name="article-edit"),

@@ -181,3 +181,21 @@ class ArticleCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id} {self.day}: {self.views} views, {self.deflections} answered"
+
+
+class SearchMiss(models.Model):
+    """How often a help-centre search found nothing, per normalised query and day (UTC): what
+    customers look for and the help centre lacks. No person, address or session is kept, and the
+    query is stripped of email addresses and long numbers first (`counting.search_query_key`)."""
+
+    query = models.CharField(max_length=100)
+    day = models.DateField()
+    searches = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["query", "day"], name="search_miss_per_query_and_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.query!r} {self.day}: {self.searches}"

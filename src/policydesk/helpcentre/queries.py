@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from policydesk.helpcentre.models import Article, ArticleCount
+from policydesk.helpcentre.models import Article, ArticleCount, SearchMiss
 from policydesk.search.normalise import normalise
 from policydesk.tickets.access import is_staff
 from policydesk.tickets.models import Person
@@ -138,3 +138,24 @@ def article_tallies(start: date, end: date, limit: int = 20) -> list[ArticleTall
         ArticleTally(row["article__title"], row["article__language"], row["read"], row["answered"])
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class SearchMissTally:
+    """A help-centre query that found nothing in a period: how often, on how many days (reports)."""
+
+    query: str
+    searches: int
+    days: int
+
+
+def search_miss_tallies(start: date, end: date, limit: int = 20) -> list[SearchMissTally]:
+    """The queries most often finding nothing from `start` to `end` (UTC days, both included):
+    one query."""
+    rows = (
+        SearchMiss.objects.filter(day__gte=start, day__lte=end)
+        .values("query")
+        .annotate(total=Sum("searches"), days=Count("day"))
+        .order_by("-total", "query")[:limit]
+    )
+    return [SearchMissTally(row["query"], row["total"], row["days"]) for row in rows]

@@ -91,7 +91,10 @@ def search(request: HttpRequest) -> HttpResponse:
     """Articles in both languages matching every word typed, the reader's language first."""
     lang = languages.current()
     text = request.GET.get("q", "").strip()[:200]
-    results = queries.search(_reader(request), text, lang, limit=SEARCH_LIMIT) if text else []
+    reader = _reader(request)
+    results = queries.search(reader, text, lang, limit=SEARCH_LIMIT) if text else []
+    if text and not results and (reader is None or not is_staff(reader)):
+        counting.count_search_miss(text, timezone.now())  # what readers look for and do not find
     return render(request, "helpcentre/search.html", {"lang": lang, "q": text, "results": results})
 
 
@@ -211,10 +214,8 @@ def answered(request: HttpRequest) -> HttpResponse:
     reader = _reader(request)
     if reader is None:  # the request form is for signed-in customers: nothing else to count
         raise Http404
-    wanted = request.POST.get("article", "")
-    article = get_object_or_404(Article, pk=int(wanted) if wanted.isdigit() and len(wanted) < 12 else 0)
-    if not queries.may_read(reader, article):
+    article = counting.count_answer(reader, request.POST.get("article", ""), timezone.now())
+    if article is None:
         raise Http404
-    counting.count_deflection(article, timezone.now())
     messages.success(request, _("Glad it helped. Your request was not sent."))
     return redirect("help-article", lang=article.language, slug=article.slug)

@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from policydesk.policy.model import Policy
+from policydesk.policy.model import Plan, Policy
 from policydesk.portal import signin
+from policydesk.portal.presenting import PlanScope
 from policydesk.security import max_request_bytes
 from policydesk.tickets.actions import Upload
 from policydesk.web.once import once_key_field
@@ -88,12 +89,21 @@ def uploads_from(files: list[UploadedFile]) -> tuple[Upload, ...]:
     )
 
 
-def topic_choices(policy: Policy, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Request types (C11) and out-of-scope topics (C12), grouped, in the viewer's language."""
+def topic_choices(
+    policy: Policy, lang: str, plan: Plan | None = None
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Request types (C11) and out-of-scope topics (C12), grouped, in the viewer's language.
+
+    With the customer's `plan`: only the request types it covers (C2); the others are shown
+    beside the form with where they go (`presenting.plan_scope`), not offered as if support took them."""
     return [
         (
             gettext("Support requests"),
-            [(topic.id, topic.name.get(lang)) for topic in policy.request_types.values()],
+            [
+                (topic.id, topic.name.get(lang))
+                for topic in policy.request_types.values()
+                if plan is None or topic.id in plan.request_types
+            ],
         ),
         (
             gettext("Outside support: we show you where to go"),
@@ -102,26 +112,50 @@ def topic_choices(policy: Policy, lang: str) -> list[tuple[str, list[tuple[str, 
     ]
 
 
+class TopicField(forms.ChoiceField):
+    """The topic select. Also accepts the request types the plan does not cover, which are not
+    offered: a form loaded before a plan change, or a hand-made one, is still triaged and
+    deflected with its text kept (C2), never refused with what was typed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.not_offered: frozenset[str] = frozenset()
+
+    def valid_value(self, value: Any) -> bool:
+        return value in self.not_offered or super().valid_value(value)
+
+
 class TicketForm(forms.Form):
     """The request form of the help center and of the in-product widget."""
 
-    topic = forms.ChoiceField(label=_("What do you need help with?"))
+    topic = TopicField(label=_("What do you need help with?"))
     priority = forms.ChoiceField(label=_("Priority"), widget=forms.RadioSelect)
     subject = forms.CharField(label=_("Subject"), max_length=250)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
     attachments = MultipleFileField(label=_("Attachments"))
     once_key = once_key_field()
 
-    def __init__(self, *args: Any, policy: Policy, lang: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        policy: Policy,
+        lang: str,
+        plan: Plan | None = None,
+        scope: PlanScope | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.policy = policy
+        self.plan_scope = scope  # what the plan covers and where the rest goes, shown first
         self.max_files = MAX_FILES
         self.max_attachment_bytes = settings.POLICYDESK_MAX_ATTACHMENT_BYTES
         # The whole request is capped before it is read (security.RequestSizeLimitMiddleware);
         # a megabyte of it is left for the form's text.
         self.max_total_bytes = max(max_request_bytes() - 1024 * 1024, self.max_attachment_bytes)
-        topic_field = cast(forms.ChoiceField, self.fields["topic"])
-        topic_field.choices = [("", gettext("Choose a topic")), *topic_choices(policy, lang)]
+        topic_field = cast(TopicField, self.fields["topic"])
+        topic_field.choices = [("", gettext("Choose a topic")), *topic_choices(policy, lang, plan)]
+        if plan is not None:
+            topic_field.not_offered = frozenset(policy.request_types) - set(plan.request_types)
         priority_field = cast(forms.ChoiceField, self.fields["priority"])
         priority_field.choices = [(p.id, p.name.get(lang)) for p in policy.priorities.values()]
         priority_field.initial = policy.desk.default_priority

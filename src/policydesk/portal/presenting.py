@@ -9,7 +9,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from policydesk.policy.model import Policy, Route
-from policydesk.tickets.models import Deflection, Organisation
+from policydesk.tickets.models import Deflection, Organisation, Person
 
 
 @dataclass(frozen=True)
@@ -73,4 +73,74 @@ def deflection_view(deflection: Deflection, policy: Policy, lang: str) -> Deflec
         route=shown,
         recorded_as_feedback=deflection.topic == policy.desk.feedback_topic,  # C18
         free_plans_page=policy.links.get("free_plans_page") if plan and plan.free else None,  # C20
+    )
+
+
+#: How many of a customer's deflected requests "My tickets" lists (the newest; each has its page).
+DEFLECTED_LISTED = 20
+
+
+@dataclass(frozen=True)
+class DeflectedRequest:
+    """A request of the customer's that went elsewhere: what they wrote, and the answer they got."""
+
+    deflection: Deflection
+    view: DeflectionView
+
+
+def deflected_requests(person: Person, policy: Policy, lang: str) -> list[DeflectedRequest]:
+    """The customer's own deflected requests, newest first (one query): nothing they wrote
+    disappears. A ticket an agent deflected later stays in the ticket list instead."""
+    rows = (
+        Deflection.objects.filter(person=person, ticket__isnull=True)
+        .select_related("organisation")
+        .order_by("-created_at", "-pk")[:DEFLECTED_LISTED]
+    )
+    return [DeflectedRequest(row, deflection_view(row, policy, lang)) for row in rows]
+
+
+@dataclass(frozen=True)
+class RouteForTopics:
+    """Topics the plan sends elsewhere, and the one place they go."""
+
+    topics: str  # their names, listed in the reader's language
+    route: RouteView
+
+
+@dataclass(frozen=True)
+class PlanScope:
+    """What a plan that does not cover every request type covers, and where the rest goes (C2,
+    C12, C17-C20): shown on the request form before anything is typed. All from the policy file."""
+
+    plan_name: str
+    availability: str
+    covered: tuple[str, ...]  # the request types the plan may send
+    elsewhere: tuple[RouteForTopics, ...]  # the plan's other request types, then the out-of-scope topics
+    free_plans_page: str | None
+
+
+def plan_scope(policy: Policy, organisation: Organisation, lang: str) -> PlanScope | None:
+    """What the organisation's plan covers, or None where it covers every request type (the form
+    as it always was: out-of-scope topics are explained after sending, C12)."""
+    plan = policy.plans.get(organisation.plan)
+    if plan is None or set(policy.request_types) <= set(plan.request_types):
+        return None
+    by_route: dict[str, list[str]] = {}
+    for topic_id, request_type in policy.request_types.items():
+        if topic_id not in plan.request_types:  # C2: goes to the plan's route (C19, C20)
+            by_route.setdefault(plan.ineligible_route, []).append(request_type.name.get(lang))
+    for topic_id, topic in policy.out_of_scope.items():  # C12, C17, C18
+        by_route.setdefault(policy.route_for(plan, topic_id).id, []).append(topic.name.get(lang))
+    return PlanScope(
+        plan_name=plan.name.get(lang),
+        availability=plan.availability.get(lang),
+        covered=tuple(policy.request_types[t].name.get(lang) for t in plan.request_types),
+        elsewhere=tuple(
+            RouteForTopics(
+                ("、" if lang == "ja" else ", ").join(names),
+                route_view(policy, policy.routes[route_id], organisation, lang),
+            )
+            for route_id, names in by_route.items()
+        ),
+        free_plans_page=policy.links.get("free_plans_page") if plan.free else None,  # C20
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from policydesk.portal import satisfaction_views, views
+from policydesk.portal import satisfaction_views, views, widget_articles
 
 urlpatterns = [
     path("policy/", views.policy_page, name="policy-page"),
@@ -22,5 +22,7 @@ urlpatterns = [
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("deflected/<int:pk>/", views.deflected, name="deflected"),
     path("widget/", views.widget_page, name="widget"),
+    path("widget/suggest/", widget_articles.suggest, name="widget-suggest"),
+    path("widget/answered/", widget_articles.answered, name="widget-answered"),
     path("widget.js", views.widget_script, name="widget-script"),
 ]

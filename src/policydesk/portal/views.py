@@ -47,7 +47,7 @@ from policydesk.portal.forms import (
     TicketForm,
     uploads_from,
 )
-from policydesk.portal.presenting import deflection_view
+from policydesk.portal.presenting import deflected_requests, deflection_view, plan_scope
 from policydesk.promises import promise_for
 from policydesk.search.query import QueryError
 from policydesk.search.service import find
@@ -261,10 +261,16 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         tickets = tickets.filter(Q(requester=person) | Q(participants=person))
     tickets = tickets.select_related("requester").order_by("-created_at", "-number")
     page = Paginator(tickets, TICKETS_PER_PAGE).get_page(request.GET.get("page"))
+    # Their own requests sent elsewhere, with the answer they got (on the first page of "mine").
+    deflected = (
+        deflected_requests(person, get_policy(), languages.current())
+        if scope == "mine" and page.number == 1
+        else []
+    )
     return render(
         request,
         "portal/tickets.html",
-        {"page": page, "scope": scope, "shares": shares, "person": person},
+        {"page": page, "scope": scope, "shares": shares, "person": person, "deflected": deflected},
     )
 
 
@@ -283,8 +289,16 @@ def _ticket_search(request: HttpRequest, person: Person, query: str, shares: boo
     )
 
 
-def _ticket_form(request: HttpRequest, data: Any = None, files: Any = None) -> TicketForm:
-    return TicketForm(data, files, policy=get_policy(), lang=languages.current())
+def _ticket_form(person: Person, data: Any = None, files: Any = None) -> TicketForm:
+    """The request form for `person`: only the request types their plan covers (C2)."""
+    policy = get_policy()
+    organisation = person.organisation
+    lang = languages.current()
+    if organisation is None:  # only customers of an organisation reach the form (C14)
+        return TicketForm(data, files, policy=policy, lang=lang)
+    plan = policy.plans.get(organisation.plan)
+    scope = plan_scope(policy, organisation, lang)
+    return TicketForm(data, files, policy=policy, lang=lang, plan=plan, scope=scope)
 
 
 def _open(
@@ -318,7 +332,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     """The help-center request form (C13 channel 2)."""
     person = _person(request)
     if request.method == "POST":
-        form = _ticket_form(request, request.POST, request.FILES)
+        form = _ticket_form(person, request.POST, request.FILES)
         if form.is_valid():
             result = _open(request, person, form, Ticket.Channel.WEB)
             if result is not None and result.ticket is not None:
@@ -327,7 +341,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 return redirect("deflected", pk=result.deflection.pk)
         status = 400
     else:
-        form, status = _ticket_form(request), 200
+        form, status = _ticket_form(person), 200
     return render(request, "portal/ticket_new.html", {"form": form}, status=status)
 
 
@@ -522,13 +536,14 @@ def deflected(request: HttpRequest, pk: int) -> HttpResponse:
         Deflection.objects.select_related("organisation"), pk=pk, person=_person(request)
     )
     view = deflection_view(deflection, get_policy(), languages.current())
-    return render(request, "portal/deflected.html", {"deflection": view})
+    return render(request, "portal/deflected.html", {"deflection": view, "request_sent": deflection})
 
 
 # -- the in-product widget (C13 channel 1) ----------------------------------------------
 
 
-def _frameable(response: HttpResponse) -> HttpResponse:
+def frameable(response: HttpResponse) -> HttpResponse:
+    """A page of the widget's iframe: framed by the product's origins only, no referrer, no cache."""
     allow_framing_by(response, widget.frame_ancestors())  # the site's CSP, but these may frame it
     response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
     response["Cache-Control"] = "no-store"
@@ -546,25 +561,26 @@ def widget_page(request: HttpRequest) -> HttpResponse:
             person = widget.person_for_token(request.GET.get("token", ""), now=time.time())
         except widget.WidgetTokenError as refusal:
             log.info("widget token refused: %s", refusal)
-            return _frameable(render(request, "portal/widget_error.html", status=403))
+            return frameable(render(request, "portal/widget_error.html", status=403))
         # Also sign in for the help center, where the browser allows the cookie.
         login(request, person, backend="django.contrib.auth.backends.ModelBackend")
-        with translation.override(_widget_language(request, person)):
-            return _frameable(_widget_form(request, person, _ticket_form(request)))
+        with translation.override(widget_language(request, person)):
+            return frameable(_widget_form(request, person, _ticket_form(person)))
     person_or_none = widget.person_for_session(request.POST.get("widget_session", ""))
     if person_or_none is None:
-        return _frameable(render(request, "portal/widget_error.html", status=403))
+        return frameable(render(request, "portal/widget_error.html", status=403))
     person = person_or_none
-    with translation.override(_widget_language(request, person)):
-        form = _ticket_form(request, request.POST, request.FILES)
+    with translation.override(widget_language(request, person)):
+        form = _ticket_form(person, request.POST, request.FILES)
         if form.is_valid():
             result = _open(request, person, form, Ticket.Channel.IN_PRODUCT)
             if result is not None:
-                return _frameable(_widget_result(request, person, result))
-        return _frameable(_widget_form(request, person, form, status=400))
+                return frameable(_widget_result(request, person, result))
+        return frameable(_widget_form(request, person, form, status=400))
 
 
-def _widget_language(request: HttpRequest, person: Person) -> str:
+def widget_language(request: HttpRequest, person: Person) -> str:
+    """`?lang=`, else the person's own language, else the browser's."""
     return explicit_language(request) or supported_language(person.language) or languages.current()
 
 
@@ -580,6 +596,7 @@ def _widget_result(request: HttpRequest, person: Person, result: actions.IntakeR
         context["promise"] = promise_for(result.ticket, policy, person.time_zone, languages.current())
     elif result.deflection is not None:
         context["deflection"] = deflection_view(result.deflection, policy, languages.current())
+        context["request_sent"] = result.deflection
     return render(request, "portal/widget_result.html", context)
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from policydesk import languages
 from policydesk.desk_policy import mission_critical_promises
-from policydesk.helpcentre.queries import ArticleTally
+from policydesk.helpcentre.queries import ArticleTally, SearchMissTally
 from policydesk.reports import queries
 from policydesk.reports.queries import Attainment, Backlog, DeflectionCount
 from policydesk.web.labels import Labels
@@ -186,6 +186,27 @@ def help_centre_table(rows: Sequence[ArticleTally]) -> Table:
     )
 
 
+def search_miss_table(rows: Sequence[SearchMissTally]) -> Table:
+    """Help-centre searches that found nothing in the period, the most frequent first: what
+    readers look for and no article answers (queries only: nobody who searched is kept)."""
+    columns = [
+        Column("query", _("Search")),
+        Column("searches", _("Searches with no result"), charted=True),
+        Column("days", _("Days")),
+    ]
+    return Table(
+        "search-misses",
+        _("Help center searches with no result"),
+        _(
+            "What readers searched the help center for and found no article, by query (in lower "
+            "case; email addresses and long numbers are not kept)."
+        ),
+        columns,
+        [r.query for r in rows],
+        [[r.searches, r.days] for r in rows],
+    )
+
+
 def route_label(labels: Labels, route_id: str) -> str:
     route = labels.policy.routes.get(route_id)
     if route is None:
@@ -274,4 +295,5 @@ REPORT_SLUGS = (
     "satisfaction-agent",
     "satisfaction-week",
     "satisfaction-comments",
+    "search-misses",
 )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from policydesk import display, languages
 from policydesk.desk_policy import get_policy
-from policydesk.helpcentre.queries import article_tallies
+from policydesk.helpcentre.queries import article_tallies, search_miss_tallies
 from policydesk.reports import queries, tables
 from policydesk.reports.forms import PeriodForm
 from policydesk.reports.satisfaction import satisfaction_tables
@@ -56,6 +56,7 @@ def _tables(request: HttpRequest) -> tuple[PeriodForm, queries.Period, list[tabl
         ),
         tables.help_centre_table(article_tallies(period.start, period.end)),
         *satisfaction_tables(period, labels),
+        tables.search_miss_table(search_miss_tallies(period.start, period.end)),
     ]
     return form, period, report, attainment
 

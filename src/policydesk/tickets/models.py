@@ -424,6 +424,11 @@ class Deflection(models.Model):
     route_kind = models.CharField(max_length=32)
     policy_version = models.CharField(max_length=64)
     created_at = models.DateTimeField(db_index=True)
+    # What the customer wrote, kept so that it does not disappear: shown to them under "My
+    # requests" with where it went (C12, C17-C20). Blank for a ticket an agent deflected later
+    # (its messages are the text) and for deflections recorded before it was kept.
+    subject = models.CharField(max_length=250, blank=True)
+    text = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"deflection {self.pk} ({self.topic} → {self.route})"

@@ -90,6 +90,7 @@ def do_open_ticket(
                 organisation,
                 topic=topic,
                 channel=channel,
+                subject=subject,
                 text=text,
                 now=now,
                 actor=entered_by or requester,
@@ -179,16 +180,20 @@ def _record_deflection(
     *,
     topic: str,
     channel: str,
+    subject: str,
     text: str,
     now: datetime,
     actor: Person,
 ) -> Deflection:
-    """No ticket: the deflection (and, for the feedback topic, what they asked for) with its audit row."""
+    """No ticket: the deflection, with what the customer wrote (shown to them under "My
+    requests"), and, for the feedback topic, what they asked for, with its audit row."""
     deflection = Deflection.objects.create(
         organisation=organisation,
         person=requester,
         topic=topic,
         channel=channel,
+        subject=subject,
+        text=text,
         route=route.id,
         route_kind=route.kind,
         policy_version=policy.version,
