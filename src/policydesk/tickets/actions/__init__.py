@@ -15,6 +15,8 @@ One module per topic; import from here (`from policydesk.tickets import actions`
 - `merging`: `do_merge_tickets` (one ticket folded into another; the clock it keeps).
 - `people`: `do_follow`, `do_unfollow` (staff told of a ticket's news), `do_add_participant`,
   `do_remove_participant` (customers of its organisation copied on it).
+- `copies`: `do_add_outside_copy`, `do_remove_outside_copy` (addresses outside the organisation
+  copied on a ticket, where the policy allows; `outside_address` validates one).
 - `organisations`: `do_create_organisation`, `do_create_person`, `do_create_team`, and
   `do_update_profile` (a person's language, time zone and notification emails).
 - `tags`: `do_set_tags`, `do_add_tags`, `do_remove_tags` (a ticket's tags, normalised by
@@ -45,6 +47,7 @@ from policydesk.tickets.actions.conversation import (
     do_customer_reply,
     do_report_undelivered_mail,
 )
+from policydesk.tickets.actions.copies import do_add_outside_copy, do_remove_outside_copy, outside_address
 from policydesk.tickets.actions.intake import IntakeResult, do_open_ticket, do_submit_feedback
 from policydesk.tickets.actions.meetings import do_decide_meeting, do_request_meeting
 from policydesk.tickets.actions.merging import do_merge_tickets
@@ -74,6 +77,7 @@ __all__ = [
     "Upload",
     "colleague_by_email",
     "do_add_note",
+    "do_add_outside_copy",
     "do_add_participant",
     "do_add_tags",
     "do_agent_reply",
@@ -89,6 +93,7 @@ __all__ = [
     "do_follow",
     "do_merge_tickets",
     "do_open_ticket",
+    "do_remove_outside_copy",
     "do_remove_participant",
     "do_remove_tags",
     "do_report_undelivered_mail",
@@ -100,6 +105,7 @@ __all__ = [
     "do_submit_feedback",
     "do_unfollow",
     "do_update_profile",
+    "outside_address",
     "ticket_version",
     "view_query",
 ]
