@@ -539,13 +539,15 @@ def _copy_cc(parsed: ParsedMessage, ticket: Ticket, requester: Person, now: date
             do_add_participant(ticket=ticket, participant=person, actor=requester, now=now)
     if not get_policy().outside_copies.allowed:
         return None  # as before outside copies existed: strangers in Cc: are simply not copied
-    left_out: list[str] = []
-    for address in sorted(wanted - set(known)):
+    left_out: dict[str, list[str]] = {}  # why -> the addresses, in the order of the Cc: header
+    for address in dict.fromkeys(a for a in listed if a in wanted and a not in known):
         try:
             do_add_outside_copy(ticket=ticket, address=address, actor=requester, now=now)
         except ActionError as refused:
-            left_out.append(f"{address} ({refused})")
-    return f"Cc not copied: {'; '.join(left_out)}"[:1000] if left_out else None
+            left_out.setdefault(str(refused), []).append(address)
+    if not left_out:
+        return None
+    return ("Cc not copied: " + "; ".join(f"{', '.join(a)} ({why})" for why, a in left_out.items()))[:1000]
 
 
 def _inbound_email(prepared: _Prepared, note: str) -> InboundEmail:
