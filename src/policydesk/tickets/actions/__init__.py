@@ -63,6 +63,7 @@ from policydesk.tickets.actions.people import (
     do_follow,
     do_remove_participant,
     do_unfollow,
+    may_change_people,
 )
 from policydesk.tickets.actions.saved_views import do_delete_view, do_save_view, view_query
 from policydesk.tickets.actions.shared import ActionError, Upload
@@ -105,6 +106,7 @@ __all__ = [
     "do_submit_feedback",
     "do_unfollow",
     "do_update_profile",
+    "may_change_people",
     "outside_address",
     "ticket_version",
     "view_query",
