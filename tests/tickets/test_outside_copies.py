@@ -13,7 +13,7 @@ from policydesk.mail.models import OutgoingMail
 from policydesk.tickets import actions
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.models import AuditEvent, OutsideCopy, Ticket
-from tests.conftest import NOW, Personas, open_ticket
+from tests.conftest import NOW, Personas, open_ticket, signed_in
 
 LATER = NOW + timedelta(hours=1)
 Allow = Callable[..., None]
@@ -188,3 +188,69 @@ def test_a_merge_moves_the_copies_into_the_surviving_ticket(
     assert copies(ticket) == ["a@partner.example", "b@partner.example"]  # nothing copied is dropped
     merged = AuditEvent.objects.get(action="ticket.merged")
     assert merged.data["outside_copies_moved"] == ["b@partner.example"]
+
+
+def test_the_requester_copies_an_outside_address_in_the_portal_and_removes_it(
+    personas: Personas, ticket: Ticket, allow_outside_copies: Allow
+) -> None:
+    allow_outside_copies(domains=("partner.example",))
+    hanna = signed_in(personas.customer)
+    page = f"/tickets/{ticket.number}/"
+    url = page + "people/"
+    assert "partner.example" in hanna.get(page).content.decode()  # the form says what may be copied
+    assert hanna.post(url, {"email": "Ext@Partner.example"}).status_code == 302
+    assert hanna.post(url, {"email": "felix@kumo.example"}).status_code == 302  # a colleague: a participant
+    assert copies(ticket) == ["ext@partner.example"]
+    assert list(ticket.participants.values_list("email", flat=True)) == ["felix@kumo.example"]
+    html = hanna.get(page).content.decode()
+    assert 'data-testid="outside-copy">ext@partner.example' in html
+    refused = hanna.post(url, {"email": "x@elsewhere.example"})
+    assert refused.status_code == 400 and "only of addresses at partner.example" in refused.content.decode()
+    assert 'value="x@elsewhere.example"' in refused.content.decode()  # the form keeps what was typed
+    injected = hanna.post(url, {"email": "ext@partner.example\r\nBcc: all@victim.example"})
+    assert injected.status_code == 400
+    felix = signed_in(personas.same_org_customer)  # a participant cannot remove the requester's copies
+    assert felix.post(url, {"email": "ext@partner.example", "remove": "on"}).status_code == 400
+    assert hanna.post(url, {"email": "ext@partner.example", "remove": "on"}).status_code == 302
+    assert copies(ticket) == []
+    assert signed_in(personas.other_org_customer).post(url, {"email": "b@partner.example"}).status_code == 404
+
+
+def test_the_portal_speaks_of_outside_copies_only_where_the_policy_allows(
+    personas: Personas, ticket: Ticket
+) -> None:
+    hanna = signed_in(personas.customer)
+    assert 'data-testid="outside-copies-rule"' not in hanna.get(f"/tickets/{ticket.number}/").content.decode()
+    refused = hanna.post(f"/tickets/{ticket.number}/people/", {"email": "ext@partner.example"})
+    assert refused.status_code == 400 and "not a customer of this ticket" in refused.content.decode()
+    assert copies(ticket) == []
+
+
+def test_an_agent_copies_an_outside_address_in_the_console_in_place(
+    personas: Personas, ticket: Ticket, allow_outside_copies: Allow
+) -> None:
+    allow_outside_copies()
+    url = f"/console/tickets/{ticket.number}/participants/"
+    jonas = signed_in(personas.agent)
+    answer = jonas.post(url, {"email": "ext@partner.example"}, HTTP_HX_REQUEST="true")
+    html = answer.content.decode()
+    assert (
+        'data-testid="outside-copy">ext@partner.example' in html
+        and 'data-testid="outside-copies-rule"' in html
+    )
+    assert signed_in(personas.other_office_agent).post(url, {"email": "b@partner.example"}).status_code == 404
+    removed = jonas.post(url, {"email": "ext@partner.example", "remove": "on"}, HTTP_HX_REQUEST="true")
+    assert 'data-testid="outside-copy"' not in removed.content.decode()
+    assert copies(ticket) == []
+
+
+def test_the_console_shows_outside_copies_in_japanese(
+    personas: Personas, ticket: Ticket, allow_outside_copies: Allow
+) -> None:
+    allow_outside_copies()
+    actions.do_add_outside_copy(ticket=ticket, address="ext@partner.example", actor=personas.agent, now=NOW)
+    jonas = signed_in(personas.agent, HTTP_ACCEPT_LANGUAGE="ja")
+    actions.do_update_profile(person=personas.agent, language="ja", actor=personas.agent, now=NOW)
+    html = jonas.get(f"/console/tickets/{ticket.number}/").content.decode()
+    assert "組織外：公開の返信をメールで受け取るのみ" in html
+    assert "組織外のアドレスもCCに追加できます（最大 10 件）" in html

@@ -16,7 +16,8 @@ One module per topic; import from here (`from policydesk.tickets import actions`
 - `people`: `do_follow`, `do_unfollow` (staff told of a ticket's news), `do_add_participant`,
   `do_remove_participant` (customers of its organisation copied on it).
 - `copies`: `do_add_outside_copy`, `do_remove_outside_copy` (addresses outside the organisation
-  copied on a ticket, where the policy allows; `outside_address` validates one).
+  copied on a ticket, where the policy allows; `outside_address` validates one), and
+  `do_copy_someone`, `do_uncopy_someone` (the forms' one field: a participant or an outside copy).
 - `organisations`: `do_create_organisation`, `do_create_person`, `do_create_team`, and
   `do_update_profile` (a person's language, time zone and notification emails).
 - `tags`: `do_set_tags`, `do_add_tags`, `do_remove_tags` (a ticket's tags, normalised by
@@ -47,7 +48,13 @@ from policydesk.tickets.actions.conversation import (
     do_customer_reply,
     do_report_undelivered_mail,
 )
-from policydesk.tickets.actions.copies import do_add_outside_copy, do_remove_outside_copy, outside_address
+from policydesk.tickets.actions.copies import (
+    do_add_outside_copy,
+    do_copy_someone,
+    do_remove_outside_copy,
+    do_uncopy_someone,
+    outside_address,
+)
 from policydesk.tickets.actions.intake import IntakeResult, do_open_ticket, do_submit_feedback
 from policydesk.tickets.actions.meetings import do_decide_meeting, do_request_meeting
 from policydesk.tickets.actions.merging import do_merge_tickets
@@ -84,6 +91,7 @@ __all__ = [
     "do_agent_reply",
     "do_assign",
     "do_change_request_type",
+    "do_copy_someone",
     "do_create_organisation",
     "do_create_person",
     "do_create_team",
@@ -104,6 +112,7 @@ __all__ = [
     "do_set_status",
     "do_set_tags",
     "do_submit_feedback",
+    "do_uncopy_someone",
     "do_unfollow",
     "do_update_profile",
     "may_change_people",

@@ -14,6 +14,7 @@ here (staff, another organisation's customers) is refused.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,7 +23,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from policydesk.desk_policy import get_policy
-from policydesk.tickets.actions.people import may_change_people
+from policydesk.tickets.actions.people import (
+    colleague_by_email,
+    do_add_participant,
+    do_remove_participant,
+    may_change_people,
+)
 from policydesk.tickets.actions.shared import ActionError, locked
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import OutsideCopy, Person, Ticket
@@ -118,3 +124,30 @@ def do_remove_outside_copy(*, ticket: Ticket, address: str, actor: Person, now: 
         if removed:
             record_audit_event(now, actor, "ticket.outside_copy_removed", ticket, address=address)
     return ticket
+
+
+def do_copy_someone(
+    *, ticket: Ticket, address: str, actor: Person, now: datetime
+) -> Literal["participant", "outside"]:
+    """The one "copy someone" of the portal's and console's forms: a customer of the ticket's
+    organisation becomes a participant; any other address an outside copy where the policy allows
+    (where it does not, the refusal is the participant's: not a customer of this organisation)."""
+    try:
+        colleague = colleague_by_email(ticket, address)
+    except ActionError:
+        if not get_policy().outside_copies.allowed:
+            raise
+        do_add_outside_copy(ticket=ticket, address=address, actor=actor, now=now)
+        return "outside"
+    do_add_participant(ticket=ticket, participant=colleague, actor=actor, now=now)
+    return "participant"
+
+
+def do_uncopy_someone(*, ticket: Ticket, address: str, actor: Person, now: datetime) -> None:
+    """Stop copying `address`, an outside copy or a participant, whichever it is on the ticket."""
+    if OutsideCopy.objects.filter(ticket=ticket, address=address.strip().lower()).exists():
+        do_remove_outside_copy(ticket=ticket, address=address, actor=actor, now=now)
+        return
+    do_remove_participant(
+        ticket=ticket, participant=colleague_by_email(ticket, address), actor=actor, now=now
+    )
