@@ -7,6 +7,7 @@ all. The format is documented in docs/policy-format.md.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import tomllib
@@ -118,6 +119,7 @@ class PolicyError(Exception):
         super().__init__("\n".join(str(issue) for issue in issues))
 
 
+@functools.cache  # the package's files do not move while it runs; get_policy asks on every call
 def default_policy_path() -> Path:
     """The bundled default policy (Example Analytics, the seed policy)."""
     return Path(str(resources.files("policydesk.policy").joinpath("default.toml")))
