@@ -130,3 +130,28 @@ def test_the_endpoints_are_in_the_openapi_document(desk: Desk, as_person: Any) -
     assert set(paths["/api/v1/tickets/{number}/outside-copies/{address}"]) == {"delete"}
     ticket = document["components"]["schemas"]["TicketOut"]
     assert "outside_copies" in ticket["properties"]
+
+
+# persona -> the status of copying Felix (hanna's colleague) on hanna's ticket through the API.
+COPY_A_COLLEAGUE: dict[str | None, int] = {
+    "customer": 200,
+    "same_org_customer": 404,
+    "other_org_customer": 404,  # a customer cannot CC someone into another organisation's ticket
+    "premium_customer": 404,
+    "agent": 200,
+    "other_office_agent": 404,
+    "premium_agent": 404,
+    "lead": 200,
+    "admin": 200,
+    None: 401,
+}
+
+
+@pytest.mark.parametrize("persona", list(COPY_A_COLLEAGUE), ids=lambda p: p or "anonymous")
+def test_who_may_copy_a_colleague_through_the_api(persona: str | None, desk: Desk, as_person: Any) -> None:
+    assert set(COPY_A_COLLEAGUE) == {*PERSONAS, None}
+    number = desk.eu_ticket.number
+    added = as_person(persona).post(f"/tickets/{number}/participants", {"email": "felix@kumo.example"})
+    assert added.status_code == COPY_A_COLLEAGUE[persona]
+    copied = list(desk.eu_ticket.participants.values_list("email", flat=True))
+    assert copied == (["felix@kumo.example"] if added.status_code == 200 else [])
