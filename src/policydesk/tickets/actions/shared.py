@@ -58,6 +58,6 @@ def locked(ticket: Ticket) -> Ticket:
     SLA metrics and the watch read its plan, and a bulk job would read it once more per ticket."""
     fresh = Ticket.objects.select_for_update().get(pk=ticket.pk)
     organisation = Ticket._meta.get_field("organisation")
-    if organisation.is_cached(ticket) and fresh.organisation_id == ticket.organisation_id:  # type: ignore[attr-defined]
+    if organisation.is_cached(ticket) and fresh.organisation_id == ticket.organisation_id:
         fresh.organisation = ticket.organisation
     return fresh
