@@ -256,3 +256,14 @@ def test_the_console_shows_outside_copies_in_japanese(
         html = jonas.get(f"/console/tickets/{ticket.number}/").content.decode()
     assert "組織外：公開の返信をメールで受け取るのみ" in html
     assert "組織外のアドレスもCCに追加できます（最大 10 件）" in html
+
+
+def test_the_admin_lists_outside_copies_read_only(
+    personas: Personas, ticket: Ticket, allow_outside_copies: Allow
+) -> None:
+    allow_outside_copies()
+    actions.do_add_outside_copy(ticket=ticket, address="ext@partner.example", actor=personas.agent, now=NOW)
+    admin = signed_in(personas.admin)
+    listing = admin.get("/admin/tickets/outsidecopy/")
+    assert listing.status_code == 200 and "ext@partner.example" in listing.content.decode()
+    assert admin.get("/admin/tickets/outsidecopy/add/").status_code == 403
