@@ -49,7 +49,8 @@ def main() -> None:
         ["database", "tickets", "seed s", "bulk s", "bulk CPU s", "tickets/s", "audit rows",
          "pending timers cancelled"],
         [[r["database"], str(r["tickets"]), f"{r['seed_s']:.1f}", f"{r['bulk_s']:.1f}",
-          f"{r['bulk_cpu_s']:.1f}", f"{r['tickets'] / r['bulk_s']:.0f}", str(r["audit_rows"]), str(r["replanned"])] for r in rows],
+          f"{r['bulk_cpu_s']:.1f}", f"{r['tickets'] / r['bulk_s']:.0f}", str(r["audit_rows"]),
+          str(r["replanned"])] for r in rows],
     )  # fmt: skip
 
 
