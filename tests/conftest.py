@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import pytest
@@ -236,3 +237,25 @@ def _fast_passwords(settings: object) -> None:
 def _media_in_tmp(settings: object, tmp_path: object) -> None:
     """Uploaded files go to a throwaway folder, never the developer's var/."""
     settings.MEDIA_ROOT = tmp_path / "media"  # type: ignore[attr-defined,operator]
+
+
+#: The seed policy's `[outside_copies]` table, as default.toml writes it (off: C14 names no one else).
+SEED_OUTSIDE_COPIES = "[outside_copies]\nallowed = false\n"
+
+
+@pytest.fixture
+def allow_outside_copies(settings: object, tmp_path: Path) -> Callable[..., None]:
+    """Run the desk by the seed policy with outside copies turned on: `allow_outside_copies()` for
+    any domain, or with `domains=[...]`, `max_per_ticket=N` (issue 13)."""
+    from policydesk.policy.loading import default_policy_path
+
+    def allow(domains: tuple[str, ...] = (), max_per_ticket: int = 10) -> None:
+        text = default_policy_path().read_text(encoding="utf-8")
+        assert SEED_OUTSIDE_COPIES in text
+        listed = ", ".join(f'"{d}"' for d in domains)
+        table = f"[outside_copies]\nallowed = true\ndomains = [{listed}]\nmax_per_ticket = {max_per_ticket}\n"
+        path = tmp_path / "policy-outside-copies.toml"
+        path.write_text(text.replace(SEED_OUTSIDE_COPIES, table), encoding="utf-8")
+        settings.POLICYDESK_POLICY = str(path)  # type: ignore[attr-defined]
+
+    return allow

@@ -108,6 +108,10 @@ class TicketOut(UtcTimes):
     participants: list[PersonRef] = Field(
         description="Customers copied on the ticket (they receive its public replies), by email."
     )
+    outside_copies: list[str] = Field(
+        description="Addresses outside the organisation copied on the ticket, where the policy allows:"
+        " they receive its public replies by email and cannot sign in or write to it."
+    )
 
     @staticmethod
     def resolve_merged_into(ticket: Ticket) -> int | None:
@@ -127,6 +131,10 @@ class TicketOut(UtcTimes):
     @staticmethod
     def resolve_participants(ticket: Ticket) -> list[Person]:
         return sorted(ticket.participants.all(), key=lambda p: p.email)
+
+    @staticmethod
+    def resolve_outside_copies(ticket: Ticket) -> list[str]:
+        return sorted(copy.address for copy in ticket.outside_copies.all())
 
 
 class TagsIn(JsonObject):
@@ -248,6 +256,14 @@ class MergeIn(JsonObject):
 class ParticipantIn(JsonObject):
     email: str = Field(
         max_length=254, description="The sign-in email of a customer of the ticket's organisation."
+    )
+
+
+class OutsideCopyIn(JsonObject):
+    address: str = Field(
+        max_length=254,
+        description="One bare email address (name@example.com) that is nobody's sign-in here; the"
+        " policy decides whether, which domains and how many (`[outside_copies]`).",
     )
 
 

@@ -24,6 +24,7 @@ from policydesk.api.schemas import (
     MergeIn,
     MessageIn,
     MessageOut,
+    OutsideCopyIn,
     ParticipantIn,
     RowId,
     TagsIn,
@@ -62,7 +63,7 @@ def _tickets(person: Person) -> QuerySet[Ticket]:
         visible_tickets(person)
         .select_related("organisation", "requester", "assignee")
         .annotate(merged_into_number=F("merged_into__number"))
-        .prefetch_related("participants")
+        .prefetch_related("participants", "outside_copies")
     )
     # Customers see no tags and no followers: not read for them.
     return tickets.prefetch_related("tags", "followers") if is_staff(person) else tickets
@@ -268,6 +269,33 @@ def remove_participant(request: HttpRequest, number: TicketNumber, email: str) -
         actor=person,
         now=timezone.now(),
     )
+    return _ticket(person, number)
+
+
+def _require_copier(person: Person, ticket: Ticket) -> None:
+    if not actions.may_change_people(person, ticket):
+        raise ApiError(403, _("Only the requester or support staff may do this."))
+
+
+@router.post("/tickets/{number}/outside-copies", response={200: TicketOut, **responses(403, 404)})
+def add_outside_copy(request: HttpRequest, number: TicketNumber, payload: OutsideCopyIn) -> Ticket:
+    """The requester or staff who may answer the ticket copy an address outside its organisation
+    on it, where the policy allows (`[outside_copies]`): it receives the public replies by email,
+    in the ticket's language, and cannot write to the ticket (C14). A refusal is a 400 saying why."""
+    person = caller(request)
+    ticket = _ticket(person, number)
+    _require_copier(person, ticket)
+    actions.do_add_outside_copy(ticket=ticket, address=payload.address, actor=person, now=timezone.now())
+    return _ticket(person, number)
+
+
+@router.delete("/tickets/{number}/outside-copies/{address}", response={200: TicketOut, **responses(403, 404)})
+def remove_outside_copy(request: HttpRequest, number: TicketNumber, address: str) -> Ticket:
+    """Stop copying an outside address: it receives no more of the ticket's mail."""
+    person = caller(request)
+    ticket = _ticket(person, number)
+    _require_copier(person, ticket)
+    actions.do_remove_outside_copy(ticket=ticket, address=address[:1000], actor=person, now=timezone.now())
     return _ticket(person, number)
 
 

@@ -29,7 +29,7 @@ from policydesk.promises import promise_for
 from policydesk.satisfaction.actions import latest_survey
 from policydesk.tickets import access, actions, workspace
 from policydesk.tickets.actions import StaleTicket
-from policydesk.tickets.models import AuditEvent, Draft, MeetingRequest, Message, Ticket
+from policydesk.tickets.models import AuditEvent, Draft, MeetingRequest, Message, OutsideCopy, Ticket
 from policydesk.web import navigation
 
 
@@ -40,7 +40,11 @@ def ticket_for(viewer: Viewer, number: int) -> Ticket:
     )
     # Whether the viewer follows it (the workspace's Follow button), read with the ticket.
     follows = Ticket.followers.through.objects.filter(ticket=OuterRef("pk"), person=viewer.person)
-    return get_object_or_404(tickets.annotate(viewer_follows=Exists(follows)), number=number)
+    # Whether it copies outside addresses, so that most tickets (none) cost no query to list them.
+    copies = OutsideCopy.objects.filter(ticket=OuterRef("pk"))
+    return get_object_or_404(
+        tickets.annotate(viewer_follows=Exists(follows), copies_outside=Exists(copies)), number=number
+    )
 
 
 def ticket_url(ticket: Ticket, anchor: str = "") -> str:
@@ -264,6 +268,10 @@ def _side_panel(viewer: Viewer, ticket: Ticket) -> dict[str, Any]:
         "account_executive": organisation.account_executive,
         "requester_language": languages.choose(requester.language, ticket.language),
         "participants": [p for p in ticket.participants.all() if p.pk != requester.pk],
+        "outside_copies": (
+            list(ticket.outside_copies.all()) if getattr(ticket, "copies_outside", True) else []
+        ),
+        "outside_copies_rule": policy.outside_copies,
         "following": (
             ticket.viewer_follows
             if hasattr(ticket, "viewer_follows")

@@ -495,13 +495,14 @@ def follow(viewer: Viewer, ticket: Ticket, form: console_forms.FollowForm) -> st
 
 @ticket_action("participants")
 def participants(viewer: Viewer, ticket: Ticket, form: console_forms.ParticipantForm) -> str:
-    """Copy a customer of the ticket's organisation on it (they receive its public replies), or stop."""
-    person = actions.colleague_by_email(ticket, form.cleaned_data["email"])
+    """Copy a customer of the ticket's organisation on it, or an outside address where the policy
+    allows (both receive its public replies), or stop."""
+    email = form.cleaned_data["email"].strip().lower()
     if form.cleaned_data["remove"]:
-        actions.do_remove_participant(ticket=ticket, participant=person, actor=viewer.person, now=viewer.now)
-        return _("%(email)s is no longer copied on this ticket.") % {"email": person.email}
-    actions.do_add_participant(ticket=ticket, participant=person, actor=viewer.person, now=viewer.now)
-    return _("%(email)s is copied on this ticket and receives its public replies.") % {"email": person.email}
+        actions.do_uncopy_someone(ticket=ticket, address=email, actor=viewer.person, now=viewer.now)
+        return _("%(email)s is no longer copied on this ticket.") % {"email": email}
+    actions.do_copy_someone(ticket=ticket, address=email, actor=viewer.person, now=viewer.now)
+    return _("%(email)s is copied on this ticket and receives its public replies.") % {"email": email}
 
 
 @ticket_action("reply")

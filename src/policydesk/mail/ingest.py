@@ -53,6 +53,7 @@ from policydesk.tickets.access import can_view
 from policydesk.tickets.actions import (
     ActionError,
     Upload,
+    do_add_outside_copy,
     do_add_participant,
     do_customer_reply,
     do_open_ticket,
@@ -508,9 +509,9 @@ def _open(inbound: InboundMessage, prepared: _Prepared, person: Person, now: dat
         # The CLI contract has no "deflected": the request was not taken, the sender was told where to go.
         return _Decision(Outcome.REJECTED, f"deflected by the policy (C2): {route.id if route else 'route'}")
     _link(parsed, result.ticket, result.message, now)
-    _copy_cc(parsed, result.ticket, person, now)
+    not_copied = _copy_cc(parsed, result.ticket, person, now)
     inbound.ticket_message = result.message
-    return _Decision(Outcome.TICKET, None, result.ticket)
+    return _Decision(Outcome.TICKET, not_copied, result.ticket)
 
 
 #: At most this many `Cc:` addresses of a new request are looked up (a list of hundreds is not a
@@ -518,18 +519,33 @@ def _open(inbound: InboundMessage, prepared: _Prepared, person: Person, now: dat
 MAX_CC = 20
 
 
-def _copy_cc(parsed: ParsedMessage, ticket: Ticket, requester: Person, now: datetime) -> None:
+def _copy_cc(parsed: ParsedMessage, ticket: Ticket, requester: Person, now: datetime) -> str | None:
     """Known customers of the requester's organisation in the new request's `Cc:` are copied on the
-    ticket (participants: they receive its replies); anyone else in `Cc:` is left out (C14 still
-    decides who may write; an address we do not know is never added)."""
-    wanted = {a.lower() for a in all_addresses(parsed.message, ("Cc",))[:MAX_CC]} - {requester.email.lower()}
+    ticket (participants: they receive its replies). Where the policy allows (`[outside_copies]`),
+    addresses that are nobody's sign-in become outside copies (they receive its public replies and
+    cannot write: C14). Anyone else is left out. Returns what was not copied and why, or None."""
+    listed = [a.lower() for a in all_addresses(parsed.message, ("Cc",))[:MAX_CC]]
+    ours = conf.support_domain()  # our own address (and reply addresses) copied by the customer
+    wanted = {a for a in listed if a.partition("@")[2] != ours} - {requester.email.lower()}
     if not wanted:
-        return
-    people = Person.objects.annotate(address=Lower("email")).filter(
-        address__in=wanted, is_active=True, role=Person.Role.CUSTOMER, organisation_id=ticket.organisation_id
-    )
-    for person in people:
-        do_add_participant(ticket=ticket, participant=person, actor=requester, now=now)
+        return None
+    people = Person.objects.annotate(address=Lower("email")).filter(address__in=wanted)
+    known = {person.address: person for person in people}
+    for person in known.values():
+        colleague = person.role == Person.Role.CUSTOMER and person.organisation_id == ticket.organisation_id
+        if person.is_active and colleague:
+            do_add_participant(ticket=ticket, participant=person, actor=requester, now=now)
+    if not get_policy().outside_copies.allowed:
+        return None  # as before outside copies existed: strangers in Cc: are simply not copied
+    left_out: dict[str, list[str]] = {}  # why -> the addresses, in the order of the Cc: header
+    for address in dict.fromkeys(a for a in listed if a in wanted and a not in known):
+        try:
+            do_add_outside_copy(ticket=ticket, address=address, actor=requester, now=now)
+        except ActionError as refused:
+            left_out.setdefault(str(refused), []).append(address)
+    if not left_out:
+        return None
+    return ("Cc not copied: " + "; ".join(f"{', '.join(a)} ({why})" for why, a in left_out.items()))[:1000]
 
 
 def _inbound_email(prepared: _Prepared, note: str) -> InboundEmail:

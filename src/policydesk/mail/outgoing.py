@@ -218,7 +218,9 @@ def acknowledgement_email(ticket: Ticket) -> Email:
 
 
 def agent_reply_emails(ticket: Ticket, message: Message) -> list[Email]:
-    """The agent's public answer to the requester and every participant, each with their own reply address."""
+    """The agent's public answer to the requester and every participant, each with their own reply
+    address, then to each outside copy in the ticket's language (no Person: the desk's plain
+    address in Reply-To, and a footer saying its replies do not reach the ticket, C14)."""
     people = [ticket.requester, *ticket.participants.exclude(pk=ticket.requester_id)]
     # The files come with links to download them (after signing in, by people who may see the
     # ticket: the portal's attachment view checks), never as attachments of the email.
@@ -227,7 +229,7 @@ def agent_reply_emails(ticket: Ticket, message: Message) -> list[Email]:
         for a in (message.attachments.order_by("id") if message.pk else ())  # a preview is unsaved
     ]
     context = {**ticket_context(ticket), "text": message.text, "files": files}
-    return [
+    emails = [
         compose(
             "mail/agent_reply",
             context,
@@ -240,6 +242,21 @@ def agent_reply_emails(ticket: Ticket, message: Message) -> list[Email]:
         )
         for person in people
     ]
+    outside_language = languages.choose(ticket.language)
+    emails += [
+        compose(
+            "mail/agent_reply",
+            # No links: an outside address cannot sign in to the ticket or download its files.
+            {**context, "outside": True, "files": []},
+            kind=OutgoingMail.Kind.AGENT_REPLY,
+            recipient=address,
+            language=outside_language,
+            ticket=ticket,
+            automatic=False,
+        )
+        for address in ticket.outside_copies.values_list("address", flat=True)
+    ]
+    return emails
 
 
 def left_out_email(ticket: Ticket, person: Person, note: Callable[[str], str]) -> Email:

@@ -7,6 +7,7 @@ all. The format is documented in docs/policy-format.md.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import tomllib
@@ -19,8 +20,10 @@ from typing import Any, Literal, cast
 from policydesk.policy.model import (
     ACCOUNT_PEOPLE,
     CHANNELS,
+    DEFAULT_MAX_OUTSIDE_COPIES,
     DEFAULT_PAUSE_ON,
     LANGUAGES,
+    MAX_OUTSIDE_COPIES,
     METRICS,
     PAUSING_STATUSES,
     ROUTE_KINDS,
@@ -34,6 +37,7 @@ from policydesk.policy.model import (
     MissionCriticalRule,
     Office,
     OutOfScopeTopic,
+    OutsideCopies,
     PausingStatus,
     Plan,
     Policy,
@@ -59,6 +63,11 @@ from policydesk.sla import (
 FORMAT_VERSION = 1
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# A mail domain as `[outside_copies] domains` names one: lower-case labels of letters, digits and
+# '-', at least two of them ("partner.example"), no '@' and no wildcard.
+DOMAIN_PATTERN = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+)
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TARGET_KEYS = {
@@ -110,6 +119,7 @@ class PolicyError(Exception):
         super().__init__("\n".join(str(issue) for issue in issues))
 
 
+@functools.cache  # the package's files do not move while it runs; get_policy asks on every call
 def default_policy_path() -> Path:
     """The bundled default policy (Example Analytics, the seed policy)."""
     return Path(str(resources.files("policydesk.policy").joinpath("default.toml")))
@@ -260,6 +270,7 @@ class _Reader:
                 "format", "id", "version", "vendor", "domain", "title", "introduction",
                 "links", "offices", "calendars", "regions", "request_types", "out_of_scope",
                 "routes", "plans", "channels", "priorities", "notes", "contact_roles", "desk", "sla",
+                "outside_copies",
             },
         )  # fmt: skip
         if data.get("format") != FORMAT_VERSION:
@@ -295,6 +306,7 @@ class _Reader:
         }
         desk = self.desk(data.get("desk", {}), request_types, out_of_scope, priorities)
         pause_on = self.pause_on(data.get("sla", {}))
+        outside_copies = self.outside_copies(data.get("outside_copies", {}))
         if self.issues:
             return None
         assert policy_id and version and vendor and domain and title and introduction and desk
@@ -321,6 +333,7 @@ class _Reader:
             contact_roles=contact_roles,
             desk=desk,
             pause_on=pause_on,
+            outside_copies=outside_copies,
         )
 
     def links(self, value: object) -> dict[str, str]:
@@ -654,6 +667,43 @@ class _Reader:
             email_request_type=email_type,
             global_queue=global_queue or DEFAULT_GLOBAL_QUEUE,
         )
+
+    def outside_copies(self, value: object) -> OutsideCopies:
+        """`[outside_copies]`: whether tickets may copy addresses that sign in nowhere (C14 leaves
+        it unsaid; off unless the file says `allowed = true`), from which domains, how many."""
+        key = "outside_copies"
+        table = self.table(value, key)
+        if table is None:
+            return OutsideCopies()
+        self.unknown_keys(table, key, {"allowed", "domains", "max_per_ticket"})
+        allowed = self.boolean(table.get("allowed"), f"{key}.allowed", False)
+        domains: list[str] = []
+        if "domains" in table:
+            listed = self.string_list(table["domains"], f"{key}.domains") or []
+            for index, domain in enumerate(listed):
+                if not DOMAIN_PATTERN.match(domain):
+                    self.error(
+                        f"{key}.domains[{index}]",
+                        f"{domain!r} is not a mail domain; expected lower-case labels such as "
+                        "'partner.example' (no '@', no '*')",
+                    )
+                elif domain in domains:
+                    self.error(f"{key}.domains[{index}]", f"{domain!r} is listed twice")
+                else:
+                    domains.append(domain)
+            if listed and not allowed:
+                self.error(f"{key}.domains", "names domains, but outside copies are off; add allowed = true")
+        most = DEFAULT_MAX_OUTSIDE_COPIES
+        if "max_per_ticket" in table:
+            given = table["max_per_ticket"]
+            if isinstance(given, bool) or not isinstance(given, int) or not 1 <= given <= MAX_OUTSIDE_COPIES:
+                self.error(
+                    f"{key}.max_per_ticket",
+                    f"expected a whole number from 1 to {MAX_OUTSIDE_COPIES}, got {given!r}",
+                )
+            else:
+                most = given
+        return OutsideCopies(allowed=allowed, domains=tuple(domains), max_per_ticket=most)
 
     def routes(self, value: object, contact_roles: dict[str, ContactRole]) -> dict[str, Route]:
         out = {}

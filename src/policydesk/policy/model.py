@@ -95,6 +95,34 @@ class DeskNames:
     global_queue: Text  # C9: the queue of tickets handled globally
 
 
+#: The most outside addresses a policy may let one ticket copy (`[outside_copies] max_per_ticket`).
+MAX_OUTSIDE_COPIES = 50
+#: How many a ticket may copy when the policy does not say.
+DEFAULT_MAX_OUTSIDE_COPIES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideCopies:
+    """Whether a ticket may copy addresses that are nobody's sign-in (a partner, a contractor):
+    they receive its public replies by email and never sign in (C14 names who may write).
+
+    `domains`: the only mail domains (and their subdomains) allowed; empty: any domain.
+    The seed policy says nothing of outside copies, so the default is not allowed."""
+
+    allowed: bool = False
+    domains: tuple[str, ...] = ()
+    max_per_ticket: int = DEFAULT_MAX_OUTSIDE_COPIES
+
+    def permits(self, address: str) -> bool:
+        """Whether `address` (an addr-spec) may be copied under this policy."""
+        if not self.allowed:
+            return False
+        if not self.domains:
+            return True
+        domain = address.rpartition("@")[2].lower()
+        return any(domain == allowed or domain.endswith("." + allowed) for allowed in self.domains)
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """Where an out-of-scope or ineligible request is sent instead (C12, C17-C20)."""
@@ -256,6 +284,8 @@ class Policy:
     pause_on: dict[Metric, tuple[PausingStatus, ...]] = field(
         default_factory=lambda: dict(DEFAULT_PAUSE_ON), hash=False
     )
+    # Addresses outside the organisation copied on tickets (`[outside_copies]`); off by default.
+    outside_copies: OutsideCopies = field(default_factory=OutsideCopies)
 
     def calendar(self, calendar_id: str) -> Calendar | None:
         """A calendar by the id a ticket stores: an office's, a named one, or the always-open

@@ -388,6 +388,8 @@ def _ticket_page(
         "is_outage": ticket.priority == policy.desk.outage_priority,  # C16: P0
         "calls_note": policy.notes["calls"].get(lang) if "calls" in policy.notes else "",
         "copied": list(ticket.participants.exclude(pk=ticket.requester_id).only("email")),
+        "outside_copies": list(ticket.outside_copies.all()),
+        "outside_copies_rule": policy.outside_copies,
         "people_form": people_form or PeopleForm(),
         "is_requester": person.pk == ticket.requester_id,
         "refusal": refusal,
@@ -426,16 +428,23 @@ def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
 @with_language
 @customer_page
 def ticket_people(request: HttpRequest, number: int) -> HttpResponse:
-    """The requester copies a colleague (a customer of their organisation) on the ticket, or stops;
-    a participant may take themself off. Nobody outside the organisation can be copied (C14)."""
+    """The requester copies a colleague (a customer of their organisation) on the ticket, or an
+    outside address where the policy allows (`[outside_copies]`), or stops; a participant may take
+    themself off. Anyone else is refused (C14)."""
 
     def change(person: Person, ticket: Ticket, data: dict[str, Any]) -> str:
-        other = actions.colleague_by_email(ticket, data["email"])
+        email = data["email"].strip().lower()
         if data["remove"]:
-            actions.do_remove_participant(ticket=ticket, participant=other, actor=person, now=timezone.now())
-            return _("%(email)s is no longer copied on this request.") % {"email": other.email}
-        actions.do_add_participant(ticket=ticket, participant=other, actor=person, now=timezone.now())
-        return _("%(email)s is copied on this request and receives its replies.") % {"email": other.email}
+            actions.do_uncopy_someone(ticket=ticket, address=email, actor=person, now=timezone.now())
+            return _("%(email)s is no longer copied on this request.") % {"email": email}
+        if (
+            actions.do_copy_someone(ticket=ticket, address=email, actor=person, now=timezone.now())
+            == "outside"
+        ):
+            return _("%(email)s is copied on this request: it receives the replies by email.") % {
+                "email": email
+            }
+        return _("%(email)s is copied on this request and receives its replies.") % {"email": email}
 
     return _post_on_ticket(request, number, PeopleForm(request.POST), change)
 

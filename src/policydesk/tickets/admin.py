@@ -34,7 +34,16 @@ from policydesk.tickets.admin_audit import (
     adopt,
     record_admin_edit,
 )
-from policydesk.tickets.models import AuditEvent, Organisation, Person, SavedView, Tag, Team, email_is
+from policydesk.tickets.models import (
+    AuditEvent,
+    Organisation,
+    OutsideCopy,
+    Person,
+    SavedView,
+    Tag,
+    Team,
+    email_is,
+)
 
 
 def _plan_choices() -> list[tuple[str, str]]:
@@ -286,3 +295,13 @@ class SavedViewAdmin(ReadOnlyAdmin[SavedView]):
     list_filter = ("shared", "queue")
     search_fields = ("name", "owner__email")
     list_select_related = ("owner",)
+
+
+@admin.register(OutsideCopy)
+class OutsideCopyAdmin(ReadOnlyAdmin[OutsideCopy]):
+    """Addresses outside a ticket's organisation copied on it where the policy allows: added and
+    removed in the portal, the console and the API (`actions.do_add_outside_copy`), audited there."""
+
+    list_display = ("address", "ticket", "added_by", "created_at")
+    search_fields = ("address", "ticket__number")
+    list_select_related = ("ticket", "added_by")

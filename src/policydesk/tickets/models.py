@@ -327,6 +327,29 @@ class Ticket(models.Model):
         return self.is_open and self.first_responded_at is None and self.first_response_due is not None
 
 
+class OutsideCopy(models.Model):
+    """An address outside the ticket's organisation copied on it, where the policy allows
+    (`[outside_copies]`): it receives the ticket's public replies by email, in the ticket's
+    language. It is no Person and can never sign in; mail it sends is not taken as a reply (C14).
+    Written by `tickets.actions.copies`."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="outside_copies")
+    address = models.EmailField(_("address"), max_length=254)  # the addr-spec, in lower case
+    added_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("added"))
+
+    class Meta:
+        verbose_name = _("outside copy")
+        verbose_name_plural = _("outside copies")
+        ordering = ("address",)
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["ticket", "address"], name="outside_copy_once_per_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
 class Message(models.Model):
     """One entry of a ticket's conversation: a public reply or an internal note."""
 

@@ -17,6 +17,9 @@ One module per topic; import from here (`from policydesk.tickets import actions`
 - `merging`: `do_merge_tickets` (one ticket folded into another; the clock it keeps).
 - `people`: `do_follow`, `do_unfollow` (staff told of a ticket's news), `do_add_participant`,
   `do_remove_participant` (customers of its organisation copied on it).
+- `copies`: `do_add_outside_copy`, `do_remove_outside_copy` (addresses outside the organisation
+  copied on a ticket, where the policy allows; `outside_address` validates one), and
+  `do_copy_someone`, `do_uncopy_someone` (the forms' one field: a participant or an outside copy).
 - `organisations`: `do_create_organisation`, `do_create_person`, `do_create_team`, and
   `do_update_profile` (a person's language, time zone and notification emails).
 - `tags`: `do_set_tags`, `do_add_tags`, `do_remove_tags` (a ticket's tags, normalised by
@@ -47,6 +50,13 @@ from policydesk.tickets.actions.conversation import (
     do_customer_reply,
     do_report_undelivered_mail,
 )
+from policydesk.tickets.actions.copies import (
+    do_add_outside_copy,
+    do_copy_someone,
+    do_remove_outside_copy,
+    do_uncopy_someone,
+    outside_address,
+)
 from policydesk.tickets.actions.customer_status import do_customer_reopen, do_customer_solve
 from policydesk.tickets.actions.intake import IntakeResult, do_open_ticket, do_submit_feedback
 from policydesk.tickets.actions.meetings import do_decide_meeting, do_request_meeting
@@ -63,6 +73,7 @@ from policydesk.tickets.actions.people import (
     do_follow,
     do_remove_participant,
     do_unfollow,
+    may_change_people,
 )
 from policydesk.tickets.actions.saved_views import do_delete_view, do_save_view, view_query
 from policydesk.tickets.actions.shared import ActionError, Upload
@@ -77,11 +88,13 @@ __all__ = [
     "Upload",
     "colleague_by_email",
     "do_add_note",
+    "do_add_outside_copy",
     "do_add_participant",
     "do_add_tags",
     "do_agent_reply",
     "do_assign",
     "do_change_request_type",
+    "do_copy_someone",
     "do_create_organisation",
     "do_create_person",
     "do_create_team",
@@ -94,6 +107,7 @@ __all__ = [
     "do_follow",
     "do_merge_tickets",
     "do_open_ticket",
+    "do_remove_outside_copy",
     "do_remove_participant",
     "do_remove_tags",
     "do_report_undelivered_mail",
@@ -103,8 +117,11 @@ __all__ = [
     "do_set_status",
     "do_set_tags",
     "do_submit_feedback",
+    "do_uncopy_someone",
     "do_unfollow",
     "do_update_profile",
+    "may_change_people",
+    "outside_address",
     "ticket_version",
     "view_query",
 ]

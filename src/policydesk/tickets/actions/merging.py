@@ -2,7 +2,8 @@
 
 What moves, in order: the source's messages and attachments (the conversation stays in time
 order: messages are ordered by when they were written), its tags, its requester and participants (as
-participants of the target: they keep receiving public replies, and C14 lets them write), and
+participants of the target: they keep receiving public replies, and C14 lets them write), its
+outside copies (they keep receiving public replies, even past the policy's number a ticket), and
 the source is closed with a pointer (`merged_into`) and a note. Mail that answers the source's
 old thread (its Message-IDs, its signed reply addresses, its `[#N]` tag) arrives in the target:
 `mail.threads.find_thread` follows the pointer.
@@ -30,7 +31,7 @@ from policydesk.tickets import signals
 from policydesk.tickets.actions.shared import ActionError, locked
 from policydesk.tickets.actions.stale import check_version
 from policydesk.tickets.audit import record_audit_event
-from policydesk.tickets.models import Attachment, Message, Person, Ticket
+from policydesk.tickets.models import Attachment, Message, OutsideCopy, Person, Ticket
 
 
 def do_merge_tickets(
@@ -64,6 +65,11 @@ def do_merge_tickets(
         people = {source.requester_id, *source.participants.values_list("pk", flat=True)}
         people.discard(target.requester_id)
         target.participants.add(*people)
+        # Outside copies go on receiving the public replies; the policy's number a ticket bounds
+        # adding, not a merge (nothing copied is dropped).
+        already = set(target.outside_copies.values_list("address", flat=True))
+        outside = sorted(set(source.outside_copies.values_list("address", flat=True)) - already)
+        OutsideCopy.objects.filter(ticket=source, address__in=outside).update(ticket=target)
         tags = list(source.tags.values_list("name", flat=True))
         target.tags.add(*source.tags.all())
 
@@ -100,6 +106,7 @@ def do_merge_tickets(
             "messages": message_ids,
             "attachments": moved_files,
             "participants_added": sorted(people),
+            "outside_copies_moved": outside,
             "tags": tags,
             "first_response_due": {
                 "before": due_before.isoformat() if due_before else None,

@@ -3,9 +3,8 @@ what its assignee is told: `inbox.receivers`) and customers copied on it (partic
 receive its public replies and may write to it, C13, C14).
 
 Copied customers are active customers of the ticket's organisation: a requester cannot copy
-someone of another organisation into their conversation, nor can an agent. The policy has no
-say on outside addresses yet, so none are accepted (issue 13 allows them "where the policy
-allows"; the seed policy does not).
+someone of another organisation into their conversation, nor can an agent. Addresses that are
+nobody's sign-in are outside copies (`copies`), where the policy allows.
 """
 
 from __future__ import annotations
@@ -54,14 +53,15 @@ def colleague_by_email(ticket: Ticket, email: str) -> Person:
     return person
 
 
-def _may_change_people(actor: Person, ticket: Ticket) -> bool:
+def may_change_people(actor: Person, ticket: Ticket) -> bool:
+    """Whether `actor` may copy people on `ticket` or remove them: its requester, or staff who answer it."""
     return actor.pk == ticket.requester_id or can_answer(actor, ticket)
 
 
 def do_add_participant(*, ticket: Ticket, participant: Person, actor: Person, now: datetime) -> Ticket:
     """Copy `participant` on the ticket: the requester or staff who may answer it may; the person
     copied must be an active customer of the ticket's organisation (C14)."""
-    if not _may_change_people(actor, ticket):
+    if not may_change_people(actor, ticket):
         raise ActionError(_("only the requester or support staff can copy someone on this ticket"))
     if (
         not participant.is_active
@@ -84,7 +84,7 @@ def do_add_participant(*, ticket: Ticket, participant: Person, actor: Person, no
 def do_remove_participant(*, ticket: Ticket, participant: Person, actor: Person, now: datetime) -> Ticket:
     """Stop copying `participant`: they receive no more of its mail. The requester, staff who may
     answer it, or the participant themself may."""
-    if actor.pk != participant.pk and not _may_change_people(actor, ticket):
+    if actor.pk != participant.pk and not may_change_people(actor, ticket):
         raise ActionError(_("only the requester or support staff can remove someone from this ticket"))
     with transaction.atomic():
         ticket = locked(ticket)

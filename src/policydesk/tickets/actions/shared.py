@@ -53,5 +53,11 @@ def attach(ticket: Ticket, message: Message | None, uploads: tuple[Upload, ...],
 
 
 def locked(ticket: Ticket) -> Ticket:
-    """`ticket` read again with its row locked until the transaction ends (inside one)."""
-    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+    """`ticket` read again with its row locked until the transaction ends (inside one). Its
+    organisation, if already read, comes along (no action changes a ticket's organisation): the
+    SLA metrics and the watch read its plan, and a bulk job would read it once more per ticket."""
+    fresh = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    organisation = Ticket._meta.get_field("organisation")
+    if organisation.is_cached(ticket) and fresh.organisation_id == ticket.organisation_id:
+        fresh.organisation = ticket.organisation
+    return fresh
