@@ -4,7 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from policydesk.policy.model import GLOBAL, Policy
+
+#: The SLA metrics' names (docs/policy-format.md), in the order a ticket meets them.
+METRIC_NAMES: dict[str, Promise] = {
+    "first_response": _("First response"),
+    "next_reply": _("Next reply"),
+    "periodic_update": _("Periodic update"),
+    "resolution": _("Resolution"),
+}
+
+#: A metric instance's states (`sla.metrics.MetricState`).
+METRIC_STATES: dict[str, Promise] = {
+    "running": _("running"),
+    "paused": _("paused"),
+    "met": _("met"),
+    "breached": _("breached"),
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,12 @@ class Labels:
             return self.policy.desk.global_queue.get(self.lang)  # C9
         office = self.policy.offices.get(office_id)
         return office.name.get(self.lang) if office else office_id
+
+    def metric(self, metric: str) -> str:
+        return str(METRIC_NAMES.get(metric, metric))
+
+    def metric_state(self, state: str) -> str:
+        return str(METRIC_STATES.get(state, state))
 
     def note(self, key: str) -> str:
         note = self.policy.notes.get(key)
