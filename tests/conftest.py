@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
@@ -211,8 +211,10 @@ def ticket(personas: Personas) -> Ticket:
 GROWTH_METRICS = (
     'next_reply = { business_hours = 2, text = { en = "Within 2 business hours of each of your messages",'
     ' ja = "お客様のメッセージごとに2営業時間以内" } }\n'
-    'periodic_update = { business_days = 1, text = { en = "An update every business day", ja = "1営業日ごとに進捗をご連絡" } }\n'
-    'resolution = { business_days = 3, text = { en = "Resolved within 3 business days", ja = "3営業日以内に解決" } }\n'
+    'periodic_update = { business_days = 1, text = { en = "An update every business day",'
+    ' ja = "1営業日ごとに進捗をご連絡" } }\n'
+    'resolution = { business_days = 3, text = { en = "Resolved within 3 business days",'
+    ' ja = "3営業日以内に解決" } }\n'
 )
 
 

@@ -101,10 +101,10 @@ def test_explain_lists_each_metrics_events_and_business_hours(
     client.force_login(personas.agent)
     with time_machine.travel(z("2026-12-02T11:00:00"), tick=False):
         html = client.get(f"/console/tickets/{ticket.number}/explain/").content.decode()
-    sections = dict(
-        re.findall(r'data-testid="explain-metric" data-metric="(\w+)" data-cycle="1" data-state="\w+">(.*?)</section>',
-                   html, re.S)
-    )  # fmt: skip
+    section = (
+        r'data-testid="explain-metric" data-metric="(\w+)" data-cycle="1" data-state="\w+">(.*?)</section>'
+    )
+    sections = dict(re.findall(section, html, re.S))
     assert set(sections) == {"first_response", "next_reply", "periodic_update", "resolution"}
     resolution = sections["resolution"]
     events = re.findall(r'data-testid="explain-metric-event">([^:<]+):', resolution)
