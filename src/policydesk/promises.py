@@ -8,19 +8,23 @@ module only puts it into sentences.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from policydesk.display import format_instant
+from policydesk.policy.metric_rules import promises_beyond_first_response
 from policydesk.policy.model import GLOBAL, Policy
 from policydesk.policy.triage import Request, RequestError, explain, triage
 from policydesk.tickets.models import Ticket, triage_channel
+from policydesk.tickets.sla_metrics import stored_metric_states
+from policydesk.web.labels import METRIC_NAMES
 
 
 @dataclass(frozen=True)
 class Promise:
-    kind: str  # "due", "mission-critical", "no-commitment", "answered", "closed"
+    kind: str  # "due", "mission-critical", "no-commitment", "answered", "closed"; or a metric's id
     text: str
     details: tuple[str, ...] = ()
 
@@ -101,3 +105,39 @@ def explain_promise(ticket: Ticket, policy: Policy) -> list[str]:
             "and the ticket keeps what it was given."
         )
     return lines
+
+
+def metric_promises(
+    ticket: Ticket, policy: Policy, time_zone: str, lang: str, now: datetime
+) -> list[Promise]:
+    """What else the customer is promised now, beyond the first response (`promise_for`): the next
+    reply after they wrote, the next update, the resolution target, each by its due in the
+    reader's zone, or that its clock is stopped while we wait for them; in the order due.
+
+    Nothing (and nothing read) for a plan that promises only a first response, as the seed's do."""
+    plan = policy.plans.get(ticket.organisation.plan)
+    if plan is None or not promises_beyond_first_response(plan) or not ticket.is_open:
+        return []
+    instances = stored_metric_states([ticket], policy, now).get(ticket.pk, [])
+    promises = []
+    for instance in sorted(instances, key=lambda i: (i.due is None, i.due or now)):
+        if instance.metric == "first_response" or instance.fulfilled_at is not None:
+            continue
+        rule = policy.metric_rule(plan, instance.metric, mission_critical=ticket.mission_critical,
+                                  priority=ticket.priority)  # fmt: skip
+        detail = (rule.text.get(lang),) if rule is not None else ()
+        if instance.state == "paused":
+            text = _("%(metric)s: the clock is stopped while we wait for your answer.") % {
+                "metric": METRIC_NAMES[instance.metric]
+            }
+        elif instance.due is None:
+            continue
+        else:
+            when = format_instant(instance.due, time_zone, lang)
+            text = {
+                "next_reply": _("We will reply to your message by %(when)s."),
+                "periodic_update": _("We will update you by %(when)s."),
+                "resolution": _("Resolution target: %(when)s."),
+            }[instance.metric] % {"when": when}
+        promises.append(Promise(instance.metric, text, detail))
+    return promises
