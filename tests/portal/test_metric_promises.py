@@ -23,8 +23,8 @@ def z(text: str) -> datetime:
 def promises(client: Client, ticket: Ticket, at: str) -> list[tuple[str, str]]:
     with time_machine.travel(z(at), tick=False):
         html = client.get(f"/tickets/{ticket.number}/").content.decode()
-    found = r'data-testid="metric-promise" data-kind="(\w+)">\s*<p class="promise-text" data-testid="promise-text">'
-    return re.findall(found + "([^<]+)<", html)
+    found = r'data-testid="metric-promise" data-kind="(\w+)">\s*<p class="promise-text"'
+    return re.findall(found + r' data-testid="promise-text">([^<]+)<', html)
 
 
 def set_language(personas: Personas, time_zone: str, language: str) -> None:
