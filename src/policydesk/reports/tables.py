@@ -19,6 +19,7 @@ from policydesk import languages
 from policydesk.desk_policy import mission_critical_promises
 from policydesk.helpcentre.queries import ArticleTally
 from policydesk.reports import queries
+from policydesk.reports.metric_report import MetricReport
 from policydesk.reports.queries import Attainment, Backlog, DeflectionCount
 from policydesk.web.labels import Labels
 
@@ -267,3 +268,64 @@ REPORT_SLUGS = (
     "backlog",
     "help-centre",
 )
+#: The SLA metric reports, shown when a plan promises more than a first response.
+METRIC_SLUGS = ("metrics-by-plan", "metrics-by-office", "metrics-by-week")
+
+
+def metric_tables(report: MetricReport | None, labels: Labels) -> list[Table]:
+    """Each SLA metric's figures by plan, office and week (none when the policy promises only
+    first responses: `metric_report.metric_report` is then None)."""
+    if report is None:
+        return []
+    description = _(
+        "Each metric instance of the tickets opened in the period: met, breached, or still running "
+        "(or paused); attainment is met as a share of met and breached. Business hours are those "
+        "counted until the metric was fulfilled, pauses left out."
+    )
+
+    def week(key: str) -> str:
+        return _("Week of %(monday)s") % {"monday": key}
+
+    def table(
+        slug: str, title: str, first: str, rows: Sequence[Attainment], group: Callable[[str], str]
+    ) -> Table:
+        columns = [
+            Column("group", first),
+            Column("instances", _("Instances")),
+            Column("met", _("Met"), charted=True),
+            Column("breached", _("Breached"), charted=True),
+            Column("pending", _("Running"), charted=True),
+            Column("attainment", _("Attainment %")),
+            Column("median_hours", _("Median business hours")),
+            Column("p90_hours", _("90th percentile business hours")),
+        ]
+        values: list[list[Number]] = [
+            [
+                r.tickets,
+                r.met,
+                r.breached,
+                r.pending,
+                r.attainment,
+                hours(r.median_seconds),
+                hours(r.p90_seconds),
+            ]
+            for r in rows
+        ]
+
+        def label(key: str) -> str:
+            metric, _bar, rest = key.partition("|")
+            return f"{labels.metric(metric)} · {group(rest)}"
+
+        return Table(slug, title, description, columns, [label(r.key) for r in rows], values)
+
+    return [
+        table("metrics-by-plan", _("SLA metrics by plan"), _("Metric · plan"), report.by_plan, labels.plan),
+        table(
+            "metrics-by-office",
+            _("SLA metrics by office"),
+            _("Metric · office"),
+            report.by_office,
+            labels.queue,
+        ),
+        table("metrics-by-week", _("SLA metrics by week"), _("Metric · week"), report.by_week, week),
+    ]
