@@ -33,16 +33,16 @@ def customers(personas: Personas) -> list[Person]:
     ]
 
 
-def seed_nordlicht(personas: Personas) -> None:
+def seed_nordlicht(personas: Personas, until: datetime = FIGURES_AT) -> None:
     """TICKETS tickets opened on weekdays from FIRST_MONDAY for three weeks, each with a first
     reply, most with a customer's answer and a next reply, many solved, a few reopened, some
-    Business tickets made urgent; nothing after FIGURES_AT. Under Nordlicht's policy in force."""
+    Business tickets made urgent; nothing after `until`. Under Nordlicht's policy in force."""
     rng = random.Random(15)
     people = customers(personas)
     agent = personas.lead  # sees every queue
 
     def maybe(when: datetime, action: object, **kwargs: object) -> bool:
-        if when > FIGURES_AT:
+        if when > until:
             return False
         action(now=when, **kwargs)  # type: ignore[operator]
         return True
@@ -52,6 +52,8 @@ def seed_nordlicht(personas: Personas) -> None:
         day = FIRST_MONDAY + timedelta(days=7 * rng.randrange(3) + rng.randrange(5))
         created = day + timedelta(hours=rng.randrange(6, 21), minutes=rng.choice((0, 15, 30, 45)))
         topic = "incident" if customer.organisation.plan == "platinum" and rng.random() < 0.2 else "question"
+        if created > until:
+            continue
         ticket = open_ticket(customer, topic, created, subject=f"Ticket {n}", text="It broke.")
         at = created
         if customer.organisation.plan == "business" and rng.random() < 0.3:

@@ -325,13 +325,15 @@ def instances_from_events(
 
     The actions store a breach only at their next write (the SLA watch on time), so a due that
     passed before the fulfilment, or before `now`, is a breach here too; a stored breach stands.
-    An instance of a metric the rules no longer promise (a reloaded policy) is left out.
-    Instances come in activation order."""
+    An instance of a metric the rules no longer promise (a reloaded policy) is left out, and so
+    is an event stamped after `now` (not yet known then). Instances come in activation order."""
     by_metric = {rule.metric: rule for rule in rules if rule.any_clock is not None}
     grouped: dict[tuple[str, int], list[tuple[str, datetime]]] = {}
     for metric, cycle, kind, at in stored:
         if at.tzinfo is None or at.utcoffset() is None:
             raise ValueError(f"metric instants must be timezone-aware; got naive {at!r}")
+        if at > now:
+            continue
         grouped.setdefault((metric, cycle), []).append((kind, at.astimezone(UTC)))
     instances = []
     for (metric, cycle), events in grouped.items():
