@@ -1,5 +1,7 @@
 """The first-response promise of a ticket in words (C3, C5, C6, C10): the one wording the
-portal's pages and the acknowledgement email both show, in the reader's language and zone.
+portal's pages and the acknowledgement email both show, in the reader's language and zone; and
+the further SLA metrics' promises that apply now (`metric_promises`, issue 15), with the metrics'
+names.
 
 What is promised is the policy's (`Policy.first_response_rule`, the plan's texts); this
 module only puts it into sentences.
@@ -10,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.functional import Promise as LazyText
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from policydesk.display import format_instant
 from policydesk.policy.metric_rules import promises_beyond_first_response
@@ -19,7 +22,22 @@ from policydesk.policy.model import GLOBAL, Policy
 from policydesk.policy.triage import Request, RequestError, explain, triage
 from policydesk.tickets.models import Ticket, triage_channel
 from policydesk.tickets.sla_metrics import stored_metric_states
-from policydesk.web.labels import METRIC_NAMES
+
+#: The SLA metrics' names (docs/policy-format.md), in the order a ticket meets them.
+METRIC_NAMES: dict[str, LazyText] = {
+    "first_response": gettext_lazy("First response"),
+    "next_reply": gettext_lazy("Next reply"),
+    "periodic_update": gettext_lazy("Periodic update"),
+    "resolution": gettext_lazy("Resolution"),
+}
+
+#: A metric instance's states (`sla.metrics.MetricState`).
+METRIC_STATES: dict[str, LazyText] = {
+    "running": gettext_lazy("running"),
+    "paused": gettext_lazy("paused"),
+    "met": gettext_lazy("met"),
+    "breached": gettext_lazy("breached"),
+}
 
 
 @dataclass(frozen=True)

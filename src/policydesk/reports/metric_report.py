@@ -61,7 +61,7 @@ def metric_facts(policy: Policy, period: Period, now: datetime, tag: str = "") -
     ):  # fmt: skip
         tickets[ticket_id] = tuple(ticket)  # type: ignore[assignment]
         stored[ticket_id].append((metric, cycle, kind, at))
-    facts = []
+    facts: list[MetricFact] = []
     for ticket_id, (plan_id, office, priority, critical, created_at) in tickets.items():
         plan = policy.plans.get(plan_id)
         if plan is None:
@@ -98,7 +98,7 @@ def _grouped(facts: list[MetricFact], key: Callable[[MetricFact], str], order: l
     for fact in facts:
         groups[fact.instance.metric, key(fact)].append(fact)
     rank = {group: index for index, group in enumerate(order)}
-    keys = sorted(groups, key=lambda k: (METRICS.index(k[0]), rank.get(k[1], len(rank)), k[1]))  # type: ignore[arg-type]
+    keys = sorted(groups, key=lambda k: (METRICS.index(k[0]), rank.get(k[1], len(rank)), k[1]))
     return [metric_attainment(f"{metric}|{group}", groups[metric, group]) for metric, group in keys]
 
 

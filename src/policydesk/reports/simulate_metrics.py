@@ -123,7 +123,7 @@ def simulate_metrics(
     plans = {plan: n for n, plan in enumerate(current.plans)}
     return sorted(
         rows.values(),
-        key=lambda r: (METRICS.index(r.metric), plans.get(r.plan, len(plans)), r.plan),  # type: ignore[arg-type]
+        key=lambda r: (METRICS.index(r.metric), plans.get(r.plan, len(plans)), r.plan),
     )
 
 

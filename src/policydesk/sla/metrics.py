@@ -327,7 +327,7 @@ def instances_from_events(
     passed before the fulfilment, or before `now`, is a breach here too; a stored breach stands.
     An instance of a metric the rules no longer promise (a reloaded policy) is left out, and so
     is an event stamped after `now` (not yet known then). Instances come in activation order."""
-    by_metric = {rule.metric: rule for rule in rules if rule.any_clock is not None}
+    by_metric: dict[str, MetricRule] = {rule.metric: rule for rule in rules if rule.any_clock is not None}
     grouped: dict[tuple[str, int], list[tuple[str, datetime]]] = {}
     for metric, cycle, kind, at in stored:
         if at.tzinfo is None or at.utcoffset() is None:

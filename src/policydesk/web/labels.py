@@ -4,26 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
-
 from policydesk.policy.model import GLOBAL, Policy
-
-#: The SLA metrics' names (docs/policy-format.md), in the order a ticket meets them.
-METRIC_NAMES: dict[str, Promise] = {
-    "first_response": _("First response"),
-    "next_reply": _("Next reply"),
-    "periodic_update": _("Periodic update"),
-    "resolution": _("Resolution"),
-}
-
-#: A metric instance's states (`sla.metrics.MetricState`).
-METRIC_STATES: dict[str, Promise] = {
-    "running": _("running"),
-    "paused": _("paused"),
-    "met": _("met"),
-    "breached": _("breached"),
-}
+from policydesk.promises import METRIC_NAMES, METRIC_STATES
 
 
 @dataclass(frozen=True)
