@@ -21,7 +21,7 @@ from policydesk.policy.metric_rules import promises_beyond_first_response
 from policydesk.policy.model import GLOBAL, Policy
 from policydesk.policy.triage import Request, RequestError, explain, triage
 from policydesk.tickets.models import Ticket, triage_channel
-from policydesk.tickets.sla_metrics import stored_metric_states
+from policydesk.tickets.sla_metrics import stored_metric_states, ticket_rules
 
 #: The SLA metrics' names (docs/policy-format.md), in the order a ticket meets them.
 METRIC_NAMES: dict[str, LazyText] = {
@@ -137,12 +137,12 @@ def metric_promises(
     if plan is None or not promises_beyond_first_response(plan) or not ticket.is_open:
         return []
     instances = stored_metric_states([ticket], policy, now).get(ticket.pk, [])
+    targets = {metric: target for metric, (_, target) in ticket_rules(ticket, policy).items()}
     promises = []
     for instance in sorted(instances, key=lambda i: (i.due is None, i.due or now)):
         if instance.metric == "first_response" or instance.fulfilled_at is not None:
             continue
-        rule = policy.metric_rule(plan, instance.metric, mission_critical=ticket.mission_critical,
-                                  priority=ticket.priority)  # fmt: skip
+        rule = targets.get(instance.metric)
         detail = (rule.text.get(lang),) if rule is not None else ()
         if instance.state == "paused":
             text = _("%(metric)s: the clock is stopped while we wait for your answer.") % {

@@ -4,15 +4,14 @@ promised) with tests/reports/nordlicht_desk.py's tickets up to the browser clock
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from policydesk.desk_policy import get_policy
-from policydesk.reports.tables import METRIC_SLUGS, cell
+from policydesk.reports.tables import METRIC_SLUGS
 from tests.browser.conftest import CLOCK, screenshot, sign_in
-from tests.browser.test_reports_browser import table_of
+from tests.browser.test_reports_browser import chart_draws_its_table, table_of
 from tests.conftest import Personas
 from tests.reports.nordlicht_desk import NORDLICHT, seed_nordlicht
 
@@ -53,19 +52,6 @@ def test_metric_charts_draw_the_numbers_of_their_tables(
         assert canvas.get_attribute("data-drawn") == "true", slug
         box = canvas.bounding_box()
         assert box is not None and box["width"] > 200 and box["height"] > 150, slug
-        drawn = canvas.evaluate(
-            "c => ({labels: c.chart.data.labels, "
-            "datasets: c.chart.data.datasets.map(d => ({label: d.label, data: d.data}))})"
-        )
-        spec = json.loads(page.locator(f"#chart-data-{slug}").text_content())
-        section = page.get_by_test_id(f"report-{slug}")
-        keys, rows = table_of(section)
-        titles = section.locator("table.report-table thead th").all_inner_texts()
-        assert drawn["labels"] == spec["labels"] == [row[0] for row in rows], slug
-        assert [d["data"] for d in drawn["datasets"]] == [s["data"] for s in spec["series"]], slug
+        spec = chart_draws_its_table(page, slug)
         assert [s["key"] for s in spec["series"]] == ["met", "breached", "pending"], slug
-        for dataset, series in zip(drawn["datasets"], spec["series"], strict=True):
-            column = keys.index(series["key"])
-            assert dataset["label"] == titles[column], slug
-            assert [cell(value) for value in dataset["data"]] == [row[column] for row in rows], slug
     screenshot(page, "reports-metrics")

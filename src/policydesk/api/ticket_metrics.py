@@ -16,10 +16,9 @@ from policydesk.api.auth import caller
 from policydesk.api.errors import not_found, responses
 from policydesk.api.schemas import MetricOut, TicketNumber
 from policydesk.desk_policy import get_policy
-from policydesk.policy.metric_rules import metric_rules
 from policydesk.sla.clock import business_seconds_for
 from policydesk.tickets.access import visible_tickets
-from policydesk.tickets.sla_metrics import stored_metric_states
+from policydesk.tickets.sla_metrics import stored_metric_states, ticket_rules
 
 router = Router(tags=["tickets"])
 
@@ -34,19 +33,11 @@ def list_metrics(request: HttpRequest, number: TicketNumber) -> list[dict[str, A
     if ticket is None:
         raise not_found()
     policy, now, lang = get_policy(), timezone.now(), languages.current()
-    plan = policy.plans.get(ticket.organisation.plan)
-    if plan is None:
-        return []
-    rules = {
-        rule.metric: rule
-        for rule in metric_rules(policy, plan, ticket.office, mission_critical=ticket.mission_critical)
-    }
+    rules = ticket_rules(ticket, policy)
     out = []
     for instance in stored_metric_states([ticket], policy, now).get(ticket.pk, []):
-        clock = rules[instance.metric].clock_for(ticket.priority)
-        target = policy.metric_rule(
-            plan, instance.metric, mission_critical=ticket.mission_critical, priority=ticket.priority
-        )
+        rule, target = rules[instance.metric]
+        clock = rule.clock_for(ticket.priority)
         out.append(
             {
                 "metric": instance.metric,

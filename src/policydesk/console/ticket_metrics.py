@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 
 from policydesk import display
 from policydesk.console.pages import Viewer
-from policydesk.policy.metric_rules import metric_rules, promises_beyond_first_response
+from policydesk.policy.metric_rules import promises_beyond_first_response
 from policydesk.sla.clock import business_seconds_for, business_time_between
 from policydesk.sla.metrics import MetricInstance, next_due
 from policydesk.tickets.models import MetricEvent, Ticket
-from policydesk.tickets.sla_metrics import stored_metric_states
+from policydesk.tickets.sla_metrics import stored_metric_states, ticket_rules
 
 
 @dataclass(frozen=True)
@@ -148,24 +148,15 @@ class MetricExplanation:
 def explain_metrics(viewer: Viewer, ticket: Ticket) -> list[MetricExplanation]:
     """Each metric instance of the ticket with its events and the business hours counted."""
     policy = viewer.policy
-    plan = policy.plans.get(ticket.organisation.plan)
-    if plan is None:
-        return []
-    rules = {
-        rule.metric: rule
-        for rule in metric_rules(policy, plan, ticket.office, mission_critical=ticket.mission_critical)
-    }
+    rules = ticket_rules(ticket, policy)
     kinds = dict(MetricEvent.Kind.choices)
     explained = []
     for instance in stored_metric_states([ticket], policy, viewer.now).get(ticket.pk, []):
-        rule = rules[instance.metric]
+        rule, target_rule = rules[instance.metric]
         clock = rule.clock_for(ticket.priority) or rule.any_clock
         if clock is None:  # never: an instance has a rule with a clock
             continue
         counted_on, _seconds = business_seconds_for(clock.calendar, clock.target)
-        target_rule = policy.metric_rule(
-            plan, instance.metric, mission_critical=ticket.mission_critical, priority=ticket.priority
-        )
         end = instance.fulfilled_at or viewer.now
         explained.append(
             MetricExplanation(

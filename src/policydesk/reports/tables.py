@@ -95,6 +95,34 @@ class Table:
         return out.getvalue()
 
 
+def _attainment_columns(
+    first: str, counted: Column, pending: str, median: str, no_target: bool
+) -> list[Column]:
+    """The columns of an attainment table: what is counted, met, breached and pending (charted),
+    no target (for tickets), attainment, median and 90th percentile business hours."""
+    return [
+        Column("group", first),
+        counted,
+        Column("met", _("Met"), charted=True),
+        Column("breached", _("Breached"), charted=True),
+        Column("pending", pending, charted=True),
+        *([Column("no_target", _("No target"))] if no_target else []),
+        Column("attainment", _("Attainment %")),
+        Column("median_hours", median),
+        Column("p90_hours", _("90th percentile business hours")),
+    ]
+
+
+def _attainment_values(rows: Sequence[Attainment], no_target: bool) -> list[list[Number]]:
+    return [
+        [
+            r.tickets, r.met, r.breached, r.pending, *([r.no_target] if no_target else []), r.attainment,
+            hours(r.median_seconds), hours(r.p90_seconds),
+        ]
+        for r in rows
+    ]  # fmt: skip
+
+
 def _attainment_table(
     slug: str,
     title: str,
@@ -103,30 +131,14 @@ def _attainment_table(
     rows: Sequence[Attainment],
     label: Callable[[str], str],
 ) -> Table:
-    columns = [
-        Column("group", first),
+    columns = _attainment_columns(
+        first,
         Column("tickets", _("Tickets")),
-        Column("met", _("Met"), charted=True),
-        Column("breached", _("Breached"), charted=True),
-        Column("pending", _("Pending"), charted=True),
-        Column("no_target", _("No target")),
-        Column("attainment", _("Attainment %")),
-        Column("median_hours", _("Median business hours to first response")),
-        Column("p90_hours", _("90th percentile business hours")),
-    ]
-    values: list[list[Number]] = [
-        [
-            r.tickets,
-            r.met,
-            r.breached,
-            r.pending,
-            r.no_target,
-            r.attainment,
-            hours(r.median_seconds),
-            hours(r.p90_seconds),
-        ]
-        for r in rows
-    ]
+        _("Pending"),
+        _("Median business hours to first response"),
+        True,
+    )
+    values = _attainment_values(rows, no_target=True)
     return Table(slug, title, description, columns, [label(r.key) for r in rows], values)
 
 
@@ -289,28 +301,10 @@ def metric_tables(report: MetricReport | None, labels: Labels) -> list[Table]:
     def table(
         slug: str, title: str, first: str, rows: Sequence[Attainment], group: Callable[[str], str]
     ) -> Table:
-        columns = [
-            Column("group", first),
-            Column("instances", _("Instances")),
-            Column("met", _("Met"), charted=True),
-            Column("breached", _("Breached"), charted=True),
-            Column("pending", _("Running"), charted=True),
-            Column("attainment", _("Attainment %")),
-            Column("median_hours", _("Median business hours")),
-            Column("p90_hours", _("90th percentile business hours")),
-        ]
-        values: list[list[Number]] = [
-            [
-                r.tickets,
-                r.met,
-                r.breached,
-                r.pending,
-                r.attainment,
-                hours(r.median_seconds),
-                hours(r.p90_seconds),
-            ]
-            for r in rows
-        ]
+        columns = _attainment_columns(
+            first, Column("instances", _("Instances")), _("Running"), _("Median business hours"), False
+        )
+        values = _attainment_values(rows, no_target=False)
 
         def label(key: str) -> str:
             metric, _bar, rest = key.partition("|")

@@ -21,8 +21,14 @@ from typing import Any
 
 from policydesk.desk_policy import get_policy
 from policydesk.policy.metric_rules import metric_rules
-from policydesk.policy.model import Policy
-from policydesk.sla.metrics import MetricInstance, TimelineEvent, instances_from_events, ticket_metrics
+from policydesk.policy.model import Policy, TargetRule
+from policydesk.sla.metrics import (
+    MetricInstance,
+    MetricRule,
+    TimelineEvent,
+    instances_from_events,
+    ticket_metrics,
+)
 from policydesk.tickets.models import AuditEvent, MetricEvent, Ticket
 
 #: The audit actions that move a metric's clock.
@@ -83,6 +89,23 @@ def initial_priority(ticket: Ticket, rows: Iterable[tuple[str, datetime, Mapping
         if action == "ticket.priority" and isinstance(data.get("before"), str):
             return str(data["before"])
     return ticket.priority
+
+
+def ticket_rules(ticket: Ticket, policy: Policy) -> dict[str, tuple[MetricRule, TargetRule | None]]:
+    """Each metric the ticket's plan promises, by name: its rule (as `sla.metrics` takes it) and
+    the policy's target for the ticket's priority now (its published text); none for a plan the
+    policy lacks."""
+    plan = policy.plans.get(ticket.organisation.plan)
+    if plan is None:
+        return {}
+    critical = ticket.mission_critical
+    return {
+        rule.metric: (
+            rule,
+            policy.metric_rule(plan, rule.metric, mission_critical=critical, priority=ticket.priority),
+        )
+        for rule in metric_rules(policy, plan, ticket.office, mission_critical=critical)
+    }
 
 
 def metric_states(
@@ -146,12 +169,12 @@ def stored_metric_states(
     )
     for ticket_id, metric, cycle, kind, at in rows:
         stored[ticket_id].append((metric, cycle, kind, at))
-    states: dict[int, list[MetricInstance]] = {}
-    for ticket in tickets:
-        plan = policy.plans.get(ticket.organisation.plan)
-        if plan is None:
-            states[ticket.pk] = []
-            continue
-        rules = metric_rules(policy, plan, ticket.office, mission_critical=ticket.mission_critical)
-        states[ticket.pk] = instances_from_events(rules, ticket.priority, stored[ticket.pk], now)
-    return states
+    return {
+        ticket.pk: instances_from_events(
+            [rule for rule, _ in ticket_rules(ticket, policy).values()],
+            ticket.priority,
+            stored[ticket.pk],
+            now,
+        )
+        for ticket in tickets
+    }
