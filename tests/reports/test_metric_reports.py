@@ -25,6 +25,7 @@ from django.test.utils import CaptureQueriesContext
 
 from policydesk.tickets import actions
 from tests.conftest import Personas, open_ticket, signed_in
+from tests.reports.conftest import two_growth_timelines
 from tests.reports.test_reports_page import chart_data, tables_of
 
 PERIOD = "?start=2026-11-30&end=2026-12-04"
@@ -36,15 +37,7 @@ def z(text: str) -> datetime:
 
 @pytest.fixture
 def timelines(personas: Personas, every_metric_policy: Path) -> None:
-    one = open_ticket(personas.customer, now=z("2026-12-01T10:00:00"))
-    actions.do_agent_reply(ticket=one, agent=personas.agent, text="Which?", now=z("2026-12-01T11:00:00"))
-    actions.do_customer_reply(
-        ticket=one, customer=personas.customer, text="All", now=z("2026-12-01T13:00:00")
-    )
-    actions.do_agent_reply(ticket=one, agent=personas.agent, text="Done", now=z("2026-12-01T14:00:00"),
-                           status="solved")  # fmt: skip
-    two = open_ticket(personas.customer, now=z("2026-12-01T10:00:00"))
-    actions.do_agent_reply(ticket=two, agent=personas.agent, text="Late", now=z("2026-12-03T11:00:00"))
+    two_growth_timelines(personas)
 
 
 def page(personas: Personas, query: str = PERIOD) -> str:

@@ -18,8 +18,8 @@ from django.core.management import call_command
 
 from policydesk.policy.loading import default_policy_path, load_policy
 from policydesk.reports.simulate import simulate
-from policydesk.tickets import actions
-from tests.conftest import GROWTH_METRICS, Personas, open_ticket
+from tests.conftest import GROWTH_METRICS, Personas
+from tests.reports.conftest import two_growth_timelines
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -38,15 +38,7 @@ def every_metric_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def timelines(personas: Personas) -> None:
-    one = open_ticket(personas.customer, now=z("2026-12-01T10:00:00"))
-    actions.do_agent_reply(ticket=one, agent=personas.agent, text="Which?", now=z("2026-12-01T11:00:00"))
-    actions.do_customer_reply(
-        ticket=one, customer=personas.customer, text="All", now=z("2026-12-01T13:00:00")
-    )
-    actions.do_agent_reply(ticket=one, agent=personas.agent, text="Done", now=z("2026-12-01T14:00:00"),
-                           status="solved")  # fmt: skip
-    two = open_ticket(personas.customer, now=z("2026-12-01T10:00:00"))
-    actions.do_agent_reply(ticket=two, agent=personas.agent, text="Late", now=z("2026-12-03T11:00:00"))
+    two_growth_timelines(personas)
 
 
 def figures(report_rows: list) -> dict[tuple[str, str], tuple[int, int, int, int, int, int]]:  # type: ignore[type-arg]
