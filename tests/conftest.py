@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -205,6 +205,32 @@ def ticket(personas: Personas) -> Ticket:
     from policydesk.tickets.actions import Upload
 
     return open_ticket(personas.customer, text="Help", uploads=(Upload("trace.log", "text/plain", b"trace"),))
+
+
+#: Growth's further promises in `every_metric_policy` (the seed promises the first response only).
+GROWTH_METRICS = (
+    'next_reply = { business_hours = 2, text = { en = "Within 2 business hours of each of your messages",'
+    ' ja = "お客様のメッセージごとに2営業時間以内" } }\n'
+    'periodic_update = { business_days = 1, text = { en = "An update every business day",'
+    ' ja = "1営業日ごとに進捗をご連絡" } }\n'
+    'resolution = { business_days = 3, text = { en = "Resolved within 3 business days",'
+    ' ja = "3営業日以内に解決" } }\n'
+)
+
+
+@pytest.fixture
+def every_metric_policy(settings: Any, tmp_path: Path) -> Path:
+    """The desk's policy is the bundled one with Growth (Kumo's plan) promising every metric:
+    a 2-business-hour next reply, a daily update and a 3-business-day resolution."""
+    from policydesk.policy.loading import default_policy_path
+
+    text = default_policy_path().read_text(encoding="utf-8")
+    growth = "[plans.growth]\n"
+    assert text.count(growth) == 1
+    path = tmp_path / "every-metric.toml"
+    path.write_text(text.replace(growth, growth + GROWTH_METRICS), encoding="utf-8")
+    settings.POLICYDESK_POLICY = str(path)
+    return path
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -54,24 +54,36 @@ _EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def format_duration(length: timedelta) -> str:
+    """'2 days 3 h' / '3 h 20 min' / '45 min' (whole minutes, rounded down; the sign is dropped)."""
+    minutes = int(abs(length).total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return ngettext("%(days)d day %(hours)d h", "%(days)d days %(hours)d h", days) % {
+            "days": days,
+            "hours": hours,
+        }
+    if hours:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)d min") % {"minutes": minutes}
+
+
+def format_business_hours(length: timedelta) -> str:
+    """Business time as hours and minutes ('26 h 5 min'; business days differ by calendar)."""
+    minutes = int(length.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)d min") % {"minutes": minutes}
+
+
 def format_time_left(due: datetime | None, now: datetime) -> str:
     """'3 h 20 min left' / '45 min overdue', in wall-clock time."""
     if due is None:
         return "-"
     left = due - now
-    overdue = left < timedelta(0)
-    minutes = int(abs(left).total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        amount = ngettext("%(days)d day %(hours)d h", "%(days)d days %(hours)d h", days) % {
-            "days": days,
-            "hours": hours,
-        }
-    elif hours:
-        amount = _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
-    else:
-        amount = _("%(minutes)d min") % {"minutes": minutes}
-    return (
-        _("%(amount)s overdue") % {"amount": amount} if overdue else _("%(amount)s left") % {"amount": amount}
-    )
+    amount = format_duration(left)
+    if left < timedelta(0):
+        return _("%(amount)s overdue") % {"amount": amount}
+    return _("%(amount)s left") % {"amount": amount}

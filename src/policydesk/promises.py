@@ -1,5 +1,7 @@
 """The first-response promise of a ticket in words (C3, C5, C6, C10): the one wording the
-portal's pages and the acknowledgement email both show, in the reader's language and zone.
+portal's pages and the acknowledgement email both show, in the reader's language and zone; and
+the further SLA metrics' promises that apply now (`metric_promises`, issue 15), with the metrics'
+names.
 
 What is promised is the policy's (`Policy.first_response_rule`, the plan's texts); this
 module only puts it into sentences.
@@ -8,19 +10,39 @@ module only puts it into sentences.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.utils.functional import Promise as LazyText
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from policydesk.display import format_instant
+from policydesk.policy.metric_rules import promises_beyond_first_response
 from policydesk.policy.model import GLOBAL, Policy
 from policydesk.policy.triage import Request, RequestError, explain, triage
 from policydesk.tickets.models import Ticket, triage_channel
+from policydesk.tickets.sla_metrics import stored_metric_states, ticket_rules
+
+#: The SLA metrics' names (docs/policy-format.md), in the order a ticket meets them.
+METRIC_NAMES: dict[str, LazyText] = {
+    "first_response": gettext_lazy("First response"),
+    "next_reply": gettext_lazy("Next reply"),
+    "periodic_update": gettext_lazy("Periodic update"),
+    "resolution": gettext_lazy("Resolution"),
+}
+
+#: A metric instance's states (`sla.metrics.MetricState`).
+METRIC_STATES: dict[str, LazyText] = {
+    "running": gettext_lazy("running"),
+    "paused": gettext_lazy("paused"),
+    "met": gettext_lazy("met"),
+    "breached": gettext_lazy("breached"),
+}
 
 
 @dataclass(frozen=True)
 class Promise:
-    kind: str  # "due", "mission-critical", "no-commitment", "answered", "closed"
+    kind: str  # "due", "mission-critical", "no-commitment", "answered", "closed"; or a metric's id
     text: str
     details: tuple[str, ...] = ()
 
@@ -101,3 +123,39 @@ def explain_promise(ticket: Ticket, policy: Policy) -> list[str]:
             "and the ticket keeps what it was given."
         )
     return lines
+
+
+def metric_promises(
+    ticket: Ticket, policy: Policy, time_zone: str, lang: str, now: datetime
+) -> list[Promise]:
+    """What else the customer is promised now, beyond the first response (`promise_for`): the next
+    reply after they wrote, the next update, the resolution target, each by its due in the
+    reader's zone, or that its clock is stopped while we wait for them; in the order due.
+
+    Nothing (and nothing read) for a plan that promises only a first response, as the seed's do."""
+    plan = policy.plans.get(ticket.organisation.plan)
+    if plan is None or not promises_beyond_first_response(plan) or not ticket.is_open:
+        return []
+    instances = stored_metric_states([ticket], policy, now).get(ticket.pk, [])
+    targets = {metric: target for metric, (_, target) in ticket_rules(ticket, policy).items()}
+    promises = []
+    for instance in sorted(instances, key=lambda i: (i.due is None, i.due or now)):
+        if instance.metric == "first_response" or instance.fulfilled_at is not None:
+            continue
+        rule = targets.get(instance.metric)
+        detail = (rule.text.get(lang),) if rule is not None else ()
+        if instance.state == "paused":
+            text = _("%(metric)s: the clock is stopped while we wait for your answer.") % {
+                "metric": METRIC_NAMES[instance.metric]
+            }
+        elif instance.due is None:
+            continue
+        else:
+            when = format_instant(instance.due, time_zone, lang)
+            text = {
+                "next_reply": _("We will reply to your message by %(when)s."),
+                "periodic_update": _("We will update you by %(when)s."),
+                "resolution": _("Resolution target: %(when)s."),
+            }[instance.metric] % {"when": when}
+        promises.append(Promise(instance.metric, text, detail))
+    return promises

@@ -11,21 +11,22 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tests.api.conftest import Desk
 
 GLOBAL = ("list", "create", "triage", "policy", "openapi")
-PER_TICKET = ("get", "messages", "reply", "attachments", "upload", "download", "patch", "merge")
+PER_TICKET = ("get", "messages", "reply", "attachments", "upload", "download", "patch", "merge", "metrics")
 
 # Columns: GLOBAL | the EMEA Growth ticket (central-europe queue) | the Premium ticket (global queue).
+# `metrics`: whoever sees a ticket sees its SLA metrics (a customer, those of her own tickets).
 # `create` opens a ticket for hanna (`customer`): herself, or staff on her behalf (C14).
 MATRIX = {
-    "customer":           "200 201 200 200 200 | 200 200 201 200 201 200 403 403 | 404 404 404 404 404 404 404 404",  # noqa: E501
-    "same_org_customer":  "200 403 200 200 200 | 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404",  # noqa: E501
-    "other_org_customer": "200 403 200 200 200 | 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404",  # noqa: E501
-    "premium_customer":   "200 403 200 200 200 | 404 404 404 404 404 404 404 404 | 200 200 201 200 201 200 403 403",  # noqa: E501
-    "agent":              "200 201 200 200 200 | 200 200 201 200 201 200 200 400 | 404 404 404 404 404 404 404 404",  # noqa: E501
-    "other_office_agent": "200 201 200 200 200 | 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404",  # noqa: E501
-    "premium_agent":      "200 201 200 200 200 | 404 404 404 404 404 404 404 404 | 200 200 201 200 201 200 200 400",  # noqa: E501
-    "lead":               "200 201 200 200 200 | 200 200 201 200 201 200 200 400 | 200 200 201 200 201 200 200 400",  # noqa: E501
-    "admin":              "200 201 200 200 200 | 200 200 201 200 201 200 200 400 | 200 200 201 200 201 200 200 400",  # noqa: E501
-    None:                 "401 401 401 401 200 | 401 401 401 401 401 401 401 401 | 401 401 401 401 401 401 401 401",  # noqa: E501
+    "customer":           "200 201 200 200 200 | 200 200 201 200 201 200 403 403 200 | 404 404 404 404 404 404 404 404 404",  # noqa: E501
+    "same_org_customer":  "200 403 200 200 200 | 404 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404 404",  # noqa: E501
+    "other_org_customer": "200 403 200 200 200 | 404 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404 404",  # noqa: E501
+    "premium_customer":   "200 403 200 200 200 | 404 404 404 404 404 404 404 404 404 | 200 200 201 200 201 200 403 403 200",  # noqa: E501
+    "agent":              "200 201 200 200 200 | 200 200 201 200 201 200 200 400 200 | 404 404 404 404 404 404 404 404 404",  # noqa: E501
+    "other_office_agent": "200 201 200 200 200 | 404 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404 404",  # noqa: E501
+    "premium_agent":      "200 201 200 200 200 | 404 404 404 404 404 404 404 404 404 | 200 200 201 200 201 200 200 400 200",  # noqa: E501
+    "lead":               "200 201 200 200 200 | 200 200 201 200 201 200 200 400 200 | 200 200 201 200 201 200 200 400 200",  # noqa: E501
+    "admin":              "200 201 200 200 200 | 200 200 201 200 201 200 200 400 200 | 200 200 201 200 201 200 200 400 200",  # noqa: E501
+    None:                 "401 401 401 401 200 | 401 401 401 401 401 401 401 401 401 | 401 401 401 401 401 401 401 401 401",  # noqa: E501
 }  # fmt: skip
 
 # Which of the two tickets each persona's list shows.
@@ -100,6 +101,7 @@ def test_permission_matrix(persona: str | None, desk: Desk, as_person: Any) -> N
         actual[f"{label}:patch"] = api.patch(f"/tickets/{n}", {"priority": "high"}).status_code
         # Into itself: refused by the action (400) for staff who may merge it, so nothing changes.
         actual[f"{label}:merge"] = api.post(f"/tickets/{n}/merge", {"into": n}).status_code
+        actual[f"{label}:metrics"] = api.get(f"/tickets/{n}/metrics").status_code
 
     assert actual == expected(persona)
     assert found.status_code == (401 if persona is None else 200)  # search: everyone signed in

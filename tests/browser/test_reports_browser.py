@@ -77,6 +77,27 @@ def table_of(section: Any) -> tuple[list[str], list[list[str]]]:
     return keys, rows
 
 
+def chart_draws_its_table(page: Any, slug: str) -> dict[str, Any]:
+    """Assert that what Chart.js drew for report `slug` is what its json_script holds, and both
+    are what its table says; the chart's data."""
+    canvas = page.get_by_test_id(f"chart-{slug}")
+    drawn = canvas.evaluate(
+        "c => ({labels: c.chart.data.labels, "
+        "datasets: c.chart.data.datasets.map(d => ({label: d.label, data: d.data}))})"
+    )
+    spec: dict[str, Any] = json.loads(page.locator(f"#chart-data-{slug}").text_content())
+    section = page.get_by_test_id(f"report-{slug}")
+    keys, rows = table_of(section)
+    titles = section.locator("table.report-table thead th").all_inner_texts()
+    assert drawn["labels"] == spec["labels"] == [row[0] for row in rows], slug
+    assert [d["data"] for d in drawn["datasets"]] == [s["data"] for s in spec["series"]], slug
+    for dataset, series in zip(drawn["datasets"], spec["series"], strict=True):
+        column = keys.index(series["key"])
+        assert dataset["label"] == titles[column], slug
+        assert [cell(value) for value in dataset["data"]] == [row[column] for row in rows], slug
+    return spec
+
+
 def test_reports_draw_each_chart_from_the_numbers_in_its_table(
     live_server: Any, page_for: Any, seeded: None, personas: Personas
 ) -> None:
@@ -124,21 +145,6 @@ def test_reports_draw_each_chart_from_the_numbers_in_its_table(
         )
         assert painted > 1000, slug  # bars, axes and legend, not an empty canvas
 
-        # What Chart.js drew is what the json_script holds, and both are what the table says.
-        drawn = canvas.evaluate(
-            "c => ({labels: c.chart.data.labels, "
-            "datasets: c.chart.data.datasets.map(d => ({label: d.label, data: d.data}))})"
-        )
-        spec = json.loads(page.locator(f"#chart-data-{slug}").text_content())
-        section = page.get_by_test_id(f"report-{slug}")
-        keys, rows = table_of(section)
-        titles = section.locator("table.report-table thead th").all_inner_texts()
-        assert drawn["labels"] == spec["labels"] == [row[0] for row in rows], slug
-        assert [d["data"] for d in drawn["datasets"]] == [s["data"] for s in spec["series"]], slug
-        assert spec["series"], slug
-        for dataset, series in zip(drawn["datasets"], spec["series"], strict=True):
-            column = keys.index(series["key"])
-            assert dataset["label"] == titles[column], slug
-            assert [cell(value) for value in dataset["data"]] == [row[column] for row in rows], slug
+        assert chart_draws_its_table(page, slug)["series"], slug
 
     screenshot(page, "reports")

@@ -158,3 +158,29 @@ def rated(seeded: dict[str, Ticket], personas: Personas) -> dict[str, Ticket]:
     for ticket in seeded.values():
         ticket.refresh_from_db()
     return seeded
+
+
+def two_growth_timelines(personas: Personas) -> None:
+    """Growth, central-europe (Mon-Fri 09:00-17:00 UTC), through the real actions:
+    T1 Tue 12-01 10:00 opened; 11:00 asked (pending); 13:00 the customer answers; 14:00 solved
+       with a reply.
+    T2 Tue 12-01 10:00 opened; Thu 12-03 11:00 first reply (due Thu 10:00 on the seed's 2 business
+       days: breached), left pending."""
+    one = open_ticket(personas.customer, now=datetime(2026, 12, 1, 10, tzinfo=UTC))
+    actions.do_agent_reply(
+        ticket=one, agent=personas.agent, text="Which?", now=datetime(2026, 12, 1, 11, tzinfo=UTC)
+    )
+    actions.do_customer_reply(
+        ticket=one, customer=personas.customer, text="All", now=datetime(2026, 12, 1, 13, tzinfo=UTC)
+    )
+    actions.do_agent_reply(
+        ticket=one,
+        agent=personas.agent,
+        text="Done",
+        now=datetime(2026, 12, 1, 14, tzinfo=UTC),
+        status="solved",
+    )
+    two = open_ticket(personas.customer, now=datetime(2026, 12, 1, 10, tzinfo=UTC))
+    actions.do_agent_reply(
+        ticket=two, agent=personas.agent, text="Late", now=datetime(2026, 12, 3, 11, tzinfo=UTC)
+    )

@@ -14,10 +14,10 @@ from policydesk.desk_policy import get_policy
 from policydesk.policy.loading import default_policy_path
 from policydesk.policy.model import Policy, TargetRule, Text
 from policydesk.sla import Target
-from policydesk.sla.metrics import MetricInstance
+from policydesk.sla.metrics import MetricInstance, next_due
 from policydesk.tickets import actions
 from policydesk.tickets.models import MetricEvent
-from policydesk.tickets.sla_metrics import metric_states, timeline_from_audit
+from policydesk.tickets.sla_metrics import metric_states, stored_metric_states, timeline_from_audit
 from tests.conftest import Personas, open_ticket
 
 HOUR = timedelta(hours=1)
@@ -179,3 +179,43 @@ def test_rows_stamped_out_of_order_are_taken_at_the_latest_instant_so_far() -> N
         ("customer_message", created + 2 * HOUR),
         ("status", created + 2 * HOUR),
     ]
+
+
+def test_states_rebuilt_from_the_stored_events_equal_the_replay(
+    personas: Personas, every_metric_policy: Path
+) -> None:
+    # Growth in EMEA (09:00-17:00 UTC): a reply, two customer messages, pending, a late reply, solve, reopen.
+    ticket = open_ticket(personas.customer, now=z("2026-12-01T10:00:00"))  # Tuesday
+    actions.do_agent_reply(
+        ticket=ticket, agent=personas.agent, text="Which chart?", now=z("2026-12-01T11:00:00")
+    )
+    actions.do_customer_reply(
+        ticket=ticket, customer=personas.customer, text="All", now=z("2026-12-01T12:00:00")
+    )
+    actions.do_customer_reply(
+        ticket=ticket, customer=personas.customer, text="Still", now=z("2026-12-01T13:00:00")
+    )
+    actions.do_set_status(ticket=ticket, status="pending", actor=personas.agent, now=z("2026-12-01T13:30:00"))
+    actions.do_agent_reply(
+        ticket=ticket, agent=personas.agent, text="Late", now=z("2026-12-01T15:00:00"), status="solved"
+    )
+    actions.do_customer_reply(
+        ticket=ticket, customer=personas.customer, text="Again", now=z("2026-12-02T10:00:00")
+    )
+    ticket.refresh_from_db()
+    now = z("2026-12-02T11:00:00")
+    replayed = metric_states(ticket, get_policy(), now)
+    rebuilt = stored_metric_states([ticket], get_policy(), now)[ticket.pk]
+    assert sorted((i.metric, i.cycle, i.state, i.due, i.elapsed, i.pauses) for i in rebuilt) == sorted(
+        (i.metric, i.cycle, i.state, i.due, i.elapsed, i.pauses) for i in replayed
+    )
+    got = states(rebuilt)
+    # Next reply from the first of the two messages (12:00), 2 business hours: due 14:00, answered 15:00.
+    assert got["next_reply", 1].state == "breached" and got["next_reply", 1].breached_at == z(
+        "2026-12-01T14:00:00"
+    )
+    assert got["resolution", 1].state == "met"
+    assert got["resolution", 2].state == "running" and got["resolution", 2].elapsed == HOUR
+    assert got["resolution", 2].due == z("2026-12-07T10:00:00")  # 24 business hours: Wed 7, Thu, Fri, Mon 1
+    # The reopening message is owed a next reply (2 business hours), the first thing due.
+    assert next_due(rebuilt) == got["next_reply", 2] and got["next_reply", 2].due == z("2026-12-02T12:00:00")

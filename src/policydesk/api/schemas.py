@@ -294,3 +294,39 @@ class TriageOut(Schema):
     mission_critical: bool
     meeting_requests: bool
     route: TriageRoute | None
+
+
+class MetricEventOut(UtcTimes):
+    kind: Literal["activated", "paused", "resumed", "fulfilled", "breached"]
+    at: datetime
+
+
+class PauseOut(UtcTimes):
+    start: datetime
+    end: datetime | None = Field(description="Null while the pause goes on.")
+
+
+class MetricOut(UtcTimes):
+    """One SLA metric instance of a ticket (docs/policy-format.md defines the metrics)."""
+
+    metric: Literal["first_response", "next_reply", "periodic_update", "resolution"]
+    cycle: int = Field(description="1, 2, ...: the how-manieth instance of this metric on the ticket.")
+    state: Literal["running", "paused", "met", "breached"]
+    activated_at: datetime
+    due: datetime | None = Field(
+        description="When the clock runs out under the target in force; null while paused, or when no "
+        "target applies to the ticket's priority."
+    )
+    fulfilled_at: datetime | None
+    breached_at: datetime | None
+    target_seconds: int | None = Field(
+        description="The target in business seconds on its calendar (calendar seconds for a calendar-time "
+        "target); null when none applies."
+    )
+    elapsed_seconds: int = Field(description="Business seconds counted from activation to now or the "
+                                 "fulfilment, less the pauses.")  # fmt: skip
+    target_text: str = Field(
+        description="The policy's published wording of the target, in the caller's language."
+    )
+    pauses: list[PauseOut]
+    events: list[MetricEventOut] = Field(description="The clock's events, oldest first.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from policydesk.api import errors, macros, policy, saved_views, search, tickets
+from policydesk.api import errors, macros, policy, saved_views, search, ticket_metrics, tickets
 from policydesk.api.auth import BearerToken, StaffSession
 
 
@@ -27,6 +27,7 @@ def build_api(*routers: Router) -> errors.DeskNinjaAPI:
     )
     errors.install(api)
     api.add_router("", tickets.router)
+    api.add_router("", ticket_metrics.router)
     api.add_router("", policy.router)
     api.add_router("", search.router)
     api.add_router("", macros.router)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from policydesk import languages
 from policydesk.console import forms as console_forms
-from policydesk.console import queries
+from policydesk.console import queries, ticket_metrics
 from policydesk.console.pages import Viewer, sidebar
 from policydesk.mail import outgoing
 from policydesk.policy.model import Policy
@@ -287,6 +287,7 @@ def _side_panel(viewer: Viewer, ticket: Ticket) -> dict[str, Any]:
         "created": viewer.instant(ticket.created_at),
         "badge": queries.time_left_badge(ticket, viewer.now),
         "promise": promise,
+        "metrics_panel": ticket_metrics.metrics_panel(viewer, ticket),
         "priorities": [(p.name.get(lang), p.definition.get(lang)) for p in policy.priorities.values()],
         "priority_note": labels.note("priority"),
         "calls_note": labels.note("calls"),

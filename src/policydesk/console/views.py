@@ -23,7 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from policydesk import languages
 from policydesk.console import forms as console_forms
-from policydesk.console import queries, saved_views
+from policydesk.console import queries, saved_views, ticket_metrics
 from policydesk.console.pages import Viewer, sidebar
 from policydesk.console.ticket_page import render_ticket, seen, ticket_for, ticket_url
 from policydesk.inbox import actions as inbox_actions
@@ -59,6 +59,7 @@ class QueueRow:
     requester: str
     assignee: str  # "" when unassigned
     tags: list[str]
+    next_due: ticket_metrics.NextDue | None  # the metric due first, if one runs against a target
 
 
 @require_GET
@@ -114,6 +115,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     labels = viewer.labels
     statuses = {value: str(name) for value, name in Ticket.Status.choices}  # get_status_display is slow
     tags = queries.tags_of(page.tickets)
+    next_due = ticket_metrics.next_due_by_ticket(viewer, page.tickets)
     rows = [
         QueueRow(
             ticket=ticket,
@@ -128,6 +130,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             requester=ticket.requester.name or ticket.requester.email,
             assignee=(ticket.assignee.name or ticket.assignee.email) if ticket.assignee else "",
             tags=tags.get(ticket.pk, []),
+            next_due=next_due.get(ticket.pk),
         )
         for ticket in page.tickets
     ]
@@ -475,6 +478,7 @@ def explain(request: HttpRequest, number: int) -> HttpResponse:
     context = {
         "ticket": ticket,
         "lines": explain_promise(ticket, viewer.policy),
+        "metrics": ticket_metrics.explain_metrics(viewer, ticket),
         "due": viewer.instant(ticket.first_response_due),
         "queues": sidebar(viewer, queues),
         "count_cap": queries.COUNT_CAP,

@@ -37,6 +37,14 @@ def metric_rules(
     return rules
 
 
+def promises_beyond_first_response(plan: Plan) -> bool:
+    """Whether `plan` promises any metric but the first response (the seed's plans do not, C3):
+    only then has a ticket of it metric events worth reading."""
+    return bool(plan.by_priority) or any(
+        getattr(plan, metric) is not None for metric in METRICS if metric != "first_response"
+    )
+
+
 def _clock(policy: Policy, rule: TargetRule, office: str) -> Clock | None:
     """The rule's clock; None when its calendar is not in the policy (a ticket of an office a
     reloaded policy no longer has: no promise can be counted for it)."""

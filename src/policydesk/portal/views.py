@@ -48,7 +48,7 @@ from policydesk.portal.forms import (
     uploads_from,
 )
 from policydesk.portal.presenting import deflected_requests, deflection_view, plan_scope
-from policydesk.promises import promise_for
+from policydesk.promises import metric_promises, promise_for
 from policydesk.search.query import QueryError
 from policydesk.search.service import find
 from policydesk.security import allow_framing_by
@@ -375,6 +375,7 @@ def _ticket_page(
         "ticket": ticket,
         "conversation": conversation,
         "promise": promise_for(ticket, policy, person.time_zone, lang),
+        "metric_promises": metric_promises(ticket, policy, person.time_zone, lang, timezone.now()),
         "topic_name": topic.name.get(lang) if topic else ticket.topic,
         "priority_name": priority.name.get(lang) if priority else ticket.priority,
         "reply_form": reply_form

@@ -26,6 +26,9 @@ from policydesk.desk_policy import get_policy
 from policydesk.policy.model import GLOBAL, Policy
 from policydesk.policy.triage import Request, is_mission_critical, rule_calendar, triage
 from policydesk.reports.queries import Outcome, Period, TicketFacts, classify, ticket_facts
+from policydesk.reports.simulate_metrics import MetricSimulationRow, format_metric_rows, simulate_metrics
+from policydesk.reports.simulate_metrics import percent as _percent
+from policydesk.reports.simulate_metrics import points as _points
 from policydesk.tickets.models import triage_channel
 
 
@@ -37,6 +40,7 @@ class Replayed:
     new_due: datetime | None
     deflected: bool  # the other policy would have sent the request elsewhere
     replayable: bool  # False when the other policy lacks the ticket's plan or region
+    office: str | None = None  # the office the other policy's triage gives it (None: not handled)
 
 
 @dataclass
@@ -90,6 +94,7 @@ class SimulationReport:
     new_policy: str  # "id version (source)"
     rows: list[SimulationRow]
     total: SimulationRow
+    metric_rows: list[MetricSimulationRow] = field(default_factory=list)  # every metric, per plan
 
 
 def replay(policy: Policy, facts: Sequence[TicketFacts]) -> list[Replayed]:
@@ -115,17 +120,20 @@ def replay(policy: Policy, facts: Sequence[TicketFacts]) -> list[Replayed]:
         if decision.outcome == "deflect":
             replayed += [Replayed(f, None, deflected=True, replayable=True) for f in group]
             continue
+        office = decision.office or GLOBAL
         rule = plan.first_response
         if is_mission_critical(plan, topic) and plan.mission_critical is not None:
             rule = plan.mission_critical.first_response
         if rule is None:
-            replayed += [Replayed(f, None, deflected=False, replayable=True) for f in group]
+            replayed += [Replayed(f, None, deflected=False, replayable=True, office=office) for f in group]
             continue
-        _, calendar = rule_calendar(policy, rule, decision.office or GLOBAL)
+        _, calendar = rule_calendar(policy, rule, office)
         starts = np.array([sla.epoch_seconds(f.created_at) for f in group], dtype=np.int64)
         dues = sla.due(calendar, starts, rule.target)
         replayed += [
-            Replayed(f, datetime.fromtimestamp(int(d), tz=UTC), deflected=False, replayable=True)
+            Replayed(
+                f, datetime.fromtimestamp(int(d), tz=UTC), deflected=False, replayable=True, office=office
+            )
             for f, d in zip(group, dues, strict=True)
         ]
     return replayed
@@ -165,11 +173,18 @@ def simulate(
     # Period's end is inclusive; the command's is not.
     period = Period(start, date.fromordinal(end.toordinal() - 1))
     facts = ticket_facts(period, now)
-    rows, total = tally(replay(policy_new, facts), now)
+    replayed = replay(policy_new, facts)
+    rows, total = tally(replayed, now)
+    offices = {item.facts.ticket_id: item.office for item in replayed}
     order = {plan: n for n, plan in enumerate(current.plans)}
-    offices = {office: n for n, office in enumerate([*current.offices, GLOBAL])}
+    office_rank = {office: n for n, office in enumerate([*current.offices, GLOBAL])}
     rows.sort(
-        key=lambda r: (order.get(r.plan, len(order)), r.plan, offices.get(r.office, len(offices)), r.office)
+        key=lambda r: (
+            order.get(r.plan, len(order)),
+            r.plan,
+            office_rank.get(r.office, len(office_rank)),
+            r.office,
+        )
     )
     return SimulationReport(
         start=start,
@@ -179,15 +194,8 @@ def simulate(
         new_policy=f"{policy_new.id} {policy_new.version} ({policy_new.source})",
         rows=rows,
         total=total,
+        metric_rows=simulate_metrics(current, policy_new, facts, offices, now),
     )
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}%"
-
-
-def _points(value: float | None) -> str:
-    return "-" if value is None else f"{value:+.1f} pp"
 
 
 def format_report(report: SimulationReport) -> str:
@@ -227,4 +235,6 @@ def format_report(report: SimulationReport) -> str:
         )
     if not total.tickets:
         lines.append("No tickets were created in this period.")
+    if report.metric_rows:
+        lines += format_metric_rows(report.metric_rows)
     return "\n".join(lines) + "\n"

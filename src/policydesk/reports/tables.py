@@ -19,6 +19,7 @@ from policydesk import languages
 from policydesk.desk_policy import mission_critical_promises
 from policydesk.helpcentre.queries import ArticleTally, SearchMissTally
 from policydesk.reports import queries
+from policydesk.reports.metric_report import MetricReport
 from policydesk.reports.queries import Attainment, Backlog, DeflectionCount
 from policydesk.web.labels import Labels
 
@@ -96,6 +97,34 @@ class Table:
         return out.getvalue()
 
 
+def _attainment_columns(
+    first: str, counted: Column, pending: str, median: str, no_target: bool
+) -> list[Column]:
+    """The columns of an attainment table: what is counted, met, breached and pending (charted),
+    no target (for tickets), attainment, median and 90th percentile business hours."""
+    return [
+        Column("group", first),
+        counted,
+        Column("met", _("Met"), charted=True),
+        Column("breached", _("Breached"), charted=True),
+        Column("pending", pending, charted=True),
+        *([Column("no_target", _("No target"))] if no_target else []),
+        Column("attainment", _("Attainment %")),
+        Column("median_hours", median),
+        Column("p90_hours", _("90th percentile business hours")),
+    ]
+
+
+def _attainment_values(rows: Sequence[Attainment], no_target: bool) -> list[list[Value]]:
+    return [
+        [
+            r.tickets, r.met, r.breached, r.pending, *([r.no_target] if no_target else []), r.attainment,
+            hours(r.median_seconds), hours(r.p90_seconds),
+        ]
+        for r in rows
+    ]  # fmt: skip
+
+
 def _attainment_table(
     slug: str,
     title: str,
@@ -104,30 +133,14 @@ def _attainment_table(
     rows: Sequence[Attainment],
     label: Callable[[str], str],
 ) -> Table:
-    columns = [
-        Column("group", first),
+    columns = _attainment_columns(
+        first,
         Column("tickets", _("Tickets")),
-        Column("met", _("Met"), charted=True),
-        Column("breached", _("Breached"), charted=True),
-        Column("pending", _("Pending"), charted=True),
-        Column("no_target", _("No target")),
-        Column("attainment", _("Attainment %")),
-        Column("median_hours", _("Median business hours to first response")),
-        Column("p90_hours", _("90th percentile business hours")),
-    ]
-    values: list[list[Value]] = [
-        [
-            r.tickets,
-            r.met,
-            r.breached,
-            r.pending,
-            r.no_target,
-            r.attainment,
-            hours(r.median_seconds),
-            hours(r.p90_seconds),
-        ]
-        for r in rows
-    ]
+        _("Pending"),
+        _("Median business hours to first response"),
+        True,
+    )
+    values = _attainment_values(rows, no_target=True)
     return Table(slug, title, description, columns, [label(r.key) for r in rows], values)
 
 
@@ -297,3 +310,46 @@ REPORT_SLUGS = (
     "satisfaction-comments",
     "search-misses",
 )
+#: The SLA metric reports, shown when a plan promises more than a first response.
+METRIC_SLUGS = ("metrics-by-plan", "metrics-by-office", "metrics-by-week")
+
+
+def metric_tables(report: MetricReport | None, labels: Labels) -> list[Table]:
+    """Each SLA metric's figures by plan, office and week (none when the policy promises only
+    first responses: `metric_report.metric_report` is then None)."""
+    if report is None:
+        return []
+    description = _(
+        "Each metric instance of the tickets opened in the period: met, breached, or still running "
+        "(or paused); attainment is met as a share of met and breached. Business hours are those "
+        "counted until the metric was fulfilled, pauses left out."
+    )
+
+    def week(key: str) -> str:
+        return _("Week of %(monday)s") % {"monday": key}
+
+    def table(
+        slug: str, title: str, first: str, rows: Sequence[Attainment], group: Callable[[str], str]
+    ) -> Table:
+        columns = _attainment_columns(
+            first, Column("instances", _("Instances")), _("Running"), _("Median business hours"), False
+        )
+        values = _attainment_values(rows, no_target=False)
+
+        def label(key: str) -> str:
+            metric, _bar, rest = key.partition("|")
+            return f"{labels.metric(metric)} · {group(rest)}"
+
+        return Table(slug, title, description, columns, [label(r.key) for r in rows], values)
+
+    return [
+        table("metrics-by-plan", _("SLA metrics by plan"), _("Metric · plan"), report.by_plan, labels.plan),
+        table(
+            "metrics-by-office",
+            _("SLA metrics by office"),
+            _("Metric · office"),
+            report.by_office,
+            labels.queue,
+        ),
+        table("metrics-by-week", _("SLA metrics by week"), _("Metric · week"), report.by_week, week),
+    ]

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from policydesk import display, languages
 from policydesk.desk_policy import get_policy
 from policydesk.helpcentre.queries import article_tallies, search_miss_tallies
-from policydesk.reports import queries, tables
+from policydesk.reports import metric_report, queries, tables
 from policydesk.reports.forms import PeriodForm
 from policydesk.reports.satisfaction import satisfaction_tables
 from policydesk.tickets import access
@@ -47,6 +47,7 @@ def _tables(request: HttpRequest) -> tuple[PeriodForm, queries.Period, list[tabl
     form = PeriodForm(request.GET or None, default=queries.Period.default(now))
     period, tag = form.period(), form.chosen_tag()
     attainment = queries.attainment_report(policy, period, now, tag)
+    labels = Labels(policy, languages.current())
     report = [
         *tables.report_tables(
             attainment,
@@ -54,6 +55,7 @@ def _tables(request: HttpRequest) -> tuple[PeriodForm, queries.Period, list[tabl
             queries.backlog_report(policy, now, tag),
             labels,
         ),
+        *tables.metric_tables(metric_report.metric_report(policy, period, now, tag), labels),
         tables.help_centre_table(article_tallies(period.start, period.end)),
         *satisfaction_tables(period, labels),
         tables.search_miss_table(search_miss_tallies(period.start, period.end)),
@@ -84,10 +86,12 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @leads_only
 def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    if slug not in tables.REPORT_SLUGS:
+    if slug not in tables.REPORT_SLUGS and slug not in tables.METRIC_SLUGS:
         raise Http404
     _, period, report, _ = _tables(request)
-    table = next(t for t in report if t.slug == slug)
+    table = next((t for t in report if t.slug == slug), None)
+    if table is None:  # a metric table, and the policy promises only first responses
+        raise Http404
     # A byte-order mark, so that spreadsheet programs read Japanese labels as UTF-8.
     response = HttpResponse("\ufeff" + table.csv(), content_type="text/csv; charset=utf-8")
     filename = f"policydesk-{slug}-{period.start.isoformat()}-{period.end.isoformat()}.csv"

@@ -307,3 +307,102 @@ class _Replay:
             elapsed=elapsed,
             events=tuple(sorted(instance.events, key=lambda event: event.at)),
         )
+
+
+#: The order of events stored at one instant (an instance is activated before anything else).
+_EVENT_ORDER: dict[str, int] = {"activated": 0, "paused": 1, "resumed": 2, "breached": 3, "fulfilled": 4}
+
+
+def instances_from_events(
+    rules: Iterable[MetricRule],
+    priority: str | None,
+    stored: Iterable[tuple[str, int, str, datetime]],
+    now: datetime,
+) -> list[MetricInstance]:
+    """The metric instances of a ticket rebuilt from its stored events `(metric, cycle, kind, at)`
+    (the rows the actions wrote) as of `now`, without its timeline: what a list of tickets reads
+    in one query. Dues count on the target of the ticket's `priority` now, with the stored pauses.
+
+    The actions store a breach only at their next write (the SLA watch on time), so a due that
+    passed before the fulfilment, or before `now`, is a breach here too; a stored breach stands.
+    An instance of a metric the rules no longer promise (a reloaded policy) is left out, and so
+    is an event stamped after `now` (not yet known then). Instances come in activation order."""
+    by_metric: dict[str, MetricRule] = {rule.metric: rule for rule in rules if rule.any_clock is not None}
+    grouped: dict[tuple[str, int], list[tuple[str, datetime]]] = {}
+    for metric, cycle, kind, at in stored:
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError(f"metric instants must be timezone-aware; got naive {at!r}")
+        if at > now:
+            continue
+        grouped.setdefault((metric, cycle), []).append((kind, at.astimezone(UTC)))
+    instances = []
+    for (metric, cycle), events in grouped.items():
+        rule = by_metric.get(metric)
+        events.sort(key=lambda event: (event[1], _EVENT_ORDER.get(event[0], 9)))
+        activated = next((at for kind, at in events if kind == "activated"), None)
+        if rule is None or activated is None:
+            continue
+        instances.append(_instance_from_events(rule, cycle, priority, activated, events, now))
+    return sorted(instances, key=lambda instance: (instance.activated_at, instance.cycle))
+
+
+def _instance_from_events(
+    rule: MetricRule,
+    cycle: int,
+    priority: str | None,
+    activated: datetime,
+    events: list[tuple[str, datetime]],
+    now: datetime,
+) -> MetricInstance:
+    pauses: list[tuple[datetime, datetime | None]] = []
+    fulfilled_at = breached_at = None
+    for kind, at in events:
+        if kind == "paused" and not (pauses and pauses[-1][1] is None):
+            pauses.append((at, None))
+        elif kind == "resumed" and pauses and pauses[-1][1] is None:
+            pauses[-1] = (pauses[-1][0], at)
+        elif kind == "fulfilled" and fulfilled_at is None:
+            fulfilled_at = at
+        elif kind == "breached" and breached_at is None:
+            breached_at = at
+    if fulfilled_at is not None and pauses and pauses[-1][1] is None:
+        pauses[-1] = (pauses[-1][0], fulfilled_at)  # fulfilling ends a pause
+    paused = bool(pauses) and pauses[-1][1] is None
+    end = fulfilled_at or now
+    clock = rule.clock_for(priority)
+    closed = [(low, high) for low, high in pauses if high is not None]
+    due = None
+    if clock is not None and not paused:
+        due = due_with_pauses(clock.calendar, activated, clock.target, closed)
+        if breached_at is None and due < end:
+            breached_at = due
+    counting = clock or rule.any_clock
+    assert counting is not None  # rules without any clock were dropped
+    counted_on, _ = business_seconds_for(counting.calendar, counting.target)
+    spans = [(low, high if high is not None else end) for low, high in pauses]
+    state: MetricState
+    if breached_at is not None:
+        state = "breached"
+    elif fulfilled_at is not None:
+        state = "met"
+    else:
+        state = "paused" if paused else "running"
+    return MetricInstance(
+        metric=rule.metric,
+        cycle=cycle,
+        state=state,
+        activated_at=activated,
+        due=due,
+        fulfilled_at=fulfilled_at,
+        breached_at=breached_at,
+        pauses=tuple(pauses),
+        elapsed=business_time_between(counted_on, activated, end, spans),
+        events=tuple(MetricEvent(kind, at) for kind, at in events if kind in _EVENT_ORDER),  # type: ignore[arg-type]
+    )
+
+
+def next_due(instances: Iterable[MetricInstance]) -> MetricInstance | None:
+    """The running instance whose due comes first (None when nothing runs against a target)."""
+    running = [instance for instance in instances if instance.state in ("running", "breached")
+               and instance.fulfilled_at is None and instance.due is not None]  # fmt: skip
+    return min(running, key=lambda instance: (instance.due, instance.metric), default=None)

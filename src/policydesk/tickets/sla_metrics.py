@@ -15,14 +15,20 @@ clock; `metric_states` only reads. Which audit actions move which clock:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from policydesk.desk_policy import get_policy
 from policydesk.policy.metric_rules import metric_rules
-from policydesk.policy.model import Policy
-from policydesk.sla.metrics import MetricInstance, TimelineEvent, ticket_metrics
+from policydesk.policy.model import Policy, TargetRule
+from policydesk.sla.metrics import (
+    MetricInstance,
+    MetricRule,
+    TimelineEvent,
+    instances_from_events,
+    ticket_metrics,
+)
 from policydesk.tickets.models import AuditEvent, MetricEvent, Ticket
 
 #: The audit actions that move a metric's clock.
@@ -85,6 +91,23 @@ def initial_priority(ticket: Ticket, rows: Iterable[tuple[str, datetime, Mapping
     return ticket.priority
 
 
+def ticket_rules(ticket: Ticket, policy: Policy) -> dict[str, tuple[MetricRule, TargetRule | None]]:
+    """Each metric the ticket's plan promises, by name: its rule (as `sla.metrics` takes it) and
+    the policy's target for the ticket's priority now (its published text); none for a plan the
+    policy lacks."""
+    plan = policy.plans.get(ticket.organisation.plan)
+    if plan is None:
+        return {}
+    critical = ticket.mission_critical
+    return {
+        rule.metric: (
+            rule,
+            policy.metric_rule(plan, rule.metric, mission_critical=critical, priority=ticket.priority),
+        )
+        for rule in metric_rules(policy, plan, ticket.office, mission_critical=critical)
+    }
+
+
 def metric_states(
     ticket: Ticket, policy: Policy, now: datetime, *, opened: bool = False
 ) -> list[MetricInstance]:
@@ -127,3 +150,31 @@ def record_metric_events(ticket: Ticket, now: datetime, *, opened: bool = False)
     ]  # fmt: skip
     if rows:
         MetricEvent.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def stored_metric_states(
+    tickets: Sequence[Ticket], policy: Policy, now: datetime
+) -> dict[int, list[MetricInstance]]:
+    """Every metric instance of each of `tickets` (by id) as of `now`, rebuilt from the stored
+    `MetricEvent` rows in one query: what a page of tickets shows (queue rows, API lists, the
+    ticket's panel). The tickets' organisations must be loaded with them.
+
+    The stored events are the replay's (`metric_states`); a breach the watch has not stored yet
+    is found from the due (`sla.metrics.instances_from_events`)."""
+    stored: dict[int, list[tuple[str, int, str, datetime]]] = {ticket.pk: [] for ticket in tickets}
+    if not stored:
+        return {}
+    rows = MetricEvent.objects.filter(ticket_id__in=list(stored)).values_list(
+        "ticket_id", "metric", "cycle", "kind", "at"
+    )
+    for ticket_id, metric, cycle, kind, at in rows:
+        stored[ticket_id].append((metric, cycle, kind, at))
+    return {
+        ticket.pk: instances_from_events(
+            [rule for rule, _ in ticket_rules(ticket, policy).values()],
+            ticket.priority,
+            stored[ticket.pk],
+            now,
+        )
+        for ticket in tickets
+    }

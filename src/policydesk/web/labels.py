@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policydesk.policy.model import GLOBAL, Policy
+from policydesk.promises import METRIC_NAMES, METRIC_STATES
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,12 @@ class Labels:
             return self.policy.desk.global_queue.get(self.lang)  # C9
         office = self.policy.offices.get(office_id)
         return office.name.get(self.lang) if office else office_id
+
+    def metric(self, metric: str) -> str:
+        return str(METRIC_NAMES.get(metric, metric))
+
+    def metric_state(self, state: str) -> str:
+        return str(METRIC_STATES.get(state, state))
 
     def note(self, key: str) -> str:
         note = self.policy.notes.get(key)
