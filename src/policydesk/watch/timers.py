@@ -28,13 +28,14 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from policydesk import sla
 from policydesk.desk_policy import get_policy
 from policydesk.policy.model import Policy
-from policydesk.tickets.models import AWAITING_FIRST_RESPONSE, Person, Ticket
-from policydesk.watch import config, paging
+from policydesk.tickets.models import OPEN_TICKET, MetricEvent, Person, Ticket
+from policydesk.watch import config, metric_plan, paging
+from policydesk.watch.metric_plan import Planner, StoredInstance, TicketFacts, TimerKey, Wanted
 from policydesk.watch.models import Delivery, DeliveryItem, Page, Timer
 from policydesk.watch.notify import Directory
+from policydesk.watch.owed import still_owed
 from policydesk.watch.tasks import send_deliveries
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ TASK_CHUNK = 50  # deliveries per send task
 def moments(
     policy: Policy, calendar_id: str, created_at: datetime, due: datetime, share: float
 ) -> dict[str, datetime]:
-    """The warning and breach instants of a ticket.
+    """The first-response warning and breach instants of a ticket.
 
     The warning is at `share` of the target in business time on the ticket's calendar: the
     business time from creation to the due is the target (triage computed the due on the
@@ -57,11 +58,9 @@ def moments(
     """
     planned: dict[str, datetime] = {Timer.Kind.BREACH: due}
     calendar = policy.calendar(calendar_id)
-    if calendar is not None and 0 < share < 1:
-        target = sla.business_time_between(calendar, created_at, due)
-        warning = sla.due(calendar, created_at, sla.Target.business(share * target.total_seconds()))
-        if warning < due:
-            planned[Timer.Kind.WARNING] = warning
+    warning = metric_plan.warning_moment(calendar, created_at, due, share) if calendar else None
+    if warning is not None:
+        planned[Timer.Kind.WARNING] = warning
     return planned
 
 
@@ -79,44 +78,57 @@ class PlanResult:
 @dataclass
 class _Row:
     id: int
-    kind: str
+    key: TimerKey
     fire_at: datetime
+    due: datetime | None
     state: str
     policy_version: str
 
 
 @dataclass
 class _Changes:
-    create: list[tuple[int, str, datetime]] = field(default_factory=list)  # ticket id, kind, instant
+    create: list[tuple[int, TimerKey, datetime, datetime]] = field(
+        default_factory=list
+    )  # ticket, key, at, due
     cancel: list[int] = field(default_factory=list)
     reactivate: list[int] = field(default_factory=list)
     retag: list[int] = field(default_factory=list)
+    redue: list[tuple[int, datetime]] = field(default_factory=list)  # same moment, the due moved
 
 
 def _reconcile_ticket(
-    ticket_id: int, wanted: dict[str, datetime], rows: list[_Row], version: str, now: datetime, out: _Changes
+    ticket_id: int, wanted: Wanted, rows: list[_Row], version: str, now: datetime, out: _Changes
 ) -> None:
-    for kind in SLA_KINDS:
-        mine = [row for row in rows if row.kind == kind]
+    """Per (metric, cycle, kind): keep the pending timer at the wanted moment, cancel the others,
+    re-activate or create the wanted one; nothing for a key that already fired (once only)."""
+    by_key: dict[TimerKey, list[_Row]] = {}
+    for row in rows:
+        by_key.setdefault(row.key, []).append(row)
+    for key in by_key.keys() | wanted.keys():
+        mine = by_key.get(key, [])
         fired = any(row.state == Timer.State.FIRED for row in mine)
-        want = None if fired else wanted.get(kind)
+        want = None if fired else wanted.get(key)
         have_pending = False
         for row in mine:
             if row.state != Timer.State.PENDING:
                 continue
-            if want is not None and row.fire_at == want:
+            if want is not None and row.fire_at == want[0]:
                 have_pending = True
                 if row.policy_version != version:
                     out.retag.append(row.id)
+                if row.due != want[1]:
+                    out.redue.append((row.id, want[1]))
             else:
                 out.cancel.append(row.id)
         if want is None or have_pending:
             continue
-        cancelled = next((row for row in mine if row.fire_at == want), None)
+        cancelled = next((row for row in mine if row.fire_at == want[0]), None)
         if cancelled is not None:
             out.reactivate.append(cancelled.id)
+            if cancelled.due != want[1]:
+                out.redue.append((cancelled.id, want[1]))
         else:
-            out.create.append((ticket_id, kind, want))
+            out.create.append((ticket_id, key, *want))
 
 
 def _apply(changes: _Changes, version: str, now: datetime, result: PlanResult) -> None:
@@ -130,28 +142,35 @@ def _apply(changes: _Changes, version: str, now: datetime, result: PlanResult) -
         )
     for chunk in _chunks(changes.retag, 2000):
         result.retagged += Timer.objects.filter(pk__in=chunk).update(policy_version=version)
+    for ident, due in changes.redue:  # rare: a moment unchanged while its instance's due moved
+        Timer.objects.filter(pk=ident).update(due=due)
     _insert(changes.create, version, now)
     result.created += len(changes.create)
 
 
-def _insert(new: list[tuple[int, str, datetime]], version: str, now: datetime) -> None:
+def _insert(new: list[tuple[int, TimerKey, datetime, datetime]], version: str, now: datetime) -> None:
     """INSERT ... ON CONFLICT DO NOTHING, with executemany: planning 100,000 tickets creates
-    200,000 timers, and model-level bulk_create spends most of its time preparing values.
-    A conflict is another worker planning the same ticket at the same time: harmless."""
+    hundreds of thousands of timers, and model-level bulk_create spends most of its time
+    preparing values. A conflict is another worker planning the same ticket at the same time:
+    harmless."""
     if not new:
         return
     ops = connection.ops
     table = ops.quote_name(Timer._meta.db_table)
-    columns = ("ticket_id", "kind", "fire_at", "level", "state", "policy_version", "created_at", "claim")
+    columns = (
+        "ticket_id", "metric", "cycle", "kind", "fire_at", "due", "level", "state", "policy_version",
+        "created_at", "claim",
+    )  # fmt: skip
     sql = (
         f"INSERT INTO {table} ({', '.join(ops.quote_name(c) for c in columns)}) "  # noqa: S608 - our names
         f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING"
     )
     created_at = ops.adapt_datetimefield_value(now)
     pending = Timer.State.PENDING.value
+    adapt = ops.adapt_datetimefield_value
     rows = [
-        (ticket_id, str(kind), ops.adapt_datetimefield_value(instant), 0, pending, version, created_at, "")
-        for ticket_id, kind, instant in new
+        (ticket_id, metric, cycle, kind, adapt(instant), adapt(due), 0, pending, version, created_at, "")
+        for ticket_id, (metric, cycle, kind), instant, due in new
     ]
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
@@ -160,21 +179,43 @@ def _insert(new: list[tuple[int, str, datetime]], version: str, now: datetime) -
 
 def _rows(timers: QuerySet[Timer]) -> dict[int, list[_Row]]:
     by_ticket: dict[int, list[_Row]] = {}
-    fields = ("id", "ticket_id", "kind", "fire_at", "state", "policy_version")
-    for ident, ticket_id, kind, fire_at, state, version in timers.values_list(*fields):
-        by_ticket.setdefault(ticket_id, []).append(_Row(ident, kind, fire_at, state, version))
+    fields = ("id", "ticket_id", "metric", "cycle", "kind", "fire_at", "due", "state", "policy_version")
+    for ident, ticket_id, metric, cycle, kind, fire_at, due, state, version in timers.values_list(*fields):
+        by_ticket.setdefault(ticket_id, []).append(
+            _Row(ident, (metric, cycle, kind), fire_at, due, state, version)
+        )
     return by_ticket
 
 
+_EVENT_FIELDS = ("ticket_id", "metric", "cycle", "kind", "at")
+
+
+def _events(
+    rows: Iterable[tuple[int, str, int, str, datetime]],
+) -> dict[int, dict[tuple[str, int], StoredInstance]]:
+    by_ticket: dict[int, list[tuple[str, int, str, datetime]]] = {}
+    for ticket_id, metric, cycle, kind, at in rows:
+        by_ticket.setdefault(ticket_id, []).append((metric, cycle, kind, at))
+    return {ticket_id: metric_plan.stored_instances(events) for ticket_id, events in by_ticket.items()}
+
+
+def _facts(ticket: Ticket) -> TicketFacts:
+    return TicketFacts(
+        pk=ticket.pk, is_open=ticket.is_open, plan=ticket.organisation.plan, office=ticket.office,
+        priority=ticket.priority, mission_critical=ticket.mission_critical, calendar=ticket.calendar,
+        created_at=ticket.created_at, first_response_due=ticket.first_response_due,
+        first_responded_at=ticket.first_responded_at,
+    )  # fmt: skip
+
+
 def plan_ticket(ticket: Ticket, policy: Policy, now: datetime) -> PlanResult:
-    """Bring one ticket's warning and breach timers in line with its state (in the caller's
-    transaction: the receivers call it inside the action that changed the ticket)."""
-    wanted: dict[str, datetime] = {}
-    if ticket.awaiting_first_response:
-        assert ticket.first_response_due is not None  # noqa: S101 - awaiting_first_response
-        wanted = moments(
-            policy, ticket.calendar, ticket.created_at, ticket.first_response_due, config.warning_share()
-        )
+    """Bring one ticket's warning and breach timers, of every metric, in line with its state (in
+    the caller's transaction: the receivers call it inside the action that changed the ticket,
+    after the action stored its metric events)."""
+    planner = Planner(policy, config.warning_share())
+    events = MetricEvent.objects.filter(ticket_id=ticket.pk).order_by("at", "id").values_list(*_EVENT_FIELDS)
+    instances = _events(events).get(ticket.pk, {})
+    wanted = planner.wanted(_facts(ticket), instances)
     rows = _rows(Timer.objects.filter(ticket_id=ticket.pk, kind__in=SLA_KINDS)).get(ticket.pk, [])
     changes = _Changes()
     _reconcile_ticket(ticket.pk, wanted, rows, policy.version, now, changes)
@@ -183,34 +224,40 @@ def plan_ticket(ticket: Ticket, policy: Policy, now: datetime) -> PlanResult:
     return result
 
 
+_TICKET_FIELDS = (
+    "pk", "organisation__plan", "office", "priority", "mission_critical", "calendar", "created_at",
+    "first_response_due", "first_responded_at",
+)  # fmt: skip
+
+
 def plan_open_tickets(policy: Policy, now: datetime, chunk: int = 5000) -> PlanResult:
-    """Reconcile every ticket awaiting a first response (start-up, policy reload), and cancel
-    pending SLA timers of tickets that no longer await one. Idempotent."""
+    """Reconcile every open ticket's timers, of every metric (start-up, policy reload), and
+    cancel pending SLA timers of tickets no longer open. Idempotent."""
     result = PlanResult()
-    share = config.warning_share()
-    awaiting = Ticket.objects.filter(AWAITING_FIRST_RESPONSE).order_by("pk")
+    planner = Planner(policy, config.warning_share())
+    open_tickets = Ticket.objects.filter(OPEN_TICKET).order_by("pk")
     last = 0
     while True:
-        batch = list(
-            awaiting.filter(pk__gt=last).values_list("pk", "calendar", "created_at", "first_response_due")[
-                :chunk
-            ]
-        )
+        batch = list(open_tickets.filter(pk__gt=last).values_list(*_TICKET_FIELDS)[:chunk])
         if not batch:
             break
         first, last = batch[0][0], batch[-1][0]
-        existing = _rows(Timer.objects.filter(ticket_id__gte=first, ticket_id__lte=last, kind__in=SLA_KINDS))
+        span = {"ticket_id__gte": first, "ticket_id__lte": last}
+        existing = _rows(Timer.objects.filter(**span, kind__in=SLA_KINDS))
+        events = _events(
+            MetricEvent.objects.filter(**span).order_by("ticket_id", "at", "id").values_list(*_EVENT_FIELDS)
+        )
         changes = _Changes()
-        for ticket_id, calendar_id, created_at, due in batch:
-            assert due is not None  # noqa: S101 - AWAITING_FIRST_RESPONSE
-            wanted = moments(policy, calendar_id, created_at, due, share)
-            _reconcile_ticket(ticket_id, wanted, existing.get(ticket_id, []), policy.version, now, changes)
+        for row in batch:
+            facts = TicketFacts(row[0], True, *row[1:])
+            wanted = planner.wanted(facts, events.get(facts.pk, {}))
+            _reconcile_ticket(facts.pk, wanted, existing.get(facts.pk, []), policy.version, now, changes)
         with transaction.atomic():
             _apply(changes, policy.version, now, result)
         result.tickets += len(batch)
     result.moved += (
         Timer.objects.filter(state=Timer.State.PENDING, kind__in=SLA_KINDS)
-        .exclude(ticket__in=Ticket.objects.filter(AWAITING_FIRST_RESPONSE))
+        .exclude(ticket__in=Ticket.objects.filter(OPEN_TICKET))
         .update(state=Timer.State.CANCELLED)
     )
     return result
@@ -363,6 +410,13 @@ def _page_deliveries(timer: Timer, page: Page, now: datetime) -> list[Delivery]:
     return deliveries
 
 
+def _breach_event(timer: Timer) -> MetricEvent:
+    return MetricEvent(
+        ticket_id=timer.ticket_id, metric=timer.metric, cycle=timer.cycle, kind=MetricEvent.Kind.BREACHED,
+        at=timer.fire_at, policy_version=timer.policy_version,
+    )  # fmt: skip
+
+
 def fire_timers(ids: list[int], now: datetime) -> int:
     """Claim and fire these timers if they are still pending and due; the number fired here."""
     if not ids:
@@ -381,6 +435,7 @@ def fire_timers(ids: list[int], now: datetime) -> int:
         deliveries: list[Delivery] = []
         notifications: list[_Notification] = []
         moot: list[int] = []
+        sla_timers = [timer for timer in timers if timer.kind != Timer.Kind.PAGE]
         for timer in timers:
             if timer.kind == Timer.Kind.PAGE:
                 page = Page.objects.filter(ticket_id=timer.ticket_id, state=Page.State.OPEN).first()
@@ -388,12 +443,19 @@ def fire_timers(ids: list[int], now: datetime) -> int:
                     moot.append(timer.pk)
                 else:
                     deliveries += _page_deliveries(timer, page, now)
-            elif timer.ticket.awaiting_first_response:
-                notifications += _notifications(timer, directory)
-            else:  # answered or solved since the plan: a receiver should have cancelled it
+        breaches: list[MetricEvent] = []
+        for timer, owed in zip(sla_timers, still_owed(sla_timers), strict=True):
+            if not owed:  # answered, solved or paused since the plan: a receiver should have cancelled it
                 moot.append(timer.pk)
+                continue
+            notifications += _notifications(timer, directory)
+            if timer.kind == Timer.Kind.BREACH:
+                breaches.append(_breach_event(timer))
         if moot:
             Timer.objects.filter(pk__in=moot).update(state=Timer.State.CANCELLED)
+        # The breach is stored when it happens, not by the ticket's next action (the same row
+        # that action would store: a conflict, skipped).
+        MetricEvent.objects.bulk_create(breaches, ignore_conflicts=True)
         notified, items = _sla_deliveries(notifications, now)
         deliveries += notified
         for delivery in deliveries:
