@@ -62,7 +62,9 @@ def stored_instances(
     """Instances from event rows `(metric, cycle, kind, at)` in the order they happened."""
     instances: dict[tuple[str, int], StoredInstance] = {}
     for metric, cycle, kind, at in rows:
-        instance = instances.setdefault((metric, cycle), StoredInstance())
+        instance = instances.get((metric, cycle))
+        if instance is None:
+            instance = instances[metric, cycle] = StoredInstance()
         if kind == "activated":
             instance.activated_at = at
         elif kind == "paused" and not instance.paused:

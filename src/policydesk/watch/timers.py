@@ -73,6 +73,7 @@ class PlanResult:
     moved: int = 0  # pending timers cancelled because their moment changed or no longer applies
     reactivated: int = 0
     retagged: int = 0  # same moment, now under the current policy version
+    resume_after: int | None = None  # a partial plan: the last ticket id it planned
 
 
 @dataclass
@@ -230,15 +231,22 @@ _TICKET_FIELDS = (
 )  # fmt: skip
 
 
-def plan_open_tickets(policy: Policy, now: datetime, chunk: int = 5000) -> PlanResult:
+def plan_open_tickets(
+    policy: Policy, now: datetime, chunk: int = 5000, *, after: int = 0, limit: int | None = None
+) -> PlanResult:
     """Reconcile every open ticket's timers, of every metric (start-up, policy reload), and
-    cancel pending SLA timers of tickets no longer open. Idempotent."""
+    cancel pending SLA timers of tickets no longer open. Idempotent.
+
+    `after`, `limit`: only the open tickets with a larger id, at most `limit` of them (a watch
+    spreads a plan over its passes); `result.resume_after` is then the id to go on after, or
+    None once the last ticket is planned (the cancelling of closed tickets' timers runs then)."""
     result = PlanResult()
     planner = Planner(policy, config.warning_share())
     open_tickets = Ticket.objects.filter(OPEN_TICKET).order_by("pk")
-    last = 0
-    while True:
-        batch = list(open_tickets.filter(pk__gt=last).values_list(*_TICKET_FIELDS)[:chunk])
+    last = after
+    while limit is None or result.tickets < limit:
+        size = chunk if limit is None else min(chunk, limit - result.tickets)
+        batch = list(open_tickets.filter(pk__gt=last).values_list(*_TICKET_FIELDS)[:size])
         if not batch:
             break
         first, last = batch[0][0], batch[-1][0]
@@ -255,6 +263,11 @@ def plan_open_tickets(policy: Policy, now: datetime, chunk: int = 5000) -> PlanR
         with transaction.atomic():
             _apply(changes, policy.version, now, result)
         result.tickets += len(batch)
+        if len(batch) < size:
+            break
+    else:
+        result.resume_after = last
+        return result
     result.moved += (
         Timer.objects.filter(state=Timer.State.PENDING, kind__in=SLA_KINDS)
         .exclude(ticket__in=Ticket.objects.filter(OPEN_TICKET))
@@ -516,19 +529,32 @@ def enqueue_ready(now: datetime, limit: int = 2000) -> int:
 # -- the loop ----------------------------------------------------------------------------
 
 
+#: Open tickets a watch pass plans at most (start-up, policy reload): with every metric, about
+#: 5 s of work, so a pass still fires what is due every few seconds while 100,000 tickets are
+#: re-planned over a minute or two (BENCHMARKS.md).
+PLAN_PER_PASS = 5000
+
+
 @dataclass
 class Watch:
-    """The state one watch loop keeps between passes: which policy it last planned under."""
+    """The state one watch loop keeps between passes: which policy it plans under, and how far
+    its plan of the open tickets has come (`plan_per_pass` tickets a pass; None: all at once)."""
 
     planned: Policy | None = None
+    plan_per_pass: int | None = PLAN_PER_PASS
+    plan_after: int | None = None  # the last ticket id planned, while a plan is under way
 
     def tick(self, now: datetime) -> dict[str, int]:
-        """One pass: re-plan if the policy changed (or on the first pass), fire, sweep."""
+        """One pass: (re-)plan if the policy changed (or on the first pass), a slice at a time,
+        then fire and sweep. Until a plan has gone round, the tickets not reached yet keep the
+        timers the actions (or an earlier plan) gave them."""
         policy = get_policy()
         figures: dict[str, int] = {}
         if policy is not self.planned:
-            planned = plan_open_tickets(policy, now)
-            self.planned = policy
+            self.planned, self.plan_after = policy, 0
+        if self.plan_after is not None:
+            planned = plan_open_tickets(policy, now, after=self.plan_after, limit=self.plan_per_pass)
+            self.plan_after = planned.resume_after
             figures.update(planned=planned.tickets, created=planned.created, moved=planned.moved)
         figures["fired"] = fire_due(now)
         figures["enqueued"] = enqueue_ready(now)
