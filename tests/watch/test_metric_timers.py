@@ -283,3 +283,36 @@ def test_a_timer_no_longer_owed_when_it_fires_is_cancelled_not_told(
     run_at(z("2026-12-04T12:00:00"))
     assert told("resolution", "warning") == [] and told("resolution", "breach") == []
     assert not Timer.objects.filter(ticket=ticket, metric="resolution", state=Timer.State.PENDING).exists()
+
+
+def test_a_watch_plans_a_slice_of_the_open_tickets_each_pass(personas: Personas, metric_policy: Path) -> None:
+    tickets = [open_ticket(personas.customer, "troubleshooting", z("2026-12-01T10:00:00")) for _ in range(3)]
+    Timer.objects.all().delete()  # as after a restore: nothing planned yet
+    watch = timers.Watch(plan_per_pass=2)
+    with time_machine.travel(z("2026-12-01T10:30:00"), tick=False):
+        first = watch.tick(timezone.now())
+        assert first["planned"] == 2 and watch.plan_after == tickets[1].pk
+        assert {t.ticket_id for t in Timer.objects.all()} == {tickets[0].pk, tickets[1].pk}
+        second = watch.tick(timezone.now())
+        assert second["planned"] == 1 and watch.plan_after is None
+        assert "planned" not in watch.tick(timezone.now())  # done until the policy changes
+    assert {t.ticket_id for t in Timer.objects.all()} == {t.pk for t in tickets}
+
+
+def test_two_watches_firing_the_same_pass_tell_each_person_once(
+    personas: Personas, metric_policy: Path
+) -> None:
+    ticket = open_ticket(personas.customer, "troubleshooting", z("2026-12-01T10:00:00"))
+    actions.do_agent_reply(ticket=ticket, agent=personas.agent, text="?", now=z("2026-12-01T11:00:00"))
+    actions.do_customer_reply(
+        ticket=ticket, customer=personas.customer, text="!", now=z("2026-12-01T12:00:00")
+    )
+    at = z("2026-12-01T14:00:00")  # the next reply's breach (due 14:00) and warning (13:30)
+    assert timers.fire_due(at) == 2
+    assert timers.fire_due(at) == 0  # the second worker finds them fired
+    run_at(at)
+    assert told("next_reply", "breach") == [(1, personas.agent.email), (1, personas.lead.email)]
+    # The agent's warning and breach of the same instance are one email, as the breach.
+    assert [m.subject for m in watch_outbox() if personas.agent.email in m.to] == [
+        f"[#{ticket.number}] Overdue (next reply): {ticket.subject}"
+    ]

@@ -92,6 +92,12 @@ class TicketFacts:
     first_responded_at: datetime | None
 
 
+def first_response_pauses(policy: Policy) -> bool:
+    """Whether the policy lets the first response pause: then it is counted from its stored
+    events like the other metrics, not from the due triage stored on the ticket."""
+    return bool(policy.pause_on.get("first_response"))
+
+
 def warning_moment(calendar: sla.Calendar, start: datetime, due: datetime, share: float) -> datetime | None:
     """The instant `share` of the business time from `start` to `due` has passed on `calendar`
     (one with no pauses in between); None when it is not before the due."""
@@ -110,8 +116,7 @@ class Planner:
         self.policy = policy
         self.share = share
         self._rules: dict[tuple[str, str, bool], dict[str, MetricRule]] = {}
-        # A first response the policy lets pause is counted from its events like the others.
-        self.first_response_from_events = bool(policy.pause_on.get(FIRST_RESPONSE))
+        self.first_response_from_events = first_response_pauses(policy)
 
     def rules(self, plan_id: str, office: str, mission_critical: bool) -> dict[str, MetricRule]:
         key = (plan_id, office, mission_critical)

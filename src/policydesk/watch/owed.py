@@ -12,7 +12,12 @@ from typing import Protocol
 
 from policydesk.desk_policy import get_policy
 from policydesk.tickets.models import MetricEvent, Ticket
-from policydesk.watch.metric_plan import FIRST_RESPONSE, StoredInstance, stored_instances
+from policydesk.watch.metric_plan import (
+    FIRST_RESPONSE,
+    StoredInstance,
+    first_response_pauses,
+    stored_instances,
+)
 
 
 class MetricTimer(Protocol):
@@ -29,7 +34,7 @@ class MetricTimer(Protocol):
 def still_owed(timers: Iterable[MetricTimer]) -> list[bool]:
     """For each timer (its ticket loaded), whether what it warns of is still owed; one query."""
     timers = list(timers)
-    from_events = bool(get_policy().pause_on.get(FIRST_RESPONSE))
+    from_events = first_response_pauses(get_policy())
     by_events = [t for t in timers if t.metric != FIRST_RESPONSE or from_events]
     instances: dict[int, dict[tuple[str, int], StoredInstance]] = {}
     if by_events:
