@@ -316,3 +316,14 @@ def test_two_watches_firing_the_same_pass_tell_each_person_once(
     assert [m.subject for m in watch_outbox() if personas.agent.email in m.to] == [
         f"[#{ticket.number}] Overdue (next reply): {ticket.subject}"
     ]
+
+
+def test_a_worker_starting_after_a_complete_plan_under_the_same_signature_skips_it(
+    personas: Personas, metric_policy: Path, settings: Any
+) -> None:
+    open_ticket(personas.customer, "troubleshooting", z("2026-12-01T10:00:00"))
+    with time_machine.travel(z("2026-12-01T10:30:00"), tick=False):
+        assert timers.Watch().tick(timezone.now())["planned"] == 1  # no complete plan yet
+        assert "planned" not in timers.Watch().tick(timezone.now())  # a restart: the actions kept it
+        settings.POLICYDESK_SLA_WARNING_SHARE = 0.5
+        assert timers.Watch().tick(timezone.now())["planned"] == 1  # a new share: plan again

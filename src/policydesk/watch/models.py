@@ -199,3 +199,21 @@ class Page(models.Model):
 
     def __str__(self) -> str:
         return f"page for ticket {self.ticket_id} ({self.state})"
+
+
+class PlanMark(models.Model):
+    """The last complete plan of every open ticket (`timers.plan_open_tickets`): under which
+    policy version, warning share and planning rules. The actions keep each ticket's timers
+    current in their own transactions, so a worker starting under the same signature has no
+    need to plan 100,000 tickets again; a new policy, share or planning code does."""
+
+    name = models.CharField(max_length=32, unique=True)
+    signature = models.CharField(max_length=200)
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("complete plan")
+        verbose_name_plural = _("complete plans")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.signature} at {self.finished_at:%Y-%m-%d %H:%M}"

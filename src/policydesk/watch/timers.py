@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
@@ -28,12 +29,12 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from policydesk.desk_policy import get_policy
+from policydesk.desk_policy import get_policy, policy_path
 from policydesk.policy.model import Policy
 from policydesk.tickets.models import OPEN_TICKET, MetricEvent, Person, Ticket
 from policydesk.watch import config, metric_plan, paging
 from policydesk.watch.metric_plan import Planner, StoredInstance, TicketFacts, TimerKey, Wanted
-from policydesk.watch.models import Delivery, DeliveryItem, Page, Timer
+from policydesk.watch.models import Delivery, DeliveryItem, Page, PlanMark, Timer
 from policydesk.watch.notify import Directory
 from policydesk.watch.owed import still_owed
 from policydesk.watch.tasks import send_deliveries
@@ -273,7 +274,30 @@ def plan_open_tickets(
         .exclude(ticket__in=Ticket.objects.filter(OPEN_TICKET))
         .update(state=Timer.State.CANCELLED)
     )
+    if policy is get_policy():  # a plan under the desk's policy file (not one made up in code)
+        PlanMark.objects.update_or_create(
+            name=_OPEN_TICKETS, defaults={"signature": plan_signature(policy), "finished_at": now}
+        )
     return result
+
+
+#: Bump when planning computes different timers from the same tickets and policy (a new metric,
+#: a changed rule): the next worker to start plans every open ticket again.
+PLAN_RULES = "metrics-1"
+_OPEN_TICKETS = "open-tickets"
+
+
+def plan_signature(policy: Policy) -> str:
+    """What a complete plan depends on besides the tickets (which the actions keep planned): the
+    policy file's exact content (an edit that keeps its `version` string still counts), the
+    warning share and the planning rules."""
+    content = hashlib.sha256(policy_path().read_bytes()).hexdigest()[:32]
+    return f"{policy.id}:{content}:{config.warning_share()}:{PLAN_RULES}"
+
+
+def planned_already(policy: Policy) -> bool:
+    """Whether every open ticket was planned under this policy, share and planning code."""
+    return PlanMark.objects.filter(name=_OPEN_TICKETS, signature=plan_signature(policy)).exists()
 
 
 # -- firing ------------------------------------------------------------------------------
@@ -545,13 +569,16 @@ class Watch:
     plan_after: int | None = None  # the last ticket id planned, while a plan is under way
 
     def tick(self, now: datetime) -> dict[str, int]:
-        """One pass: (re-)plan if the policy changed (or on the first pass), a slice at a time,
-        then fire and sweep. Until a plan has gone round, the tickets not reached yet keep the
-        timers the actions (or an earlier plan) gave them."""
+        """One pass: (re-)plan if the policy changed (or on the first pass, unless the last
+        complete plan was under the same signature), a slice at a time, then fire and sweep.
+        Until a plan has gone round, the tickets not reached yet keep the timers the actions
+        (or an earlier plan) gave them."""
         policy = get_policy()
         figures: dict[str, int] = {}
         if policy is not self.planned:
-            self.planned, self.plan_after = policy, 0
+            # A worker starting (or a policy file touched but unchanged) under the signature of
+            # the last complete plan skips it: the actions kept every ticket planned since.
+            self.planned, self.plan_after = policy, None if planned_already(policy) else 0
         if self.plan_after is not None:
             planned = plan_open_tickets(policy, now, after=self.plan_after, limit=self.plan_per_pass)
             self.plan_after = planned.resume_after
