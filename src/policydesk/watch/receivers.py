@@ -19,7 +19,7 @@ def _replan(ticket: Ticket) -> None:
 
 def on_ticket_opened(sender: object, ticket: Ticket, **kwargs: Any) -> None:
     policy = get_policy()
-    timers.plan_ticket(ticket, policy, now=ticket.created_at)
+    timers.plan_ticket(ticket, policy, now=ticket.created_at, new=True)
     if ticket.mission_critical:
         _page_if_on_call(ticket, policy, now=ticket.created_at)
 

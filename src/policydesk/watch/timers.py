@@ -210,15 +210,18 @@ def _facts(ticket: Ticket) -> TicketFacts:
     )  # fmt: skip
 
 
-def plan_ticket(ticket: Ticket, policy: Policy, now: datetime) -> PlanResult:
+def plan_ticket(ticket: Ticket, policy: Policy, now: datetime, *, new: bool = False) -> PlanResult:
     """Bring one ticket's warning and breach timers, of every metric, in line with its state (in
     the caller's transaction: the receivers call it inside the action that changed the ticket,
-    after the action stored its metric events)."""
+    after the action stored its metric events). `new`: the ticket was opened in this
+    transaction, so it has no timers to read."""
     planner = Planner(policy, config.warning_share())
     events = MetricEvent.objects.filter(ticket_id=ticket.pk).order_by("at", "id").values_list(*_EVENT_FIELDS)
     instances = _events(events).get(ticket.pk, {})
     wanted = planner.wanted(_facts(ticket), instances)
-    rows = _rows(Timer.objects.filter(ticket_id=ticket.pk, kind__in=SLA_KINDS)).get(ticket.pk, [])
+    rows = (
+        [] if new else _rows(Timer.objects.filter(ticket_id=ticket.pk, kind__in=SLA_KINDS)).get(ticket.pk, [])
+    )
     changes = _Changes()
     _reconcile_ticket(ticket.pk, wanted, rows, policy.version, now, changes)
     result = PlanResult(tickets=1)
