@@ -144,6 +144,53 @@ def run_child(database: str, args: argparse.Namespace) -> dict[str, Any]:
         return measure(database, args)
 
 
+def staff(admin: Any, offices: list[str], premium_office: str) -> dict[str, list[Any]]:
+    """An office team of five agents per office, a Premium team ("global") of five, two leads."""
+    from policydesk.tickets import actions
+
+    agents = {}
+    for office in (*offices, "global"):
+        kind, team_office = ("premium", premium_office) if office == "global" else ("office", office)
+        team = actions.do_create_team(name=office, kind=kind, office=team_office, actor=admin, now=START)
+        agents[office] = [
+            actions.do_create_person(
+                email=f"agent{i}@{office}.example", password=None, role="agent", teams=(team,),
+                actor=admin, now=START,
+            )
+            for i in range(5)
+        ]  # fmt: skip
+    for i in range(2):
+        actions.do_create_person(
+            email=f"lead{i}@bench.example", password=None, role="lead", actor=admin, now=START
+        )
+    return agents
+
+
+def organisations_and_customers(
+    plans: tuple[str, ...], regions: list[str]
+) -> tuple[list[Any], dict[int, Any]]:
+    """180 organisations, the plans in turn, three of each plan per region in turn; a customer each."""
+    from policydesk.tickets.models import Organisation, Person
+
+    organisations = Organisation.objects.bulk_create(
+        Organisation(
+            name=f"org {i}", plan=plans[i % len(plans)], region=regions[i // len(plans) % len(regions)],
+            created_at=START,
+        )
+        for i in range(180)
+    )  # fmt: skip
+    customers = {
+        org.pk: Person.objects.create(
+            email=f"c@org{org.pk}.example",
+            role="customer",
+            organisation=org,
+            password="!",  # noqa: S106
+        )
+        for org in organisations
+    }
+    return organisations, customers
+
+
 def seed(count: int) -> None:
     """Teams, agents, leads, organisations, and `count` open unanswered tickets, due as triage says."""
     import numpy as np
@@ -152,46 +199,15 @@ def seed(count: int) -> None:
     from policydesk import sla
     from policydesk.desk_policy import get_policy
     from policydesk.tickets import actions
-    from policydesk.tickets.models import Organisation, Person, Ticket
+    from policydesk.tickets.models import Ticket
 
     policy = get_policy()
     rng = random.Random(20261208)
     admin = actions.do_create_person(
         email="admin@bench.example", password=None, role="admin", actor=None, now=START
     )
-    agents: dict[str, list[Person]] = {}
-    for office in (*REGIONS.values(), "global"):
-        kind, team_office = ("premium", "us-west") if office == "global" else ("office", office)
-        team = actions.do_create_team(name=office, kind=kind, office=team_office, actor=admin, now=START)
-        agents[office] = [
-            actions.do_create_person(
-                email=f"agent{i}@{office}.example",
-                password=None,
-                role="agent",
-                teams=(team,),
-                actor=admin,
-                now=START,
-            )
-            for i in range(5)
-        ]
-    for i in range(2):
-        actions.do_create_person(
-            email=f"lead{i}@bench.example", password=None, role="lead", actor=admin, now=START
-        )
-    plans = ("growth", "enterprise", "premium")
-    organisations = Organisation.objects.bulk_create(
-        Organisation(name=f"org {i}", plan=plans[i % 3], region=list(REGIONS)[i // 3 % 3], created_at=START)
-        for i in range(180)
-    )
-    customers = {
-        org.pk: Person.objects.create(
-            email=f"c@org{org.pk}.example",
-            role="customer",
-            organisation=org,
-            password="!",  # noqa: S106 - unusable
-        )
-        for org in organisations
-    }
+    agents = staff(admin, list(REGIONS.values()), premium_office="us-west")
+    organisations, customers = organisations_and_customers(("growth", "enterprise", "premium"), list(REGIONS))
     # Creation instants and the (calendar, target) triage gives each ticket (C3, C6, C9).
     rows = []
     for number in range(1, count + 1):
@@ -242,7 +258,7 @@ def seed_every_metric(count: int) -> None:
     from policydesk.policy.metric_rules import metric_rules
     from policydesk.sla.metrics import MetricRule, TimelineEvent, ticket_metrics
     from policydesk.tickets import actions
-    from policydesk.tickets.models import MetricEvent, Organisation, Person, Ticket
+    from policydesk.tickets.models import MetricEvent, Ticket
 
     policy = get_policy()
     assert policy.id == "nordlicht", policy.id
@@ -250,35 +266,10 @@ def seed_every_metric(count: int) -> None:
     admin = actions.do_create_person(
         email="admin@bench.example", password=None, role="admin", actor=None, now=START
     )
-    agents: dict[str, list[Person]] = {}
-    for office in ("berlin", "toronto", "global"):
-        kind, team_office = ("premium", "toronto") if office == "global" else ("office", office)
-        team = actions.do_create_team(name=office, kind=kind, office=team_office, actor=admin, now=START)
-        agents[office] = [
-            actions.do_create_person(
-                email=f"agent{i}@{office}.example", password=None, role="agent", teams=(team,),
-                actor=admin, now=START,
-            )
-            for i in range(5)
-        ]  # fmt: skip
-    for i in range(2):
-        actions.do_create_person(
-            email=f"lead{i}@bench.example", password=None, role="lead", actor=admin, now=START
-        )
-    plans, regions = ("team", "business", "platinum"), ("europe", "north-america")
-    organisations = Organisation.objects.bulk_create(
-        Organisation(name=f"org {i}", plan=plans[i % 3], region=regions[i // 3 % 2], created_at=START)
-        for i in range(180)
+    agents = staff(admin, ["berlin", "toronto"], premium_office="toronto")
+    organisations, customers = organisations_and_customers(
+        ("team", "business", "platinum"), ["europe", "north-america"]
     )
-    customers = {
-        org.pk: Person.objects.create(
-            email=f"c@org{org.pk}.example",
-            role="customer",
-            organisation=org,
-            password="!",  # noqa: S106
-        )
-        for org in organisations
-    }
     rules_for: dict[tuple[str, str, bool], list[MetricRule]] = {}
     tickets, timelines = [], {}
     for number in range(1, count + 1):

@@ -5,7 +5,7 @@ customer). Open like pending, set by staff in the console, pausing resolution (t
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -17,12 +17,9 @@ from policydesk.tickets.actions import ActionError
 from policydesk.tickets.models import OPEN_STATUSES, OPEN_TICKET, Ticket
 from policydesk.tickets.sla_metrics import metric_states
 from tests.conftest import SEES_CUSTOMERS_TICKET, Personas, open_ticket, signed_in
+from tests.tickets.test_sla_metrics import z
 
 HOUR = timedelta(hours=1)
-
-
-def z(text: str) -> datetime:
-    return datetime.fromisoformat(text + "+00:00").astimezone(UTC)
 
 
 @pytest.fixture
