@@ -363,7 +363,7 @@ def test_queue_page_reads_a_constant_number_of_queries(
 
 def test_open_filter_writes_its_statuses_into_the_sql_for_the_partial_indexes(personas: Personas) -> None:
     sql = str(queries.open_tickets(personas.lead).query)
-    assert "IN ('new', 'open', 'pending')" in sql
+    assert "IN ('new', 'open', 'pending', 'on-hold')" in sql
 
 
 def test_inlined_in_refuses_anything_but_identifiers(personas: Personas) -> None:

@@ -38,7 +38,7 @@ def _web_ticket(personas: Personas) -> Any:
 def test_an_sla_alert_is_marked_as_ours_and_automatic(personas: Personas) -> None:
     ticket = _web_ticket(personas)
     alert = queue_mail(
-        notify.sla_email(ticket, "breach", personas.agent, NOW, NOW), now=NOW, key="t1-email-x"
+        notify.sla_email(notify.Notice(ticket, "breach"), personas.agent, NOW), now=NOW, key="t1-email-x"
     )
     message = build_email(alert).message()
     assert message["X-PolicyDesk-Notification"] == "sla_breach"
@@ -55,7 +55,7 @@ def test_the_customer_rate_limit_never_drops_a_staff_alert(personas: Personas, s
     )
     queue_mail(ack, now=NOW)  # the recipient's whole automatic allowance
     statuses = [
-        queue_mail(notify.sla_email(ticket, kind, agent, NOW, NOW), now=NOW, key=f"k-{kind}").status
+        queue_mail(notify.sla_email(notify.Notice(ticket, kind), agent, NOW), now=NOW, key=f"k-{kind}").status
         for kind in ("warning", "breach")
     ]
     assert statuses == ["queued", "queued"]
@@ -65,8 +65,12 @@ def test_the_customer_rate_limit_never_drops_a_staff_alert(personas: Personas, s
 
 def test_a_recorded_mail_with_the_same_key_is_not_recorded_again(personas: Personas) -> None:
     ticket = _web_ticket(personas)
-    first = queue_mail(notify.sla_email(ticket, "warning", personas.agent, NOW, NOW), now=NOW, key="once")
-    again = queue_mail(notify.sla_email(ticket, "warning", personas.agent, NOW, NOW), now=NOW, key="once")
+    first = queue_mail(
+        notify.sla_email(notify.Notice(ticket, "warning"), personas.agent, NOW), now=NOW, key="once"
+    )
+    again = queue_mail(
+        notify.sla_email(notify.Notice(ticket, "warning"), personas.agent, NOW), now=NOW, key="once"
+    )
     assert first.pk == again.pk and OutgoingMail.objects.filter(kind="sla_warning").count() == 1
 
 

@@ -62,8 +62,8 @@ def every_email(personas: Personas, lang: str) -> dict[str, Email]:
             Deflection(organisation=customer.organisation, route=route), customer, inbound
         ),
         "rejection": outgoing.rejection_email("stranger@evil.example", lang, inbound),
-        "sla_breach": notify.sla_email(ticket, "breach", agent, NOW, NOW),
-        "sla_digest": notify.digest_email(agent, [(ticket, "breach")], NOW),
+        "sla_breach": notify.sla_email(notify.Notice(ticket, "breach"), agent, NOW),
+        "sla_digest": notify.digest_email(agent, [notify.Notice(ticket, "breach")], NOW),
         "page": paging.page_email(page_message, agent),
         "signin": signin.signin_link_email(customer, lang),
         "satisfaction": survey_email(open_survey(ticket, agent, NOW)),
@@ -152,7 +152,9 @@ The CSV export stops at 1000 rows.
 
 def test_text_only_mail_goes_out_as_plain_text(personas: Personas) -> None:
     ticket: Ticket = open_ticket(personas.customer)
-    alert = outgoing.queue_mail(notify.sla_email(ticket, "warning", personas.agent, NOW, NOW), now=NOW)
+    alert = outgoing.queue_mail(
+        notify.sla_email(notify.Notice(ticket, "warning"), personas.agent, NOW), now=NOW
+    )
     assert build_email(alert).message().get_content_type() == "text/plain"
 
 
@@ -178,7 +180,9 @@ def test_the_digest_names_the_plan_as_the_policy_does(personas: Personas) -> Non
     from policydesk.desk_policy import plan_name
 
     ticket = open_ticket(personas.customer)
-    digest = notify.digest_email(personas.agent, [(ticket, "breach"), (ticket, "warning")], NOW)
-    alert = notify.sla_email(ticket, "breach", personas.agent, NOW, NOW)
+    digest = notify.digest_email(
+        personas.agent, [notify.Notice(ticket, "breach"), notify.Notice(ticket, "warning")], NOW
+    )
+    alert = notify.sla_email(notify.Notice(ticket, "breach"), personas.agent, NOW)
     named = f"(plan {plan_name('growth', 'en')})"
     assert named != "(plan growth)" and named in digest.body and named in alert.body

@@ -13,7 +13,7 @@ from pydantic.json_schema import SkipJsonSchema
 from policydesk.tickets.access import is_staff
 from policydesk.tickets.models import Attachment, Message, Person, Ticket
 
-TicketStatus = Literal["new", "open", "pending", "solved", "closed"]
+TicketStatus = Literal["new", "open", "pending", "on-hold", "solved", "closed"]
 #: A ticket's channel as the API shows it (agents also enter requests by phone, chat, ...).
 ChannelName = Literal["web", "in-product", "email", "phone", "forwarded-email", "chat", "other"]
 #: The channels a request may come in by through the API (C13).

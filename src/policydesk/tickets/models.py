@@ -195,9 +195,9 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.subject_type}:{self.subject_id}"
 
 
-#: The statuses of a ticket still being worked (new, open, pending), in the order the partial
-#: indexes spell them (see Ticket.Meta): the one list of them.
-OPEN_STATUSES: tuple[str, ...] = ("new", "open", "pending")
+#: The statuses of a ticket still being worked (new, open, pending, on-hold), in the order the
+#: partial indexes spell them (see Ticket.Meta): the one list of them.
+OPEN_STATUSES: tuple[str, ...] = ("new", "open", "pending", "on-hold")
 OPEN_TICKET = models.Q(status__in=list(OPEN_STATUSES))
 #: Open, no public reply yet, and a promise to keep (C3, C6): what the SLA timers watch.
 AWAITING_FIRST_RESPONSE = OPEN_TICKET & models.Q(
@@ -247,6 +247,9 @@ class Ticket(models.Model):
         NEW = "new", _("New")
         OPEN = "open", _("Open")
         PENDING = "pending", _("Pending (waiting on the customer)")
+        # Waiting on a third party or on engineering: open, but the resolution clock stops
+        # (docs/policy-format.md `[sla.pause_on]`); the customer sees "waiting on us" (portal).
+        ON_HOLD = "on-hold", _("On hold (waiting on a third party)")
         SOLVED = "solved", _("Solved")
         CLOSED = "closed", _("Closed")
 

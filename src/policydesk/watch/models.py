@@ -16,7 +16,12 @@ from policydesk.tickets.models import Person, Ticket
 
 
 class Timer(models.Model):
-    """One moment the watch acts at: a warning, a breach, or a paging level (C6)."""
+    """One moment the watch acts at: a warning, a breach, or a paging level (C6).
+
+    A warning or breach belongs to one instance of one SLA metric (`metric`, `cycle`: the
+    how-manieth instance on the ticket, as `tickets.MetricEvent` counts them); `due` is that
+    instance's due as planned, which its emails name. Pages count as the first response's.
+    """
 
     class Kind(models.TextChoices):
         WARNING = "warning", _("SLA warning")
@@ -30,7 +35,10 @@ class Timer(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watch_timers")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    metric = models.CharField(_("metric"), max_length=32, default="first_response")
+    cycle = models.PositiveSmallIntegerField(_("cycle"), default=1)
     fire_at = models.DateTimeField(_("fires at"))
+    due = models.DateTimeField(_("due"), null=True, blank=True)
     level = models.PositiveSmallIntegerField(_("paging level"), default=0)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
     policy_version = models.CharField(max_length=64)
@@ -43,12 +51,17 @@ class Timer(models.Model):
         verbose_name = _("timer")
         verbose_name_plural = _("timers")
         constraints: ClassVar[list[models.BaseConstraint]] = [
-            models.UniqueConstraint(fields=["ticket", "kind", "fire_at"], name="watch_timer_once"),
+            models.UniqueConstraint(
+                fields=["ticket", "metric", "cycle", "kind", "fire_at"], name="watch_timer_once_per_metric"
+            ),
         ]
         indexes: ClassVar[list[models.Index]] = [models.Index(fields=["state", "fire_at"])]
 
     def __str__(self) -> str:
-        return f"{self.kind} of ticket {self.ticket_id} at {self.fire_at:%Y-%m-%d %H:%M} ({self.state})"
+        return (
+            f"{self.kind} of {self.metric} {self.cycle} of ticket {self.ticket_id} "
+            f"at {self.fire_at:%Y-%m-%d %H:%M} ({self.state})"
+        )
 
 
 class Delivery(models.Model):
@@ -186,3 +199,21 @@ class Page(models.Model):
 
     def __str__(self) -> str:
         return f"page for ticket {self.ticket_id} ({self.state})"
+
+
+class PlanMark(models.Model):
+    """The last complete plan of every open ticket (`timers.plan_open_tickets`): under which
+    policy version, warning share and planning rules. The actions keep each ticket's timers
+    current in their own transactions, so a worker starting under the same signature has no
+    need to plan 100,000 tickets again; a new policy, share or planning code does."""
+
+    name = models.CharField(max_length=32, unique=True)
+    signature = models.CharField(max_length=200)
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("complete plan")
+        verbose_name_plural = _("complete plans")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.signature} at {self.finished_at:%Y-%m-%d %H:%M}"

@@ -9,6 +9,7 @@ held until the next opening, except for mission-critical tickets (C6), which run
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -109,14 +110,42 @@ class Directory:
         return min(sla.next_open(calendar, moment) for calendar in calendars)
 
 
-def _alert_context(ticket: Ticket, person: Person, lang: str, now: datetime) -> dict[str, Any]:
-    """What an alert says of one ticket, for `person` (their language and zone)."""
-    with translation.override(lang):  # the time left is worded in the active language
-        left = format_time_left(ticket.first_response_due, now)
+#: How an alert names each metric but the first response (whose emails say "first response").
+METRIC_NAMES = {
+    "next_reply": gettext_lazy("next reply"),
+    "periodic_update": gettext_lazy("periodic update"),
+    "resolution": gettext_lazy("resolution"),
+}
+FIRST_RESPONSE = "first_response"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A warning or breach of one metric instance of one ticket, as an email tells it."""
+
+    ticket: Ticket
+    kind: str
+    metric: str = FIRST_RESPONSE
+    cycle: int = 1
+    due: datetime | None = None  # the instance's due as planned; the first response's is the ticket's
+
+    @property
+    def due_at(self) -> datetime | None:
+        return self.ticket.first_response_due if self.metric == FIRST_RESPONSE else self.due
+
+
+def _alert_context(notice: Notice, person: Person, lang: str, now: datetime) -> dict[str, Any]:
+    """What an alert says of one ticket's metric, for `person` (their language and zone)."""
+    ticket = notice.ticket
+    with translation.override(lang):  # the time left and the metric are worded in the active language
+        left = format_time_left(notice.due_at, now)
+        metric_name = str(METRIC_NAMES.get(notice.metric, ""))
     return {
         "number": ticket.number,
         "subject": ticket.subject,
-        "due": format_instant(ticket.first_response_due, person.time_zone, lang),
+        "metric": notice.metric,
+        "metric_name": metric_name,
+        "due": format_instant(notice.due_at, person.time_zone, lang),
         "left": left,
         "organisation": ticket.organisation.name,
         "plan": plan_name(ticket.organisation.plan, lang),
@@ -125,12 +154,13 @@ def _alert_context(ticket: Ticket, person: Person, lang: str, now: datetime) -> 
     }
 
 
-def sla_email(ticket: Ticket, kind: str, person: Person, moment: datetime, now: datetime) -> Email:
+def sla_email(notice: Notice, person: Person, now: datetime) -> Email:
     """The warning or breach email for `person`, in their language, times in their zone.
     Staff alerts are plain text: read in a hurry, often on a pager or a phone."""
     lang = languages.choose(person.language)
+    ticket, kind = notice.ticket, notice.kind
     context = {
-        **_alert_context(ticket, person, lang, now),
+        **_alert_context(notice, person, lang, now),
         "breach": kind == "breach",
         "mission_critical": ticket.mission_critical,
         "promises": mission_critical_promises(lang) if ticket.mission_critical else "",
@@ -142,40 +172,43 @@ def sla_email(ticket: Ticket, kind: str, person: Person, moment: datetime, now: 
     )  # fmt: skip
 
 
-def digest_email(person: Person, notified: list[tuple[Ticket, str]], now: datetime) -> Email:
-    """One email for the warnings and breaches (`(ticket, kind)`, a ticket once) that fired for
-    `person` together: overdue tickets first, each by due time, in their language and zone."""
+def digest_email(person: Person, notified: list[Notice], now: datetime) -> Email:
+    """One email for the warnings and breaches (a ticket's metric once) that fired for `person`
+    together: overdue first, each by due time, in their language and zone."""
     lang = languages.choose(person.language)
 
-    def by_due(pairs: list[tuple[Ticket, str]]) -> list[Ticket]:
-        return sorted((t for t, _kind in pairs), key=lambda t: (t.first_response_due or now, t.number))
+    def by_due(notices: list[Notice]) -> list[Notice]:
+        return sorted(notices, key=lambda n: (n.due_at or now, n.ticket.number, n.metric))
 
-    overdue = by_due([pair for pair in notified if pair[1] == "breach"])
-    soon = by_due([pair for pair in notified if pair[1] != "breach"])
+    overdue = by_due([notice for notice in notified if notice.kind == "breach"])
+    soon = by_due([notice for notice in notified if notice.kind != "breach"])
     groups = [
         {
             "breach": breach,
-            "count": len(tickets),
-            "tickets": [_alert_context(ticket, person, lang, now) for ticket in tickets],
+            "count": len(notices),
+            "tickets": [_alert_context(notice, person, lang, now) for notice in notices],
         }
-        for breach, tickets in ((True, overdue), (False, soon))
-        if tickets
+        for breach, notices in ((True, overdue), (False, soon))
+        if notices
     ]
-    context = {"count": len(notified), "overdue": len(overdue), "soon": len(soon), "groups": groups}
+    context = {
+        "count": len(notified), "overdue": len(overdue), "soon": len(soon), "groups": groups,
+        "first_response_only": all(notice.metric == FIRST_RESPONSE for notice in notified),
+    }  # fmt: skip
     return compose(
         "watch/email/sla_digest", context, kind=OutgoingMail.Kind.SLA_DIGEST, recipient=person.email,
         language=lang, person=person,
     )  # fmt: skip
 
 
-def notification_email(person: Person, notified: list[tuple[Ticket, str]], now: datetime) -> Email:
-    """The email for what one delivery carries: a ticket's own email if it is about one ticket
-    (its breach, if both its warning and its breach are in it), else a digest."""
-    worst: dict[int, tuple[Ticket, str]] = {}
-    for ticket, kind in notified:
-        if ticket.pk not in worst or kind == "breach":
-            worst[ticket.pk] = (ticket, kind)
+def notification_email(person: Person, notified: list[Notice], now: datetime) -> Email:
+    """The email for what one delivery carries: a ticket's own email if it is about one metric of
+    one ticket (its breach, if both its warning and its breach are in it), else a digest."""
+    worst: dict[tuple[int, str, int], Notice] = {}
+    for notice in notified:
+        key = (notice.ticket.pk, notice.metric, notice.cycle)
+        if key not in worst or notice.kind == "breach":
+            worst[key] = notice
     if len(worst) == 1:
-        ticket, kind = next(iter(worst.values()))
-        return sla_email(ticket, kind, person, now, now)
+        return sla_email(next(iter(worst.values())), person, now)
     return digest_email(person, list(worst.values()), now)

@@ -28,10 +28,10 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from policydesk.mail.outgoing import queue_mail
-from policydesk.tickets.models import Ticket
 from policydesk.watch import config, paging
 from policydesk.watch.models import Delivery, Page, Timer
-from policydesk.watch.notify import notification_email
+from policydesk.watch.notify import Notice, notification_email
+from policydesk.watch.owed import still_owed
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +59,25 @@ def claim(delivery_id: int, now: datetime) -> bool:
     return taken == 1
 
 
-def _still_notified(delivery: Delivery) -> list[tuple[Ticket, str]]:
-    """The (ticket, kind) pairs a notification delivery carries whose ticket still awaits a
-    first response: one answered or solved since it fired is left out."""
-    items = delivery.items.select_related("ticket", "ticket__organisation", "ticket__assignee")
-    carried = [(item.ticket, item.kind) for item in items.order_by("moment", "pk")]
+def _still_notified(delivery: Delivery) -> list[Notice]:
+    """The notifications a delivery carries whose metric is still owed: one answered, solved or
+    paused since it fired is left out (owed.py)."""
+    items = delivery.items.select_related("ticket", "ticket__organisation", "ticket__assignee", "timer")
+    carried = [
+        Notice(item.ticket, item.kind, item.timer.metric, item.timer.cycle, item.timer.due)
+        for item in items.order_by("moment", "pk")
+    ]
     if not carried:  # written before deliveries had items
-        carried = [(delivery.ticket, delivery.kind)]
-    return [(ticket, kind) for ticket, kind in carried if ticket.awaiting_first_response]
+        timer = delivery.timer
+        carried = [Notice(delivery.ticket, delivery.kind, timer.metric, timer.cycle, timer.due)]
+    return [notice for notice, owed in zip(carried, still_owed(carried), strict=True) if owed]
 
 
 def _still_matters(delivery: Delivery) -> bool:
     return Page.objects.filter(ticket_id=delivery.ticket_id, state=Page.State.OPEN).exists()
 
 
-def _send(delivery: Delivery, now: datetime, notified: list[tuple[Ticket, str]]) -> None:
+def _send(delivery: Delivery, now: datetime, notified: list[Notice]) -> None:
     if delivery.kind != Timer.Kind.PAGE:
         assert delivery.recipient is not None  # noqa: S101 - SLA notifications go to people
         queue_mail(notification_email(delivery.recipient, notified, now), now=now, key=delivery.key)
@@ -111,7 +115,7 @@ def send_delivery(delivery_id: int, now: datetime) -> Outcome:
     delivery = Delivery.objects.select_related(
         "ticket", "ticket__organisation", "ticket__assignee", "recipient", "timer"
     ).get(pk=delivery_id)
-    notified: list[tuple[Ticket, str]] = []
+    notified: list[Notice] = []
     if delivery.kind == Timer.Kind.PAGE:
         matters = _still_matters(delivery)
     else:

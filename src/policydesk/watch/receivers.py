@@ -19,7 +19,7 @@ def _replan(ticket: Ticket) -> None:
 
 def on_ticket_opened(sender: object, ticket: Ticket, **kwargs: Any) -> None:
     policy = get_policy()
-    timers.plan_ticket(ticket, policy, now=ticket.created_at)
+    timers.plan_ticket(ticket, policy, now=ticket.created_at, new=True)
     if ticket.mission_critical:
         _page_if_on_call(ticket, policy, now=ticket.created_at)
 
@@ -35,13 +35,18 @@ def _page_if_on_call(ticket: Ticket, policy: Policy, now: datetime) -> None:
 
 
 def on_agent_replied(sender: object, ticket: Ticket, first_response: bool = False, **kwargs: Any) -> None:
+    # Any public reply fulfils the first response or the next reply and the periodic update, and
+    # starts the next periodic update: cancels their pending warnings and breaches, plans the new.
+    _replan(ticket)
     if first_response:
-        _replan(ticket)  # the clock stopped: cancels the pending warning and breach
         paging.stop_paging(ticket, now=ticket.updated_at)
 
 
 def on_ticket_changed(sender: object, ticket: Ticket, change: str = "", **kwargs: Any) -> None:
-    _replan(ticket)  # solved or closed cancels; reopened or re-triaged re-plans
+    # Solved or closed cancels; pending or on-hold cancels what it pauses; reopened (a new
+    # resolution cycle), a customer's message (a next reply owed), a priority change (its
+    # target) or a re-triage re-plans.
+    _replan(ticket)
     if change == "request_type":  # re-triaged: it may have become mission-critical, or stopped being so
         if ticket.mission_critical and ticket.awaiting_first_response:
             _page_if_on_call(ticket, get_policy(), now=ticket.updated_at)

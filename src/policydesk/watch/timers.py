@@ -16,26 +16,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from policydesk import sla
-from policydesk.desk_policy import get_policy
+from policydesk.desk_policy import get_policy, policy_path
 from policydesk.mail.tasks import requeue_stalled
 from policydesk.policy.model import Policy
-from policydesk.tickets.models import AWAITING_FIRST_RESPONSE, Person, Ticket
-from policydesk.watch import config, paging
-from policydesk.watch.models import Delivery, DeliveryItem, Page, Timer
+from policydesk.tickets.models import OPEN_TICKET, MetricEvent, Person, Ticket
+from policydesk.watch import config, metric_plan, paging
+from policydesk.watch.metric_plan import Planner, StoredInstance, TicketFacts, TimerKey, Wanted
+from policydesk.watch.models import Delivery, DeliveryItem, Page, PlanMark, Timer
 from policydesk.watch.notify import Directory
+from policydesk.watch.owed import still_owed
 from policydesk.watch.tasks import send_deliveries
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ TASK_CHUNK = 50  # deliveries per send task
 def moments(
     policy: Policy, calendar_id: str, created_at: datetime, due: datetime, share: float
 ) -> dict[str, datetime]:
-    """The warning and breach instants of a ticket.
+    """The first-response warning and breach instants of a ticket.
 
     The warning is at `share` of the target in business time on the ticket's calendar: the
     business time from creation to the due is the target (triage computed the due on the
@@ -58,11 +59,9 @@ def moments(
     """
     planned: dict[str, datetime] = {Timer.Kind.BREACH: due}
     calendar = policy.calendar(calendar_id)
-    if calendar is not None and 0 < share < 1:
-        target = sla.business_time_between(calendar, created_at, due)
-        warning = sla.due(calendar, created_at, sla.Target.business(share * target.total_seconds()))
-        if warning < due:
-            planned[Timer.Kind.WARNING] = warning
+    warning = metric_plan.warning_moment(calendar, created_at, due, share) if calendar else None
+    if warning is not None:
+        planned[Timer.Kind.WARNING] = warning
     return planned
 
 
@@ -75,49 +74,63 @@ class PlanResult:
     moved: int = 0  # pending timers cancelled because their moment changed or no longer applies
     reactivated: int = 0
     retagged: int = 0  # same moment, now under the current policy version
+    resume_after: int | None = None  # a partial plan: the last ticket id it planned
 
 
 @dataclass
 class _Row:
     id: int
-    kind: str
+    key: TimerKey
     fire_at: datetime
+    due: datetime | None
     state: str
     policy_version: str
 
 
 @dataclass
 class _Changes:
-    create: list[tuple[int, str, datetime]] = field(default_factory=list)  # ticket id, kind, instant
+    create: list[tuple[int, TimerKey, datetime, datetime]] = field(
+        default_factory=list
+    )  # ticket, key, at, due
     cancel: list[int] = field(default_factory=list)
     reactivate: list[int] = field(default_factory=list)
     retag: list[int] = field(default_factory=list)
+    redue: list[tuple[int, datetime]] = field(default_factory=list)  # same moment, the due moved
 
 
 def _reconcile_ticket(
-    ticket_id: int, wanted: dict[str, datetime], rows: list[_Row], version: str, now: datetime, out: _Changes
+    ticket_id: int, wanted: Wanted, rows: list[_Row], version: str, now: datetime, out: _Changes
 ) -> None:
-    for kind in SLA_KINDS:
-        mine = [row for row in rows if row.kind == kind]
+    """Per (metric, cycle, kind): keep the pending timer at the wanted moment, cancel the others,
+    re-activate or create the wanted one; nothing for a key that already fired (once only)."""
+    by_key: dict[TimerKey, list[_Row]] = {}
+    for row in rows:
+        by_key.setdefault(row.key, []).append(row)
+    for key in by_key.keys() | wanted.keys():
+        mine = by_key.get(key, [])
         fired = any(row.state == Timer.State.FIRED for row in mine)
-        want = None if fired else wanted.get(kind)
+        want = None if fired else wanted.get(key)
         have_pending = False
         for row in mine:
             if row.state != Timer.State.PENDING:
                 continue
-            if want is not None and row.fire_at == want:
+            if want is not None and row.fire_at == want[0]:
                 have_pending = True
                 if row.policy_version != version:
                     out.retag.append(row.id)
+                if row.due != want[1]:
+                    out.redue.append((row.id, want[1]))
             else:
                 out.cancel.append(row.id)
         if want is None or have_pending:
             continue
-        cancelled = next((row for row in mine if row.fire_at == want), None)
+        cancelled = next((row for row in mine if row.fire_at == want[0]), None)
         if cancelled is not None:
             out.reactivate.append(cancelled.id)
+            if cancelled.due != want[1]:
+                out.redue.append((cancelled.id, want[1]))
         else:
-            out.create.append((ticket_id, kind, want))
+            out.create.append((ticket_id, key, *want))
 
 
 def _apply(changes: _Changes, version: str, now: datetime, result: PlanResult) -> None:
@@ -131,28 +144,35 @@ def _apply(changes: _Changes, version: str, now: datetime, result: PlanResult) -
         )
     for chunk in _chunks(changes.retag, 2000):
         result.retagged += Timer.objects.filter(pk__in=chunk).update(policy_version=version)
+    for ident, due in changes.redue:  # rare: a moment unchanged while its instance's due moved
+        Timer.objects.filter(pk=ident).update(due=due)
     _insert(changes.create, version, now)
     result.created += len(changes.create)
 
 
-def _insert(new: list[tuple[int, str, datetime]], version: str, now: datetime) -> None:
+def _insert(new: list[tuple[int, TimerKey, datetime, datetime]], version: str, now: datetime) -> None:
     """INSERT ... ON CONFLICT DO NOTHING, with executemany: planning 100,000 tickets creates
-    200,000 timers, and model-level bulk_create spends most of its time preparing values.
-    A conflict is another worker planning the same ticket at the same time: harmless."""
+    hundreds of thousands of timers, and model-level bulk_create spends most of its time
+    preparing values. A conflict is another worker planning the same ticket at the same time:
+    harmless."""
     if not new:
         return
     ops = connection.ops
     table = ops.quote_name(Timer._meta.db_table)
-    columns = ("ticket_id", "kind", "fire_at", "level", "state", "policy_version", "created_at", "claim")
+    columns = (
+        "ticket_id", "metric", "cycle", "kind", "fire_at", "due", "level", "state", "policy_version",
+        "created_at", "claim",
+    )  # fmt: skip
     sql = (
         f"INSERT INTO {table} ({', '.join(ops.quote_name(c) for c in columns)}) "  # noqa: S608 - our names
         f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING"
     )
     created_at = ops.adapt_datetimefield_value(now)
     pending = Timer.State.PENDING.value
+    adapt = ops.adapt_datetimefield_value
     rows = [
-        (ticket_id, str(kind), ops.adapt_datetimefield_value(instant), 0, pending, version, created_at, "")
-        for ticket_id, kind, instant in new
+        (ticket_id, metric, cycle, kind, adapt(instant), adapt(due), 0, pending, version, created_at, "")
+        for ticket_id, (metric, cycle, kind), instant, due in new
     ]
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
@@ -161,22 +181,47 @@ def _insert(new: list[tuple[int, str, datetime]], version: str, now: datetime) -
 
 def _rows(timers: QuerySet[Timer]) -> dict[int, list[_Row]]:
     by_ticket: dict[int, list[_Row]] = {}
-    fields = ("id", "ticket_id", "kind", "fire_at", "state", "policy_version")
-    for ident, ticket_id, kind, fire_at, state, version in timers.values_list(*fields):
-        by_ticket.setdefault(ticket_id, []).append(_Row(ident, kind, fire_at, state, version))
+    fields = ("id", "ticket_id", "metric", "cycle", "kind", "fire_at", "due", "state", "policy_version")
+    for ident, ticket_id, metric, cycle, kind, fire_at, due, state, version in timers.values_list(*fields):
+        by_ticket.setdefault(ticket_id, []).append(
+            _Row(ident, (metric, cycle, kind), fire_at, due, state, version)
+        )
     return by_ticket
 
 
-def plan_ticket(ticket: Ticket, policy: Policy, now: datetime) -> PlanResult:
-    """Bring one ticket's warning and breach timers in line with its state (in the caller's
-    transaction: the receivers call it inside the action that changed the ticket)."""
-    wanted: dict[str, datetime] = {}
-    if ticket.awaiting_first_response:
-        assert ticket.first_response_due is not None  # noqa: S101 - awaiting_first_response
-        wanted = moments(
-            policy, ticket.calendar, ticket.created_at, ticket.first_response_due, config.warning_share()
-        )
-    rows = _rows(Timer.objects.filter(ticket_id=ticket.pk, kind__in=SLA_KINDS)).get(ticket.pk, [])
+_EVENT_FIELDS = ("ticket_id", "metric", "cycle", "kind", "at")
+
+
+def _events(
+    rows: Iterable[tuple[int, str, int, str, datetime]],
+) -> dict[int, dict[tuple[str, int], StoredInstance]]:
+    by_ticket: dict[int, list[tuple[str, int, str, datetime]]] = {}
+    for ticket_id, metric, cycle, kind, at in rows:
+        by_ticket.setdefault(ticket_id, []).append((metric, cycle, kind, at))
+    return {ticket_id: metric_plan.stored_instances(events) for ticket_id, events in by_ticket.items()}
+
+
+def _facts(ticket: Ticket) -> TicketFacts:
+    return TicketFacts(
+        pk=ticket.pk, is_open=ticket.is_open, plan=ticket.organisation.plan, office=ticket.office,
+        priority=ticket.priority, mission_critical=ticket.mission_critical, calendar=ticket.calendar,
+        created_at=ticket.created_at, first_response_due=ticket.first_response_due,
+        first_responded_at=ticket.first_responded_at,
+    )  # fmt: skip
+
+
+def plan_ticket(ticket: Ticket, policy: Policy, now: datetime, *, new: bool = False) -> PlanResult:
+    """Bring one ticket's warning and breach timers, of every metric, in line with its state (in
+    the caller's transaction: the receivers call it inside the action that changed the ticket,
+    after the action stored its metric events). `new`: the ticket was opened in this
+    transaction, so it has no timers to read."""
+    planner = Planner(policy, config.warning_share())
+    events = MetricEvent.objects.filter(ticket_id=ticket.pk).order_by("at", "id").values_list(*_EVENT_FIELDS)
+    instances = _events(events).get(ticket.pk, {})
+    wanted = planner.wanted(_facts(ticket), instances)
+    rows = (
+        [] if new else _rows(Timer.objects.filter(ticket_id=ticket.pk, kind__in=SLA_KINDS)).get(ticket.pk, [])
+    )
     changes = _Changes()
     _reconcile_ticket(ticket.pk, wanted, rows, policy.version, now, changes)
     result = PlanResult(tickets=1)
@@ -184,37 +229,78 @@ def plan_ticket(ticket: Ticket, policy: Policy, now: datetime) -> PlanResult:
     return result
 
 
-def plan_open_tickets(policy: Policy, now: datetime, chunk: int = 5000) -> PlanResult:
-    """Reconcile every ticket awaiting a first response (start-up, policy reload), and cancel
-    pending SLA timers of tickets that no longer await one. Idempotent."""
+_TICKET_FIELDS = (
+    "pk", "organisation__plan", "office", "priority", "mission_critical", "calendar", "created_at",
+    "first_response_due", "first_responded_at",
+)  # fmt: skip
+
+
+def plan_open_tickets(
+    policy: Policy, now: datetime, chunk: int = 5000, *, after: int = 0, limit: int | None = None
+) -> PlanResult:
+    """Reconcile every open ticket's timers, of every metric (start-up, policy reload), and
+    cancel pending SLA timers of tickets no longer open. Idempotent.
+
+    `after`, `limit`: only the open tickets with a larger id, at most `limit` of them (a watch
+    spreads a plan over its passes); `result.resume_after` is then the id to go on after, or
+    None once the last ticket is planned (the cancelling of closed tickets' timers runs then)."""
     result = PlanResult()
-    share = config.warning_share()
-    awaiting = Ticket.objects.filter(AWAITING_FIRST_RESPONSE).order_by("pk")
-    last = 0
-    while True:
-        batch = list(
-            awaiting.filter(pk__gt=last).values_list("pk", "calendar", "created_at", "first_response_due")[
-                :chunk
-            ]
-        )
+    planner = Planner(policy, config.warning_share())
+    open_tickets = Ticket.objects.filter(OPEN_TICKET).order_by("pk")
+    last = after
+    while limit is None or result.tickets < limit:
+        size = chunk if limit is None else min(chunk, limit - result.tickets)
+        batch = list(open_tickets.filter(pk__gt=last).values_list(*_TICKET_FIELDS)[:size])
         if not batch:
             break
         first, last = batch[0][0], batch[-1][0]
-        existing = _rows(Timer.objects.filter(ticket_id__gte=first, ticket_id__lte=last, kind__in=SLA_KINDS))
+        span = {"ticket_id__gte": first, "ticket_id__lte": last}
+        existing = _rows(Timer.objects.filter(**span, kind__in=SLA_KINDS))
+        events = _events(
+            MetricEvent.objects.filter(**span).order_by("ticket_id", "at", "id").values_list(*_EVENT_FIELDS)
+        )
         changes = _Changes()
-        for ticket_id, calendar_id, created_at, due in batch:
-            assert due is not None  # noqa: S101 - AWAITING_FIRST_RESPONSE
-            wanted = moments(policy, calendar_id, created_at, due, share)
-            _reconcile_ticket(ticket_id, wanted, existing.get(ticket_id, []), policy.version, now, changes)
+        for row in batch:
+            facts = TicketFacts(row[0], True, *row[1:])
+            wanted = planner.wanted(facts, events.get(facts.pk, {}))
+            _reconcile_ticket(facts.pk, wanted, existing.get(facts.pk, []), policy.version, now, changes)
         with transaction.atomic():
             _apply(changes, policy.version, now, result)
         result.tickets += len(batch)
+        if len(batch) < size:
+            break
+    else:
+        result.resume_after = last
+        return result
     result.moved += (
         Timer.objects.filter(state=Timer.State.PENDING, kind__in=SLA_KINDS)
-        .exclude(ticket__in=Ticket.objects.filter(AWAITING_FIRST_RESPONSE))
+        .exclude(ticket__in=Ticket.objects.filter(OPEN_TICKET))
         .update(state=Timer.State.CANCELLED)
     )
+    if policy is get_policy():  # a plan under the desk's policy file (not one made up in code)
+        PlanMark.objects.update_or_create(
+            name=_OPEN_TICKETS, defaults={"signature": plan_signature(policy), "finished_at": now}
+        )
     return result
+
+
+#: Bump when planning computes different timers from the same tickets and policy (a new metric,
+#: a changed rule): the next worker to start plans every open ticket again.
+PLAN_RULES = "metrics-1"
+_OPEN_TICKETS = "open-tickets"
+
+
+def plan_signature(policy: Policy) -> str:
+    """What a complete plan depends on besides the tickets (which the actions keep planned): the
+    policy file's exact content (an edit that keeps its `version` string still counts), the
+    warning share and the planning rules."""
+    content = hashlib.sha256(policy_path().read_bytes()).hexdigest()[:32]
+    return f"{policy.id}:{content}:{config.warning_share()}:{PLAN_RULES}"
+
+
+def planned_already(policy: Policy) -> bool:
+    """Whether every open ticket was planned under this policy, share and planning code."""
+    return PlanMark.objects.filter(name=_OPEN_TICKETS, signature=plan_signature(policy)).exists()
 
 
 # -- firing ------------------------------------------------------------------------------
@@ -225,6 +311,43 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
         yield items[start : start + size]
 
 
+@dataclass(slots=True)
+class _Item:
+    """A `DeliveryItem` row to insert once its delivery has an id (`_insert_items`)."""
+
+    delivery: Delivery | int
+    timer: Timer
+    recipient_id: int
+    deliver_after: datetime
+
+
+def _insert_items(items: list[_Item]) -> None:
+    """INSERT the items with executemany: a burst of timers tells thousands of people, and
+    model-level bulk_create spends most of the firing time building and preparing the rows.
+    No ON CONFLICT: (timer, recipient) is unique and a duplicate is a bug, as before."""
+    if not items:
+        return
+    ops = connection.ops
+    table = ops.quote_name(DeliveryItem._meta.db_table)
+    columns = ("delivery_id", "timer_id", "ticket_id", "kind", "recipient_id", "moment", "deliver_after")
+    sql = (
+        f"INSERT INTO {table} ({', '.join(ops.quote_name(c) for c in columns)}) "  # noqa: S608 - our names
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    adapt = ops.adapt_datetimefield_value
+    rows = [
+        (
+            item.delivery if isinstance(item.delivery, int) else item.delivery.pk,
+            item.timer.pk, item.timer.ticket_id, item.timer.kind, item.recipient_id,
+            adapt(item.timer.fire_at), adapt(item.deliver_after),
+        )
+        for item in items
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 2000):
+            cursor.executemany(sql, rows[start : start + 2000])
+
+
 @dataclass
 class _Notification:
     """A fired warning or breach to tell one person, from `deliver_after` on."""
@@ -233,21 +356,9 @@ class _Notification:
     person: Person
     deliver_after: datetime
 
-    def item(self, delivery: Delivery | int) -> DeliveryItem:
+    def item(self, delivery: Delivery | int) -> _Item:
         """This notification as an item of `delivery` (a new one, or the id of a waiting one)."""
-        timer = self.timer
-        link: dict[str, Any] = (
-            {"delivery": delivery} if isinstance(delivery, Delivery) else {"delivery_id": delivery}
-        )
-        return DeliveryItem(
-            **link,
-            timer=timer,
-            ticket=timer.ticket,
-            kind=timer.kind,
-            recipient=self.person,
-            moment=timer.fire_at,
-            deliver_after=self.deliver_after,
-        )
+        return _Item(delivery, self.timer, self.person.pk, self.deliver_after)
 
     def delivery(self, deliver_after: datetime, now: datetime, *, digest: bool, count: int) -> Delivery:
         timer = self.timer
@@ -281,9 +392,7 @@ def _digest_key(recipient_id: int, deliver_after: datetime, now: datetime) -> Di
     return (recipient_id, deliver_after if deliver_after > now else None)
 
 
-def _sla_deliveries(
-    notifications: list[_Notification], now: datetime
-) -> tuple[list[Delivery], list[DeliveryItem]]:
+def _sla_deliveries(notifications: list[_Notification], now: datetime) -> tuple[list[Delivery], list[_Item]]:
     """The messages that carry these notifications, new ones and items joined to waiting ones.
 
     A mission-critical ticket's notification is a message of its own, never held (C6). The
@@ -292,7 +401,7 @@ def _sla_deliveries(
     claimed) if there is one, so a burst of timers is one email per person, not one per ticket.
     """
     deliveries: list[Delivery] = []
-    items: list[DeliveryItem] = []
+    items: list[_Item] = []
     groups: dict[DigestKey, list[_Notification]] = {}
     for notification in notifications:
         if notification.timer.ticket.mission_critical:
@@ -364,6 +473,13 @@ def _page_deliveries(timer: Timer, page: Page, now: datetime) -> list[Delivery]:
     return deliveries
 
 
+def _breach_event(timer: Timer) -> MetricEvent:
+    return MetricEvent(
+        ticket_id=timer.ticket_id, metric=timer.metric, cycle=timer.cycle, kind=MetricEvent.Kind.BREACHED,
+        at=timer.fire_at, policy_version=timer.policy_version,
+    )  # fmt: skip
+
+
 def fire_timers(ids: list[int], now: datetime) -> int:
     """Claim and fire these timers if they are still pending and due; the number fired here."""
     if not ids:
@@ -382,6 +498,7 @@ def fire_timers(ids: list[int], now: datetime) -> int:
         deliveries: list[Delivery] = []
         notifications: list[_Notification] = []
         moot: list[int] = []
+        sla_timers = [timer for timer in timers if timer.kind != Timer.Kind.PAGE]
         for timer in timers:
             if timer.kind == Timer.Kind.PAGE:
                 page = Page.objects.filter(ticket_id=timer.ticket_id, state=Page.State.OPEN).first()
@@ -389,12 +506,19 @@ def fire_timers(ids: list[int], now: datetime) -> int:
                     moot.append(timer.pk)
                 else:
                     deliveries += _page_deliveries(timer, page, now)
-            elif timer.ticket.awaiting_first_response:
-                notifications += _notifications(timer, directory)
-            else:  # answered or solved since the plan: a receiver should have cancelled it
+        breaches: list[MetricEvent] = []
+        for timer, owed in zip(sla_timers, still_owed(sla_timers), strict=True):
+            if not owed:  # answered, solved or paused since the plan: a receiver should have cancelled it
                 moot.append(timer.pk)
+                continue
+            notifications += _notifications(timer, directory)
+            if timer.kind == Timer.Kind.BREACH:
+                breaches.append(_breach_event(timer))
         if moot:
             Timer.objects.filter(pk__in=moot).update(state=Timer.State.CANCELLED)
+        # The breach is stored when it happens, not by the ticket's next action (the same row
+        # that action would store: a conflict, skipped).
+        MetricEvent.objects.bulk_create(breaches, ignore_conflicts=True)
         notified, items = _sla_deliveries(notifications, now)
         deliveries += notified
         for delivery in deliveries:
@@ -403,7 +527,7 @@ def fire_timers(ids: list[int], now: datetime) -> int:
             if delivery.deliver_after <= now and not delivery.digest:
                 delivery.enqueued_at = now
         Delivery.objects.bulk_create(deliveries, batch_size=1000)
-        DeliveryItem.objects.bulk_create(items, batch_size=2000)
+        _insert_items(items)
         _enqueue_send([d.pk for d in deliveries if d.enqueued_at is not None])
     return claimed
 
@@ -455,19 +579,35 @@ def enqueue_ready(now: datetime, limit: int = 2000) -> int:
 # -- the loop ----------------------------------------------------------------------------
 
 
+#: Open tickets a watch pass plans at most (start-up, policy reload): with every metric, about
+#: 5 s of work, so a pass still fires what is due every few seconds while 100,000 tickets are
+#: re-planned over a minute or two (BENCHMARKS.md).
+PLAN_PER_PASS = 5000
+
+
 @dataclass
 class Watch:
-    """The state one watch loop keeps between passes: which policy it last planned under."""
+    """The state one watch loop keeps between passes: which policy it plans under, and how far
+    its plan of the open tickets has come (`plan_per_pass` tickets a pass; None: all at once)."""
 
     planned: Policy | None = None
+    plan_per_pass: int | None = PLAN_PER_PASS
+    plan_after: int | None = None  # the last ticket id planned, while a plan is under way
 
     def tick(self, now: datetime) -> dict[str, int]:
-        """One pass: re-plan if the policy changed (or on the first pass), fire, sweep."""
+        """One pass: (re-)plan if the policy changed (or on the first pass, unless the last
+        complete plan was under the same signature), a slice at a time, then fire and sweep.
+        Until a plan has gone round, the tickets not reached yet keep the timers the actions
+        (or an earlier plan) gave them."""
         policy = get_policy()
         figures: dict[str, int] = {}
         if policy is not self.planned:
-            planned = plan_open_tickets(policy, now)
-            self.planned = policy
+            # A worker starting (or a policy file touched but unchanged) under the signature of
+            # the last complete plan skips it: the actions kept every ticket planned since.
+            self.planned, self.plan_after = policy, None if planned_already(policy) else 0
+        if self.plan_after is not None:
+            planned = plan_open_tickets(policy, now, after=self.plan_after, limit=self.plan_per_pass)
+            self.plan_after = planned.resume_after
             figures.update(planned=planned.tickets, created=planned.created, moved=planned.moved)
         figures["fired"] = fire_due(now)
         figures["enqueued"] = enqueue_ready(now)

@@ -84,7 +84,8 @@ def do_set_status(
 def do_set_priority(
     *, ticket: Ticket, priority: str, actor: Person, now: datetime, expected_version: int | None = None
 ) -> Ticket:
-    """C15, C16: priority is recorded and shown; it never changes the due time."""
+    """C15, C16: priority is recorded and shown; it never changes the first response's due (a
+    vendor's `by_priority` targets of the other metrics switch, docs/policy-format.md)."""
     if priority not in get_policy().priorities:
         raise ActionError(_("unknown priority %(priority)r") % {"priority": priority})
     with transaction.atomic():
@@ -96,6 +97,7 @@ def do_set_priority(
         ticket.save(update_fields=["priority", "updated_at"])
         record_audit_event(now, actor, "ticket.priority", ticket, before=before, after=priority)
         record_metric_events(ticket, now)
+        signals.ticket_changed.send(Ticket, ticket=ticket, change="priority")  # a target may switch
     return ticket
 
 

@@ -78,7 +78,7 @@ class Worker(db_worker.Worker):
     def _run(self) -> None:
         if self.watch_interval is not None:
             if self.batch:
-                figures = Watch().tick(timezone.now())
+                figures = Watch(plan_per_pass=None).tick(timezone.now())
                 log.info("SLA watch pass: %s", figures)
             else:
                 self.loop = WatchLoop(self.watch_interval)
