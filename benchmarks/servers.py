@@ -38,6 +38,7 @@ PEERS = ROOT.parent / "shared" / "peers"
 LOADGEN = PEERS / "django-helpdesk" / "loadgen.py"
 SETUP = PEERS / "intake-side-by-side" / "setup_ours.py"
 WARMUP = 50
+FRESH = "gunicorn, a connection per request"  # POLICYDESK_DB_CONN_MAX_AGE=0
 
 
 def free_port() -> int:
@@ -47,7 +48,7 @@ def free_port() -> int:
 
 
 def server_command(server: str, port: int) -> list[str]:
-    if server == "gunicorn":
+    if server.startswith("gunicorn"):
         return [
             str(BIN / "policydesk"),
             "serve",
@@ -66,6 +67,8 @@ def server_command(server: str, port: int) -> list[str]:
 
 def measure(server: str, requests: int, concurrency: int, token: str, env: dict[str, str]) -> dict[str, Any]:
     port = free_port()
+    if server == FRESH:
+        env = {**env, "POLICYDESK_DB_CONN_MAX_AGE": "0"}
     process = subprocess.Popen(  # noqa: S603 - our own command
         server_command(server, port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -143,10 +146,13 @@ def main() -> int:
                     stdout=subprocess.DEVNULL,
                 )  # fmt: skip
                 token = json.loads(fixture.read_text())["token"]
-            results: dict[str, list[dict[str, Any]]] = {"gunicorn": [], "granian": []}
+            servers = ["gunicorn", "granian"]
+            if database == "postgres":  # persistent connections (the default) against one per request
+                servers.append(FRESH)
+            results: dict[str, list[dict[str, Any]]] = {server: [] for server in servers}
             load_before = os.getloadavg()
             for _ in range(args.rounds):
-                for server in ("gunicorn", "granian"):
+                for server in servers:
                     results[server].append(
                         measure(server, args.requests // args.rounds, args.concurrency, token, env)
                     )
@@ -161,7 +167,7 @@ def main() -> int:
                 }
                 for server, runs in results.items()
             }
-            for server in ("gunicorn", "granian"):
+            for server in servers:
                 m = medians[server]
                 rows.append(
                     [
@@ -169,14 +175,15 @@ def main() -> int:
                         f"{m['cpu']:.1f}", str(m["errors"]), f"{load_before[0]:.1f} / {load_after[0]:.1f}",
                     ]
                 )  # fmt: skip
-            g, r = medians["gunicorn"], medians["granian"]
-            rows.append(
-                [
-                    database, "granian / gunicorn", f"{r['rps'] / g['rps']:.2f}",
-                    f"{r['p50'] / g['p50']:.2f}", f"{r['p99'] / g['p99']:.2f}",
-                    f"{r['cpu'] / g['cpu']:.2f}" if g["cpu"] else "-", "", "",
-                ]
-            )  # fmt: skip
+            for other in servers[1:]:
+                g, r = medians["gunicorn"], medians[other]
+                rows.append(
+                    [
+                        database, f"{other} / gunicorn", f"{r['rps'] / g['rps']:.2f}",
+                        f"{r['p50'] / g['p50']:.2f}", f"{r['p99'] / g['p99']:.2f}",
+                        f"{r['cpu'] / g['cpu']:.2f}" if g["cpu"] else "-", "", "",
+                    ]
+                )  # fmt: skip
     print(
         f"POST /api/v1/tickets, {args.requests} requests per server and database in {args.rounds} "
         f"alternated rounds, concurrency {args.concurrency}, 2 worker processes each, {os.cpu_count()} CPUs"

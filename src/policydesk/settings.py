@@ -167,7 +167,10 @@ DATA_DIR = Path(env_str("POLICYDESK_DATA_DIR", str(Path.cwd() / "var")))
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'policydesk.sqlite3'}"),
-        conn_max_age=60,
+        # Persistent connections (seconds a process keeps one open; 0 = one per request): each
+        # web, worker and SMTP process holds one, so the database sees N + M + K connections.
+        # BENCHMARKS.md ("gunicorn and granian") measures them against a connection per request.
+        conn_max_age=env_int("POLICYDESK_DB_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -93,7 +93,7 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
         fields["status"].choices = [
-            ("", _("Open (new, open, pending)")),
+            ("", _("Open (new, open, pending, on hold)")),
             *Ticket.Status.choices,
             ("all", _("Any status")),
         ]

@@ -69,7 +69,7 @@ def is_open() -> InlinedIn:
 
 
 def open_tickets(person: Person) -> QuerySet[Ticket]:
-    """The open tickets (new, open, pending) `person` may see."""
+    """The open tickets (new, open, pending, on hold) `person` may see."""
     return access.visible_tickets(person).filter(is_open())
 
 

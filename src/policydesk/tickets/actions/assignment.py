@@ -59,7 +59,7 @@ def do_assign(
 def do_set_status(
     *, ticket: Ticket, status: str, actor: Person, now: datetime, expected_version: int | None = None
 ) -> Ticket:
-    """Move a ticket between new, open, pending, solved and closed (closed is final)."""
+    """Move a ticket between new, open, pending, on hold, solved and closed (closed is final)."""
     if status not in Ticket.Status.values:
         raise ActionError(_("unknown status %(status)r") % {"status": status})
     with transaction.atomic():
