@@ -386,7 +386,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The in-product form (C13): the product's backend signs widget tokens with this secret;
 # empty refuses every token. Origins that may frame the widget (Content-Security-Policy).
-POLICYDESK_WIDGET_SECRET: str = env_str("POLICYDESK_WIDGET_SECRET", "")
+# In development (POLICYDESK_DEBUG=1, `make run`) a public demo secret, so the widget works out
+# of the box on /widget/demo/ (a stand-in for the product's page); production has none.
+DEMO_WIDGET_SECRET = "policydesk-development-widget-secret-never-for-production"
+POLICYDESK_WIDGET_SECRET: str = env_str("POLICYDESK_WIDGET_SECRET", DEMO_WIDGET_SECRET if DEBUG else "")
 POLICYDESK_WIDGET_ORIGINS: list[str] = env_list("POLICYDESK_WIDGET_ORIGINS", "")
 
 # Nothing that must hold across processes lives in the cache: sign-in limits and used

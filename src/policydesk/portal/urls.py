@@ -25,4 +25,5 @@ urlpatterns = [
     path("widget/suggest/", widget_articles.suggest, name="widget-suggest"),
     path("widget/answered/", widget_articles.answered, name="widget-answered"),
     path("widget.js", views.widget_script, name="widget-script"),
+    path("widget/demo/", views.widget_demo, name="widget-demo"),
 ]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.paginator import Paginator
@@ -611,6 +612,28 @@ def _widget_result(request: HttpRequest, person: Person, result: actions.IntakeR
 
 
 @require_GET
+@require_GET
+@with_language
+def widget_demo(request: HttpRequest) -> HttpResponse:
+    """Development only (POLICYDESK_DEBUG=1): a stand-in for the vendor's product page, with the
+    help button signed in as a demo customer (`?as=EMAIL` picks another), so the in-product
+    form can be tried out of the box. Production has no such page."""
+    if not settings.DEBUG:
+        raise Http404
+    customers = list(
+        Person.objects.filter(role=Person.Role.CUSTOMER, is_active=True, organisation__isnull=False)
+        .select_related("organisation")
+        .order_by("email")[:50]
+    )
+    chosen = next(
+        (c for c in customers if c.email == request.GET.get("as")), customers[0] if customers else None
+    )
+    token = widget.demo_token(chosen, time.time()) if chosen is not None else ""
+    return render(
+        request, "portal/widget_demo.html", {"customers": customers, "chosen": chosen, "token": token}
+    )
+
+
 def widget_script(request: HttpRequest) -> HttpResponse:
     """The script the product includes: a help button that opens the widget's iframe."""
     response = HttpResponse(WIDGET_SCRIPT.read_bytes(), content_type="text/javascript; charset=utf-8")

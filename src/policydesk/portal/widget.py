@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -144,4 +145,18 @@ def frame_ancestors() -> str:
         configured = configured.split(",")
     origins = [origin.strip().rstrip("/") for origin in configured]
     allowed = [origin for origin in origins if _ORIGIN.match(origin)]
+    if not allowed and settings.DEBUG:
+        return "'self'"  # development: the demo product page (/widget/demo/) is the desk's own
     return " ".join(allowed) if allowed else "'none'"
+
+
+def demo_token(person: Person, now: float) -> str:
+    """A token for the development demo page, signed as the product's backend would sign it."""
+    assert person.organisation_id is not None  # noqa: S101 - the demo page picks customers
+    payload: dict[str, object] = {
+        "email": person.email,
+        "org": person.organisation_id,
+        "exp": int(now) + 600,
+        "nonce": secrets.token_urlsafe(16),
+    }
+    return mint_token(payload, settings.POLICYDESK_WIDGET_SECRET)

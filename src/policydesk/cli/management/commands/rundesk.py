@@ -63,6 +63,7 @@ class Command(BaseCommand):
             f"  Support policy (ja): {base}/policy/?lang=ja\n"
             f"  Agent console:       {base}/console/\n"
             f"  Customer portal:     {base}/tickets/\n"
+            f"  In-product form:     {base}/widget/demo/ (development demo)\n"
             f"  Status page:         {base}/status/\n"
             f"  REST API:            {base}/api/v1/docs\n"
             f"  Admin:               {base}/admin/\n"
