@@ -388,7 +388,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # empty refuses every token. Origins that may frame the widget (Content-Security-Policy).
 # In development (POLICYDESK_DEBUG=1, `make run`) a public demo secret, so the widget works out
 # of the box on /widget/demo/ (a stand-in for the product's page); production has none.
-DEMO_WIDGET_SECRET = "policydesk-development-widget-secret-never-for-production"
+DEMO_WIDGET_SECRET = "policydesk-development-widget-secret-never-for-production"  # noqa: S105 - public, DEBUG only
 POLICYDESK_WIDGET_SECRET: str = env_str("POLICYDESK_WIDGET_SECRET", DEMO_WIDGET_SECRET if DEBUG else "")
 POLICYDESK_WIDGET_ORIGINS: list[str] = env_list("POLICYDESK_WIDGET_ORIGINS", "")
 
