@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from policydesk.api import errors, macros, policy, saved_views, search, ticket_metrics, tickets
+from policydesk.api import bulk, errors, macros, policy, saved_views, search, ticket_metrics, tickets
 from policydesk.api.auth import BearerToken, StaffSession
 
 
@@ -32,6 +32,7 @@ def build_api(*routers: Router) -> errors.DeskNinjaAPI:
     api.add_router("", search.router)
     api.add_router("", macros.router)
     api.add_router("", saved_views.router)
+    api.add_router("", bulk.router)
     for router in routers:
         api.add_router("", router)
     return api
