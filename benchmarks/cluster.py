@@ -45,6 +45,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -177,6 +178,16 @@ def paced(stop: threading.Event, since: float) -> None:
     stop.wait(max(0.0, PACE[0] - (time.monotonic() - since)))
 
 
+def rounds(stop: threading.Event) -> Iterator[int]:
+    """1, 2, 3, ...: one a paced interval, until the run stops."""
+    n, began = 0, 0.0
+    while not stop.is_set():
+        paced(stop, began)
+        began = time.monotonic()
+        n += 1
+        yield n
+
+
 class Browser:
     """One visitor's cookies, posting forms with their CSRF token."""
 
@@ -222,11 +233,7 @@ def api(url: str, token: str, payload: dict[str, Any]) -> tuple[int, dict[str, A
 
 
 def api_intake(webs: list[str], token: str, run: str, seen: Seen, stop: threading.Event, worker: int) -> None:
-    n, began = 0, 0.0
-    while not stop.is_set():
-        paced(stop, began)
-        began = time.monotonic()
-        n += 1
+    for n in rounds(stop):
         subject = f"cluster {run} api {worker}-{n}"
         payload = {"topic": "troubleshooting", "subject": subject, "text": "The export stops at 1,000 rows."}
         try:
@@ -247,11 +254,7 @@ def api_intake(webs: list[str], token: str, run: str, seen: Seen, stop: threadin
 def api_replies(
     webs: list[str], token: str, numbers: list[int], run: str, seen: Seen, stop: threading.Event
 ) -> None:
-    n, began = 0, 0.0
-    while not stop.is_set():
-        paced(stop, began)
-        began = time.monotonic()
-        n += 1
+    for n in rounds(stop):
         marker = f"cluster-{run}-api-reply-{n}"
         url = f"{random.choice(webs)}/api/v1/tickets/{random.choice(numbers)}/messages"
         try:
@@ -273,11 +276,7 @@ def portal_visits(
     webs: list[str], email: str, numbers: list[int], run: str, seen: Seen, stop: threading.Event
 ) -> None:
     """Sign in with the password on one node, reply through the form on (maybe) the other."""
-    n, began = 0, 0.0
-    while not stop.is_set():
-        paced(stop, began)
-        began = time.monotonic()
-        n += 1
+    for n in rounds(stop):
         marker = f"cluster-{run}-portal-reply-{n}"
         browser = Browser()
         try:
@@ -316,11 +315,7 @@ def portal_visits(
 def smtp_mail(
     ports: list[int], sender: str, run: str, seen: Seen, stop: threading.Event, worker: int
 ) -> None:
-    n, began = 0, 0.0
-    while not stop.is_set():
-        paced(stop, began)
-        began = time.monotonic()
-        n += 1
+    for n in rounds(stop):
         message_id = f"cluster-{run}-smtp-{worker}-{n}@kumo.example"
         raw = (
             f"From: Kumo <{sender}>\r\nTo: support@example.com\r\n"

@@ -64,15 +64,30 @@ def production_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_serve_answers_serves_hashed_static_files_reloads_and_stops(production_env: dict[str, str]) -> None:
-    subprocess.run([*POLICYDESK, "collectstatic", "--noinput", "-v0"], env=production_env, check=True)  # noqa: S603
+def serve(env: dict[str, str], workers: int, threads: int) -> tuple[subprocess.Popen[bytes], int]:
+    """`policydesk serve` on a free port, its output captured."""
     port = free_port()
     server = subprocess.Popen(  # noqa: S603
-        [*POLICYDESK, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"],
-        env=production_env,
+        [
+            *POLICYDESK,
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+        ],
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    return server, port
+
+
+def test_serve_answers_serves_hashed_static_files_reloads_and_stops(production_env: dict[str, str]) -> None:
+    subprocess.run([*POLICYDESK, "collectstatic", "--noinput", "-v0"], env=production_env, check=True)  # noqa: S603
+    server, port = serve(production_env, workers=1, threads=2)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{base}/healthz", server)
@@ -109,13 +124,7 @@ def test_metrics_of_every_worker_are_summed_in_one_scrape(production_env: dict[s
     """Two sync workers answer the requests between them; whichever answers /metrics counts all."""
     production_env["POLICYDESK_METRICS_ALLOW"] = "127.0.0.1/32"
     subprocess.run([*POLICYDESK, "migrate", "--noinput", "-v0"], env=production_env, check=True)  # noqa: S603
-    port = free_port()
-    server = subprocess.Popen(  # noqa: S603
-        [*POLICYDESK, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "1"],
-        env=production_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    server, port = serve(production_env, workers=2, threads=1)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{base}/healthz", server)
