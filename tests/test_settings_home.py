@@ -12,7 +12,12 @@ SOURCE = Path(policydesk.__file__).parent
 
 # Before Django has settings there is nothing to read them from: the entry points name the
 # settings module, and the worker asks whether it is the autoreloader's child (Django's own flag).
+# `policydesk serve` names prometheus-client's multiprocess folder for its workers (the library
+# reads that variable itself, when first imported in each worker), and /metrics asks whether it is
+# set: a switch of the process, like DJANGO_SETTINGS_MODULE, not a setting of the desk.
 BOOTSTRAP = {
+    "cli/management/commands/serve.py": {"os.environ[MULTIPROCESS_ENV] = "},
+    "metrics/views.py": {'os.environ.get("PROMETHEUS_MULTIPROC_DIR")'},
     "cli/__init__.py": {'os.environ.setdefault("DJANGO_SETTINGS_MODULE"'},
     "wsgi.py": {'os.environ.setdefault("DJANGO_SETTINGS_MODULE"'},
     "watch/management/commands/worker.py": {"os.environ.get(DJANGO_AUTORELOAD_ENV)"},
