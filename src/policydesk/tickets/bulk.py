@@ -6,15 +6,16 @@ worker (`run_bulk_job`), whose progress the console's job page shows. Each ticke
 the same action as a single change (`do_assign`, `do_set_status`, `do_set_priority`,
 `do_add_tags`, `do_merge_tickets`, and a macro's `do_send_macro`, which `macros` registers with
 `register_change`: `tickets` stands below `macros` and cannot import it), with its own audit row
-and signals (the SLA watch re-plans it); a ticket the actor may not change, or an action that
-refuses it, is listed with the reason and the others go on. Tickets are changed
-`PROGRESS_EVERY` at a time in one transaction that also saves the job's progress (one commit
-per chunk, not per ticket).
+and signals (the SLA watch re-plans it, for a whole chunk at once at the chunk's end); a ticket
+the actor may not change, or an action that refuses it, is listed with the reason and the others
+go on. Tickets are changed `PROGRESS_EVERY` at a time in one transaction that also saves the
+job's progress (one commit per chunk, not per ticket).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from datetime import datetime
 
 from django.db import transaction
@@ -43,9 +44,19 @@ Change = Callable[[Ticket, datetime], object]
 REGISTERED: dict[str, Callable[[BulkJob], Change]] = {}
 
 
+#: What each chunk's transaction runs inside, from apps above `tickets` (the SLA watch re-plans a
+#: chunk's tickets together at its end, `watch.timers.planning_together`).
+CHUNK_CONTEXTS: dict[str, Callable[[], AbstractContextManager[object]]] = {}
+
+
 def register_change(action: str, make: Callable[[BulkJob], Change]) -> None:
     """Let an app above `tickets` provide the change of a `BulkJob.Action` (its AppConfig.ready)."""
     REGISTERED[action] = make
+
+
+def register_chunk_context(name: str, make: Callable[[], AbstractContextManager[object]]) -> None:
+    """Let an app above `tickets` wrap each chunk of a bulk job, inside its transaction."""
+    CHUNK_CONTEXTS[name] = make
 
 
 def do_start_bulk(*, actor: Person, action: str, value: str, numbers: list[int], now: datetime) -> BulkJob:
@@ -88,7 +99,9 @@ def run_bulk(job: BulkJob, now: datetime) -> BulkJob:
         # One transaction per chunk, with the job's progress in it: each ticket's action is a
         # savepoint of its own (a refusal undoes that ticket alone), and a job cut short resumes
         # after the last chunk that committed, never doing a ticket twice.
-        with transaction.atomic():
+        with transaction.atomic(), ExitStack() as around:
+            for make in CHUNK_CONTEXTS.values():
+                around.enter_context(make())
             for number in chunk:
                 ticket = tickets.get(number)
                 if ticket is None or not can_answer(job.actor, ticket):
@@ -100,6 +113,7 @@ def run_bulk(job: BulkJob, now: datetime) -> BulkJob:
                     job.failed.append({"number": number, "reason": str(refused)})
                 else:
                     job.done += 1
+            around.close()  # the chunk's own work (the watch's plan) before its progress is saved
             job.save(update_fields=["done", "failed"])
     job.state = BulkJob.State.DONE
     job.finished_at = now

@@ -8,13 +8,13 @@ from typing import Any
 
 from policydesk.desk_policy import get_policy
 from policydesk.policy.model import Policy
-from policydesk.tickets import signals
+from policydesk.tickets import bulk, signals
 from policydesk.tickets.models import Ticket
 from policydesk.watch import paging, timers
 
 
 def _replan(ticket: Ticket) -> None:
-    timers.plan_ticket(ticket, get_policy(), now=ticket.updated_at)
+    timers.replan(ticket, get_policy(), now=ticket.updated_at)
 
 
 def on_ticket_opened(sender: object, ticket: Ticket, **kwargs: Any) -> None:
@@ -55,6 +55,7 @@ def on_ticket_changed(sender: object, ticket: Ticket, change: str = "", **kwargs
 
 
 def connect() -> None:
+    bulk.register_chunk_context("watch.plan", timers.planning_together)
     signals.ticket_opened.connect(on_ticket_opened, dispatch_uid="watch.ticket_opened")
     signals.agent_replied.connect(on_agent_replied, dispatch_uid="watch.agent_replied")
     signals.customer_replied.connect(on_ticket_changed, dispatch_uid="watch.customer_replied")

@@ -1,6 +1,6 @@
 """The SLA watch: plan timers from tickets, fire the due ones, hand deliveries to the workers.
 
-- **Plan** (`plan_ticket`, `plan_open_tickets`): an open ticket with no public reply and a
+- **Plan** (`plan_ticket`, `plan_tickets`, `plan_open_tickets`): an open ticket with no public reply and a
   due time gets a warning at `POLICYDESK_SLA_WARNING_SHARE` of its target in business time
   on its own calendar, and a breach at `first_response_due` (C3, C6, C8). Planning is a
   reconciliation, so it can run any time: on each ticket change (receivers.py), when the
@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,7 +33,7 @@ from django_tasks import task
 from policydesk.desk_policy import get_policy, policy_path
 from policydesk.mail.tasks import requeue_stalled
 from policydesk.policy.model import Policy
-from policydesk.tickets.models import OPEN_TICKET, MetricEvent, Person, Ticket
+from policydesk.tickets.models import OPEN_STATUSES, OPEN_TICKET, MetricEvent, Person, Ticket
 from policydesk.watch import config, metric_plan, paging
 from policydesk.watch.metric_plan import Planner, StoredInstance, TicketFacts, TimerKey, Wanted
 from policydesk.watch.models import Delivery, DeliveryItem, Page, PlanMark, Timer
@@ -233,6 +235,64 @@ _TICKET_FIELDS = (
     "pk", "organisation__plan", "office", "priority", "mission_critical", "calendar", "created_at",
     "first_response_due", "first_responded_at",
 )  # fmt: skip
+
+
+def plan_tickets(ticket_ids: Iterable[int], policy: Policy, now: datetime) -> PlanResult:
+    """`plan_ticket` for many tickets at once, as they are stored now (in the caller's
+    transaction): three reads whatever their number, where one by one would be two per ticket.
+    A bulk change plans each chunk's tickets so (`planning_together`)."""
+    result = PlanResult()
+    planner = Planner(policy, config.warning_share())
+    changes = _Changes()
+    ids = sorted(set(ticket_ids))
+    for chunk in _chunks(ids, 2000):
+        found = Ticket.objects.filter(pk__in=chunk).values_list("status", *_TICKET_FIELDS)
+        existing = _rows(Timer.objects.filter(ticket_id__in=chunk, kind__in=SLA_KINDS))
+        events = _events(
+            MetricEvent.objects.filter(ticket_id__in=chunk)
+            .order_by("ticket_id", "at", "id")
+            .values_list(*_EVENT_FIELDS)
+        )
+        for status, *row in found:
+            facts = TicketFacts(row[0], status in OPEN_STATUSES, *row[1:])
+            wanted = planner.wanted(facts, events.get(facts.pk, {}))
+            _reconcile_ticket(facts.pk, wanted, existing.get(facts.pk, []), policy.version, now, changes)
+            result.tickets += 1
+    _apply(changes, policy.version, now, result)
+    return result
+
+
+#: The tickets whose re-plan waits for the end of a `planning_together` block (None: outside one).
+_together: ContextVar[dict[int, datetime] | None] = ContextVar("planning_together", default=None)
+
+
+@contextmanager
+def planning_together() -> Iterator[None]:
+    """Inside this block (in one transaction), the receivers' re-plans are collected and done for
+    every ticket at once when the block ends, with `plan_tickets`: a bulk change of 50 tickets
+    reads their events and timers in three queries, not a hundred. Nothing is planned when the
+    block raises (its transaction is rolled back with the changes)."""
+    outer = _together.get()
+    if outer is not None:  # nested: the outer block plans them
+        yield
+        return
+    token = _together.set({})
+    try:
+        yield
+        waiting = _together.get() or {}
+    finally:
+        _together.reset(token)
+    if waiting:
+        plan_tickets(waiting, get_policy(), now=max(waiting.values()))
+
+
+def replan(ticket: Ticket, policy: Policy, now: datetime) -> None:
+    """Re-plan `ticket` after a change: now, or at the end of the `planning_together` block."""
+    waiting = _together.get()
+    if waiting is None:
+        plan_ticket(ticket, policy, now=now)
+    else:
+        waiting[ticket.pk] = max(now, waiting.get(ticket.pk, now))
 
 
 def plan_open_tickets(
