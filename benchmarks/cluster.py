@@ -45,7 +45,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -232,44 +232,56 @@ def api(url: str, token: str, payload: dict[str, Any]) -> tuple[int, dict[str, A
 # -- the load ------------------------------------------------------------------------------
 
 
-def api_intake(webs: list[str], token: str, run: str, seen: Seen, stop: threading.Event, worker: int) -> None:
+def api_posts(
+    stop: threading.Event,
+    seen: Seen,
+    label: str,
+    token: str,
+    request: Callable[[int], tuple[str, str, dict[str, str]]],
+    answered: Callable[[str, dict[str, Any]], None],
+    unanswered: set[str],
+) -> None:
+    """Each round, POST what `request(round)` gives (its key, URL and payload): a 201 is
+    `answered` (under the lock), no answer at all is `unanswered`, another status is noted."""
     for n in rounds(stop):
-        subject = f"cluster {run} api {worker}-{n}"
-        payload = {"topic": "troubleshooting", "subject": subject, "text": "The export stops at 1,000 rows."}
+        key, url, payload = request(n)
         try:
-            status, body = api(f"{random.choice(webs)}/api/v1/tickets", token, payload)
+            status, body = api(url, token, payload)
         except OSError:
             with seen.lock:
-                seen.api_tickets_unanswered.add(subject)
+                unanswered.add(key)
             time.sleep(0.1)
             continue
         if status == 201:
             with seen.lock:
-                seen.api_tickets[subject] = int(body["number"])
+                answered(key, body)
         else:
-            seen.note(f"api intake {status}")
+            seen.note(f"{label} {status}")
             time.sleep(0.1)
+
+
+def api_intake(webs: list[str], token: str, run: str, seen: Seen, stop: threading.Event, worker: int) -> None:
+    def request(n: int) -> tuple[str, str, dict[str, str]]:
+        subject = f"cluster {run} api {worker}-{n}"
+        payload = {"topic": "troubleshooting", "subject": subject, "text": "The export stops at 1,000 rows."}
+        return subject, f"{random.choice(webs)}/api/v1/tickets", payload
+
+    def answered(subject: str, body: dict[str, Any]) -> None:
+        seen.api_tickets[subject] = int(body["number"])
+
+    api_posts(stop, seen, "api intake", token, request, answered, seen.api_tickets_unanswered)
 
 
 def api_replies(
     webs: list[str], token: str, numbers: list[int], run: str, seen: Seen, stop: threading.Event
 ) -> None:
-    for n in rounds(stop):
+    def request(n: int) -> tuple[str, str, dict[str, str]]:
         marker = f"cluster-{run}-api-reply-{n}"
         url = f"{random.choice(webs)}/api/v1/tickets/{random.choice(numbers)}/messages"
-        try:
-            status, _ = api(url, token, {"text": f"More detail: {marker}"})
-        except OSError:
-            with seen.lock:
-                seen.api_replies_unanswered.add(marker)
-            time.sleep(0.1)
-            continue
-        if status == 201:
-            with seen.lock:
-                seen.api_replies.add(marker)
-        else:
-            seen.note(f"api reply {status}")
-            time.sleep(0.1)
+        return marker, url, {"text": f"More detail: {marker}"}
+
+    api_posts(stop, seen, "api reply", token, request, lambda marker, _: seen.api_replies.add(marker),
+              seen.api_replies_unanswered)  # fmt: skip
 
 
 def portal_visits(

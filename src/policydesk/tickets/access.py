@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from policydesk.policy.model import GLOBAL
 from policydesk.tickets.models import Person, Team, Ticket
@@ -54,10 +54,15 @@ def visible_tickets(person: Person) -> QuerySet[Ticket]:
         return tickets
     if person.role == Person.Role.AGENT:
         return tickets.filter(office__in=agent_queues(person))
-    own = Q(requester=person) | Q(participants=person)
+    # A customer's: their own, those they take part in, their organisation's where it shares. As
+    # one id subquery, a UNION of three index reads: an OR across the participants join made
+    # PostgreSQL scan every ticket (and needed DISTINCT).
+    own = tickets.filter(requester=person).values("pk").union(
+        Ticket.participants.through.objects.filter(person=person).values("ticket_id")
+    )
     if person.organisation_id and person.organisation and person.organisation.shares_tickets:
-        own |= Q(organisation_id=person.organisation_id)
-    return tickets.filter(own).distinct()
+        own = own.union(tickets.filter(organisation_id=person.organisation_id).values("pk"))
+    return tickets.filter(pk__in=own)
 
 
 def can_view(person: Person, ticket: Ticket) -> bool:
