@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
+from django.utils import translation
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -251,6 +252,15 @@ def _keep_the_test_connection_open() -> Iterator[None]:
     BaseDatabaseWrapper.close_if_unusable_or_obsolete = keep_in_transaction  # type: ignore[method-assign]
     yield
     BaseDatabaseWrapper.close_if_unusable_or_obsolete = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _language_restored() -> Iterator[None]:
+    """A request in Japanese leaves Japanese active in this thread (the locale middleware
+    activates it and nothing deactivates it after a test client's request): each test starts
+    from the default language, whatever the one before it did."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
