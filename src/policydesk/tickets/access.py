@@ -57,8 +57,10 @@ def visible_tickets(person: Person) -> QuerySet[Ticket]:
     # A customer's: their own, those they take part in, their organisation's where it shares. As
     # one id subquery, a UNION of three index reads: an OR across the participants join made
     # PostgreSQL scan every ticket (and needed DISTINCT).
-    own = tickets.filter(requester=person).values("pk").union(
-        Ticket.participants.through.objects.filter(person=person).values("ticket_id")
+    own = (
+        tickets.filter(requester=person)
+        .values("pk")
+        .union(Ticket.participants.through.objects.filter(person=person).values("ticket_id"))
     )
     if person.organisation_id and person.organisation and person.organisation.shares_tickets:
         own = own.union(tickets.filter(organisation_id=person.organisation_id).values("pk"))

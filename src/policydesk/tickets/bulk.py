@@ -94,7 +94,8 @@ def run_bulk(job: BulkJob, now: datetime) -> BulkJob:
     for start in range(0, len(todo), PROGRESS_EVERY):
         chunk = todo[start : start + PROGRESS_EVERY]
         tickets = {
-            t.number: t for t in Ticket.objects.filter(number__in=chunk).select_related("organisation")
+            t.number: t
+            for t in Ticket.objects.filter(number__in=chunk).select_related("organisation", "requester")
         }
         # One transaction per chunk, with the job's progress in it: each ticket's action is a
         # savepoint of its own (a refusal undoes that ticket alone), and a job cut short resumes

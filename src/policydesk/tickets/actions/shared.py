@@ -54,10 +54,11 @@ def attach(ticket: Ticket, message: Message | None, uploads: tuple[Upload, ...],
 
 def locked(ticket: Ticket) -> Ticket:
     """`ticket` read again with its row locked until the transaction ends (inside one). Its
-    organisation, if already read, comes along (no action changes a ticket's organisation): the
-    SLA metrics and the watch read its plan, and a bulk job would read it once more per ticket."""
+    organisation and requester, if already read and still the ticket's, come along: the SLA
+    metrics and the watch read its plan, the satisfaction survey its requester, and a bulk job
+    would read each once more per ticket."""
     fresh = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    organisation = Ticket._meta.get_field("organisation")
-    if organisation.is_cached(ticket) and fresh.organisation_id == ticket.organisation_id:
-        fresh.organisation = ticket.organisation
+    for field in (Ticket.organisation.field, Ticket.requester.field):
+        if field.is_cached(ticket) and getattr(fresh, field.attname) == getattr(ticket, field.attname):
+            field.set_cached_value(fresh, field.get_cached_value(ticket))
     return fresh
