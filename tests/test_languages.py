@@ -26,4 +26,3 @@ def test_current_follows_the_active_translation() -> None:
         assert languages.current() == "ja"
     with translation.override("de"):
         assert languages.current() == "en"
-
