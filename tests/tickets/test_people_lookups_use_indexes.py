@@ -6,8 +6,8 @@ captures what it asks the database, and asks the database's planner how it would
 SQLite: `EXPLAIN QUERY PLAN` calls a read of a whole table `SCAN <table>` (also when an index
 only orders it) and a look-up `SEARCH`. PostgreSQL: a test database is small, and a planner
 rightly reads a small table whole, so sequential scans are priced out (`enable_seqscan = off`);
-every read of those tables must then be an index scan with an index condition (or a bitmap heap
-scan or an UPDATE fed by one). Either way the answer depends on the indexes that exist, not on table sizes."""
+every read of those tables must then be an index scan with an index condition that picks rows
+(not `IS NOT NULL`), or a bitmap heap scan or an UPDATE fed by one."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def _read_whole(sql: str) -> list[str]:
         if connection.vendor == "sqlite":
             cursor.execute("EXPLAIN QUERY PLAN " + sql)
             details = [row[3] for row in cursor.fetchall()]
-            return [t for d in details for t in WATCHED if d == f"SCAN {t}" or d.startswith(f"SCAN {t} ")]
+            return [t for d in details for t in WATCHED if _sqlite_reads_whole(d, t)]
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
         plan = cursor.fetchone()[0]
@@ -62,9 +62,27 @@ def _read_whole(sql: str) -> list[str]:
         node["Relation Name"]
         for node in _nodes(plan[0]["Plan"])
         if node.get("Relation Name") in WATCHED
-        and "Index Cond" not in node
-        and node["Node Type"] not in ("Bitmap Heap Scan", "ModifyTable")  # fed by index scans
+        and node["Node Type"] != "ModifyTable"  # an UPDATE: the scan under it is checked
+        and not any(_picks(condition) for condition in _index_conditions(node))
     ]
+
+
+def _sqlite_reads_whole(detail: str, table: str) -> bool:
+    if detail == f"SCAN {table}" or detail.startswith(f"SCAN {table} "):
+        return True
+    # A range that is everyone (`organisation_id IS NOT NULL` becomes `organisation_id>?`).
+    return detail.startswith(f"SEARCH {table} ") and "=" not in detail.rpartition("(")[2]
+
+
+def _index_conditions(node: dict[str, Any]) -> list[str]:
+    if node["Node Type"] == "Bitmap Heap Scan":
+        return [child["Index Cond"] for child in _nodes(node) if "Index Cond" in child]
+    return [node["Index Cond"]] if "Index Cond" in node else []
+
+
+def _picks(condition: str) -> bool:
+    """An index condition that picks rows, not one that is everyone (`x IS NOT NULL`)."""
+    return not condition.rstrip(")").endswith("IS NOT NULL")
 
 
 def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -153,8 +171,15 @@ def test_console_and_outside_copies_find_people_by_email_by_index(
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite has no substring index: its customer search is a scan"
 )
-def test_console_customer_search_uses_the_trigram_indexes(personas: Personas) -> None:
-    found: list[Any] = []
-    assert whole_table_reads(lambda: found.extend(customers("kumo"))) == []
-    assert {p.email for p in found} == {"hanna@kumo.example", "felix@kumo.example"}
-    assert whole_table_reads(lambda: customers("Hanna")) == []  # by name
+def test_a_substring_of_an_email_or_a_name_is_found_through_the_trigram_indexes(personas: Personas) -> None:
+    # The console's customer search (`customers`) asks for email or name `icontains`; with a
+    # million people its planner takes these indexes (BENCHMARKS.md, "People at scale"). In a
+    # table of ten rows it may rightly prefer another index, so the expressions are checked alone.
+    from policydesk.tickets.models import Person
+
+    for field in ("email", "name"):
+        reads = whole_table_reads(
+            lambda field=field: list(Person.objects.filter(**{f"{field}__icontains": "kumo"}))
+        )
+        assert reads == [], field
+    assert {p.email for p in customers("KUMO")} == {"hanna@kumo.example", "felix@kumo.example"}
