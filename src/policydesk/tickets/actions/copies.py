@@ -31,7 +31,7 @@ from policydesk.tickets.actions.people import (
 )
 from policydesk.tickets.actions.shared import ActionError, locked
 from policydesk.tickets.audit import record_audit_event
-from policydesk.tickets.models import OutsideCopy, Person, Ticket
+from policydesk.tickets.models import OutsideCopy, Person, Ticket, email_is
 
 #: The longest address accepted (RFC 5321's path limit, and the column's).
 MAX_ADDRESS_CHARS = 254
@@ -77,7 +77,7 @@ def _refusal(ticket: Ticket, address: str) -> str | None:
     own = {get_policy().domain.lower(), str(settings.POLICYDESK_MAIL_DOMAIN or "").lower()}
     if domain in own:
         return _("Addresses of the desk's own domain cannot be copied.")
-    person = Person.objects.filter(email__iexact=address).only("organisation_id", "role", "is_active").first()
+    person = Person.objects.filter(email_is(address)).only("organisation_id", "role", "is_active").first()
     if person is not None:
         if person.role == Person.Role.CUSTOMER and person.organisation_id == ticket.organisation_id:
             return _("%(email)s is a customer of this organisation: copy them as a participant.") % {
