@@ -102,10 +102,10 @@ class Command(BaseCommand):
         self.stderr.write("")
         for number in drifted:
             self.stdout.write(f"ticket #{number}: its index differs from its tables")
-        intact = indexing.fts_intact()
-        if not intact:
-            self.stdout.write("the full-text table (search_fts) differs from search_entry")
-        if drifted or not intact:
+        broken = indexing.broken_fts_tables()
+        for table in broken:
+            self.stdout.write(f"the full-text table {table} differs from search_entry")
+        if drifted or broken:
             self.stdout.write(
                 f"index out of step: {len(drifted)} of {done} tickets; run `policydesk search reindex`"
             )
