@@ -185,3 +185,14 @@ def broken_fts_tables() -> list[str]:
         except DatabaseError:
             broken.append(table)
     return broken
+
+
+def rebuild_fts(tables: Iterable[str]) -> None:
+    """SQLite: each of `tables` (of FTS_TABLES) built again from `search_entry` (FTS5's 'rebuild':
+    reads every entry), in one transaction; what repairs a table its integrity check refused,
+    which writing the entries again cannot (FTS5 removes what it is told an entry held)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in tables:
+            if table not in FTS_TABLES:
+                raise ValueError(f"{table} is not one of the search's FTS5 tables")
+            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")  # noqa: S608 - one of ours
