@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from policydesk.search import backends, service
 from policydesk.search.backends import backend
@@ -240,3 +241,40 @@ def test_postgresql_reads_a_common_gram_along_the_key_and_a_rare_one_from_the_in
     empty = backends._Statistics(read_at=0, entries=-1, shares={})  # never analysed
     monkeypatch.setattr(backends, "_gram_statistics", lambda: empty)
     assert not backends.common("の")
+
+
+# -- leading the ranking ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reports(personas: Personas, monkeypatch: pytest.MonkeyPatch) -> Ticket:
+    """An old ticket saying 鰻 and report, then twelve newer ones saying report; chunks made
+    tiny (as in test_ranking.py), so a common word crosses every boundary."""
+    monkeypatch.setattr(service, "CANDIDATES", 4)
+    monkeypatch.setattr(service, "FIRST_CHUNK", 2)
+    monkeypatch.setattr(service, "MAX_CHUNK", 8)
+    old = open_ticket(personas.customer, subject="Old", text="The report about 鰻.")
+    for index in range(12):
+        open_ticket(personas.customer, subject=f"Newer {index}", text="The weekly report is late.")
+    return old
+
+
+def chunk_reads(person: Person, query: str) -> tuple[list[int], int]:
+    with CaptureQueriesContext(connection) as queries:
+        found = numbers(person, query)
+    reads = [q for q in queries.captured_queries if "ORDER BY" in q["sql"] and "LIMIT" in q["sql"]]
+    return found, len(reads)
+
+
+def test_a_short_word_in_no_message_ends_the_search_beside_a_common_one(
+    personas: Personas, reports: Ticket
+) -> None:
+    assert chunk_reads(personas.lead, "report 鮭") == ([], 2)  # one read of each, no chunk after
+
+
+def test_a_rare_short_word_leads_a_common_one(personas: Personas, reports: Ticket) -> None:
+    found, reads = chunk_reads(personas.lead, "report 鰻")
+    assert found == [reports.number]
+    assert reads == 2  # each read once; 鰻's one match is all there is: no reading of report's
+    assert chunk_reads(personas.lead, "鰻")[0] == [reports.number]
+    assert chunk_reads(personas.customer, "鰻 report")[0] == [reports.number]
