@@ -9,8 +9,9 @@ as a lead (who sees every ticket):
   characters and longer, one and two characters, phrase, filter only, no match);
 - the same queries by the naive scan the issue names as the peer: tickets whose subject or any
   message `icontains` every term (fewer runs: it is slow);
-- the index's size on disk (search_entry with its index: SQLite's FTS5 shadow tables, or
-  PostgreSQL's table, TOAST and GIN index);
+- the index's size on disk (search_entry with its indexes: SQLite's FTS5 shadow tables, the
+  trigram and the gram one, or PostgreSQL's table, TOAST and GIN indexes), and the gram
+  index's part of it;
 - the write cost per new message: `do_customer_reply` with the index kept in step against the
   same action with the index's receivers disconnected, alternating, in the same run.
 
@@ -94,10 +95,12 @@ QUERIES: tuple[tuple[str, str], ...] = (
     ("filter only", "status:open org:bench-org-7"),
     ("no match", "zqxjv"),
     ("no match", "存在しない語句"),
-    # The worst case of the early-stopping ranking: a term the index cannot answer, in no
-    # message, is a scan of every entry the person may see (docs/search.md, "Ranking").
+    # The worst case of the early-stopping ranking before the gram index (issue 12): a one- or
+    # two-character term in no message was a scan of every entry the person may see.
     ("1-2 characters, no match", "鰻"),
     ("1-2 characters, no match", "ゑゐ"),
+    # ... and beside a common word, which the ranking would otherwise read to its end.
+    ("1-2 characters, no match", "dashboard 鰻"),
 )
 
 
@@ -111,6 +114,9 @@ def main() -> None:
     parser.add_argument("--peer-repeat", type=int, default=3, help="runs of each query by icontains")
     parser.add_argument("--writes", type=int, default=200, help="messages written with and without the index")
     parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL, help="a database to connect to first")
+    parser.add_argument(
+        "--bench-database", default=BENCH_DATABASE, help="the PostgreSQL database to create and drop"
+    )
     parser.add_argument(
         "--seed-into", metavar="URL", help="seed and index this empty database, keep it, stop"
     )
@@ -137,7 +143,10 @@ def main() -> None:
         import json
 
         with throwaway_database(
-            args.child, postgres_url=args.postgres_url, name=BENCH_DATABASE, prefix="policydesk-search-bench-"
+            args.child,
+            postgres_url=args.postgres_url,
+            name=args.bench_database,
+            prefix="policydesk-search-bench-",
         ):
             print(json.dumps(measure_database(args.child, args)))
         return
@@ -158,6 +167,8 @@ def main() -> None:
                     str(args.writes),
                     "--postgres-url",
                     args.postgres_url,
+                    "--bench-database",
+                    args.bench_database,
                 ],
             )
         )
@@ -184,14 +195,15 @@ def print_report(results: list[dict[str, Any]], args: argparse.Namespace) -> Non
     )
     print()
     rows = [
-        [r["database"], f"{r['index_mb']:.1f} MB", f"{r['data_mb']:.1f} MB", f"{r['reindex_s']:.1f} s",
+        [r["database"], f"{r['index_mb']:.1f} MB", f"{r['grams_mb']:.1f} MB", f"{r['data_mb']:.1f} MB",
+         f"{r['reindex_s']:.1f} s",
          f"{r['write_with_ms']:.2f}", f"{r['write_without_ms']:.2f}",
          f"{r['write_with_ms'] - r['write_without_ms']:+.2f}"]
         for r in results
     ]  # fmt: skip
     print_table(
-        ["database", "index size", "messages' text", "reindex (all)", "write ms/message with index",
-         "without", "index cost"],
+        ["database", "index size", "of which grams", "messages' text", "reindex (all)",
+         "write ms/message with index", "without", "index cost"],
         rows,
     )  # fmt: skip
     for result in results:
@@ -221,7 +233,7 @@ def measure_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
         reindex_s = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-    index_mb, data_mb = sizes()
+    index_mb, grams_mb, data_mb = sizes()
     queries = [measure_query(lead, kind, query, args.repeat, args.peer_repeat) for kind, query in QUERIES]
     kinds: dict[str, dict[str, float]] = {}
     for kind in dict.fromkeys(kind for kind, _ in QUERIES):
@@ -232,7 +244,8 @@ def measure_database(database: str, args: argparse.Namespace) -> dict[str, Any]:
     for query in queries:
         del query["timings"], query["peer_timings"]
     return {
-        "database": database, "kinds": kinds, "queries": queries, "index_mb": index_mb, "data_mb": data_mb,
+        "database": database, "kinds": kinds, "queries": queries, "index_mb": index_mb, "grams_mb": grams_mb,
+        "data_mb": data_mb,
         "reindex_s": reindex_s, "write_with_ms": with_ms, "write_without_ms": without_ms,
     }  # fmt: skip
 
@@ -357,8 +370,8 @@ def reindex_all() -> None:
         indexing.reindex(tickets)
 
 
-def sizes() -> tuple[float, float]:
-    """(the index in MB, the messages' text in MB)."""
+def sizes() -> tuple[float, float, float]:
+    """(the index in MB, of which the gram index, the messages' text in MB)."""
     from django.db import connection
 
     megabyte = 1024 * 1024
@@ -368,13 +381,19 @@ def sizes() -> tuple[float, float]:
                        "SELECT COALESCE(SUM(octet_length(text)), 0) FROM tickets_message")  # fmt: skip
         data = cursor.fetchone()[0]
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_total_relation_size('search_entry')")
-            return cursor.fetchone()[0] / megabyte, data / megabyte
+            cursor.execute(
+                "SELECT pg_total_relation_size('search_entry'), pg_relation_size('search_entry_body_grams')"
+            )
+            total, grams = cursor.fetchone()
+            return total / megabyte, grams / megabyte, data / megabyte
         cursor.execute(
-            "SELECT SUM(pgsize) FROM dbstat WHERE name = 'search_entry' OR name LIKE 'search_fts%' "
-            "OR name LIKE 'sqlite_autoindex_search_entry%' OR name LIKE 'search_entry_%'"
+            "SELECT SUM(pgsize), SUM(CASE WHEN name LIKE 'search_gram_fts%' THEN pgsize ELSE 0 END) "
+            "FROM dbstat WHERE name = 'search_entry' OR name LIKE 'search_fts%' "
+            "OR name LIKE 'search_gram_fts%' OR name LIKE 'sqlite_autoindex_search_entry%' "
+            "OR name LIKE 'search_entry_%'"
         )
-        return cursor.fetchone()[0] / megabyte, data / megabyte
+        total, grams = cursor.fetchone()
+        return total / megabyte, grams / megabyte, data / megabyte
 
 
 def measure_query(lead: Any, kind: str, query: str, repeat: int, peer_repeat: int) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from policydesk.search.backends import PostgresTrigram, SqliteFts, backend, like_pattern
-from policydesk.search.indexing import fts_intact
+from policydesk.search.indexing import broken_fts_tables
 from tests.conftest import Personas, open_ticket
 
 
@@ -20,17 +20,18 @@ def test_like_patterns_escape_the_wildcards() -> None:
     assert like_pattern("50%_a\\b") == "%50\\%\\_a\\\\b%"
 
 
-def test_sqlite_answers_three_characters_from_the_fts_index_and_shorter_by_like() -> None:
-    long, short = SqliteFts().matching("きゃっしゅ"), SqliteFts().matching("請求")
-    assert "MATCH" in long.text and long.params == ('"きゃっしゅ"',)
-    assert "LIKE" in short.text and short.params == ("%請求%",)
+def test_sqlite_answers_three_characters_from_the_trigram_table_and_shorter_from_the_gram_table() -> None:
+    long, short, one = (SqliteFts().matching(term) for term in ("きゃっしゅ", "請求", "鰻"))
+    assert "search_fts MATCH" in long.text and long.params == ('"きゃっしゅ"',)
+    assert "search_gram_fts MATCH" in short.text and short.params == ('"8acbx6c42"',)
+    assert one.params == ('"9c3b"',) and "LIKE" not in short.text + one.text
     assert SqliteFts().matching('say "hi"').params == ('"say ""hi"""',)
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 table")
 def test_sqlite_fts_table_follows_the_entries_and_plans_use_it(personas: Personas) -> None:
     open_ticket(personas.customer, subject="キャッシュ")
-    assert fts_intact()
+    assert broken_fts_tables() == []
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH %s", ['"きゃっしゅ"'])
         assert cursor.fetchone() == (1,)

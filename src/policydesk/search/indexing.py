@@ -168,13 +168,31 @@ def batches(after_id: int, size: int) -> Iterator[list[Ticket]]:
         after_id = tickets[-1].pk
 
 
-def fts_intact() -> bool:
-    """SQLite: the FTS5 table agrees with `search_entry` (FTS5's own integrity check)."""
+#: SQLite's FTS5 tables over `search_entry`: the trigram one (migration 0002), the gram one (0003).
+FTS_TABLES = ("search_fts", "search_gram_fts")
+
+
+def broken_fts_tables() -> list[str]:
+    """SQLite: those of its FTS5 tables that disagree with `search_entry` (FTS5's own integrity
+    check, which reads the entries); empty when all agree, and on other databases."""
     if connection.vendor != "sqlite":
-        return True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
-    except DatabaseError:
-        return False
-    return True
+        return []
+    broken = []
+    for table in FTS_TABLES:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")  # noqa: S608 - our names
+        except DatabaseError:
+            broken.append(table)
+    return broken
+
+
+def rebuild_fts(tables: Iterable[str]) -> None:
+    """SQLite: each of `tables` (of FTS_TABLES) built again from `search_entry` (FTS5's 'rebuild':
+    reads every entry), in one transaction; what repairs a table its integrity check refused,
+    which writing the entries again cannot (FTS5 removes what it is told an entry held)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in tables:
+            if table not in FTS_TABLES:
+                raise ValueError(f"{table} is not one of the search's FTS5 tables")
+            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")  # noqa: S608 - one of ours

@@ -1,7 +1,8 @@
-"""The search index: one row per searchable piece of a ticket, in the database's own index
-(SQLite: the FTS5 table `search_fts`, kept by triggers; PostgreSQL: a pg_trgm GIN index on
-`body`). Written only by `policydesk.search.indexing`, inside the transaction of the write it
-follows."""
+"""The search index: one row per searchable piece of a ticket, in the database's own indexes
+(SQLite: the FTS5 tables `search_fts`, trigrams, and `search_gram_fts`, one- and two-character
+grams, kept by triggers; PostgreSQL: GIN indexes on `body`'s trigrams and on
+`search_grams(body)`). Written only by `policydesk.search.indexing`, inside the transaction of
+the write it follows."""
 
 from __future__ import annotations
 

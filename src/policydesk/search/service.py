@@ -4,11 +4,13 @@ that matched highlighted. Permissions first: the query runs inside `tickets.acce
 
 Ranking stops early, so that a common word costs what a rare one does. Someone who sees at
 most FEW_TICKETS tickets (2,000) after the filters has every one of them scored, from their own
-rows. For everyone else, the matches of one term (the leading term: of those the index
-answers, the one with the fewest matches in a first read) are read newest first (by entry id:
-the most recently written subject, message, file name), a chunk at a time, and reading stops
-once CANDIDATES tickets (200) match every term and filter, or, when the leading term has one or
-two characters (scanned, not indexed), once `limit` do. Only those candidates are scored: each
+rows. For everyone else, every term is read once from the index, whatever its length (a term
+with no match ends the search), and the matches of one term (the leading term: of those of
+three characters or more, the one with the fewest matches in that read; a one- or
+two-character term whose matches all fit in it, when it has fewer) are read newest first (by
+entry id: the most recently written subject, message, file name), a chunk at a time, and
+reading stops once CANDIDATES tickets (200) match every term and filter, or, when only common
+one- and two-character terms lead, once `limit` do. Only those candidates are scored: each
 term scores the best place it matched in the ticket (its number 20, the subject 8, the
 requester or organisation 5, a file name 4, a message 3), the ticket's score is the sum over
 the terms, and ties go to the newer ticket. So "best first" means best among the tickets with
@@ -175,7 +177,7 @@ def _scored(tickets: QuerySet[Ticket], query: Query, staff: bool, limit: int) ->
     """(ticket id, score) of the best `limit` tickets among the candidates where every term
     matches: every ticket the person may see when they are few; otherwise the leading term's
     matches, newest first, a chunk at a time, until CANDIDATES tickets match every term
-    (`limit` when the leading term is scanned)."""
+    (`limit` when only common one- and two-character terms lead)."""
     try:
         visible_sql, visible_params = tickets.values("pk").query.sql_with_params()
     except EmptyResultSet:  # nothing visible (an inactive person): Django does not compile .none()
@@ -191,8 +193,7 @@ def _scored(tickets: QuerySet[Ticket], query: Query, staff: bool, limit: int) ->
     lead = _leading(query, visible, staff, limit)
     if lead is None:
         return []
-    term, rows, count = lead
-    enough = CANDIDATES if len(term) >= TRIGRAM else limit
+    term, rows, count, enough = lead
     pool: dict[int, float] = {}
     seen: set[int] = set()
     batch = _by_number(tickets, query.numbers) + [ticket_id for _, ticket_id in rows]
@@ -216,24 +217,30 @@ def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
 
 def _leading(
     query: Query, visible: Sql | None, staff: bool, limit: int
-) -> tuple[str, list[tuple[int, int]], int] | None:
-    """The term whose matches are read for candidates, with its first chunk and that chunk's
-    size; None when a term the index answers matches nothing the person may see (every term
-    must match). Of the terms the index answers, the one with the fewest matches in its first
-    chunk (the rarest, as far as one cheap read tells). One- and two-character terms lead only
-    when there is nothing else, and their first chunk is a page (each row found costs a scan)."""
+) -> tuple[str, list[tuple[int, int]], int, int] | None:
+    """The term whose matches are read for candidates, with its first chunk, that chunk's size
+    and how many candidates are enough; None when a term matches nothing the person may see
+    (every term must match: each is read once, from the index, whatever its length).
+
+    Of the terms of three characters or more, the one with the fewest matches in its first
+    chunk (the rarest, as far as one cheap read tells) leads, and reading stops at CANDIDATES;
+    a one- or two-character term leads instead when its first chunk holds every one of its
+    matches and fewer than theirs. A query of common one- and two-character terms only is led
+    by its longest, a page at a time, and stops at `limit` candidates."""
     texts = list(query.terms) or [str(number) for number in query.numbers]
-    indexed = [term for term in texts if len(term) >= TRIGRAM]
-    if not indexed:
-        term = max(texts, key=len)
-        return term, _newest(term, visible, staff, before=None, count=limit), limit
-    best: tuple[str, list[tuple[int, int]], int] | None = None
-    for term in sorted(indexed, key=len, reverse=True):
+    best: tuple[str, list[tuple[int, int]], int, int] | None = None
+    common_short: list[tuple[str, list[tuple[int, int]]]] = []
+    for term in sorted(texts, key=len, reverse=True):
         rows = _newest(term, visible, staff, before=None, count=FIRST_CHUNK)
         if not rows and query.terms:
             return None
-        if best is None or len(rows) < len(best[1]):
-            best = (term, rows, FIRST_CHUNK)
+        if len(term) < TRIGRAM and len(rows) == FIRST_CHUNK:
+            common_short.append((term, rows))
+        elif best is None or len(rows) < len(best[1]):
+            best = (term, rows, FIRST_CHUNK, CANDIDATES)
+    if best is None:
+        term, rows = common_short[0]
+        return term, rows[:limit], limit, limit
     return best
 
 

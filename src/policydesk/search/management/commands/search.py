@@ -81,7 +81,8 @@ class Command(BaseCommand):
         return size
 
     def _reindex(self, after: int, size: int) -> None:
-        """Batch by batch, each in its own transaction: stopped midway, it resumes with --after."""
+        """Batch by batch, each in its own transaction: stopped midway, it resumes with --after.
+        Then (SQLite) an FTS5 table that differs from the entries is built again."""
         total = Ticket.objects.filter(pk__gt=after).count()
         done = entries = 0
         for tickets in indexing.batches(after, size):
@@ -89,6 +90,10 @@ class Command(BaseCommand):
             done += len(tickets)
             self._progress(done, total, f"last ticket id {tickets[-1].pk}")
         self.stderr.write("")
+        broken = indexing.broken_fts_tables()
+        if broken:
+            indexing.rebuild_fts(broken)
+            self.stdout.write(f"rebuilt {', '.join(broken)} from search_entry (it differed)")
         self.stdout.write(f"reindexed {done} tickets ({entries} entries)")
 
     def _check(self, after: int, size: int) -> None:
@@ -102,10 +107,10 @@ class Command(BaseCommand):
         self.stderr.write("")
         for number in drifted:
             self.stdout.write(f"ticket #{number}: its index differs from its tables")
-        intact = indexing.fts_intact()
-        if not intact:
-            self.stdout.write("the full-text table (search_fts) differs from search_entry")
-        if drifted or not intact:
+        broken = indexing.broken_fts_tables()
+        for table in broken:
+            self.stdout.write(f"the full-text table {table} differs from search_entry")
+        if drifted or broken:
             self.stdout.write(
                 f"index out of step: {len(drifted)} of {done} tickets; run `policydesk search reindex`"
             )
