@@ -118,7 +118,10 @@ def setup(mode: str) -> Any:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from django.urls import reverse
     from django.utils import timezone
+
+    reverse("ticket", args=[1])  # the URLconf, loaded once per process (any running desk has it)
 
     from policydesk.tickets import actions
 
