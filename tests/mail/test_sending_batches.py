@@ -204,3 +204,16 @@ def test_the_worker_command_sends_queued_mail_in_batches(lease: timedelta, setti
 
     assert sent_once_each(ids)
     assert task_states() == [("SUCCESSFUL", "sent")] * 3
+
+
+def test_a_send_task_without_a_message_id_fails_and_the_batch_goes_on(lease: timedelta) -> None:
+    ids = acknowledgements(1)
+    DBTaskResult.objects.create(
+        task_path=SEND_TASK_PATH, args_kwargs={"args": ["nonsense"], "kwargs": {}}, backend_name="default",
+        run_after=NOW - timedelta(days=1),
+    )  # fmt: skip
+
+    assert send_batch(ready(), worker_id="w1", limit=10, now=NOW) == 2
+
+    assert sent_once_each(ids)
+    assert sorted(s for s, _ in task_states()) == ["FAILED", "SUCCESSFUL"]

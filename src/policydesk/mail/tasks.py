@@ -60,7 +60,14 @@ def send_batch(ready: DBTaskResultQuerySet, *, worker_id: str, limit: int, now: 
         DBTaskResult.objects.filter(pk__in=[pk for pk, _ in rows]).update(
             status=TaskResultStatus.RUNNING, started_at=timezone.now(), worker_ids=[worker_id]
         )
-        mail_of = {pk: int(arguments["args"][0]) for pk, arguments in rows}
+        mail_of = {pk: _outgoing_id(arguments) for pk, arguments in rows}
+        unreadable = [pk for pk, outgoing_id in mail_of.items() if outgoing_id is None]
+        if unreadable:  # not a row we wrote: failed, as db_worker fails a task it cannot call
+            DBTaskResult.objects.filter(pk__in=unreadable).update(
+                status=TaskResultStatus.FAILED, finished_at=timezone.now(),
+                exception_class_path="builtins.ValueError", traceback="no message id in the task's arguments",
+            )  # fmt: skip
+        mail_of = {pk: outgoing_id for pk, outgoing_id in mail_of.items() if outgoing_id is not None}
         token = sending.claim_batch(set(mail_of.values()), now)
     outcomes, sent = sending.send_claimed(set(mail_of.values()), token, now)
     finished: dict[str, list[Any]] = defaultdict(list)  # task ids (UUIDs)
@@ -83,6 +90,13 @@ def send_batch(ready: DBTaskResultQuerySet, *, worker_id: str, limit: int, now: 
             send_outgoing_mail.using(run_after=failed.retry_at).enqueue(outgoing_id)
         DBTaskResult.objects.get(pk=task_id).set_failed(failed)
     return len(rows)
+
+
+def _outgoing_id(arguments: Any) -> int | None:
+    try:
+        return int(arguments["args"][0])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
 
 
 def enqueue_send(outgoing_id: int) -> None:
