@@ -60,14 +60,14 @@ def send_batch(ready: DBTaskResultQuerySet, *, worker_id: str, limit: int, now: 
         DBTaskResult.objects.filter(pk__in=[pk for pk, _ in rows]).update(
             status=TaskResultStatus.RUNNING, started_at=timezone.now(), worker_ids=[worker_id]
         )
-        mail_of = {pk: _outgoing_id(arguments) for pk, arguments in rows}
-        unreadable = [pk for pk, outgoing_id in mail_of.items() if outgoing_id is None]
+        read = {pk: _outgoing_id(arguments) for pk, arguments in rows}
+        unreadable = [pk for pk, outgoing_id in read.items() if outgoing_id is None]
         if unreadable:  # not a row we wrote: failed, as db_worker fails a task it cannot call
             DBTaskResult.objects.filter(pk__in=unreadable).update(
                 status=TaskResultStatus.FAILED, finished_at=timezone.now(),
                 exception_class_path="builtins.ValueError", traceback="no message id in the task's arguments",
             )  # fmt: skip
-        mail_of = {pk: outgoing_id for pk, outgoing_id in mail_of.items() if outgoing_id is not None}
+        mail_of = {pk: outgoing_id for pk, outgoing_id in read.items() if outgoing_id is not None}
         token = sending.claim_batch(set(mail_of.values()), now)
     outcomes, sent = sending.send_claimed(set(mail_of.values()), token, now)
     finished: dict[str, list[Any]] = defaultdict(list)  # task ids (UUIDs)
