@@ -173,7 +173,7 @@ def process_pending(
     limit: int = 100,
     batch: int = 20,
     batch_bytes: int = 4 * 1024 * 1024,
-    batch_seconds: float = 0.25,
+    batch_seconds: float | None = None,
 ) -> int:
     """Process stored messages still pending, oldest first, each as of its arrival (the SLA
     clock starts when the customer's mail reached us, not when we got round to it); the
@@ -197,15 +197,20 @@ def process_pending(
     while queued:
         chunk = [queued.pop(0)[0]]
         size = 0
-        most = _pace.fitting(batch, batch_seconds)
+        seconds = BATCH_SECONDS if batch_seconds is None else batch_seconds
+        most = _pace.fitting(batch, seconds)
         while queued and len(chunk) < most and size + queued[0][1] <= batch_bytes:
             size += queued[0][1]
             chunk.append(queued.pop(0)[0])
-        done = _process_batch(chunk, batch_seconds)
+        done = _process_batch(chunk, seconds)
         taken += done
         if done < len(chunk):  # out of time: the rest waits for the next round
             break
     return taken
+
+
+#: How long one batch of stored mail may hold its transaction, by default (seconds).
+BATCH_SECONDS = 0.25
 
 
 class _Pace:
