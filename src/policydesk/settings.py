@@ -351,6 +351,10 @@ POLICYDESK_MAIL_SEND_ATTEMPTS: int = env_int("POLICYDESK_MAIL_SEND_ATTEMPTS", 5)
 # marked it (a worker killed mid-send), is enqueued again by the worker's sweep: longer than a
 # send can take (EMAIL_TIMEOUT), so a slow send is not taken twice.
 POLICYDESK_MAIL_SEND_LEASE_SECONDS: float = env_float("POLICYDESK_MAIL_SEND_LEASE_SECONDS", 300.0)
+# The worker claims and sends this many queued messages at a time (one claim, one connection,
+# one record of the sent): fewer commits per mail. A worker killed mid-batch sends again, after
+# the lease, at most the messages of that batch it had handed over (docs/email.md).
+POLICYDESK_MAIL_SEND_BATCH: int = env_int("POLICYDESK_MAIL_SEND_BATCH", 100)
 # The mailbox `policydesk imap-poll` reads (docs/email.md).
 POLICYDESK_IMAP: dict[str, str | int | bool] = {
     "host": env_str("POLICYDESK_IMAP_HOST", "127.0.0.1"),

@@ -23,6 +23,17 @@ def corpus_files() -> list[Path]:
     return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name not in ("README.md", "LICENSE"))
 
 
+@pytest.fixture(autouse=True)
+def _batches_by_count_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of stored mail are cut by count and size only (unless a test gives a time): the
+    pace learnt from timing (`ingest._Pace`) and the default time budget would make a test
+    depend on how busy the machine is."""
+    from policydesk.mail import ingest
+
+    monkeypatch.setattr(ingest, "_pace", ingest._Pace(learning=False))
+    monkeypatch.setattr(ingest, "BATCH_SECONDS", 3600.0)
+
+
 @pytest.fixture
 def mail_settings(settings: object) -> object:
     settings.POLICYDESK_MAIL_DOMAIN = "example.com"  # type: ignore[attr-defined]

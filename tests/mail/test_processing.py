@@ -12,7 +12,7 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from policydesk.mail import ingest
-from policydesk.mail.ingest import process_pending, process_stored, store_raw
+from policydesk.mail.ingest import _Pace, process_pending, process_stored, store_raw
 from policydesk.mail.models import InboundMessage, MessageLink, OutgoingMail
 from policydesk.tickets.models import AuditEvent, Ticket
 from tests.conftest import NOW, Personas
@@ -132,3 +132,15 @@ def test_processing_a_new_request_makes_a_bounded_number_of_queries(personas: Pe
     # rate-limit count, row, outbound link and task. The rest is the transaction, the
     # savepoint and do_open_ticket with the watch's timers (see docs/email.md).
     assert len(queries.captured_queries) <= 22, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+
+
+def test_a_batch_is_cut_to_what_fits_in_its_time_at_the_pace_learnt() -> None:
+    pace = _Pace()
+    assert pace.fitting(20, 0.25) == 20  # nothing learnt yet: the count decides
+    pace.record(4, 0.2)  # 50 ms a message
+    assert pace.fitting(20, 0.25) == 4  # 80 % of the time, at that pace
+    pace.record(10, 0.1)  # 10 ms a message now: the average moves towards it
+    assert pace.fitting(20, 0.25) == 5  # 38 ms
+    pace.record(1, 5.0)  # one very slow message: never less than one a batch
+    assert pace.fitting(20, 0.25) == 1
+    assert pace.fitting(3, 10.0) == 3  # never more than the count

@@ -79,6 +79,11 @@ def send_lease() -> timedelta:
     return timedelta(seconds=float(settings.POLICYDESK_MAIL_SEND_LEASE_SECONDS))
 
 
+def send_batch() -> int:
+    """How many queued messages the worker claims and sends at a time (at least one)."""
+    return max(1, int(settings.POLICYDESK_MAIL_SEND_BATCH))
+
+
 def imap_settings() -> dict[str, object]:
     """POLICYDESK_IMAP = {"host", "port", "user", "password", "folder", "ssl", "move_to", "batch",
     "mailbox", "idle_seconds"} (settings.py)."""

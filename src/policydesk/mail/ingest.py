@@ -173,7 +173,7 @@ def process_pending(
     limit: int = 100,
     batch: int = 20,
     batch_bytes: int = 4 * 1024 * 1024,
-    batch_seconds: float = 0.25,
+    batch_seconds: float | None = None,
 ) -> int:
     """Process stored messages still pending, oldest first, each as of its arrival (the SLA
     clock starts when the customer's mail reached us, not when we got round to it); the
@@ -197,14 +197,45 @@ def process_pending(
     while queued:
         chunk = [queued.pop(0)[0]]
         size = 0
-        while queued and len(chunk) < batch and size + queued[0][1] <= batch_bytes:
+        seconds = BATCH_SECONDS if batch_seconds is None else batch_seconds
+        most = _pace.fitting(batch, seconds)
+        while queued and len(chunk) < most and size + queued[0][1] <= batch_bytes:
             size += queued[0][1]
             chunk.append(queued.pop(0)[0])
-        done = _process_batch(chunk, batch_seconds)
+        done = _process_batch(chunk, seconds)
         taken += done
         if done < len(chunk):  # out of time: the rest waits for the next round
             break
     return taken
+
+
+#: How long one batch of stored mail may hold its transaction, by default (seconds).
+BATCH_SECONDS = 0.25
+
+
+class _Pace:
+    """How long one message takes in a batch's transaction, lately (a moving average, per
+    process): a batch is cut to what fits in its time, so messages are not parsed for a batch
+    that runs out of time before them and parsed again for the next (issue 17: under load,
+    most of a 20-message batch was parsed twice or more)."""
+
+    def __init__(self, *, learning: bool = True) -> None:
+        self.seconds_per_message: float | None = None
+        self.learning = learning  # off in tests that count batches: they must not depend on timing
+
+    def fitting(self, batch: int, seconds: float) -> int:
+        if not self.seconds_per_message:
+            return batch
+        return max(1, min(batch, int(0.8 * seconds / self.seconds_per_message)))
+
+    def record(self, done: int, seconds: float) -> None:
+        if done and self.learning:
+            latest = seconds / done
+            previous = self.seconds_per_message
+            self.seconds_per_message = latest if previous is None else 0.7 * previous + 0.3 * latest
+
+
+_pace = _Pace()
 
 
 def _process_batch(pks: list[int], seconds: float) -> int:
@@ -218,6 +249,7 @@ def _process_batch(pks: list[int], seconds: float) -> int:
             done += 1
             if time.monotonic() - started > seconds:
                 break
+    _pace.record(done, time.monotonic() - started)
     return done + len(pks) - len(rows)  # rows no longer pending were taken by someone else
 
 

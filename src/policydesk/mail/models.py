@@ -137,6 +137,9 @@ class OutgoingMail(models.Model):
     # sender claimed it. Older than the lease, the worker's sweep enqueues it again
     # (`sending.requeue_stalled`): a worker killed before or during a send loses nothing.
     attempt_at = models.DateTimeField(null=True, blank=True)
+    # The token of the claim that took it last (a batch of the worker's, or the sweep): the
+    # claimed rows are read back by it, so one conditional UPDATE claims a whole batch.
+    claim = models.CharField(max_length=32, blank=True, default="")
 
     #: What counts against the per-recipient rate limit of automatic mail.
     RATE_LIMITED_STATUSES = (Status.QUEUED, Status.SENDING, Status.SENT)

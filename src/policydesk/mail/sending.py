@@ -8,10 +8,18 @@ This module knows nothing of the task that calls it: `mail.tasks` imports it, an
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
+import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
 from django.db.models import F, Q
 
 from policydesk.mail import conf
@@ -22,6 +30,19 @@ from policydesk.oneline import one_line
 from policydesk.tickets.actions import do_report_undelivered_mail
 
 log = logging.getLogger(__name__)
+
+
+class _Email(EmailMultiAlternatives):
+    """Django's message with the boundary of its multipart chosen when it is made: left unset,
+    the standard library's generator picks one per message and compiles a regular expression
+    to check it against the text (a third of building an acknowledgement). A random 128-bit
+    boundary cannot occur in a text written before it was drawn."""
+
+    def _create_alternatives(self, msg: Any) -> Any:
+        msg = super()._create_alternatives(msg)  # type: ignore[misc]  # Django's hook, not in the stubs
+        if msg.is_multipart() and msg.get_boundary() is None:
+            msg.set_boundary(f"==============={uuid.uuid4().hex}==")
+        return msg
 
 
 def build_email(outgoing: OutgoingMail) -> EmailMultiAlternatives:
@@ -43,7 +64,7 @@ def build_email(outgoing: OutgoingMail) -> EmailMultiAlternatives:
     reply_to = [conf.support_address()]
     if outgoing.ticket is not None and outgoing.person is not None:
         reply_to = [reply_address(outgoing.ticket, outgoing.person)]
-    email = EmailMultiAlternatives(
+    email = _Email(
         subject=one_line(outgoing.subject),  # rows written before the rule, too (issue 9)
         body=outgoing.body,
         from_email=conf.from_address(),
@@ -76,69 +97,165 @@ def send(outgoing_id: int, *, now: datetime) -> str:
     A claim older than the lease is a sender that died mid-send: it may be claimed again (and
     the message then goes out a second time if the dead sender had handed it over before it
     died: the same Message-ID, recognisable as a resend; docs/email.md)."""
-    stalled = Q(status=OutgoingMail.Status.SENDING, attempt_at__lt=now - conf.send_lease())
-    claimed = OutgoingMail.objects.filter(
-        Q(status=OutgoingMail.Status.QUEUED) | stalled, pk=outgoing_id
-    ).update(status=OutgoingMail.Status.SENDING, attempt_at=now, attempts=F("attempts") + 1)
+    claimed = (
+        OutgoingMail.objects.filter(_claimable(now), pk=outgoing_id)
+        .update(status=OutgoingMail.Status.SENDING, attempt_at=now, attempts=F("attempts") + 1)
+    )  # fmt: skip
     if not claimed:
         return "not queued"
     outgoing = OutgoingMail.objects.select_related("ticket", "person").get(pk=outgoing_id)
+    outcome = _hand_over(outgoing, None, now)
+    if isinstance(outcome, SendFailed):
+        raise outcome from outcome.__cause__
+    if outcome == "sent":
+        mark_sent([outgoing], now)
+    return outcome
+
+
+def claim_batch(outgoing_ids: Iterable[int], now: datetime) -> str:
+    """Claim for one sender, with one conditional UPDATE, those of these messages that are still
+    queued (or claimed longer ago than the lease); the token it returns reads them back
+    (`send_claimed`). A second sender's claim takes none of them. Run it in the transaction that
+    claims their tasks."""
+    token = uuid.uuid4().hex
+    OutgoingMail.objects.filter(_claimable(now), pk__in=list(outgoing_ids)).update(
+        status=OutgoingMail.Status.SENDING, attempt_at=now, attempts=F("attempts") + 1, claim=token
+    )
+    return token
+
+
+#: What `send_claimed` says of a message: "sent" (mark it, `mark_sent`), "failed" (given up,
+#: recorded), "not queued" (another sender has it, or had it), "left for the sweep" (no time
+#: left in the lease to send it safely), or SendFailed (refused; recorded, to retry).
+Outcome = str | SendFailed
+
+
+def send_claimed(
+    outgoing_ids: Iterable[int], token: str, now: datetime, *, budget: float | None = None
+) -> tuple[dict[int, Outcome], list[OutgoingMail]]:
+    """Hand the messages this claim took to the mail backend, over one connection, outside any
+    transaction; (outcome of each message, the messages sent). Failures are recorded here, each
+    as `send` records it; the caller marks the sent ones (`mark_sent`) with its tasks.
+
+    A message is handed over only while the claim is surely still ours: `budget` seconds (by
+    default the lease less the longest send, EMAIL_TIMEOUT) after the start. The rest stay
+    claimed and the sweep takes them after the lease, so no send can outlive the lease and
+    race the sweep's resend."""
+    if budget is None:
+        budget = conf.send_lease().total_seconds() - float(settings.EMAIL_TIMEOUT)
+    started = time.monotonic()
+    outcomes: dict[int, Outcome] = dict.fromkeys(outgoing_ids, "not queued")
+    claimed = OutgoingMail.objects.filter(pk__in=list(outcomes), claim=token).select_related(
+        "ticket", "person"
+    )
+    sent: list[OutgoingMail] = []
+    connection = get_connection()
     try:
-        build_email(outgoing).send(fail_silently=False)
+        connection.open()  # one connection for the batch; a refusal shows on each message below
+    except Exception:
+        log.exception("the mail backend could not be opened; each message tries again")
+    try:
+        for outgoing in claimed.order_by("pk"):
+            if time.monotonic() - started >= budget:
+                outcomes[outgoing.pk] = "left for the sweep"
+                continue
+            outcome = outcomes[outgoing.pk] = _hand_over(outgoing, connection, now)
+            if outcome == "sent":
+                sent.append(outgoing)
+            elif isinstance(outcome, SendFailed):
+                with contextlib.suppress(Exception):
+                    connection.close()  # the next message opens a fresh one
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+    return outcomes, sent
+
+
+def mark_sent(sent: list[OutgoingMail], now: datetime) -> None:
+    """Record these messages as sent, in one UPDATE (and the secrets of those that carry one
+    purged: `BODY_PURGED_AFTER_SENDING`)."""
+    if not sent:
+        return
+    OutgoingMail.objects.filter(pk__in=[o.pk for o in sent]).update(
+        status=OutgoingMail.Status.SENT, sent_at=now
+    )
+    _purge_secrets(sent)
+
+
+def _claimable(now: datetime) -> Q:
+    """Queued, or claimed by a sender longer ago than the lease (one that died mid-send)."""
+    stalled = Q(status=OutgoingMail.Status.SENDING, attempt_at__lt=now - conf.send_lease())
+    return Q(status=OutgoingMail.Status.QUEUED) | stalled
+
+
+def _hand_over(outgoing: OutgoingMail, connection: BaseEmailBackend | None, now: datetime) -> Outcome:
+    """Build and hand over one claimed message; a failure is recorded (given up, or queued for
+    its retry) and returned."""
+    try:
+        email = build_email(outgoing)
+        email.connection = connection
+        email.send(fail_silently=False)
     except UNBUILDABLE as error:  # not the transport's fault: retrying cannot help
-        log.exception("outgoing mail %s cannot be built", outgoing_id)
+        log.exception("outgoing mail %s cannot be built", outgoing.pk)
         _give_up(outgoing, f"the message could not be built ({type(error).__name__})", now)
         return "failed"
     except Exception as error:
         final = outgoing.attempts >= conf.send_attempts()
         retry_at = None if final else now + timedelta(minutes=2**outgoing.attempts)  # 2, 4, 8 ... minutes
-        OutgoingMail.objects.filter(pk=outgoing_id).update(
+        OutgoingMail.objects.filter(pk=outgoing.pk).update(
             status=OutgoingMail.Status.FAILED if final else OutgoingMail.Status.QUEUED,
             last_error=f"{type(error).__name__}: {error}"[:2000],
             # The sweep takes it after its backoff (and the lease) if no deferred task does.
             attempt_at=retry_at or now,
         )
         if final:
-            _purge_secret(outgoing)
+            _purge_secrets([outgoing])
             _report_on_ticket(outgoing, f"the mail server refused it {outgoing.attempts} times", now)
-        raise SendFailed(f"sending {outgoing_id} failed (attempt {outgoing.attempts})", retry_at) from error
-    OutgoingMail.objects.filter(pk=outgoing_id).update(status=OutgoingMail.Status.SENT, sent_at=now)
-    _purge_secret(outgoing)
+        failed = SendFailed(f"sending {outgoing.pk} failed (attempt {outgoing.attempts})", retry_at)
+        failed.__cause__ = error
+        return failed
     return "sent"
 
 
 def stalled_mail(now: datetime, limit: int) -> list[int]:
     """Messages no live sender has: queued past their due moment by more than the lease (the
     task that was to send them died with its worker, or never ran), or claimed longer ago
-    than the lease and never marked (the sender died mid-send). Each is taken back once, with
-    a conditional update (a second sweep takes nothing), and returned to be enqueued again."""
-    cutoff = now - conf.send_lease()
+    than the lease and never marked (the sender died mid-send). Taken back all at once, with
+    one conditional UPDATE carrying a claim token (a second sweep takes nothing), read back by
+    the token, and returned to be enqueued again."""
     stale = OutgoingMail.objects.filter(
-        status__in=(OutgoingMail.Status.QUEUED, OutgoingMail.Status.SENDING), attempt_at__lt=cutoff
+        status__in=(OutgoingMail.Status.QUEUED, OutgoingMail.Status.SENDING),
+        attempt_at__lt=now - conf.send_lease(),
     )
-    taken = []
-    for outgoing_id, status, attempt_at in stale.order_by("attempt_at").values_list(
-        "pk", "status", "attempt_at"
-    )[:limit]:
-        if OutgoingMail.objects.filter(pk=outgoing_id, status=status, attempt_at=attempt_at).update(
-            status=OutgoingMail.Status.QUEUED, attempt_at=now
+    oldest = stale.order_by("attempt_at", "pk").values("pk")[:limit]
+    token = uuid.uuid4().hex
+    # The conditions are repeated outside the subquery: a row another sweep took meanwhile no
+    # longer matches them when this UPDATE reaches it.
+    with transaction.atomic():
+        if not stale.filter(pk__in=oldest).update(
+            status=OutgoingMail.Status.QUEUED, attempt_at=now, claim=token
         ):
-            taken.append(outgoing_id)
-    if taken:
-        log.warning("%d outgoing messages had no live sender; enqueued again", len(taken))
+            return []
+        taken = list(
+            OutgoingMail.objects.filter(status=OutgoingMail.Status.QUEUED, attempt_at=now, claim=token)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    log.warning("%d outgoing messages had no live sender; enqueued again", len(taken))
     return taken
 
 
-def _purge_secret(outgoing: OutgoingMail) -> None:
+def _purge_secrets(outgoing: list[OutgoingMail]) -> None:
     """A body that carries a secret (a sign-in token) is not kept once it is out or given up:
     the record stays (who, when, whether it went), the token does not sit in the database."""
-    if outgoing.kind in OutgoingMail.BODY_PURGED_AFTER_SENDING:
-        OutgoingMail.objects.filter(pk=outgoing.pk).update(body="", html_body="")
+    secret = [o.pk for o in outgoing if o.kind in OutgoingMail.BODY_PURGED_AFTER_SENDING]
+    if secret:
+        OutgoingMail.objects.filter(pk__in=secret).update(body="", html_body="")
 
 
 def _give_up(outgoing: OutgoingMail, reason: str, now: datetime) -> None:
     OutgoingMail.objects.filter(pk=outgoing.pk).update(status=OutgoingMail.Status.FAILED, last_error=reason)
-    _purge_secret(outgoing)
+    _purge_secrets([outgoing])
     _report_on_ticket(outgoing, reason, now)
 
 

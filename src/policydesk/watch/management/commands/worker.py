@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
+import time
 from argparse import ArgumentParser
 from types import FrameType
 from typing import Any
 
 from django.core.management.base import CommandError
-from django.db import close_old_connections, connection
+from django.db import OperationalError, close_old_connections, connection
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult, DBTaskResultQuerySet
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from policydesk.mail import conf as mail_conf
+from policydesk.mail.tasks import SEND_TASK_PATH, send_batch
 from policydesk.ops.heartbeats import Beating
 from policydesk.ops.models import Heartbeat
 from policydesk.watch import config
@@ -84,9 +90,79 @@ class Worker(db_worker.Worker):
                 self.loop = WatchLoop(self.watch_interval)
                 self.loop.start()
         try:
-            super().run()
+            self.run_tasks()
         finally:
             self.stop_watch()
+
+    def run_tasks(self) -> None:
+        """db_worker's loop (`db_worker.Worker.run`), with the mail first: ready sends are taken
+        and sent a batch at a time (`mail.tasks.send_batch`: one claim, one connection, one
+        record for the batch), every other task one at a time as db_worker takes it."""
+        log.info("Starting worker worker_id=%s queues=%s", self.worker_id, ",".join(self.queue_names))
+        if self.startup_delay and self.interval:
+            time.sleep(random.random())  # noqa: S311 - spreads workers started together, no secret
+        while self.running:
+            close_old_connections()
+            ready = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+            if not self.process_all_queues:
+                ready = ready.filter(queue_name__in=self.queue_names)
+            if self.excluded_queue_names:
+                ready = ready.exclude(queue_name__in=self.excluded_queue_names)
+            looked, sent = self.send_mail_batch(ready)
+            if self.running and self._below_max_tasks():
+                looked_too, ran = self.run_one(ready.exclude(task_path=SEND_TASK_PATH))
+                looked, ran = looked and looked_too, ran or sent
+            else:
+                ran = sent
+            if self.batch and looked and not ran:
+                log.info("No more tasks to run for worker_id=%s - exiting gracefully.", self.worker_id)
+                return
+            if not self._below_max_tasks():
+                log.info(
+                    "Run maximum tasks (%d) on worker=%s - exiting gracefully.",
+                    self._run_tasks,
+                    self.worker_id,
+                )
+                return
+            close_old_connections()
+            if self.running and not ran:
+                time.sleep(self.interval)
+
+    def _below_max_tasks(self) -> bool:
+        return self.max_tasks is None or self._run_tasks < self.max_tasks
+
+    def send_mail_batch(self, ready: DBTaskResultQuerySet) -> tuple[bool, bool]:
+        """A batch of ready sends; (whether the queue could be read, whether any was taken)."""
+        limit = mail_conf.send_batch()
+        if self.max_tasks is not None:
+            limit = min(limit, self.max_tasks - self._run_tasks)
+        self.running_task = True  # a stop signal lets the batch finish
+        try:
+            taken = send_batch(ready, worker_id=self.worker_id, limit=limit, now=timezone.now())
+        except OperationalError as error:
+            if not is_locked_database_exception(error):
+                raise
+            return False, False  # locked: try again next round
+        finally:
+            self.running_task = False
+        self._run_tasks += taken
+        return True, taken > 0
+
+    def run_one(self, ready: DBTaskResultQuerySet) -> tuple[bool, bool]:
+        """One other task, claimed and run as db_worker does; (read the queue, ran one)."""
+        try:
+            with exclusive_transaction(ready.db):
+                task_result = ready.get_locked()
+                if task_result is not None:
+                    task_result.claim(self.worker_id)  # so no other worker runs it
+        except OperationalError as error:
+            if not is_locked_database_exception(error):
+                raise
+            return False, False
+        if task_result is None:
+            return True, False
+        self.run_task(task_result)
+        return True, True
 
     def stop_watch(self) -> None:
         if self.loop is not None:
