@@ -142,10 +142,15 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
     if is_staff(person):
         if not email:
             raise ApiError(422, _("Name the customer in requester_email."), loc=("body", "requester_email"))
-        found = (
-            Person.objects.select_related("organisation")
-            .filter(email_is(email), role=Person.Role.CUSTOMER, is_active=True)
-            .first()
+        # At most one row (the unique index on the lower-cased email finds it); no ORDER BY,
+        # which `.first()` would add and SQLite may then answer by scanning people in id order.
+        found = next(
+            iter(
+                Person.objects.select_related("organisation")
+                .filter(email_is(email), role=Person.Role.CUSTOMER, is_active=True)
+                .order_by()[:1]
+            ),
+            None,
         )
         if found is None:
             raise ApiError(422, _("No active customer has this email."), loc=("body", "requester_email"))
