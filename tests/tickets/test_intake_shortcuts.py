@@ -13,7 +13,6 @@ from django.test import Client, override_settings
 from policydesk.api.tokens import do_create_api_token
 from policydesk.desk_policy import get_policy
 from policydesk.policy.loading import default_policy_path
-from policydesk.tickets import actions
 from policydesk.tickets.models import MetricEvent, Ticket
 from policydesk.watch import timers
 from policydesk.watch.models import Timer
@@ -64,26 +63,3 @@ def test_a_new_tickets_timers_are_those_planning_from_the_database_gives(persona
     assert (
         set(Timer.objects.filter(ticket=ticket).values_list("metric", "cycle", "kind", "fire_at")) == planned
     )
-
-
-def test_the_answer_to_an_intake_lists_nothing_attached_to_the_new_ticket(personas: Personas) -> None:
-    body = {**BODY, "requester_email": personas.customer.email}
-    answer = api(personas.agent).post("/api/v1/tickets", body, content_type="application/json").json()
-
-    assert (answer["tags"], answer["followers"], answer["participants"], answer["outside_copies"]) == (
-        [], [], [], [],
-    )  # fmt: skip
-
-
-def test_a_new_ticket_that_gains_a_follower_shows_it(personas: Personas) -> None:
-    result = actions.do_open_ticket(
-        requester=personas.customer, topic="troubleshooting", subject="Export fails", text="At 50%.",
-        channel="web", now=NOW,
-    )  # fmt: skip
-    ticket = result.ticket
-    assert ticket is not None
-    assert list(ticket.followers.all()) == []  # known empty: no query
-
-    ticket.followers.add(personas.agent)
-
-    assert list(ticket.followers.all()) == [personas.agent]  # the add forgot "empty"

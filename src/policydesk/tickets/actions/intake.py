@@ -116,17 +116,7 @@ def do_open_ticket(
             metric_events=events,
         )  # fmt: skip
         submit.remember(ticket)
-        _nothing_attached_yet(ticket)
     return IntakeResult(decision=decision, ticket=ticket, deflection=None, message=message)
-
-
-def _nothing_attached_yet(ticket: Ticket) -> None:
-    """A ticket opened just now has no tags, followers, participants or outside copies (its
-    receivers have run and added none): what shows it (the API's answer) need not ask the
-    database. Any later `.add()` through these managers forgets this, as Django does."""
-    ticket._prefetched_objects_cache = {  # type: ignore[attr-defined]
-        name: getattr(ticket, name).none() for name in ("tags", "followers", "participants", "outside_copies")
-    }
 
 
 def _repeated_intake(decision: Decision, earlier: object) -> IntakeResult:
