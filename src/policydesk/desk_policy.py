@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from functools import cache
 from pathlib import Path
 
 from django.conf import settings
@@ -14,9 +15,14 @@ _lock = threading.Lock()
 _cache: dict[tuple[str, int], Policy] = {}
 
 
+# Where the bundled default lies never changes in a process; finding it (importlib.resources)
+# cost most of a get_policy() call, which every intake makes (issue 17).
+_bundled_policy_path = cache(default_policy_path)
+
+
 def policy_path() -> Path:
     """The configured policy file, or the bundled default."""
-    return Path(settings.POLICYDESK_POLICY) if settings.POLICYDESK_POLICY else default_policy_path()
+    return Path(settings.POLICYDESK_POLICY) if settings.POLICYDESK_POLICY else _bundled_policy_path()
 
 
 def plan_name(plan_id: str, lang: str) -> str:
@@ -42,6 +48,9 @@ def get_policy() -> Policy:
     """
     path = policy_path()
     key = (str(path), path.stat().st_mtime_ns)
+    cached = _cache.get(key)  # the usual case, without the lock (a dict read is atomic)
+    if cached is not None:
+        return cached
     with _lock:
         if key not in _cache:
             policy = load_policy(path)

@@ -142,10 +142,15 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
     if is_staff(person):
         if not email:
             raise ApiError(422, _("Name the customer in requester_email."), loc=("body", "requester_email"))
-        found = (
-            Person.objects.select_related("organisation")
-            .filter(email_is(email), role=Person.Role.CUSTOMER, is_active=True)
-            .first()
+        # At most one row (the unique index on the lower-cased email finds it); no ORDER BY,
+        # which `.first()` would add and SQLite may then answer by scanning people in id order.
+        found = next(
+            iter(
+                Person.objects.select_related("organisation")
+                .filter(email_is(email), role=Person.Role.CUSTOMER, is_active=True)
+                .order_by()[:1]
+            ),
+            None,
         )
         if found is None:
             raise ApiError(422, _("No active customer has this email."), loc=("body", "requester_email"))
@@ -182,7 +187,17 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
                 },
             },
         )
-    return Status(201, result.ticket)
+    return Status(201, _as_just_opened(result.ticket))
+
+
+def _as_just_opened(ticket: Ticket) -> Ticket:
+    """The answer to an intake, without reading back what a ticket opened a moment ago cannot
+    have: tags, followers, participants, outside copies (its receivers add none). Only for the
+    answer, built at once: an object kept longer would go on saying "none" (issue 17)."""
+    ticket._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        name: getattr(ticket, name).none() for name in ("tags", "followers", "participants", "outside_copies")
+    }
+    return ticket
 
 
 @router.get("/tickets/{number}", response={200: TicketOut, **responses(404)}, url_name="ticket")

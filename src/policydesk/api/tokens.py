@@ -72,10 +72,16 @@ def person_for_token(secret: str, now: datetime) -> Person | None:
     """The active person a live token belongs to, or None (unknown, revoked, inactive person)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("person", "person__organisation")
-        .filter(digest=digest_of(secret), revoked_at__isnull=True)
-        .first()
+    # On every API request (issue 17): the token's own columns that matter and the person with
+    # the organisation, by the unique digest (at most one row: no ORDER BY). Nothing is cached:
+    # a revoked token or a deactivated person is refused from the next request on.
+    token = next(
+        iter(
+            ApiToken.objects.select_related("person", "person__organisation")
+            .only("id", "last_used_at", "person")
+            .filter(digest=digest_of(secret), revoked_at__isnull=True)[:1]
+        ),
+        None,
     )
     if token is None or not token.person.is_active:
         return None

@@ -18,6 +18,7 @@ from django.dispatch import receiver
 
 from policydesk.mail import outgoing
 from policydesk.mail.outgoing import queue_mail
+from policydesk.policy.model import Policy
 from policydesk.tickets import signals
 from policydesk.tickets.models import Deflection, MeetingRequest, Message, Ticket
 from policydesk.tickets.signals import InboundEmail
@@ -33,10 +34,15 @@ def _left_out(ticket: Ticket, message: Message, inbound: InboundEmail | None) ->
 
 @receiver(signals.ticket_opened, dispatch_uid="policydesk.mail.acknowledge")
 def acknowledge(
-    sender: Any, ticket: Ticket, message: Message, inbound: InboundEmail | None = None, **kwargs: Any
+    sender: Any,
+    ticket: Ticket,
+    message: Message,
+    inbound: InboundEmail | None = None,
+    policy: Policy | None = None,
+    **kwargs: Any,
 ) -> None:
     """C3, C13: the requester learns the request is taken, and the first-response promise."""
-    email = outgoing.acknowledgement_email(ticket)
+    email = outgoing.acknowledgement_email(ticket, policy)
     queue_mail(email, now=ticket.created_at, new_ticket=True, inbound=inbound)
     _left_out(ticket, message, inbound)
 

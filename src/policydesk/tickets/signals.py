@@ -38,7 +38,9 @@ class InboundEmail:
     left_out: Callable[[str], str] | None = None
 
 
-#: ticket, message (the request itself), decision, inbound (InboundEmail | None)
+#: ticket, message (the request itself), decision, inbound (InboundEmail | None), policy (the one
+#: it was triaged under: receivers need not read the file again), metric_events (the MetricEvent
+#: rows the action stored: a new ticket has no others)
 ticket_opened = Signal()
 #: deflection, decision, inbound (InboundEmail | None)
 request_deflected = Signal()

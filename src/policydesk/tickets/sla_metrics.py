@@ -134,12 +134,16 @@ def metric_states(
     return ticket_metrics(rules, ticket.created_at, initial_priority(ticket, rows), timeline, known)
 
 
-def record_metric_events(ticket: Ticket, now: datetime, *, opened: bool = False) -> None:
+def record_metric_events(
+    ticket: Ticket, now: datetime, *, opened: bool = False, policy: Policy | None = None
+) -> list[MetricEvent]:
     """Store the metric events of `ticket` up to `now` that are not stored yet; call it inside the
     action's transaction, after its audit row. One INSERT (a row already there is skipped).
+    Returns the rows it offered (for a new ticket, `opened`, exactly its stored events).
 
-    A breach is stored by the first action after it (the SLA watch is to store it on time)."""
-    policy = get_policy()
+    A breach is stored by the first action after it (the SLA watch is to store it on time).
+    `policy`: the one the action already holds (else the desk's)."""
+    policy = policy or get_policy()
     rows = [
         MetricEvent(
             ticket=ticket, metric=instance.metric, cycle=instance.cycle, kind=event.kind, at=event.at,
@@ -150,6 +154,7 @@ def record_metric_events(ticket: Ticket, now: datetime, *, opened: bool = False)
     ]  # fmt: skip
     if rows:
         MetricEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
 
 
 def stored_metric_states(

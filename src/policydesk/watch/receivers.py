@@ -3,13 +3,14 @@ transaction: timers are planned and pages opened in the same commit as the chang
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from policydesk.desk_policy import get_policy
 from policydesk.policy.model import Policy
 from policydesk.tickets import bulk, signals
-from policydesk.tickets.models import Ticket
+from policydesk.tickets.models import MetricEvent, Ticket
 from policydesk.watch import paging, timers
 
 
@@ -17,9 +18,16 @@ def _replan(ticket: Ticket) -> None:
     timers.replan(ticket, get_policy(), now=ticket.updated_at)
 
 
-def on_ticket_opened(sender: object, ticket: Ticket, **kwargs: Any) -> None:
-    policy = get_policy()
-    timers.plan_ticket(ticket, policy, now=ticket.created_at, new=True)
+def on_ticket_opened(
+    sender: object,
+    ticket: Ticket,
+    policy: Policy | None = None,
+    metric_events: Sequence[MetricEvent] | None = None,
+    **kwargs: Any,
+) -> None:
+    # The action's policy and the events it just stored: nothing to read back (issue 17).
+    policy = policy or get_policy()
+    timers.plan_ticket(ticket, policy, now=ticket.created_at, new=True, stored_events=metric_events)
     if ticket.mission_critical:
         _page_if_on_call(ticket, policy, now=ticket.created_at)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -212,13 +212,29 @@ def _facts(ticket: Ticket) -> TicketFacts:
     )  # fmt: skip
 
 
-def plan_ticket(ticket: Ticket, policy: Policy, now: datetime, *, new: bool = False) -> PlanResult:
+def plan_ticket(
+    ticket: Ticket,
+    policy: Policy,
+    now: datetime,
+    *,
+    new: bool = False,
+    stored_events: Sequence[MetricEvent] | None = None,
+) -> PlanResult:
     """Bring one ticket's warning and breach timers, of every metric, in line with its state (in
     the caller's transaction: the receivers call it inside the action that changed the ticket,
     after the action stored its metric events). `new`: the ticket was opened in this
-    transaction, so it has no timers to read."""
+    transaction, so it has no timers to read. `stored_events`: every metric event the ticket
+    has, when the caller has just written them all (a new ticket's), instead of reading them."""
     planner = Planner(policy, config.warning_share())
-    events = MetricEvent.objects.filter(ticket_id=ticket.pk).order_by("at", "id").values_list(*_EVENT_FIELDS)
+    if stored_events is None:
+        events: Iterable[tuple[int, str, int, str, datetime]] = (
+            MetricEvent.objects.filter(ticket_id=ticket.pk).order_by("at", "id").values_list(*_EVENT_FIELDS)
+        )
+    else:  # in the order they were written, oldest first, as the query orders them
+        events = [
+            (ticket.pk, event.metric, event.cycle, event.kind, event.at)
+            for event in sorted(stored_events, key=lambda event: event.at)
+        ]
     instances = _events(events).get(ticket.pk, {})
     wanted = planner.wanted(_facts(ticket), instances)
     rows = (

@@ -110,8 +110,11 @@ def do_open_ticket(
         if entered_by is not None:
             _entered_by_note(ticket, entered_by, channel, now)
         _record_opening(policy, decision, ticket, now, actor=entered_by or requester)
-        record_metric_events(ticket, now, opened=True)
-        signals.ticket_opened.send(Ticket, ticket=ticket, message=message, decision=decision, inbound=inbound)
+        events = record_metric_events(ticket, now, opened=True, policy=policy)
+        signals.ticket_opened.send(
+            Ticket, ticket=ticket, message=message, decision=decision, inbound=inbound, policy=policy,
+            metric_events=events,
+        )  # fmt: skip
         submit.remember(ticket)
     return IntakeResult(decision=decision, ticket=ticket, deflection=None, message=message)
 
