@@ -4,6 +4,7 @@ ticket through the ticket's own action."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -24,11 +25,30 @@ def open_survey(ticket: Ticket, solved_by: Person | None, now: datetime) -> Sati
     """The survey of this solve of `ticket` (the next cycle), inside the solve's transaction,
     which holds the ticket's row: two solves cannot take the same cycle. No audit row of its
     own: it is a consequence of the solve, which is audited."""
-    last = SatisfactionSurvey.objects.filter(ticket=ticket).aggregate(last=Max("cycle"))["last"]
-    return SatisfactionSurvey.objects.create(
-        ticket=ticket, cycle=(last or 0) + 1, person=ticket.requester, solved_by=solved_by,
-        agent=ticket.assignee, plan=ticket.organisation.plan, office=ticket.office, asked_at=now,
-    )  # fmt: skip
+    return open_surveys([(ticket, solved_by, now)])[0]
+
+
+def open_surveys(solves: Sequence[tuple[Ticket, Person | None, datetime]]) -> list[SatisfactionSurvey]:
+    """`open_survey` of each (ticket, solved by, at) of `solves`, in two queries whatever their
+    number (a bulk solve's chunk; each ticket's row is held by its solve). A ticket solved
+    twice among them gets two cycles, in order. The tickets' organisations and requesters are
+    read from them as loaded."""
+    last = dict(
+        SatisfactionSurvey.objects.filter(ticket_id__in={ticket.pk for ticket, _, _ in solves})
+        .values("ticket_id")
+        .annotate(last=Max("cycle"))
+        .values_list("ticket_id", "last")
+        .order_by()
+    )
+    surveys = []
+    for ticket, solved_by, now in solves:
+        last[ticket.pk] = cycle = (last.get(ticket.pk) or 0) + 1
+        survey = SatisfactionSurvey(
+            ticket=ticket, cycle=cycle, person=ticket.requester, solved_by=solved_by,
+            agent_id=ticket.assignee_id, plan=ticket.organisation.plan, office=ticket.office, asked_at=now,
+        )  # fmt: skip
+        surveys.append(survey)
+    return SatisfactionSurvey.objects.bulk_create(surveys)
 
 
 def latest_survey(ticket: Ticket, *, with_people: bool = False) -> SatisfactionSurvey | None:
