@@ -15,7 +15,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from policydesk.tickets import actions, bulk
-from policydesk.tickets.models import Ticket
+from policydesk.tickets.models import MetricEvent, Ticket
+from policydesk.tickets.sla_metrics import recording_together
 from policydesk.watch import timers
 from policydesk.watch.models import Timer
 from tests.conftest import Personas
@@ -115,3 +116,59 @@ def test_nested_blocks_plan_once_at_the_outer_end(personas: Personas) -> None:
             )
         assert pending_of(ticket) != set()  # the inner end does not plan
     assert pending_of(ticket) == set()
+
+
+def events_of(ticket: Ticket) -> list[tuple[str, int, str, datetime]]:
+    rows = MetricEvent.objects.filter(ticket=ticket).order_by("metric", "cycle", "at", "kind")
+    return list(rows.values_list("metric", "cycle", "kind", "at"))
+
+
+@pytest.mark.usefixtures("metric_policy")
+def test_bulk_records_the_same_metric_events_as_one_change_at_a_time(personas: Personas) -> None:
+    alone, *many = [open_ticket(personas.customer, "troubleshooting", OPENED) for _ in range(3)]
+    for status, now in [("on-hold", z("2026-12-01T12:00:00")), ("open", z("2026-12-02T15:00:00")),
+                        ("solved", z("2026-12-03T09:00:00"))]:  # fmt: skip
+        actions.do_set_status(ticket=alone, status=status, actor=personas.agent, now=now)
+        change_in_bulk(personas, many, "status", status, now)
+        expected = events_of(alone)
+        assert len(expected) > 2  # paused, resumed, fulfilled: not only the starts
+        for ticket in many:
+            assert events_of(ticket) == expected, status
+
+
+@pytest.mark.usefixtures("metric_policy")
+def test_a_chunk_reads_its_tickets_audit_rows_once_however_many(personas: Personas) -> None:
+    def audit_reads(count: int) -> int:
+        tickets = [open_ticket(personas.customer, "troubleshooting", OPENED) for _ in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            change_in_bulk(personas, tickets, "status", "on-hold", z("2026-12-01T12:00:00"))
+        return sum(
+            1 for q in queries.captured_queries if q["sql"].startswith("SELECT") and "audit" in q["sql"]
+        )
+
+    assert audit_reads(2) == audit_reads(12)
+
+
+@pytest.mark.usefixtures("metric_policy")
+def test_metric_events_wait_for_the_end_of_the_block_and_a_failed_block_records_none(
+    personas: Personas,
+) -> None:
+    ticket = open_ticket(personas.customer, "troubleshooting", OPENED)
+    before = events_of(ticket)
+
+    def hold_then_fail() -> None:
+        with transaction.atomic(), recording_together():
+            actions.do_set_status(
+                ticket=ticket, status="on-hold", actor=personas.agent, now=z("2026-12-01T12:00:00")
+            )
+            assert events_of(ticket) == before  # waiting for the end of the block
+            raise RuntimeError("the chunk fails")
+
+    with pytest.raises(RuntimeError, match="the chunk fails"):
+        hold_then_fail()
+    assert events_of(ticket) == before
+    with transaction.atomic(), recording_together():
+        actions.do_set_status(
+            ticket=ticket, status="on-hold", actor=personas.agent, now=z("2026-12-01T12:00:00")
+        )
+    assert len(events_of(ticket)) > len(before)  # stored at the block's end

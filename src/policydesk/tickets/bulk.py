@@ -28,6 +28,7 @@ from policydesk.tickets.access import can_answer, is_staff, remember_queues
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import BulkJob, Person, Ticket
+from policydesk.tickets.sla_metrics import recording_together
 from policydesk.tickets.tags import BadTag, parse_tags
 
 #: Jobs of up to this many tickets run in the request that asks for them.
@@ -103,6 +104,8 @@ def run_bulk(job: BulkJob, now: datetime) -> BulkJob:
         with transaction.atomic(), ExitStack() as around:
             for make in CHUNK_CONTEXTS.values():
                 around.enter_context(make())
+            # Entered last, so it ends first: the watch's plan reads the events it records.
+            around.enter_context(recording_together())
             for number in chunk:
                 ticket = tickets.get(number)
                 if ticket is None or not can_answer(job.actor, ticket):

@@ -15,7 +15,9 @@ clock; `metric_states` only reads. Which audit actions move which clock:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -109,29 +111,79 @@ def ticket_rules(ticket: Ticket, policy: Policy) -> dict[str, tuple[MetricRule, 
 
 
 def metric_states(
-    ticket: Ticket, policy: Policy, now: datetime, *, opened: bool = False
+    ticket: Ticket,
+    policy: Policy,
+    now: datetime,
+    *,
+    opened: bool = False,
+    rows: Sequence[tuple[str, datetime, Mapping[str, Any]]] | None = None,
 ) -> list[MetricInstance]:
     """Every SLA metric instance of `ticket` as of `now` (none for a plan the policy lacks).
 
-    `opened`: the ticket was created just now, so its timeline is empty (no audit read)."""
+    `opened`: the ticket was created just now, so its timeline is empty (no audit read).
+    `rows`: its timeline's audit rows `(action, at, data)`, oldest first, when the caller read
+    them already (`_audit_rows`)."""
     plan = policy.plans.get(ticket.organisation.plan)
     if plan is None:
         return []
     rules = metric_rules(policy, plan, ticket.office, mission_critical=ticket.mission_critical)
     if opened:
         return ticket_metrics(rules, ticket.created_at, ticket.priority, [], now)
-    rows = [
-        (action, at, data)
-        for action, at, data in AuditEvent.objects.filter(
-            subject_type="ticket", subject_id=str(ticket.pk), action__in=TIMELINE_ACTIONS
-        )
-        .order_by("at", "id")
-        .values_list("action", "at", "data")
-    ]
+    if rows is None:
+        rows = _audit_rows([ticket.pk]).get(ticket.pk, [])
     timeline = timeline_from_audit(rows, ticket.created_at)
     # An action's own row is known at its `now`, even when that `now` is older than the history.
     known = max([now, *(event.at for event in timeline[-1:])])
     return ticket_metrics(rules, ticket.created_at, initial_priority(ticket, rows), timeline, known)
+
+
+def _audit_rows(ticket_ids: Sequence[int]) -> dict[int, list[tuple[str, datetime, Mapping[str, Any]]]]:
+    """The timeline audit rows `(action, at, data)` of each ticket, oldest first, in one query."""
+    rows: dict[int, list[tuple[str, datetime, Mapping[str, Any]]]] = {pk: [] for pk in ticket_ids}
+    for subject_id, action, at, data in (
+        AuditEvent.objects.filter(
+            subject_type="ticket", subject_id__in=[str(pk) for pk in ticket_ids], action__in=TIMELINE_ACTIONS
+        )
+        .order_by("at", "id")
+        .values_list("subject_id", "action", "at", "data")
+    ):
+        rows[int(subject_id)].append((action, at, data))
+    return rows
+
+
+#: The tickets whose metric events wait for the end of a `recording_together` block (None: outside
+#: one): each with the latest `now` it was changed at and the policy of that change.
+_together: ContextVar[dict[int, tuple[Ticket, datetime, Policy]] | None] = ContextVar(
+    "recording_together", default=None
+)
+
+
+@contextmanager
+def recording_together() -> Iterator[None]:
+    """Inside this block (in one transaction), `record_metric_events` of a ticket changed by an
+    action is collected and done for every ticket at once when the block ends: a bulk change's
+    chunk reads its tickets' audit rows in one query and stores their events in one INSERT, not
+    two per ticket. The events are the same: they follow from the stored audit rows (those of a
+    change undone within the block are gone with it). Nothing is recorded when the block raises.
+    Whatever reads the events (the SLA watch's `planning_together`) must end after this block."""
+    if _together.get() is not None:  # nested: the outer block records them
+        yield
+        return
+    token = _together.set({})
+    try:
+        yield
+        waiting = _together.get() or {}
+    finally:
+        _together.reset(token)
+    if waiting:
+        audit = _audit_rows(list(waiting))
+        rows = [
+            row
+            for ticket, now, policy in waiting.values()
+            for row in _event_rows(ticket, policy, metric_states(ticket, policy, now, rows=audit[ticket.pk]))
+        ]
+        if rows:
+            MetricEvent.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def record_metric_events(
@@ -139,22 +191,32 @@ def record_metric_events(
 ) -> list[MetricEvent]:
     """Store the metric events of `ticket` up to `now` that are not stored yet; call it inside the
     action's transaction, after its audit row. One INSERT (a row already there is skipped).
-    Returns the rows it offered (for a new ticket, `opened`, exactly its stored events).
+    Returns the rows it offered (for a new ticket, `opened`, exactly its stored events; inside a
+    `recording_together` block, none: they are stored at its end).
 
     A breach is stored by the first action after it (the SLA watch is to store it on time).
     `policy`: the one the action already holds (else the desk's)."""
     policy = policy or get_policy()
-    rows = [
+    waiting = _together.get()
+    if waiting is not None and not opened:
+        before = waiting.get(ticket.pk)
+        waiting[ticket.pk] = (ticket, max(now, before[1]) if before else now, policy)
+        return []
+    rows = _event_rows(ticket, policy, metric_states(ticket, policy, now, opened=opened))
+    if rows:
+        MetricEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
+
+
+def _event_rows(ticket: Ticket, policy: Policy, instances: Iterable[MetricInstance]) -> list[MetricEvent]:
+    return [
         MetricEvent(
             ticket=ticket, metric=instance.metric, cycle=instance.cycle, kind=event.kind, at=event.at,
             policy_version=policy.version,
         )
-        for instance in metric_states(ticket, policy, now, opened=opened)
+        for instance in instances
         for event in instance.events
     ]  # fmt: skip
-    if rows:
-        MetricEvent.objects.bulk_create(rows, ignore_conflicts=True)
-    return rows
 
 
 def stored_metric_states(
