@@ -278,3 +278,17 @@ def test_a_rare_short_word_leads_a_common_one(personas: Personas, reports: Ticke
     assert reads == 2  # each read once; 鰻's one match is all there is: no reading of report's
     assert chunk_reads(personas.lead, "鰻")[0] == [reports.number]
     assert chunk_reads(personas.customer, "鰻 report")[0] == [reports.number]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner settings")
+def test_every_postgres_read_runs_without_parallel_workers(personas: Personas, reports: Ticket) -> None:
+    """Starting parallel workers cost 20 ms a read on 2 busy CPUs, for reads of a few hundred rows
+    (BENCHMARKS.md, 1,000,000 messages): each read's transaction turns them off first."""
+    with CaptureQueriesContext(connection) as queries:
+        assert numbers(personas.lead, "report 鰻") == [reports.number]
+    statements = [q["sql"] for q in queries.captured_queries]
+    # The reads of matches and the scoring (the snippets' read of a few tickets' rows is the ORM's).
+    reads = [i for i, sql in enumerate(statements) if sql.startswith(("SELECT e.id", "WITH search_within"))]
+    assert len(reads) >= 3  # each term's newest matches, and the candidates' scores
+    for i in reads:
+        assert statements[i - 1] == "SET LOCAL max_parallel_workers_per_gather = 0", statements[i - 1]

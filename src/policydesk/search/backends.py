@@ -40,8 +40,9 @@ class Backend(Protocol):
         one the database can read backwards from its index without sorting every match."""
         ...
 
-    def scoring_settings(self) -> list[str]:
-        """Statements run in the transaction of the query scoring the candidates' rows."""
+    def query_settings(self) -> list[str]:
+        """Statements run in the transaction of each of the search's queries (reading a term's
+        newest matches, scoring the candidates' rows)."""
         ...
 
 
@@ -69,7 +70,7 @@ class SqliteFts:
         # would make SQLite collect and sort every match first.
         return "f.rowid"
 
-    def scoring_settings(self) -> list[str]:
+    def query_settings(self) -> list[str]:
         return []
 
 
@@ -90,10 +91,12 @@ class PostgresTrigram:
         # backwards, filtering, for a common one (it stops at the LIMIT).
         return "e.id"
 
-    def scoring_settings(self) -> list[str]:
-        # Scoring reads a few hundred tickets' rows by index. The planner splits it across
-        # parallel workers, whose start costs more than they save: 3-4x slower measured on 2
-        # busy CPUs (BENCHMARKS.md). LOCAL: until the end of the transaction only.
+    def query_settings(self) -> list[str]:
+        # Each query reads a few hundred rows by index: a term's newest matches (LIMIT), a few
+        # hundred tickets' rows to score. The planner splits them across parallel workers, whose
+        # start costs more than they save: scoring 3-4x slower measured on 2 busy CPUs, and a
+        # one- or two-character word read from the gram index 20 ms instead of 1 (BENCHMARKS.md).
+        # LOCAL: until the end of the transaction only.
         return ["SET LOCAL max_parallel_workers_per_gather = 0"]
 
 

@@ -21,6 +21,7 @@ of them. The same on every database."""
 from __future__ import annotations
 
 import html
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -262,9 +263,7 @@ def _newest(
         params.append(before)
     sql += f" ORDER BY {order} DESC LIMIT %s"
     params.append(count)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(int(entry_id), int(ticket_id)) for entry_id, ticket_id in cursor.fetchall()]
+    return [(int(entry_id), int(ticket_id)) for entry_id, ticket_id in _rows(sql, params)]
 
 
 def _by_number(tickets: QuerySet[Ticket], numbers: tuple[int, ...]) -> list[int]:
@@ -293,11 +292,17 @@ def _scores(tickets: QuerySet[Ticket], ticket_ids: list[int], query: Query, staf
         "GROUP BY m.ticket_id HAVING COUNT(*) = %s"
     )
     params: list[Any] = [*within_params, *(param for part in parts for param in part.params), len(parts)]
-    with transaction.atomic(), connection.cursor() as cursor:
-        for setting in backend().scoring_settings():
+    return {int(ticket_id): float(score) for ticket_id, score in _rows(sql, params)}
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of one of the search's queries, run with the backend's settings."""
+    settings = backend().query_settings()
+    with transaction.atomic() if settings else nullcontext(), connection.cursor() as cursor:
+        for setting in settings:
             cursor.execute(setting)
         cursor.execute(sql, params)
-        return {int(ticket_id): float(score) for ticket_id, score in cursor.fetchall()}
+        return list(cursor.fetchall())
 
 
 def _term(term: str, within: Sql, staff: bool) -> Sql:
