@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import unicodedata
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 _KATAKANA_FIRST, _KATAKANA_LAST = 0x30A1, 0x30F6  # ァ .. ヶ; hiragana is 0x60 below
 _FOLDS = {
@@ -47,15 +48,27 @@ def _clusters(text: str) -> Iterator[str]:
 def aligned(text: str) -> tuple[str, list[int]]:
     """The normalised `text` and, for each of its characters, the index in `text` of the
     character it came from (a composed ｶﾞ maps to the ｶ)."""
+    if text.isascii():  # NFKC and the folds leave ASCII as it is; lower() keeps each letter one
+        return text.lower(), list(range(len(text)))
     parts: list[str] = []
     origins: list[int] = []
     position = 0
     for cluster in _clusters(text):
-        folded = normalise(cluster)
+        folded = _normalised_cluster(cluster)
         parts.append(folded)
-        origins.extend([position] * len(folded))
+        if len(folded) == 1:
+            origins.append(position)
+        else:
+            origins.extend([position] * len(folded))
         position += len(cluster)
     return "".join(parts), origins
+
+
+@lru_cache(maxsize=4096)
+def _normalised_cluster(cluster: str) -> str:
+    """`normalise` of one character and its marks: the same few thousand again and again (a
+    snippet is highlighted on every search)."""
+    return normalise(cluster)
 
 
 def highlight(text: str, terms: Iterable[str], width: int = 160) -> str:
