@@ -34,6 +34,7 @@ from django.utils.translation import ngettext
 from policydesk import languages
 from policydesk.desk_policy import get_policy
 from policydesk.mail import conf
+from policydesk.mail.compiled_queries import CompiledQuery
 from policydesk.mail.decoding import (
     Attachment,
     MessageRefused,
@@ -266,12 +267,7 @@ def _process_one(
 def _process_locked(
     inbound: InboundMessage, prepared: _Prepared | MessageRefused, *, now: datetime, allowed: tuple[str, ...]
 ) -> IngestResult:
-    state = (
-        InboundMessage.objects.select_for_update()
-        .filter(pk=inbound.pk)
-        .values_list("outcome", "attempts")
-        .first()
-    )
+    state = _ROW_STATE.first(pk=inbound.pk)
     if state is None or state[0] not in allowed:  # another processor took it meanwhile
         return _duplicate(InboundMessage.objects.defer("raw").get(pk=inbound.pk))
     result = (
@@ -287,6 +283,31 @@ def _process_locked(
     inbound.save(update_fields=_PROCESSED_FIELDS)
     return result
 
+
+#: The row's state, locked (processing a message's SELECTs are compiled once: compiled_queries).
+_ROW_STATE = CompiledQuery(
+    lambda pk: (
+        InboundMessage.objects.select_for_update()
+        .filter(pk=pk)
+        .values_list("outcome", "attempts")
+        .order_by("pk")[:1]
+    ),
+    pk=int,
+)
+#: The ticket of a Message-ID already taken (through another mailbox).
+_LINKED_TICKET = CompiledQuery(
+    lambda message_id: MessageLink.objects.filter(message_id=message_id).values_list("ticket_id")[:1],
+    message_id=str,
+)
+#: The active person whose login email the sender's is, with their organisation (C14).
+_PERSON = CompiledQuery(
+    lambda address: (
+        Person.objects.filter(email_is(address), is_active=True)
+        .select_related("organisation")
+        .order_by("pk")[:1]
+    ),
+    address=str,
+)
 
 _PROCESSED_FIELDS = (
     "outcome",
@@ -428,21 +449,18 @@ def _classify(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> _D
     if prepared.automatic is not None:  # never answered: no ticket, no notice, no loop
         thread = find_thread(parsed, recipients, None)
         return _Decision(Outcome.AUTO, prepared.automatic, thread.ticket if thread else None)
-    link = (
-        MessageLink.objects.filter(message_id=parsed.message_id).select_related("ticket").first()
-        if parsed.message_id
-        else None
-    )
-    if link is not None:
+    linked = _LINKED_TICKET.first(message_id=parsed.message_id) if parsed.message_id else None
+    if linked is not None:
         # The same message reached us through another mailbox (SMTP and IMAP, two aliases).
-        return _Decision(Outcome.DUPLICATE, "already taken through another mailbox", link.ticket)
+        ticket = Ticket.objects.get(pk=linked[0])
+        return _Decision(Outcome.DUPLICATE, "already taken through another mailbox", ticket)
     if prepared.authentication_problem:
         return _Decision(Outcome.QUARANTINED, prepared.authentication_problem)
     # C14: the sender is the addr-spec of the one mailbox in From, never its display name.
     address = parsed.from_address
     if not address:
         return _Decision(Outcome.QUARANTINED, f"no single sender address in From: {parsed.from_problem}")
-    person = Person.objects.filter(email_is(address), is_active=True).select_related("organisation").first()
+    person: Person | None = _PERSON.first(address=address.strip())
     thread = find_thread(parsed, recipients, person)
     if thread is not None:
         return _reply(inbound, prepared, person, thread, now)
