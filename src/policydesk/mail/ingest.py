@@ -284,7 +284,7 @@ def _process_locked(
     return result
 
 
-#: The row's state, locked (processing a message's SELECTs are compiled once: compiled_queries).
+#: The row's state, locked. These SELECTs, made for every message, are compiled once (compiled_queries).
 _ROW_STATE = CompiledQuery(
     lambda pk: (
         InboundMessage.objects.select_for_update()
