@@ -34,7 +34,7 @@ from typing import Any
 from harness import ROOT, print_table, run_in_child, throwaway_database
 
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-DATABASE_NAME = "worker_bench"
+DATABASE_NAME = os.environ.get("WORKER_BENCH_DATABASE", "worker_bench")
 GOALS = {"send": 1000, "email": 400}
 WRITES = {"INSERT", "UPDATE", "DELETE"}
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import NOW
 
-# In CI the repository is cloned somewhere with shared/ beside it: resolve from the repo root.
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "email"
+# In CI the repository is cloned somewhere with shared/ beside it: resolve from the repo root
+# (a worktree elsewhere names it with POLICYDESK_TEST_CORPUS).
+CORPUS = Path(
+    os.environ.get("POLICYDESK_TEST_CORPUS")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "email"
+)
 
 
 def rfc5322(text: str) -> bytes:
@@ -26,11 +31,9 @@ def corpus_files() -> list[Path]:
 @pytest.fixture(autouse=True)
 def _batches_by_count_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches of stored mail are cut by count and size only (unless a test gives a time): the
-    pace learnt from timing (`ingest._Pace`) and the default time budget would make a test
-    depend on how busy the machine is."""
+    default time budget would make a test depend on how busy the machine is."""
     from policydesk.mail import ingest
 
-    monkeypatch.setattr(ingest, "_pace", ingest._Pace(learning=False))
     monkeypatch.setattr(ingest, "BATCH_SECONDS", 3600.0)
 
 

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import re
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,7 @@ from django.utils.translation import ngettext
 from policydesk import languages
 from policydesk.desk_policy import get_policy
 from policydesk.mail import conf
+from policydesk.mail.compiled_queries import CompiledQuery
 from policydesk.mail.decoding import (
     Attachment,
     MessageRefused,
@@ -184,7 +186,8 @@ def process_pending(
     failure with one message rolls back only that message's work and quarantines it, the
     others keep their outcome. A database failure (temporary) rolls the whole batch back:
     its messages stay pending and are taken on the next round. Parsing happens before the
-    transaction, so the database is held only for the database work.
+    transaction, so the database is held only for the database work; each message is parsed
+    once, and those a batch had no time for open the next batch.
 
     Used by the SMTP listener's background processor and after a crash; safe to run in
     several processes at once (each message's row is locked and re-checked).
@@ -192,20 +195,27 @@ def process_pending(
     pending = InboundMessage.objects.filter(outcome=Outcome.PENDING)
     if mailbox is not None:
         pending = pending.filter(mailbox=mailbox)
-    queued = list(pending.order_by("pk").values_list("pk", "size")[:limit])
+    queued = deque(pending.order_by("pk").values_list("pk", "size")[:limit])
+    seconds = BATCH_SECONDS if batch_seconds is None else batch_seconds
+    # Read and parsed, not yet processed: a batch that runs out of time leaves the rest here for
+    # the next batch, so no stored message is parsed twice (issue 17).
+    waiting: deque[tuple[InboundMessage, _Prepared | MessageRefused | Exception]] = deque()
     taken = 0
-    while queued:
-        chunk = [queued.pop(0)[0]]
-        size = 0
-        seconds = BATCH_SECONDS if batch_seconds is None else batch_seconds
-        most = _pace.fitting(batch, seconds)
-        while queued and len(chunk) < most and size + queued[0][1] <= batch_bytes:
-            size += queued[0][1]
-            chunk.append(queued.pop(0)[0])
-        done = _process_batch(chunk, seconds)
-        taken += done
-        if done < len(chunk):  # out of time: the rest waits for the next round
-            break
+    while queued or waiting:
+        size = sum(row.size for row, _prepared in waiting)
+        pks: list[int] = []
+        while queued and len(waiting) + len(pks) < batch:
+            if (waiting or pks) and size + queued[0][1] > batch_bytes:
+                break
+            pk, message_size = queued.popleft()
+            pks.append(pk)
+            size += message_size
+        if pks:
+            rows = list(InboundMessage.objects.filter(pk__in=pks, outcome=Outcome.PENDING).order_by("pk"))
+            taken += len(pks) - len(rows)  # no longer pending: taken by someone else
+            waiting.extend((row, _prepare_or_error(row)) for row in rows)  # no database held while parsing
+        if waiting:
+            taken += _process_batch(waiting, seconds)
     return taken
 
 
@@ -213,44 +223,21 @@ def process_pending(
 BATCH_SECONDS = 0.25
 
 
-class _Pace:
-    """How long one message takes in a batch's transaction, lately (a moving average, per
-    process): a batch is cut to what fits in its time, so messages are not parsed for a batch
-    that runs out of time before them and parsed again for the next (issue 17: under load,
-    most of a 20-message batch was parsed twice or more)."""
-
-    def __init__(self, *, learning: bool = True) -> None:
-        self.seconds_per_message: float | None = None
-        self.learning = learning  # off in tests that count batches: they must not depend on timing
-
-    def fitting(self, batch: int, seconds: float) -> int:
-        if not self.seconds_per_message:
-            return batch
-        return max(1, min(batch, int(0.8 * seconds / self.seconds_per_message)))
-
-    def record(self, done: int, seconds: float) -> None:
-        if done and self.learning:
-            latest = seconds / done
-            previous = self.seconds_per_message
-            self.seconds_per_message = latest if previous is None else 0.7 * previous + 0.3 * latest
-
-
-_pace = _Pace()
-
-
-def _process_batch(pks: list[int], seconds: float) -> int:
-    rows = list(InboundMessage.objects.filter(pk__in=pks, outcome=Outcome.PENDING).order_by("pk"))
-    prepared = [(row, _prepare_or_error(row)) for row in rows]  # no database held while parsing
+def _process_batch(
+    waiting: deque[tuple[InboundMessage, _Prepared | MessageRefused | Exception]], seconds: float
+) -> int:
+    """Process the waiting messages, oldest first, in one transaction until `seconds` have
+    passed (at least one message); the processed are taken off `waiting`. The number processed."""
     started = time.monotonic()
     done = 0
     with transaction.atomic():
-        for row, message in prepared:
+        while waiting:
+            row, message = waiting.popleft()
             _process_one(row, message, now=row.received_at, allowed=(Outcome.PENDING,))
             done += 1
-            if time.monotonic() - started > seconds:
+            if time.monotonic() - started >= seconds:
                 break
-    _pace.record(done, time.monotonic() - started)
-    return done + len(pks) - len(rows)  # rows no longer pending were taken by someone else
+    return done
 
 
 def _process_one(
@@ -280,12 +267,7 @@ def _process_one(
 def _process_locked(
     inbound: InboundMessage, prepared: _Prepared | MessageRefused, *, now: datetime, allowed: tuple[str, ...]
 ) -> IngestResult:
-    state = (
-        InboundMessage.objects.select_for_update()
-        .filter(pk=inbound.pk)
-        .values_list("outcome", "attempts")
-        .first()
-    )
+    state = _ROW_STATE.first(pk=inbound.pk)
     if state is None or state[0] not in allowed:  # another processor took it meanwhile
         return _duplicate(InboundMessage.objects.defer("raw").get(pk=inbound.pk))
     result = (
@@ -301,6 +283,31 @@ def _process_locked(
     inbound.save(update_fields=_PROCESSED_FIELDS)
     return result
 
+
+#: The row's state, locked. These SELECTs, made for every message, are compiled once (compiled_queries).
+_ROW_STATE = CompiledQuery(
+    lambda pk: (
+        InboundMessage.objects.select_for_update()
+        .filter(pk=pk)
+        .values_list("outcome", "attempts")
+        .order_by("pk")[:1]
+    ),
+    pk=int,
+)
+#: The ticket of a Message-ID already taken (through another mailbox).
+_LINKED_TICKET = CompiledQuery(
+    lambda message_id: MessageLink.objects.filter(message_id=message_id).values_list("ticket_id")[:1],
+    message_id=str,
+)
+#: The active person whose login email the sender's is, with their organisation (C14).
+_PERSON = CompiledQuery(
+    lambda address: (
+        Person.objects.filter(email_is(address), is_active=True)
+        .select_related("organisation")
+        .order_by("pk")[:1]
+    ),
+    address=str,
+)
 
 _PROCESSED_FIELDS = (
     "outcome",
@@ -442,21 +449,18 @@ def _classify(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> _D
     if prepared.automatic is not None:  # never answered: no ticket, no notice, no loop
         thread = find_thread(parsed, recipients, None)
         return _Decision(Outcome.AUTO, prepared.automatic, thread.ticket if thread else None)
-    link = (
-        MessageLink.objects.filter(message_id=parsed.message_id).select_related("ticket").first()
-        if parsed.message_id
-        else None
-    )
-    if link is not None:
+    linked = _LINKED_TICKET.first(message_id=parsed.message_id) if parsed.message_id else None
+    if linked is not None:
         # The same message reached us through another mailbox (SMTP and IMAP, two aliases).
-        return _Decision(Outcome.DUPLICATE, "already taken through another mailbox", link.ticket)
+        ticket = Ticket.objects.get(pk=linked[0])
+        return _Decision(Outcome.DUPLICATE, "already taken through another mailbox", ticket)
     if prepared.authentication_problem:
         return _Decision(Outcome.QUARANTINED, prepared.authentication_problem)
     # C14: the sender is the addr-spec of the one mailbox in From, never its display name.
     address = parsed.from_address
     if not address:
         return _Decision(Outcome.QUARANTINED, f"no single sender address in From: {parsed.from_problem}")
-    person = Person.objects.filter(email_is(address), is_active=True).select_related("organisation").first()
+    person: Person | None = _PERSON.first(address=address.strip())
     thread = find_thread(parsed, recipients, person)
     if thread is not None:
         return _reply(inbound, prepared, person, thread, now)
