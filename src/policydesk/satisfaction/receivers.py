@@ -5,8 +5,7 @@ at the chunk's end (`surveying_together`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from datetime import datetime
 from itertools import groupby
@@ -17,6 +16,7 @@ from policydesk.satisfaction import emails
 from policydesk.satisfaction.actions import open_surveys
 from policydesk.tickets import bulk, signals
 from policydesk.tickets.models import Person, Ticket
+from policydesk.together import done_together
 
 Solve = tuple[Ticket, Person | None, datetime]
 
@@ -34,28 +34,21 @@ def ask_for_rating(
         waiting.append((ticket, actor, now))
 
 
-@contextmanager
-def surveying_together() -> Iterator[None]:
+def surveying_together() -> AbstractContextManager[None]:
     """Inside this block (in one transaction), the surveys of the tickets solved are opened and
     emailed together when the block ends: a bulk solve of 50 tickets records them in a few
     queries, not 50 × 7. Only tickets still solved then are asked (a ticket whose change was
     undone after its solve, within the block, is not). Nothing is asked when the block raises."""
-    if _together.get() is not None:  # nested: the outer block asks
-        yield
-        return
-    token = _together.set([])
-    try:
-        yield
-        waiting = _together.get() or []
-    finally:
-        _together.reset(token)
-    if waiting:
-        solved = set(
-            Ticket.objects.filter(
-                pk__in={ticket.pk for ticket, _, _ in waiting}, status=Ticket.Status.SOLVED
-            ).values_list("pk", flat=True)
-        )
-        _ask([solve for solve in waiting if solve[0].pk in solved])
+    return done_together(_together, list, _ask_if_still_solved)
+
+
+def _ask_if_still_solved(waiting: list[Solve]) -> None:
+    solved = set(
+        Ticket.objects.filter(
+            pk__in={ticket.pk for ticket, _, _ in waiting}, status=Ticket.Status.SOLVED
+        ).values_list("pk", flat=True)
+    )
+    _ask([solve for solve in waiting if solve[0].pk in solved])
 
 
 def _ask(solves: list[Solve]) -> None:

@@ -15,8 +15,8 @@ clock; `metric_states` only reads. Which audit actions move which clock:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,7 @@ from policydesk.sla.metrics import (
     ticket_metrics,
 )
 from policydesk.tickets.models import AuditEvent, MetricEvent, Ticket
+from policydesk.together import done_together
 
 #: The audit actions that move a metric's clock.
 TIMELINE_ACTIONS = (
@@ -158,32 +159,25 @@ _together: ContextVar[dict[int, tuple[Ticket, datetime, Policy]] | None] = Conte
 )
 
 
-@contextmanager
-def recording_together() -> Iterator[None]:
+def recording_together() -> AbstractContextManager[None]:
     """Inside this block (in one transaction), `record_metric_events` of a ticket changed by an
     action is collected and done for every ticket at once when the block ends: a bulk change's
     chunk reads its tickets' audit rows in one query and stores their events in one INSERT, not
     two per ticket. The events are the same: they follow from the stored audit rows (those of a
     change undone within the block are gone with it). Nothing is recorded when the block raises.
     Whatever reads the events (the SLA watch's `planning_together`) must end after this block."""
-    if _together.get() is not None:  # nested: the outer block records them
-        yield
-        return
-    token = _together.set({})
-    try:
-        yield
-        waiting = _together.get() or {}
-    finally:
-        _together.reset(token)
-    if waiting:
-        audit = _audit_rows(list(waiting))
-        rows = [
-            row
-            for ticket, now, policy in waiting.values()
-            for row in _event_rows(ticket, policy, metric_states(ticket, policy, now, rows=audit[ticket.pk]))
-        ]
-        if rows:
-            MetricEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    return done_together(_together, dict, _record_waiting)
+
+
+def _record_waiting(waiting: dict[int, tuple[Ticket, datetime, Policy]]) -> None:
+    audit = _audit_rows(list(waiting))
+    rows = [
+        row
+        for ticket, now, policy in waiting.values()
+        for row in _event_rows(ticket, policy, metric_states(ticket, policy, now, rows=audit[ticket.pk]))
+    ]
+    if rows:
+        MetricEvent.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def record_metric_events(

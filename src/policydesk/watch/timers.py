@@ -19,8 +19,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +34,7 @@ from policydesk.desk_policy import get_policy, policy_path
 from policydesk.mail.tasks import requeue_stalled
 from policydesk.policy.model import Policy
 from policydesk.tickets.models import OPEN_STATUSES, OPEN_TICKET, MetricEvent, Person, Ticket
+from policydesk.together import done_together
 from policydesk.watch import config, metric_plan, paging
 from policydesk.watch.metric_plan import Planner, StoredInstance, TicketFacts, TimerKey, Wanted
 from policydesk.watch.models import Delivery, DeliveryItem, Page, PlanMark, Timer
@@ -282,24 +283,16 @@ def plan_tickets(ticket_ids: Iterable[int], policy: Policy, now: datetime) -> Pl
 _together: ContextVar[dict[int, datetime] | None] = ContextVar("planning_together", default=None)
 
 
-@contextmanager
-def planning_together() -> Iterator[None]:
+def planning_together() -> AbstractContextManager[None]:
     """Inside this block (in one transaction), the receivers' re-plans are collected and done for
     every ticket at once when the block ends, with `plan_tickets`: a bulk change of 50 tickets
     reads their events and timers in three queries, not a hundred. Nothing is planned when the
     block raises (its transaction is rolled back with the changes)."""
-    outer = _together.get()
-    if outer is not None:  # nested: the outer block plans them
-        yield
-        return
-    token = _together.set({})
-    try:
-        yield
-        waiting = _together.get() or {}
-    finally:
-        _together.reset(token)
-    if waiting:
-        plan_tickets(waiting, get_policy(), now=max(waiting.values()))
+    return done_together(_together, dict, _plan_waiting)
+
+
+def _plan_waiting(waiting: dict[int, datetime]) -> None:
+    plan_tickets(waiting, get_policy(), now=max(waiting.values()))
 
 
 def replan(ticket: Ticket, policy: Policy, now: datetime) -> None:

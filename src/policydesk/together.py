@@ -1,0 +1,37 @@
+"""Work collected inside a block and done once, for everything collected, when the block ends:
+a bulk change's chunk records its tickets' metric events (`tickets.sla_metrics`), re-plans
+their SLA timers (`watch.timers`) and asks for their ratings (`satisfaction.receivers`)
+together, in a few queries, instead of per ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sized
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TypeVar
+
+Collected = TypeVar("Collected", bound=Sized)
+
+
+@contextmanager
+def done_together(
+    waiting: ContextVar[Collected | None],
+    empty: Callable[[], Collected],
+    finish: Callable[[Collected], object],
+) -> Iterator[None]:
+    """Inside the block, `waiting` holds a collection (`empty()` at first) that the code inside
+    adds to instead of doing its work at once (outside any block, `waiting` is None); when the
+    block ends, `finish` does the work for what was collected, if anything was, inside the
+    caller's transaction. A nested block leaves it to the outer one; a block that raises does
+    nothing (its transaction rolls back with the changes that were collected)."""
+    if waiting.get() is not None:
+        yield
+        return
+    token = waiting.set(empty())
+    try:
+        yield
+        collected = waiting.get()
+    finally:
+        waiting.reset(token)
+    if collected:
+        finish(collected)

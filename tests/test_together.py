@@ -1,0 +1,54 @@
+"""`done_together`: work collected inside a block is done once, for all of it, at the outer end;
+nothing when the block raises or collected nothing (no database needed)."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
+
+import pytest
+
+from policydesk.together import done_together
+
+_waiting: ContextVar[list[str] | None] = ContextVar("test_waiting", default=None)
+
+
+def block(done: list[list[str]]) -> AbstractContextManager[None]:
+    return done_together(_waiting, list, done.append)
+
+
+def add(item: str, done: list[list[str]]) -> None:
+    waiting = _waiting.get()
+    if waiting is None:
+        done.append([item])  # outside a block: at once
+    else:
+        waiting.append(item)
+
+
+def test_what_is_collected_is_done_once_at_the_outer_end() -> None:
+    done: list[list[str]] = []
+    with block(done):
+        add("a", done)
+        with block(done):
+            add("b", done)
+        assert done == []  # the inner end leaves it to the outer one
+        add("c", done)
+    assert done == [["a", "b", "c"]]
+    add("d", done)
+    assert done == [["a", "b", "c"], ["d"]]  # no block open: at once
+
+
+def test_a_block_that_raises_or_collects_nothing_does_nothing() -> None:
+    done: list[list[str]] = []
+
+    def fail() -> None:
+        with block(done):
+            add("a", done)
+            raise RuntimeError("the chunk fails")
+
+    with pytest.raises(RuntimeError, match="the chunk fails"):
+        fail()
+    with block(done):
+        pass
+    assert done == []
+    assert _waiting.get() is None  # the block left nothing behind
