@@ -124,3 +124,15 @@ def test_nothing_is_asked_when_the_block_fails_and_asking_is_immediate_after(per
     ticket.refresh_from_db()
     actions.do_set_status(ticket=ticket, status="solved", actor=personas.agent, now=LATER)
     assert SatisfactionSurvey.objects.filter(ticket=ticket).count() == 1  # no block open: at once
+
+
+def test_suppressed_surveys_are_logged_once_per_address(
+    personas: Personas, settings: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.POLICYDESK_MAIL_RATE_LIMIT = (2, 4 * 3600)  # type: ignore[attr-defined]
+    tickets = [open_ticket(personas.customer) for _ in range(4)]  # the limit is used up already
+    caplog.clear()  # the acknowledgements' own
+    with caplog.at_level("WARNING", logger="policydesk.mail.outgoing"):
+        solve_in_bulk(personas, tickets)
+    lines = [r.getMessage() for r in caplog.records if "suppressed by the rate limit" in r.getMessage()]
+    assert lines == [f"4 automatic mails to {personas.customer.email} suppressed by the rate limit"]

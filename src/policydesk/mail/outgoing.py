@@ -193,8 +193,14 @@ def queue_mails(emails: Sequence[Email], *, now: datetime) -> list[OutgoingMail]
             )  # fmt: skip
     OutgoingMail.objects.bulk_create(records)
     MessageLink.objects.bulk_create(links)
+    suppressed: dict[str, int] = {}
     for outgoing in records:
-        _enqueue_or_log(outgoing, enqueue=True)
+        if outgoing.status == OutgoingMail.Status.QUEUED:
+            enqueue_send(outgoing.pk)
+        else:
+            suppressed[outgoing.recipient] = suppressed.get(outgoing.recipient, 0) + 1
+    for recipient, count in suppressed.items():  # one line per address, not per message
+        log.warning("%d automatic mails to %s suppressed by the rate limit", count, recipient)
     return records
 
 
