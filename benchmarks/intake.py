@@ -3,7 +3,7 @@ customer (half of them reading Japanese) so that every one is acknowledged (one 
 hit the automatic-mail rate limit), on a throwaway database; 20 tickets first to warm up.
 
     .venv/bin/python benchmarks/intake.py sqlite time 500      # ms of process CPU per ticket (JSON)
-    .venv/bin/python benchmarks/intake.py postgres time 500
+    .venv/bin/python benchmarks/intake.py postgres time 500    # INTAKE_BENCH_DATABASE: its name
     .venv/bin/python benchmarks/intake.py sqlite profile 500   # cProfile: cumulative, then tottime
 
 To measure another commit, run it with that commit's `src` first on PYTHONPATH.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import cProfile
 import json
 import logging
+import os
 import pstats
 import sys
 import time
@@ -23,13 +24,14 @@ from harness import throwaway_database
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+DATABASE_NAME = os.environ.get("INTAKE_BENCH_DATABASE", "intake_bench")
 
 
 def main() -> None:
     database, mode = sys.argv[1], sys.argv[2]
     count = int(sys.argv[3]) if len(sys.argv) > 3 else 500
     with throwaway_database(
-        database, postgres_url=POSTGRES_ADMIN_URL, name="intake_bench", prefix="intake-bench-"
+        database, postgres_url=POSTGRES_ADMIN_URL, name=DATABASE_NAME, prefix="intake-bench-"
     ):
         measure(database, mode, count)
 
