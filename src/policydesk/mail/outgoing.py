@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
@@ -245,15 +246,29 @@ def _enqueue_or_log(outgoing: OutgoingMail, *, enqueue: bool) -> None:
 def _rate_limit_left(recipient: str, now: datetime) -> int:
     """How many more automatic messages `recipient` may be sent now (0 or less: none)."""
     count, seconds = conf.automatic_rate_limit()
-    recent = OutgoingMail.objects.filter(
-        recipient=recipient.lower(),
-        kind__in=OutgoingMail.RATE_LIMITED_KINDS,
-        created_at__gt=now - timedelta(seconds=seconds),
-        status__in=OutgoingMail.RATE_LIMITED_STATUSES,
+    return count - _recent_automatic(recipient.lower(), now - timedelta(seconds=seconds), count)
+
+
+def _recent_automatic(recipient: str, since: datetime, limit: int) -> int:
+    """How many rate-limited messages (at most `limit`) were recorded for `recipient` after
+    `since`: a COUNT over a LIMIT, on the `mail_out_rate_limit` index, constant time however
+    much one address has been sent. One statement of SQL kept as text: the ORM compiled the
+    same COUNT for every acknowledgement, 1 ms of CPU of the 8 of an intake (issue 17)."""
+    quote = connection.ops.quote_name
+    kinds, statuses = OutgoingMail.RATE_LIMITED_KINDS, OutgoingMail.RATE_LIMITED_STATUSES
+    sql = (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote(OutgoingMail._meta.db_table)}"  # noqa: S608 - quoted identifiers, bound values
+        f" WHERE {quote('recipient')} = %s"
+        f" AND {quote('kind')} IN ({', '.join(['%s'] * len(kinds))})"
+        f" AND {quote('created_at')} > %s"
+        f" AND {quote('status')} IN ({', '.join(['%s'] * len(statuses))})"
+        " LIMIT %s) recent"
     )
-    # Counts at most `count` rows (a LIMIT under the COUNT), on the `mail_out_rate_limit` index:
-    # constant time however much one address has been sent (issue 17).
-    return count - recent.order_by()[:count].count()
+    params = [recipient, *map(str, kinds), connection.ops.adapt_datetimefield_value(since)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *map(str, statuses), limit])
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 # -- what we say about tickets ----------------------------------------------------------

@@ -13,6 +13,8 @@ joined by `x`), which its `ascii` tokenizer reads whole whatever the script and 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 #: The longest term the gram index answers; longer ones are the trigram index's.
 LONGEST = 2
 
@@ -22,6 +24,7 @@ def grams(text: str) -> set[str]:
     return set(text) | {text[index : index + 2] for index in range(len(text) - 1)}
 
 
+@lru_cache(maxsize=65536)  # SQLite's trigger asks for each entry's grams: most recur (issue 17)
 def token(gram: str) -> str:
     """`gram` (one or two characters) as an ASCII word: `請` is 8acb, `請求` 8acbx6c42."""
     if not 1 <= len(gram) <= LONGEST:

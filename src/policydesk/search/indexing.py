@@ -69,12 +69,34 @@ def entries_for(tickets: list[Ticket]) -> dict[int, list[Entry]]:
 # -- in the write's transaction ------------------------------------------------------------
 
 
+def _insert(entries: list[Entry]) -> None:
+    """Write `entries` in one INSERT of SQL kept as text, as `bulk_create` would (no primary
+    keys read back: nothing here needs them). Every intake writes four entries: the ORM compiled
+    their INSERTs each time, half a millisecond of CPU per ticket (issue 17)."""
+    if not entries:
+        return
+    fields = [field for field in Entry._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = (
+        f"INSERT INTO {quote(Entry._meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"  # noqa: S608 - quoted identifiers, bound values
+        f" VALUES {', '.join([row] * len(entries))}"
+    )
+    params = [
+        field.get_db_prep_save(getattr(entry, field.attname), connection)
+        for entry in entries
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def ticket_saved(ticket: Ticket, created: bool, update_fields: Iterable[str] | None) -> None:
     """A new ticket's fields indexed; a changed subject follows (one UPDATE, matching nothing
     when the subject is the same). Nothing in the desk moves a ticket to another requester or
     organisation; a save that names those fields re-indexes them (`search check` finds any other)."""
     if created:
-        Entry.objects.bulk_create(ticket_entries(ticket))
+        _insert(ticket_entries(ticket))
         return
     fields = set(update_fields) if update_fields is not None else {"subject"}
     if "subject" in fields:
@@ -84,16 +106,13 @@ def ticket_saved(ticket: Ticket, created: bool, update_fields: Iterable[str] | N
     if fields & {"requester", "organisation"}:
         moved = [entry for entry in ticket_entries(ticket) if entry.kind != Kind.SUBJECT]
         Entry.objects.filter(ticket=ticket, kind__in=[entry.kind for entry in moved]).delete()
-        Entry.objects.bulk_create(moved)
+        _insert(moved)
 
 
 def message_saved(message: Message, created: bool) -> None:
-    entry = message_entry(message)
-    if created:
-        entry.save()
-        return
-    Entry.objects.filter(message=message).delete()
-    entry.save()
+    if not created:
+        Entry.objects.filter(message=message).delete()
+    _insert([message_entry(message)])
 
 
 def attachment_saved(attachment: Attachment, created: bool) -> None:
@@ -101,7 +120,7 @@ def attachment_saved(attachment: Attachment, created: bool) -> None:
     internal = message is not None and message.kind == Message.Kind.INTERNAL
     if not created:
         Entry.objects.filter(attachment=attachment).delete()
-    attachment_entry(attachment, internal).save()
+    _insert([attachment_entry(attachment, internal)])
 
 
 def person_saved(person: Person, update_fields: Iterable[str] | None) -> None:
