@@ -166,3 +166,21 @@ def test_subscribing_after_unsubscribing_needs_a_new_confirmation(client: Client
     client.post(confirm_link())
     subscriber.refresh_from_db()
     assert subscriber.is_active
+
+
+def test_subscribing_finds_the_address_by_its_index_in_any_case(db: None) -> None:
+    """Through the `status_subscriber_email_ci_unique` index (LOWER(email)), not a read of every
+    subscriber: `email__iexact` could not use it (issue 17's constant-time look-ups)."""
+    from tests.tickets.test_people_lookups_use_indexes import whole_table_reads
+
+    first = actions.do_subscribe(email="Ops@Kumo.example", language="en", now=NOW)
+    found: list[Subscriber] = []
+    reads = whole_table_reads(
+        lambda: found.append(actions.do_subscribe(email="OPS@kumo.EXAMPLE", language="en", now=NOW)),
+        watched=("status_subscriber",),
+    )
+    assert reads == []
+    assert found == [first] and Subscriber.objects.count() == 1
+    # The check itself sees the read `email__iexact` makes.
+    by_iexact = Subscriber.objects.filter(email__iexact="ops@kumo.example")
+    assert whole_table_reads(by_iexact.first, watched=("status_subscriber",))

@@ -36,23 +36,23 @@ from tests.portal.test_widget import open_widget, token_for
 WATCHED = ("tickets_person", "tickets_organisation", "tickets_apitoken")
 
 
-def whole_table_reads(run: Callable[[], object]) -> list[str]:
-    """The watched tables some statement of `run` would read whole, with the statement."""
+def whole_table_reads(run: Callable[[], object], watched: tuple[str, ...] = WATCHED) -> list[str]:
+    """The `watched` tables some statement of `run` would read whole, with the statement."""
     with CaptureQueriesContext(connection) as captured:
         run()
     found = []
     for sql in (query["sql"] for query in captured.captured_queries):
-        if sql.lstrip().upper().startswith(("SELECT", "UPDATE")) and any(t in sql for t in WATCHED):
-            found += [f"{table}: {sql[:300]}" for table in _read_whole(sql)]
+        if sql.lstrip().upper().startswith(("SELECT", "UPDATE")) and any(t in sql for t in watched):
+            found += [f"{table}: {sql[:300]}" for table in _read_whole(sql, watched)]
     return found
 
 
-def _read_whole(sql: str) -> list[str]:
+def _read_whole(sql: str, watched: tuple[str, ...]) -> list[str]:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("EXPLAIN QUERY PLAN " + sql)
             details = [row[3] for row in cursor.fetchall()]
-            return [t for d in details for t in WATCHED if _sqlite_reads_whole(d, t)]
+            return [t for d in details for t in watched if _sqlite_reads_whole(d, t)]
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
         plan = cursor.fetchone()[0]
@@ -61,7 +61,7 @@ def _read_whole(sql: str) -> list[str]:
     return [
         node["Relation Name"]
         for node in _nodes(plan[0]["Plan"])
-        if node.get("Relation Name") in WATCHED
+        if node.get("Relation Name") in watched
         and node["Node Type"] != "ModifyTable"  # an UPDATE: the scan under it is checked
         and not any(_picks(condition) for condition in _index_conditions(node))
     ]

@@ -20,7 +20,7 @@ from policydesk.status.models import Component, Incident, IncidentTicket, Incide
 from policydesk.tickets import access
 from policydesk.tickets.actions import ActionError, do_agent_reply
 from policydesk.tickets.audit import record_audit_event
-from policydesk.tickets.models import Person, Ticket
+from policydesk.tickets.models import Person, Ticket, email_is
 
 # A second "subscribe" for an unconfirmed address within this time sends no second email:
 # the form cannot be used to flood someone's inbox.
@@ -209,7 +209,7 @@ def do_subscribe(*, email: str, language: str, now: datetime) -> Subscriber:
         raise ActionError(_("Enter a valid email address.")) from error
     language = languages.choose(language)
     with transaction.atomic():
-        subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
+        subscriber = Subscriber.objects.select_for_update().filter(email_is(email)).first()
         if subscriber is None:
             subscriber = Subscriber.objects.create(email=email.lower(), language=language, created_at=now)
         elif subscriber.is_active:
