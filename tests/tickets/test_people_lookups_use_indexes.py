@@ -183,3 +183,21 @@ def test_a_substring_of_an_email_or_a_name_is_found_through_the_trigram_indexes(
         )
         assert reads == [], field
     assert {p.email for p in customers("KUMO")} == {"hanna@kumo.example", "felix@kumo.example"}
+
+
+def test_staff_lists_read_people_by_role_not_every_customer(personas: Personas) -> None:
+    """The few hundred staff among a million customers: assignees, the assignee filter, SLA
+    alerts' leads and a note's @mentions read people through the `person_role` index."""
+    from policydesk.console.queries import assignable_staff, staff_for_queues
+    from policydesk.desk_policy import get_policy
+    from policydesk.inbox.notices import mentioned_staff
+    from policydesk.watch.notify import leads
+    from policydesk.web import navigation
+
+    ticket = open_ticket(personas.customer)
+    assert whole_table_reads(lambda: list(assignable_staff("central-europe"))) == []
+    assert whole_table_reads(lambda: list(assignable_staff("global"))) == []
+    queues = navigation.queues_for(personas.lead, get_policy(), "en")
+    assert whole_table_reads(lambda: list(staff_for_queues(personas.lead, queues))) == []
+    assert whole_table_reads(leads) == []
+    assert whole_table_reads(lambda: mentioned_staff("Thanks @lead, see this", ticket)) == []
