@@ -296,6 +296,10 @@ POLICYDESK_MAX_REQUEST_BYTES = env_int(
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through a permission-checked view
 
+# Search (docs/search.md): hours between two compactions of SQLite's full-text index by the
+# worker (`policydesk search compact`); 0 never.
+POLICYDESK_SEARCH_COMPACT_HOURS: float = env_float("POLICYDESK_SEARCH_COMPACT_HOURS", 24.0)
+
 # SLA watch and on-call paging (docs/sla-watch.md)
 # Share of the first-response target, in business time, at which the warning fires.
 POLICYDESK_SLA_WARNING_SHARE: float = env_float("POLICYDESK_SLA_WARNING_SHARE", 0.75)

@@ -103,7 +103,9 @@ def test_one_and_two_character_terms_not_in_the_text_find_nothing(
 def test_short_terms_are_read_from_the_gram_index(eel: Ticket) -> None:
     match = backend().matching("請求")
     assert ("search_gram_fts MATCH" if SQLITE else "search_grams(e.body) @>") in match.text
-    assert "LIKE" not in match.text  # a term is in a text exactly when it is one of its grams
+    # A term is in a text exactly when it is one of its grams: PostgreSQL computes them from the
+    # text itself; SQLite's table, kept by triggers, is checked against the text (LIKE).
+    assert ("LIKE" in match.text) == SQLITE
     body_entry = Entry.objects.get(ticket=eel, kind=Entry.Kind.MESSAGE)
     assert body_entry.pk in indexed("請求") and body_entry.pk in indexed("鰻")
     assert indexed("害請") == set() and indexed("鮭") == set()

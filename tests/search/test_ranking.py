@@ -148,3 +148,54 @@ def test_notes_never_make_candidates_for_customers(personas: Personas) -> None:
     assert numbers(personas.customer, "ki") == [public.number]
     assert is_staff(personas.agent)
     assert set(numbers(personas.agent, "kiwi")) >= set(noted[-3:])
+
+
+@pytest.mark.parametrize("count", [4, 100])
+@pytest.mark.parametrize("persona", ["lead", "customer", "agent"])
+@pytest.mark.parametrize("term", ["report", "rep", "archive", "checked", "weekly report", "e"])
+def test_a_lone_terms_scores_from_the_read_are_the_scores_of_every_row(
+    personas: Personas, many: list[Ticket], persona: str, term: str, count: int
+) -> None:
+    """`_lone_scores` reads again only the rows that weigh more than a message: its scores are
+    those `_scores` gives from every row, for whoever searches (notes only for staff), whether
+    the read held a ticket's best row (100 entries: all) or only its newest (4: the subject of
+    "Report missing" is older than its message and note)."""
+    from policydesk.search.normalise import normalise
+    from policydesk.search.query import parse
+
+    person = getattr(personas, persona)
+    staff = is_staff(person)
+    normalised = normalise(term)
+    tickets = visible_tickets(person)
+    rows = service._newest(normalised, None, staff, before=None, count=count)
+    known: dict[int, int] = {}
+    for match in rows:
+        known[match.ticket_id] = max(known.get(match.ticket_id, 0), match.weight)
+    ids = list(known)
+    within = service._Within(tickets)
+    full = service._scores(within, ids, parse(f'"{term}"'), staff)
+    assert service._lone_scores(within, ids, normalised, staff, known) == full
+    assert full or persona != "lead"  # others may see none of the newest entries
+    if term == "report" and count == 4 and persona == "lead":
+        assert known[many[10].pk] < full[many[10].pk] == 8  # the subject, read again
+
+
+def test_only_as_many_candidates_as_still_wanted_are_scored(
+    personas: Personas, many: list[Ticket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk holds more tickets than are wanted: the newest are scored, as many as wanted
+    (one term: each matches), and the rest are not read again."""
+    monkeypatch.setattr(service, "FIRST_CHUNK", 12)
+    scored: list[int] = []
+    real = service._lone_scores
+
+    def counting(within: service._Within, ticket_ids: list[int], *args: object) -> dict[int, float]:
+        scored.extend(ticket_ids)
+        return real(within, ticket_ids, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_lone_scores", counting)
+    hits = find(personas.lead, "report", limit=3)
+    assert len(scored) == service.CANDIDATES == 4
+    # the newest four tickets saying it, the one with it in its subject first
+    assert sorted(scored) == sorted(ticket.pk for ticket in many[-4:])
+    assert [hit.number for hit in hits] == [many[10].number, many[11].number, many[9].number]

@@ -215,3 +215,35 @@ def rebuild_fts(tables: Iterable[str]) -> None:
             if table not in FTS_TABLES:
                 raise ValueError(f"{table} is not one of the search's FTS5 tables")
             cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")  # noqa: S608 - one of ours
+
+
+#: Pages of merged index one step of `compact` writes: each step is a transaction of its own,
+#: which holds SQLite's write lock for tens of milliseconds (BENCHMARKS.md).
+COMPACT_STEP_PAGES = 250
+
+
+def compact(step_pages: int = COMPACT_STEP_PAGES) -> int:
+    """SQLite: merge each FTS5 table's b-trees into one, as FTS5's 'optimize' would, but a step
+    at a time, each in its own short transaction, so writers wait tens of milliseconds, not
+    seconds. A table built or written in many transactions holds many b-trees (FTS5 merges them
+    only in part as it goes), and a read walks every one: merged, the newest matches of a common
+    word or a phrase are read in about half the time at 1,000,000 messages (docs/search.md).
+    The first step of each table (a negative 'merge') gathers its b-trees to be merged; the
+    next ones (positive) carry that merge on, even while new entries are written; a table is
+    done when a step changes nothing. Returns the steps taken; PostgreSQL keeps its GIN indexes
+    itself: 0."""
+    if connection.vendor != "sqlite":
+        return 0
+    taken = 0
+    for table in FTS_TABLES:
+        pages = -step_pages
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                before = connection.connection.total_changes
+                cursor.execute(f"INSERT INTO {table}({table}, rank) VALUES ('merge', %s)", [pages])  # noqa: S608 - our names
+                changed = connection.connection.total_changes - before
+            taken += 1
+            pages = step_pages
+            if changed < 2:  # FTS5: nothing was left to merge
+                break
+    return taken

@@ -24,11 +24,12 @@ import html
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -190,24 +191,46 @@ def _scored(tickets: QuerySet[Ticket], query: Query, staff: bool, limit: int) ->
         if len(few) <= FEW_TICKETS:
             # A customer, a small queue, a narrow filter: their tickets' own rows, read by ticket,
             # cost less than reading the index through everyone else's matches. All are ranked.
-            return _best(_scores(tickets, few, query, staff), limit) if few else []
+            return _best(_scores(_Within(tickets), few, query, staff), limit) if few else []
     lead = _leading(query, visible, staff, limit)
     if lead is None:
         return []
     term, rows, count, enough = lead
     pool: dict[int, float] = {}
     seen: set[int] = set()
-    batch = _by_number(tickets, query.numbers) + [ticket_id for _, ticket_id in rows]
+    numbered = _by_number(tickets, query.numbers)
+    within = _Within(tickets)
+    batch = numbered + [match.ticket_id for match in rows]
+    # A query of one term: the read found it in every ticket it names, and where (`_lone_scores`).
+    lone = query.terms == (term,) and not query.numbers
+    known: dict[int, int] = {}
+    tried = matched = read = 0
     while True:
+        if lone:
+            for match in rows:
+                known[match.ticket_id] = max(known.get(match.ticket_id, 0), match.weight)
         fresh = [ticket_id for ticket_id in dict.fromkeys(batch) if ticket_id not in seen]
-        seen.update(fresh)
-        if fresh:
-            pool.update(_scores(tickets, fresh, query, staff))
+        # Newest first, only as many as are still wanted: as many as the share of those tried
+        # so far that matched every term says (all of them, for one term), the numbered first.
+        while fresh and len(pool) < enough:
+            wanted = enough - len(pool)
+            size = max(wanted if not matched else -(-wanted * tried // matched), len(numbered))
+            part, fresh = fresh[:size], fresh[size:]
+            seen.update(part)
+            found = (
+                _lone_scores(within, part, term, staff, known)
+                if lone
+                else _scores(within, part, query, staff)
+            )
+            tried, matched = tried + len(part), matched + len(found)
+            pool.update(found)
         if len(pool) >= enough or len(rows) < count:
             break
-        count = min(count * 4, MAX_CHUNK)
-        rows = _newest(term, visible, staff, before=rows[-1][0], count=count)
-        batch = [ticket_id for _, ticket_id in rows]
+        read += len(rows)
+        # Four times more, or fewer: as many entries as those read so far took per candidate.
+        count = min(count * 4, MAX_CHUNK, -(-(enough - len(pool)) * read * 5 // (4 * max(len(pool), 1))))
+        rows = _newest(term, visible, staff, before=rows[-1].entry_id, count=count)
+        batch = [match.ticket_id for match in rows]
     return _best(pool, limit)
 
 
@@ -218,7 +241,7 @@ def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
 
 def _leading(
     query: Query, visible: Sql | None, staff: bool, limit: int
-) -> tuple[str, list[tuple[int, int]], int, int] | None:
+) -> tuple[str, list[Match], int, int] | None:
     """The term whose matches are read for candidates, with its first chunk, that chunk's size
     and how many candidates are enough; None when a term matches nothing the person may see
     (every term must match: each is read once, from the index, whatever its length).
@@ -229,30 +252,37 @@ def _leading(
     matches and fewer than theirs. A query of common one- and two-character terms only is led
     by its longest, a page at a time, and stops at `limit` candidates."""
     texts = list(query.terms) or [str(number) for number in query.numbers]
-    best: tuple[str, list[tuple[int, int]], int, int] | None = None
-    common_short: list[tuple[str, list[tuple[int, int]]]] = []
+    first = FIRST_CHUNK
+    best: tuple[str, list[Match], int, int] | None = None
+    common_short: list[tuple[str, list[Match]]] = []
     for term in sorted(texts, key=len, reverse=True):
-        rows = _newest(term, visible, staff, before=None, count=FIRST_CHUNK)
+        rows = _newest(term, visible, staff, before=None, count=first)
         if not rows and query.terms:
             return None
-        if len(term) < TRIGRAM and len(rows) == FIRST_CHUNK:
+        if len(term) < TRIGRAM and len(rows) == first:
             common_short.append((term, rows))
         elif best is None or len(rows) < len(best[1]):
-            best = (term, rows, FIRST_CHUNK, CANDIDATES)
+            best = (term, rows, first, CANDIDATES)
     if best is None:
         term, rows = common_short[0]
         return term, rows[:limit], limit, limit
     return best
 
 
-def _newest(
-    term: str, visible: Sql | None, staff: bool, before: int | None, count: int
-) -> list[tuple[int, int]]:
-    """(entry id, ticket id) of the `count` newest entries containing `term` older than entry
-    `before`, among the tickets `visible` selects; internal notes only for staff."""
+class Match(NamedTuple):
+    """An entry containing a term: its id, its ticket's and its weight (WEIGHTS)."""
+
+    entry_id: int
+    ticket_id: int
+    weight: int
+
+
+def _newest(term: str, visible: Sql | None, staff: bool, before: int | None, count: int) -> list[Match]:
+    """The `count` newest entries containing `term` older than entry `before`, among the
+    tickets `visible` selects; internal notes only for staff."""
     match = backend().matching(term)
     order = backend().recency(term)
-    sql, params = f"SELECT e.id, e.ticket_id FROM {match.text}", list(match.params)  # noqa: S608 - our fragments; values bound
+    sql, params = f"SELECT e.id, e.ticket_id, {_WEIGHT_SQL} FROM {match.text}", list(match.params)  # noqa: S608 - our fragments; values bound
     if visible is not None:
         sql += f" AND e.ticket_id IN ({visible.text})"
         params += visible.params
@@ -263,7 +293,10 @@ def _newest(
         params.append(before)
     sql += f" ORDER BY {order} DESC LIMIT %s"
     params.append(count)
-    return [(int(entry_id), int(ticket_id)) for entry_id, ticket_id in _rows(sql, params)]
+    return [
+        Match(int(entry_id), int(ticket_id), int(weight))
+        for entry_id, ticket_id, weight in _rows(sql, params)
+    ]
 
 
 def _by_number(tickets: QuerySet[Ticket], numbers: tuple[int, ...]) -> list[int]:
@@ -273,10 +306,26 @@ def _by_number(tickets: QuerySet[Ticket], numbers: tuple[int, ...]) -> list[int]
     return list(tickets.filter(number__in=numbers).values_list("pk", flat=True))
 
 
-def _scores(tickets: QuerySet[Ticket], ticket_ids: list[int], query: Query, staff: bool) -> dict[int, float]:
+class _Within:
+    """The SQL selecting those of a list of ticket ids that `tickets` holds (the person may see,
+    after the filters), compiled once for every list: the list is one bound value
+    (`Backend.id_list`), not a parameter per id."""
+
+    def __init__(self, tickets: QuerySet[Ticket]) -> None:
+        self._marker = object()
+        listed = RawSQL(backend().id_list(), (self._marker,))  # noqa: S611 - our fragment; values bound
+        self.text, params = tickets.filter(pk__in=listed).values("pk").query.sql_with_params()
+        self._params = tuple(params)
+
+    def params(self, ticket_ids: list[int]) -> list[Any]:
+        value = backend().id_list_value(ticket_ids)
+        return [value if param is self._marker else param for param in self._params]
+
+
+def _scores(within_ids: _Within, ticket_ids: list[int], query: Query, staff: bool) -> dict[int, float]:
     """The score of each of `ticket_ids` the person may see, after the filters, where every
     term matches (read from the entries of those tickets only: a LIKE over a few rows each)."""
-    within_sql, within_params = tickets.filter(pk__in=ticket_ids).values("pk").query.sql_with_params()
+    within_sql, within_params = within_ids.text, within_ids.params(ticket_ids)
     # Named once (a CTE), so the ids are bound once however many terms there are (SQLite takes
     # at most 32,766 parameters).
     within = Sql("SELECT search_within.id FROM search_within")
@@ -293,6 +342,30 @@ def _scores(tickets: QuerySet[Ticket], ticket_ids: list[int], query: Query, staf
     )
     params: list[Any] = [*within_params, *(param for part in parts for param in part.params), len(parts)]
     return {int(ticket_id): float(score) for ticket_id, score in _rows(sql, params)}
+
+
+def _lone_scores(
+    within_ids: _Within, ticket_ids: list[int], term: str, staff: bool, known: dict[int, int]
+) -> dict[int, float]:
+    """A query of one term, `_scores` without reading messages again: each of `ticket_ids`
+    the person may see, after the filters, scores the best of where the index's read found the
+    term (`known`: every one of them holds it) and of its entries other than messages that
+    contain it (a LIKE over a few short rows each). A message weighs least, so where else a
+    message holds the term changes nothing (`tests/search/test_ranking.py` compares the two)."""
+    within_sql, within_params = within_ids.text, within_ids.params(ticket_ids)
+    hidden = "" if staff else " AND NOT e.internal"
+    sql = (
+        f"WITH search_within(id) AS ({within_sql}) "  # noqa: S608 - our fragments; values bound
+        f"SELECT w.id, MAX(CASE WHEN e.id IS NULL THEN 0 ELSE {_WEIGHT_SQL} END) FROM search_within w "
+        "LEFT JOIN search_entry e ON e.ticket_id = w.id AND e.kind <> %s "
+        f"AND e.body LIKE %s ESCAPE '\\'{hidden} GROUP BY w.id"
+    )
+    params = [*within_params, Entry.Kind.MESSAGE.value, like_pattern(term)]
+    return {
+        int(ticket_id): float(max(weight, known.get(int(ticket_id), 0)))
+        for ticket_id, weight in _rows(sql, params)
+        if int(ticket_id) in known
+    }
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -336,14 +409,12 @@ def _snippets(ticket_ids: list[int], terms: tuple[str, ...], staff: bool) -> dic
     containing = Q()
     for term in terms:
         containing |= Q(body__contains=term)
-    entries = Entry.objects.filter(containing, ticket_id__in=ticket_ids).only(
-        "ticket_id", "kind", "original", "body"
-    )
+    entries = Entry.objects.filter(containing, ticket_id__in=ticket_ids)
     if not staff:
         entries = entries.filter(internal=False)
-    best: dict[int, tuple[tuple[int, int], Entry]] = {}
-    for entry in entries:
-        rank = (sum(term in entry.body for term in terms), WEIGHTS.get(entry.kind, 1))
-        if entry.ticket_id not in best or rank > best[entry.ticket_id][0]:
-            best[entry.ticket_id] = (rank, entry)
-    return {ticket_id: highlight(entry.original, terms) for ticket_id, (_, entry) in best.items()}
+    best: dict[int, tuple[tuple[int, int], str]] = {}
+    for ticket_id, kind, original, body in entries.values_list("ticket_id", "kind", "original", "body"):
+        rank = (sum(term in body for term in terms), WEIGHTS.get(kind, 1))
+        if ticket_id not in best or rank > best[ticket_id][0]:
+            best[ticket_id] = (rank, original)
+    return {ticket_id: highlight(original, terms) for ticket_id, (_, original) in best.items()}

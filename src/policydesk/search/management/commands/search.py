@@ -1,5 +1,5 @@
 """`policydesk search QUERY [--as EMAIL] [--limit N]`, `policydesk search reindex`, `policydesk
-search check` (docs/search.md).
+search check`, `policydesk search compact` (docs/search.md).
 
 The search prints one JSON line per ticket, best first: {"ticket", "subject", "score",
 "snippet"}; a stable contract (tests/search/test_cli.py). Without --as it searches as a
@@ -32,12 +32,15 @@ def superuser() -> Person:
 class Command(BaseCommand):
     help = (
         "Search tickets as someone would (one JSON line per ticket, best first); "
-        "'reindex' rebuilds the index, 'check' compares it with the tables."
+        "'reindex' rebuilds the index, 'check' compares it with the tables, "
+        "'compact' merges SQLite's full-text index for faster reads."
     )
     requires_system_checks = ()
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("query", nargs="+", help="the query (docs/search.md), or reindex, or check")
+        parser.add_argument(
+            "query", nargs="+", help="the query (docs/search.md), or reindex, or check, or compact"
+        )
         parser.add_argument(
             "--as", dest="as_email", default="", help="search as the person with this login email"
         )
@@ -55,6 +58,8 @@ class Command(BaseCommand):
             self._reindex(options["after"], self._batch(options["batch"]))
         elif words == ["check"]:
             self._check(options["after"], self._batch(options["batch"]))
+        elif words == ["compact"]:
+            self._compact()
         else:
             self._search(" ".join(words), options["as_email"], options["limit"])
 
@@ -95,6 +100,13 @@ class Command(BaseCommand):
             indexing.rebuild_fts(broken)
             self.stdout.write(f"rebuilt {', '.join(broken)} from search_entry (it differed)")
         self.stdout.write(f"reindexed {done} tickets ({entries} entries)")
+        self._compact()
+
+    def _compact(self) -> None:
+        """SQLite: the full-text tables merged (`indexing.compact`), a short transaction a step."""
+        steps = indexing.compact()
+        if steps:
+            self.stdout.write(f"compacted the full-text index in {steps} steps")
 
     def _check(self, after: int, size: int) -> None:
         total = Ticket.objects.filter(pk__gt=after).count()

@@ -30,6 +30,7 @@ from policydesk.mail import conf as mail_conf
 from policydesk.mail.tasks import SEND_TASK_PATH, send_batch
 from policydesk.ops.heartbeats import Beating
 from policydesk.ops.models import Heartbeat
+from policydesk.search.compaction import CompactLoop, interval_seconds
 from policydesk.watch import config
 from policydesk.watch.timers import Watch
 
@@ -69,6 +70,7 @@ class Worker(db_worker.Worker):
         super().__init__(**kwargs)
         self.watch_interval = watch_interval
         self.loop: WatchLoop | None = None
+        self.compaction: CompactLoop | None = None
 
     def run(self) -> None:
         # "Still here" every few seconds, for /readyz (ops/heartbeats.py); not for a --batch run.
@@ -89,6 +91,9 @@ class Worker(db_worker.Worker):
             else:
                 self.loop = WatchLoop(self.watch_interval)
                 self.loop.start()
+        if not self.batch and connection.vendor == "sqlite" and interval_seconds():
+            self.compaction = CompactLoop(interval_seconds())
+            self.compaction.start()
         try:
             self.run_tasks()
         finally:
@@ -165,9 +170,10 @@ class Worker(db_worker.Worker):
         return True, True
 
     def stop_watch(self) -> None:
-        if self.loop is not None:
-            self.loop.stopped.set()
-            self.loop.join(timeout=10)
+        for loop in (self.loop, self.compaction):
+            if loop is not None:
+                loop.stopped.set()
+                loop.join(timeout=10)
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         # Let a watch pass finish its transaction; one cut short rolls back harmlessly anyway.
