@@ -46,6 +46,10 @@ MAX_LIMIT = 100
 CANDIDATES = 200
 #: Entries read per chunk: the first, then four times more each time, up to MAX_CHUNK.
 FIRST_CHUNK = 512
+#: The first chunk of a query of one term, when smaller than FIRST_CHUNK: every entry read
+#: matches it, so half as many entries again as CANDIDATES hold about as many tickets, or the
+#: next chunk reads what is missing (BENCHMARKS.md: a phrase's read takes half the time).
+LONE_CHUNK = 300
 MAX_CHUNK = 4096
 #: Someone who sees at most this many tickets (after the filters) has every one of them ranked.
 FEW_TICKETS = 2000
@@ -252,7 +256,8 @@ def _leading(
     matches and fewer than theirs. A query of common one- and two-character terms only is led
     by its longest, a page at a time, and stops at `limit` candidates."""
     texts = list(query.terms) or [str(number) for number in query.numbers]
-    first = FIRST_CHUNK
+    lone = len(query.terms) + len(query.numbers) == 1
+    first = min(FIRST_CHUNK, LONE_CHUNK) if lone else FIRST_CHUNK
     best: tuple[str, list[Match], int, int] | None = None
     common_short: list[tuple[str, list[Match]]] = []
     for term in sorted(texts, key=len, reverse=True):
