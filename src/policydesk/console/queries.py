@@ -27,7 +27,15 @@ from policydesk import display
 from policydesk.policy.model import GLOBAL
 from policydesk.tickets import access
 from policydesk.tickets.actions import saved_views
-from policydesk.tickets.models import OPEN_STATUSES, Person, SavedView, Team, Ticket, email_is
+from policydesk.tickets.models import (
+    OPEN_STATUSES,
+    Person,
+    SavedView,
+    Team,
+    Ticket,
+    email_is,
+    person_text_contains,
+)
 from policydesk.web.navigation import Queue
 
 #: Queue counts stop at this many ("1000+"): counting every ticket of a large queue is not worth a scan.
@@ -409,11 +417,7 @@ def customers(search: str) -> list[Person]:
     search = search.strip()
     if not search:
         return []
-    return list(
-        _customers()
-        .filter(Q(email__icontains=search) | Q(name__icontains=search))
-        .order_by("email")[:CUSTOMER_MATCHES]
-    )
+    return list(_customers().filter(person_text_contains(search)).order_by("email")[:CUSTOMER_MATCHES])
 
 
 def customer_by_email(email: str) -> Person | None:

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models
+from django.db import connections, models
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -96,6 +97,24 @@ def email_is(address: str, field: str = "email") -> models.Q:
     """People (or rows through `field`, e.g. "person__email") whose email is `address` in any
     case, found through the `person_email_ci_unique` index (C14: one login per email)."""
     return models.Q(**{f"{field}__lower": Lower(models.Value(address.strip()))})
+
+
+#: The shortest search `person_text_contains` reads from SQLite's people index (trigrams).
+PERSON_INDEX_MIN = 3
+
+
+def person_text_contains(text: str, using: str = "default") -> models.Q:
+    """People whose email or name contains `text`, in any case (the console's customer search).
+    PostgreSQL answers from its trigram indexes on UPPER(email) and UPPER(name) (migration 0019);
+    SQLite, for three characters or more, narrows first by its FTS5 table over both
+    (`tickets_person_fts`, migration 0021: a phrase of trigrams), and the LIKE of `icontains`
+    decides, so the table can propose a person but never make one match. Shorter: a scan."""
+    contains = models.Q(email__icontains=text) | models.Q(name__icontains=text)
+    if connections[using].vendor != "sqlite" or len(text) < PERSON_INDEX_MIN:
+        return contains
+    phrase = '"' + text.replace('"', '""') + '"'
+    indexed = RawSQL("SELECT rowid FROM tickets_person_fts WHERE tickets_person_fts MATCH %s", (phrase,))
+    return models.Q(pk__in=indexed) & contains
 
 
 class PersonManager(BaseUserManager["Person"]):
