@@ -215,10 +215,14 @@ def _scored(tickets: QuerySet[Ticket], query: Query, staff: bool, limit: int) ->
                 known[match.ticket_id] = max(known.get(match.ticket_id, 0), match.weight)
         fresh = [ticket_id for ticket_id in dict.fromkeys(batch) if ticket_id not in seen]
         # Newest first, only as many as are still wanted: as many as the share of those tried
-        # so far that matched every term says (all of them, for one term), the numbered first.
+        # so far that matched every term says (all of them, for one term; the rest of the chunk
+        # when none has yet), the numbered first.
         while fresh and len(pool) < enough:
             wanted = enough - len(pool)
-            size = max(wanted if not matched else -(-wanted * tried // matched), len(numbered))
+            if not tried:
+                size = max(wanted, len(numbered))
+            else:
+                size = -(-wanted * tried // matched) if matched else len(fresh)
             part, fresh = fresh[:size], fresh[size:]
             seen.update(part)
             found = (
