@@ -16,9 +16,10 @@ at most one notice a day.
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -304,6 +305,54 @@ def acknowledgement_email(ticket: Ticket, policy: Policy | None = None) -> Email
         "mail/acknowledgement", context, kind=OutgoingMail.Kind.ACKNOWLEDGEMENT, recipient=person.email,
         language=lang, person=person, ticket=ticket,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NumberlessDraft:
+    """An email about a ticket that has no number yet (one being opened), rendered with
+    `placeholder` where the number goes (its tag, its link): its words are ready before the
+    intake's transaction, and `numbered` puts the number in once the ticket has one (issue 17)."""
+
+    email: Email
+    placeholder: str
+
+    def numbered(self, ticket: Ticket) -> Email:
+        """The email, word for word as if rendered for `ticket` with its number."""
+        number = str(ticket.number)
+
+        def put(text: str) -> str:
+            return text.replace(self.placeholder, number)
+
+        email = self.email
+        return replace(
+            email, subject=put(email.subject), body=put(email.body), html_body=put(email.html_body),
+            ticket=ticket,
+        )  # fmt: skip
+
+
+def acknowledgement_draft(ticket: Ticket, policy: Policy | None = None) -> NumberlessDraft | None:
+    """`acknowledgement_email` for a ticket not saved yet (no number), or None when it cannot be
+    drafted (the caller then renders it in full). The placeholder is a number of 18 random digits
+    that the ticket's subject, the only words of the customer in it, does not contain: every
+    other occurrence in the email is the number's (the rest are the policy's and ours)."""
+    if ticket.number is not None:
+        return None
+    placeholder = _placeholder_number(ticket.subject)
+    ticket.number = placeholder
+    try:
+        email = acknowledgement_email(ticket, policy)
+    finally:
+        ticket.number = None
+    if str(placeholder) not in email.subject:  # the tag is not where the number goes: render later
+        return None
+    return NumberlessDraft(email=email, placeholder=str(placeholder))
+
+
+def _placeholder_number(subject: str) -> int:
+    while True:
+        number = 10**17 + secrets.randbelow(9 * 10**17)
+        if str(number) not in subject:
+            return number
 
 
 def agent_reply_emails(ticket: Ticket, message: Message) -> list[Email]:
