@@ -34,6 +34,7 @@ from policydesk.api.schemas import (
     TicketOut,
     TicketPage,
     TicketPatch,
+    just_opened,
 )
 from policydesk.desk_policy import get_policy
 from policydesk.tickets import actions
@@ -187,17 +188,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
                 },
             },
         )
-    return Status(201, _as_just_opened(result.ticket))
-
-
-def _as_just_opened(ticket: Ticket) -> Ticket:
-    """The answer to an intake, without reading back what a ticket opened a moment ago cannot
-    have: tags, followers, participants, outside copies (its receivers add none). Only for the
-    answer, built at once: an object kept longer would go on saying "none" (issue 17)."""
-    ticket._prefetched_objects_cache = {  # type: ignore[attr-defined]
-        name: getattr(ticket, name).none() for name in ("tags", "followers", "participants", "outside_copies")
-    }
-    return ticket
+    return Status(201, just_opened(result.ticket))
 
 
 @router.get("/tickets/{number}", response={200: TicketOut, **responses(404)}, url_name="ticket")
