@@ -351,3 +351,15 @@ def test_the_answer_to_an_intake_names_an_assignee_as_the_get_does(desk: Desk, a
     actions.do_assign(ticket=ticket, assignee=desk.personas.agent, actor=desk.personas.lead, now=NOW)
     answer = just_opened(Ticket.objects.get(pk=ticket.pk)).model_dump()
     assert answer["assignee"] == {"email": desk.personas.agent.email, "name": desk.personas.agent.name}
+
+
+def test_staff_cannot_open_a_ticket_for_an_inactive_customer(desk: Desk, as_person: Any) -> None:
+    api = as_person("agent")
+    body = {"topic": "troubleshooting", "subject": "s", "text": "t", "requester_email": "felix@kumo.example"}
+    assert api.post("/tickets", body).status_code == 201  # the lookup's SQL is kept from here on
+    type(desk.personas.customer).objects.filter(email="felix@kumo.example").update(is_active=False)
+    refused = api.post("/tickets", body)
+    assert refused.status_code == 422 and refused.json()["error"]["details"][0]["loc"] == [
+        "body",
+        "requester_email",
+    ]
