@@ -6,7 +6,7 @@ hit the automatic-mail rate limit), on a throwaway database; 20 tickets first to
     .venv/bin/python benchmarks/intake.py postgres time 500    # INTAKE_BENCH_DATABASE: its name
     .venv/bin/python benchmarks/intake.py sqlite profile 500   # cProfile: cumulative, then tottime
     .venv/bin/python benchmarks/intake.py sqlite api 500       # POST /api/v1/tickets (JSON)
-    .venv/bin/python benchmarks/intake.py sqlite api-profile 500
+    .venv/bin/python benchmarks/intake.py sqlite api-profile 500   # INTAKE_BENCH_PROFILE=FILE keeps it
 
 `time` also reports the write lock each intake holds ("lock_ms"): from SQLite's `BEGIN IMMEDIATE`
 (or PostgreSQL's ticket-counter UPDATE, its row lock) to the end of COMMIT, the span in which no
@@ -28,7 +28,7 @@ import os
 import pstats
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -86,30 +86,31 @@ def measure(database: str, mode: str, count: int) -> None:
             )  # fmt: skip
             assert result.ticket is not None
 
-    open_tickets(0, 20)
-    if mode == "profile":
-        profile = cProfile.Profile()
-        profile.enable()
-        open_tickets(20, count)
-        profile.disable()
-        stats = pstats.Stats(profile)
-        stats.sort_stats("cumulative").print_stats(60)
+    profile_or_time(open_tickets, count, profile=mode == "profile", database=database, tickets=count)
+
+
+def profile_or_time(run: Callable[[int, int], None], count: int, *, profile: bool, **labels: Any) -> None:
+    """`run(0, 20)` to warm up, then `run(20, count)` under cProfile (printed; kept in the file
+    INTAKE_BENCH_PROFILE names, if any) or timed: `labels` and CPU, wall and lock ms per call as JSON."""
+    run(0, 20)
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        run(20, count)
+        profiler.disable()
+        if os.environ.get("INTAKE_BENCH_PROFILE"):
+            profiler.dump_stats(os.environ["INTAKE_BENCH_PROFILE"])
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(80)
         stats.sort_stats("tottime").print_stats(40)
         return
     lock = WriteLockTimer()
     cpu, wall = time.process_time(), time.perf_counter()
     with lock.watching():
-        open_tickets(20, count)
+        run(20, count)
     cpu_ms = (time.process_time() - cpu) * 1000 / count
     wall_ms = (time.perf_counter() - wall) * 1000 / count
-    print(
-        json.dumps(
-            {
-                "database": database, "tickets": count, "cpu_ms": cpu_ms, "wall_ms": wall_ms,
-                "lock_ms": lock.held * 1000 / count,
-            }
-        )
-    )  # fmt: skip
+    print(json.dumps({**labels, "cpu_ms": cpu_ms, "wall_ms": wall_ms, "lock_ms": lock.held * 1000 / count}))
 
 
 class WriteLockTimer:
@@ -186,32 +187,7 @@ def measure_api(mode: str, count: int) -> None:
             )  # fmt: skip
             assert response.status_code == 201, response.content[:300]
 
-    post(0, 20)
-    if mode == "api-profile":
-        profile = cProfile.Profile()
-        profile.enable()
-        post(20, count)
-        profile.disable()
-        if os.environ.get("INTAKE_BENCH_PROFILE"):  # a file to keep the profile in
-            profile.dump_stats(os.environ["INTAKE_BENCH_PROFILE"])
-        stats = pstats.Stats(profile)
-        stats.sort_stats("cumulative").print_stats(80)
-        stats.sort_stats("tottime").print_stats(40)
-        return
-    lock = WriteLockTimer()
-    cpu, wall = time.process_time(), time.perf_counter()
-    with lock.watching():
-        post(20, count)
-    print(
-        json.dumps(
-            {
-                "requests": count,
-                "cpu_ms": (time.process_time() - cpu) * 1000 / count,
-                "wall_ms": (time.perf_counter() - wall) * 1000 / count,
-                "lock_ms": lock.held * 1000 / count,
-            }
-        )
-    )
+    profile_or_time(post, count, profile=mode == "api-profile", requests=count)
 
 
 if __name__ == "__main__":

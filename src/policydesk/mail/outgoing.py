@@ -271,25 +271,12 @@ def _rate_limits_left(recipients: Sequence[str], now: datetime) -> dict[str, int
 def _recent_automatic_by_recipient(recipients: Sequence[str], since: datetime) -> dict[str, int]:
     """How many rate-limited messages were recorded for each of `recipients` after `since`, in one
     statement grouped by recipient (on the `mail_out_rate_limit` index; those with none are left
-    out). Kept as text like `_recent_automatic`'s."""
-    quote = connection.ops.quote_name
-    kinds, statuses = OutgoingMail.RATE_LIMITED_KINDS, OutgoingMail.RATE_LIMITED_STATUSES
-    sql = (
-        f"SELECT {quote('recipient')}, COUNT(*) FROM {quote(OutgoingMail._meta.db_table)}"  # noqa: S608 - quoted identifiers, bound values
-        f" WHERE {quote('recipient')} IN ({', '.join(['%s'] * len(recipients))})"
-        f" AND {quote('kind')} IN ({', '.join(['%s'] * len(kinds))})"
-        f" AND {quote('created_at')} > %s"
-        f" AND {quote('status')} IN ({', '.join(['%s'] * len(statuses))})"
-        f" GROUP BY {quote('recipient')}"
-    )
-    params = [
-        *recipients,
-        *map(str, kinds),
-        connection.ops.adapt_datetimefield_value(since),
-        *map(str, statuses),
-    ]
+    out)."""
+    placeholders = ", ".join(["%s"] * len(recipients))
+    rows, params = _rate_limited_rows(f"IN ({placeholders})", recipients, since)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        column = connection.ops.quote_name("recipient")
+        cursor.execute(f"SELECT {column}, COUNT(*){rows} GROUP BY {column}", params)
         return {recipient: int(number) for recipient, number in cursor.fetchall()}
 
 
@@ -298,21 +285,35 @@ def _recent_automatic(recipient: str, since: datetime, limit: int) -> int:
     `since`: a COUNT over a LIMIT, on the `mail_out_rate_limit` index, constant time however
     much one address has been sent. One statement of SQL kept as text: the ORM compiled the
     same COUNT for every acknowledgement, 1 ms of CPU of the 8 of an intake (issue 17)."""
+    rows, params = _rate_limited_rows("= %s", [recipient], since)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1{rows} LIMIT %s) recent", [*params, limit])  # noqa: S608 - quoted identifiers, bound values
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _rate_limited_rows(
+    recipient_test: str, recipients: Sequence[str], since: datetime
+) -> tuple[str, list[Any]]:
+    """The FROM and WHERE of the rate-limit counts (SQL kept as text) and their parameters: the
+    rate-limited mail to `recipients` (compared by `recipient_test`, "= %s" or "IN (...)")
+    recorded after `since`."""
     quote = connection.ops.quote_name
     kinds, statuses = OutgoingMail.RATE_LIMITED_KINDS, OutgoingMail.RATE_LIMITED_STATUSES
     sql = (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote(OutgoingMail._meta.db_table)}"  # noqa: S608 - quoted identifiers, bound values
-        f" WHERE {quote('recipient')} = %s"
+        f" FROM {quote(OutgoingMail._meta.db_table)}"
+        f" WHERE {quote('recipient')} {recipient_test}"
         f" AND {quote('kind')} IN ({', '.join(['%s'] * len(kinds))})"
         f" AND {quote('created_at')} > %s"
         f" AND {quote('status')} IN ({', '.join(['%s'] * len(statuses))})"
-        " LIMIT %s) recent"
     )
-    params = [recipient, *map(str, kinds), connection.ops.adapt_datetimefield_value(since)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *map(str, statuses), limit])
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    params = [
+        *recipients,
+        *map(str, kinds),
+        connection.ops.adapt_datetimefield_value(since),
+        *map(str, statuses),
+    ]
+    return sql, params
 
 
 # -- what we say about tickets ----------------------------------------------------------
