@@ -25,12 +25,13 @@ from policydesk.tickets.models import (
     Deflection,
     Feedback,
     Message,
+    MetricEvent,
     Organisation,
     Person,
     Ticket,
     triage_channel,
 )
-from policydesk.tickets.sla_metrics import record_metric_events
+from policydesk.tickets.sla_metrics import opening_metric_events, store_metric_events
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def do_open_ticket(
     # Everything that needs no row of this intake is done before the transaction (issue 17): on
     # SQLite its first statement takes the one write lock, and every other intake waits for it.
     ticket, message, note = None, None, None
+    events: list[MetricEvent] = []
     prepared: tuple[object, ...] = ()
     if decision.route is None:
         ticket = _new_ticket(
@@ -88,6 +90,7 @@ def do_open_ticket(
             channel=channel, language=language, now=now,
         )  # fmt: skip
         message = _new_first_message(ticket, requester, text=text, html=html, channel=channel, now=now)
+        events = opening_metric_events(ticket, now, policy)
         if entered_by is not None:
             note = _entered_by_note(ticket, entered_by, channel, now)
         prepared = tuple(
@@ -127,7 +130,7 @@ def do_open_ticket(
         if note is not None:
             note.save(force_insert=True)
         _record_opening(policy, decision, ticket, now, actor=entered_by or requester)
-        events = record_metric_events(ticket, now, opened=True, policy=policy)
+        store_metric_events(events)
         signals.ticket_opened.send(
             Ticket, ticket=ticket, message=message, decision=decision, inbound=inbound, policy=policy,
             metric_events=events, prepared=prepared,
