@@ -5,6 +5,16 @@ hit the automatic-mail rate limit), on a throwaway database; 20 tickets first to
     .venv/bin/python benchmarks/intake.py sqlite time 500      # ms of process CPU per ticket (JSON)
     .venv/bin/python benchmarks/intake.py postgres time 500    # INTAKE_BENCH_DATABASE: its name
     .venv/bin/python benchmarks/intake.py sqlite profile 500   # cProfile: cumulative, then tottime
+    .venv/bin/python benchmarks/intake.py sqlite api 500       # POST /api/v1/tickets (JSON)
+    .venv/bin/python benchmarks/intake.py sqlite api-profile 500   # INTAKE_BENCH_PROFILE=FILE keeps it
+
+`time` also reports the write lock each intake holds ("lock_ms"): from SQLite's `BEGIN IMMEDIATE`
+(or PostgreSQL's ticket-counter UPDATE, its row lock) to the end of COMMIT, the span in which no
+other intake can write (the side-by-side harness's `profile_desk.py` measures it the same way).
+`api` makes the same requests as the side-by-side harness's load generator, through Django's
+test client (no HTTP server): an agent's bearer token, `requester_email` naming the customer,
+the configured task backend (the acknowledgement's task is a row in the same transaction); it
+reports process CPU, wall time and the write lock per request.
 
 To measure another commit, run it with that commit's `src` first on PYTHONPATH.
 """
@@ -18,7 +28,10 @@ import os
 import pstats
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from harness import throwaway_database
 
@@ -44,6 +57,9 @@ def measure(database: str, mode: str, count: int) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if mode.startswith("api"):
+        measure_api(mode, count)
+        return
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     from policydesk.tickets import actions
 
@@ -70,21 +86,108 @@ def measure(database: str, mode: str, count: int) -> None:
             )  # fmt: skip
             assert result.ticket is not None
 
-    open_tickets(0, 20)
-    if mode == "profile":
-        profile = cProfile.Profile()
-        profile.enable()
-        open_tickets(20, count)
-        profile.disable()
-        stats = pstats.Stats(profile)
-        stats.sort_stats("cumulative").print_stats(60)
+    profile_or_time(open_tickets, count, profile=mode == "profile", database=database, tickets=count)
+
+
+def profile_or_time(run: Callable[[int, int], None], count: int, *, profile: bool, **labels: Any) -> None:
+    """`run(0, 20)` to warm up, then `run(20, count)` under cProfile (printed; kept in the file
+    INTAKE_BENCH_PROFILE names, if any) or timed: `labels` and CPU, wall and lock ms per call as JSON."""
+    run(0, 20)
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        run(20, count)
+        profiler.disable()
+        if os.environ.get("INTAKE_BENCH_PROFILE"):
+            profiler.dump_stats(os.environ["INTAKE_BENCH_PROFILE"])
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(80)
         stats.sort_stats("tottime").print_stats(40)
         return
+    lock = WriteLockTimer()
     cpu, wall = time.process_time(), time.perf_counter()
-    open_tickets(20, count)
+    with lock.watching():
+        run(20, count)
     cpu_ms = (time.process_time() - cpu) * 1000 / count
     wall_ms = (time.perf_counter() - wall) * 1000 / count
-    print(json.dumps({"database": database, "tickets": count, "cpu_ms": cpu_ms, "wall_ms": wall_ms}))
+    print(json.dumps({**labels, "cpu_ms": cpu_ms, "wall_ms": wall_ms, "lock_ms": lock.held * 1000 / count}))
+
+
+class WriteLockTimer:
+    """How long intakes hold the write lock: from `BEGIN IMMEDIATE` (SQLite) or the ticket
+    counter's UPDATE (PostgreSQL: its row lock serialises intakes) to the end of COMMIT."""
+
+    def __init__(self) -> None:
+        self.held = 0.0
+        self.since: float | None = None
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if self.since is None and sql.startswith(("BEGIN IMMEDIATE", 'UPDATE "tickets_counter"')):
+            self.since = time.perf_counter()
+        return execute(sql, params, many, context)
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        from django.db import connection
+
+        connection.ensure_connection()
+        commit = connection._commit
+
+        def timed_commit() -> None:
+            try:
+                commit()
+            finally:
+                if self.since is not None:
+                    self.held += time.perf_counter() - self.since
+                    self.since = None
+
+        connection._commit = timed_commit  # type: ignore[method-assign]
+        try:
+            with connection.execute_wrapper(self):
+                yield
+        finally:
+            connection._commit = commit  # type: ignore[method-assign]
+
+
+def measure_api(mode: str, count: int) -> None:
+    """POST /api/v1/tickets as the harness's load generator does, `count` times after 20."""
+    from django.test import Client
+
+    from policydesk.api.tokens import do_create_api_token
+    from policydesk.tickets import actions
+
+    logging.disable(logging.WARNING)
+    admin = actions.do_create_person(
+        email="admin@bench.example", password=None, role="admin", actor=None, now=NOW
+    )
+    agent = actions.do_create_person(
+        email="agent@bench.example", password=None, role="agent", actor=admin, now=NOW
+    )
+    organisation = actions.do_create_organisation(
+        name="Bench", plan="growth", region="emea", actor=admin, now=NOW
+    )
+    for k in range(count + 20):
+        actions.do_create_person(
+            email=f"bench{k}@example.com", password=None, role="customer", organisation=organisation,
+            actor=admin, now=NOW, language="ja" if k % 2 else "",
+        )  # fmt: skip
+    secret = do_create_api_token(person=agent, name="bench", actor=admin, now=NOW).secret
+    client = Client(HTTP_HOST="127.0.0.1")
+
+    def post(first: int, number: int) -> None:
+        for n in range(first, first + number):
+            body = {
+                "topic": "troubleshooting", "subject": f"API bench ticket {n}",
+                "text": f"Ticket-intake load test, request {n}.",
+                "requester_email": f"bench{n}@example.com", "priority": "normal",
+            }  # fmt: skip
+            response = client.post(
+                "/api/v1/tickets", json.dumps(body), content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {secret}",
+            )  # fmt: skip
+            assert response.status_code == 201, response.content[:300]
+
+    profile_or_time(post, count, profile=mode == "api-profile", requests=count)
 
 
 if __name__ == "__main__":

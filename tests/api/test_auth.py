@@ -125,3 +125,27 @@ def test_apitoken_command_prints_a_working_token_once(desk: Desk, as_person: Any
 def test_apitoken_command_refuses_unknown_people(desk: Desk) -> None:
     with pytest.raises(CommandError, match="nobody"):
         call_command("apitoken", "create", "ghost@example.com", "--name", "x", stdout=StringIO())
+
+
+def test_a_token_is_checked_afresh_on_every_request_with_its_sql_kept(
+    desk: Desk, django_assert_num_queries: Any
+) -> None:
+    # The lookup's SQL is compiled once per connection (issue 17); its answer never is kept.
+    secret = desk.tokens["agent"]
+    person_for_token(secret, NOW)
+    with django_assert_num_queries(1):  # the SELECT; last_used_at was written a moment ago
+        person = person_for_token(secret, NOW + timedelta(seconds=10))
+        assert person == desk.personas.agent and person.is_active
+        assert person.organisation is None or person.organisation.name  # loaded with the person
+    customer = person_for_token(desk.tokens["customer"], NOW)
+    assert customer is not None and customer.organisation is not None
+    with django_assert_num_queries(0):
+        assert customer.organisation.plan  # loaded with the person
+    type(desk.personas.agent).objects.filter(pk=desk.personas.agent.pk).update(is_active=False)
+    assert person_for_token(secret, NOW + timedelta(seconds=20)) is None
+    type(desk.personas.agent).objects.filter(pk=desk.personas.agent.pk).update(is_active=True)
+    assert person_for_token(secret, NOW + timedelta(seconds=30)) == desk.personas.agent
+    token = ApiToken.objects.get(digest=digest_of(secret))
+    do_revoke_api_token(token=token, actor=desk.personas.lead, now=NOW)
+    assert person_for_token(secret, NOW + timedelta(seconds=40)) is None
+    assert person_for_token(secret.replace("pd_", "pd_x"), NOW) is None

@@ -317,3 +317,49 @@ def test_a_ticket_says_what_it_was_merged_into_its_followers_and_people_copied(
 def test_the_new_ticket_fields_are_in_the_openapi_document(as_person: Any) -> None:
     ticket = as_person(None).get("/openapi.json").json()["components"]["schemas"]["TicketOut"]
     assert {"merged_into", "followers", "participants", "tags"} <= set(ticket["properties"])
+
+
+@pytest.mark.parametrize(
+    ("persona", "japanese"), [("customer", False), ("customer", True), ("lead", False), ("agent", True)]
+)
+def test_the_answer_to_an_intake_is_the_tickets_own_get(
+    desk: Desk, as_person: Any, persona: str, japanese: bool
+) -> None:
+    # The create answer is built from the ticket in hand (schemas.just_opened, issue 17): field by
+    # field and byte for byte what GET /tickets/{number} answers the same caller right after.
+    body = {"topic": "troubleshooting", "subject": "Export is slow", "text": "Takes minutes."}
+    if persona != "customer":
+        body["requester_email"] = "hanna@kumo.example"
+    if japanese:
+        body["language"] = "ja"
+    api = as_person(persona)
+    created = api.post("/tickets", body)
+    assert created.status_code == 201, created.content
+    fetched = api.get(f"/tickets/{created.json()['number']}")
+    assert fetched.status_code == 200
+    for field, value in fetched.json().items():
+        assert created.json()[field] == value, field
+    assert created.json().keys() == fetched.json().keys()
+    assert created.content == fetched.content
+
+
+def test_the_answer_to_an_intake_names_an_assignee_as_the_get_does(desk: Desk, as_person: Any) -> None:
+    # No receiver assigns a new ticket today; should one, the answer says so like the GET.
+    from policydesk.api.schemas import just_opened
+
+    ticket = open_ticket(desk.personas.customer, subject="Assigned at once")
+    actions.do_assign(ticket=ticket, assignee=desk.personas.agent, actor=desk.personas.lead, now=NOW)
+    answer = just_opened(Ticket.objects.get(pk=ticket.pk)).model_dump()
+    assert answer["assignee"] == {"email": desk.personas.agent.email, "name": desk.personas.agent.name}
+
+
+def test_staff_cannot_open_a_ticket_for_an_inactive_customer(desk: Desk, as_person: Any) -> None:
+    api = as_person("agent")
+    body = {"topic": "troubleshooting", "subject": "s", "text": "t", "requester_email": "felix@kumo.example"}
+    assert api.post("/tickets", body).status_code == 201  # the lookup's SQL is kept from here on
+    type(desk.personas.customer).objects.filter(email="felix@kumo.example").update(is_active=False)
+    refused = api.post("/tickets", body)
+    assert refused.status_code == 422 and refused.json()["error"]["details"][0]["loc"] == [
+        "body",
+        "requester_email",
+    ]

@@ -194,3 +194,36 @@ def test_a_meeting_decision_that_fails_mails_nothing(personas: Personas, meeting
     with pytest.raises(actions.ActionError):
         actions.do_decide_meeting(meeting=meeting, agent=personas.agent, propose=True, note=" ", now=NOW)
     assert not OutgoingMail.objects.filter(kind="meeting").exists()
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+@pytest.mark.parametrize(
+    "subject", ["Export <fails> & 'stops'", "Order 123456789012345678 lost", "{{ tag }}"]
+)
+def test_the_acknowledgement_drafted_before_the_transaction_is_the_one_rendered_after_it(
+    personas: Personas, premium_customer: Any, language: str, subject: str
+) -> None:
+    # Its words are rendered before the intake's transaction, with a placeholder for the number
+    # (issue 17); what is recorded is word for word the email rendered for the saved ticket.
+    from policydesk.mail.outgoing import acknowledgement_email
+
+    for customer in (personas.customer, premium_customer):
+        customer.language = language
+        customer.save()
+        ticket = open_ticket(customer, subject=subject)
+        recorded = OutgoingMail.objects.get(kind="ack", ticket=ticket)
+        rendered = acknowledgement_email(Ticket.objects.get(pk=ticket.pk))
+        assert (recorded.subject, recorded.body, recorded.html_body) == (
+            rendered.subject,
+            rendered.body,
+            rendered.html_body,
+        )
+        assert f"[#{ticket.number}]" in recorded.subject and f"/{ticket.number}" in recorded.body
+
+
+def test_a_placeholder_is_never_a_number_the_subject_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from policydesk.mail import outgoing
+
+    drawn = iter([5, 7])
+    monkeypatch.setattr(outgoing.secrets, "randbelow", lambda _: next(drawn))
+    assert outgoing._placeholder_number(f"about {10**17 + 5}") == 10**17 + 7

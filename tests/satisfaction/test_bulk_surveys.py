@@ -15,7 +15,7 @@ from policydesk.mail.models import MessageLink, OutgoingMail
 from policydesk.satisfaction.models import SatisfactionSurvey
 from policydesk.satisfaction.receivers import surveying_together
 from policydesk.tickets import actions, bulk
-from policydesk.tickets.models import Ticket
+from policydesk.tickets.models import Person, Ticket
 from tests.conftest import NOW, Personas, open_ticket
 
 LATER = NOW + timedelta(hours=2)
@@ -136,3 +136,46 @@ def test_suppressed_surveys_are_logged_once_per_address(
         solve_in_bulk(personas, tickets)
     lines = [r.getMessage() for r in caplog.records if "suppressed by the rate limit" in r.getMessage()]
     assert lines == [f"4 automatic mails to {personas.customer.email} suppressed by the rate limit"]
+
+
+def _customers(personas: Personas, count: int) -> list[Person]:
+    organisation = personas.customer.organisation
+    return [
+        actions.do_create_person(
+            email=f"bulk{k}@kumo.example",
+            password=None,
+            role="customer",
+            organisation=organisation,
+            actor=personas.admin,
+            now=NOW,
+        )
+        for k in range(count)
+    ]
+
+
+def test_a_chunks_rate_limit_is_one_grouped_count_for_2_recipients_or_12(personas: Personas) -> None:
+    def rate_limit_counts(customers: list[Person]) -> int:
+        tickets = [open_ticket(customer) for customer in customers]
+        with CaptureQueriesContext(connection) as queries:
+            solve_in_bulk(personas, tickets)
+        for ticket in tickets:
+            assert surveys_mail(ticket)[0].status == OutgoingMail.Status.QUEUED
+        return sum(
+            1
+            for q in queries.captured_queries
+            if q["sql"].startswith("SELECT") and "COUNT(*)" in q["sql"] and '"mail_outgoingmail"' in q["sql"]
+        )
+
+    customers = _customers(personas, 14)
+    assert rate_limit_counts(customers[:2]) == rate_limit_counts(customers[2:]) == 1
+
+
+def test_the_grouped_count_limits_each_recipient_by_their_own_mail(
+    personas: Personas, settings: object
+) -> None:
+    settings.POLICYDESK_MAIL_RATE_LIMIT = (3, 4 * 3600)  # type: ignore[attr-defined]
+    quiet, busy = _customers(personas, 2)
+    tickets = [open_ticket(quiet), *(open_ticket(busy) for _ in range(3))]  # busy: 3 acknowledgements
+    solve_in_bulk(personas, tickets)
+    statuses = [surveys_mail(ticket)[0].status for ticket in tickets]
+    assert statuses == ["queued", "suppressed", "suppressed", "suppressed"]

@@ -137,6 +137,40 @@ class TicketOut(UtcTimes):
         return sorted(copy.address for copy in ticket.outside_copies.all())
 
 
+#: What a ticket opened a moment ago cannot have yet (its receivers add none of them).
+_NOTHING_YET: dict[str, Any] = {
+    "tags": [], "merged_into": None, "followers": [], "participants": [], "outside_copies": [],
+}  # fmt: skip
+
+
+def just_opened(ticket: Ticket) -> TicketOut:
+    """The `TicketOut` of a ticket opened in this request, built from the ticket in hand without
+    validating it again (ninja then only serialises it): the same fields, values and JSON as
+    validating the ticket, for staff and customers alike (no tags, followers, copies yet), at a
+    fraction of the CPU (issue 17). Only for the answer to an intake."""
+    organisation, requester, assignee = ticket.organisation, ticket.requester, ticket.assignee
+    special: dict[str, Any] = {
+        **_NOTHING_YET,
+        "organisation": OrganisationRef.model_construct(
+            id=organisation.pk, name=organisation.name, plan=organisation.plan, region=organisation.region
+        ),
+        "requester": PersonRef.model_construct(email=requester.email, name=requester.name),
+        "assignee": None
+        if assignee is None
+        else PersonRef.model_construct(email=assignee.email, name=assignee.name),
+    }
+    values = {
+        # A model's choices are str enums: the plain value, as validation would give it.
+        name: special[name] if name in special else _plain(getattr(ticket, name))
+        for name in TicketOut.model_fields
+    }
+    return TicketOut.model_construct(**values)
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, str) else value
+
+
 class TagsIn(JsonObject):
     """A ticket's tags, all of them: those left out are taken off."""
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from policydesk.api.models import ApiToken
+from policydesk.mail.compiled_queries import CompiledQuery
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Person
@@ -68,21 +69,26 @@ def do_revoke_api_token(*, token: ApiToken, actor: Person | None, now: datetime)
     return token
 
 
+#: On every API request (issue 17): the token's own columns that matter and the person with the
+#: organisation, by the unique digest (at most one row: no ORDER BY); compiled to SQL once per
+#: connection, not on each request (0.4 ms of CPU of the ORM's each time).
+_LIVE_TOKEN = CompiledQuery(
+    lambda digest: (
+        ApiToken.objects.select_related("person", "person__organisation")
+        .only("id", "last_used_at", "person")
+        .filter(digest=digest, revoked_at__isnull=True)[:1]
+    ),
+    digest=str,
+)
+
+
 def person_for_token(secret: str, now: datetime) -> Person | None:
     """The active person a live token belongs to, or None (unknown, revoked, inactive person)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    # On every API request (issue 17): the token's own columns that matter and the person with
-    # the organisation, by the unique digest (at most one row: no ORDER BY). Nothing is cached:
-    # a revoked token or a deactivated person is refused from the next request on.
-    token = next(
-        iter(
-            ApiToken.objects.select_related("person", "person__organisation")
-            .only("id", "last_used_at", "person")
-            .filter(digest=digest_of(secret), revoked_at__isnull=True)[:1]
-        ),
-        None,
-    )
+    # Nothing is cached but the SQL: a revoked token or a deactivated person is refused from the
+    # next request on.
+    token: ApiToken | None = _LIVE_TOKEN.first(digest=digest_of(secret))
     if token is None or not token.person.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:

@@ -16,9 +16,10 @@ at most one notice a day.
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -170,7 +171,7 @@ def queue_mails(emails: Sequence[Email], *, now: datetime) -> list[OutgoingMail]
     ):
         threads[ticket_id].append(message_id)
     limited = {e.recipient.lower() for e in emails if e.kind in OutgoingMail.RATE_LIMITED_KINDS}
-    left = {recipient: _rate_limit_left(recipient, now) for recipient in sorted(limited)}
+    left = _rate_limits_left(sorted(limited), now)
     records, links = [], []
     for email in emails:
         status = OutgoingMail.Status.QUEUED
@@ -249,26 +250,70 @@ def _rate_limit_left(recipient: str, now: datetime) -> int:
     return count - _recent_automatic(recipient.lower(), now - timedelta(seconds=seconds), count)
 
 
+#: Recipients per grouped COUNT: well under SQLite's limit of bound parameters.
+RATE_LIMIT_RECIPIENTS_PER_COUNT = 500
+
+
+def _rate_limits_left(recipients: Sequence[str], now: datetime) -> dict[str, int]:
+    """`_rate_limit_left` of each of `recipients` (lower case), in one grouped COUNT per
+    `RATE_LIMIT_RECIPIENTS_PER_COUNT` recipients, not one COUNT each (a bulk solve's surveys)."""
+    count, seconds = conf.automatic_rate_limit()
+    since = now - timedelta(seconds=seconds)
+    recent: dict[str, int] = {}
+    for start in range(0, len(recipients), RATE_LIMIT_RECIPIENTS_PER_COUNT):
+        recent.update(
+            _recent_automatic_by_recipient(recipients[start : start + RATE_LIMIT_RECIPIENTS_PER_COUNT], since)
+        )
+    # As `_recent_automatic`, at most `count` each: more than the limit is no more "none left".
+    return {recipient: count - min(recent.get(recipient, 0), count) for recipient in recipients}
+
+
+def _recent_automatic_by_recipient(recipients: Sequence[str], since: datetime) -> dict[str, int]:
+    """How many rate-limited messages were recorded for each of `recipients` after `since`, in one
+    statement grouped by recipient (on the `mail_out_rate_limit` index; those with none are left
+    out)."""
+    placeholders = ", ".join(["%s"] * len(recipients))
+    rows, params = _rate_limited_rows(f"IN ({placeholders})", recipients, since)
+    with connection.cursor() as cursor:
+        column = connection.ops.quote_name("recipient")
+        cursor.execute(f"SELECT {column}, COUNT(*){rows} GROUP BY {column}", params)
+        return {recipient: int(number) for recipient, number in cursor.fetchall()}
+
+
 def _recent_automatic(recipient: str, since: datetime, limit: int) -> int:
     """How many rate-limited messages (at most `limit`) were recorded for `recipient` after
     `since`: a COUNT over a LIMIT, on the `mail_out_rate_limit` index, constant time however
     much one address has been sent. One statement of SQL kept as text: the ORM compiled the
     same COUNT for every acknowledgement, 1 ms of CPU of the 8 of an intake (issue 17)."""
+    rows, params = _rate_limited_rows("= %s", [recipient], since)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1{rows} LIMIT %s) recent", [*params, limit])  # noqa: S608 - quoted identifiers, bound values
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _rate_limited_rows(
+    recipient_test: str, recipients: Sequence[str], since: datetime
+) -> tuple[str, list[Any]]:
+    """The FROM and WHERE of the rate-limit counts (SQL kept as text) and their parameters: the
+    rate-limited mail to `recipients` (compared by `recipient_test`, "= %s" or "IN (...)")
+    recorded after `since`."""
     quote = connection.ops.quote_name
     kinds, statuses = OutgoingMail.RATE_LIMITED_KINDS, OutgoingMail.RATE_LIMITED_STATUSES
     sql = (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote(OutgoingMail._meta.db_table)}"  # noqa: S608 - quoted identifiers, bound values
-        f" WHERE {quote('recipient')} = %s"
+        f" FROM {quote(OutgoingMail._meta.db_table)}"
+        f" WHERE {quote('recipient')} {recipient_test}"
         f" AND {quote('kind')} IN ({', '.join(['%s'] * len(kinds))})"
         f" AND {quote('created_at')} > %s"
         f" AND {quote('status')} IN ({', '.join(['%s'] * len(statuses))})"
-        " LIMIT %s) recent"
     )
-    params = [recipient, *map(str, kinds), connection.ops.adapt_datetimefield_value(since)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *map(str, statuses), limit])
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    params = [
+        *recipients,
+        *map(str, kinds),
+        connection.ops.adapt_datetimefield_value(since),
+        *map(str, statuses),
+    ]
+    return sql, params
 
 
 # -- what we say about tickets ----------------------------------------------------------
@@ -304,6 +349,54 @@ def acknowledgement_email(ticket: Ticket, policy: Policy | None = None) -> Email
         "mail/acknowledgement", context, kind=OutgoingMail.Kind.ACKNOWLEDGEMENT, recipient=person.email,
         language=lang, person=person, ticket=ticket,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NumberlessDraft:
+    """An email about a ticket that has no number yet (one being opened), rendered with
+    `placeholder` where the number goes (its tag, its link): its words are ready before the
+    intake's transaction, and `numbered` puts the number in once the ticket has one (issue 17)."""
+
+    email: Email
+    placeholder: str
+
+    def numbered(self, ticket: Ticket) -> Email:
+        """The email, word for word as if rendered for `ticket` with its number."""
+        number = str(ticket.number)
+
+        def put(text: str) -> str:
+            return text.replace(self.placeholder, number)
+
+        email = self.email
+        return replace(
+            email, subject=put(email.subject), body=put(email.body), html_body=put(email.html_body),
+            ticket=ticket,
+        )  # fmt: skip
+
+
+def acknowledgement_draft(ticket: Ticket, policy: Policy | None = None) -> NumberlessDraft | None:
+    """`acknowledgement_email` for a ticket not saved yet (no number), or None when it cannot be
+    drafted (the caller then renders it in full). The placeholder is a number of 18 random digits
+    that the ticket's subject, the only words of the customer in it, does not contain: every
+    other occurrence in the email is the number's (the rest are the policy's and ours)."""
+    if ticket.number is not None:
+        return None
+    placeholder = _placeholder_number(ticket.subject)
+    ticket.number = placeholder
+    try:
+        email = acknowledgement_email(ticket, policy)
+    finally:
+        ticket.number = None
+    if str(placeholder) not in email.subject:  # the tag is not where the number goes: render later
+        return None
+    return NumberlessDraft(email=email, placeholder=str(placeholder))
+
+
+def _placeholder_number(subject: str) -> int:
+    while True:
+        number = 10**17 + secrets.randbelow(9 * 10**17)
+        if str(number) not in subject:
+            return number
 
 
 def agent_reply_emails(ticket: Ticket, message: Message) -> list[Email]:

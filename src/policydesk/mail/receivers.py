@@ -32,6 +32,14 @@ def _left_out(ticket: Ticket, message: Message, inbound: InboundEmail | None) ->
         queue_mail(email, now=message.created_at, message=message, inbound=inbound)
 
 
+@receiver(signals.ticket_opening, dispatch_uid="policydesk.mail.draft_acknowledgement")
+def draft_acknowledgement(
+    sender: Any, ticket: Ticket, policy: Policy | None = None, **kwargs: Any
+) -> outgoing.NumberlessDraft | None:
+    """The acknowledgement's words, rendered before the intake's transaction (issue 17)."""
+    return outgoing.acknowledgement_draft(ticket, policy)
+
+
 @receiver(signals.ticket_opened, dispatch_uid="policydesk.mail.acknowledge")
 def acknowledge(
     sender: Any,
@@ -39,10 +47,12 @@ def acknowledge(
     message: Message,
     inbound: InboundEmail | None = None,
     policy: Policy | None = None,
+    prepared: tuple[object, ...] = (),
     **kwargs: Any,
 ) -> None:
     """C3, C13: the requester learns the request is taken, and the first-response promise."""
-    email = outgoing.acknowledgement_email(ticket, policy)
+    draft = next((p for p in prepared if isinstance(p, outgoing.NumberlessDraft)), None)
+    email = draft.numbered(ticket) if draft is not None else outgoing.acknowledgement_email(ticket, policy)
     queue_mail(email, now=ticket.created_at, new_ticket=True, inbound=inbound)
     _left_out(ticket, message, inbound)
 

@@ -38,9 +38,15 @@ class InboundEmail:
     left_out: Callable[[str], str] | None = None
 
 
+#: ticket (unsaved: no id, no number yet), policy, inbound (InboundEmail | None): sent by
+#: `do_open_ticket` BEFORE its transaction, the one signal sent outside one. A receiver may return
+#: work it prepared without any row (rendering an email's words), which `ticket_opened` then carries
+#: in `prepared`; it must write nothing (issue 17: less work while SQLite's write lock is held).
+ticket_opening = Signal()
 #: ticket, message (the request itself), decision, inbound (InboundEmail | None), policy (the one
 #: it was triaged under: receivers need not read the file again), metric_events (the MetricEvent
-#: rows the action stored: a new ticket has no others)
+#: rows the action stored: a new ticket has no others), prepared (what `ticket_opening`'s receivers
+#: returned, None left out)
 ticket_opened = Signal()
 #: deflection, decision, inbound (InboundEmail | None)
 request_deflected = Signal()
@@ -71,8 +77,15 @@ sender_rejected = Signal()
 
 #: signal name → {receiver (module.function): what it does}. Every receiver runs inside
 #: the transaction of the action (or, for `sender_rejected`, of the ingest step) that sent
-#: the signal: what it records commits or rolls back with the change.
+#: the signal: what it records commits or rolls back with the change; `ticket_opening`, sent
+#: before the transaction, is the exception, and its receivers write nothing.
 RECEIVERS: dict[str, dict[str, str]] = {
+    "ticket_opening": {
+        "policydesk.mail.receivers.draft_acknowledgement": (
+            "renders the acknowledgement's words before the transaction (no number yet: a "
+            "placeholder, replaced by `acknowledge`); writes nothing"
+        ),
+    },
     "ticket_opened": {
         "policydesk.mail.receivers.acknowledge": (
             "records the acknowledgement email with the first-response promise (C3, C13), "

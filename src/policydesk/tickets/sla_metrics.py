@@ -180,26 +180,36 @@ def _record_waiting(waiting: dict[int, tuple[Ticket, datetime, Policy]]) -> None
         MetricEvent.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def record_metric_events(
-    ticket: Ticket, now: datetime, *, opened: bool = False, policy: Policy | None = None
-) -> list[MetricEvent]:
+def record_metric_events(ticket: Ticket, now: datetime, *, policy: Policy | None = None) -> list[MetricEvent]:
     """Store the metric events of `ticket` up to `now` that are not stored yet; call it inside the
     action's transaction, after its audit row. One INSERT (a row already there is skipped).
-    Returns the rows it offered (for a new ticket, `opened`, exactly its stored events; inside a
-    `recording_together` block, none: they are stored at its end).
+    Returns the rows it offered (inside a `recording_together` block, none: they are stored at
+    its end). A new ticket's: `opening_metric_events`.
 
     A breach is stored by the first action after it (the SLA watch is to store it on time).
     `policy`: the one the action already holds (else the desk's)."""
     policy = policy or get_policy()
     waiting = _together.get()
-    if waiting is not None and not opened:
+    if waiting is not None:
         before = waiting.get(ticket.pk)
         waiting[ticket.pk] = (ticket, max(now, before[1]) if before else now, policy)
         return []
-    rows = _event_rows(ticket, policy, metric_states(ticket, policy, now, opened=opened))
+    rows = _event_rows(ticket, policy, metric_states(ticket, policy, now))
+    store_metric_events(rows)
+    return rows
+
+
+def opening_metric_events(ticket: Ticket, now: datetime, policy: Policy) -> list[MetricEvent]:
+    """The metric events of a ticket opened at `now` (its timeline is empty: nothing to read),
+    unsaved, like the ticket itself may still be: `do_open_ticket` works them out before its
+    transaction and stores them in it with `store_metric_events` (issue 17)."""
+    return _event_rows(ticket, policy, metric_states(ticket, policy, now, opened=True))
+
+
+def store_metric_events(rows: Sequence[MetricEvent]) -> None:
+    """Store `rows` in one INSERT; a row already there is skipped."""
     if rows:
         MetricEvent.objects.bulk_create(rows, ignore_conflicts=True)
-    return rows
 
 
 def _event_rows(ticket: Ticket, policy: Policy, instances: Iterable[MetricInstance]) -> list[MetricEvent]:

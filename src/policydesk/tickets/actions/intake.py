@@ -25,12 +25,13 @@ from policydesk.tickets.models import (
     Deflection,
     Feedback,
     Message,
+    MetricEvent,
     Organisation,
     Person,
     Ticket,
     triage_channel,
 )
-from policydesk.tickets.sla_metrics import record_metric_events
+from policydesk.tickets.sla_metrics import opening_metric_events, store_metric_events
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,27 @@ def do_open_ticket(
     priority = _checked_priority(policy, priority)
     subject = _checked_subject(subject)
     decision = _triage(policy, organisation, topic, channel, now)
+    # Everything that needs no row of this intake is done before the transaction (issue 17): on
+    # SQLite its first statement takes the one write lock, and every other intake waits for it.
+    ticket, message, note = None, None, None
+    events: list[MetricEvent] = []
+    prepared: tuple[object, ...] = ()
+    if decision.route is None:
+        ticket = _new_ticket(
+            policy, decision, requester, organisation, topic=topic, subject=subject, priority=priority,
+            channel=channel, language=language, now=now,
+        )  # fmt: skip
+        message = _new_first_message(ticket, requester, text=text, html=html, channel=channel, now=now)
+        events = opening_metric_events(ticket, now, policy)
+        if entered_by is not None:
+            note = _entered_by_note(ticket, entered_by, channel, now)
+        prepared = tuple(
+            response
+            for _, response in signals.ticket_opening.send(
+                Ticket, ticket=ticket, policy=policy, inbound=inbound
+            )
+            if response is not None
+        )
     with transaction.atomic():
         submit = once.claim(once_key, entered_by or requester, "ticket.opened", now)
         if submit.repeated:
@@ -100,20 +122,18 @@ def do_open_ticket(
             )
             submit.remember(deflection)
             return IntakeResult(decision=decision, ticket=None, deflection=deflection)
-        ticket = _create_ticket(
-            policy, decision, requester, organisation, topic=topic, subject=subject, priority=priority,
-            channel=channel, language=language, now=now,
-        )  # fmt: skip
-        message = _first_message(
-            ticket, requester, text=text, html=html, channel=channel, uploads=uploads, now=now
-        )
-        if entered_by is not None:
-            _entered_by_note(ticket, entered_by, channel, now)
+        assert ticket is not None and message is not None  # noqa: S101 - made above for a ticket
+        ticket.number = _next_number()
+        ticket.save(force_insert=True)
+        message.save(force_insert=True)
+        attach(ticket, message, uploads, now)
+        if note is not None:
+            note.save(force_insert=True)
         _record_opening(policy, decision, ticket, now, actor=entered_by or requester)
-        events = record_metric_events(ticket, now, opened=True, policy=policy)
+        store_metric_events(events)
         signals.ticket_opened.send(
             Ticket, ticket=ticket, message=message, decision=decision, inbound=inbound, policy=policy,
-            metric_events=events,
+            metric_events=events, prepared=prepared,
         )  # fmt: skip
         submit.remember(ticket)
     return IntakeResult(decision=decision, ticket=ticket, deflection=None, message=message)
@@ -210,7 +230,7 @@ def _record_deflection(
     return deflection
 
 
-def _create_ticket(
+def _new_ticket(
     policy: Policy,
     decision: Decision,
     requester: Person,
@@ -223,9 +243,9 @@ def _create_ticket(
     language: str,
     now: datetime,
 ) -> Ticket:
-    """The ticket row: its number, and its office, calendar and first-response due from the decision."""
-    return Ticket.objects.create(
-        number=_next_number(),
+    """The ticket, unsaved and without its number (taken in the transaction): its office, calendar
+    and first-response due from the decision."""
+    return Ticket(
         organisation=organisation,
         requester=requester,
         channel=channel,
@@ -244,26 +264,18 @@ def _create_ticket(
     )
 
 
-def _first_message(
-    ticket: Ticket,
-    requester: Person,
-    *,
-    text: str,
-    html: str,
-    channel: str,
-    uploads: tuple[Upload, ...],
-    now: datetime,
+def _new_first_message(
+    ticket: Ticket, requester: Person, *, text: str, html: str, channel: str, now: datetime
 ) -> Message:
-    """The request itself, as the ticket's first message, with its attachments."""
-    message = Message.objects.create(
+    """The request itself, as the ticket's first message (unsaved; its files come once it is saved)."""
+    return Message(
         ticket=ticket, author=requester, text=text, html=clean_html(html), channel=channel, created_at=now
     )
-    attach(ticket, message, uploads, now)
-    return message
 
 
-def _entered_by_note(ticket: Ticket, agent: Person, channel: str, now: datetime) -> None:
-    """An internal note saying who took the request down and how it came (staff only; no clock moves)."""
+def _entered_by_note(ticket: Ticket, agent: Person, channel: str, now: datetime) -> Message:
+    """An internal note saying who took the request down and how it came (staff only; no clock
+    moves); unsaved."""
     with translation.override(
         languages.choose(agent.language)
     ):  # staff read it, in the words of who wrote it
@@ -271,7 +283,7 @@ def _entered_by_note(ticket: Ticket, agent: Person, channel: str, now: datetime)
             "agent": agent.name or agent.email,
             "channel": Ticket.Channel(channel).label if channel in Ticket.Channel.values else channel,
         }
-    Message.objects.create(
+    return Message(
         ticket=ticket, author=agent, kind=Message.Kind.INTERNAL, text=text, channel=Ticket.Channel.WEB,
         created_at=now,
     )  # fmt: skip
