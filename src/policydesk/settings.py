@@ -180,6 +180,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # through a memory map of up to 256 MiB (the OS's page cache, shared by every process): at a
     # million people a read no longer copies each page through a system call, and intake costs
     # what it does at 4,000 (BENCHMARKS.md, "People at scale on SQLite by CPU").
+    # Writers in line (policydesk/sqlite_writers): Django's backend, each write transaction
+    # waiting for the one before it on a file lock rather than in SQLite's busy back-off.
+    DATABASES["default"]["ENGINE"] = "policydesk.sqlite_writers"
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
