@@ -126,6 +126,26 @@ def test_filters_narrow_the_tickets(personas: Personas, cache: Ticket, english: 
     ]
 
 
+def test_policy_filters_take_any_case_and_ask_for_the_ids_as_stored(
+    personas: Personas, cache: Ticket, english: Ticket
+) -> None:
+    """plan:, office: and type: name the policy's ids in any case; the SQL asks for the ids as
+    stored (an equality the database estimates), never UPPER(...) = UPPER(...), which PostgreSQL
+    could not estimate and answered by reading every entry of half the tickets (BENCHMARKS.md)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for query in ("plan:GROWTH 請求", "plan:Growth 請求", "plan:growth 請求"):
+        assert numbers(personas.agent, query) == [cache.number], query
+    assert numbers(personas.agent, "OFFICE:Central-Europe cache") == [english.number]
+    assert numbers(personas.agent, "type:TROUBLESHOOTING") == [english.number, cache.number]
+    assert numbers(personas.agent, "plan:platinum") == []
+    with CaptureQueriesContext(connection) as queries:
+        numbers(personas.agent, "plan:Growth office:CENTRAL-EUROPE type:Troubleshooting cache")
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "UPPER(" not in sql and "'growth'" in sql and "'central-europe'" in sql
+
+
 def test_created_filters_by_day(personas: Personas) -> None:
     older = open_ticket(personas.customer, now=NOW - timedelta(days=40), subject="Old one")
     newer = open_ticket(personas.customer, now=NOW, subject="New one")

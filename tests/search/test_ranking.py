@@ -111,8 +111,7 @@ def test_reading_stops_once_there_are_enough_candidates(personas: Personas, many
         query for query in early.captured_queries if "ORDER BY" in query["sql"] and "LIMIT" in query["sql"]
     ]
     assert len(reads) <= 2, "reads two chunks at most: 4 candidates from the first 2 + 8 entries"
-    # A term that matches nothing ends the search at once (PostgreSQL runs each read in a
-    # transaction of its own with a SET LOCAL: statements, not reads).
+    # A term that matches nothing ends the search at once.
     selects = [query for query in exhaustive.captured_queries if query["sql"].startswith("SELECT")]
     assert len(selects) <= 2
 

@@ -41,11 +41,6 @@ class Backend(Protocol):
         one the database can read backwards from its index without sorting every match."""
         ...
 
-    def query_settings(self) -> list[str]:
-        """Statements run in the transaction of each of the search's queries (reading a term's
-        newest matches, scoring the candidates' rows)."""
-        ...
-
     def id_list(self) -> str:
         """A SELECT of one column: the ids bound to its one parameter (`id_list_value`), so a
         list of any length is one value and the SQL text is the same for every list."""
@@ -82,9 +77,6 @@ class SqliteFts:
         # would make SQLite collect and sort every match first.
         return "f.rowid"
 
-    def query_settings(self) -> list[str]:
-        return []
-
     def id_list(self) -> str:
         return "SELECT value FROM json_each(%s)"
 
@@ -108,14 +100,6 @@ class PostgresTrigram:
         # The planner chooses: an index then a top-N sort for a rare term, the primary key
         # backwards, filtering, for a common one (it stops at the LIMIT).
         return "e.id"
-
-    def query_settings(self) -> list[str]:
-        # Each query reads a few hundred rows by index: a term's newest matches (LIMIT), a few
-        # hundred tickets' rows to score. The planner splits them across parallel workers, whose
-        # start costs more than they save: scoring 3-4x slower measured on 2 busy CPUs, and a
-        # one- or two-character word read from the gram index 20 ms instead of 1 (BENCHMARKS.md).
-        # LOCAL: until the end of the transaction only.
-        return ["SET LOCAL max_parallel_workers_per_gather = 0"]
 
     def id_list(self) -> str:
         return "SELECT unnest(%s::bigint[])"

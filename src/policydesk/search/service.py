@@ -21,18 +21,20 @@ of them. The same on every database."""
 from __future__ import annotations
 
 import html
-from contextlib import nullcontext
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from policydesk.desk_policy import get_policy
+from policydesk.policy.model import GLOBAL
 from policydesk.search.backends import TRIGRAM, Sql, backend, like_pattern
 from policydesk.search.models import Entry
 from policydesk.search.normalise import highlight
@@ -145,12 +147,15 @@ def _filter(name: str, value: str, person: Person) -> Q:
                 statuses=", ".join(Ticket.Status.values),
             )
         return Q(status=value.lower())
+    # The policy's ids, in any case, as the equality the database has statistics for: an
+    # `iexact` (UPPER(plan) = UPPER(...)) it cannot estimate, and at 1,000,000 messages PostgreSQL
+    # then read every entry of half the tickets (0.6 s) where it reads 4 ms along the key.
     if name == "plan":
-        return Q(organisation__plan__iexact=value)
+        return Q(organisation__plan__in=_ids(value, get_policy().plans))
     if name == "office":
-        return Q(office__iexact=value)
+        return Q(office__in=_ids(value, [*get_policy().offices, GLOBAL]))
     if name == "type":
-        return Q(topic__iexact=value)
+        return Q(topic__in=_ids(value, get_policy().request_types))
     if name == "assignee":
         if value.lower() == "me":
             return Q(assignee=person)
@@ -162,6 +167,11 @@ def _filter(name: str, value: str, person: Person) -> Q:
     if name == "org":
         return Q(organisation__name__icontains=value)
     raise ValueError(f"unknown filter {name}:")  # parse() lets only known names through: our bug
+
+
+def _ids(value: str, known: Iterable[str]) -> list[str]:
+    """`value` as written, and the ids of `known` it names in another case."""
+    return sorted({value, *(id_ for id_ in known if id_.lower() == value.lower())})
 
 
 def _created(bound: DateBound) -> Q:
@@ -378,11 +388,9 @@ def _lone_scores(
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """The rows of one of the search's queries, run with the backend's settings."""
-    settings = backend().query_settings()
-    with transaction.atomic() if settings else nullcontext(), connection.cursor() as cursor:
-        for setting in settings:
-            cursor.execute(setting)
+    """The rows of one of the search's queries (PostgreSQL reads `search_entry` without parallel
+    workers: migration 0004)."""
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
