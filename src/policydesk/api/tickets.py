@@ -36,8 +36,8 @@ from policydesk.api.schemas import (
     TicketPatch,
     just_opened,
 )
+from policydesk.compiled_queries import CompiledQuery
 from policydesk.desk_policy import get_policy
-from policydesk.mail.compiled_queries import CompiledQuery
 from policydesk.tickets import actions
 from policydesk.tickets.access import is_staff, visible_tickets
 from policydesk.tickets.models import Attachment, Message, Person, Ticket, email_is

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from policydesk.api.models import ApiToken
-from policydesk.mail.compiled_queries import CompiledQuery
+from policydesk.compiled_queries import CompiledQuery
 from policydesk.tickets.actions import ActionError
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Person

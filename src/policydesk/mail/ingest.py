@@ -32,9 +32,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from policydesk import languages
+from policydesk.compiled_queries import CompiledQuery
 from policydesk.desk_policy import get_policy
 from policydesk.mail import conf
-from policydesk.mail.compiled_queries import CompiledQuery
 from policydesk.mail.decoding import (
     Attachment,
     MessageRefused,

@@ -1,4 +1,4 @@
-"""Queries compiled once (`mail.compiled_queries`): the same rows as the ORM gives, run after run."""
+"""Queries compiled once (`policydesk.compiled_queries`): the same rows as the ORM gives, run after run."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from policydesk.mail.compiled_queries import CompiledQuery
+from policydesk.compiled_queries import CompiledQuery
 from policydesk.tickets.models import Organisation, Person, email_is
 from tests.conftest import Personas
 

@@ -1,9 +1,10 @@
-"""SELECTs run for every stored message, compiled to SQL by the ORM once per connection.
+"""SELECTs made on every request or message, compiled to SQL by the ORM once per connection.
 
 Django compiles a QuerySet to SQL each time it runs. For the small SELECTs that processing one
 stored message makes (lock and re-check its row, the Message-ID link, the sender with their
 organisation) each took 0.5-1.9 ms of CPU, most of it compiling; 0.1-0.4 ms from the kept SQL
-(issue 17).
+(issue 17). The API's bearer-token and named-customer look-ups use it too (`api/tokens.py`,
+`api/tickets.py`); it sits with the desk-wide helpers, under every app that uses it.
 A `CompiledQuery` builds its QuerySet once, with stand-in values for its parameters, keeps the
 SQL and the compiler, and runs the SQL again with the real values. Rows come back as the ORM
 would give them: through the compiler's converters, as tuples (`values_list`) or as model
