@@ -99,6 +99,24 @@ def test_same_message_twice_is_a_duplicate_and_opens_one_ticket(personas: Person
     assert Ticket.objects.count() == 1 and InboundMessage.objects.count() == 1
 
 
+def test_the_same_message_through_another_mailbox_reads_its_link_and_ticket_at_once(
+    personas: Personas,
+) -> None:
+    """Issue 17: the duplicate path read the link's ticket id, then the ticket: one read now."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = process_message(new_request(), mailbox="smtp", now=NOW)
+    with CaptureQueriesContext(connection) as queries:
+        again = process_message(new_request(), mailbox="imap", now=NOW + timedelta(minutes=1))
+    assert (again.outcome, again.ticket_number) == ("duplicate", first.ticket_number)
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    links = [sql for sql in reads if "mail_messagelink" in sql]
+    assert len(links) == 1 and "tickets_ticket" in links[0]  # the ticket comes with its link
+    assert not [sql for sql in reads if sql.split(" FROM ")[1].startswith('"tickets_ticket"')]
+    assert Ticket.objects.count() == 1
+
+
 def test_same_message_id_with_other_bytes_is_a_duplicate(personas: Personas) -> None:
     process_message(new_request(), mailbox="smtp", now=NOW)
     resent = new_request(**{"X-Resent": "yes"})

@@ -294,9 +294,9 @@ _ROW_STATE = CompiledQuery(
     ),
     pk=int,
 )
-#: The ticket of a Message-ID already taken (through another mailbox).
+#: The link of a Message-ID already taken (through another mailbox), with its ticket: one read.
 _LINKED_TICKET = CompiledQuery(
-    lambda message_id: MessageLink.objects.filter(message_id=message_id).values_list("ticket_id")[:1],
+    lambda message_id: MessageLink.objects.filter(message_id=message_id).select_related("ticket")[:1],
     message_id=str,
 )
 #: The active person whose login email the sender's is, with their organisation (C14).
@@ -449,11 +449,12 @@ def _classify(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> _D
     if prepared.automatic is not None:  # never answered: no ticket, no notice, no loop
         thread = find_thread(parsed, recipients, None)
         return _Decision(Outcome.AUTO, prepared.automatic, thread.ticket if thread else None)
-    linked = _LINKED_TICKET.first(message_id=parsed.message_id) if parsed.message_id else None
+    linked: MessageLink | None = (
+        _LINKED_TICKET.first(message_id=parsed.message_id) if parsed.message_id else None
+    )
     if linked is not None:
         # The same message reached us through another mailbox (SMTP and IMAP, two aliases).
-        ticket = Ticket.objects.get(pk=linked[0])
-        return _Decision(Outcome.DUPLICATE, "already taken through another mailbox", ticket)
+        return _Decision(Outcome.DUPLICATE, "already taken through another mailbox", linked.ticket)
     if prepared.authentication_problem:
         return _Decision(Outcome.QUARANTINED, prepared.authentication_problem)
     # C14: the sender is the addr-spec of the one mailbox in From, never its display name.
