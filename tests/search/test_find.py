@@ -146,6 +146,31 @@ def test_policy_filters_take_any_case_and_ask_for_the_ids_as_stored(
     assert "UPPER(" not in sql and "'growth'" in sql and "'central-europe'" in sql
 
 
+def test_an_organisation_filter_asks_for_the_named_organisations_tickets_by_id(
+    personas: Personas, cache: Ticket, english: Ticket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """org: finds the organisations whose name contains it first, then their tickets by id (an
+    estimate PostgreSQL can make); past MAX_ORGANISATIONS it asks by name, with the same answer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from policydesk.search import service
+
+    with CaptureQueriesContext(connection) as queries:
+        found = numbers(personas.agent, "org:KUMO")
+    assert found == [english.number, cache.number]
+    named_first = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "tickets_organisation"."id"')
+    ]
+    assert len(named_first) == 1 and "LIKE" in named_first[0]
+    assert numbers(personas.agent, "org:nowhere-at-all") == []
+    monkeypatch.setattr(service, "MAX_ORGANISATIONS", 0)
+    assert numbers(personas.agent, "org:KUMO") == found
+    assert numbers(personas.agent, "org:nowhere-at-all") == []
+
+
 def test_created_filters_by_day(personas: Personas) -> None:
     older = open_ticket(personas.customer, now=NOW - timedelta(days=40), subject="Old one")
     newer = open_ticket(personas.customer, now=NOW, subject="New one")
