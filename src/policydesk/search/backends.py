@@ -46,6 +46,11 @@ class Backend(Protocol):
         list of any length is one value and the SQL text is the same for every list."""
         ...
 
+    def within(self, tickets: str) -> str:
+        """A condition on the entry `e`: its ticket is one of those `tickets` (a SELECT of their
+        ids as `pk`) selects."""
+        ...
+
     def id_list_value(self, ids: list[int]) -> Any:
         """The value `id_list`'s parameter takes for `ids`."""
         ...
@@ -80,6 +85,12 @@ class SqliteFts:
     def id_list(self) -> str:
         return "SELECT value FROM json_each(%s)"
 
+    def within(self, tickets: str) -> str:
+        # Checked for each match read (a look-up by the ticket's key), not `e.ticket_id IN (...)`,
+        # for which SQLite builds every selected ticket's id into a temporary index first: 19-27
+        # ms a read at 1,000,000 messages with a filter that selects most tickets, 0.5-1 ms so.
+        return f"EXISTS (SELECT 1 FROM ({tickets}) AS search_visible WHERE search_visible.pk = e.ticket_id)"  # noqa: S608 - compiled by the ORM; values bound
+
     def id_list_value(self, ids: list[int]) -> Any:
         return json.dumps(ids)
 
@@ -103,6 +114,9 @@ class PostgresTrigram:
 
     def id_list(self) -> str:
         return "SELECT unnest(%s::bigint[])"
+
+    def within(self, tickets: str) -> str:
+        return f"e.ticket_id IN ({tickets})"  # a semi-join, planned from the statistics
 
     def id_list_value(self, ids: list[int]) -> Any:
         return ids

@@ -312,7 +312,7 @@ def _newest(term: str, visible: Sql | None, staff: bool, before: int | None, cou
     order = backend().recency(term)
     sql, params = f"SELECT e.id, e.ticket_id, {_WEIGHT_SQL} FROM {match.text}", list(match.params)  # noqa: S608 - our fragments; values bound
     if visible is not None:
-        sql += f" AND e.ticket_id IN ({visible.text})"
+        sql += f" AND {backend().within(visible.text)}"
         params += visible.params
     if not staff:
         sql += " AND NOT e.internal"
