@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from policydesk.ops import loops
 from policydesk.search import compaction, indexing
 from policydesk.search.service import find
 from policydesk.tickets import actions
@@ -87,8 +88,8 @@ def test_the_worker_loop_compacts_every_interval_and_stops(monkeypatch: pytest.M
         return 2
 
     monkeypatch.setattr(indexing, "compact", compact)
-    monkeypatch.setattr(compaction, "close_old_connections", lambda: None)
-    monkeypatch.setattr(compaction.connection, "close", lambda: None)
+    monkeypatch.setattr(loops, "close_old_connections", lambda: None)
+    monkeypatch.setattr(loops.connection, "close", lambda: None)
     loop = compaction.CompactLoop(interval=0.01)
     loop.start()
     try:

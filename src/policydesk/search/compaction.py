@@ -4,11 +4,10 @@ POLICYDESK_SEARCH_COMPACT_HOURS, in a thread beside the tasks, a short transacti
 from __future__ import annotations
 
 import logging
-import threading
 
 from django.conf import settings
-from django.db import close_old_connections, connection
 
+from policydesk.ops.loops import Every
 from policydesk.search import indexing
 
 log = logging.getLogger("policydesk.search")
@@ -19,24 +18,13 @@ def interval_seconds() -> float:
     return max(0.0, float(settings.POLICYDESK_SEARCH_COMPACT_HOURS)) * 3600
 
 
-class CompactLoop(threading.Thread):
+class CompactLoop(Every):
     """`indexing.compact()` once `interval` seconds after the worker starts, then every `interval`
     seconds until stopped. Only SQLite has anything to compact; a failed run (the database busy
     beyond its timeout) is logged and tried again at the next."""
 
     def __init__(self, interval: float) -> None:
-        super().__init__(name="search-compaction", daemon=True)
-        self.interval = interval
-        self.stopped = threading.Event()
+        super().__init__("search-compaction", interval, log, wait_first=True)
 
-    def run(self) -> None:
-        try:
-            while not self.stopped.wait(self.interval):
-                close_old_connections()
-                try:
-                    steps = indexing.compact()
-                    log.info("search index compacted in %s steps", steps)
-                except Exception:
-                    log.exception("search index compaction failed")
-        finally:
-            connection.close()
+    def work(self) -> None:
+        log.info("search index compacted in %s steps", indexing.compact())

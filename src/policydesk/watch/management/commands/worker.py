@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import threading
 import time
 from argparse import ArgumentParser
 from types import FrameType
@@ -29,6 +28,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 from policydesk.mail import conf as mail_conf
 from policydesk.mail.tasks import SEND_TASK_PATH, send_batch
 from policydesk.ops.heartbeats import Beating
+from policydesk.ops.loops import Every
 from policydesk.ops.models import Heartbeat
 from policydesk.search.compaction import CompactLoop, interval_seconds
 from policydesk.watch import config
@@ -37,30 +37,21 @@ from policydesk.watch.timers import Watch
 log = logging.getLogger("policydesk.watch")
 
 
-class WatchLoop(threading.Thread):
+class WatchLoop(Every):
     """The SLA watch: a pass every `interval` seconds until stopped."""
 
     def __init__(self, interval: float) -> None:
-        super().__init__(name="sla-watch", daemon=True)
-        self.interval = interval
-        self.stopped = threading.Event()
+        super().__init__("sla-watch", interval, log)
         self.watch = Watch()
 
     def run(self) -> None:
         log.info("SLA watch started: a pass every %ss", self.interval)
-        try:
-            while not self.stopped.is_set():
-                close_old_connections()
-                try:
-                    figures = self.watch.tick(timezone.now())
-                    if any(figures.values()):
-                        log.info("SLA watch pass: %s", figures)
-                except Exception:
-                    # A failed pass (a locked database, a broken policy edit) is retried next time.
-                    log.exception("SLA watch pass failed")
-                self.stopped.wait(self.interval)
-        finally:
-            connection.close()
+        super().run()
+
+    def work(self) -> None:
+        figures = self.watch.tick(timezone.now())
+        if any(figures.values()):
+            log.info("SLA watch pass: %s", figures)
 
 
 class Worker(db_worker.Worker):
