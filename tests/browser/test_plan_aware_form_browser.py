@@ -6,11 +6,13 @@ question" is counted, inside the product's iframe and its Content-Security-Polic
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from policydesk.helpcentre.models import ArticleCount
 from policydesk.portal import widget
@@ -123,3 +125,47 @@ def test_the_widget_suggests_articles_and_counts_the_one_that_answered(
     frame.get_by_test_id("widget-answered").wait_for()
     assert ArticleCount.objects.get(article=expected).deflections == 1
     assert not Ticket.objects.exists() and not Deflection.objects.exists()
+
+
+def test_an_answer_to_what_was_typed_earlier_never_stops_the_answer_to_what_was_typed_last(
+    live_server: Any, page_for: Any, desk: None, personas: Personas, settings: Any
+) -> None:
+    """A customer who pauses mid-sentence starts a suggestion request; if it is still on its way
+    when they finish, the request for the whole sentence goes out and wins (htmx's default would
+    drop it, leaving the suggestions of the half sentence: the flake CI caught on a busy machine)."""
+    centre = build(personas)
+    origin = product_origin(live_server, settings)
+    token = widget.mint_token(
+        {
+            "email": personas.customer.email,
+            "org": "Kumo",
+            "exp": int(time.time()) + 300,
+            "nonce": uuid.uuid4().hex,
+        },
+        SECRET,
+    )
+    page = page_for(LANGUAGES["en"])
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/widget/suggest/", hold_the_first)
+    frame = open_in_product(page, live_server, origin, token)
+    frame.locator("#id_subject").press_sequentially("zzz")
+    for _ in range(200):  # the pause: its request is sent, and held on its way
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the pause sent no suggestion request"
+    frame.locator("#id_subject").press_sequentially(" charts are empty")
+    suggestion = frame.get_by_test_id("help-suggestion").first
+    suggestion.wait_for(timeout=10_000)
+    assert suggestion.get_by_test_id("help-suggestion-link").inner_text() == centre.english.title
+    with contextlib.suppress(PlaywrightError):  # refused: the browser has given that request up
+        held[0].continue_()
+    page.wait_for_timeout(300)
+    assert frame.get_by_test_id("help-suggestion").count() == 1
