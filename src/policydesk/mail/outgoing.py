@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from policydesk import languages
+from policydesk.compiled_queries import insert
 from policydesk.desk_policy import get_policy
 from policydesk.mail import conf, rendering
 from policydesk.mail.models import MessageLink, OutgoingMail
@@ -142,7 +143,7 @@ def queue_mail(
     if kind in OutgoingMail.RATE_LIMITED_KINDS and _rate_limit_left(recipient, now) <= 0:
         status = OutgoingMail.Status.SUPPRESSED
     outgoing = _record(email, status, message_id, in_reply_to, references, message, now)
-    outgoing.save(force_insert=True)
+    insert(outgoing)
     if ticket is not None:
         link_message_id(
             outgoing.message_id,

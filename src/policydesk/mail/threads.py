@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.utils.crypto import salted_hmac
 
+from policydesk.compiled_queries import insert
 from policydesk.mail import conf
 from policydesk.mail.decoding import ParsedMessage
 from policydesk.mail.models import MessageLink
@@ -139,6 +140,8 @@ def link_message_id(
     MessageLink rows, the evidence `find_thread` reads. An id too long to store is not kept."""
     if not message_id or len(message_id) > MESSAGE_ID_CHARS:
         return
-    MessageLink.objects.create(
-        message_id=message_id, ticket=ticket, ticket_message=message, direction=direction, created_at=now
+    insert(
+        MessageLink(
+            message_id=message_id, ticket=ticket, ticket_message=message, direction=direction, created_at=now
+        )
     )

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from policydesk.compiled_queries import insert
 from policydesk.tickets import signals
 from policydesk.tickets.actions import once
 from policydesk.tickets.actions.shared import ActionError, Upload, attach, clean_html, locked
@@ -53,10 +54,10 @@ def do_agent_reply(
         check_version(ticket, expected_version)
         if ticket.status == Ticket.Status.CLOSED:
             raise ActionError(_("the ticket is closed"))
-        message = Message.objects.create(
+        message = insert(Message(
             ticket=ticket, author=agent, kind=Message.Kind.PUBLIC, text=text, html=clean_html(html),
             channel=Ticket.Channel.WEB, created_at=now,
-        )  # fmt: skip
+        ))  # fmt: skip
         attach(ticket, message, uploads, now)
         first = ticket.first_responded_at is None
         if first:
@@ -115,8 +116,15 @@ def _add_internal(
     """An internal message on the locked ticket, which counts as its latest change; no clock moves."""
     ticket = locked(ticket)
     check_version(ticket, expected_version)
-    message = Message.objects.create(
-        ticket=ticket, author=author, kind=Message.Kind.INTERNAL, text=text, channel=channel, created_at=now
+    message = insert(
+        Message(
+            ticket=ticket,
+            author=author,
+            kind=Message.Kind.INTERNAL,
+            text=text,
+            channel=channel,
+            created_at=now,
+        )
     )
     ticket.updated_at = now
     ticket.save(update_fields=["updated_at"])
@@ -166,8 +174,15 @@ def do_customer_reply(
         ticket = locked(ticket)
         if ticket.status == Ticket.Status.CLOSED:
             raise ActionError(_("the ticket is closed; please open a new one"))
-        message = Message.objects.create(
-            ticket=ticket, author=customer, text=text, html=clean_html(html), channel=channel, created_at=now
+        message = insert(
+            Message(
+                ticket=ticket,
+                author=customer,
+                text=text,
+                html=clean_html(html),
+                channel=channel,
+                created_at=now,
+            )
         )
         attach(ticket, message, uploads, now)
         if customer.pk != ticket.requester_id:

@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk import languages
+from policydesk.compiled_queries import insert
 from policydesk.desk_policy import get_policy
 from policydesk.oneline import one_line
 from policydesk.policy.model import Policy, Route
@@ -124,11 +125,11 @@ def do_open_ticket(
             return IntakeResult(decision=decision, ticket=None, deflection=deflection)
         assert ticket is not None and message is not None  # noqa: S101 - made above for a ticket
         ticket.number = _next_number()
-        ticket.save(force_insert=True)
-        message.save(force_insert=True)
+        insert(ticket)
+        insert(message)
         attach(ticket, message, uploads, now)
         if note is not None:
-            note.save(force_insert=True)
+            insert(note)
         _record_opening(policy, decision, ticket, now, actor=entered_by or requester)
         store_metric_events(events)
         signals.ticket_opened.send(
