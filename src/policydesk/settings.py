@@ -206,7 +206,7 @@ POLICYDESK_METRICS_TOKEN = env_str("POLICYDESK_METRICS_TOKEN", "")
 POLICYDESK_METRICS_ALLOW = env_list("POLICYDESK_METRICS_ALLOW", "127.0.0.1/32,::1/128")
 AUTH_USER_MODEL = "tickets.Person"
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "policydesk.ops.tasks_backend.DatabaseBackend"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

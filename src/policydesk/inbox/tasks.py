@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db import DatabaseBackend
 
 from policydesk.inbox import mailing
 
@@ -23,7 +24,7 @@ def enqueue_mail(person_id: int, at: datetime, now: datetime) -> None:
     cannot defer runs it at once: a held email then goes with the person's next one.)"""
     defer = at > now and send_notification_mail.get_backend().supports_defer
     later = send_notification_mail.using(run_after=at) if defer else send_notification_mail
-    if type(send_notification_mail.get_backend()).__module__.startswith("django_tasks_db"):
+    if isinstance(send_notification_mail.get_backend(), DatabaseBackend):
         later.enqueue(person_id)  # the task row commits (or rolls back) with the notification
     else:
         transaction.on_commit(lambda: later.enqueue(person_id))

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import TaskResultStatus
+from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, DBTaskResultQuerySet
 from django_tasks_db.utils import exclusive_transaction
 
@@ -101,7 +102,7 @@ def _outgoing_id(arguments: Any) -> int | None:
 
 def enqueue_send(outgoing_id: int) -> None:
     """Enqueue the sending of a message just recorded, in the caller's transaction."""
-    if type(send_outgoing_mail.get_backend()).__module__.startswith("django_tasks_db"):
+    if isinstance(send_outgoing_mail.get_backend(), DatabaseBackend):
         # The task row commits (or rolls back) with the change that caused the mail.
         send_outgoing_mail.enqueue(outgoing_id)
     else:
