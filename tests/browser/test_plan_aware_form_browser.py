@@ -96,6 +96,13 @@ def test_a_starter_customer_sees_what_the_plan_covers_and_keeps_what_they_wrote(
     assert problems == []
 
 
+def suggestions_ready(page: Any) -> None:
+    """Wait until the widget's page has loaded htmx (a deferred script) and bound the suggestion
+    triggers: what is typed before that sends nothing, on a busy machine for seconds."""
+    frame = page.locator("[data-testid=policydesk-widget-frame]").element_handle().content_frame()
+    frame.wait_for_function("() => document.readyState === 'complete' && window.htmx !== undefined")
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_widget_suggests_articles_and_counts_the_one_that_answered(
     live_server: Any, page_for: Any, desk: None, personas: Personas, settings: Any, lang: str
@@ -115,6 +122,7 @@ def test_the_widget_suggests_articles_and_counts_the_one_that_answered(
     )
     page = page_for(LANGUAGES[lang])
     frame = open_in_product(page, live_server, origin, token)
+    suggestions_ready(page)
     frame.locator("#id_subject").press_sequentially("グラフが空" if lang == "ja" else "charts are empty")
     expected = centre.japanese if lang == "ja" else centre.english
     suggestion = frame.get_by_test_id("help-suggestion").first
@@ -155,6 +163,7 @@ def test_an_answer_to_what_was_typed_earlier_never_stops_the_answer_to_what_was_
 
     page.route("**/widget/suggest/", hold_the_first)
     frame = open_in_product(page, live_server, origin, token)
+    suggestions_ready(page)
     frame.locator("#id_subject").press_sequentially("zzz")
     for _ in range(200):  # the pause: its request is sent, and held on its way
         if held:
