@@ -16,6 +16,11 @@ test client (no HTTP server): an agent's bearer token, `requester_email` naming 
 the configured task backend (the acknowledgement's task is a row in the same transaction); it
 reports process CPU, wall time and the write lock per request.
 
+On SQLite both also report "wal_pages": the pages each intake writes to the write-ahead log
+(every table and index page it changes, written again at each commit), counted over 50 more
+intakes after the timed ones, with automatic checkpoints off for those only. A count, not a time:
+it does not move with the machine's load.
+
 To measure another commit, run it with that commit's `src` first on PYTHONPATH.
 """
 
@@ -75,7 +80,7 @@ def measure(database: str, mode: str, count: int) -> None:
             email=f"c{k}@bench.example", password=None, role="customer", organisation=organisation,
             actor=admin, now=NOW, language="ja" if k % 2 else "",
         )
-        for k in range(count + 20)
+        for k in range(count + 20 + PAGE_COUNTED)
     ]  # fmt: skip
 
     def open_tickets(first: int, number: int) -> None:
@@ -110,7 +115,37 @@ def profile_or_time(run: Callable[[int, int], None], count: int, *, profile: boo
         run(20, count)
     cpu_ms = (time.process_time() - cpu) * 1000 / count
     wall_ms = (time.perf_counter() - wall) * 1000 / count
-    print(json.dumps({**labels, "cpu_ms": cpu_ms, "wall_ms": wall_ms, "lock_ms": lock.held * 1000 / count}))
+    measured = {"cpu_ms": cpu_ms, "wall_ms": wall_ms, "lock_ms": lock.held * 1000 / count}
+    pages = wal_pages(lambda: run(20 + count, PAGE_COUNTED))
+    if pages is not None:
+        measured["wal_pages"] = pages / PAGE_COUNTED
+    print(json.dumps({**labels, **measured}))
+
+
+PAGE_COUNTED = 50
+
+
+def wal_pages(run: Callable[[], None]) -> int | None:
+    """SQLite: the pages `run` writes to the write-ahead log (None on PostgreSQL)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        (automatic,) = cursor.fetchone()
+        cursor.execute("PRAGMA page_size")
+        (page_size,) = cursor.fetchone()
+        cursor.execute("PRAGMA wal_autocheckpoint = 0")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    wal = f"{connection.settings_dict['NAME']}-wal"
+    before = os.path.getsize(wal)
+    try:
+        run()
+        return (os.path.getsize(wal) - before) // (page_size + 24)  # each frame: a header, a page
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(automatic)}")
 
 
 class WriteLockTimer:
@@ -166,7 +201,7 @@ def measure_api(mode: str, count: int) -> None:
     organisation = actions.do_create_organisation(
         name="Bench", plan="growth", region="emea", actor=admin, now=NOW
     )
-    for k in range(count + 20):
+    for k in range(count + 20 + PAGE_COUNTED):
         actions.do_create_person(
             email=f"bench{k}@example.com", password=None, role="customer", organisation=organisation,
             actor=admin, now=NOW, language="ja" if k % 2 else "",

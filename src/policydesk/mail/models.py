@@ -115,7 +115,7 @@ class OutgoingMail(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     automatic = models.BooleanField(default=True)  # Auto-Submitted: auto-replied, rate limited
-    recipient = models.CharField(max_length=320, db_index=True)
+    recipient = models.CharField(max_length=320)  # indexed first in mail_out_rate_limit (Meta)
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     ticket_message = models.ForeignKey(
@@ -157,7 +157,6 @@ class OutgoingMail(models.Model):
 
     class Meta:
         indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["recipient", "kind", "created_at"]),
             # The rate-limit count reads only the mail that counts: a flood from one sender
             # (thousands of suppressed acknowledgements) must not make every count slower.
             models.Index(fields=["recipient", "status", "created_at"], name="mail_out_rate_limit"),

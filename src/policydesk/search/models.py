@@ -26,9 +26,12 @@ class Entry(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # Indexed by their unique constraints (Meta), not twice (issue 17).
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     attachment = models.ForeignKey(
-        Attachment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Attachment, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     internal = models.BooleanField(default=False)
     original = models.TextField()

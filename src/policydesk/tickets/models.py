@@ -285,8 +285,14 @@ class Ticket(models.Model):
         OTHER = "other", _("Other")
 
     number = models.PositiveIntegerField(_("number"), unique=True)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="tickets")
-    requester = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="requested_tickets")
+    # No index of their own: organisation, requester and assignee lead the indexes in Meta, which
+    # serve every look-up by them; an index is one more page written by every new ticket (issue 17).
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
+    requester = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="requested_tickets", db_index=False
+    )
     participants = models.ManyToManyField(Person, blank=True, related_name="participating_tickets")
     followers = models.ManyToManyField(Person, blank=True, related_name="followed_tickets")  # staff
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets", verbose_name=_("tags"))
@@ -298,8 +304,9 @@ class Ticket(models.Model):
     office = models.CharField(_("queue"), max_length=64)  # an office id or "global" (C9)
     calendar = models.CharField(max_length=64, blank=True)  # the calendar of the first-response clock
     assignee = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
-    )
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets",
+        db_index=False,
+    )  # fmt: skip
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
     first_responded_at = models.DateTimeField(_("first responded"), null=True, blank=True)
     mission_critical = models.BooleanField(_("mission-critical"), default=False)  # C6
@@ -619,7 +626,8 @@ class MetricEvent(models.Model):
         FULFILLED = "fulfilled", _("Fulfilled")
         BREACHED = "breached", _("Breached")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="metric_events")
+    # Its index is the unique constraint's, which the ticket leads (issue 17).
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="metric_events", db_index=False)
     metric = models.CharField(max_length=32)  # first_response, next_reply, periodic_update, resolution
     cycle = models.PositiveSmallIntegerField()  # the how-manieth instance of the metric on the ticket
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -33,7 +33,8 @@ class Timer(models.Model):
         FIRED = "fired", _("Fired")
         CANCELLED = "cancelled", _("Cancelled")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watch_timers")
+    # Its index is the unique constraint's, which the ticket leads (issue 17).
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watch_timers", db_index=False)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     metric = models.CharField(_("metric"), max_length=32, default="first_response")
     cycle = models.PositiveSmallIntegerField(_("cycle"), default=1)
