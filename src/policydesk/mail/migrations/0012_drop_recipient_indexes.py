@@ -13,13 +13,13 @@ from django.db import migrations, models
 RECIPIENT = "mail_outgoingmail_recipient_90b58fa1"
 
 
-def drop(apps, schema_editor):
+def drop(apps, schema_editor):  # type: ignore[no-untyped-def]
     schema_editor.execute(f"DROP INDEX IF EXISTS {RECIPIENT}")
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"DROP INDEX IF EXISTS {RECIPIENT}_like")
 
 
-def create(apps, schema_editor):
+def create(apps, schema_editor):  # type: ignore[no-untyped-def]
     schema_editor.execute(f"CREATE INDEX {RECIPIENT} ON mail_outgoingmail (recipient)")
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
