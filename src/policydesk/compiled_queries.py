@@ -124,7 +124,8 @@ class _Insert:
 
 M = TypeVar("M", bound=Model)
 
-_inserts = threading.local()  # (model, database vendor, primary key given) -> _Insert
+#: (model, database vendor, primary key given) -> its INSERT (the same on every connection)
+_inserts: dict[tuple[type, str, bool], _Insert] = {}
 
 
 def insert(instance: M, using: str = "default") -> M:
@@ -142,11 +143,10 @@ def insert(instance: M, using: str = "default") -> M:
     if instance.pk is None:
         setattr(instance, pk_field.attname, pk_field.get_pk_value_on_save(instance))  # a default, if any
     with_pk = instance.pk is not None
-    cache: dict[tuple[type, str, bool], _Insert] = _inserts.__dict__.setdefault("sql", {})
     key = (meta.model, connection.vendor, with_pk)
-    built = cache.get(key)
+    built = _inserts.get(key)
     if built is None:
-        built = cache[key] = _insert_sql(meta, connection, with_pk)
+        built = _inserts[key] = _insert_sql(meta, connection, with_pk)
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in built.fields]
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(built.sql, params)
