@@ -43,11 +43,13 @@ def redundant_indexes(tables: tuple[str, ...] | None = None) -> list[str]:
             serving = [
                 (name, tuple(c["columns"])) for name, c in constraints.items()
                 if (c["index"] or c["unique"] or c["primary_key"]) and c["columns"] and name not in partial
-                and not c.get("foreign_key")
+                and not c.get("foreign_key") and not name.endswith("_like")
             ]  # fmt: skip
             for name, c in constraints.items():
                 columns = tuple(c["columns"] or ())
                 if not c["index"] or c["unique"] or c["primary_key"] or not columns or name in partial:
+                    continue
+                if name.endswith("_like"):  # PostgreSQL's pattern twin of an index (LIKE 'x%'): its own use
                     continue
                 for other, longer in serving:
                     if other != name and longer[: len(columns)] == columns and len(longer) >= len(columns):
