@@ -4,7 +4,7 @@ tables. An index whose columns begin another index or unique constraint of the s
 that holds for every row, not a partial one) is dropped; the look-ups by its columns use the
 longer one. The schema is read from the database the migrations built, on SQLite and PostgreSQL.
 
-Other tables still have such indexes (`redundant_indexes()` lists 18: most on the many-to-many
+Other tables still have such indexes (`redundant_indexes()` lists 18 on SQLite: most on the many-to-many
 tables Django makes, a few on tables written once per ticket event, not per ticket)."""
 
 from __future__ import annotations
