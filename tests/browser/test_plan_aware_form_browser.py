@@ -96,6 +96,12 @@ def test_a_starter_customer_sees_what_the_plan_covers_and_keeps_what_they_wrote(
     assert problems == []
 
 
+def kumo_token(personas: Personas) -> str:
+    """The product's token for the customer of Kumo, valid five minutes."""
+    claims = {"email": personas.customer.email, "org": "Kumo", "exp": int(time.time()) + 300}
+    return widget.mint_token({**claims, "nonce": uuid.uuid4().hex}, SECRET)
+
+
 def suggestions_ready(page: Any) -> None:
     """Wait until the widget's page has loaded htmx (a deferred script) and bound the suggestion
     triggers: what is typed before that sends nothing, on a busy machine for seconds."""
@@ -111,15 +117,7 @@ def test_the_widget_suggests_articles_and_counts_the_one_that_answered(
     origin = product_origin(live_server, settings)
     personas.customer.language = lang
     personas.customer.save(update_fields=["language"])
-    token = widget.mint_token(
-        {
-            "email": personas.customer.email,
-            "org": "Kumo",
-            "exp": int(time.time()) + 300,
-            "nonce": uuid.uuid4().hex,
-        },
-        SECRET,
-    )
+    token = kumo_token(personas)
     page = page_for(LANGUAGES[lang])
     frame = open_in_product(page, live_server, origin, token)
     suggestions_ready(page)
@@ -143,15 +141,7 @@ def test_an_answer_to_what_was_typed_earlier_never_stops_the_answer_to_what_was_
     drop it, leaving the suggestions of the half sentence: the flake CI caught on a busy machine)."""
     centre = build(personas)
     origin = product_origin(live_server, settings)
-    token = widget.mint_token(
-        {
-            "email": personas.customer.email,
-            "org": "Kumo",
-            "exp": int(time.time()) + 300,
-            "nonce": uuid.uuid4().hex,
-        },
-        SECRET,
-    )
+    token = kumo_token(personas)
     page = page_for(LANGUAGES["en"])
     held: list[Any] = []
 

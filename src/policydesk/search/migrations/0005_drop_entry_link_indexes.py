@@ -1,11 +1,6 @@
 """Indexes that another index already serves, dropped (issue 17): an entry's message and
 attachment (each has its unique constraint).
-
-Every index is one more b-tree page written by every new row: an intake wrote 66 pages to
-SQLite's write-ahead log before this (80 with the search index). Look-ups by the column use the
-index it leads. The index is dropped by name with `DROP INDEX` on both databases: an
-`AlterField` would make SQLite copy the whole table (and drop its triggers, search 0002/0003).
-The state changes as `AlterField` / `RemoveIndex` would have; going back creates the index again."""
+Why, and why by name and not by `AlterField`: tickets 0022."""
 
 from django.db import migrations, models
 import django.db.models.deletion
