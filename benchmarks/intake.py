@@ -9,8 +9,9 @@ hit the automatic-mail rate limit), on a throwaway database; 20 tickets first to
     .venv/bin/python benchmarks/intake.py sqlite api-profile 500   # INTAKE_BENCH_PROFILE=FILE keeps it
 
 `time` also reports the write lock each intake holds ("lock_ms"): from SQLite's `BEGIN IMMEDIATE`
-(or PostgreSQL's ticket-counter UPDATE, its row lock) to the end of COMMIT, the span in which no
-other intake can write (the side-by-side harness's `profile_desk.py` measures it the same way).
+(or PostgreSQL's ticket-counter UPDATE, its row lock, before migration tickets 0023) to the end
+of COMMIT, the span in which no other intake can write (the side-by-side harness's
+`profile_desk.py` measures it the same way).
 `api` makes the same requests as the side-by-side harness's load generator, through Django's
 test client (no HTTP server): an agent's bearer token, `requester_email` naming the customer,
 the configured task backend (the acknowledgement's task is a row in the same transaction); it
@@ -150,7 +151,9 @@ def wal_pages(run: Callable[[], None]) -> int | None:
 
 class WriteLockTimer:
     """How long intakes hold the write lock: from `BEGIN IMMEDIATE` (SQLite) or the ticket
-    counter's UPDATE (PostgreSQL: its row lock serialises intakes) to the end of COMMIT."""
+    counter's UPDATE (PostgreSQL before migration tickets 0023: its row lock serialised intakes)
+    to the end of COMMIT. Since 0023 PostgreSQL takes numbers from a sequence and no lock
+    serialises intakes: 0 there."""
 
     def __init__(self) -> None:
         self.held = 0.0

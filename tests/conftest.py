@@ -51,6 +51,8 @@ def personas(db: None) -> Personas:
     """Growth/EMEA customers (two in one organisation), one of another organisation, agents, lead, admin."""
     from policydesk.tickets import actions
 
+    _first_ticket_is_number_one()
+
     admin = actions.do_create_person(
         email="admin@example.com", password="pw-admin-1", role="admin", actor=None, now=NOW
     )
@@ -81,6 +83,19 @@ def personas(db: None) -> Personas:
         lead=person("lead@example.com", "lead"),
         admin=admin,
     )
+
+
+def _first_ticket_is_number_one() -> None:
+    """The personas' desk is a fresh one: its first ticket is #1. SQLite's counter row is rolled
+    back with each test; PostgreSQL's number sequence is not (migration tickets 0023), so it starts
+    again here."""
+    from django.db import connection
+
+    from policydesk.tickets.actions.intake import NUMBER_SEQUENCE
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setval(%s, 1, false)", [NUMBER_SEQUENCE])
 
 
 #: persona → sees the customer's (hanna's) ticket: her own; Kumo does not share tickets; it is in

@@ -191,7 +191,8 @@ class Person(AbstractBaseUser, PermissionsMixin):
 
 
 class Counter(models.Model):
-    """Named sequences (ticket numbers), advanced with an UPDATE inside the writer's transaction."""
+    """Named sequences, advanced with an UPDATE inside the writer's transaction: the ticket
+    numbers on SQLite (on PostgreSQL a database sequence gives them: `actions/intake.py`)."""
 
     name = models.CharField(max_length=32, primary_key=True)
     value = models.PositiveBigIntegerField(default=0)

@@ -19,7 +19,7 @@ from policydesk.policy.triage import Decision, Request, triage
 from policydesk.tickets import signals
 from policydesk.tickets.access import is_staff
 from policydesk.tickets.actions import once
-from policydesk.tickets.actions.shared import ActionError, Upload, attach, clean_html
+from policydesk.tickets.actions.shared import ActionError, Upload, attach, check_uploads, clean_html
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import (
     Counter,
@@ -79,6 +79,7 @@ def do_open_ticket(
     policy = get_policy()
     priority = _checked_priority(policy, priority)
     subject = _checked_subject(subject)
+    check_uploads(uploads)  # before a ticket number is taken: PostgreSQL's would be lost
     decision = _triage(policy, organisation, topic, channel, now)
     # Everything that needs no row of this intake is done before the transaction (issue 17): on
     # SQLite its first statement takes the one write lock, and every other intake waits for it.
@@ -308,11 +309,22 @@ def _record_opening(policy: Policy, decision: Decision, ticket: Ticket, now: dat
     )
 
 
+#: PostgreSQL's source of ticket numbers (migration tickets 0023).
+NUMBER_SEQUENCE = "tickets_ticket_number_seq"
+
+
 def _next_number() -> int:
-    """The next ticket number, in one statement (UPDATE ... RETURNING: SQLite 3.35+ and
-    PostgreSQL); the UPDATE holds the row lock until the transaction ends."""
-    quote = connection.ops.quote_name
+    """The next ticket number, in one statement.
+
+    PostgreSQL: `nextval` of a sequence, which no other intake waits for (issue 17: the counter
+    row's lock was held to the commit, so intakes ran one at a time); an intake that rolls back
+    leaves a gap. SQLite: the `Counter` row, advanced with UPDATE ... RETURNING (3.35+), under the
+    write lock the transaction holds anyway."""
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
+            return int(cursor.fetchone()[0])
+        quote = connection.ops.quote_name
         cursor.execute(
             f"UPDATE {quote(Counter._meta.db_table)} SET {quote('value')} = {quote('value')} + 1 "  # noqa: S608 - quoted identifiers, bound value
             f"WHERE {quote('name')} = %s RETURNING {quote('value')}",

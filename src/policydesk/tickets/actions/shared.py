@@ -31,8 +31,8 @@ def clean_html(html: str) -> str:
     return nh3.clean(html) if html else ""
 
 
-def attach(ticket: Ticket, message: Message | None, uploads: tuple[Upload, ...], now: datetime) -> None:
-    """Store `uploads` on `ticket` (and `message`); refuses the whole write if one is too large."""
+def check_uploads(uploads: tuple[Upload, ...]) -> None:
+    """Refuse `uploads` if one is larger than the limit (an action can ask before it writes)."""
     limit = settings.POLICYDESK_MAX_ATTACHMENT_BYTES
     for upload in uploads:
         if len(upload.content) > limit:
@@ -40,6 +40,12 @@ def attach(ticket: Ticket, message: Message | None, uploads: tuple[Upload, ...],
                 _("%(name)s is larger than the limit of %(mb)d MB")
                 % {"name": upload.filename, "mb": limit // (1024 * 1024)}
             )
+
+
+def attach(ticket: Ticket, message: Message | None, uploads: tuple[Upload, ...], now: datetime) -> None:
+    """Store `uploads` on `ticket` (and `message`); refuses the whole write if one is too large."""
+    check_uploads(uploads)
+    for upload in uploads:
         attachment = ticket.attachments.model(
             ticket=ticket,
             message=message,
