@@ -10,10 +10,19 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 
-from policydesk.compiled_queries import CompiledQuery, insert
+from policydesk.compiled_queries import ROWS_PER_INSERT, CompiledQuery, insert, insert_rows
 from policydesk.search.models import Entry
-from policydesk.tickets.models import AuditEvent, Counter, Message, Organisation, Person, Ticket, email_is
-from tests.conftest import NOW, Personas
+from policydesk.tickets.models import (
+    AuditEvent,
+    Counter,
+    Message,
+    MetricEvent,
+    Organisation,
+    Person,
+    Ticket,
+    email_is,
+)
+from tests.conftest import NOW, Personas, open_request
 
 PERSON = CompiledQuery(
     lambda address: Person.objects.filter(email_is(address)).select_related("organisation").order_by("pk"),
@@ -126,3 +135,46 @@ def test_insert_refused_by_the_database_raises_and_leaves_nothing(personas: Pers
         insert(
             Message(ticket=Ticket(subject="never saved"), author=personas.customer, text="x", created_at=NOW)
         )
+
+
+def test_insert_rows_stores_the_rows_bulk_create_would(personas: Personas) -> None:
+    def events(subject: str) -> list[AuditEvent]:
+        return [
+            AuditEvent(at=NOW, actor=personas.agent, action=f"a{n}", subject_type=subject, subject_id=str(n),
+                       data={"n": n, "ja": "請求"})
+            for n in range(3)
+        ]  # fmt: skip
+
+    AuditEvent.objects.bulk_create(events("bulk"))
+    rows = events("rows")
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(rows)
+    assert len(queries.captured_queries) == 1  # three rows, one INSERT
+    assert all(not row._state.adding and row._state.db == "default" for row in rows)
+
+    def stored(subject: str) -> list[dict[str, object]]:
+        found = AuditEvent.objects.filter(subject_type=subject).order_by("subject_id")
+        return [{**_row(AuditEvent, pk), "subject_type": ""} for pk in found.values_list("pk", flat=True)]
+
+    assert stored("rows") == stored("bulk") and len(stored("rows")) == 3
+
+
+def test_insert_rows_in_chunks_and_skipping_what_a_constraint_holds(personas: Personas) -> None:
+    with pytest.raises(TypeError, match="without primary keys"):
+        insert_rows([Counter(name="given")])
+    ticket = open_request(personas.customer).ticket
+    assert ticket is not None
+
+    def events(count: int) -> list[MetricEvent]:
+        return [
+            MetricEvent(ticket=ticket, metric="test", cycle=n, kind="start", at=NOW, policy_version="x")
+            for n in range(count)
+        ]
+
+    insert_rows(events(3))
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(events(ROWS_PER_INSERT + 5), ignore_conflicts=True)  # the first three are there
+    assert len(queries.captured_queries) == 2  # ROWS_PER_INSERT rows at most in one statement
+    assert MetricEvent.objects.filter(ticket=ticket, metric="test").count() == ROWS_PER_INSERT + 5
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(events(1))  # without ignore_conflicts the constraint (metric_event_once) refuses it

@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
+from policydesk.compiled_queries import insert_rows
 from policydesk.desk_policy import get_policy
 from policydesk.policy.metric_rules import metric_rules
 from policydesk.policy.model import Policy, TargetRule
@@ -208,8 +209,7 @@ def opening_metric_events(ticket: Ticket, now: datetime, policy: Policy) -> list
 
 def store_metric_events(rows: Sequence[MetricEvent]) -> None:
     """Store `rows` in one INSERT; a row already there is skipped."""
-    if rows:
-        MetricEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    insert_rows(rows, ignore_conflicts=True)
 
 
 def _event_rows(ticket: Ticket, policy: Policy, instances: Iterable[MetricInstance]) -> list[MetricEvent]:
