@@ -112,3 +112,36 @@ def test_the_tests_in_memory_database_has_no_lock_file() -> None:
     assert connection.vendor == "sqlite" and connection.is_in_memory_db()
     assert connection.connection is not None
     assert getattr(connection, "_writers", None) is None
+
+
+def test_statements_convert_to_sqlite_placeholders_once(tmp_path: Path, monkeypatch: Any) -> None:
+    """Each statement's %s placeholders become ? once; %% stays a literal percent; a statement
+    with named parameters is converted as Django does; the kept conversions stay bounded."""
+    from policydesk.sqlite_writers import base
+
+    database = wrapper(tmp_path / "desk.sqlite3")
+    calls: list[str] = []
+    django_convert = base.base.SQLiteCursorWrapper.convert_query
+
+    def counted(self: Any, query: str, *, param_names: Any = None) -> str:
+        calls.append(query)
+        return django_convert(self, query, param_names=param_names)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(base.base.SQLiteCursorWrapper, "convert_query", counted)
+    monkeypatch.setattr(base, "_QMARK", {})
+    with database.cursor() as cursor:
+        for n in range(3):
+            cursor.execute("SELECT %s || '%%', %s", [f"kept {n}", n])
+            assert cursor.fetchone() == (f"kept {n}%", n)
+        cursor.execute("SELECT :a + :b", {"a": 1, "b": 2})
+        assert cursor.fetchone() == (3,)
+        cursor.execute("SELECT :a + :b", {"a": 2, "b": 2})
+        assert cursor.fetchone() == (4,)
+    assert calls == ["SELECT %s || '%%', %s", "SELECT :a + :b", "SELECT :a + :b"]  # named: not kept
+    monkeypatch.setattr(base, "_QMARK_KEPT", 2)
+    with database.cursor() as cursor:
+        for n in range(5):
+            cursor.execute(f"SELECT {n} + %s", [n])
+            assert cursor.fetchone() == (2 * n,)
+    assert len(base._QMARK) <= 2
+    database.close()

@@ -23,9 +23,34 @@ from django.db.backends.sqlite3 import base
 POLL = 0.0002
 
 
+#: Statements in Django's "format" style (%s) -> SQLite's qmark style (?), as converted before.
+_QMARK: dict[str, str] = {}
+_QMARK_KEPT = 2048
+
+
+class CursorWrapper(base.SQLiteCursorWrapper):
+    """Django's cursor, with each statement's conversion to SQLite's placeholders kept: the desk
+    sends the same few hundred statements again and again, and a regular expression converted
+    each one every time (16 per intake; issue 17)."""
+
+    def convert_query(self, query: str, *, param_names: Any = None) -> str:
+        if param_names is not None:
+            return super().convert_query(query, param_names=param_names)  # type: ignore[no-any-return]
+        converted = _QMARK.get(query)
+        if converted is None:
+            converted = super().convert_query(query)
+            if len(_QMARK) >= _QMARK_KEPT:  # statements built with values in them: start again
+                _QMARK.clear()
+            _QMARK[query] = converted
+        return converted
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _writers: IO[bytes] | None = None
     _holding = False
+
+    def create_cursor(self, name: str | None = None) -> Any:
+        return self.connection.cursor(factory=CursorWrapper)
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         connection = super().get_new_connection(conn_params)
