@@ -178,3 +178,19 @@ def test_insert_rows_in_chunks_and_skipping_what_a_constraint_holds(personas: Pe
     assert MetricEvent.objects.filter(ticket=ticket, metric="test").count() == ROWS_PER_INSERT + 5
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(events(1))  # without ignore_conflicts the constraint (metric_event_once) refuses it
+
+
+def test_insert_rows_takes_the_key_of_a_row_saved_after_it_was_assigned(personas: Personas) -> None:
+    """As bulk_create: the rows were built for a ticket not saved yet (an intake's metric events)."""
+    ticket = Ticket(
+        organisation=personas.customer.organisation, requester=personas.customer, channel="web",
+        topic="troubleshooting", subject="Later", number=903, created_at=NOW, updated_at=NOW,
+    )  # fmt: skip
+    rows = [MetricEvent(ticket=ticket, metric="test", cycle=1, kind="start", at=NOW, policy_version="x")]
+    insert(ticket)
+    insert_rows(rows, ignore_conflicts=True)  # SQLite's OR IGNORE would skip a NULL ticket silently
+    assert MetricEvent.objects.filter(ticket=ticket, metric="test").count() == 1
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert_rows(
+            [MetricEvent(ticket=Ticket(subject="never saved"), metric="m", cycle=1, kind="k", at=NOW)]
+        )

@@ -207,6 +207,8 @@ def _insert_rows(instances: Sequence[Model], ignore_conflicts: bool, using: str)
     meta: Any = model._meta
     if any(type(instance) is not model or instance.pk is not None for instance in instances):
         raise TypeError("insert_rows() writes new rows of one model, without primary keys")
+    for instance in instances:  # a related row saved after it was assigned: its key (bulk_create's)
+        instance._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]  # Django's, no stub
     connection = connections[using]
     key = (model, connection.vendor, len(instances), ignore_conflicts)
     built = _row_inserts.get(key)

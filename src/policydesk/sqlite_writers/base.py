@@ -35,10 +35,10 @@ class CursorWrapper(base.SQLiteCursorWrapper):
 
     def convert_query(self, query: str, *, param_names: Any = None) -> str:
         if param_names is not None:
-            return super().convert_query(query, param_names=param_names)  # type: ignore[no-any-return]
+            return super().convert_query(query, param_names=param_names)  # type: ignore[misc, no-any-return]  # Django's, no stub
         converted = _QMARK.get(query)
         if converted is None:
-            converted = super().convert_query(query)
+            converted = super().convert_query(query)  # type: ignore[misc]  # Django's, no stub
             if len(_QMARK) >= _QMARK_KEPT:  # statements built with values in them: start again
                 _QMARK.clear()
             _QMARK[query] = converted
