@@ -14,6 +14,7 @@ from django.db.models.signals import post_save
 
 from policydesk.search import indexing
 from policydesk.tickets import signals
+from policydesk.tickets.actions import intake
 from policydesk.tickets.models import Attachment, Message, Organisation, Person, Ticket
 
 
@@ -55,6 +56,7 @@ def on_tickets_merged(sender: type, source: Ticket, target: Ticket, **kwargs: An
 
 
 def connect() -> None:
+    intake.register_opening_context("search.index", indexing.writing_together)
     signals.tickets_merged.connect(on_tickets_merged, dispatch_uid="search.tickets_merged")
     post_save.connect(on_ticket_saved, sender=Ticket, dispatch_uid="search.ticket")
     post_save.connect(on_message_saved, sender=Message, dispatch_uid="search.message")

@@ -3,6 +3,8 @@ every channel (C13), and the feedback form (C18)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +35,16 @@ from policydesk.tickets.models import (
     triage_channel,
 )
 from policydesk.tickets.sla_metrics import opening_metric_events, store_metric_events
+
+#: Blocks around the writes of every new ticket, inside its transaction (`register_opening_context`).
+OPENING_CONTEXTS: dict[str, Callable[[], AbstractContextManager[object]]] = {}
+
+
+def register_opening_context(name: str, make: Callable[[], AbstractContextManager[object]]) -> None:
+    """Let an app above `tickets` wrap the writes of each new ticket (its rows, its signals) in
+    a block of its own, inside the intake's transaction: the search index writes the ticket's
+    entries there in one statement (`search.indexing.writing_together`)."""
+    OPENING_CONTEXTS[name] = make
 
 
 @dataclass(frozen=True)
@@ -126,17 +138,20 @@ def do_open_ticket(
             return IntakeResult(decision=decision, ticket=None, deflection=deflection)
         assert ticket is not None and message is not None  # noqa: S101 - made above for a ticket
         ticket.number = _next_number()
-        insert(ticket)
-        insert(message)
-        attach(ticket, message, uploads, now)
-        if note is not None:
-            insert(note)
-        _record_opening(policy, decision, ticket, now, actor=entered_by or requester)
-        store_metric_events(events)
-        signals.ticket_opened.send(
-            Ticket, ticket=ticket, message=message, decision=decision, inbound=inbound, policy=policy,
-            metric_events=events, prepared=prepared,
-        )  # fmt: skip
+        with ExitStack() as around:
+            for make in OPENING_CONTEXTS.values():
+                around.enter_context(make())
+            insert(ticket)
+            insert(message)
+            attach(ticket, message, uploads, now)
+            if note is not None:
+                insert(note)
+            _record_opening(policy, decision, ticket, now, actor=entered_by or requester)
+            store_metric_events(events)
+            signals.ticket_opened.send(
+                Ticket, ticket=ticket, message=message, decision=decision, inbound=inbound, policy=policy,
+                metric_events=events, prepared=prepared,
+            )  # fmt: skip
         submit.remember(ticket)
     return IntakeResult(decision=decision, ticket=ticket, deflection=None, message=message)
 

@@ -1,0 +1,71 @@
+"""The index written in the write's transaction (`search.indexing`): a new ticket's entries in
+one INSERT (`writing_together`, issue 17), the same entries as one by one, and nothing of an
+intake that fails."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from policydesk.search import indexing
+from policydesk.search.models import Entry
+from policydesk.tickets import actions
+from policydesk.tickets.actions import Upload
+from policydesk.tickets.models import Ticket
+from tests.conftest import NOW, Personas
+
+
+def _entries(ticket: Ticket) -> list[tuple[str, str, bool, bool, bool]]:
+    return sorted(
+        (e.kind, e.original, e.internal, e.message_id is not None, e.attachment_id is not None)
+        for e in Entry.objects.filter(ticket=ticket)
+    )
+
+
+def _open(personas: Personas, subject: str) -> Ticket:
+    result = actions.do_open_ticket(
+        requester=personas.customer, topic="troubleshooting", subject=subject, text="Exports stop at 50%",
+        channel="web", now=NOW, entered_by=personas.agent,
+        uploads=(Upload("trace.har", "application/json", b"{}"),),
+    )  # fmt: skip
+    assert result.ticket is not None
+    return result.ticket
+
+
+def test_an_intakes_entries_are_one_insert_and_the_same_as_one_by_one(personas: Personas) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        ticket = _open(personas, "Exports stop")
+    inserts = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "search_entry"')
+    ]
+    assert len(inserts) == 1
+    # subject, requester, organisation, the request, the "entered by" note (internal), the file
+    assert [kind for kind, *_ in _entries(ticket)].count("message") == 2
+    assert len(_entries(ticket)) == 6
+    assert indexing.drifted([ticket]) == []  # what the tables say, entry for entry
+    indexing.reindex([ticket])  # written again one table at a time: the same entries
+    assert indexing.drifted([ticket]) == [] and len(_entries(ticket)) == 6
+
+
+def test_entries_waiting_are_written_before_one_is_changed(personas: Personas) -> None:
+    ticket = _open(personas, "Before")
+    with transaction.atomic(), indexing.writing_together():
+        message = ticket.messages.create(author=personas.customer, text="More detail", created_at=NOW)
+        assert not Entry.objects.filter(message=message).exists()  # waiting for the block's end
+        ticket.subject = "After"
+        ticket.save(update_fields=["subject"])  # an UPDATE of entries: the waiting ones go first
+        assert Entry.objects.filter(message=message).exists()
+    assert indexing.drifted([ticket]) == []
+    assert Entry.objects.get(ticket=ticket, kind=Entry.Kind.SUBJECT).original == "After"
+
+
+def test_a_failed_intake_leaves_no_entry(personas: Personas, settings: object) -> None:
+    def fails() -> None:
+        with transaction.atomic(), indexing.writing_together():
+            _open(personas, "Never")
+            raise RuntimeError("after the ticket's writes, before the block's end")
+
+    with pytest.raises(RuntimeError):
+        fails()
+    assert not Ticket.objects.filter(subject="Never").exists() and not Entry.objects.exists()
