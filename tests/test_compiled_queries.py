@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 
-from policydesk.compiled_queries import ROWS_PER_INSERT, CompiledQuery, insert, insert_rows
+from policydesk.compiled_queries import ROWS_PER_INSERT, CompiledQuery, insert, insert_rows, update
 from policydesk.search.models import Entry
 from policydesk.tickets.models import (
     AuditEvent,
@@ -194,3 +194,57 @@ def test_insert_rows_takes_the_key_of_a_row_saved_after_it_was_assigned(personas
         insert_rows(
             [MetricEvent(ticket=Ticket(subject="never saved"), metric="m", cycle=1, kind="k", at=NOW)]
         )
+
+
+def test_update_writes_what_save_with_update_fields_would(personas: Personas) -> None:
+    """Only the fields named, the same values and signals as `save(update_fields=...)`, one
+    statement; and the same error when the row is gone."""
+    seen: list[tuple[bool, frozenset[str] | None]] = []
+
+    def after(sender: Any, instance: Any, created: bool, update_fields: Any, **kwargs: Any) -> None:
+        seen.append((created, update_fields))
+
+    saved = open_request(personas.customer, subject="Saved").ticket
+    updated = open_request(personas.customer, subject="Updated").ticket
+    assert saved is not None and updated is not None
+    for ticket in (saved, updated):
+        ticket.subject, ticket.priority = "Renamed キャッシュ", "urgent"
+        ticket.updated_at = NOW.replace(year=2027)
+        ticket.status = "closed"  # changed in memory, not named: not written
+    saved.save(update_fields=["subject", "priority", "updated_at"])
+    post_save.connect(after, sender=Ticket)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            assert update(updated, ["subject", "priority", "updated_at"]) is updated
+    finally:
+        post_save.disconnect(after, sender=Ticket)
+    assert len([q for q in queries.captured_queries if q["sql"].startswith('UPDATE "tickets_ticket"')]) == 1
+    assert seen == [(False, frozenset({"subject", "priority", "updated_at"}))]
+    stored, expected = _row(Ticket, updated.pk), _row(Ticket, saved.pk)
+    for column in ("subject", "priority", "updated_at", "status"):
+        assert stored[column] == expected[column], column
+    assert stored["status"] != "closed"
+    # The search index followed the post_save.
+    assert Entry.objects.filter(ticket=updated, original="Renamed キャッシュ").count() == 1
+    gone = Ticket.objects.get(pk=updated.pk)
+    Ticket.objects.filter(pk=gone.pk).delete()
+    with pytest.raises(DatabaseError, match="did not affect any rows"), transaction.atomic():
+        update(gone, ["subject"])
+    with pytest.raises(TypeError, match="primary key"):
+        update(saved, ["id"])
+
+
+def test_insert_reads_back_what_the_database_worked_out_in_the_insert(personas: Personas) -> None:
+    """`computed`: an expression of ours in VALUES, its value read back with the key, in the one
+    statement (PostgreSQL's ticket number from its sequence)."""
+    with CaptureQueriesContext(connection) as queries:
+        counter = insert(Counter(name="computed", value=1), computed={"value": "6 * 7"})
+    assert len(queries.captured_queries) == 1 and "6 * 7" in queries.captured_queries[0]["sql"]
+    assert counter.value == 42 and Counter.objects.get(pk="computed").value == 42
+    event = insert(
+        AuditEvent(at=NOW, action="x", subject_type="t", subject_id="placeholder"),
+        computed={"subject_id": "'4' || '2'"},
+    )
+    assert event.subject_id == "42" and AuditEvent.objects.get(pk=event.pk).subject_id == "42"
+    with pytest.raises(TypeError, match="does not insert"):
+        insert(AuditEvent(at=NOW, action="x", subject_type="t", subject_id="1"), computed={"id": "1"})

@@ -22,11 +22,11 @@ and compiling its query; an intake makes six (issue 17).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import NOT_PROVIDED, Field, Model, QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.query import (  # type: ignore[attr-defined]  # Django internal, no stub: how ModelIterable fills select_related
@@ -121,21 +121,24 @@ class CompiledQuery:
 class _Insert:
     sql: str
     fields: tuple[Field[Any, Any], ...]
+    computed: tuple[Field[Any, Any], ...] = ()  # read back after the primary key
 
 
 M = TypeVar("M", bound=Model)
 
-#: (model, database vendor, primary key given) -> its INSERT (the same on every connection)
-_inserts: dict[tuple[type, str, bool], _Insert] = {}
+#: (model, database vendor, primary key given, computed) -> its INSERT (the same on every connection)
+_inserts: dict[tuple[type, str, bool, tuple[tuple[str, str], ...]], _Insert] = {}
 
 
-def insert(instance: M, using: str = "default") -> M:
+def insert(instance: M, using: str = "default", computed: Mapping[str, str] | None = None) -> M:
     """Save the new `instance` as `save(force_insert=True)` would, from SQL kept per connection
-    (see the module's note); returns it, with its primary key."""
+    (see the module's note); returns it, with its primary key.
+
+    `computed`: field name -> an SQL expression of ours (no values) that the database works out
+    in the INSERT itself, read back into the instance with the key: PostgreSQL's next ticket
+    number (`nextval`), one round trip fewer per intake."""
     origin = type(instance)
     meta: Any = origin._meta.concrete_model._meta  # type: ignore[union-attr]  # a model's concrete model has _meta
-    if meta.parents:
-        raise TypeError(f"insert() saves plain models; {origin.__name__} has a parent model")
     connection = connections[using]
     pre_save.send(sender=origin, instance=instance, raw=False, using=using, update_fields=None)
     # A related row saved after it was assigned (the message built before its ticket): its key.
@@ -144,30 +147,43 @@ def insert(instance: M, using: str = "default") -> M:
     if instance.pk is None:
         setattr(instance, pk_field.attname, pk_field.get_pk_value_on_save(instance))  # a default, if any
     with_pk = instance.pk is not None
-    key = (meta.model, connection.vendor, with_pk)
+    expressions = tuple(sorted((computed or {}).items()))
+    key = (meta.model, connection.vendor, with_pk, expressions)
     built = _inserts.get(key)
     if built is None:
-        built = _inserts[key] = _insert_sql(meta, connection, with_pk)
+        built = _inserts[key] = _insert_sql(meta, connection, with_pk, dict(expressions))
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in built.fields]
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(built.sql, params)
-        (pk,) = cursor.fetchone()
+        pk, *values = cursor.fetchone()
     if not with_pk:
         setattr(instance, pk_field.attname, pk)
+    for field, value in zip(built.computed, values, strict=True):
+        column = field.get_col(meta.db_table)  # converted as a query's column would be
+        for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+            value = converter(value, column, connection)
+        setattr(instance, field.attname, value)
     instance._state.db = using
     instance._state.adding = False
     post_save.send(sender=origin, instance=instance, created=True, update_fields=None, raw=False, using=using)
     return instance
 
 
-def _insert_sql(meta: Any, connection: Any, with_pk: bool) -> _Insert:
-    fields = _inserted_fields(meta, with_pk)
+def _insert_sql(meta: Any, connection: Any, with_pk: bool, computed: dict[str, str]) -> _Insert:
+    every = _inserted_fields(meta, with_pk)
+    fields = tuple(field for field in every if field.name not in computed)
+    worked_out = tuple(meta.get_field(name) for name in computed)
+    if len(fields) + len(worked_out) != len(every):
+        raise TypeError(f"computed names fields {meta.label} does not insert: {sorted(computed)}")
     quote = connection.ops.quote_name
+    columns = [quote(field.column) for field in (*fields, *worked_out)]
+    values = ["%s"] * len(fields) + [computed[field.name] for field in worked_out]
+    returning = [quote(field.column) for field in (meta.pk, *worked_out)]
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608 - quoted identifiers, bound values
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - quoted identifiers, our own expressions, bound values
+        f"VALUES ({', '.join(values)}) RETURNING {', '.join(returning)}"
     )
-    return _Insert(sql, fields)
+    return _Insert(sql, fields, worked_out)
 
 
 def _inserted_fields(meta: Any, with_pk: bool) -> tuple[Field[Any, Any], ...]:
@@ -177,6 +193,49 @@ def _inserted_fields(meta: Any, with_pk: bool) -> tuple[Field[Any, Any], ...]:
         if field.db_default is not NOT_PROVIDED or getattr(field, "generated", False):
             raise TypeError(f"{meta.label}.{field.name} has a database default: save it through the ORM")
     return tuple(field for field in meta.local_concrete_fields if with_pk or not field.primary_key)
+
+
+#: (model, database vendor, fields) -> its UPDATE of those fields of one row, by primary key
+_updates: dict[tuple[type, str, tuple[str, ...]], _Insert] = {}
+
+
+def update(instance: M, fields: Sequence[str], using: str = "default") -> M:
+    """`instance.save(update_fields=fields)` for a row of a plain model, from an UPDATE built once
+    per model, database and fields: the same values (`pre_save`, `get_db_prep_save`), the same
+    signals, and the same error when no row has the instance's key. Through the ORM the one
+    UPDATE that records a processed message's outcome cost 0.3-0.5 ms of CPU (issue 17)."""
+    origin = type(instance)
+    meta: Any = origin._meta.concrete_model._meta  # type: ignore[union-attr]  # a model's concrete model has _meta
+    connection = connections[using]
+    key = (meta.model, connection.vendor, tuple(fields))
+    built = _updates.get(key)
+    if built is None:
+        if meta.parents:
+            raise TypeError(f"update() saves plain models; {origin.__name__} has a parent model")
+        chosen = tuple(meta.get_field(name) for name in fields)
+        if any(field.primary_key or not field.concrete for field in chosen):
+            raise TypeError("update() writes concrete fields other than the primary key")
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in chosen)
+        built = _updates[key] = _Insert(
+            f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",  # noqa: S608 - quoted identifiers, bound values
+            chosen,
+        )
+    update_fields = frozenset(fields)
+    pre_save.send(sender=origin, instance=instance, raw=False, using=using, update_fields=update_fields)
+    instance._prepare_related_fields_for_save(operation_name="save", fields=built.fields)  # type: ignore[attr-defined]  # Django's, no stub
+    params = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in built.fields]
+    params.append(meta.pk.get_db_prep_value(instance.pk, connection))
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        cursor.execute(built.sql, params)
+        if cursor.rowcount == 0:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+    instance._state.db = using
+    instance._state.adding = False
+    post_save.send(
+        sender=origin, instance=instance, created=False, update_fields=update_fields, raw=False, using=using
+    )  # fmt: skip
+    return instance
 
 
 #: (model, database vendor, rows, ignore conflicts) -> its INSERT of new rows without keys

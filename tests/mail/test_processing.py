@@ -151,3 +151,78 @@ def test_processing_a_new_request_makes_a_bounded_number_of_queries(personas: Pe
     # ticket, its first message, their search entries, the audit row, the metric event and the
     # watch's timers (see docs/email.md).
     assert len(queries.captured_queries) <= 21, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+
+
+def from_sender(n: int, sender: str) -> bytes:
+    return request(n).replace(b"Hanna <hanna@kumo.example>", f"<{sender}>".encode())
+
+
+def statements_of_a_batch(count: int) -> list[str]:
+    senders = ("hanna@kumo.example", "felix@kumo.example")
+    store(*(from_sender(1000 * count + n, senders[n % 2]) for n in range(count)))
+    with CaptureQueriesContext(connection) as queries:
+        assert process_pending(mailbox="smtp") == count
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_batch_reads_its_rows_senders_and_links_once_for_all_its_messages(personas: Personas) -> None:
+    process_stored(store(request(0))[0], now=NOW)  # the ticket counter exists, as on a running desk
+    two, four = statements_of_a_batch(2), statements_of_a_batch(4)
+    for sqls in (two, four):
+        people = [s for s in sqls if s.startswith("SELECT") and 'FROM "tickets_person"' in s]
+        links = [s for s in sqls if s.startswith("SELECT") and 'FROM "mail_messagelink"' in s]
+        states = [s for s in sqls if s.startswith("SELECT") and '"attempts"' in s and '"raw"' not in s]
+        assert (len(people), len(links), len(states)) == (1, 1, 1), "\n".join(s[:120] for s in sqls)
+    # Each message of a batch: 17 statements (the 21 of `process_stored` less its three reads and
+    # its own transaction's).
+    assert (len(four) - len(two)) / 2 <= 17, "\n".join(s[:120] for s in four)
+    assert Ticket.objects.filter(requester=personas.same_org_customer).count() == 3
+    assert set(InboundMessage.objects.values_list("outcome", flat=True)) == {"ticket"}
+
+
+def test_a_message_id_twice_in_one_batch_is_taken_once(personas: Personas) -> None:
+    store_raw(request(1), mailbox="smtp", envelope=None, now=NOW)
+    store_raw(request(1), mailbox="imap", envelope=None, now=NOW + timedelta(minutes=1))
+    assert process_pending() == 2  # both mailboxes: one batch
+    outcomes = list(InboundMessage.objects.order_by("pk").values_list("outcome", "reason"))
+    assert outcomes == [("ticket", ""), ("duplicate", "already taken through another mailbox")]
+    assert Ticket.objects.count() == 1
+
+
+def test_a_link_committed_after_the_batch_read_its_links_makes_a_duplicate_not_a_quarantine(
+    personas: Personas,
+) -> None:
+    earlier = process_stored(store(request(0))[0], now=NOW)
+    store(request(1), request(2))
+    real = ingest._BatchLookups.__init__
+
+    def read_then_another_processor_links(self: Any, waiting: Any) -> None:
+        real(self, waiting)  # this batch's reads: batch-2 is nobody's yet
+        # ... and another mailbox's processor takes the same message and commits its link.
+        MessageLink.objects.create(
+            message_id="batch-2@kumo.example", ticket=earlier.inbound.ticket, direction="in", created_at=NOW
+        )
+
+    with mock.patch.object(ingest._BatchLookups, "__init__", read_then_another_processor_links):
+        assert process_pending(mailbox="smtp") == 2
+    second = InboundMessage.objects.get(message_id="batch-2@kumo.example")
+    assert (second.outcome, second.reason, second.attempts) == (
+        "duplicate", "already taken through another mailbox", 1,
+    )  # fmt: skip
+    assert second.ticket == earlier.inbound.ticket
+    assert Ticket.objects.count() == 2  # request 0's and request 1's, none for the twin
+
+
+def test_a_sender_address_beyond_ascii_is_looked_up_on_its_own(personas: Personas) -> None:
+    from policydesk.tickets import actions
+
+    zoe = actions.do_create_person(
+        email="zoë@kumo.example", password=None, role="customer",
+        organisation=personas.customer.organisation, actor=personas.admin, now=NOW,
+    )  # fmt: skip
+    assert ingest._person_key("ZOË@kumo.example") is None
+    assert ingest._person_key(" Hanna@Kumo.example ") == "hanna@kumo.example"
+    store(from_sender(1, "zoë@kumo.example"), from_sender(2, "HANNA@kumo.example"))
+    assert process_pending(mailbox="smtp") == 2
+    requesters = list(Ticket.objects.order_by("number").values_list("requester", flat=True))
+    assert requesters == [zoe.pk, personas.customer.pk]

@@ -29,7 +29,11 @@ def statements(run: Any) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def ceiling(sql: list[str], most: int) -> None:
+def ceiling(sql: list[str], most: int, *, intake: bool = True) -> None:
+    """At most `most` statements; for an intake, one fewer on PostgreSQL, where the ticket's
+    INSERT takes its number from the sequence itself (SQLite advances the counter row first)."""
+    if intake and connection.vendor == "postgresql":
+        most -= 1
     assert len(sql) <= most, f"{len(sql)} statements:\n" + "\n".join(s[:140] for s in sql)
 
 
@@ -42,9 +46,9 @@ def test_api_intake(personas: Personas) -> None:
         assert client.post("/api/v1/tickets", body, content_type="application/json").status_code == 201
 
     post()
-    # 15 on SQLite and PostgreSQL (18 before issue 17's work): the token with its person; then
-    # do_open_ticket's savepoint, the ticket counter, the ticket and its search entry, the first
-    # message and its search entry, the audit row, the metric events, the acknowledgement
+    # 14 on SQLite (18 before issue 17's work): the token with its person; then do_open_ticket's
+    # savepoint, the ticket counter, the ticket, the first message, their search entries (one
+    # INSERT), the audit row, the metric events, the acknowledgement
     # (bounded rate-limit count, row, message link, task), the watch's timers (one executemany;
     # planned from the events the action passes, not read back). The answer is built from the
     # ticket the action returned: a new ticket has no tags, followers, participants or copies.
@@ -62,7 +66,7 @@ def test_api_intake_by_staff_for_a_customer(personas: Personas) -> None:
         assert client.post("/api/v1/tickets", body, content_type="application/json").status_code == 201
 
     post()
-    # 18: as a customer's own (15), plus the customer by email (one indexed row, no ORDER BY)
+    # 16: as a customer's own (14), plus the customer by email (one indexed row, no ORDER BY)
     # and the internal note saying who entered it, with its search entry. The answer's tags and
     # followers, shown to staff, are known empty (were 4 more reads).
     ceiling(statements(post), 16)
@@ -75,7 +79,7 @@ def test_portal_intake(personas: Personas) -> None:
         assert client.post("/tickets/new/", FORM).status_code == 302
 
     post()
-    # 17: the session, its person and the person's organisation (read apart) instead of the token,
+    # 16: the session, its person and the person's organisation (read apart) instead of the token,
     # then as the API
     ceiling(statements(post), 16)
 
@@ -89,7 +93,7 @@ def test_widget_intake(personas: Personas, settings: Any) -> None:
         assert submit_in_widget(client, session).status_code == 200
 
     post()
-    # 17: the session and its person (read by the middleware), the widget session's person with
+    # 16: the session and its person (read by the middleware), the widget session's person with
     # its organisation, then as the API
     ceiling(statements(post), 16)
 
@@ -100,4 +104,4 @@ def test_sending_one_acknowledgement(personas: Personas) -> None:
 
     sql = statements(lambda: send(ack.pk, now=NOW))
 
-    ceiling(sql, 3)  # the claim, the row with its ticket and person, the mark
+    ceiling(sql, 3, intake=False)  # the claim, the row with its ticket and person, the mark

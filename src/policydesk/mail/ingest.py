@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import copy
 import email.parser
 import email.policy
 import hashlib
@@ -32,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from policydesk import languages
-from policydesk.compiled_queries import CompiledQuery
+from policydesk.compiled_queries import CompiledQuery, update
 from policydesk.desk_policy import get_policy
 from policydesk.mail import conf
 from policydesk.mail.decoding import (
@@ -231,13 +232,95 @@ def _process_batch(
     started = time.monotonic()
     done = 0
     with transaction.atomic():
+        lookups = _BatchLookups(waiting)
         while waiting:
             row, message = waiting.popleft()
-            _process_one(row, message, now=row.received_at, allowed=(Outcome.PENDING,))
+            _process_one(row, message, now=row.received_at, allowed=(Outcome.PENDING,), lookups=lookups)
+            lookups.processed(message)
             done += 1
             if time.monotonic() - started >= seconds:
                 break
     return done
+
+
+class _Lookups:
+    """What deciding about one message reads first: its row's state (locked), the link of its
+    Message-ID, the sender as a person (C14). One message at a time: three statements."""
+
+    def state(self, pk: int) -> tuple[str, int] | None:
+        """(outcome, attempts) of the row, locked; None if it is gone."""
+        return _ROW_STATE.first(pk=pk)  # type: ignore[no-any-return]
+
+    def link(self, message_id: str) -> MessageLink | None:
+        """The link of a Message-ID already taken (through another mailbox), with its ticket."""
+        return _LINKED_TICKET.first(message_id=message_id)  # type: ignore[no-any-return]
+
+    def person(self, address: str) -> Person | None:
+        """The active person whose login email `address` is, with their organisation."""
+        return _PERSON.first(address=address.strip())  # type: ignore[no-any-return]
+
+
+class _BatchLookups(_Lookups):
+    """The same reads for every message of a batch at once, in three statements, when the batch
+    opens (issue 17: each was a statement per message, a round trip on PostgreSQL).
+
+    The rows are locked together, in key order (as one at a time would), for the whole
+    transaction. A Message-ID that an earlier message of the batch had too is looked up again,
+    after that message's link was written; any other link committed meanwhile by another
+    processor (the same message through a second mailbox) is refused by the unique key, and
+    `_process_one` then decides again with `_Lookups`. People are found by the ASCII address
+    lowered as the database lowers it; any other address is looked up on its own."""
+
+    def __init__(self, waiting: deque[tuple[InboundMessage, _Prepared | MessageRefused | Exception]]) -> None:
+        pks = [row.pk for row, _prepared in waiting]
+        parsed = [prepared.parsed for _row, prepared in waiting if isinstance(prepared, _Prepared)]
+        self._states = {
+            pk: (outcome, attempts)
+            for pk, outcome, attempts in InboundMessage.objects.select_for_update()
+            .filter(pk__in=pks)
+            .order_by("pk")
+            .values_list("pk", "outcome", "attempts")
+        }
+        ids = {message.message_id for message in parsed if message.message_id}
+        self._links = {
+            link.message_id: link
+            for link in MessageLink.objects.filter(message_id__in=ids).select_related("ticket")
+        } if ids else {}  # fmt: skip
+        keys = {_person_key(message.from_address) for message in parsed} - {None}
+        self._people = {
+            person.key: person
+            for person in Person.objects.annotate(key=Lower("email"))
+            .filter(key__in=keys, is_active=True)
+            .select_related("organisation")
+        } if keys else {}  # fmt: skip
+        self._seen: set[str] = set()  # the Message-IDs of the batch's messages processed so far
+
+    def processed(self, prepared: _Prepared | MessageRefused | Exception) -> None:
+        """`prepared`'s message is done: a later one with its Message-ID is looked up again."""
+        if isinstance(prepared, _Prepared) and prepared.parsed.message_id:
+            self._seen.add(prepared.parsed.message_id)
+
+    def state(self, pk: int) -> tuple[str, int] | None:
+        return self._states.get(pk)
+
+    def link(self, message_id: str) -> MessageLink | None:
+        if message_id in self._seen:
+            return super().link(message_id)
+        return self._links.get(message_id)
+
+    def person(self, address: str) -> Person | None:
+        key = _person_key(address)
+        if key is None:
+            return super().person(address)
+        found = self._people.get(key)
+        return copy.copy(found) if found is not None else None  # each message its own instance
+
+
+def _person_key(address: str) -> str | None:
+    """`address` lowered as `Lower` lowers it in the database (ASCII: the same on both); None
+    for an address with other characters, looked up one at a time."""
+    address = address.strip()
+    return address.lower() if address and address.isascii() else None
 
 
 def _process_one(
@@ -246,41 +329,53 @@ def _process_one(
     *,
     now: datetime,
     allowed: tuple[str, ...],
+    lookups: _Lookups | None = None,
 ) -> IngestResult:
     """Lock and re-check the row, decide, record the outcome: in a transaction of its own, or
-    in a savepoint of the caller's (a batch).
+    in a savepoint of the caller's (a batch, with the batch's `lookups`).
 
     Our own failure rolls back only this message's work and quarantines it; a database
-    failure propagates (the caller's transaction rolls back, the row stays pending).
+    failure propagates (the caller's transaction rolls back, the row stays pending). A unique
+    key refusing what the batch's lookups did not show (a link another processor committed
+    since) rolls back this message's work, and it is decided again from fresh reads.
     """
     try:
         with transaction.atomic():
             if isinstance(prepared, Exception) and not isinstance(prepared, MessageRefused):
                 raise prepared
-            return _process_locked(inbound, prepared, now=now, allowed=allowed)
+            return _process_locked(inbound, prepared, now=now, allowed=allowed, lookups=lookups or _Lookups())
     except TEMPORARY_ERRORS:
         raise
+    except IntegrityError as error:
+        if isinstance(lookups, _BatchLookups):
+            return _process_one(inbound, prepared, now=now, allowed=allowed)
+        return _quarantine_after_error(inbound, error, now=now, allowed=allowed)
     except Exception as error:
         return _quarantine_after_error(inbound, error, now=now, allowed=allowed)
 
 
 def _process_locked(
-    inbound: InboundMessage, prepared: _Prepared | MessageRefused, *, now: datetime, allowed: tuple[str, ...]
+    inbound: InboundMessage,
+    prepared: _Prepared | MessageRefused,
+    *,
+    now: datetime,
+    allowed: tuple[str, ...],
+    lookups: _Lookups,
 ) -> IngestResult:
-    state = _ROW_STATE.first(pk=inbound.pk)
+    state = lookups.state(inbound.pk)
     if state is None or state[0] not in allowed:  # another processor took it meanwhile
         return _duplicate(InboundMessage.objects.defer("raw").get(pk=inbound.pk))
     result = (
         _refuse(inbound, prepared)
         if isinstance(prepared, MessageRefused)
-        else _decide(inbound, prepared, now)
+        else _decide(inbound, prepared, now, lookups)
     )
     inbound.outcome = result.outcome
     inbound.reason = storable(result.reason or "")
     inbound.processed_at = now
     inbound.attempts = state[1] + 1  # the row is locked: no other processor counts meanwhile
     # Only what processing wrote: the stored bytes are never rewritten.
-    inbound.save(update_fields=_PROCESSED_FIELDS)
+    update(inbound, _PROCESSED_FIELDS)
     return result
 
 
@@ -426,14 +521,14 @@ def _refuse(inbound: InboundMessage, refused: MessageRefused) -> IngestResult:
     return IngestResult(Outcome.QUARANTINED, inbound, None, str(refused))
 
 
-def _decide(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> IngestResult:
+def _decide(inbound: InboundMessage, prepared: _Prepared, now: datetime, lookups: _Lookups) -> IngestResult:
     parsed = prepared.parsed
     inbound.subject = parsed.subject
     inbound.sender = parsed.from_address[:320]
     inbound.full_text = prepared.full_text
     inbound.body_text = prepared.body_text
     inbound.attachment_names = [a.filename for a in prepared.attachments]
-    decision = _classify(inbound, prepared, now)
+    decision = _classify(inbound, prepared, now, lookups)
     inbound.ticket = decision.ticket
     number = decision.ticket.number if decision.ticket is not None else None
     reason = decision.reason
@@ -443,15 +538,13 @@ def _decide(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> Inge
     return IngestResult(decision.outcome, inbound, number, reason)
 
 
-def _classify(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> _Decision:
+def _classify(inbound: InboundMessage, prepared: _Prepared, now: datetime, lookups: _Lookups) -> _Decision:
     parsed = prepared.parsed
     recipients = [str(r).lower() for r in inbound.envelope_recipients]
     if prepared.automatic is not None:  # never answered: no ticket, no notice, no loop
         thread = find_thread(parsed, recipients, None)
         return _Decision(Outcome.AUTO, prepared.automatic, thread.ticket if thread else None)
-    linked: MessageLink | None = (
-        _LINKED_TICKET.first(message_id=parsed.message_id) if parsed.message_id else None
-    )
+    linked = lookups.link(parsed.message_id) if parsed.message_id else None
     if linked is not None:
         # The same message reached us through another mailbox (SMTP and IMAP, two aliases).
         return _Decision(Outcome.DUPLICATE, "already taken through another mailbox", linked.ticket)
@@ -461,7 +554,7 @@ def _classify(inbound: InboundMessage, prepared: _Prepared, now: datetime) -> _D
     address = parsed.from_address
     if not address:
         return _Decision(Outcome.QUARANTINED, f"no single sender address in From: {parsed.from_problem}")
-    person: Person | None = _PERSON.first(address=address.strip())
+    person = lookups.person(address)
     thread = find_thread(parsed, recipients, person)
     if thread is not None:
         return _reply(inbound, prepared, person, thread, now)

@@ -137,11 +137,10 @@ def do_open_ticket(
             submit.remember(deflection)
             return IntakeResult(decision=decision, ticket=None, deflection=deflection)
         assert ticket is not None and message is not None  # noqa: S101 - made above for a ticket
-        ticket.number = _next_number()
         with ExitStack() as around:
             for make in OPENING_CONTEXTS.values():
                 around.enter_context(make())
-            insert(ticket)
+            _insert_numbered(ticket)
             insert(message)
             attach(ticket, message, uploads, now)
             if note is not None:
@@ -328,17 +327,24 @@ def _record_opening(policy: Policy, decision: Decision, ticket: Ticket, now: dat
 NUMBER_SEQUENCE = "tickets_ticket_number_seq"
 
 
-def _next_number() -> int:
-    """The next ticket number, in one statement.
+def _insert_numbered(ticket: Ticket) -> None:
+    """Insert the new ticket with the next ticket number.
 
     PostgreSQL: `nextval` of a sequence, which no other intake waits for (issue 17: the counter
-    row's lock was held to the commit, so intakes ran one at a time); an intake that rolls back
-    leaves a gap. SQLite: the `Counter` row, advanced with UPDATE ... RETURNING (3.35+), under the
-    write lock the transaction holds anyway."""
+    row's lock was held to the commit, so intakes ran one at a time), worked out by the INSERT
+    itself and read back with the key: one statement, one round trip. An intake that rolls back
+    leaves a gap. SQLite: the `Counter` row, advanced first, under the write lock the
+    transaction holds anyway."""
+    if connection.vendor == "postgresql":
+        insert(ticket, computed={"number": f"nextval('{NUMBER_SEQUENCE}')"})
+    else:
+        ticket.number = _next_counter_number()
+        insert(ticket)
+
+
+def _next_counter_number() -> int:
+    """The `Counter` row advanced with UPDATE ... RETURNING (SQLite 3.35+): the next number."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
-            return int(cursor.fetchone()[0])
         quote = connection.ops.quote_name
         cursor.execute(
             f"UPDATE {quote(Counter._meta.db_table)} SET {quote('value')} = {quote('value')} + 1 "  # noqa: S608 - quoted identifiers, bound value
@@ -348,7 +354,7 @@ def _next_number() -> int:
         row = cursor.fetchone()
     if row is None:  # the very first ticket of this database
         Counter.objects.get_or_create(name="ticket")
-        return _next_number()
+        return _next_counter_number()
     return int(row[0])
 
 
