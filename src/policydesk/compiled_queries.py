@@ -275,14 +275,13 @@ def _insert_rows(instances: Sequence[Model], ignore_conflicts: bool, using: str)
         fields = _inserted_fields(meta, with_pk=False)
         quote = connection.ops.quote_name
         row = f"({', '.join(['%s'] * len(fields))})"
-        sql = connection.ops.insert_statement(on_conflict=OnConflict.IGNORE if ignore_conflicts else None)
+        on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+        sql = connection.ops.insert_statement(on_conflict=on_conflict)
         sql += (
             f" {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
             f" VALUES {', '.join([row] * len(instances))}"
         )
-        suffix = connection.ops.on_conflict_suffix_sql(
-            fields, OnConflict.IGNORE if ignore_conflicts else None, None, None
-        )
+        suffix = connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
         built = _row_inserts[key] = _Insert(f"{sql} {suffix}".rstrip(), fields)
     params = [
         field.get_db_prep_save(field.pre_save(instance, True), connection)

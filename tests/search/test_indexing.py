@@ -60,6 +60,18 @@ def test_entries_waiting_are_written_before_one_is_changed(personas: Personas) -
     assert Entry.objects.get(ticket=ticket, kind=Entry.Kind.SUBJECT).original == "After"
 
 
+def test_a_message_changed_in_the_block_keeps_one_entry_of_its_new_text(personas: Personas) -> None:
+    """Its collected entry is written before the old one is deleted: one entry, the new text."""
+    ticket = _open(personas, "Edited")
+    with transaction.atomic(), indexing.writing_together():
+        message = ticket.messages.create(author=personas.customer, text="First words", created_at=NOW)
+        message.text = "Second thoughts"
+        message.save()  # a DELETE of the message's entries, then its new one collected
+    texts = Entry.objects.filter(message=message).values_list("original", flat=True)
+    assert list(texts) == ["Second thoughts"]
+    assert indexing.drifted([ticket]) == []
+
+
 def test_a_failed_intake_leaves_no_entry(personas: Personas, settings: object) -> None:
     def fails() -> None:
         with transaction.atomic(), indexing.writing_together():

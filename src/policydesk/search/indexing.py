@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from contextvars import ContextVar
 
 from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
 
 from policydesk.compiled_queries import insert_rows
 from policydesk.search.models import Entry
@@ -96,12 +97,15 @@ def _insert(entries: list[Entry]) -> None:
         insert_rows(entries)
 
 
-def _write_waiting() -> None:
-    """Before entries are changed or deleted: those collected so far are written first."""
+def _stored(**lookups: object) -> QuerySet[Entry]:
+    """Stored entries to change or delete (`Entry.objects.filter(**lookups)`): the one way to
+    them here, so that entries a `writing_together` block collected are written first, and an
+    UPDATE or DELETE never misses one still waiting."""
     waiting = _waiting.get()
     if waiting:
         insert_rows(waiting)
         waiting.clear()
+    return Entry.objects.filter(**lookups)
 
 
 def ticket_saved(ticket: Ticket, created: bool, update_fields: Iterable[str] | None) -> None:
@@ -111,22 +115,20 @@ def ticket_saved(ticket: Ticket, created: bool, update_fields: Iterable[str] | N
     if created:
         _insert(ticket_entries(ticket))
         return
-    _write_waiting()
     fields = set(update_fields) if update_fields is not None else {"subject"}
     if "subject" in fields:
-        Entry.objects.filter(ticket=ticket, kind=Kind.SUBJECT).exclude(original=ticket.subject).update(
+        _stored(ticket=ticket, kind=Kind.SUBJECT).exclude(original=ticket.subject).update(
             original=ticket.subject, body=normalise(ticket.subject)
         )
     if fields & {"requester", "organisation"}:
         moved = [entry for entry in ticket_entries(ticket) if entry.kind != Kind.SUBJECT]
-        Entry.objects.filter(ticket=ticket, kind__in=[entry.kind for entry in moved]).delete()
+        _stored(ticket=ticket, kind__in=[entry.kind for entry in moved]).delete()
         _insert(moved)
 
 
 def message_saved(message: Message, created: bool) -> None:
     if not created:
-        _write_waiting()
-        Entry.objects.filter(message=message).delete()
+        _stored(message=message).delete()
     _insert([message_entry(message)])
 
 
@@ -134,8 +136,7 @@ def attachment_saved(attachment: Attachment, created: bool) -> None:
     message = attachment.message  # the message it was attached with: in memory, no query
     internal = message is not None and message.kind == Message.Kind.INTERNAL
     if not created:
-        _write_waiting()
-        Entry.objects.filter(attachment=attachment).delete()
+        _stored(attachment=attachment).delete()
     _insert([attachment_entry(attachment, internal)])
 
 
@@ -145,8 +146,7 @@ def person_saved(person: Person, update_fields: Iterable[str] | None) -> None:
     if update_fields is not None and not set(update_fields) & {"name", "email"}:
         return
     text = person_text(person)
-    _write_waiting()
-    Entry.objects.filter(kind=Kind.REQUESTER, ticket__requester=person).exclude(original=text).update(
+    _stored(kind=Kind.REQUESTER, ticket__requester=person).exclude(original=text).update(
         original=text, body=normalise(text)
     )
 
@@ -154,8 +154,7 @@ def person_saved(person: Person, update_fields: Iterable[str] | None) -> None:
 def organisation_saved(organisation: Organisation, update_fields: Iterable[str] | None) -> None:
     if update_fields is not None and "name" not in update_fields:
         return
-    _write_waiting()
-    Entry.objects.filter(kind=Kind.ORGANISATION, ticket__organisation=organisation).exclude(
+    _stored(kind=Kind.ORGANISATION, ticket__organisation=organisation).exclude(
         original=organisation.name
     ).update(original=organisation.name, body=normalise(organisation.name))
 
@@ -185,9 +184,8 @@ def _sorted(keys: Iterable[tuple[object, ...]]) -> list[tuple[object, ...]]:
 def reindex(tickets: list[Ticket]) -> int:
     """The entries of `tickets` written again from their tables, in one transaction; how many."""
     fresh = [entry for entries in entries_for(tickets).values() for entry in entries]
-    _write_waiting()
     with transaction.atomic():
-        Entry.objects.filter(ticket__in=tickets).delete()
+        _stored(ticket__in=tickets).delete()
         Entry.objects.bulk_create(fresh, batch_size=500)
     return len(fresh)
 
