@@ -50,7 +50,14 @@ from policydesk.mail.decoding import (
 from policydesk.mail.loops import automatic_reason
 from policydesk.mail.models import InboundMessage, MessageLink
 from policydesk.mail.replytext import reply_text
-from policydesk.mail.threads import MESSAGE_ID_CHARS, Thread, find_thread, is_party, link_message_id
+from policydesk.mail.threads import (
+    MESSAGE_ID_CHARS,
+    Thread,
+    find_thread,
+    is_party,
+    link_message_id,
+    linking_together,
+)
 from policydesk.oneline import one_line
 from policydesk.tickets.access import can_view
 from policydesk.tickets.actions import (
@@ -365,11 +372,13 @@ def _process_locked(
     state = lookups.state(inbound.pk)
     if state is None or state[0] not in allowed:  # another processor took it meanwhile
         return _duplicate(InboundMessage.objects.defer("raw").get(pk=inbound.pk))
-    result = (
-        _refuse(inbound, prepared)
-        if isinstance(prepared, MessageRefused)
-        else _decide(inbound, prepared, now, lookups)
-    )
+    inbound.ticket_message = None  # set again by a ticket or reply (not left from an attempt rolled back)
+    with linking_together():  # its own Message-ID's link and its mail's: one INSERT
+        result = (
+            _refuse(inbound, prepared)
+            if isinstance(prepared, MessageRefused)
+            else _decide(inbound, prepared, now, lookups)
+        )
     inbound.outcome = result.outcome
     inbound.reason = storable(result.reason or "")
     inbound.processed_at = now

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import hmac
 import re
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils.crypto import salted_hmac
 
-from policydesk.compiled_queries import insert
+from policydesk.compiled_queries import insert, insert_rows
 from policydesk.mail import conf
 from policydesk.mail.decoding import ParsedMessage
 from policydesk.mail.models import MessageLink
 from policydesk.tickets.models import Message, Person, Ticket
+from policydesk.together import done_together
 
 _SALT = "policydesk.mail.reply-address"
 _TOKEN = re.compile(r"^t(\d+)-(\d+)-([0-9a-f]{16})$")
@@ -140,8 +143,24 @@ def link_message_id(
     MessageLink rows, the evidence `find_thread` reads. An id too long to store is not kept."""
     if not message_id or len(message_id) > MESSAGE_ID_CHARS:
         return
-    insert(
-        MessageLink(
-            message_id=message_id, ticket=ticket, ticket_message=message, direction=direction, created_at=now
-        )
+    link = MessageLink(
+        message_id=message_id, ticket=ticket, ticket_message=message, direction=direction, created_at=now
     )
+    waiting = _waiting_links.get()
+    if waiting is not None:
+        waiting.append(link)
+    else:
+        insert(link)
+
+
+#: Links whose INSERT waits for the end of a `linking_together` block (None: outside one).
+_waiting_links: ContextVar[list[MessageLink] | None] = ContextVar("mail_linking_together", default=None)
+
+
+def linking_together() -> AbstractContextManager[None]:
+    """Inside the block, new links are collected and written in one INSERT when it ends, in the
+    caller's transaction: a request by email links its own Message-ID and its acknowledgement's
+    in one statement, not two (issue 17: on PostgreSQL each is a round trip). Nothing inside
+    reads the links it writes (`find_thread` runs before them). A Message-ID that another link
+    holds is refused by the unique key then, as it would have been at once."""
+    return done_together(_waiting_links, list, insert_rows)
