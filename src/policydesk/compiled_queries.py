@@ -118,7 +118,9 @@ class CompiledQuery:
 
 
 @dataclass(frozen=True)
-class _Insert:
+class _Statement:
+    """An INSERT or UPDATE kept per model and database: its SQL and the fields it binds, in order."""
+
     sql: str
     fields: tuple[Field[Any, Any], ...]
     computed: tuple[Field[Any, Any], ...] = ()  # read back after the primary key
@@ -127,7 +129,7 @@ class _Insert:
 M = TypeVar("M", bound=Model)
 
 #: (model, database vendor, primary key given, computed) -> its INSERT (the same on every connection)
-_inserts: dict[tuple[type, str, bool, tuple[tuple[str, str], ...]], _Insert] = {}
+_inserts: dict[tuple[type, str, bool, tuple[tuple[str, str], ...]], _Statement] = {}
 
 
 def insert(instance: M, using: str = "default", computed: Mapping[str, str] | None = None) -> M:
@@ -169,7 +171,7 @@ def insert(instance: M, using: str = "default", computed: Mapping[str, str] | No
     return instance
 
 
-def _insert_sql(meta: Any, connection: Any, with_pk: bool, computed: dict[str, str]) -> _Insert:
+def _insert_sql(meta: Any, connection: Any, with_pk: bool, computed: dict[str, str]) -> _Statement:
     every = _inserted_fields(meta, with_pk)
     fields = tuple(field for field in every if field.name not in computed)
     worked_out = tuple(meta.get_field(name) for name in computed)
@@ -183,7 +185,7 @@ def _insert_sql(meta: Any, connection: Any, with_pk: bool, computed: dict[str, s
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - quoted identifiers, our own expressions, bound values
         f"VALUES ({', '.join(values)}) RETURNING {', '.join(returning)}"
     )
-    return _Insert(sql, fields, worked_out)
+    return _Statement(sql, fields, worked_out)
 
 
 def _inserted_fields(meta: Any, with_pk: bool) -> tuple[Field[Any, Any], ...]:
@@ -196,7 +198,7 @@ def _inserted_fields(meta: Any, with_pk: bool) -> tuple[Field[Any, Any], ...]:
 
 
 #: (model, database vendor, fields) -> its UPDATE of those fields of one row, by primary key
-_updates: dict[tuple[type, str, tuple[str, ...]], _Insert] = {}
+_updates: dict[tuple[type, str, tuple[str, ...]], _Statement] = {}
 
 
 def update(instance: M, fields: Sequence[str], using: str = "default") -> M:
@@ -217,7 +219,7 @@ def update(instance: M, fields: Sequence[str], using: str = "default") -> M:
             raise TypeError("update() writes concrete fields other than the primary key")
         quote = connection.ops.quote_name
         assignments = ", ".join(f"{quote(field.column)} = %s" for field in chosen)
-        built = _updates[key] = _Insert(
+        built = _updates[key] = _Statement(
             f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",  # noqa: S608 - quoted identifiers, bound values
             chosen,
         )
@@ -239,7 +241,7 @@ def update(instance: M, fields: Sequence[str], using: str = "default") -> M:
 
 
 #: (model, database vendor, rows, ignore conflicts) -> its INSERT of new rows without keys
-_row_inserts: dict[tuple[type, str, int, bool], _Insert] = {}
+_row_inserts: dict[tuple[type, str, int, bool], _Statement] = {}
 
 
 def insert_rows(
@@ -282,7 +284,7 @@ def _insert_rows(instances: Sequence[Model], ignore_conflicts: bool, using: str)
             f" VALUES {', '.join([row] * len(instances))}"
         )
         suffix = connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
-        built = _row_inserts[key] = _Insert(f"{sql} {suffix}".rstrip(), fields)
+        built = _row_inserts[key] = _Statement(f"{sql} {suffix}".rstrip(), fields)
     params = [
         field.get_db_prep_save(field.pre_save(instance, True), connection)
         for instance in instances
