@@ -1,5 +1,6 @@
 """`done_together`: work collected inside a block is done once, for all of it, at the outer end;
-nothing when the block raises or collected nothing (no database needed)."""
+nothing when the block raises or collected nothing; `later_or_now` adds to the open block or
+does the work at once (no database needed)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from contextvars import ContextVar
 
 import pytest
 
-from policydesk.together import done_together
+from policydesk.together import done_together, later_or_now
 
 _waiting: ContextVar[list[str] | None] = ContextVar("test_waiting", default=None)
 
@@ -18,11 +19,7 @@ def block(done: list[list[str]]) -> AbstractContextManager[None]:
 
 
 def add(item: str, done: list[list[str]]) -> None:
-    waiting = _waiting.get()
-    if waiting is None:
-        done.append([item])  # outside a block: at once
-    else:
-        waiting.append(item)
+    later_or_now(_waiting, [item], done.append)
 
 
 def test_what_is_collected_is_done_once_at_the_outer_end() -> None:
@@ -36,6 +33,10 @@ def test_what_is_collected_is_done_once_at_the_outer_end() -> None:
     assert done == [["a", "b", "c"]]
     add("d", done)
     assert done == [["a", "b", "c"], ["d"]]  # no block open: at once
+    with block(done):
+        later_or_now(_waiting, ["e", "f"], done.append)
+        assert done == [["a", "b", "c"], ["d"]]
+    assert done[-1] == ["e", "f"]  # every item of a call, in order
 
 
 def test_a_block_that_raises_or_collects_nothing_does_nothing() -> None:

@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from typing import TypeVar
 
 Collected = TypeVar("Collected", bound=Sized)
+Item = TypeVar("Item")
 
 
 @contextmanager
@@ -35,3 +36,16 @@ def done_together(
         waiting.reset(token)
     if collected:
         finish(collected)
+
+
+def later_or_now(
+    waiting: ContextVar[list[Item] | None], items: list[Item], do: Callable[[list[Item]], object]
+) -> None:
+    """`items` added to the collection of the open `done_together` block on `waiting`, whose end
+    does their work; outside any block, `do(items)` at once. The one place that decides between
+    the two, for the writers that collect a list (search entries, Message-ID links, surveys)."""
+    collected = waiting.get()
+    if collected is None:
+        do(items)
+    else:
+        collected.extend(items)

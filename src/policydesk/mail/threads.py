@@ -16,12 +16,12 @@ from datetime import datetime
 
 from django.utils.crypto import salted_hmac
 
-from policydesk.compiled_queries import insert, insert_rows
+from policydesk.compiled_queries import insert_rows
 from policydesk.mail import conf
 from policydesk.mail.decoding import ParsedMessage
 from policydesk.mail.models import MessageLink
 from policydesk.tickets.models import Message, Person, Ticket
-from policydesk.together import done_together
+from policydesk.together import done_together, later_or_now
 
 _SALT = "policydesk.mail.reply-address"
 _TOKEN = re.compile(r"^t(\d+)-(\d+)-([0-9a-f]{16})$")
@@ -146,11 +146,7 @@ def link_message_id(
     link = MessageLink(
         message_id=message_id, ticket=ticket, ticket_message=message, direction=direction, created_at=now
     )
-    waiting = _waiting_links.get()
-    if waiting is not None:
-        waiting.append(link)
-    else:
-        insert(link)
+    later_or_now(_waiting_links, [link], insert_rows)
 
 
 #: Links whose INSERT waits for the end of a `linking_together` block (None: outside one).

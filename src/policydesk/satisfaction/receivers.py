@@ -16,7 +16,7 @@ from policydesk.satisfaction import emails
 from policydesk.satisfaction.actions import open_surveys
 from policydesk.tickets import bulk, signals
 from policydesk.tickets.models import Person, Ticket
-from policydesk.together import done_together
+from policydesk.together import done_together, later_or_now
 
 Solve = tuple[Ticket, Person | None, datetime]
 
@@ -27,11 +27,7 @@ _together: ContextVar[list[Solve] | None] = ContextVar("surveying_together", def
 def ask_for_rating(
     sender: object, ticket: Ticket, actor: Person | None, now: datetime, **kwargs: Any
 ) -> None:
-    waiting = _together.get()
-    if waiting is None:
-        _ask([(ticket, actor, now)])
-    else:
-        waiting.append((ticket, actor, now))
+    later_or_now(_together, [(ticket, actor, now)], _ask)
 
 
 def surveying_together() -> AbstractContextManager[None]:

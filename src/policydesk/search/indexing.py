@@ -15,7 +15,7 @@ from policydesk.compiled_queries import insert_rows
 from policydesk.search.models import Entry
 from policydesk.search.normalise import normalise
 from policydesk.tickets.models import Attachment, Message, Organisation, Person, Ticket
-from policydesk.together import done_together
+from policydesk.together import done_together, later_or_now
 
 Kind = Entry.Kind
 
@@ -90,11 +90,7 @@ def _insert(entries: list[Entry]) -> None:
     """Write `entries` in one INSERT kept per count of rows (`insert_rows`), or at the end of the
     `writing_together` block. Every intake writes five entries: the ORM compiled their INSERTs
     each time, half a millisecond of CPU per ticket (issue 17)."""
-    waiting = _waiting.get()
-    if waiting is not None:
-        waiting.extend(entries)
-    else:
-        insert_rows(entries)
+    later_or_now(_waiting, entries, insert_rows)
 
 
 def _stored(**lookups: object) -> QuerySet[Entry]:
