@@ -72,6 +72,12 @@ _WEIGHT_SQL = (
 )
 
 
+def _hidden(staff: bool) -> str:
+    """The condition that leaves internal notes out of a customer's search: the one place
+    it is written, for every query here that reads entries as `e`."""
+    return "" if staff else " AND NOT e.internal"
+
+
 @dataclass(frozen=True)
 class Hit:
     """One ticket found: `snippet` is HTML (escaped text, the matches in <mark>)."""
@@ -314,8 +320,7 @@ def _newest(term: str, visible: Sql | None, staff: bool, before: int | None, cou
     if visible is not None:
         sql += f" AND {backend().within(visible.text)}"
         params += visible.params
-    if not staff:
-        sql += " AND NOT e.internal"
+    sql += _hidden(staff)
     if before is not None:
         sql += f" AND {order} < %s"
         params.append(before)
@@ -381,7 +386,7 @@ def _lone_scores(
     contain it (a LIKE over a few short rows each). A message weighs least, so where else a
     message holds the term changes nothing (`tests/search/test_ranking.py` compares the two)."""
     within_sql, within_params = within_ids.text, within_ids.params(ticket_ids)
-    hidden = "" if staff else " AND NOT e.internal"
+    hidden = _hidden(staff)
     sql = (
         f"WITH search_within(id) AS ({within_sql}) "  # noqa: S608 - our fragments; values bound
         f"SELECT w.id, MAX(CASE WHEN e.id IS NULL THEN 0 ELSE {_WEIGHT_SQL} END) FROM search_within w "
@@ -406,7 +411,7 @@ def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 def _term(term: str, within: Sql, staff: bool) -> Sql:
     """Each ticket `within` with an entry containing `term`, and the best weight among them."""
-    hidden = "" if staff else " AND NOT e.internal"
+    hidden = _hidden(staff)
     sql = (
         f"SELECT e.ticket_id AS ticket_id, MAX({_WEIGHT_SQL}) AS weight FROM search_entry e "  # noqa: S608 - our fragments; values bound
         f"WHERE e.ticket_id IN ({within.text}) AND e.body LIKE %s ESCAPE '\\'{hidden} GROUP BY e.ticket_id"
