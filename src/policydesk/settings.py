@@ -365,6 +365,11 @@ POLICYDESK_MAIL_SEND_LEASE_SECONDS: float = env_float("POLICYDESK_MAIL_SEND_LEAS
 # one record of the sent): fewer commits per mail. A worker killed mid-batch sends again, after
 # the lease, at most the messages of that batch it had handed over (docs/email.md).
 POLICYDESK_MAIL_SEND_BATCH: int = env_int("POLICYDESK_MAIL_SEND_BATCH", 100)
+# After a batch that emptied the queue, the worker waits this long before it claims again, so
+# that mail recorded meanwhile goes out together: under a steady stream of tickets a batch of
+# one or two per claim costs three write transactions each, taken from the intakes (SQLite has
+# one writer). The most an acknowledgement waits for it; 0 claims again at once (issue 17).
+POLICYDESK_MAIL_SEND_GATHER_SECONDS: float = env_float("POLICYDESK_MAIL_SEND_GATHER_SECONDS", 0.05)
 # The mailbox `policydesk imap-poll` reads (docs/email.md).
 POLICYDESK_IMAP: dict[str, str | int | bool] = {
     "host": env_str("POLICYDESK_IMAP_HOST", "127.0.0.1"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -217,3 +218,60 @@ def test_a_send_task_without_a_message_id_fails_and_the_batch_goes_on(lease: tim
 
     assert sent_once_each(ids)
     assert sorted(s for s, _ in task_states()) == ["FAILED", "SUCCESSFUL"]
+
+
+def _looping_worker() -> Any:
+    """The long-running worker (not `--batch`), its SLA watch off, as `policydesk worker` builds it."""
+    from policydesk.watch.management.commands.worker import Worker
+
+    return Worker(
+        watch_interval=None, queue_names=["default"], interval=5.0, batch=False, backend_name="default",
+        startup_delay=False, max_tasks=None, worker_id="w-loop", excluded_queue_names=[],
+    )  # fmt: skip
+
+
+def _run_until_first_sleep(worker: Any) -> list[float]:
+    """Run the worker's loop until it first sleeps; the sleeps it asked for (one)."""
+    from policydesk.watch.management.commands import worker as command
+
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        worker.running = False
+
+    with (
+        mock.patch.object(command.time, "sleep", sleep),
+        mock.patch.object(command, "close_old_connections", return_value=None),  # the test's connection
+    ):
+        worker.run_tasks()
+    return slept
+
+
+def test_after_a_batch_that_empties_the_queue_the_worker_lets_mail_gather(
+    lease: timedelta, settings: Any
+) -> None:
+    settings.POLICYDESK_MAIL_SEND_BATCH = 2
+    settings.POLICYDESK_MAIL_SEND_GATHER_SECONDS = 0.05
+    ids = acknowledgements(3)
+
+    # A full batch (2) is followed at once by the next; that one (1) emptied the queue: a pause.
+    assert _run_until_first_sleep(_looping_worker()) == [0.05]
+    assert sent_once_each(ids)
+    assert task_states() == [("SUCCESSFUL", "sent")] * 3
+
+
+def test_with_nothing_to_send_the_worker_sleeps_its_interval(lease: timedelta, settings: Any) -> None:
+    settings.POLICYDESK_MAIL_SEND_GATHER_SECONDS = 0.05
+    assert _run_until_first_sleep(_looping_worker()) == [5.0]
+    assert mail.outbox == []
+
+
+def test_finding_no_other_task_takes_no_write_transaction(lease: timedelta) -> None:
+    acknowledgements(2)  # ready tasks, but all of them sends: none for `run_one`
+    worker = _looping_worker()
+
+    with CaptureQueriesContext(connection) as queries:
+        assert worker.run_one(ready().exclude(task_path=SEND_TASK_PATH)) == (True, False)
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert statements == ["SELECT"]  # no BEGIN IMMEDIATE / SAVEPOINT, no locking read

@@ -84,6 +84,11 @@ def send_batch() -> int:
     return max(1, int(settings.POLICYDESK_MAIL_SEND_BATCH))
 
 
+def send_gather_seconds() -> float:
+    """How long the worker lets mail gather after a batch that emptied the queue (0: none)."""
+    return max(0.0, float(settings.POLICYDESK_MAIL_SEND_GATHER_SECONDS))
+
+
 def imap_settings() -> dict[str, object]:
     """POLICYDESK_IMAP = {"host", "port", "user", "password", "folder", "ssl", "move_to", "batch",
     "mailbox", "idle_seconds"} (settings.py)."""

@@ -93,7 +93,12 @@ class Worker(db_worker.Worker):
     def run_tasks(self) -> None:
         """db_worker's loop (`db_worker.Worker.run`), with the mail first: ready sends are taken
         and sent a batch at a time (`mail.tasks.send_batch`: one claim, one connection, one
-        record for the batch), every other task one at a time as db_worker takes it."""
+        record for the batch), every other task one at a time as db_worker takes it.
+
+        A batch that emptied the queue (fewer than the batch size taken) is followed by a short
+        wait (`POLICYDESK_MAIL_SEND_GATHER_SECONDS`) unless another task ran: under a steady
+        stream of tickets the loop would otherwise claim one or two mails at a time, three write
+        transactions each, competing with the intakes for the database (issue 17)."""
         log.info("Starting worker worker_id=%s queues=%s", self.worker_id, ",".join(self.queue_names))
         if self.startup_delay and self.interval:
             time.sleep(random.random())  # noqa: S311 - spreads workers started together, no secret
@@ -104,12 +109,12 @@ class Worker(db_worker.Worker):
                 ready = ready.filter(queue_name__in=self.queue_names)
             if self.excluded_queue_names:
                 ready = ready.exclude(queue_name__in=self.excluded_queue_names)
-            looked, sent = self.send_mail_batch(ready)
+            looked, taken, limit = self.send_mail_batch(ready)
+            ran_other = False
             if self.running and self._below_max_tasks():
-                looked_too, ran = self.run_one(ready.exclude(task_path=SEND_TASK_PATH))
-                looked, ran = looked and looked_too, ran or sent
-            else:
-                ran = sent
+                looked_too, ran_other = self.run_one(ready.exclude(task_path=SEND_TASK_PATH))
+                looked = looked and looked_too
+            ran = ran_other or taken > 0
             if self.batch and looked and not ran:
                 log.info("No more tasks to run for worker_id=%s - exiting gracefully.", self.worker_id)
                 return
@@ -123,12 +128,15 @@ class Worker(db_worker.Worker):
             close_old_connections()
             if self.running and not ran:
                 time.sleep(self.interval)
+            elif self.running and not ran_other and taken < limit and not self.batch:
+                time.sleep(mail_conf.send_gather_seconds())  # the queue is empty: let mail gather
 
     def _below_max_tasks(self) -> bool:
         return self.max_tasks is None or self._run_tasks < self.max_tasks
 
-    def send_mail_batch(self, ready: DBTaskResultQuerySet) -> tuple[bool, bool]:
-        """A batch of ready sends; (whether the queue could be read, whether any was taken)."""
+    def send_mail_batch(self, ready: DBTaskResultQuerySet) -> tuple[bool, int, int]:
+        """A batch of ready sends; (whether the queue could be read, how many were taken, the
+        most the batch could take)."""
         limit = mail_conf.send_batch()
         if self.max_tasks is not None:
             limit = min(limit, self.max_tasks - self._run_tasks)
@@ -138,15 +146,19 @@ class Worker(db_worker.Worker):
         except OperationalError as error:
             if not is_locked_database_exception(error):
                 raise
-            return False, False  # locked: try again next round
+            return False, 0, limit  # locked: try again next round
         finally:
             self.running_task = False
         self._run_tasks += taken
-        return True, taken > 0
+        return True, taken, limit
 
     def run_one(self, ready: DBTaskResultQuerySet) -> tuple[bool, bool]:
-        """One other task, claimed and run as db_worker does; (read the queue, ran one)."""
+        """One other task, claimed and run as db_worker does; (read the queue, ran one).
+        A plain read first: finding none (the usual answer beside a stream of mail) takes no
+        write transaction, which on SQLite would wait for, and hold up, the intakes' writes."""
         try:
+            if not ready.exists():
+                return True, False
             with exclusive_transaction(ready.db):
                 task_result = ready.get_locked()
                 if task_result is not None:
