@@ -19,15 +19,20 @@ script with that commit's `src` first on PYTHONPATH.
     .venv/bin/python benchmarks/worker.py                                  # send, both databases
     .venv/bin/python benchmarks/worker.py --mode email --messages 2000
     PYTHONPATH=/tmp/base/src .venv/bin/python benchmarks/worker.py        # the base commit
+    WORKER_BENCH_PROFILE=/tmp/email.prof .venv/bin/python benchmarks/worker.py --mode email \
+        --databases sqlite --messages 500    # cProfile of the measured part, kept in that file
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
 import json
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -219,7 +224,7 @@ def measure_send(count: int) -> dict[str, Any]:
         for outgoing in OutgoingMail.objects.bulk_create(rows, batch_size=500):
             send_outgoing_mail.enqueue(outgoing.pk)
     NullTransport.handed_over = 0
-    with Counted() as counted:
+    with Counted() as counted, _profiled():
         call_command("worker", "--batch", "--no-watch", "--no-startup-delay", verbosity=0)
     statuses = dict(OutgoingMail.objects.values_list("status").annotate(n=Count("pk")))
     left = DBTaskResult.objects.filter(status="READY").count()
@@ -249,7 +254,7 @@ def measure_email(count: int) -> dict[str, Any]:
         for n in range(count):
             envelope = Envelope(f"c{n}@bench.example", ("support@example.com",))
             store_raw(_request(n), mailbox="smtp", envelope=envelope, now=now + timedelta(milliseconds=n))
-    with Counted() as counted:
+    with Counted() as counted, _profiled():
         while process_pending(mailbox="smtp", limit=500):
             pass
     outcomes = dict(InboundMessage.objects.values_list("outcome").annotate(n=Count("pk")))
@@ -259,6 +264,22 @@ def measure_email(count: int) -> dict[str, Any]:
         "messages": count, "seconds": counted.seconds, "cpu_s": counted.cpu_s,
         "statements": counted.statements, "commits": counted.commits, "check": check,
     }  # fmt: skip
+
+
+@contextlib.contextmanager
+def _profiled() -> Iterator[None]:
+    """cProfile around the block when WORKER_BENCH_PROFILE names a file (its stats kept there)."""
+    path = os.environ.get("WORKER_BENCH_PROFILE")
+    if not path:
+        yield
+        return
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        profile.dump_stats(path)
 
 
 def _request(n: int) -> bytes:
