@@ -18,6 +18,7 @@ script with that commit's `src` first on PYTHONPATH.
 
     .venv/bin/python benchmarks/worker.py                                  # send, both databases
     .venv/bin/python benchmarks/worker.py --mode email --messages 2000
+    .venv/bin/python benchmarks/worker.py --mode email --processors 2     # two side by side, each its share
     PYTHONPATH=/tmp/base/src .venv/bin/python benchmarks/worker.py        # the base commit
     WORKER_BENCH_PROFILE=/tmp/email.prof .venv/bin/python benchmarks/worker.py --mode email \
         --databases sqlite --messages 500    # cProfile of the measured part, kept in that file
@@ -79,8 +80,13 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL)
+    parser.add_argument(
+        "--processors", type=int, default=1, help="email: processors side by side, each its share"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global PROCESSORS
+    PROCESSORS = args.processors
     if args.child:
         with throwaway_database(args.child, postgres_url=args.postgres_url, name=DATABASE_NAME,
                                 prefix="bench-worker-"):  # fmt: skip
@@ -96,12 +102,24 @@ def main() -> None:
         run_in_child(
             __file__,
             database,
-            ["--mode", args.mode, "--messages", str(args.messages), "--postgres-url", args.postgres_url],
+            [
+                "--mode",
+                args.mode,
+                "--messages",
+                str(args.messages),
+                "--postgres-url",
+                args.postgres_url,
+                "--processors",
+                str(args.processors),
+            ],
         )
         for database in args.databases.split(",")
     ]
     after = os.getloadavg()
-    print(f"mode {args.mode}, commit {commit}, load {load[0]:.2f} before, {after[0]:.2f} after")
+    print(
+        f"mode {args.mode}, processors {args.processors}, commit {commit}, "
+        f"load {load[0]:.2f} before, {after[0]:.2f} after"
+    )
     unit = "mails/s" if args.mode == "send" else "tickets/s"
     print_table(
         ["database", "messages", "seconds", "CPU s", unit, "statements each", "commits each", "check"],
@@ -254,9 +272,12 @@ def measure_email(count: int) -> dict[str, Any]:
         for n in range(count):
             envelope = Envelope(f"c{n}@bench.example", ("support@example.com",))
             store_raw(_request(n), mailbox="smtp", envelope=envelope, now=now + timedelta(milliseconds=n))
-    with Counted() as counted, _profiled():
-        while process_pending(mailbox="smtp", limit=500):
-            pass
+    if PROCESSORS > 1:
+        counted = _side_by_side(PROCESSORS)
+    else:
+        with Counted() as counted, _profiled():
+            while process_pending(mailbox="smtp", limit=500):
+                pass
     outcomes = dict(InboundMessage.objects.values_list("outcome").annotate(n=Count("pk")))
     tickets = Ticket.objects.count()
     check = "ok" if outcomes == {"ticket": count} and tickets == count else f"{outcomes}, {tickets} tickets"
@@ -264,6 +285,39 @@ def measure_email(count: int) -> dict[str, Any]:
         "messages": count, "seconds": counted.seconds, "cpu_s": counted.cpu_s,
         "statements": counted.statements, "commits": counted.commits, "check": check,
     }  # fmt: skip
+
+
+#: Processors side by side for `--mode email` (`--processors`), each taking its share.
+PROCESSORS = 1
+
+
+def _side_by_side(count: int) -> Any:
+    """`count` processors, forked from this process once its connection is closed, each taking
+    its share (`process_pending(share=...)`) until none is pending; their statements, commits
+    and CPU added up, the time from the fork to the last one's end."""
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(count) as pool:
+        parts = pool.map(_drain_share, [(index, count) for index in range(count)])
+    total = Counted()
+    total.seconds = time.perf_counter() - started
+    total.cpu_s = sum(part[0] for part in parts)
+    total.statements = sum(part[1] for part in parts)
+    total.commits = sum(part[2] for part in parts)
+    return total
+
+
+def _drain_share(share: tuple[int, int]) -> tuple[float, int, int]:
+    from policydesk.mail.ingest import process_pending
+
+    with Counted() as counted:
+        while process_pending(mailbox="smtp", limit=500, share=share):
+            pass
+    return counted.cpu_s, counted.statements, counted.commits
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@ transaction, each in its own savepoint, so one message's failure never undoes an
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -233,3 +234,49 @@ def test_a_sender_address_beyond_ascii_is_looked_up_on_its_own(personas: Persona
     assert process_pending(mailbox="smtp") == 2
     requesters = list(Ticket.objects.order_by("number").values_list("requester", flat=True))
     assert requesters == [zoe.pk, personas.customer.pk]
+
+
+def test_processors_side_by_side_each_take_their_own_share_and_together_all(personas: Personas) -> None:
+    stored = store(*(request(n) for n in range(1, 6)))
+    odd = [inbound.pk for inbound in stored if inbound.pk % 2 == 1]
+
+    assert process_pending(mailbox="smtp", share=(1, 2)) == len(odd)
+    assert set(InboundMessage.objects.filter(outcome="ticket").values_list("pk", flat=True)) == set(odd)
+    assert process_pending(mailbox="smtp", share=(1, 2)) == 0  # its share is done; the rest is not its
+    assert process_pending(mailbox="smtp", share=(0, 2)) == len(stored) - len(odd)
+    assert InboundMessage.objects.filter(outcome="ticket").count() == 5 and Ticket.objects.count() == 5
+    assert process_pending(mailbox="smtp") == 0  # each message once
+
+
+@pytest.mark.parametrize("share", [(2, 2), (-1, 2), (0, 0)])
+def test_a_share_that_names_no_processor_is_refused(share: tuple[int, int]) -> None:
+    with pytest.raises(ValueError, match="no share"):
+        process_pending(mailbox="smtp", share=share)
+
+
+def test_a_share_on_the_command_line_is_k_of_n() -> None:
+    assert ingest.parse_share("1/3") == (1, 3)
+    for text in ("3/3", "1", "a/b", "-1/2"):
+        with pytest.raises(ValueError, match=r"share|invalid literal"):
+            ingest.parse_share(text)
+
+
+def test_mail_process_takes_its_share(personas: Personas) -> None:
+    from django.core.management import call_command
+
+    stored = store(*(request(n) for n in range(1, 5)))
+    call_command("mail", "process", "--mailbox", "smtp", "--share", "0/2", stdout=io.StringIO())
+    taken = set(InboundMessage.objects.filter(outcome="ticket").values_list("pk", flat=True))
+    assert taken == {inbound.pk for inbound in stored if inbound.pk % 2 == 0}
+
+
+def test_the_listener_runs_one_processor_on_sqlite_and_two_on_postgresql(settings: Any) -> None:
+    from policydesk.mail import conf
+    from policydesk.mail.smtp import ProcessorProcess
+
+    settings.POLICYDESK_MAIL_PROCESSORS = 0
+    assert conf.processors() == (2 if connection.vendor == "postgresql" else 1)
+    settings.POLICYDESK_MAIL_PROCESSORS = 3
+    assert conf.processors() == 3
+    command = ProcessorProcess("smtp", (2, 3)).command
+    assert command[-2:] == ["--processor-share", "2/3"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 
 from policydesk.desk_policy import get_policy
 
@@ -82,6 +83,15 @@ def send_lease() -> timedelta:
 def send_batch() -> int:
     """How many queued messages the worker claims and sends at a time (at least one)."""
     return max(1, int(settings.POLICYDESK_MAIL_SEND_BATCH))
+
+
+def processors() -> int:
+    """How many processors the SMTP listener runs side by side (`POLICYDESK_MAIL_PROCESSORS`;
+    0: 1 on SQLite, 2 on PostgreSQL)."""
+    configured = int(settings.POLICYDESK_MAIL_PROCESSORS)
+    if configured > 0:
+        return configured
+    return 2 if connection.vendor == "postgresql" else 1
 
 
 def send_gather_seconds() -> float:

@@ -26,8 +26,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import F
-from django.db.models.functions import Lower
+from django.db.models import F, Value
+from django.db.models.functions import Lower, Mod
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -177,6 +177,20 @@ def process_stored(inbound: InboundMessage, *, now: datetime, replay: bool = Fal
     return _process_one(inbound, _prepare_or_error(inbound), now=now, allowed=allowed)
 
 
+#: Which of n processors' messages one takes: (k, n), the messages whose key leaves k divided by n.
+Share = tuple[int, int]
+WHOLE: Share = (0, 1)
+
+
+def parse_share(text: str) -> Share:
+    """ "k/n" (a command line's share) as (k, n); ValueError unless 0 <= k < n."""
+    index, _, count = text.partition("/")
+    share = (int(index), int(count))
+    if not 0 <= share[0] < share[1]:
+        raise ValueError(f"no share {text!r}: k/n with 0 <= k < n")
+    return share
+
+
 def process_pending(
     *,
     mailbox: str | None = None,
@@ -184,10 +198,15 @@ def process_pending(
     batch: int = 20,
     batch_bytes: int = 4 * 1024 * 1024,
     batch_seconds: float | None = None,
+    share: Share = WHOLE,
 ) -> int:
     """Process stored messages still pending, oldest first, each as of its arrival (the SLA
     clock starts when the customer's mail reached us, not when we got round to it); the
     number taken.
+
+    `share`: (k, n) takes only the messages whose key divided by n leaves k, so that n
+    processors side by side (`POLICYDESK_MAIL_PROCESSORS`) each take their own and never wait
+    for each other's row locks (issue 17). The default takes them all.
 
     Several messages (up to `batch`, `batch_bytes` of raw mail, and what fits in
     `batch_seconds`) share one transaction, but each runs in its own savepoint: our own
@@ -203,6 +222,11 @@ def process_pending(
     pending = InboundMessage.objects.filter(outcome=Outcome.PENDING)
     if mailbox is not None:
         pending = pending.filter(mailbox=mailbox)
+    index, count = share
+    if not 0 <= index < count:
+        raise ValueError(f"no share {index}/{count}: k/n with 0 <= k < n")
+    if count > 1:
+        pending = pending.alias(share=Mod("pk", Value(count))).filter(share=index)
     queued = deque(pending.order_by("pk").values_list("pk", "size")[:limit])
     seconds = BATCH_SECONDS if batch_seconds is None else batch_seconds
     # Read and parsed, not yet processed: a batch that runs out of time leaves the rest here for

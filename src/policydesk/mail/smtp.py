@@ -166,10 +166,16 @@ BATCH_SECONDS = 0.05
 POLL_SECONDS = 0.2
 
 
-def follow_pending(*, mailbox: str, stop: threading.Event, parent_pid: int | None = None) -> None:
-    """The listener's processor: take pending messages, oldest first, until `stop` is set
-    or the listener (`parent_pid`) is gone. Safe beside other processors (rows are locked
-    and re-checked); a database failure is retried with backoff."""
+def follow_pending(
+    *,
+    mailbox: str,
+    stop: threading.Event,
+    parent_pid: int | None = None,
+    share: ingest_module.Share = ingest_module.WHOLE,
+) -> None:
+    """The listener's processor: take pending messages (its `share` of them), oldest first,
+    until `stop` is set or the listener (`parent_pid`) is gone. Safe beside other processors
+    (rows are locked and re-checked); a database failure is retried with backoff."""
     backoff = 0.5
     try:
         while not stop.is_set():
@@ -178,7 +184,7 @@ def follow_pending(*, mailbox: str, stop: threading.Event, parent_pid: int | Non
                 return
             try:
                 done = ingest_module.process_pending(
-                    mailbox=mailbox, limit=50, batch=20, batch_seconds=BATCH_SECONDS
+                    mailbox=mailbox, limit=50, batch=20, batch_seconds=BATCH_SECONDS, share=share
                 )
             except Exception:
                 log.exception("processing stored messages failed; retrying in %.1f s", backoff)
@@ -201,7 +207,7 @@ class ProcessorProcess:
     #: broken configuration) is not restarted in a tight loop.
     RESTART_SECONDS = 5.0
 
-    def __init__(self, mailbox: str) -> None:
+    def __init__(self, mailbox: str, share: ingest_module.Share = ingest_module.WHOLE) -> None:
         self.command = [
             sys.executable,
             "-m",
@@ -211,6 +217,8 @@ class ProcessorProcess:
             mailbox,
             "--processor-for",
             str(os.getpid()),
+            "--processor-share",
+            f"{share[0]}/{share[1]}",
         ]
         self.process: subprocess.Popen[bytes] | None = None
         self.started = 0.0

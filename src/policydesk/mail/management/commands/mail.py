@@ -19,7 +19,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from policydesk.mail.ingest import TEMPORARY_ERRORS, process_message, process_pending, process_stored
+from policydesk.mail.ingest import (
+    TEMPORARY_ERRORS,
+    WHOLE,
+    Share,
+    parse_share,
+    process_message,
+    process_pending,
+    process_stored,
+)
 from policydesk.mail.models import InboundMessage
 
 
@@ -46,6 +54,14 @@ class Command(BaseCommand):
         process = commands.add_parser("process", help="process stored messages that are still pending")
         process.add_argument("--mailbox", default=None, help="only this mailbox")
         process.add_argument("--follow", action="store_true", help="keep going until interrupted")
+        process.add_argument(
+            "--share",
+            type=parse_share,
+            default=WHOLE,
+            metavar="K/N",
+            help="only the messages whose id leaves K divided by N: N processes side by side, "
+            "0/N to N-1/N, each take their own (default: all)",
+        )
         quarantine = commands.add_parser("quarantine", help="quarantined messages")
         actions = quarantine.add_subparsers(dest="action", required=True)
         actions.add_parser("list", help="one line per quarantined message")
@@ -59,7 +75,7 @@ class Command(BaseCommand):
         if options["command"] == "ingest":
             self.ingest([Path(p) for p in options["paths"]], options["mailbox"])
         elif options["command"] == "process":
-            self.process(options["mailbox"], options["follow"])
+            self.process(options["mailbox"], options["follow"], options["share"])
         elif options["action"] == "list":
             self.quarantine_list()
         elif options["action"] == "show":
@@ -90,11 +106,11 @@ class Command(BaseCommand):
         if failed:
             raise CommandError('some files were not taken (outcome "error")')
 
-    def process(self, mailbox: str | None, follow: bool) -> None:
+    def process(self, mailbox: str | None, follow: bool, share: Share) -> None:
         total = 0
         while True:
             try:
-                done = process_pending(mailbox=mailbox, limit=50)
+                done = process_pending(mailbox=mailbox, limit=50, share=share)
             except TEMPORARY_ERRORS as error:
                 if not follow:
                     raise CommandError(f"the database is unavailable ({type(error).__name__})") from error

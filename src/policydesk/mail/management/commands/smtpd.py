@@ -16,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from policydesk.mail import conf
+from policydesk.mail.ingest import WHOLE, parse_share
 from policydesk.mail.smtp import DeskController, DeskHandler, ProcessorProcess, follow_pending
 from policydesk.ops.heartbeats import Beating
 from policydesk.ops.models import Heartbeat
@@ -51,6 +52,7 @@ class Command(BaseCommand):
         )
         # Internal: the processor child the listener starts (ends when that listener ends).
         parser.add_argument("--processor-for", type=int, metavar="PID", help=SUPPRESS)
+        parser.add_argument("--processor-share", type=parse_share, default=WHOLE, help=SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if (refusal := development_key_refusal()) is not None:
@@ -60,16 +62,21 @@ class Command(BaseCommand):
             signal.signal(signum, lambda *_: stop.set())
         if options["processor_for"]:
             os.nice(PROCESSOR_NICENESS)
-            follow_pending(mailbox=options["mailbox"], stop=stop, parent_pid=options["processor_for"])
+            follow_pending(
+                mailbox=options["mailbox"], stop=stop, parent_pid=options["processor_for"],
+                share=options["processor_share"],
+            )  # fmt: skip
             return
         handler = DeskHandler(
             mailbox=options["mailbox"], workers=options["workers"], inline=options["inline"]
         )
         controller = DeskController(handler, hostname=options["host"], port=options["port"])
-        processor = None
+        processors = []
         if not options["inline"] and not options["no_processor"]:
-            processor = ProcessorProcess(options["mailbox"])
-            processor.start()
+            count = conf.processors()  # side by side, each its share of the stored mail (issue 17)
+            processors = [ProcessorProcess(options["mailbox"], (index, count)) for index in range(count)]
+            for processor in processors:
+                processor.start()
         controller.start()
         heartbeat = Beating(Heartbeat.Kind.SMTPD)  # "still here", for /readyz (ops/heartbeats.py)
         heartbeat.start()
@@ -80,11 +87,11 @@ class Command(BaseCommand):
         self.stdout.flush()
         try:
             while not stop.wait(1.0):
-                if processor is not None:
+                for processor in processors:
                     processor.check()
         finally:
             heartbeat.stop()
             controller.stop()
             handler.close()
-            if processor is not None:
+            for processor in processors:
                 processor.stop()
