@@ -194,6 +194,19 @@ else:
     # trips, and a cursor materialised outside the transaction) for a list of a few dozen rows; and
     # a connection pooler in transaction mode (PgBouncer) does not support them.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # Parameters sent apart from the statement (psycopg 3's server-side binding), and a statement
+    # a connection has run `POLICYDESK_DB_PREPARE_THRESHOLD` times kept prepared by the server:
+    # the desk runs the same few hundred statements (built once, compiled_queries), so the
+    # server parses and plans each once per connection, and psycopg no longer quotes every
+    # value into the text (issue 17). Behind a pooler in transaction mode that keeps no
+    # prepared statements (PgBouncer before 1.21, or without max_prepared_statements), set the
+    # threshold to "none".
+    _prepare = env_str("POLICYDESK_DB_PREPARE_THRESHOLD", "5").strip().lower()
+    if _prepare != "none" and not _prepare.isdigit():
+        raise ValueError(f"POLICYDESK_DB_PREPARE_THRESHOLD={_prepare!r}: a whole number, or none")
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=None if _prepare == "none" else int(_prepare)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # /readyz (ops/health.py): which checks make the desk ready, and how old (seconds) the newest

@@ -1,0 +1,65 @@
+"""The database settings as an operator's environment makes them (issue 17): on PostgreSQL,
+parameters bound by the server and statements kept prepared, unless a pooler forbids it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PRINT_OPTIONS = (
+    "import json, policydesk.settings as s; d = s.DATABASES['default'];"
+    "print(json.dumps([d['ENGINE'], d.get('OPTIONS', {})]))"
+)
+
+
+def database_settings(tmp_path: Path, **environment: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "POLICYDESK_"))
+    }
+    env.update(POLICYDESK_DATA_DIR=str(tmp_path), PYTHONPATH=str(ROOT / "src"), **environment)
+    done = subprocess.run(  # noqa: S603 - our own interpreter and settings module
+        [sys.executable, "-c", PRINT_OPTIONS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done, json.loads(done.stdout) if done.returncode == 0 else None
+
+
+POSTGRES = "postgres://desk@db.internal:5432/desk"
+
+
+def test_postgresql_binds_on_the_server_and_prepares_what_it_runs_often(tmp_path: Path) -> None:
+    _done, (engine, options) = database_settings(tmp_path, DATABASE_URL=POSTGRES)
+    assert engine == "django.db.backends.postgresql"
+    assert options["server_side_binding"] is True and options["prepare_threshold"] == 5
+
+
+@pytest.mark.parametrize(("given", "threshold"), [("none", None), ("None", None), ("0", 0), ("20", 20)])
+def test_the_prepare_threshold_follows_the_environment(
+    tmp_path: Path, given: str, threshold: int | None
+) -> None:
+    _done, (_engine, options) = database_settings(
+        tmp_path, DATABASE_URL=POSTGRES, POLICYDESK_DB_PREPARE_THRESHOLD=given
+    )
+    assert options["prepare_threshold"] == threshold
+
+
+def test_a_threshold_that_is_no_number_is_refused_with_its_name(tmp_path: Path) -> None:
+    done, _options = database_settings(tmp_path, DATABASE_URL=POSTGRES, POLICYDESK_DB_PREPARE_THRESHOLD="-1")
+    assert done.returncode != 0 and "POLICYDESK_DB_PREPARE_THRESHOLD='-1'" in done.stderr
+
+
+def test_sqlite_has_no_such_options(tmp_path: Path) -> None:
+    _done, (engine, options) = database_settings(tmp_path)
+    assert engine == "policydesk.sqlite_writers"
+    assert "server_side_binding" not in options and "prepare_threshold" not in options
