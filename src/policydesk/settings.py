@@ -204,9 +204,10 @@ else:
     _prepare = env_str("POLICYDESK_DB_PREPARE_THRESHOLD", "5").strip().lower()
     if _prepare != "none" and not _prepare.isdigit():
         raise ValueError(f"POLICYDESK_DB_PREPARE_THRESHOLD={_prepare!r}: a whole number, or none")
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=None if _prepare == "none" else int(_prepare)
-    )
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # psycopg 3's options
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=None if _prepare == "none" else int(_prepare)
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # /readyz (ops/health.py): which checks make the desk ready, and how old (seconds) the newest
