@@ -8,6 +8,11 @@ hit the automatic-mail rate limit), on a throwaway database; 20 tickets first to
     .venv/bin/python benchmarks/intake.py sqlite api 500       # POST /api/v1/tickets (JSON)
     .venv/bin/python benchmarks/intake.py sqlite api-profile 500   # INTAKE_BENCH_PROFILE=FILE keeps it
 
+With INTAKE_BENCH_CALLGRIND=1, under callgrind, instructions are counted for the measured calls
+only (`valgrind --tool=callgrind --instr-atstart=no .venv/bin/python benchmarks/intake.py sqlite
+api 200`, then `callgrind_annotate callgrind.out.<pid> | head`): a figure the machine's other load
+does not move.
+
 `time` also reports the write lock each intake holds ("lock_ms"): from SQLite's `BEGIN IMMEDIATE`
 (or PostgreSQL's ticket-counter UPDATE, its row lock, before migration tickets 0023) to the end
 of COMMIT, the span in which no other intake can write (the side-by-side harness's
@@ -32,6 +37,7 @@ import json
 import logging
 import os
 import pstats
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -99,6 +105,16 @@ def profile_or_time(run: Callable[[int, int], None], count: int, *, profile: boo
     """`run(0, 20)` to warm up, then `run(20, count)` under cProfile (printed; kept in the file
     INTAKE_BENCH_PROFILE names, if any) or timed: `labels` and CPU, wall and lock ms per call as JSON."""
     run(0, 20)
+    if os.environ.get("INTAKE_BENCH_CALLGRIND"):
+        # Under `valgrind --tool=callgrind --instr-atstart=no`: instructions of the measured calls
+        # only (a count, which the machine's other load does not move).
+        switch = ["callgrind_control", "-i", "on", str(os.getpid())]
+        subprocess.run(switch, check=True, capture_output=True)  # noqa: S603 - our own fixed command
+        run(20, count)
+        switch[2] = "off"
+        subprocess.run(switch, check=True, capture_output=True)  # noqa: S603 - our own fixed command
+        print(json.dumps({**labels, "callgrind": "see callgrind.out.<pid>"}))
+        return
     if profile:
         profiler = cProfile.Profile()
         profiler.enable()
