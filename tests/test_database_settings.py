@@ -1,5 +1,6 @@
 """The database settings as an operator's environment makes them (issue 17): on PostgreSQL,
-parameters bound by the server and statements kept prepared, unless a pooler forbids it."""
+parameters bound by the server and statements kept prepared, unless a pooler forbids it; on
+SQLite, the write-ahead log checkpointed every 10,000 pages unless the operator says otherwise."""
 
 from __future__ import annotations
 
@@ -63,3 +64,48 @@ def test_sqlite_has_no_such_options(tmp_path: Path) -> None:
     _done, (engine, options) = database_settings(tmp_path)
     assert engine == "policydesk.sqlite_writers"
     assert "server_side_binding" not in options and "prepare_threshold" not in options
+
+
+#: What a connection made from the settings says of its write-ahead log.
+PRINT_CHECKPOINT = (
+    "import django; django.setup(); from django.db import connection;"
+    "c = connection.cursor(); c.execute('PRAGMA wal_autocheckpoint'); w = c.fetchone()[0];"
+    "c.execute('PRAGMA journal_mode'); print(w, c.fetchone()[0])"
+)
+
+
+def sqlite_connection_says(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "POLICYDESK_"))
+    }
+    env.update(
+        POLICYDESK_DATA_DIR=str(tmp_path), PYTHONPATH=str(ROOT / "src"),
+        DJANGO_SETTINGS_MODULE="policydesk.settings", POLICYDESK_DEBUG="1", **environment,
+    )  # fmt: skip
+    return subprocess.run(  # noqa: S603 - our own interpreter and settings module
+        [sys.executable, "-c", PRINT_CHECKPOINT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_sqlite_checkpoints_its_log_every_ten_thousand_pages(tmp_path: Path) -> None:
+    done = sqlite_connection_says(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["10000", "wal"]
+
+
+def test_the_checkpoint_mark_follows_the_environment(tmp_path: Path) -> None:
+    done = sqlite_connection_says(tmp_path, POLICYDESK_SQLITE_WAL_AUTOCHECKPOINT="1000")
+    assert done.stdout.split() == ["1000", "wal"]
+
+
+@pytest.mark.parametrize("given", ["-5", "many"])
+def test_a_checkpoint_mark_that_is_no_count_of_pages_is_refused_with_its_name(
+    tmp_path: Path, given: str
+) -> None:
+    done = sqlite_connection_says(tmp_path, POLICYDESK_SQLITE_WAL_AUTOCHECKPOINT=given)
+    assert done.returncode != 0 and "POLICYDESK_SQLITE_WAL_AUTOCHECKPOINT" in done.stderr

@@ -182,11 +182,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # what it does at 4,000 (BENCHMARKS.md, "People at scale on SQLite by CPU").
     # Writers in line (policydesk/sqlite_writers): Django's backend, each write transaction
     # waiting for the one before it on a file lock rather than in SQLite's busy back-off.
+    # The write-ahead log is copied into the database (checkpointed) once it holds
+    # POLICYDESK_SQLITE_WAL_AUTOCHECKPOINT pages (of 4 KiB), by the connection whose commit passed
+    # the mark: SQLite's 1,000 made every 15th intake copy the log and wait for two fsyncs; at
+    # 10,000 (a log of up to 40 MiB) a page that every intake changes (the newest leaf of each
+    # index) is copied once where it was copied ten times (issue 17, BENCHMARKS.md). 0: never
+    # (something else must checkpoint, or the log grows without end).
+    _wal_pages = env_int("POLICYDESK_SQLITE_WAL_AUTOCHECKPOINT", 10_000)
+    if _wal_pages < 0:
+        raise ValueError(f"POLICYDESK_SQLITE_WAL_AUTOCHECKPOINT={_wal_pages}: pages, 0 or more")
     DATABASES["default"]["ENGINE"] = "policydesk.sqlite_writers"
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456; "
+            f"PRAGMA wal_autocheckpoint={_wal_pages};"
+        ),
     }
 else:
     # No server-side cursors: every `<select>` of a ModelChoiceField iterates its queryset with
