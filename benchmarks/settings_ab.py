@@ -8,8 +8,10 @@ fall on both (issue 17).
 
 The database is a throwaway one, set up as `benchmarks/servers.py` sets up its own (migrated,
 `policydesk demo`, the shared harness's bench customers and agent token), loaded by the shared
-closed-loop generator: token-authenticated `POST /api/v1/tickets`, each 201 checked. Prints each
-run, then the medians and the B/A ratios.
+closed-loop generator: token-authenticated `POST /api/v1/tickets`, each 201 checked. With
+`--worker`, `policydesk worker` runs beside the server in every run (started before the load,
+stopped after it), sending the acknowledgements as they are enqueued; the server CPU figure is the
+web server's alone. Prints each run, then the medians and the B/A ratios.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -27,6 +30,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import print_table, throwaway_database
 from servers import BIN, SETUP, WARMUP, measure
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603 - our own command
+        [str(BIN / "policydesk"), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
 
 
 def main() -> int:
@@ -41,6 +51,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--worker", action="store_true", help="run policydesk worker beside the server")
     args = parser.parse_args()
     rows = []
     for database in args.databases.split(","):
@@ -68,9 +79,14 @@ def main() -> int:
             runs: dict[str, list[dict[str, Any]]] = {args.a: [], args.b: []}
             for round_ in range(1, args.rounds + 1):
                 for value in (args.a, args.b):
-                    result = measure(
-                        "gunicorn", args.requests, args.concurrency, token, {**env, args.name: value}
-                    )
+                    side = {**env, args.name: value}
+                    worker = start_worker(side) if args.worker else None
+                    try:
+                        result = measure("gunicorn", args.requests, args.concurrency, token, side)
+                    finally:
+                        if worker is not None:
+                            os.killpg(worker.pid, signal.SIGTERM)
+                            worker.wait(timeout=30)
                     runs[value].append(result)
                     rps, cpu = result["ok_rps"], result.get("server_cpu_ms_per_ok") or 0
                     label = f"{database} round {round_} {args.name}={value}"

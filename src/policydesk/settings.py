@@ -331,6 +331,9 @@ MEDIA_URL = "/media/"  # never served directly: attachments go through a permiss
 # Search (docs/search.md): hours between two compactions of SQLite's full-text index by the
 # worker (`policydesk search compact`); 0 never.
 POLICYDESK_SEARCH_COMPACT_HOURS: float = env_float("POLICYDESK_SEARCH_COMPACT_HOURS", 24.0)
+# SQLite: seconds between two checkpoints of the write-ahead log by the worker (ops/checkpoint.py;
+# 0: none, the process whose commit passes POLICYDESK_SQLITE_WAL_AUTOCHECKPOINT copies the log).
+POLICYDESK_SQLITE_CHECKPOINT_SECONDS: float = env_float("POLICYDESK_SQLITE_CHECKPOINT_SECONDS", 0.5)
 
 # SLA watch and on-call paging (docs/sla-watch.md)
 # Share of the first-response target, in business time, at which the warning fires.

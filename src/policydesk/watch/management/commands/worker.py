@@ -27,6 +27,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from policydesk.mail import conf as mail_conf
 from policydesk.mail.tasks import SEND_TASK_PATH, send_batch
+from policydesk.ops import checkpoint
 from policydesk.ops.heartbeats import Beating
 from policydesk.ops.loops import Every
 from policydesk.ops.models import Heartbeat
@@ -62,6 +63,7 @@ class Worker(db_worker.Worker):
         self.watch_interval = watch_interval
         self.loop: WatchLoop | None = None
         self.compaction: CompactLoop | None = None
+        self.checkpoints: checkpoint.CheckpointLoop | None = None
 
     def run(self) -> None:
         # "Still here" every few seconds, for /readyz (ops/heartbeats.py); not for a --batch run.
@@ -85,6 +87,9 @@ class Worker(db_worker.Worker):
         if not self.batch and connection.vendor == "sqlite" and interval_seconds():
             self.compaction = CompactLoop(interval_seconds())
             self.compaction.start()
+        if not self.batch and connection.vendor == "sqlite" and checkpoint.interval_seconds():
+            self.checkpoints = checkpoint.CheckpointLoop(checkpoint.interval_seconds())
+            self.checkpoints.start()
         try:
             self.run_tasks()
         finally:
@@ -173,7 +178,7 @@ class Worker(db_worker.Worker):
         return True, True
 
     def stop_watch(self) -> None:
-        for loop in (self.loop, self.compaction):
+        for loop in (self.loop, self.compaction, self.checkpoints):
             if loop is not None:
                 loop.stopped.set()
                 loop.join(timeout=10)
