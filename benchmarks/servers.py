@@ -65,6 +65,31 @@ def server_command(server: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
+def set_up_desk(requests: int) -> tuple[dict[str, str], str]:
+    """The database `throwaway_database` points at, made ready to be served: migrated, `policydesk
+    demo`, and the shared harness's bench customers (bench{n}@example.com for every request number
+    n of a run of `requests`, warm-up included) and agent token. Returns the environment to serve
+    it with, and the token."""
+    env = {
+        **os.environ,
+        "POLICYDESK_SECRET_KEY": os.environ.get("POLICYDESK_SECRET_KEY") or "bench-" + "k" * 50,
+        "POLICYDESK_LOG_LEVEL": "ERROR",
+        "PYTHONPATH": str(ROOT / "src"),
+        # Every acknowledgement is queued alike (the per-recipient limit would drop some).
+        "POLICYDESK_MAIL_RATE_LIMIT_COUNT": "1000000",
+    }
+    for command in (["migrate", "--noinput"], ["demo"]):
+        policydesk = [str(BIN / "policydesk"), *command]
+        subprocess.run(policydesk, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603 - ours
+    with tempfile.TemporaryDirectory() as folder:
+        fixture = Path(folder) / "bench.json"
+        subprocess.run(  # noqa: S603 - the shared harness's set-up
+            [str(BIN / "python"), str(SETUP), str(fixture), str(requests + WARMUP)],
+            env=env, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        return env, str(json.loads(fixture.read_text())["token"])
+
+
 def measure(server: str, requests: int, concurrency: int, token: str, env: dict[str, str]) -> dict[str, Any]:
     port = free_port()
     if server == FRESH:
@@ -126,26 +151,7 @@ def main() -> int:
         with throwaway_database(
             database, postgres_url=args.postgres, name="policydesk_servers", prefix="servers-"
         ):
-            env = {
-                **os.environ,
-                "POLICYDESK_SECRET_KEY": os.environ.get("POLICYDESK_SECRET_KEY") or "servers-" + "k" * 50,
-                "POLICYDESK_LOG_LEVEL": "ERROR",
-                "PYTHONPATH": str(ROOT / "src"),
-                # Every acknowledgement is queued alike (the per-recipient limit would drop some).
-                "POLICYDESK_MAIL_RATE_LIMIT_COUNT": "1000000",
-            }
-            for command in (["migrate", "--noinput"], ["demo"]):
-                policydesk = [str(BIN / "policydesk"), *command]
-                subprocess.run(policydesk, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603 - ours
-            with tempfile.TemporaryDirectory() as folder:
-                fixture = Path(folder) / "bench.json"
-                subprocess.run(  # noqa: S603 - the shared harness's set-up
-                    # bench{n}@example.com for every request number n of a run, warm-up included
-                    [str(BIN / "python"), str(SETUP), str(fixture), str(per_run + WARMUP)],
-                    env=env, check=True,
-                    stdout=subprocess.DEVNULL,
-                )  # fmt: skip
-                token = json.loads(fixture.read_text())["token"]
+            env, token = set_up_desk(per_run)
             servers = ["gunicorn", "granian"]
             if database == "postgres":  # persistent connections (the default) against one per request
                 servers.append(FRESH)

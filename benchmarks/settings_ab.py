@@ -17,19 +17,17 @@ web server's alone. Prints each run, then the medians and the B/A ratios.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import print_table, throwaway_database
-from servers import BIN, SETUP, WARMUP, measure
+from servers import BIN, measure, set_up_desk
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -58,24 +56,7 @@ def main() -> int:
         with throwaway_database(
             database, postgres_url=args.postgres, name="policydesk_settings_ab", prefix="settings-ab-"
         ):
-            env = {
-                **os.environ,
-                "POLICYDESK_SECRET_KEY": os.environ.get("POLICYDESK_SECRET_KEY") or "settings-ab-" + "k" * 50,
-                "POLICYDESK_LOG_LEVEL": "ERROR",
-                "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
-                # Every acknowledgement is queued alike (the per-recipient limit would drop some).
-                "POLICYDESK_MAIL_RATE_LIMIT_COUNT": "1000000",
-            }
-            for command in (["migrate", "--noinput"], ["demo"]):
-                policydesk = [str(BIN / "policydesk"), *command]
-                subprocess.run(policydesk, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603 - ours
-            with tempfile.TemporaryDirectory() as folder:
-                fixture = Path(folder) / "bench.json"
-                subprocess.run(  # noqa: S603 - the shared harness's set-up
-                    [str(BIN / "python"), str(SETUP), str(fixture), str(args.requests + WARMUP)],
-                    env=env, check=True, stdout=subprocess.DEVNULL,
-                )  # fmt: skip
-                token = json.loads(fixture.read_text())["token"]
+            env, token = set_up_desk(args.requests)
             runs: dict[str, list[dict[str, Any]]] = {args.a: [], args.b: []}
             for round_ in range(1, args.rounds + 1):
                 for value in (args.a, args.b):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -32,6 +34,50 @@ def pytest_configure(config: pytest.Config) -> None:
 
     settings.SECRET_KEY = TEST_SECRET_KEY
     os.environ["POLICYDESK_SECRET_KEY"] = TEST_SECRET_KEY
+
+
+def run_with_settings(data_dir: Path, code: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """`code` run by this interpreter in a process of its own, on the settings an operator's
+    environment makes: none of this process's DATABASE_URL or POLICYDESK_* variables, the data
+    folder `data_dir`, then `environment`."""
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "POLICYDESK_"))
+    }
+    root = Path(__file__).resolve().parents[1]
+    env.update(POLICYDESK_DATA_DIR=str(data_dir), PYTHONPATH=str(root / "src"), **environment)
+    return subprocess.run(  # noqa: S603 - our own interpreter and settings module
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def assert_loop_outlives_a_failure(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, make_loop: Callable[[], Any], result: object
+) -> None:
+    """A worker loop (`ops.loops.Every`) whose work, `owner.name`, fails on its first run and
+    returns `result` after: it runs again, then stops when told."""
+    from policydesk.ops import loops
+
+    runs = threading.Semaphore(0)
+    failures: list[str] = []
+
+    def work() -> object:
+        runs.release()
+        if not failures:
+            failures.append("first")
+            raise RuntimeError("database is locked")  # a failed run is logged, the next one comes
+        return result
+
+    monkeypatch.setattr(owner, name, work)
+    monkeypatch.setattr(loops, "close_old_connections", lambda: None)
+    monkeypatch.setattr(loops.connection, "close", lambda: None)
+    loop = make_loop()
+    loop.start()
+    try:
+        assert runs.acquire(timeout=30) and runs.acquire(timeout=30), "ran twice, the failure did not stop it"
+    finally:
+        loop.stopped.set()
+        loop.join(timeout=30)
+    assert not loop.is_alive()
 
 
 @dataclass(frozen=True)

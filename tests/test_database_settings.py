@@ -5,15 +5,14 @@ SQLite, the write-ahead log checkpointed every 10,000 pages unless the operator 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import run_with_settings
+
 PRINT_OPTIONS = (
     "import json, policydesk.settings as s; d = s.DATABASES['default'];"
     "print(json.dumps([d['ENGINE'], d.get('OPTIONS', {})]))"
@@ -21,18 +20,7 @@ PRINT_OPTIONS = (
 
 
 def database_settings(tmp_path: Path, **environment: str) -> tuple[subprocess.CompletedProcess[str], Any]:
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "POLICYDESK_"))
-    }
-    env.update(POLICYDESK_DATA_DIR=str(tmp_path), PYTHONPATH=str(ROOT / "src"), **environment)
-    done = subprocess.run(  # noqa: S603 - our own interpreter and settings module
-        [sys.executable, "-c", PRINT_OPTIONS],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_with_settings(tmp_path, PRINT_OPTIONS, **environment)
     return done, json.loads(done.stdout) if done.returncode == 0 else None
 
 
@@ -75,21 +63,10 @@ PRINT_CHECKPOINT = (
 
 
 def sqlite_connection_says(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "POLICYDESK_"))
-    }
-    env.update(
-        POLICYDESK_DATA_DIR=str(tmp_path), PYTHONPATH=str(ROOT / "src"),
-        DJANGO_SETTINGS_MODULE="policydesk.settings", POLICYDESK_DEBUG="1", **environment,
+    return run_with_settings(
+        tmp_path, PRINT_CHECKPOINT, DJANGO_SETTINGS_MODULE="policydesk.settings", POLICYDESK_DEBUG="1",
+        **environment,
     )  # fmt: skip
-    return subprocess.run(  # noqa: S603 - our own interpreter and settings module
-        [sys.executable, "-c", PRINT_CHECKPOINT],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_sqlite_checkpoints_its_log_every_ten_thousand_pages(tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ class CompiledQuery:
         rows: list[Any] = (
             [tuple(row) for row in compiler.apply_converters(fetched, compiled.converters)]
             if compiled.converters
-            else [tuple(row) for row in fetched]
+            else fetched  # the cursor's tuples as they are
         )
         building = compiled.building
         if building is None:

@@ -4,18 +4,13 @@ and outlives a failed one, and the interval is the operator's."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from policydesk.ops import checkpoint, loops
-
-ROOT = Path(__file__).resolve().parents[2]
+from policydesk.ops import checkpoint
+from tests.conftest import assert_loop_outlives_a_failure, run_with_settings
 
 #: A connection of the desk's settings to a file database: rows written in autocommit (each its
 #: own commit, fewer pages than the mark, so the log keeps them), then one checkpoint.
@@ -37,20 +32,8 @@ print(frames, copied, again[1], rows)
 
 
 def test_a_checkpoint_copies_every_frame_of_the_log(tmp_path: Path) -> None:
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "POLICYDESK_"))
-    }
-    env.update(
-        POLICYDESK_DATA_DIR=str(tmp_path), PYTHONPATH=str(ROOT / "src"),
-        DJANGO_SETTINGS_MODULE="policydesk.settings", POLICYDESK_DEBUG="1",
-    )  # fmt: skip
-    done = subprocess.run(  # noqa: S603 - our own interpreter and settings module
-        [sys.executable, "-c", WRITE_AND_CHECKPOINT],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = run_with_settings(
+        tmp_path, WRITE_AND_CHECKPOINT, DJANGO_SETTINGS_MODULE="policydesk.settings", POLICYDESK_DEBUG="1"
     )
     assert done.returncode == 0, done.stderr
     frames, copied, copied_again, rows = (int(word) for word in done.stdout.split())
@@ -63,27 +46,9 @@ def test_a_checkpoint_copies_every_frame_of_the_log(tmp_path: Path) -> None:
 def test_the_worker_loop_checkpoints_every_interval_and_outlives_a_failure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    runs = threading.Semaphore(0)
-    failures: list[str] = []
-
-    def one() -> tuple[int, int]:
-        runs.release()
-        if not failures:
-            failures.append("first")
-            raise RuntimeError("disk I/O error")  # logged; the next one comes
-        return 10, 10
-
-    monkeypatch.setattr(checkpoint, "checkpoint", one)
-    monkeypatch.setattr(loops, "close_old_connections", lambda: None)
-    monkeypatch.setattr(loops.connection, "close", lambda: None)
-    loop = checkpoint.CheckpointLoop(interval=0.01)
-    loop.start()
-    try:
-        assert runs.acquire(timeout=30) and runs.acquire(timeout=30), "ran twice, the failure did not stop it"
-    finally:
-        loop.stopped.set()
-        loop.join(timeout=30)
-    assert not loop.is_alive()
+    assert_loop_outlives_a_failure(
+        monkeypatch, checkpoint, "checkpoint", lambda: checkpoint.CheckpointLoop(0.01), (10, 10)
+    )
 
 
 def test_the_interval_comes_from_the_setting(settings: Any) -> None:

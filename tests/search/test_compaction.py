@@ -4,7 +4,6 @@ every search answering as before."""
 
 from __future__ import annotations
 
-import threading
 from io import StringIO
 from typing import Any
 
@@ -12,11 +11,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from policydesk.ops import loops
 from policydesk.search import compaction, indexing
 from policydesk.search.service import find
 from policydesk.tickets import actions
-from tests.conftest import NOW, Personas, open_ticket
+from tests.conftest import NOW, Personas, assert_loop_outlives_a_failure, open_ticket
 
 sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 tables")
 
@@ -77,27 +75,7 @@ def test_the_command_compacts_and_reindex_compacts_after(personas: Personas) -> 
 
 
 def test_the_worker_loop_compacts_every_interval_and_stops(monkeypatch: pytest.MonkeyPatch) -> None:
-    runs = threading.Semaphore(0)
-    failures: list[str] = []
-
-    def compact() -> int:
-        runs.release()
-        if not failures:
-            failures.append("first")
-            raise RuntimeError("database is locked")  # a failed run is logged, the next one comes
-        return 2
-
-    monkeypatch.setattr(indexing, "compact", compact)
-    monkeypatch.setattr(loops, "close_old_connections", lambda: None)
-    monkeypatch.setattr(loops.connection, "close", lambda: None)
-    loop = compaction.CompactLoop(interval=0.01)
-    loop.start()
-    try:
-        assert runs.acquire(timeout=30) and runs.acquire(timeout=30), "ran twice, the failure did not stop it"
-    finally:
-        loop.stopped.set()
-        loop.join(timeout=30)
-    assert not loop.is_alive()
+    assert_loop_outlives_a_failure(monkeypatch, indexing, "compact", lambda: compaction.CompactLoop(0.01), 2)
 
 
 def test_the_interval_comes_from_the_setting(settings: Any) -> None:
