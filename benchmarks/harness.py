@@ -69,6 +69,20 @@ def _postgres_admin(url: str, statement: str) -> None:
         connection.execute(statement)  # type: ignore[arg-type]  # a fixed statement of ours
 
 
+@contextmanager
+def callgrind_counting() -> Iterator[None]:
+    """Under `valgrind --tool=callgrind --instr-atstart=no`: instructions counted inside the block
+    only (a count that the machine's other load does not move; `callgrind_annotate
+    callgrind.out.<pid>` reads it)."""
+    switch = ["callgrind_control", "-i", "on", str(os.getpid())]
+    subprocess.run(switch, check=True, capture_output=True)  # noqa: S603 - our own fixed command
+    try:
+        yield
+    finally:
+        switch[2] = "off"
+        subprocess.run(switch, check=True, capture_output=True)  # noqa: S603 - our own fixed command
+
+
 def insert_tickets(tickets: Iterable[Any], batch_size: int = 5000) -> None:
     """Insert seeded tickets (numbered 1, 2, ...) in batches, in one transaction, and move the
     ticket number counter past them: seeding bypasses do_open_ticket, which numbers tickets itself."""

@@ -37,7 +37,6 @@ import json
 import logging
 import os
 import pstats
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -45,7 +44,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness import throwaway_database
+from harness import callgrind_counting, throwaway_database
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -108,11 +107,8 @@ def profile_or_time(run: Callable[[int, int], None], count: int, *, profile: boo
     if os.environ.get("INTAKE_BENCH_CALLGRIND"):
         # Under `valgrind --tool=callgrind --instr-atstart=no`: instructions of the measured calls
         # only (a count, which the machine's other load does not move).
-        switch = ["callgrind_control", "-i", "on", str(os.getpid())]
-        subprocess.run(switch, check=True, capture_output=True)  # noqa: S603 - our own fixed command
-        run(20, count)
-        switch[2] = "off"
-        subprocess.run(switch, check=True, capture_output=True)  # noqa: S603 - our own fixed command
+        with callgrind_counting():
+            run(20, count)
         print(json.dumps({**labels, "callgrind": "see callgrind.out.<pid>"}))
         return
     if profile:

@@ -22,6 +22,8 @@ script with that commit's `src` first on PYTHONPATH.
     PYTHONPATH=/tmp/base/src .venv/bin/python benchmarks/worker.py        # the base commit
     WORKER_BENCH_PROFILE=/tmp/email.prof .venv/bin/python benchmarks/worker.py --mode email \
         --databases sqlite --messages 500    # cProfile of the measured part, kept in that file
+    WORKER_BENCH_CALLGRIND=1 valgrind --tool=callgrind --instr-atstart=no .venv/bin/python \
+        benchmarks/worker.py --child sqlite --mode email --messages 200   # instructions, in this process
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from harness import ROOT, print_table, run_in_child, throwaway_database
+from harness import ROOT, callgrind_counting, print_table, run_in_child, throwaway_database
 
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE_NAME = os.environ.get("WORKER_BENCH_DATABASE", "worker_bench")
@@ -263,15 +265,20 @@ def measure_email(count: int) -> dict[str, Any]:
     from policydesk.mail.models import InboundMessage
     from policydesk.tickets.models import Person, Ticket
 
+    stored = count + (WARM_UP if os.environ.get("WORKER_BENCH_CALLGRIND") else 0)
     with transaction.atomic():
         Person.objects.bulk_create(
             [Person(email=f"c{n}@bench.example", role="customer", organisation=organisation)
-             for n in range(count)],
+             for n in range(stored)],
             batch_size=1000,
         )  # fmt: skip
-        for n in range(count):
+        for n in range(stored):
             envelope = Envelope(f"c{n}@bench.example", ("support@example.com",))
             store_raw(_request(n), mailbox="smtp", envelope=envelope, now=now + timedelta(milliseconds=n))
+    if os.environ.get("WORKER_BENCH_CALLGRIND"):
+        # Counted in steady state: the first messages' one-off work (imports, compiled queries,
+        # templates, translations) left out of the count.
+        process_pending(mailbox="smtp", limit=WARM_UP)
     if PROCESSORS > 1:
         counted = _side_by_side(PROCESSORS)
     else:
@@ -280,12 +287,16 @@ def measure_email(count: int) -> dict[str, Any]:
                 pass
     outcomes = dict(InboundMessage.objects.values_list("outcome").annotate(n=Count("pk")))
     tickets = Ticket.objects.count()
-    check = "ok" if outcomes == {"ticket": count} and tickets == count else f"{outcomes}, {tickets} tickets"
+    ok = outcomes == {"ticket": stored} and tickets == stored
+    check = "ok" if ok else f"{outcomes}, {tickets} tickets"
     return {
         "messages": count, "seconds": counted.seconds, "cpu_s": counted.cpu_s,
         "statements": counted.statements, "commits": counted.commits, "check": check,
     }  # fmt: skip
 
+
+#: Messages processed before instructions are counted (WORKER_BENCH_CALLGRIND).
+WARM_UP = 40
 
 #: Processors side by side for `--mode email` (`--processors`), each taking its share.
 PROCESSORS = 1
@@ -322,7 +333,16 @@ def _drain_share(share: tuple[int, int]) -> tuple[float, int, int]:
 
 @contextlib.contextmanager
 def _profiled() -> Iterator[None]:
-    """cProfile around the block when WORKER_BENCH_PROFILE names a file (its stats kept there)."""
+    """cProfile around the block when WORKER_BENCH_PROFILE names a file (its stats kept there);
+    with WORKER_BENCH_CALLGRIND=1, under callgrind, instructions counted in the block only, and a
+    batch of stored mail given all the time it wants (under valgrind 0.25 s would cut it short)."""
+    if os.environ.get("WORKER_BENCH_CALLGRIND"):
+        from policydesk.mail import ingest
+
+        ingest.BATCH_SECONDS = 3600.0
+        with callgrind_counting():
+            yield
+        return
     path = os.environ.get("WORKER_BENCH_PROFILE")
     if not path:
         yield

@@ -53,3 +53,35 @@ def test_a_block_that_raises_or_collects_nothing_does_nothing() -> None:
         pass
     assert done == []
     assert _waiting.get() is None  # the block left nothing behind
+
+
+def test_a_nested_block_that_raises_takes_back_what_it_added() -> None:
+    """As a savepoint rolls back: the outer block writes only what the blocks that ended well added."""
+    done: list[list[str]] = []
+
+    def message(item: str, *, fails: bool) -> None:
+        with block(done):
+            add(item, done)
+            if fails:
+                raise ValueError(item)
+
+    with block(done):
+        add("a", done)
+        message("b", fails=False)
+        with pytest.raises(ValueError, match="c"):
+            message("c", fails=True)
+        message("d", fails=False)
+    assert done == [["a", "b", "d"]]
+
+
+def test_a_nested_dictionary_is_kept_when_its_block_raises() -> None:
+    """A dictionary's work re-reads the database at the end: nothing is taken back from it."""
+    waiting: ContextVar[dict[str, int] | None] = ContextVar("test_waiting_dict", default=None)
+    done: list[dict[str, int]] = []
+    with done_together(waiting, dict, done.append):
+        with pytest.raises(ValueError, match="x"), done_together(waiting, dict, done.append):
+            collected = waiting.get()
+            assert collected is not None
+            collected["x"] = 1
+            raise ValueError("x")
+    assert done == [{"x": 1}]

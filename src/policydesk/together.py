@@ -24,9 +24,22 @@ def done_together(
     adds to instead of doing its work at once (outside any block, `waiting` is None); when the
     block ends, `finish` does the work for what was collected, if anything was, inside the
     caller's transaction. A nested block leaves it to the outer one; a block that raises does
-    nothing (its transaction rolls back with the changes that were collected)."""
-    if waiting.get() is not None:
-        yield
+    nothing (its transaction rolls back with the changes that were collected).
+
+    A nested block is a savepoint's twin: when it raises, what was added to a list inside it is
+    taken back (a mail batch keeps one outer block open over many messages, each in a savepoint
+    of its own, and a message rolled back must leave nothing to write). Dictionaries are kept:
+    their work re-reads the database at the end (metric events, SLA plans), where a change rolled
+    back has left nothing."""
+    outer = waiting.get()
+    if outer is not None:
+        mark = len(outer)
+        try:
+            yield
+        except BaseException:
+            if isinstance(outer, list):
+                del outer[mark:]
+            raise
         return
     token = waiting.set(empty())
     try:

@@ -3,8 +3,8 @@ every channel (C13), and the feedback form (C18)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,8 +43,21 @@ OPENING_CONTEXTS: dict[str, Callable[[], AbstractContextManager[object]]] = {}
 def register_opening_context(name: str, make: Callable[[], AbstractContextManager[object]]) -> None:
     """Let an app above `tickets` wrap the writes of each new ticket (its rows, its signals) in
     a block of its own, inside the intake's transaction: the search index writes the ticket's
-    entries there in one statement (`search.indexing.writing_together`)."""
+    entries there in one statement (`search.indexing.writing_together`). Each must nest as
+    `together.done_together` does: an inner block leaves its work to the outer one and, when it
+    raises, takes back what it added."""
     OPENING_CONTEXTS[name] = make
+
+
+@contextmanager
+def opening_together() -> Iterator[None]:
+    """Every registered opening block, entered together. Around one intake's writes; or around a
+    batch of intakes in one transaction, each intake in a savepoint and a nested block of its
+    own (`mail.ingest`), so that their work is done once, at the batch's end."""
+    with ExitStack() as around:
+        for make in OPENING_CONTEXTS.values():
+            around.enter_context(make())
+        yield
 
 
 @dataclass(frozen=True)
@@ -137,9 +150,7 @@ def do_open_ticket(
             submit.remember(deflection)
             return IntakeResult(decision=decision, ticket=None, deflection=deflection)
         assert ticket is not None and message is not None  # noqa: S101 - made above for a ticket
-        with ExitStack() as around:
-            for make in OPENING_CONTEXTS.values():
-                around.enter_context(make())
+        with opening_together():
             _insert_numbered(ticket)
             insert(message)
             attach(ticket, message, uploads, now)
