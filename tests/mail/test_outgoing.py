@@ -11,6 +11,7 @@ from django.core import mail
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
+from policydesk.mail import outgoing
 from policydesk.mail.ingest import process_message
 from policydesk.mail.models import MessageLink, OutgoingMail
 from policydesk.mail.sending import build_email, send
@@ -198,7 +199,16 @@ def test_a_meeting_decision_that_fails_mails_nothing(personas: Personas, meeting
 
 @pytest.mark.parametrize("language", ["", "ja"])
 @pytest.mark.parametrize(
-    "subject", ["Export <fails> & 'stops'", "Order 123456789012345678 lost", "{{ tag }}"]
+    "subject",
+    [
+        "Export <fails> & 'stops'",
+        "Order 123456789012345678 lost",
+        "{{ tag }}",
+        "請求書が届きません &amp; \"quoted\"",
+        "x" * 249 + " tail",  # cut to 250 at intake: a trailing space the subject line trims
+        f"about {outgoing._SHARED_SUBJECT}",  # the placeholders of a shared draft: rendered in full
+        f"order {outgoing._SHARED_NUMBER}",
+    ],
 )
 def test_the_acknowledgement_drafted_before_the_transaction_is_the_one_rendered_after_it(
     personas: Personas, premium_customer: Any, language: str, subject: str
@@ -219,6 +229,33 @@ def test_the_acknowledgement_drafted_before_the_transaction_is_the_one_rendered_
             rendered.html_body,
         )
         assert f"[#{ticket.number}]" in recorded.subject and f"/{ticket.number}" in recorded.body
+
+
+def test_acknowledgements_that_differ_only_by_subject_share_one_rendering(personas: Personas) -> None:
+    # Issue 17: the words are rendered once for tickets with the same promise and language, the
+    # subject put in afterwards; each recorded email is still word for word its own rendering.
+    outgoing.forget_shared_drafts()
+    subjects = ["Export <fails>", "Charts & maps", "請求書"]
+    tickets = [open_ticket(personas.customer, subject=subject) for subject in subjects]
+    assert len(outgoing._shared_drafts) == 1
+    for ticket in tickets:
+        recorded = OutgoingMail.objects.get(kind="ack", ticket=ticket)
+        rendered = outgoing.acknowledgement_email(Ticket.objects.get(pk=ticket.pk))
+        assert (recorded.subject, recorded.body, recorded.html_body) == (
+            rendered.subject,
+            rendered.body,
+            rendered.html_body,
+        )
+    assert "Export &lt;fails&gt;" in OutgoingMail.objects.get(ticket=tickets[0], kind="ack").html_body
+
+
+def test_shared_renderings_are_forgotten_when_a_setting_changes(personas: Personas, settings: Any) -> None:
+    open_ticket(personas.customer, subject="Export fails")
+    assert outgoing._shared_drafts
+    settings.SITE_URL = "https://help.elsewhere.example"
+    assert not outgoing._shared_drafts
+    ticket = open_ticket(personas.customer, subject="Export fails again")
+    assert "https://help.elsewhere.example/" in OutgoingMail.objects.get(kind="ack", ticket=ticket).body
 
 
 def test_a_placeholder_is_never_a_number_the_subject_holds(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 
 from policydesk import languages
 from policydesk.compiled_queries import insert
@@ -321,15 +322,21 @@ def ticket_context(ticket: Ticket) -> dict[str, Any]:
 def acknowledgement_email(ticket: Ticket, policy: Policy | None = None) -> Email:
     """C3, C13: the request is taken, with the plan's first-response promise (under `policy`,
     the one the ticket was triaged under when the caller has it, else the desk's)."""
+    lang, context = _acknowledgement_context(ticket, policy)
     person = ticket.requester
-    lang = languages.choose(person.language, ticket.language)
-    with translation.override(lang):  # the promise's own words are gettext's, in the active language
-        promise = promise_for(ticket, policy or get_policy(), person.time_zone, lang).lines()
-    context = {**ticket_context(ticket), "promise": promise}
     return compose(
         "mail/acknowledgement", context, kind=OutgoingMail.Kind.ACKNOWLEDGEMENT, recipient=person.email,
         language=lang, person=person, ticket=ticket,
     )  # fmt: skip
+
+
+def _acknowledgement_context(ticket: Ticket, policy: Policy | None) -> tuple[str, dict[str, Any]]:
+    """The acknowledgement's language and template context."""
+    person = ticket.requester
+    lang = languages.choose(person.language, ticket.language)
+    with translation.override(lang):  # the promise's own words are gettext's, in the active language
+        promise = promise_for(ticket, policy or get_policy(), person.time_zone, lang).lines()
+    return lang, {**ticket_context(ticket), "promise": promise}
 
 
 @dataclass(frozen=True)
@@ -359,9 +366,14 @@ def acknowledgement_draft(ticket: Ticket, policy: Policy | None = None) -> Numbe
     """`acknowledgement_email` for a ticket not saved yet (no number), or None when it cannot be
     drafted (the caller then renders it in full). The placeholder is a number of 18 random digits
     that the ticket's subject, the only words of the customer in it, does not contain: every
-    other occurrence in the email is the number's (the rest are the policy's and ours)."""
+    other occurrence in the email is the number's (the rest are the policy's and ours).
+
+    Drafts whose words differ only by their subject share one rendering (`_shared_draft`)."""
     if ticket.number is not None:
         return None
+    shared = _shared_draft(ticket, policy)
+    if shared is not None:
+        return shared
     placeholder = _placeholder_number(ticket.subject)
     ticket.number = placeholder
     try:
@@ -371,6 +383,71 @@ def acknowledgement_draft(ticket: Ticket, policy: Policy | None = None) -> Numbe
     if str(placeholder) not in email.subject:  # the tag is not where the number goes: render later
         return None
     return NumberlessDraft(email=email, placeholder=str(placeholder))
+
+
+#: The number and the subject a shared draft is rendered with (`_shared_draft`): fixed for the
+#: process, so that tickets with the same promise, language and address share their words.
+_SHARED_NUMBER = 10**17 + secrets.randbelow(9 * 10**17)
+_SHARED_SUBJECT = "subject" + secrets.token_hex(16)
+#: Shared renderings by what their words depend on (the template context, the language); the
+#: oldest are dropped past `SHARED_DRAFTS`, and all when a template file changes (`forget_shared_drafts`).
+_shared_drafts: dict[tuple[object, ...], rendering.Rendered] = {}
+SHARED_DRAFTS = 256
+
+
+def _shared_draft(ticket: Ticket, policy: Policy | None) -> NumberlessDraft | None:
+    """The acknowledgement's draft, its words rendered once for every ticket with the same context
+    apart from the subject (issue 17: the three templates were a tenth of the CPU of an email
+    intake): rendered with a fixed number and a fixed word for the subject, which is then put in
+    its place, as the templates put it (raw in the text parts, HTML-escaped in the HTML part).
+
+    None for a subject that is not one clean line (`one_line` would change it: the email's
+    subject line is trimmed where its body is not) or that holds either placeholder: the caller
+    renders those in full. tests/mail/test_outgoing.py checks, word for word, that a shared draft is
+    the email rendered for the saved ticket."""
+    subject = ticket.subject
+    if (
+        not subject
+        or one_line(subject) != subject
+        or str(_SHARED_NUMBER) in subject
+        or _SHARED_SUBJECT in subject
+    ):
+        return None
+    ticket.number, ticket.subject = _SHARED_NUMBER, _SHARED_SUBJECT
+    try:
+        lang, context = _acknowledgement_context(ticket, policy)
+    finally:
+        ticket.number, ticket.subject = None, subject
+    key = (
+        lang,
+        *(
+            (name, tuple(value) if isinstance(value, list) else value)
+            for name, value in sorted(context.items())
+        ),
+    )
+    words = _shared_drafts.get(key)
+    if words is None:
+        words = rendering.render("mail/acknowledgement", context, lang)
+        if len(_shared_drafts) >= SHARED_DRAFTS:
+            del _shared_drafts[next(iter(_shared_drafts))]
+        _shared_drafts[key] = words
+    placeholder = str(_SHARED_NUMBER)
+    if placeholder not in words.subject:  # the tag is not where the number goes: render later
+        return None
+    person = ticket.requester
+    email = Email(
+        kind=OutgoingMail.Kind.ACKNOWLEDGEMENT, recipient=person.email, language=lang,
+        subject=words.subject.replace(_SHARED_SUBJECT, subject),
+        body=words.body.replace(_SHARED_SUBJECT, subject),
+        html_body=words.html_body.replace(_SHARED_SUBJECT, escape(subject)),
+        person=person, ticket=ticket,
+    )  # fmt: skip
+    return NumberlessDraft(email=email, placeholder=placeholder)
+
+
+def forget_shared_drafts(**kwargs: object) -> None:
+    """Drop the shared renderings (a template file changed: `autoreload.file_changed`; tests)."""
+    _shared_drafts.clear()
 
 
 def _placeholder_number(subject: str) -> int:
