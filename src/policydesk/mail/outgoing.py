@@ -417,7 +417,8 @@ def _shared_draft(ticket: Ticket, policy: Policy | None) -> NumberlessDraft | No
     try:
         lang, context = _acknowledgement_context(ticket, policy)
     finally:
-        ticket.number, ticket.subject = None, subject
+        ticket.number = None
+        ticket.subject = subject
     key = (
         lang,
         *(
