@@ -413,12 +413,12 @@ def _shared_draft(ticket: Ticket, policy: Policy | None) -> NumberlessDraft | No
         or _SHARED_SUBJECT in subject
     ):
         return None
+    number = ticket.number  # None: not saved yet
     ticket.number, ticket.subject = _SHARED_NUMBER, _SHARED_SUBJECT
     try:
         lang, context = _acknowledgement_context(ticket, policy)
     finally:
-        ticket.number = None
-        ticket.subject = subject
+        ticket.number, ticket.subject = number, subject
     key = (
         lang,
         *(
