@@ -9,13 +9,13 @@ from contextvars import ContextVar
 
 import pytest
 
-from policydesk.together import done_together, later_or_now
+from policydesk.together import Collection, done_now, done_together, later_or_now
 
-_waiting: ContextVar[list[str] | None] = ContextVar("test_waiting", default=None)
+_waiting: ContextVar[Collection[str] | None] = ContextVar("test_waiting", default=None)
 
 
 def block(done: list[list[str]]) -> AbstractContextManager[None]:
-    return done_together(_waiting, list, done.append)
+    return done_together(_waiting, Collection, done.append)
 
 
 def add(item: str, done: list[list[str]]) -> None:
@@ -78,10 +78,37 @@ def test_a_nested_dictionary_is_kept_when_its_block_raises() -> None:
     """A dictionary's work re-reads the database at the end: nothing is taken back from it."""
     waiting: ContextVar[dict[str, int] | None] = ContextVar("test_waiting_dict", default=None)
     done: list[dict[str, int]] = []
-    with done_together(waiting, dict, done.append):
-        with pytest.raises(ValueError, match="x"), done_together(waiting, dict, done.append):
+
+    def change() -> None:
+        with done_together(waiting, dict, done.append):
             collected = waiting.get()
             assert collected is not None
             collected["x"] = 1
             raise ValueError("x")
+
+    with done_together(waiting, dict, done.append), pytest.raises(ValueError, match="x"):
+        change()
     assert done == [{"x": 1}]
+
+
+def test_a_nested_block_that_raises_after_work_done_early_takes_back_only_its_own() -> None:
+    """`done_now` (a read that must see the writes) empties the collection inside a nested block:
+    when that block then raises, what it added after stays out, and what came before it was done."""
+    waiting: ContextVar[Collection[str] | None] = ContextVar("test_waiting_flushed", default=None)
+    done: list[list[str]] = []
+
+    def message() -> None:
+        with done_together(waiting, Collection, done.append):
+            later_or_now(waiting, ["b"], done.append)
+            done_now(waiting, done.append)  # done early: "a" and "b" (b's rolls back with its savepoint)
+            later_or_now(waiting, ["c"], done.append)
+            raise ValueError("b")
+
+    with done_together(waiting, Collection, done.append):
+        later_or_now(waiting, ["a"], done.append)
+        with pytest.raises(ValueError, match="b"):
+            message()
+        later_or_now(waiting, ["d"], done.append)
+    assert done == [["a", "b"], ["d"]]
+    done_now(waiting, done.append)  # outside any block: nothing to do
+    assert done == [["a", "b"], ["d"]]

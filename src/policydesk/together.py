@@ -33,12 +33,13 @@ def done_together(
     back has left nothing."""
     outer = waiting.get()
     if outer is not None:
-        mark = len(outer)
+        mark, flushes = len(outer), getattr(outer, "flushes", 0)
         try:
             yield
         except BaseException:
             if isinstance(outer, list):
-                del outer[mark:]
+                # Done early inside this block (`done_now`): what is left was all added here.
+                del outer[mark if getattr(outer, "flushes", 0) == flushes else 0 :]
             raise
         return
     token = waiting.set(empty())
@@ -51,8 +52,26 @@ def done_together(
         finish(collected)
 
 
+class Collection(list[Item]):
+    """A block's list that a read may have done early (`done_now`), and how often it was."""
+
+    flushes = 0
+
+
+def done_now(waiting: ContextVar[Collection[Item] | None], finish: Callable[[list[Item]], object]) -> None:
+    """What the open block on `waiting` has collected so far, done now, in the caller's
+    transaction (a read that must see it comes next); nothing outside a block. Its items are
+    then off the collection; a nested block that raises afterwards takes back the rest it holds,
+    all added inside that block (what was done early rolls back with its savepoint)."""
+    collected = waiting.get()
+    if collected:
+        finish(list(collected))
+        collected.clear()
+        collected.flushes += 1
+
+
 def later_or_now(
-    waiting: ContextVar[list[Item] | None], items: list[Item], do: Callable[[list[Item]], object]
+    waiting: ContextVar[Collection[Item] | None], items: list[Item], do: Callable[[list[Item]], object]
 ) -> None:
     """`items` added to the collection of the open `done_together` block on `waiting`, whose end
     does their work; outside any block, `do(items)` at once. The one place that decides between

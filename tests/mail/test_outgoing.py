@@ -204,7 +204,7 @@ def test_a_meeting_decision_that_fails_mails_nothing(personas: Personas, meeting
         "Export <fails> & 'stops'",
         "Order 123456789012345678 lost",
         "{{ tag }}",
-        "請求書が届きません &amp; \"quoted\"",
+        '請求書が届きません &amp; "quoted"',
         "x" * 249 + " tail",  # cut to 250 at intake: a trailing space the subject line trims
         f"about {outgoing._SHARED_SUBJECT}",  # the placeholders of a shared draft: rendered in full
         f"order {outgoing._SHARED_NUMBER}",

@@ -180,9 +180,10 @@ def test_a_batch_reads_its_rows_senders_and_links_once_for_all_its_messages(pers
         links = [s for s in sqls if s.startswith("SELECT") and 'FROM "mail_messagelink"' in s]
         states = [s for s in sqls if s.startswith("SELECT") and '"attempts"' in s and '"raw"' not in s]
         assert (len(people), len(links), len(states)) == (1, 1, 1), "\n".join(s[:120] for s in sqls)
-    # Each message of a batch: 16 statements on SQLite (the 19 of `process_stored` less its three
-    # reads), 15 on PostgreSQL.
-    assert (len(four) - len(two)) / 2 <= 16, "\n".join(s[:120] for s in four)
+    # Each message of a batch: 12 statements on SQLite (the 19 of `process_stored` less its three
+    # reads, and less its search entries, acknowledgement's rate-limit count, row and task, which
+    # the batch writes once for all), 11 on PostgreSQL.
+    assert (len(four) - len(two)) / 2 <= 12, "\n".join(s[:120] for s in four)
     assert Ticket.objects.filter(requester=personas.same_org_customer).count() == 3
     assert set(InboundMessage.objects.values_list("outcome", flat=True)) == {"ticket"}
 
@@ -280,3 +281,51 @@ def test_the_listener_runs_one_processor_on_sqlite_and_two_on_postgresql(setting
     assert conf.processors() == 3
     command = ProcessorProcess("smtp", (2, 3)).command
     assert command[-2:] == ["--processor-share", "2/3"]
+
+
+@pytest.mark.parametrize("batch", [1, 20])
+def test_a_batch_rate_limits_its_acknowledgements_as_one_at_a_time_would(
+    personas: Personas, settings: Any, batch: int
+) -> None:
+    """Issue 17: a batch records its mail at its end, each counted from its own arrival with the
+    batch's earlier ones; the same statuses as a message per transaction (batch=1)."""
+    from policydesk.mail.outgoing import Email, queue_mail
+
+    settings.POLICYDESK_MAIL_RATE_LIMIT = (2, 3600)
+    old = Email(kind="ack", recipient="hanna@kumo.example", language="en", subject="s", body="b")
+    queue_mail(old, now=NOW - timedelta(minutes=58, seconds=30))  # in the window of the first two only
+    store(*(request(n) for n in range(5)))  # arriving a minute apart
+    assert process_pending(mailbox="smtp", batch=batch) == 5
+    statuses = list(
+        OutgoingMail.objects.filter(kind="ack", created_at__gte=NOW)
+        .order_by("created_at")
+        .values_list("status", flat=True)
+    )
+    # The old one counts for the first two only; the third is in the window of the first alone.
+    assert statuses == ["queued", "suppressed", "queued", "suppressed", "suppressed"]
+    queued = set(OutgoingMail.objects.filter(status="queued").values_list("pk", flat=True))
+    from django_tasks_db.models import DBTaskResult
+
+    tasks = [row["args"][0] for row in DBTaskResult.objects.values_list("args_kwargs", flat=True)]
+    assert sorted(tasks) == sorted(queued)  # one task for each queued mail, none for the suppressed
+
+
+def test_a_batch_records_its_acknowledgements_and_search_entries_once_for_all_its_messages(
+    personas: Personas,
+) -> None:
+    process_stored(store(request(0))[0], now=NOW)  # the ticket counter exists, as on a running desk
+    two, four = statements_of_a_batch(2), statements_of_a_batch(4)
+    for sqls in (two, four):
+        kinds = {
+            "mail": [s for s in sqls if s.startswith('INSERT INTO "mail_outgoingmail"')],
+            "tasks": [s for s in sqls if s.startswith('INSERT INTO "django_tasks_database_dbtaskresult"')],
+            "rate": [s for s in sqls if s.startswith("SELECT") and 'FROM "mail_outgoingmail"' in s],
+            "search": [s for s in sqls if s.startswith('INSERT INTO "search_entry"')],
+        }
+        assert {kind: len(found) for kind, found in kinds.items()} == {
+            "mail": 1,
+            "tasks": 1,
+            "rate": 1,
+            "search": 1,
+        }
+    assert OutgoingMail.objects.filter(kind="ack", status="queued").count() == 7

@@ -19,6 +19,8 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,13 +36,14 @@ from policydesk.compiled_queries import insert
 from policydesk.desk_policy import get_policy
 from policydesk.mail import conf, rendering
 from policydesk.mail.models import MessageLink, OutgoingMail
-from policydesk.mail.tasks import enqueue_send
+from policydesk.mail.tasks import enqueue_send, enqueue_sends
 from policydesk.mail.threads import MESSAGE_ID_CHARS, link_message_id, subject_tag
 from policydesk.oneline import one_line
 from policydesk.policy.model import Policy
 from policydesk.promises import promise_for
 from policydesk.tickets.models import Deflection, MeetingRequest, Message, Person, Ticket
 from policydesk.tickets.signals import InboundEmail
+from policydesk.together import Collection, done_now, done_together
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +137,9 @@ def queue_mail(
     sends it itself (`tasks.send_recorded`).
     """
     kind, recipient, ticket = email.kind, email.recipient, email.ticket
+    waiting = _waiting_mail.get() if enqueue and not key else None
+    if waiting is None:
+        done_now(_waiting_mail, _record_waiting)  # what this one reads must see them
     message_id = new_message_id(key)
     if key:
         existing = OutgoingMail.objects.filter(message_id=message_id).first()
@@ -141,10 +147,14 @@ def queue_mail(
             return existing
     in_reply_to, references = _thread_headers(ticket, inbound, new_ticket=new_ticket)
     status = OutgoingMail.Status.QUEUED
-    if kind in OutgoingMail.RATE_LIMITED_KINDS and _rate_limit_left(recipient, now) <= 0:
-        status = OutgoingMail.Status.SUPPRESSED
-    outgoing = _record(email, status, message_id, in_reply_to, references, message, now)
-    insert(outgoing)
+    if waiting is not None:  # its rate limit, row and task at the end of the `queuing_together` block
+        outgoing = _record(email, status, message_id, in_reply_to, references, message, now)
+        waiting.append(outgoing)
+    else:
+        if kind in OutgoingMail.RATE_LIMITED_KINDS and _rate_limit_left(recipient, now) <= 0:
+            status = OutgoingMail.Status.SUPPRESSED
+        outgoing = _record(email, status, message_id, in_reply_to, references, message, now)
+        insert(outgoing)
     if ticket is not None:
         link_message_id(
             outgoing.message_id,
@@ -153,8 +163,63 @@ def queue_mail(
             direction=MessageLink.Direction.OUTBOUND,
             now=now,
         )
-    _enqueue_or_log(outgoing, enqueue=enqueue)
+    if waiting is None:
+        _enqueue_or_log(outgoing, enqueue=enqueue)
     return outgoing
+
+
+#: Mail whose rate limit, row and task wait for the end of a `queuing_together` block (None:
+#: outside one).
+_waiting_mail: ContextVar[Collection[OutgoingMail] | None] = ContextVar("mail_queuing_together", default=None)
+
+
+def queuing_together() -> AbstractContextManager[None]:
+    """Inside the block, `queue_mail` collects the mail it is given (threaded, its Message-ID
+    linked, as at once) and the block's end records them all: one read of their recipients'
+    recent automatic mail for the rate limit, one INSERT of the rows, one of their tasks (issue
+    17: a batch of stored mail acknowledges each request it takes, three statements each). The
+    same records as one at a time, in the same order: the rate limit counts the earlier ones of
+    the block. Mail with an idempotency key, or sent by its caller at once (`enqueue=False`),
+    is recorded at once, after what is waiting; so is anything `rejection_noticed_today` and
+    the rate limit read. A nested block that raises takes back its mail (`together`); the
+    returned record of a mail still waiting has no key yet."""
+    return done_together(_waiting_mail, Collection, _record_waiting)
+
+
+def _record_waiting(records: list[OutgoingMail]) -> None:
+    """Record the collected mail: each rate-limited one suppressed where `queue_mail` would have
+    suppressed it at its own `now` (its `created_at`), counting the block's earlier ones."""
+    if len(records) == 1:  # one at a time costs less than the batch's reads
+        _record_one(records[0])
+        return
+    limited = [r for r in records if r.kind in OutgoingMail.RATE_LIMITED_KINDS]
+    if limited:
+        count, seconds = conf.automatic_rate_limit()
+        window = timedelta(seconds=seconds)
+        recent = _recent_automatic_times(
+            sorted({r.recipient for r in limited}), min(r.created_at for r in limited) - window
+        )
+        for outgoing in limited:
+            times = recent.setdefault(outgoing.recipient, [])
+            if sum(1 for at in times if at > outgoing.created_at - window) >= count:
+                outgoing.status = OutgoingMail.Status.SUPPRESSED
+            else:
+                times.append(outgoing.created_at)
+    OutgoingMail.objects.bulk_create(records)
+    enqueue_sends([r.pk for r in records if r.status == OutgoingMail.Status.QUEUED])
+    for outgoing in records:
+        if outgoing.status != OutgoingMail.Status.QUEUED:
+            log.warning("automatic mail to %s suppressed by the rate limit", outgoing.recipient)
+
+
+def _record_one(outgoing: OutgoingMail) -> None:
+    if (
+        outgoing.kind in OutgoingMail.RATE_LIMITED_KINDS
+        and _rate_limit_left(outgoing.recipient, outgoing.created_at) <= 0
+    ):
+        outgoing.status = OutgoingMail.Status.SUPPRESSED
+    insert(outgoing)
+    _enqueue_or_log(outgoing, enqueue=True)
 
 
 def queue_mails(emails: Sequence[Email], *, now: datetime) -> list[OutgoingMail]:
@@ -267,6 +332,22 @@ def _rate_limits_left(recipients: Sequence[str], now: datetime) -> dict[str, int
         )
     # At most `count` each: more than the limit is no more "none left".
     return {recipient: count - min(recent.get(recipient, 0), count) for recipient in recipients}
+
+
+def _recent_automatic_times(recipients: Sequence[str], since: datetime) -> dict[str, list[datetime]]:
+    """When each of `recipients` was recorded a rate-limited message after `since` (what
+    `_recent_automatic_by_recipient` counts, the instants themselves: a block's mail each counts
+    from its own `now`)."""
+    times: dict[str, list[datetime]] = {}
+    for start in range(0, len(recipients), RATE_LIMIT_RECIPIENTS_PER_COUNT):
+        for recipient, at in OutgoingMail.objects.filter(
+            recipient__in=recipients[start : start + RATE_LIMIT_RECIPIENTS_PER_COUNT],
+            kind__in=OutgoingMail.RATE_LIMITED_KINDS,
+            created_at__gt=since,
+            status__in=OutgoingMail.RATE_LIMITED_STATUSES,
+        ).values_list("recipient", "created_at"):
+            times.setdefault(recipient, []).append(at)
+    return times
 
 
 def _recent_automatic_by_recipient(recipients: Sequence[str], since: datetime) -> dict[str, int]:
@@ -570,6 +651,7 @@ def deflection_email(deflection: Deflection, person: Person, inbound: InboundEma
 
 def rejection_noticed_today(address: str, now: datetime) -> bool:
     """C14: an unknown sender gets at most one notice a day."""
+    done_now(_waiting_mail, _record_waiting)
     return OutgoingMail.objects.filter(
         recipient=address.lower(), kind=OutgoingMail.Kind.REJECTION, created_at__gt=now - timedelta(days=1)
     ).exists()

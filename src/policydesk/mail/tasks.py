@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from django_tasks_db.utils import exclusive_transaction
 
 from policydesk.mail import sending
 from policydesk.mail.models import OutgoingMail
+from policydesk.ops.tasks_backend import DatabaseBackend as OurDatabaseBackend
 
 
 def send_and_retry(outgoing_id: int, now: datetime) -> str:
@@ -107,6 +109,17 @@ def enqueue_send(outgoing_id: int) -> None:
         send_outgoing_mail.enqueue(outgoing_id)
     else:
         transaction.on_commit(lambda: send_outgoing_mail.enqueue(outgoing_id))
+
+
+def enqueue_sends(outgoing_ids: Sequence[int]) -> None:
+    """`enqueue_send` for each of `outgoing_ids`, their task rows in one INSERT where the backend
+    is ours (`ops.tasks_backend`)."""
+    backend = send_outgoing_mail.get_backend()
+    if isinstance(backend, OurDatabaseBackend):
+        backend.enqueue_each(send_outgoing_mail, [((outgoing_id,), {}) for outgoing_id in outgoing_ids])
+        return
+    for outgoing_id in outgoing_ids:
+        enqueue_send(outgoing_id)
 
 
 def requeue_stalled(now: datetime, limit: int = 500) -> int:

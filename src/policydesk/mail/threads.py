@@ -21,7 +21,7 @@ from policydesk.mail import conf
 from policydesk.mail.decoding import ParsedMessage
 from policydesk.mail.models import MessageLink
 from policydesk.tickets.models import Message, Person, Ticket
-from policydesk.together import done_together, later_or_now
+from policydesk.together import Collection, done_together, later_or_now
 
 _SALT = "policydesk.mail.reply-address"
 _TOKEN = re.compile(r"^t(\d+)-(\d+)-([0-9a-f]{16})$")
@@ -150,7 +150,7 @@ def link_message_id(
 
 
 #: Links whose INSERT waits for the end of a `linking_together` block (None: outside one).
-_waiting_links: ContextVar[list[MessageLink] | None] = ContextVar("mail_linking_together", default=None)
+_waiting_links: ContextVar[Collection[MessageLink] | None] = ContextVar("mail_linking_together", default=None)
 
 
 def linking_together() -> AbstractContextManager[None]:
@@ -159,4 +159,4 @@ def linking_together() -> AbstractContextManager[None]:
     in one statement, not two (issue 17: on PostgreSQL each is a round trip). Nothing inside
     reads the links it writes (`find_thread` runs before them). A Message-ID that another link
     holds is refused by the unique key then, as it would have been at once."""
-    return done_together(_waiting_links, list, insert_rows)
+    return done_together(_waiting_links, Collection, insert_rows)

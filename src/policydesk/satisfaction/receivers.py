@@ -16,12 +16,12 @@ from policydesk.satisfaction import emails
 from policydesk.satisfaction.actions import open_surveys
 from policydesk.tickets import bulk, signals
 from policydesk.tickets.models import Person, Ticket
-from policydesk.together import done_together, later_or_now
+from policydesk.together import Collection, done_together, later_or_now
 
 Solve = tuple[Ticket, Person | None, datetime]
 
 #: The solves whose survey waits for the end of a `surveying_together` block (None: outside one).
-_together: ContextVar[list[Solve] | None] = ContextVar("surveying_together", default=None)
+_together: ContextVar[Collection[Solve] | None] = ContextVar("surveying_together", default=None)
 
 
 def ask_for_rating(
@@ -35,7 +35,7 @@ def surveying_together() -> AbstractContextManager[None]:
     emailed together when the block ends: a bulk solve of 50 tickets records them in a few
     queries, not 50 × 7. Only tickets still solved then are asked (a ticket whose change was
     undone after its solve, within the block, is not). Nothing is asked when the block raises."""
-    return done_together(_together, list, _ask_if_still_solved)
+    return done_together(_together, Collection, _ask_if_still_solved)
 
 
 def _ask_if_still_solved(waiting: list[Solve]) -> None:

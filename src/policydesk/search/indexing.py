@@ -15,7 +15,7 @@ from policydesk.compiled_queries import insert_rows
 from policydesk.search.models import Entry
 from policydesk.search.normalise import normalise
 from policydesk.tickets.models import Attachment, Message, Organisation, Person, Ticket
-from policydesk.together import done_together, later_or_now
+from policydesk.together import Collection, done_now, done_together, later_or_now
 
 Kind = Entry.Kind
 
@@ -75,7 +75,7 @@ def entries_for(tickets: list[Ticket]) -> dict[int, list[Entry]]:
 
 
 #: Entries whose INSERT waits for the end of a `writing_together` block (None: outside one).
-_waiting: ContextVar[list[Entry] | None] = ContextVar("search_writing_together", default=None)
+_waiting: ContextVar[Collection[Entry] | None] = ContextVar("search_writing_together", default=None)
 
 
 def writing_together() -> AbstractContextManager[None]:
@@ -83,7 +83,7 @@ def writing_together() -> AbstractContextManager[None]:
     the caller's transaction): an intake's ticket, first message, note and files are one
     statement, not three or more (issue 17: on PostgreSQL each is a round trip of 0.4-0.8 ms on
     a busy host). Registered for every intake (`tickets.actions.intake.register_opening_context`)."""
-    return done_together(_waiting, list, insert_rows)
+    return done_together(_waiting, Collection, insert_rows)
 
 
 def _insert(entries: list[Entry]) -> None:
@@ -97,10 +97,7 @@ def _stored(**lookups: object) -> QuerySet[Entry]:
     """Stored entries to change or delete (`Entry.objects.filter(**lookups)`): the one way to
     them here, so that entries a `writing_together` block collected are written first, and an
     UPDATE or DELETE never misses one still waiting."""
-    waiting = _waiting.get()
-    if waiting:
-        insert_rows(waiting)
-        waiting.clear()
+    done_now(_waiting, insert_rows)
     return Entry.objects.filter(**lookups)
 
 
