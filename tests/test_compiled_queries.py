@@ -160,8 +160,6 @@ def test_insert_rows_stores_the_rows_bulk_create_would(personas: Personas) -> No
 
 
 def test_insert_rows_in_chunks_and_skipping_what_a_constraint_holds(personas: Personas) -> None:
-    with pytest.raises(TypeError, match="without primary keys"):
-        insert_rows([Counter(name="given")])
     ticket = open_request(personas.customer).ticket
     assert ticket is not None
 
@@ -178,6 +176,41 @@ def test_insert_rows_in_chunks_and_skipping_what_a_constraint_holds(personas: Pe
     assert MetricEvent.objects.filter(ticket=ticket, metric="test").count() == ROWS_PER_INSERT + 5
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(events(1))  # without ignore_conflicts the constraint (metric_event_once) refuses it
+
+
+def test_insert_rows_reads_back_the_keys_the_database_gives_in_the_order_of_the_rows(
+    personas: Personas,
+) -> None:
+    rows = [
+        AuditEvent(at=NOW, actor=personas.agent, action="k", subject_type="keys", subject_id=str(n), data={})
+        for n in range(4)
+    ]
+    insert_rows(rows, read_keys=True)
+    stored = dict(AuditEvent.objects.filter(subject_type="keys").values_list("pk", "subject_id"))
+    assert {row.pk: row.subject_id for row in rows} == stored and len(stored) == 4
+    with pytest.raises(TypeError, match="each with its primary key or none"):
+        insert_rows(
+            [AuditEvent(at=NOW, action="a", data={}), AuditEvent(pk=10**6, at=NOW, action="b", data={})]
+        )
+    with pytest.raises(TypeError, match="only the keys the database gives"):
+        insert_rows([AuditEvent(pk=10**6, at=NOW, action="a", data={})], read_keys=True)
+    with pytest.raises(TypeError, match="cannot read the keys"):
+        insert_rows(rows, read_keys=True, ignore_conflicts=True)
+
+
+def test_insert_rows_writes_rows_whose_keys_were_made_in_python(personas: Personas) -> None:
+    """Task rows: their UUID is made before the INSERT (`tasks_backend.enqueue_each`)."""
+    import uuid
+
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    ids = [uuid.uuid4() for _ in range(3)]
+    insert_rows([
+        DBTaskResult(id=ident, args_kwargs={"args": [n], "kwargs": {}}, priority=0, task_path="x.y",
+                     queue_name="default", backend_name="default", run_after=get_date_max())
+        for n, ident in enumerate(ids)
+    ])  # fmt: skip
+    assert set(DBTaskResult.objects.values_list("id", flat=True)) >= set(ids)
 
 
 def test_insert_rows_takes_the_key_of_a_row_saved_after_it_was_assigned(personas: Personas) -> None:

@@ -272,40 +272,53 @@ def update(instance: M, fields: Sequence[str], using: str = "default") -> M:
 
 
 #: (model, database vendor, rows, ignore conflicts) -> its INSERT of new rows without keys
-_row_inserts: dict[tuple[type, str, int, bool], _Statement] = {}
+_row_inserts: dict[tuple[type, str, int, bool, bool, bool], _Statement] = {}
 
 
 def insert_rows(
-    instances: Sequence[Model], *, ignore_conflicts: bool = False, using: str = "default"
+    instances: Sequence[Model],
+    *,
+    ignore_conflicts: bool = False,
+    read_keys: bool = False,
+    using: str = "default",
 ) -> None:
-    """`bulk_create(instances, ignore_conflicts=...)` for new rows of one plain model whose keys
-    nobody reads afterwards, in one INSERT kept per model, database and count of rows: the same
-    values, no signals (as `bulk_create`), no primary keys read back. `bulk_create` compiled its
-    query each time: a quarter of a millisecond of CPU for the one or two rows an intake adds
-    to a table (issue 17). With `ignore_conflicts`, a row a unique constraint already holds is
-    skipped."""
+    """`bulk_create(instances, ignore_conflicts=...)` for new rows of one plain model, in one
+    INSERT kept per model, database and count of rows: the same values, no signals (as
+    `bulk_create`). `bulk_create` compiled its query each time: a quarter of a millisecond of
+    CPU for the one or two rows an intake adds to a table (issue 17). With `ignore_conflicts`,
+    a row a unique constraint already holds is skipped.
+
+    Primary keys: every instance has its own (a UUID made in Python), or none has; with
+    `read_keys`, the keys the database gives are read back into the instances, in the order of
+    the rows (RETURNING, as `bulk_create` reads them on SQLite 3.35+ and PostgreSQL); not with
+    `ignore_conflicts`, whose skipped rows return nothing."""
+    if read_keys and ignore_conflicts:
+        raise TypeError("insert_rows() cannot read the keys of rows it may skip")
     for start in range(0, len(instances), ROWS_PER_INSERT):
-        _insert_rows(instances[start : start + ROWS_PER_INSERT], ignore_conflicts, using)
+        _insert_rows(instances[start : start + ROWS_PER_INSERT], ignore_conflicts, read_keys, using)
 
 
 #: Rows in one INSERT of `insert_rows` (so at most this many statements are kept per model).
 ROWS_PER_INSERT = 100
 
 
-def _insert_rows(instances: Sequence[Model], ignore_conflicts: bool, using: str) -> None:
+def _insert_rows(instances: Sequence[Model], ignore_conflicts: bool, read_keys: bool, using: str) -> None:
     if not instances:
         return
     model = type(instances[0])
     meta: Any = model._meta
-    if any(type(instance) is not model or instance.pk is not None for instance in instances):
-        raise TypeError("insert_rows() writes new rows of one model, without primary keys")
+    with_pk = instances[0].pk is not None
+    if any(type(instance) is not model or (instance.pk is not None) != with_pk for instance in instances):
+        raise TypeError("insert_rows() writes new rows of one model, each with its primary key or none")
+    if read_keys and with_pk:
+        raise TypeError("insert_rows() reads back only the keys the database gives")
     for instance in instances:  # a related row saved after it was assigned: its key (bulk_create's)
         instance._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]  # Django's, no stub
     connection = connections[using]
-    key = (model, connection.vendor, len(instances), ignore_conflicts)
+    key = (model, connection.vendor, len(instances), ignore_conflicts, with_pk, read_keys)
     built = _row_inserts.get(key)
     if built is None:
-        fields = _inserted_fields(meta, with_pk=False)
+        fields = _inserted_fields(meta, with_pk=with_pk)
         quote = connection.ops.quote_name
         row = f"({', '.join(['%s'] * len(fields))})"
         on_conflict = OnConflict.IGNORE if ignore_conflicts else None
@@ -315,6 +328,8 @@ def _insert_rows(instances: Sequence[Model], ignore_conflicts: bool, using: str)
             f" VALUES {', '.join([row] * len(instances))}"
         )
         suffix = connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
+        if read_keys:
+            suffix += f" RETURNING {quote(meta.pk.column)}"
         built = _row_inserts[key] = _Statement(f"{sql} {suffix}".rstrip(), fields)
     params = [
         field.get_db_prep_save(field.pre_save(instance, True), connection)
@@ -323,6 +338,9 @@ def _insert_rows(instances: Sequence[Model], ignore_conflicts: bool, using: str)
     ]
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(built.sql, params)
+        keys = cursor.fetchall() if read_keys else ()
+    for instance, (pk,) in zip(instances, keys, strict=read_keys):
+        setattr(instance, meta.pk.attname, pk)
     for instance in instances:
         instance._state.db = using
         instance._state.adding = False

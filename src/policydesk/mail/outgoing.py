@@ -32,7 +32,7 @@ from django.utils import translation
 from django.utils.html import escape
 
 from policydesk import languages
-from policydesk.compiled_queries import insert
+from policydesk.compiled_queries import insert, insert_rows
 from policydesk.desk_policy import get_policy
 from policydesk.mail import conf, rendering
 from policydesk.mail.models import MessageLink, OutgoingMail
@@ -205,7 +205,7 @@ def _record_waiting(records: list[OutgoingMail]) -> None:
                 outgoing.status = OutgoingMail.Status.SUPPRESSED
             else:
                 times.append(outgoing.created_at)
-    OutgoingMail.objects.bulk_create(records)
+    insert_rows(records, read_keys=True)
     enqueue_sends([r.pk for r in records if r.status == OutgoingMail.Status.QUEUED])
     for outgoing in records:
         if outgoing.status != OutgoingMail.Status.QUEUED:

@@ -21,7 +21,7 @@ from django_tasks_db import DatabaseBackend as _Upstream
 from django_tasks_db.backend import TaskResult
 from django_tasks_db.models import DBTaskResult
 
-from policydesk.compiled_queries import insert
+from policydesk.compiled_queries import insert, insert_rows
 
 
 class DatabaseBackend(_Upstream):
@@ -65,6 +65,6 @@ class DatabaseBackend(_Upstream):
         ]
         for row in rows:  # as a save would (django_tasks_db's handler puts a missing run_after)
             pre_save.send(sender=DBTaskResult, instance=row, raw=False, using="default", update_fields=None)
-        DBTaskResult.objects.bulk_create(rows)
+        insert_rows(rows)
         for row in rows:
             task_enqueued.send(type(self), task_result=row.task_result)
