@@ -10,7 +10,14 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 
-from policydesk.compiled_queries import ROWS_PER_INSERT, CompiledQuery, insert, insert_rows, update
+from policydesk.compiled_queries import (
+    ROWS_PER_INSERT,
+    CompiledQuery,
+    insert,
+    insert_rows,
+    update,
+    update_each,
+)
 from policydesk.search.models import Entry
 from policydesk.tickets.models import (
     AuditEvent,
@@ -265,6 +272,34 @@ def test_update_writes_what_save_with_update_fields_would(personas: Personas) ->
         update(gone, ["subject"])
     with pytest.raises(TypeError, match="primary key"):
         update(saved, ["id"])
+
+
+def test_update_each_sends_the_rows_updates_together_with_each_ones_signals(personas: Personas) -> None:
+    """A batch of stored mail records its outcomes so: one executemany, each row its own values and
+    post_save; a row that is gone fails them all, as `update` fails."""
+    seen: list[int] = []
+
+    def after(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance.pk)
+
+    tickets = [open_request(personas.customer, subject=f"Each {n}").ticket for n in range(3)]
+    assert all(ticket is not None for ticket in tickets)
+    rows = [ticket for ticket in tickets if ticket is not None]
+    for n, ticket in enumerate(rows):
+        ticket.subject = f"Renamed {n}"
+    post_save.connect(after, sender=Ticket)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            update_each(rows, ["subject"])
+    finally:
+        post_save.disconnect(after, sender=Ticket)
+    updates = [q for q in queries.captured_queries if 'UPDATE "tickets_ticket"' in q["sql"]]
+    assert len(updates) == 1 and seen == [ticket.pk for ticket in rows]
+    stored = dict(Ticket.objects.filter(pk__in=seen).values_list("pk", "subject"))
+    assert stored == {ticket.pk: f"Renamed {n}" for n, ticket in enumerate(rows)}
+    Ticket.objects.filter(pk=rows[1].pk).delete()
+    with pytest.raises(DatabaseError, match="did not affect any rows"), transaction.atomic():
+        update_each(rows, ["subject"])
 
 
 def test_insert_reads_back_what_the_database_worked_out_in_the_insert(personas: Personas) -> None:

@@ -22,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from policydesk import languages
-from policydesk.compiled_queries import CompiledQuery, update
+from policydesk.compiled_queries import CompiledQuery, update_each
 from policydesk.desk_policy import get_policy
 from policydesk.mail import conf
 from policydesk.mail.decoding import (
@@ -74,6 +75,7 @@ from policydesk.tickets.actions import (
 from policydesk.tickets.actions.intake import opening_together
 from policydesk.tickets.models import Message, Person, Ticket, email_is
 from policydesk.tickets.signals import InboundEmail, sender_rejected
+from policydesk.together import Collection, done_together, later_or_now
 
 log = logging.getLogger(__name__)
 
@@ -285,8 +287,13 @@ def _process_batch(
 @contextmanager
 def _together() -> Iterator[None]:
     """The blocks whose work a batch does once, at its end: the intakes' opening blocks (search
-    entries) and the mail they queue."""
-    with opening_together(), queuing_together():
+    entries), the mail they queue, and the messages' outcomes (last: a row is done once its
+    ticket's work is written)."""
+    with (
+        done_together(_waiting_outcomes, Collection, _record_outcomes),
+        opening_together(),
+        queuing_together(),
+    ):
         yield
 
 
@@ -425,9 +432,18 @@ def _process_locked(
     inbound.reason = storable(result.reason or "")
     inbound.processed_at = now
     inbound.attempts = state[1] + 1  # the row is locked: no other processor counts meanwhile
-    # Only what processing wrote: the stored bytes are never rewritten.
-    update(inbound, _PROCESSED_FIELDS)
+    # Only what processing wrote: the stored bytes are never rewritten. In a batch, at its end.
+    later_or_now(_waiting_outcomes, [inbound], _record_outcomes)
     return result
+
+
+#: Processed rows whose outcome waits for the end of the batch (None: outside one).
+_waiting_outcomes: ContextVar[Collection[InboundMessage] | None] = ContextVar("mail_outcomes", default=None)
+
+
+def _record_outcomes(rows: list[InboundMessage]) -> None:
+    """The processed messages' outcomes, their UPDATEs sent together (one round trip on PostgreSQL)."""
+    update_each(rows, _PROCESSED_FIELDS)
 
 
 #: The row's state, locked. These SELECTs, made for every message, are compiled once (compiled_queries).
