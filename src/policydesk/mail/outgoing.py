@@ -136,7 +136,7 @@ def queue_mail(
     and its Message-ID is made from it. `enqueue`: False when the caller, a task already,
     sends it itself (`tasks.send_recorded`).
     """
-    kind, recipient, ticket = email.kind, email.recipient, email.ticket
+    ticket = email.ticket
     waiting = _waiting_mail.get() if enqueue and not key else None
     if waiting is None:
         done_now(_waiting_mail, _record_waiting)  # what this one reads must see them
@@ -151,10 +151,8 @@ def queue_mail(
         outgoing = _record(email, status, message_id, in_reply_to, references, message, now)
         waiting.append(outgoing)
     else:
-        if kind in OutgoingMail.RATE_LIMITED_KINDS and _rate_limit_left(recipient, now) <= 0:
-            status = OutgoingMail.Status.SUPPRESSED
         outgoing = _record(email, status, message_id, in_reply_to, references, message, now)
-        insert(outgoing)
+        _record_one(outgoing, enqueue=enqueue)
     if ticket is not None:
         link_message_id(
             outgoing.message_id,
@@ -163,8 +161,6 @@ def queue_mail(
             direction=MessageLink.Direction.OUTBOUND,
             now=now,
         )
-    if waiting is None:
-        _enqueue_or_log(outgoing, enqueue=enqueue)
     return outgoing
 
 
@@ -190,7 +186,7 @@ def _record_waiting(records: list[OutgoingMail]) -> None:
     """Record the collected mail: each rate-limited one suppressed where `queue_mail` would have
     suppressed it at its own `now` (its `created_at`), counting the block's earlier ones."""
     if len(records) == 1:  # one at a time costs less than the batch's reads
-        _record_one(records[0])
+        _record_one(records[0], enqueue=True)
         return
     limited = [r for r in records if r.kind in OutgoingMail.RATE_LIMITED_KINDS]
     if limited:
@@ -212,14 +208,15 @@ def _record_waiting(records: list[OutgoingMail]) -> None:
             log.warning("automatic mail to %s suppressed by the rate limit", outgoing.recipient)
 
 
-def _record_one(outgoing: OutgoingMail) -> None:
+def _record_one(outgoing: OutgoingMail, *, enqueue: bool) -> None:
+    """Record one mail at once: rate limited at its own `now`, its row, its task (`enqueue`)."""
     if (
         outgoing.kind in OutgoingMail.RATE_LIMITED_KINDS
         and _rate_limit_left(outgoing.recipient, outgoing.created_at) <= 0
     ):
         outgoing.status = OutgoingMail.Status.SUPPRESSED
     insert(outgoing)
-    _enqueue_or_log(outgoing, enqueue=True)
+    _enqueue_or_log(outgoing, enqueue=enqueue)
 
 
 def queue_mails(emails: Sequence[Email], *, now: datetime) -> list[OutgoingMail]:

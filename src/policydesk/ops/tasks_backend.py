@@ -26,16 +26,18 @@ from policydesk.compiled_queries import insert, insert_rows
 
 class DatabaseBackend(_Upstream):
     def _task_to_db_task(self, task: Task[Any, Any], args: Any, kwargs: Any) -> DBTaskResult[Any, Any]:
-        return insert(
-            DBTaskResult(
-                id=self._get_id(),
-                args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
-                priority=task.priority,
-                task_path=task.module_path,
-                queue_name=task.queue_name,
-                run_after=task.run_after,  # type: ignore[misc]  # as django_tasks_db passes it
-                backend_name=self.alias,
-            )
+        return insert(self._row(task, args, kwargs))
+
+    def _row(self, task: Task[Any, Any], args: Any, kwargs: Any) -> DBTaskResult[Any, Any]:
+        """The unsaved task row, as django_tasks_db builds it."""
+        return DBTaskResult(
+            id=self._get_id(),
+            args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=task.run_after,  # type: ignore[misc]  # as django_tasks_db passes it
+            backend_name=self.alias,
         )
 
     def enqueue(self, task: Task[Any, Any], args: Any, kwargs: Any) -> TaskResult[Any, Any]:
@@ -51,18 +53,7 @@ class DatabaseBackend(_Upstream):
         if not arguments:
             return
         self.validate_task(task)
-        rows: list[DBTaskResult[Any, Any]] = [
-            DBTaskResult(
-                id=self._get_id(),
-                args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
-                priority=task.priority,
-                task_path=task.module_path,
-                queue_name=task.queue_name,
-                run_after=task.run_after,  # type: ignore[misc]  # as django_tasks_db passes it
-                backend_name=self.alias,
-            )
-            for args, kwargs in arguments
-        ]
+        rows = [self._row(task, args, kwargs) for args, kwargs in arguments]
         for row in rows:  # as a save would (django_tasks_db's handler puts a missing run_after)
             pre_save.send(sender=DBTaskResult, instance=row, raw=False, using="default", update_fields=None)
         insert_rows(rows)
