@@ -4,6 +4,9 @@ so a second writer waits for it there, not in SQLite's busy back-off."""
 
 from __future__ import annotations
 
+import logging
+import os
+import struct
 import threading
 import time
 from pathlib import Path
@@ -12,7 +15,8 @@ from typing import Any
 import pytest
 from django.db import OperationalError, connection
 
-from policydesk.sqlite_writers.base import DatabaseWrapper
+from policydesk.sqlite_writers import base
+from policydesk.sqlite_writers.base import DatabaseWrapper, waiting_frames
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's backend"),
@@ -20,10 +24,13 @@ pytestmark = [
 ]
 
 
-def wrapper(path: Path, timeout: float = 5) -> DatabaseWrapper:
+def wrapper(path: Path, timeout: float = 5, checkpoint_pages: int = 0) -> DatabaseWrapper:
     settings = {**connection.settings_dict, "NAME": str(path), "TEST": {}}
-    settings["OPTIONS"] = {**settings["OPTIONS"], "timeout": timeout, "transaction_mode": "IMMEDIATE"}
-    settings["OPTIONS"].pop("init_command", None)
+    settings["OPTIONS"] = {
+        **settings["OPTIONS"], "timeout": timeout, "transaction_mode": "IMMEDIATE",
+        "checkpoint_pages": checkpoint_pages,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;" if checkpoint_pages else "",
+    }  # fmt: skip
     database = DatabaseWrapper(settings, alias=f"writers-{id(settings)}")
     database.ensure_connection()
     return database
@@ -145,3 +152,124 @@ def test_statements_convert_to_sqlite_placeholders_once(tmp_path: Path, monkeypa
             assert cursor.fetchone() == (2 * n,)
     assert len(base._QMARK) <= 2
     database.close()
+
+
+# -- the write-ahead log copied after the commit, the writers' lock let go --------------------
+
+
+def commit_rows(database: DatabaseWrapper, rows: int) -> None:
+    """One write transaction of `rows` rows of 1 KiB: a page of the log for every four or so."""
+    begin(database)
+    with database.cursor() as cursor:
+        cursor.executemany("INSERT INTO t VALUES (%s)", [("x" * 1024,) for _ in range(rows)])
+    database._commit()
+
+
+def in_the_log(database: DatabaseWrapper) -> int:
+    index = os.open(f"{database.settings_dict['NAME']}-shm", os.O_RDONLY)
+    try:
+        waiting = waiting_frames(index)
+    finally:
+        os.close(index)
+    assert waiting is not None
+    return waiting
+
+
+def test_the_frames_waiting_in_the_log_are_read_as_sqlite_counts_them(tmp_path: Path) -> None:
+    database = wrapper(tmp_path / "desk.sqlite3", checkpoint_pages=0)
+    with database.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.execute("CREATE TABLE t (n TEXT)")
+    for _ in range(3):
+        commit_rows(database, 20)
+    waiting = in_the_log(database)
+    with database.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        busy, frames, copied = cursor.fetchone()
+    assert (busy, frames, copied) == (0, waiting, waiting) and waiting > 10
+    assert in_the_log(database) == 0
+    database.close()
+
+
+def test_the_log_is_copied_after_the_commit_that_passes_the_mark_without_the_writers_lock(
+    tmp_path: Path,
+) -> None:
+    database = wrapper(tmp_path / "desk.sqlite3", checkpoint_pages=8)
+    with database.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone() == (16,)  # SQLite's own, for writes outside a transaction
+        cursor.execute("CREATE TABLE t (n TEXT)")
+    checkpoints: list[bool] = []  # whether the writers' lock was held at each checkpoint
+
+    def traced(statement: str) -> None:
+        if "wal_checkpoint" in statement:
+            checkpoints.append(database._holding)
+
+    database.connection.set_trace_callback(traced)
+    before: list[int] = []
+    for _ in range(20):  # a page or two each, until a commit takes the log past the mark
+        before.append(in_the_log(database))
+        commit_rows(database, 4)
+        if checkpoints:
+            break
+    assert checkpoints == [False]
+    assert before[0] < before[-1] < 8 <= before[-1] + 4  # copied after the commit that passed 8
+    assert in_the_log(database) == 0
+    with database.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM t")
+        assert cursor.fetchone() == (4 * len(before),)
+    database.close()
+
+
+def test_without_an_index_to_read_sqlite_checkpoints_alone_at_the_mark(
+    tmp_path: Path, monkeypatch: Any, caplog: Any
+) -> None:
+    database = wrapper(tmp_path / "desk.sqlite3", checkpoint_pages=8)
+    with database.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (n TEXT)")
+    real_open = os.open
+
+    def no_index(path: str, *args: Any) -> int:
+        if str(path).endswith("-shm"):
+            raise PermissionError(path)
+        return real_open(path, *args)
+
+    monkeypatch.setattr(base.os, "open", no_index)
+    with caplog.at_level(logging.WARNING, logger="policydesk.sqlite"):
+        commit_rows(database, 4)  # the commit stands
+    assert "SQLite checkpoints alone" in caplog.text
+    with database.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone() == (8,)
+        cursor.execute("SELECT COUNT(*) FROM t")
+        assert cursor.fetchone() == (4,)
+    assert database._checkpoint_pages == 0
+    database.close()
+
+
+def header(version: int = 3007000, frames: int = 30) -> bytes:
+    """One copy of the index's header: version, padding, change counter, initialised, checksum
+    order, page size, last valid frame, pages in the database; then checksums and salts."""
+    return struct.pack("=IIIBBHII", version, 0, 1, 1, 0, 4096, frames, 9).ljust(48, b"\0")
+
+
+@pytest.mark.parametrize(
+    ("index", "waiting"),
+    [
+        (header() + header() + struct.pack("=I", 12).ljust(40, b"\0"), 18),  # 30 frames, 12 copied
+        (header() + header(frames=31) + bytes(40), None),  # being written: its copies differ
+        (header(version=3007001) * 2 + bytes(40), None),  # a format this reading does not know
+        (header()[:20], None),  # cut short
+    ],
+)
+def test_an_index_header_read_only_when_both_copies_agree_in_the_known_format(
+    tmp_path: Path, index: bytes, waiting: int | None
+) -> None:
+    path = tmp_path / "desk.sqlite3-shm"
+    path.write_bytes(index)
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        assert waiting_frames(descriptor) == waiting
+    finally:
+        os.close(descriptor)

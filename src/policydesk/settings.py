@@ -184,10 +184,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # waiting for the one before it on a file lock rather than in SQLite's busy back-off.
     # The write-ahead log is copied into the database (checkpointed) once it holds
     # POLICYDESK_SQLITE_WAL_AUTOCHECKPOINT pages (of 4 KiB), by the connection whose commit passed
-    # the mark: SQLite's 1,000 made every 15th intake copy the log and wait for two fsyncs; at
-    # 10,000 (a log of up to 40 MiB) a page that every intake changes (the newest leaf of each
-    # index) is copied once where it was copied ten times (issue 17, BENCHMARKS.md). 0: never
-    # (something else must checkpoint, or the log grows without end).
+    # the mark, after its writers' lock is let go (sqlite_writers): SQLite's 1,000 made every 15th
+    # intake copy the log and wait for two fsyncs; at 10,000 (a log of up to 40 MiB) a page that
+    # every intake changes (the newest leaf of each index) is copied once where it was copied ten
+    # times (issue 17, BENCHMARKS.md). 0: never (something else must checkpoint, or the log
+    # grows without end).
     _wal_pages = env_int("POLICYDESK_SQLITE_WAL_AUTOCHECKPOINT", 10_000)
     if _wal_pages < 0:
         raise ValueError(f"POLICYDESK_SQLITE_WAL_AUTOCHECKPOINT={_wal_pages}: pages, 0 or more")
@@ -195,9 +196,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
+        "checkpoint_pages": _wal_pages,
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456; "
-            f"PRAGMA wal_autocheckpoint={_wal_pages};"
+            f"PRAGMA wal_autocheckpoint={_wal_pages};"  # sqlite_writers doubles it: its own goes first
         ),
     }
 else:

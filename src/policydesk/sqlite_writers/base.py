@@ -9,11 +9,24 @@ an exclusive `flock` on a file beside the database (`<database>-writers`), which
 of the desk shares, and lets it go once the transaction commits or rolls back: a writer waits
 for the one before it in steps of a fifth of a millisecond, not for SQLite's back-off. After the
 busy timeout it stops waiting for the file and leaves the rest to SQLite, as before. Writes
-outside `atomic` (autocommit) and in-memory databases (the tests') are SQLite's alone."""
+outside `atomic` (autocommit) and in-memory databases (the tests') are SQLite's alone.
+
+The write-ahead log is copied into the database (checkpointed) after the commit that takes it
+past `OPTIONS["checkpoint_pages"]` pages, once the writers' lock is let go (issue 17). SQLite's
+own automatic checkpoint runs inside the commit that passes its mark, and so, here, under the
+writers' lock: every other writer waited for the copy and its two fsyncs (tens of milliseconds,
+once every 140 intakes at 10,000 pages). SQLite's own stays on at twice the mark, for writes
+outside a transaction, which take no writers' lock. How many pages wait to be copied is read
+from the log's index, the `-shm` file beside the database (its header, as
+https://www.sqlite.org/walformat.html gives it); where that file cannot be read, or its format is
+another, SQLite's own checkpoint is put back at the mark."""
 
 from __future__ import annotations
 
 import fcntl
+import logging
+import os
+import struct
 import time
 from typing import IO, Any
 
@@ -21,6 +34,15 @@ from django.db.backends.sqlite3 import base
 
 #: Seconds between two tries of the writers' lock while another process holds it.
 POLL = 0.0002
+
+log = logging.getLogger("policydesk.sqlite")
+
+#: The write-ahead log index's header (walformat.html): the version this reading knows, where
+#: the two copies of the header start and how long each is, and where, in each copy, the last
+#: valid frame of the log (mxFrame) lies; then how many of those are in the database (nBackfill).
+_WAL_INDEX_VERSION = 3007000
+_HEADER, _HEADER_COPY, _HEADER_SIZE, _MAX_FRAME, _BACKFILLED = 0, 48, 48, 16, 96
+_INDEX_READ = 100
 
 
 #: Statements in Django's "format" style (%s) -> SQLite's qmark style (?), as converted before.
@@ -45,18 +67,47 @@ class CursorWrapper(base.SQLiteCursorWrapper):
         return converted
 
 
+def waiting_frames(index: int) -> int | None:
+    """Frames of the write-ahead log not yet copied into the database, from its index (the
+    open `-shm` file `index`); None when the header is one this reading does not know, or is
+    being written (its two copies differ): the caller checks again at its next commit."""
+    data = os.pread(index, _INDEX_READ, 0)
+    if len(data) < _INDEX_READ:
+        return None
+    header = data[_HEADER : _HEADER + _HEADER_SIZE]
+    if header != data[_HEADER_COPY : _HEADER_COPY + _HEADER_SIZE]:
+        return None
+    (version,) = struct.unpack_from("=I", header, 0)
+    if version != _WAL_INDEX_VERSION:
+        return None
+    (frames,) = struct.unpack_from("=I", header, _MAX_FRAME)
+    (backfilled,) = struct.unpack_from("=I", data, _BACKFILLED)
+    return max(0, frames - backfilled)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _writers: IO[bytes] | None = None
     _holding = False
+    _checkpoint_pages = 0  # 0: SQLite's own automatic checkpoint alone
+    _index: int | None = None  # the log's index (`-shm`), opened at the first commit that looks
 
     def create_cursor(self, name: str | None = None) -> Any:
         return self.connection.cursor(factory=CursorWrapper)
+
+    def get_connection_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_connection_params()
+        self._checkpoint_pages = int(params.pop("checkpoint_pages", 0))
+        return params
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         connection = super().get_new_connection(conn_params)
         database = str(conn_params.get("database", ""))
         if database and not self.is_in_memory_db() and not database.startswith("file:"):
             self._writers = open(f"{database}-writers", "ab")  # noqa: SIM115 - held with the connection
+            if self._checkpoint_pages:
+                connection.execute(f"PRAGMA wal_autocheckpoint={2 * self._checkpoint_pages}")
+        else:
+            self._checkpoint_pages = 0
         return connection
 
     def _start_transaction_under_autocommit(self) -> None:
@@ -72,6 +123,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             super()._commit()  # type: ignore[misc]
         finally:
             self._let_writers_lock_go()
+        if self._checkpoint_pages:
+            self._checkpoint_when_due()
 
     def _rollback(self) -> None:
         try:
@@ -87,6 +140,33 @@ class DatabaseWrapper(base.DatabaseWrapper):
             if self._writers is not None:
                 self._writers.close()
                 self._writers = None
+            if self._index is not None:
+                os.close(self._index)
+                self._index = None
+
+    def _checkpoint_when_due(self) -> None:
+        """After a commit, with the writers' lock let go: a passive checkpoint (which no reader or
+        writer waits for) once `checkpoint_pages` pages wait in the log. The commit is done
+        whatever happens here: a checkpoint that fails is logged, and the next commit tries again."""
+        try:
+            if self._index is None:
+                self._index = os.open(f"{self.settings_dict['NAME']}-shm", os.O_RDONLY)
+            waiting = waiting_frames(self._index)
+        except OSError:
+            self._sqlite_checkpoints_alone()
+            return
+        if waiting is None or waiting < self._checkpoint_pages:
+            return
+        try:
+            self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except base.Database.Error:
+            log.warning("checkpoint of the write-ahead log failed; the next commit tries again", exc_info=True)
+
+    def _sqlite_checkpoints_alone(self) -> None:
+        """No index to read: SQLite's own automatic checkpoint, at the mark, from now on."""
+        log.warning("no write-ahead log index to read beside %s: SQLite checkpoints alone", self.settings_dict["NAME"])
+        self.connection.execute(f"PRAGMA wal_autocheckpoint={self._checkpoint_pages}")
+        self._checkpoint_pages = 0
 
     def _take_writers_lock(self) -> None:
         if self._writers is None or self._holding:
