@@ -71,6 +71,87 @@ def test_every_page_has_a_policy_without_inline_code_or_framing(
     assert seen >= 5
 
 
+def _headers_from(middleware_class: Any, case: dict[str, Any]) -> tuple[Any, ...]:
+    """What `middleware_class` puts on a response made for `case`, and whether the request's
+    nonce can still be asked for afterwards (django-csp refuses it once the header is out)."""
+    from csp.exceptions import CSPNonceError
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    def respond(request: Any) -> HttpResponse:
+        response = HttpResponse("ok", status=case.get("status", 200))
+        for name, value in case.get("attributes", {}).items():
+            setattr(response, name, value)
+        if "header" in case:
+            response["Content-Security-Policy"] = case["header"]
+        if case.get("nonce"):
+            str(request.csp_nonce)
+        return response
+
+    request = RequestFactory().get(case.get("path", "/tickets/"))
+    response = middleware_class(respond)(request)
+    try:
+        str(request.csp_nonce)
+        nonce_after = "given"
+    except CSPNonceError:
+        nonce_after = "refused"
+    return (
+        response.get("Content-Security-Policy"),
+        response.get("Content-Security-Policy-Report-Only"),
+        nonce_after,
+    )
+
+
+CSP_CASES = {
+    "plain": {},
+    "exempt": {"attributes": {"_csp_exempt": True}},
+    "exempt from report-only alone": {"attributes": {"_csp_exempt_ro": True}},
+    "framing allowed (replace)": {"attributes": {"_csp_replace": {"frame-ancestors": ["https://a.example"]}}},
+    "a header of its own": {"header": "default-src 'none'"},
+    "nonce asked for": {"nonce": True},
+    "a 404": {"status": 404},
+    "an API answer": {"path": "/api/v1/tickets"},
+}
+
+REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'self'"], "report-uri": ["/csp/"]}}
+
+
+@pytest.mark.parametrize("case", CSP_CASES.values(), ids=CSP_CASES.keys())
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"CONTENT_SECURITY_POLICY_REPORT_ONLY": REPORT_ONLY},
+        {"CONTENT_SECURITY_POLICY_REPORT_ONLY": {**REPORT_ONLY, "EXCLUDE_URL_PREFIXES": ["/tickets/"]}},
+        {"DEBUG": True},
+    ],
+    ids=["site", "report-only", "report-only, excluded prefix", "debug"],
+)
+def test_the_site_policy_built_once_is_what_django_csp_builds_each_time(
+    settings: Any, case: dict[str, Any], overrides: dict[str, Any]
+) -> None:
+    from csp.middleware import CSPMiddleware as DjangoCSP
+
+    from policydesk.security import CSPMiddleware
+
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    ours = _headers_from(CSPMiddleware, case)
+    assert ours == _headers_from(DjangoCSP, case)
+    assert ours == _headers_from(CSPMiddleware, case)  # built once, kept
+    if not case:
+        assert ours[0] and "frame-ancestors 'none'" in ours[0]
+
+
+def test_the_site_policy_follows_a_changed_setting(settings: Any) -> None:
+    from policydesk.security import CSPMiddleware
+
+    before = _headers_from(CSPMiddleware, {})[0]
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"], "img-src": ["https:"]}}
+    after = _headers_from(CSPMiddleware, {})[0]
+    assert before != after and set(after.split("; ")) == {"default-src 'self'", "img-src https:"}
+
+
 def test_api_docs_load_swagger_from_our_own_static_files(personas: Personas) -> None:
     html = Client().get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn." not in html

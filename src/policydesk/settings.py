@@ -130,7 +130,7 @@ MIDDLEWARE = [
     "policydesk.security.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything reads the session
-    "csp.middleware.CSPMiddleware",
+    "policydesk.security.CSPMiddleware",  # django-csp's, its site header built once
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
