@@ -16,7 +16,7 @@ import pytest
 from django.db import OperationalError, connection
 
 from policydesk.sqlite_writers import base
-from policydesk.sqlite_writers.base import DatabaseWrapper, waiting_frames
+from policydesk.sqlite_writers.base import DatabaseWrapper, log_frames
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's backend"),
@@ -166,13 +166,15 @@ def commit_rows(database: DatabaseWrapper, rows: int) -> None:
 
 
 def in_the_log(database: DatabaseWrapper) -> int:
+    """Frames of the log not yet copied into the database."""
     index = os.open(f"{database.settings_dict['NAME']}-shm", os.O_RDONLY)
     try:
-        waiting = waiting_frames(index)
+        counted = log_frames(index)
     finally:
         os.close(index)
-    assert waiting is not None
-    return waiting
+    assert counted is not None
+    frames, copied = counted
+    return frames - copied
 
 
 def test_the_frames_waiting_in_the_log_are_read_as_sqlite_counts_them(tmp_path: Path) -> None:
@@ -222,6 +224,28 @@ def test_the_log_is_copied_after_the_commit_that_passes_the_mark_without_the_wri
     database.close()
 
 
+def test_what_a_reader_kept_from_the_copy_is_copied_at_the_next_commit(tmp_path: Path) -> None:
+    """A reader's snapshot keeps the frames after it from the copy; once it has read, the next
+    commit copies them, however few (as SQLite's own rule does: the log is past the mark)."""
+    path = tmp_path / "desk.sqlite3"
+    database, reader = wrapper(path, checkpoint_pages=12), wrapper(path)
+    with database.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (n TEXT)")
+    while in_the_log(database) < 10:
+        commit_rows(database, 2)
+    reading = reader.connection.cursor()
+    reading.execute("BEGIN")
+    reading.execute("SELECT COUNT(*) FROM t")  # a snapshot: what comes after it is not copied
+    commit_rows(database, 12)  # past the mark: copied up to the reader's snapshot
+    kept = in_the_log(database)
+    assert 0 < kept < 11
+    reading.execute("COMMIT")
+    commit_rows(database, 1)  # a frame or two: still fewer than the mark wait, and they are copied
+    assert in_the_log(database) == 0
+    database.close()
+    reader.close()
+
+
 def test_without_an_index_to_read_sqlite_checkpoints_alone_at_the_mark(
     tmp_path: Path, monkeypatch: Any, caplog: Any
 ) -> None:
@@ -255,21 +279,21 @@ def header(version: int = 3007000, frames: int = 30) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("index", "waiting"),
+    ("index", "counted"),
     [
-        (header() + header() + struct.pack("=I", 12).ljust(40, b"\0"), 18),  # 30 frames, 12 copied
+        (header() + header() + struct.pack("=I", 12).ljust(40, b"\0"), (30, 12)),  # 30 frames, 12 copied
         (header() + header(frames=31) + bytes(40), None),  # being written: its copies differ
         (header(version=3007001) * 2 + bytes(40), None),  # a format this reading does not know
         (header()[:20], None),  # cut short
     ],
 )
 def test_an_index_header_read_only_when_both_copies_agree_in_the_known_format(
-    tmp_path: Path, index: bytes, waiting: int | None
+    tmp_path: Path, index: bytes, counted: tuple[int, int] | None
 ) -> None:
     path = tmp_path / "desk.sqlite3-shm"
     path.write_bytes(index)
     descriptor = os.open(path, os.O_RDONLY)
     try:
-        assert waiting_frames(descriptor) == waiting
+        assert log_frames(descriptor) == counted
     finally:
         os.close(descriptor)

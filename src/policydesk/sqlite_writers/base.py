@@ -67,10 +67,10 @@ class CursorWrapper(base.SQLiteCursorWrapper):
         return converted
 
 
-def waiting_frames(index: int) -> int | None:
-    """Frames of the write-ahead log not yet copied into the database, from its index (the
-    open `-shm` file `index`); None when the header is one this reading does not know, or is
-    being written (its two copies differ): the caller checks again at its next commit."""
+def log_frames(index: int) -> tuple[int, int] | None:
+    """(frames in the write-ahead log, frames of them copied into the database), from its index
+    (the open `-shm` file `index`); None when the header is one this reading does not know, or
+    is being written (its two copies differ): the caller looks again at its next commit."""
     data = os.pread(index, _INDEX_READ, 0)
     if len(data) < _INDEX_READ:
         return None
@@ -81,8 +81,8 @@ def waiting_frames(index: int) -> int | None:
     if version != _WAL_INDEX_VERSION:
         return None
     (frames,) = struct.unpack_from("=I", header, _MAX_FRAME)
-    (backfilled,) = struct.unpack_from("=I", data, _BACKFILLED)
-    return max(0, frames - backfilled)
+    (copied,) = struct.unpack_from("=I", data, _BACKFILLED)
+    return frames, copied
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -146,16 +146,22 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _checkpoint_when_due(self) -> None:
         """After a commit, with the writers' lock let go: a passive checkpoint (which no reader or
-        writer waits for) once `checkpoint_pages` pages wait in the log. The commit is done
+        writer waits for) when the log holds `checkpoint_pages` frames or more and some are not
+        yet copied: SQLite's own rule, which it applies inside the commit. The log starts again
+        from its beginning at the first write after a checkpoint that copied it all, unless a
+        reader still reads it; until then each commit copies what it added. The commit is done
         whatever happens here: a checkpoint that fails is logged, and the next commit tries again."""
         try:
             if self._index is None:
                 self._index = os.open(f"{self.settings_dict['NAME']}-shm", os.O_RDONLY)
-            waiting = waiting_frames(self._index)
+            counted = log_frames(self._index)
         except OSError:
             self._sqlite_checkpoints_alone()
             return
-        if waiting is None or waiting < self._checkpoint_pages:
+        if counted is None:
+            return
+        frames, copied = counted
+        if frames < self._checkpoint_pages or copied >= frames:
             return
         try:
             self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
