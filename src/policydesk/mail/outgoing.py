@@ -335,35 +335,52 @@ def _recent_automatic_times(recipients: Sequence[str], since: datetime) -> dict[
     """When each of `recipients` was recorded a rate-limited message after `since` (what
     `_recent_automatic_by_recipient` counts, the instants themselves: a block's mail each counts
     from its own `now`)."""
+    field = OutgoingMail._meta.get_field("created_at")
+    column = field.get_col(OutgoingMail._meta.db_table)
+    converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
     times: dict[str, list[datetime]] = {}
     for start in range(0, len(recipients), RATE_LIMIT_RECIPIENTS_PER_COUNT):
-        for recipient, at in OutgoingMail.objects.filter(
-            recipient__in=recipients[start : start + RATE_LIMIT_RECIPIENTS_PER_COUNT],
-            kind__in=OutgoingMail.RATE_LIMITED_KINDS,
-            created_at__gt=since,
-            status__in=OutgoingMail.RATE_LIMITED_STATUSES,
-        ).values_list("recipient", "created_at"):
+        rows = _rate_limited_rows(
+            f"{_quote('recipient')}, {_quote('created_at')}",
+            recipients[start : start + RATE_LIMIT_RECIPIENTS_PER_COUNT],
+            since,
+        )
+        for recipient, at in rows:
+            for convert in converters:
+                at = convert(at, column, connection)
             times.setdefault(recipient, []).append(at)
     return times
 
 
 def _recent_automatic_by_recipient(recipients: Sequence[str], since: datetime) -> dict[str, int]:
     """How many rate-limited messages were recorded for each of `recipients` after `since`, in one
-    statement grouped by recipient (on the `mail_out_rate_limit` index; those with none are left
-    out). A recipient has at most the limit of them in the window (the rest are suppressed, not
-    counted), so each count stays small. SQL kept as text: the ORM compiled the same COUNT for
-    every acknowledgement, 1 ms of CPU of the 8 of an intake (issue 17)."""
-    quote = connection.ops.quote_name
+    statement grouped by recipient (those with none are left out). A recipient has at most the
+    limit of them in the window (the rest are suppressed, not counted), so each count stays small."""
+    rows = _rate_limited_rows(f"{_quote('recipient')}, COUNT(*)", recipients, since, group=True)
+    return {recipient: int(number) for recipient, number in rows}
+
+
+def _quote(name: str) -> str:
+    return str(connection.ops.quote_name(name))
+
+
+def _rate_limited_rows(
+    columns: str, recipients: Sequence[str], since: datetime, *, group: bool = False
+) -> list[tuple[Any, ...]]:
+    """`columns` of the rate-limited mail recorded for `recipients` after `since` (grouped by
+    recipient when `group`): the rate limit's one WHERE, on the `mail_out_rate_limit` index.
+    SQL kept as text: the ORM compiled the same COUNT for every acknowledgement, 1 ms of CPU of
+    the 8 of an intake (issue 17)."""
 
     def marks(values: Sequence[object]) -> str:
         return ", ".join(["%s"] * len(values))
 
     kinds, statuses = OutgoingMail.RATE_LIMITED_KINDS, OutgoingMail.RATE_LIMITED_STATUSES
     sql = (
-        f"SELECT {quote('recipient')}, COUNT(*) FROM {quote(OutgoingMail._meta.db_table)}"  # noqa: S608 - quoted identifiers, bound values
-        f" WHERE {quote('recipient')} IN ({marks(recipients)}) AND {quote('kind')} IN ({marks(kinds)})"
-        f" AND {quote('created_at')} > %s AND {quote('status')} IN ({marks(statuses)})"
-        f" GROUP BY {quote('recipient')}"
+        f"SELECT {columns} FROM {_quote(OutgoingMail._meta.db_table)}"  # noqa: S608 - quoted identifiers, bound values
+        f" WHERE {_quote('recipient')} IN ({marks(recipients)}) AND {_quote('kind')} IN ({marks(kinds)})"
+        f" AND {_quote('created_at')} > %s AND {_quote('status')} IN ({marks(statuses)})"
+        + (f" GROUP BY {_quote('recipient')}" if group else "")
     )
     params = [
         *recipients,
@@ -373,7 +390,7 @@ def _recent_automatic_by_recipient(recipients: Sequence[str], since: datetime) -
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {recipient: int(number) for recipient, number in cursor.fetchall()}
+        return list(cursor.fetchall())
 
 
 # -- what we say about tickets ----------------------------------------------------------
