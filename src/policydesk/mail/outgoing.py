@@ -337,7 +337,7 @@ def _recent_automatic_times(recipients: Sequence[str], since: datetime) -> dict[
     from its own `now`)."""
     field = OutgoingMail._meta.get_field("created_at")
     column = field.get_col(OutgoingMail._meta.db_table)
-    converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+    converters = connection.ops.get_db_converters(column)  # SQLite: text to an aware datetime
     times: dict[str, list[datetime]] = {}
     for start in range(0, len(recipients), RATE_LIMIT_RECIPIENTS_PER_COUNT):
         rows = _rate_limited_rows(
