@@ -175,7 +175,12 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
         csp, csp_ro = self._site_headers(request, response)
         for header, value, exempt, setting in (
             (csp_middleware.HEADER, csp, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
-            (csp_middleware.HEADER_REPORT_ONLY, csp_ro, "_csp_exempt_ro", "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+            (
+                csp_middleware.HEADER_REPORT_ONLY,
+                csp_ro,
+                "_csp_exempt_ro",
+                "CONTENT_SECURITY_POLICY_REPORT_ONLY",
+            ),
         ):
             if not value or header in response or getattr(response, exempt, False) is not False:
                 continue

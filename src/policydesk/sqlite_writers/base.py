@@ -166,11 +166,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except base.Database.Error:
-            log.warning("checkpoint of the write-ahead log failed; the next commit tries again", exc_info=True)
+            log.warning(
+                "checkpoint of the write-ahead log failed; the next commit tries again", exc_info=True
+            )
 
     def _sqlite_checkpoints_alone(self) -> None:
         """No index to read: SQLite's own automatic checkpoint, at the mark, from now on."""
-        log.warning("no write-ahead log index to read beside %s: SQLite checkpoints alone", self.settings_dict["NAME"])
+        log.warning(
+            "no write-ahead log index to read beside %s: SQLite checkpoints alone", self.settings_dict["NAME"]
+        )
         self.connection.execute(f"PRAGMA wal_autocheckpoint={self._checkpoint_pages}")
         self._checkpoint_pages = 0
 
