@@ -19,6 +19,8 @@ from dataclasses import asdict
 from typing import Any, BinaryIO
 
 from csp import middleware as csp_middleware
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.utils import build_policy
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.core.signals import setting_changed
@@ -174,9 +176,9 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
             return response  # django-csp leaves Django's debug pages alone
         csp, csp_ro = self._site_headers(request, response)
         for header, value, exempt, setting in (
-            (csp_middleware.HEADER, csp, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
+            (HEADER, csp, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
             (
-                csp_middleware.HEADER_REPORT_ONLY,
+                HEADER_REPORT_ONLY,
                 csp_ro,
                 "_csp_exempt_ro",
                 "CONTENT_SECURITY_POLICY_REPORT_ONLY",
@@ -196,8 +198,8 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
             parts_ro = self.get_policy_parts(request=request, response=response, report_only=True)
             _site_csp.append(
                 (
-                    csp_middleware.build_policy(**asdict(parts)),
-                    csp_middleware.build_policy(**asdict(parts_ro), report_only=True),
+                    build_policy(**asdict(parts)),
+                    build_policy(**asdict(parts_ro), report_only=True),
                 )
             )
         return _site_csp[0]

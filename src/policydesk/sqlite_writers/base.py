@@ -26,6 +26,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sqlite3
 import struct
 import time
 from typing import IO, Any
@@ -165,7 +166,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return
         try:
             self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except base.Database.Error:
+        except sqlite3.Error:
             log.warning(
                 "checkpoint of the write-ahead log failed; the next commit tries again", exc_info=True
             )
