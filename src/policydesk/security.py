@@ -175,18 +175,13 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
         if settings.DEBUG and response.status_code in (500, 404):
             return response  # django-csp leaves Django's debug pages alone
         csp, csp_ro = self._site_headers(request, response)
-        for header, value, exempt, setting in (
-            (HEADER, csp, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
-            (
-                HEADER_REPORT_ONLY,
-                csp_ro,
-                "_csp_exempt_ro",
-                "CONTENT_SECURITY_POLICY_REPORT_ONLY",
-            ),
+        for header, value, exempt, policy in (
+            (HEADER, csp, "_csp_exempt", settings.CONTENT_SECURITY_POLICY),
+            (HEADER_REPORT_ONLY, csp_ro, "_csp_exempt_ro", settings.CONTENT_SECURITY_POLICY_REPORT_ONLY),
         ):
             if not value or header in response or getattr(response, exempt, False) is not False:
                 continue
-            prefixes = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES", None) or ()
+            prefixes = (policy or {}).get("EXCLUDE_URL_PREFIXES", None) or ()
             if not request.path_info.startswith(tuple(prefixes)):
                 response[header] = value
         request.csp_nonce = csp_middleware.CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]

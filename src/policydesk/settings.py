@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -300,6 +300,8 @@ CONTENT_SECURITY_POLICY = {
         **({"report-uri": [POLICYDESK_CSP_REPORT_URI]} if POLICYDESK_CSP_REPORT_URI else {}),
     }
 }
+# No report-only policy beside it (django-csp's second header; security.CSPMiddleware reads both).
+CONTENT_SECURITY_POLICY_REPORT_ONLY: dict[str, Any] | None = None
 
 # Logs on standard error; `POLICYDESK_LOG_FORMAT=json`: one JSON line per record, with the
 # request id and the ticket number (ops/logs.py).
