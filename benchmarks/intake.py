@@ -151,12 +151,15 @@ def wal_pages(run: Callable[[], None]) -> int | None:
         (page_size,) = cursor.fetchone()
         cursor.execute("PRAGMA wal_autocheckpoint = 0")
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    after_commits = getattr(connection, "_checkpoint_pages", 0)  # sqlite_writers' own, after commits
+    connection._checkpoint_pages = 0  # type: ignore[attr-defined]
     wal = f"{connection.settings_dict['NAME']}-wal"
     before = os.path.getsize(wal)
     try:
         run()
         return (os.path.getsize(wal) - before) // (page_size + 24)  # each frame: a header, a page
     finally:
+        connection._checkpoint_pages = after_commits  # type: ignore[attr-defined]
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA wal_autocheckpoint = {int(automatic)}")
 
@@ -164,8 +167,9 @@ def wal_pages(run: Callable[[], None]) -> int | None:
 class WriteLockTimer:
     """How long intakes hold the write lock: from `BEGIN IMMEDIATE` (SQLite) or the ticket
     counter's UPDATE (PostgreSQL before migration tickets 0023: its row lock serialised intakes)
-    to the end of COMMIT. Since 0023 PostgreSQL takes numbers from a sequence and no lock
-    serialises intakes: 0 there."""
+    to the end of COMMIT; on SQLite, to where the writers' lock is let go (`sqlite_writers`: the
+    checkpoint of the log that a commit may make comes after it). Since 0023 PostgreSQL takes
+    numbers from a sequence and no lock serialises intakes: 0 there."""
 
     def __init__(self) -> None:
         self.held = 0.0
@@ -181,22 +185,24 @@ class WriteLockTimer:
         from django.db import connection
 
         connection.ensure_connection()
-        commit = connection._commit
+        # Where the lock ends: the writers' lock let go (SQLite, sqlite_writers), else the commit.
+        name = "_let_writers_lock_go" if hasattr(connection, "_let_writers_lock_go") else "_commit"
+        end = getattr(connection, name)
 
-        def timed_commit() -> None:
+        def timed_end() -> None:
             try:
-                commit()
+                end()
             finally:
                 if self.since is not None:
                     self.held += time.perf_counter() - self.since
                     self.since = None
 
-        connection._commit = timed_commit  # type: ignore[method-assign]
+        setattr(connection, name, timed_end)
         try:
             with connection.execute_wrapper(self):
                 yield
         finally:
-            connection._commit = commit  # type: ignore[method-assign]
+            setattr(connection, name, end)
 
 
 def measure_api(mode: str, count: int) -> None:
