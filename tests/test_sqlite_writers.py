@@ -16,7 +16,7 @@ import pytest
 from django.db import OperationalError, connection
 
 from policydesk.sqlite_writers import base
-from policydesk.sqlite_writers.base import DatabaseWrapper, log_frames
+from policydesk.sqlite_writers.base import DatabaseWrapper, UnknownLogIndex, log_frames
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's backend"),
@@ -283,7 +283,6 @@ def header(version: int = 3007000, frames: int = 30) -> bytes:
     [
         (header() + header() + struct.pack("=I", 12).ljust(40, b"\0"), (30, 12)),  # 30 frames, 12 copied
         (header() + header(frames=31) + bytes(40), None),  # being written: its copies differ
-        (header(version=3007001) * 2 + bytes(40), None),  # a format this reading does not know
         (header()[:20], None),  # cut short
     ],
 )
@@ -297,3 +296,34 @@ def test_an_index_header_read_only_when_both_copies_agree_in_the_known_format(
         assert log_frames(descriptor) == counted
     finally:
         os.close(descriptor)
+
+
+def test_an_index_of_another_format_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "desk.sqlite3-shm"
+    path.write_bytes(header(version=3007001) * 2 + bytes(40))
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        with pytest.raises(UnknownLogIndex, match="3007001"):
+            log_frames(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def test_an_index_of_another_format_leaves_the_checkpoints_to_sqlite(
+    tmp_path: Path, monkeypatch: Any, caplog: Any
+) -> None:
+    database = wrapper(tmp_path / "desk.sqlite3", checkpoint_pages=8)
+    with database.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (n TEXT)")
+
+    def another_format(index: int) -> None:
+        raise UnknownLogIndex("write-ahead log index version 4000000, not 3007000")
+
+    monkeypatch.setattr(base, "log_frames", another_format)
+    with caplog.at_level(logging.WARNING, logger="policydesk.sqlite"):
+        commit_rows(database, 4)
+    assert "version 4000000" in caplog.text and "SQLite checkpoints alone" in caplog.text
+    with database.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone() == (8,)
+    database.close()

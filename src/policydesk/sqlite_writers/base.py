@@ -68,10 +68,15 @@ class CursorWrapper(base.SQLiteCursorWrapper):
         return converted
 
 
+class UnknownLogIndex(ValueError):
+    """The log's index is of a format this reading does not know."""
+
+
 def log_frames(index: int) -> tuple[int, int] | None:
     """(frames in the write-ahead log, frames of them copied into the database), from its index
-    (the open `-shm` file `index`); None when the header is one this reading does not know, or
-    is being written (its two copies differ): the caller looks again at its next commit."""
+    (the open `-shm` file `index`); None while the header is being written (its two copies
+    differ) or is not there yet: the caller looks again at its next commit. `UnknownLogIndex`
+    for a version this reading does not know."""
     data = os.pread(index, _INDEX_READ, 0)
     if len(data) < _INDEX_READ:
         return None
@@ -80,7 +85,7 @@ def log_frames(index: int) -> tuple[int, int] | None:
         return None
     (version,) = struct.unpack_from("=I", header, 0)
     if version != _WAL_INDEX_VERSION:
-        return None
+        raise UnknownLogIndex(f"write-ahead log index version {version}, not {_WAL_INDEX_VERSION}")
     (frames,) = struct.unpack_from("=I", header, _MAX_FRAME)
     (copied,) = struct.unpack_from("=I", data, _BACKFILLED)
     return frames, copied
@@ -151,13 +156,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         yet copied: SQLite's own rule, which it applies inside the commit. The log starts again
         from its beginning at the first write after a checkpoint that copied it all, unless a
         reader still reads it; until then each commit copies what it added. The commit is done
-        whatever happens here: a checkpoint that fails is logged, and the next commit tries again."""
+        whatever happens here: nothing raises; a checkpoint that fails is logged, and the next
+        commit tries again."""
         try:
             if self._index is None:
                 self._index = os.open(f"{self.settings_dict['NAME']}-shm", os.O_RDONLY)
             counted = log_frames(self._index)
-        except OSError:
-            self._sqlite_checkpoints_alone()
+        except (OSError, UnknownLogIndex) as error:
+            self._sqlite_checkpoints_alone(error)
             return
         if counted is None:
             return
@@ -171,12 +177,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 "checkpoint of the write-ahead log failed; the next commit tries again", exc_info=True
             )
 
-    def _sqlite_checkpoints_alone(self) -> None:
+    def _sqlite_checkpoints_alone(self, why: Exception) -> None:
         """No index to read: SQLite's own automatic checkpoint, at the mark, from now on."""
         log.warning(
-            "no write-ahead log index to read beside %s: SQLite checkpoints alone", self.settings_dict["NAME"]
-        )
-        self.connection.execute(f"PRAGMA wal_autocheckpoint={self._checkpoint_pages}")
+            "no write-ahead log index to read beside %s (%s): SQLite checkpoints alone",
+            self.settings_dict["NAME"], why,
+        )  # fmt: skip
+        try:
+            self.connection.execute(f"PRAGMA wal_autocheckpoint={self._checkpoint_pages}")
+        except sqlite3.Error:
+            log.warning("SQLite's own checkpoint mark could not be set", exc_info=True)
         self._checkpoint_pages = 0
 
     def _take_writers_lock(self) -> None:
