@@ -81,6 +81,11 @@ def test_the_checkpoint_mark_follows_the_environment(tmp_path: Path) -> None:
     assert done.stdout.split() == ["1000", "2000", "wal"]
 
 
+def test_a_mark_of_zero_leaves_the_log_to_something_else(tmp_path: Path) -> None:
+    done = sqlite_connection_says(tmp_path, POLICYDESK_SQLITE_WAL_AUTOCHECKPOINT="0")
+    assert done.stdout.split() == ["0", "0", "wal"]
+
+
 @pytest.mark.parametrize("given", ["-5", "many"])
 def test_a_checkpoint_mark_that_is_no_count_of_pages_is_refused_with_its_name(
     tmp_path: Path, given: str

@@ -24,13 +24,14 @@ pytestmark = [
 ]
 
 
-def wrapper(path: Path, timeout: float = 5, checkpoint_pages: int = 0) -> DatabaseWrapper:
+def wrapper(path: Path, timeout: float = 5, checkpoint_pages: int | None = None) -> DatabaseWrapper:
     settings = {**connection.settings_dict, "NAME": str(path), "TEST": {}}
     settings["OPTIONS"] = {
         **settings["OPTIONS"], "timeout": timeout, "transaction_mode": "IMMEDIATE",
-        "checkpoint_pages": checkpoint_pages,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;" if checkpoint_pages else "",
+        "init_command": "PRAGMA journal_mode=WAL;" if checkpoint_pages is not None else "",
     }  # fmt: skip
+    if checkpoint_pages is not None:
+        settings["OPTIONS"]["checkpoint_pages"] = checkpoint_pages
     database = DatabaseWrapper(settings, alias=f"writers-{id(settings)}")
     database.ensure_connection()
     return database
@@ -165,13 +166,18 @@ def commit_rows(database: DatabaseWrapper, rows: int) -> None:
     database._commit()
 
 
+def frames_in(index: Path) -> tuple[int, int] | None:
+    """`log_frames` of the index file at `index`."""
+    descriptor = os.open(index, os.O_RDONLY)
+    try:
+        return log_frames(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def in_the_log(database: DatabaseWrapper) -> int:
     """Frames of the log not yet copied into the database."""
-    index = os.open(f"{database.settings_dict['NAME']}-shm", os.O_RDONLY)
-    try:
-        counted = log_frames(index)
-    finally:
-        os.close(index)
+    counted = frames_in(Path(f"{database.settings_dict['NAME']}-shm"))
     assert counted is not None
     frames, copied = counted
     return frames - copied
@@ -246,32 +252,6 @@ def test_what_a_reader_kept_from_the_copy_is_copied_at_the_next_commit(tmp_path:
     reader.close()
 
 
-def test_without_an_index_to_read_sqlite_checkpoints_alone_at_the_mark(
-    tmp_path: Path, monkeypatch: Any, caplog: Any
-) -> None:
-    database = wrapper(tmp_path / "desk.sqlite3", checkpoint_pages=8)
-    with database.cursor() as cursor:
-        cursor.execute("CREATE TABLE t (n TEXT)")
-    real_open = os.open
-
-    def no_index(path: str, *args: Any) -> int:
-        if str(path).endswith("-shm"):
-            raise PermissionError(path)
-        return real_open(path, *args)
-
-    monkeypatch.setattr(base.os, "open", no_index)
-    with caplog.at_level(logging.WARNING, logger="policydesk.sqlite"):
-        commit_rows(database, 4)  # the commit stands
-    assert "SQLite checkpoints alone" in caplog.text
-    with database.cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        assert cursor.fetchone() == (8,)
-        cursor.execute("SELECT COUNT(*) FROM t")
-        assert cursor.fetchone() == (4,)
-    assert database._checkpoint_pages == 0
-    database.close()
-
-
 def header(version: int = 3007000, frames: int = 30) -> bytes:
     """One copy of the index's header: version, padding, change counter, initialised, checksum
     order, page size, last valid frame, pages in the database; then checksums and salts."""
@@ -291,39 +271,48 @@ def test_an_index_header_read_only_when_both_copies_agree_in_the_known_format(
 ) -> None:
     path = tmp_path / "desk.sqlite3-shm"
     path.write_bytes(index)
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        assert log_frames(descriptor) == counted
-    finally:
-        os.close(descriptor)
+    assert frames_in(path) == counted
 
 
 def test_an_index_of_another_format_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "desk.sqlite3-shm"
     path.write_bytes(header(version=3007001) * 2 + bytes(40))
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        with pytest.raises(UnknownLogIndex, match="3007001"):
-            log_frames(descriptor)
-    finally:
-        os.close(descriptor)
+    with pytest.raises(UnknownLogIndex, match="3007001"):
+        frames_in(path)
 
 
-def test_an_index_of_another_format_leaves_the_checkpoints_to_sqlite(
-    tmp_path: Path, monkeypatch: Any, caplog: Any
+def _no_index(path: str, *args: Any) -> int:
+    if str(path).endswith("-shm"):
+        raise PermissionError(path)
+    return _REAL_OPEN(path, *args)
+
+
+def _another_format(index: int) -> None:
+    raise UnknownLogIndex("write-ahead log index version 4000000, not 3007000")
+
+
+_REAL_OPEN = os.open
+
+
+@pytest.mark.parametrize(
+    ("replaced", "by", "said"),
+    [(base.os, ("open", _no_index), "-shm)"), (base, ("log_frames", _another_format), "4000000")],
+    ids=["no index to read", "an index of another format"],
+)
+def test_without_an_index_it_knows_sqlite_checkpoints_alone_at_the_mark(
+    tmp_path: Path, monkeypatch: Any, caplog: Any, replaced: Any, by: tuple[str, Any], said: str
 ) -> None:
     database = wrapper(tmp_path / "desk.sqlite3", checkpoint_pages=8)
     with database.cursor() as cursor:
         cursor.execute("CREATE TABLE t (n TEXT)")
-
-    def another_format(index: int) -> None:
-        raise UnknownLogIndex("write-ahead log index version 4000000, not 3007000")
-
-    monkeypatch.setattr(base, "log_frames", another_format)
+    monkeypatch.setattr(replaced, *by)
     with caplog.at_level(logging.WARNING, logger="policydesk.sqlite"):
-        commit_rows(database, 4)
-    assert "version 4000000" in caplog.text and "SQLite checkpoints alone" in caplog.text
+        commit_rows(database, 4)  # the commit stands
+    assert said in caplog.text and "SQLite checkpoints alone" in caplog.text
     with database.cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint")
         assert cursor.fetchone() == (8,)
+        cursor.execute("SELECT COUNT(*) FROM t")
+        assert cursor.fetchone() == (4,)
+    assert database._checkpoint_pages == 0
     database.close()

@@ -197,10 +197,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
         "checkpoint_pages": _wal_pages,
-        "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456; "
-            f"PRAGMA wal_autocheckpoint={_wal_pages};"  # sqlite_writers doubles it: its own goes first
-        ),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;",
     }
 else:
     # No server-side cursors: every `<select>` of a ModelChoiceField iterates its queryset with

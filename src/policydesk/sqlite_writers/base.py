@@ -94,7 +94,8 @@ def log_frames(index: int) -> tuple[int, int] | None:
 class DatabaseWrapper(base.DatabaseWrapper):
     _writers: IO[bytes] | None = None
     _holding = False
-    _checkpoint_pages = 0  # 0: SQLite's own automatic checkpoint alone
+    _checkpoint_mark: int | None = None  # OPTIONS["checkpoint_pages"]; None: SQLite's default
+    _checkpoint_pages = 0  # the desk's own checkpoint after commits; 0: SQLite's alone
     _index: int | None = None  # the log's index (`-shm`), opened at the first commit that looks
 
     def create_cursor(self, name: str | None = None) -> Any:
@@ -102,18 +103,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_connection_params(self) -> dict[str, Any]:
         params: dict[str, Any] = super().get_connection_params()
-        self._checkpoint_pages = int(params.pop("checkpoint_pages", 0))
+        mark = params.pop("checkpoint_pages", None)
+        self._checkpoint_mark = None if mark is None else int(mark)
         return params
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         connection = super().get_new_connection(conn_params)
         database = str(conn_params.get("database", ""))
+        self._checkpoint_pages = 0
         if database and not self.is_in_memory_db() and not database.startswith("file:"):
             self._writers = open(f"{database}-writers", "ab")  # noqa: SIM115 - held with the connection
-            if self._checkpoint_pages:
-                connection.execute(f"PRAGMA wal_autocheckpoint={2 * self._checkpoint_pages}")
-        else:
-            self._checkpoint_pages = 0
+            self._checkpoint_pages = self._checkpoint_mark or 0
+        if self._checkpoint_mark is not None:  # SQLite's own: twice the mark where the desk's goes first
+            sqlite_mark = 2 * self._checkpoint_pages or self._checkpoint_mark
+            connection.execute(f"PRAGMA wal_autocheckpoint={sqlite_mark}")
         return connection
 
     def _start_transaction_under_autocommit(self) -> None:
