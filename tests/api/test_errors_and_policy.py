@@ -108,6 +108,32 @@ def test_openapi_document_is_served(desk: Desk) -> None:
     assert {"BearerToken", "StaffSession"} <= set(schema["components"]["securitySchemes"])
 
 
+def test_openapi_document_is_built_once_per_language(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 17: ninja built the document on every GET (145 ms of CPU), for anyone who asks.
+    import ninja.main
+
+    from policydesk.urls import api_v1
+
+    built: list[str] = []
+
+    def counted(*, api: Any, path_prefix: str) -> Any:
+        built.append(path_prefix)
+        return build(api=api, path_prefix=path_prefix)
+
+    build = ninja.main.get_schema
+    monkeypatch.setattr(ninja.main, "get_schema", counted)
+    monkeypatch.setattr(api_v1, "_built_schemas", {})
+    client = Client()
+    first = client.get(f"{API}/openapi.json")
+    again = client.get(f"{API}/openapi.json")
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content and first.json()["info"]["title"] == "policydesk"
+    assert built == ["/api/v1/"]
+    japanese = client.get(f"{API}/openapi.json", headers={"accept-language": "ja"})
+    assert japanese.status_code == 200
+    assert built == ["/api/v1/", "/api/v1/"]  # its own, in case a description is translated
+
+
 @pytest.mark.parametrize("body", ["[null, null]", "42", '"closed"'])
 def test_a_body_that_is_not_an_object_is_refused(desk: Desk, as_person: Any, body: str) -> None:
     api = as_person("lead")
