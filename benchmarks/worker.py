@@ -10,7 +10,14 @@ Goal: 1,000 mails/s or more on both databases.
 
 `--mode email`: N messages stored as the SMTP listener stores them (`store_raw`), from N
 different customers, then `mail.ingest.process_pending` until none is pending: each becomes a
-ticket (C14 checks, acknowledgement recorded, audit rows). Goal: 400 messages/s or more.
+ticket (C14 checks, acknowledgement recorded, audit rows). Goal: 400 messages/s or more. The
+tickets' search entries are not written there but by the worker's indexer (docs/search.md), which
+`--mode index` measures.
+
+`--mode index`: N messages stored and processed as `--mode email` does (not measured), then the
+worker's search indexer (`search.pending.index_all_pending`) until no ticket waits for its search
+entries; checked: every ticket has its entries, as its tables say (`indexing.drifted`). It must
+keep up with intake: 400 tickets/s or more.
 
 Each database runs in a child process on a throwaway database; statements and commits are
 counted on the worker's (or processor's) connection. To measure another commit, run this very
@@ -19,6 +26,7 @@ script with that commit's `src` first on PYTHONPATH.
     .venv/bin/python benchmarks/worker.py                                  # send, both databases
     .venv/bin/python benchmarks/worker.py --mode email --messages 2000
     .venv/bin/python benchmarks/worker.py --mode email --processors 2     # two side by side, each its share
+    .venv/bin/python benchmarks/worker.py --mode index --messages 2000    # the search indexer
     PYTHONPATH=/tmp/base/src .venv/bin/python benchmarks/worker.py        # the base commit
     WORKER_BENCH_PROFILE=/tmp/email.prof .venv/bin/python benchmarks/worker.py --mode email \
         --databases sqlite --messages 500    # cProfile of the measured part, kept in that file
@@ -43,7 +51,7 @@ from harness import ROOT, callgrind_counting, print_table, run_in_child, throwaw
 
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE_NAME = os.environ.get("WORKER_BENCH_DATABASE", "worker_bench")
-GOALS = {"send": 1000, "email": 400}
+GOALS = {"send": 1000, "email": 400, "index": 400}
 WRITES = {"INSERT", "UPDATE", "DELETE"}
 
 
@@ -78,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--mode", choices=("send", "email"), default="send")
+    parser.add_argument("--mode", choices=("send", "email", "index"), default="send")
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL)
@@ -92,7 +100,7 @@ def main() -> None:
     if args.child:
         with throwaway_database(args.child, postgres_url=args.postgres_url, name=DATABASE_NAME,
                                 prefix="bench-worker-"):  # fmt: skip
-            measure = measure_send if args.mode == "send" else measure_email
+            measure = {"send": measure_send, "email": measure_email, "index": measure_index}[args.mode]
             print(json.dumps({"database": args.child, **measure(args.messages)}))
         return
     commit = subprocess.run(
@@ -254,6 +262,47 @@ def measure_send(count: int) -> dict[str, Any]:
         "messages": count, "seconds": counted.seconds, "cpu_s": counted.cpu_s,
         "statements": counted.statements, "commits": counted.commits, "check": check,
     }  # fmt: skip
+
+
+def measure_index(count: int) -> dict[str, Any]:
+    now, _admin, organisation = setup("email")
+    from policydesk.search import indexing, pending
+    from policydesk.search.models import Entry
+    from policydesk.tickets.models import Ticket
+
+    _store_and_process(count, now, organisation)
+    waiting = indexing.waiting()
+    with Counted() as counted, _profiled():
+        indexed = pending.index_all_pending()
+    tickets = list(Ticket.objects.select_related("requester", "organisation"))
+    drifted = indexing.drifted(tickets)
+    ok = waiting == indexed == len(tickets) == count and not drifted and indexing.waiting() == 0
+    ok = ok and Entry.objects.count() >= 4 * count  # subject, requester, organisation, the request
+    check = "ok" if ok else f"{waiting} waited, {indexed} indexed, {len(drifted)} drifted of {len(tickets)}"
+    return {
+        "messages": count, "seconds": counted.seconds, "cpu_s": counted.cpu_s,
+        "statements": counted.statements, "commits": counted.commits, "check": check,
+    }  # fmt: skip
+
+
+def _store_and_process(count: int, now: Any, organisation: Any) -> None:
+    """`count` messages from as many customers stored and made tickets, unmeasured."""
+    from django.db import transaction
+
+    from policydesk.mail.ingest import Envelope, process_pending, store_raw
+    from policydesk.tickets.models import Person
+
+    with transaction.atomic():
+        Person.objects.bulk_create(
+            [Person(email=f"c{n}@bench.example", role="customer", organisation=organisation)
+             for n in range(count)],
+            batch_size=1000,
+        )  # fmt: skip
+        for n in range(count):
+            envelope = Envelope(f"c{n}@bench.example", ("support@example.com",))
+            store_raw(_request(n), mailbox="smtp", envelope=envelope, now=now + timedelta(milliseconds=n))
+    while process_pending(mailbox="smtp", limit=500):
+        pass
 
 
 def measure_email(count: int) -> dict[str, Any]:

@@ -34,6 +34,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
     settings.SECRET_KEY = TEST_SECRET_KEY
     os.environ["POLICYDESK_SECRET_KEY"] = TEST_SECRET_KEY
+    # A new ticket's search entries are written in its intake, so that a test can search for the
+    # ticket it has just made; the worker's indexer, the default, has its own tests
+    # (tests/search/test_pending.py, docs/search.md).
+    settings.POLICYDESK_SEARCH_INDEX_NEW_TICKETS = "request"
 
 
 def run_with_settings(data_dir: Path, code: str, **environment: str) -> subprocess.CompletedProcess[str]:

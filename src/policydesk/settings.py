@@ -332,6 +332,16 @@ MEDIA_URL = "/media/"  # never served directly: attachments go through a permiss
 # Search (docs/search.md): hours between two compactions of SQLite's full-text index by the
 # worker (`policydesk search compact`); 0 never.
 POLICYDESK_SEARCH_COMPACT_HOURS: float = env_float("POLICYDESK_SEARCH_COMPACT_HOURS", 24.0)
+# Who writes a new ticket's search entries: "worker" (its indexer, within about
+# POLICYDESK_SEARCH_INDEX_SECONDS of the intake) or "request" (the intake, in its transaction).
+POLICYDESK_SEARCH_INDEX_NEW_TICKETS: str = env_str("POLICYDESK_SEARCH_INDEX_NEW_TICKETS", "worker")
+if POLICYDESK_SEARCH_INDEX_NEW_TICKETS not in ("worker", "request"):
+    raise ImproperlyConfigured(
+        "POLICYDESK_SEARCH_INDEX_NEW_TICKETS must be 'worker' or 'request', not "
+        f"{POLICYDESK_SEARCH_INDEX_NEW_TICKETS!r}"
+    )
+# Seconds between two looks of the worker's indexer for new tickets waiting for their entries.
+POLICYDESK_SEARCH_INDEX_SECONDS: float = env_float("POLICYDESK_SEARCH_INDEX_SECONDS", 1.0)
 # SQLite: seconds between two checkpoints of the write-ahead log by the worker (ops/checkpoint.py;
 # 0: none, the process whose commit passes POLICYDESK_SQLITE_WAL_AUTOCHECKPOINT copies the log).
 POLICYDESK_SQLITE_CHECKPOINT_SECONDS: float = env_float("POLICYDESK_SQLITE_CHECKPOINT_SECONDS", 0.5)

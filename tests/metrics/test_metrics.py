@@ -13,6 +13,7 @@ from django.test import Client
 
 from policydesk.mail.ingest import store_raw
 from policydesk.ops import heartbeats
+from policydesk.search import pending
 from policydesk.watch.models import Timer
 from policydesk.watch.timers import Watch
 from tests.conftest import NOW, Personas, open_ticket
@@ -80,3 +81,16 @@ def test_heartbeats_and_request_times_are_there(client: Client) -> None:
     assert sample(text, "policydesk_request_duration_seconds_count", view="ops:healthz", method="GET") >= 1
     assert sample(text, "policydesk_task_queue_depth") >= 0
     assert sample(text, "policydesk_pages_unacknowledged") == 0
+
+
+def test_tickets_waiting_for_the_search_index_are_counted(
+    client: Client, personas: Personas, settings: Any
+) -> None:
+    settings.POLICYDESK_SEARCH_INDEX_NEW_TICKETS = "worker"
+    assert sample(scrape(client), "policydesk_search_waiting_tickets") == 0
+    open_ticket(personas.customer, now=NOW)
+    text = scrape(client)
+    assert sample(text, "policydesk_search_waiting_tickets") == 1
+    assert sample(text, "policydesk_search_waiting_oldest_age_seconds") > 0  # NOW is in the past
+    pending.index_all_pending()
+    assert sample(scrape(client), "policydesk_search_waiting_tickets") == 0

@@ -5,7 +5,8 @@ shares the database, any web process answers for the whole desk.
 Counters (`_total`) only grow while rows are not deleted: tickets opened (by channel, and whether
 the request became a ticket or was deflected at intake, C12), SLA timers fired. Gauges: mail in
 by state, mail out by state, tasks waiting and the oldest one's age, timers due and late, pages
-not acknowledged, the newest heartbeat's age per kind of process."""
+not acknowledged, new tickets waiting for the search index and the oldest one's age, the
+newest heartbeat's age per kind of process."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ class DeskCollector(Collector):
         pages = GaugeMetricFamily("policydesk_pages_unacknowledged", "On-call pages not acknowledged (C6).")
         pages.add_metric([], Page.objects.filter(state=Page.State.OPEN).count())
         yield pages
+        yield from _search_waiting(now)
         yield _heartbeats(now)
 
 
@@ -90,6 +92,22 @@ def _tasks(now: datetime) -> Iterator[Metric]:
         "policydesk_task_queue_oldest_age_seconds", "How long the oldest waiting task has waited."
     )
     age.add_metric([], (now - ready["oldest"]).total_seconds() if ready["oldest"] else 0.0)
+    yield age
+
+
+def _search_waiting(now: datetime) -> Iterator[Metric]:
+    """New tickets the worker's search indexer has not reached yet (docs/search.md)."""
+    waiting = Ticket.objects.filter(search_pending=True).aggregate(n=Count("pk"), oldest=Min("created_at"))
+    depth = GaugeMetricFamily(
+        "policydesk_search_waiting_tickets",
+        "New tickets whose search entries the worker has not written yet.",
+    )
+    depth.add_metric([], waiting["n"])
+    yield depth
+    age = GaugeMetricFamily(
+        "policydesk_search_waiting_oldest_age_seconds", "How long the oldest of them has waited."
+    )
+    age.add_metric([], max(0.0, (now - waiting["oldest"]).total_seconds()) if waiting["oldest"] else 0.0)
     yield age
 
 

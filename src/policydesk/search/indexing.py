@@ -1,13 +1,15 @@
 """Keeping the index in step with the tables: what each record contributes (`entries_for`),
-written in the transaction of the write it follows (`receivers`), rebuilt and checked ticket by
-ticket (`reindex_tickets`, `drift`)."""
+written in the transaction of the write it follows (`receivers`), or, for a new ticket, by the
+worker's indexer soon after (`opening`, `index_pending`); rebuilt and checked ticket by ticket
+(`reindex`, `drifted`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 
@@ -89,8 +91,46 @@ def writing_together() -> AbstractContextManager[None]:
 def _insert(entries: list[Entry]) -> None:
     """Write `entries` in one INSERT kept per count of rows (`insert_rows`), or at the end of the
     `writing_together` block. Every intake writes five entries: the ORM compiled their INSERTs
-    each time, half a millisecond of CPU per ticket (issue 17)."""
-    later_or_now(_waiting, entries, insert_rows)
+    each time, half a millisecond of CPU per ticket (issue 17). Those of a ticket the worker
+    indexes (`opening`) are left to it."""
+    deferred = _deferred.get()
+    if deferred:
+        entries = [entry for entry in entries if entry.ticket_id not in deferred]
+    if entries:
+        later_or_now(_waiting, entries, insert_rows)
+
+
+#: The new tickets of the open `opening` block whose entries the worker writes (None: no block,
+#: or the entries are written in the request).
+_deferred: ContextVar[set[int] | None] = ContextVar("search_deferred_tickets", default=None)
+
+
+@contextmanager
+def opening() -> Iterator[None]:
+    """The block around every intake's writes (`tickets.actions.intake.register_opening_context`).
+    With POLICYDESK_SEARCH_INDEX_NEW_TICKETS = "worker" (the default), a ticket made inside it is
+    saved with `search_pending` and none of its entries is written: the worker's indexer
+    (`index_pending`) writes them all, a batch of tickets per transaction, about a second later.
+    In the request they cost a sixth of an API intake's CPU on SQLite and a third of the pages
+    its commit writes, FTS5's tokenising above all (issue 17, BENCHMARKS.md). With "request",
+    they are written at the block's end, in one INSERT (`writing_together`). A nested block (an
+    intake in a batch of mail) leaves both to the outermost."""
+    if settings.POLICYDESK_SEARCH_INDEX_NEW_TICKETS != "worker" or _deferred.get() is not None:
+        with writing_together():
+            yield
+        return
+    token = _deferred.set(set())
+    try:
+        with writing_together():
+            yield
+    finally:
+        _deferred.reset(token)
+
+
+def ticket_to_be_saved(ticket: Ticket) -> None:
+    """Before a ticket's INSERT: one made in an `opening` block that defers is marked pending."""
+    if ticket._state.adding and _deferred.get() is not None:
+        ticket.search_pending = True
 
 
 def _stored(**lookups: object) -> QuerySet[Entry]:
@@ -106,6 +146,11 @@ def ticket_saved(ticket: Ticket, created: bool, update_fields: Iterable[str] | N
     when the subject is the same). Nothing in the desk moves a ticket to another requester or
     organisation; a save that names those fields re-indexes them (`search check` finds any other)."""
     if created:
+        if ticket.search_pending:  # the worker writes them all (`index_pending`)
+            deferred = _deferred.get()
+            if deferred is not None:
+                deferred.add(ticket.pk)
+            return
         _insert(ticket_entries(ticket))
         return
     fields = set(update_fields) if update_fields is not None else {"subject"}
@@ -160,7 +205,9 @@ def _key(entry: Entry) -> tuple[object, ...]:
 
 
 def drifted(tickets: list[Ticket]) -> list[Ticket]:
-    """Those of `tickets` whose entries differ from what their tables say."""
+    """Those of `tickets` whose entries differ from what their tables say (those waiting for
+    the worker's indexer are not drifted: it writes them all)."""
+    tickets = [ticket for ticket in tickets if not ticket.search_pending]
     expected = entries_for(tickets)
     stored: dict[int, list[tuple[object, ...]]] = {ticket.pk: [] for ticket in tickets}
     for entry in Entry.objects.filter(ticket__in=tickets):
@@ -175,12 +222,46 @@ def _sorted(keys: Iterable[tuple[object, ...]]) -> list[tuple[object, ...]]:
 
 
 def reindex(tickets: list[Ticket]) -> int:
-    """The entries of `tickets` written again from their tables, in one transaction; how many."""
+    """The entries of `tickets` written again from their tables, in one transaction; how many.
+    Those that waited for the worker's indexer wait no more."""
     fresh = [entry for entries in entries_for(tickets).values() for entry in entries]
+    pending = [ticket.pk for ticket in tickets if ticket.search_pending]
     with transaction.atomic():
         _stored(ticket__in=tickets).delete()
         Entry.objects.bulk_create(fresh, batch_size=500)
+        if pending:
+            Ticket.objects.filter(pk__in=pending).update(search_pending=None)
+    for ticket in tickets:
+        ticket.search_pending = None
     return len(fresh)
+
+
+#: Tickets `index_pending` gives their entries in one transaction: SQLite's one writer holds
+#: its lock for it (a few milliseconds for 50), and intakes wait that long.
+INDEX_BATCH = 50
+
+
+def index_pending(limit: int = INDEX_BATCH) -> int:
+    """Up to `limit` of the tickets waiting for their entries (`search_pending`, oldest first)
+    given them (`reindex`: whatever the ticket holds by now), in one transaction; how many.
+    Several workers may run it at once: on PostgreSQL each takes tickets no other holds (SKIP
+    LOCKED; a ticket an agent is writing just then waits for the next look); SQLite has one
+    writer at a time."""
+    with transaction.atomic():
+        tickets = list(
+            Ticket.objects.filter(search_pending=True)
+            .select_related("requester", "organisation")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")[:limit]
+        )
+        if tickets:
+            reindex(tickets)
+    return len(tickets)
+
+
+def waiting() -> int:
+    """How many tickets wait for their entries."""
+    return Ticket.objects.filter(search_pending=True).count()
 
 
 def batches(after_id: int, size: int) -> Iterator[list[Ticket]]:

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 
 from policydesk.search import indexing
 from policydesk.tickets import signals
 from policydesk.tickets.actions import intake
 from policydesk.tickets.models import Attachment, Message, Organisation, Person, Ticket
+
+
+def on_ticket_to_be_saved(sender: type, instance: Ticket, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        indexing.ticket_to_be_saved(instance)
 
 
 def on_ticket_saved(sender: type, instance: Ticket, created: bool, raw: bool = False, **kwargs: Any) -> None:
@@ -56,7 +61,8 @@ def on_tickets_merged(sender: type, source: Ticket, target: Ticket, **kwargs: An
 
 
 def connect() -> None:
-    intake.register_opening_context("search.index", indexing.writing_together)
+    intake.register_opening_context("search.index", indexing.opening)
+    pre_save.connect(on_ticket_to_be_saved, sender=Ticket, dispatch_uid="search.ticket_to_be_saved")
     signals.tickets_merged.connect(on_tickets_merged, dispatch_uid="search.tickets_merged")
     post_save.connect(on_ticket_saved, sender=Ticket, dispatch_uid="search.ticket")
     post_save.connect(on_message_saved, sender=Message, dispatch_uid="search.message")

@@ -42,10 +42,10 @@ OPENING_CONTEXTS: dict[str, Callable[[], AbstractContextManager[object]]] = {}
 
 def register_opening_context(name: str, make: Callable[[], AbstractContextManager[object]]) -> None:
     """Let an app above `tickets` wrap the writes of each new ticket (its rows, its signals) in
-    a block of its own, inside the intake's transaction: the search index writes the ticket's
-    entries there in one statement (`search.indexing.writing_together`). Each must nest as
-    `together.done_together` does: an inner block leaves its work to the outer one and, when it
-    raises, takes back what it added."""
+    a block of its own, inside the intake's transaction: the search index leaves the ticket's
+    entries to the worker, or writes them there in one statement (`search.indexing.opening`).
+    Each must nest as `together.done_together` does: an inner block leaves its work to the
+    outer one and, when it raises, takes back what it added."""
     OPENING_CONTEXTS[name] = make
 
 

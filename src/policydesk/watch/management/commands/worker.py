@@ -31,6 +31,7 @@ from policydesk.ops import checkpoint
 from policydesk.ops.heartbeats import Beating
 from policydesk.ops.loops import Every
 from policydesk.ops.models import Heartbeat
+from policydesk.search import pending
 from policydesk.search.compaction import CompactLoop, interval_seconds
 from policydesk.watch import config
 from policydesk.watch.timers import Watch
@@ -64,6 +65,7 @@ class Worker(db_worker.Worker):
         self.loop: WatchLoop | None = None
         self.compaction: CompactLoop | None = None
         self.checkpoints: checkpoint.CheckpointLoop | None = None
+        self.indexer: pending.IndexLoop | None = None
 
     def run(self) -> None:
         # "Still here" every few seconds, for /readyz (ops/heartbeats.py); not for a --batch run.
@@ -77,6 +79,12 @@ class Worker(db_worker.Worker):
                 heartbeat.stop()
 
     def _run(self) -> None:
+        # New tickets' search entries (docs/search.md): once for a --batch run, else a loop.
+        if self.batch:
+            pending.index_all_pending()
+        elif pending.interval_seconds():
+            self.indexer = pending.IndexLoop(pending.interval_seconds())
+            self.indexer.start()
         if self.watch_interval is not None:
             if self.batch:
                 figures = Watch(plan_per_pass=None).tick(timezone.now())
@@ -178,7 +186,7 @@ class Worker(db_worker.Worker):
         return True, True
 
     def stop_watch(self) -> None:
-        for loop in (self.loop, self.compaction, self.checkpoints):
+        for loop in (self.loop, self.compaction, self.checkpoints, self.indexer):
             if loop is not None:
                 loop.stopped.set()
                 loop.join(timeout=10)

@@ -1,0 +1,154 @@
+"""A new ticket's entries written by the worker's indexer (`search.pending`, `indexing.opening`,
+`indexing.index_pending`; POLICYDESK_SEARCH_INDEX_NEW_TICKETS = "worker", issue 17): the intake
+writes none and marks the ticket, the indexer writes the same entries the request would have,
+whatever happened to the ticket meanwhile, and a ticket found by search is one it has reached."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from policydesk.search import indexing, pending
+from policydesk.search.models import Entry
+from policydesk.search.service import find
+from policydesk.tickets import actions
+from policydesk.tickets.actions import Upload
+from policydesk.tickets.actions.intake import opening_together
+from policydesk.tickets.models import Ticket
+from tests.conftest import NOW, Personas, assert_loop_outlives_a_failure, run_with_settings
+
+
+@pytest.fixture
+def by_worker(settings: Any) -> None:
+    settings.POLICYDESK_SEARCH_INDEX_NEW_TICKETS = "worker"
+
+
+def _open(personas: Personas, subject: str) -> Ticket:
+    result = actions.do_open_ticket(
+        requester=personas.customer, topic="troubleshooting", subject=subject, text="Exports stop at 50%",
+        channel="web", now=NOW, entered_by=personas.agent,
+        uploads=(Upload("trace.har", "application/json", b"{}"),),
+    )  # fmt: skip
+    assert result.ticket is not None
+    return result.ticket
+
+
+def _entries(ticket: Ticket) -> list[tuple[str, str, bool]]:
+    return sorted((e.kind, e.original, e.internal) for e in Entry.objects.filter(ticket=ticket))
+
+
+def test_the_intake_leaves_the_entries_to_the_indexer(personas: Personas, by_worker: None) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        ticket = _open(personas, "Exports stop")
+    assert not any('INSERT INTO "search_entry"' in q["sql"] for q in queries.captured_queries)
+    ticket.refresh_from_db()
+    assert ticket.search_pending is True and not Entry.objects.filter(ticket=ticket).exists()
+    assert [hit.number for hit in find(personas.agent, "Exports")] == []  # not yet
+    assert indexing.waiting() == 1 and indexing.drifted([ticket]) == []  # waiting, not drifted
+
+    assert pending.index_all_pending() == 1
+    ticket.refresh_from_db()
+    assert ticket.search_pending is None and indexing.waiting() == 0
+    # subject, requester, organisation, the request, the "entered by" note (internal), the file
+    assert len(_entries(ticket)) == 6 and indexing.drifted([ticket]) == []
+    assert [hit.number for hit in find(personas.agent, "Exports")] == [ticket.number]
+    assert pending.index_all_pending() == 0
+
+
+def test_the_worker_writes_what_the_request_would_have(personas: Personas, settings: Any) -> None:
+    settings.POLICYDESK_SEARCH_INDEX_NEW_TICKETS = "request"
+    inline = _open(personas, "Same entries")
+    assert inline.search_pending is None
+    settings.POLICYDESK_SEARCH_INDEX_NEW_TICKETS = "worker"
+    later = _open(personas, "Same entries")
+    pending.index_all_pending()
+    assert _entries(later) == _entries(inline) and len(_entries(inline)) == 6
+
+
+def test_one_statement_fewer_and_no_full_text_work_in_the_request(personas: Personas, settings: Any) -> None:
+    counts = {}
+    for mode in ("request", "worker"):
+        settings.POLICYDESK_SEARCH_INDEX_NEW_TICKETS = mode
+        _open(personas, "Warm-up")  # the policy and compiled statements loaded
+        with CaptureQueriesContext(connection) as queries:
+            _open(personas, f"Counted {mode}")
+        counts[mode] = len(queries.captured_queries)
+    assert counts["worker"] == counts["request"] - 1
+
+
+def test_what_happens_before_the_indexer_comes_is_indexed_once(personas: Personas, by_worker: None) -> None:
+    ticket = _open(personas, "Before the indexer")
+    reply = actions.do_customer_reply(ticket=ticket, customer=personas.customer, text="More detail", now=NOW)
+    assert Entry.objects.filter(message=reply).count() == 1  # a reply is written in its request
+    ticket.subject = "Renamed before the indexer"
+    ticket.save(update_fields=["subject"])  # changes no entry: there is none yet
+
+    pending.index_all_pending()
+    assert Entry.objects.filter(message=reply).count() == 1  # the ticket's entries written anew
+    assert Entry.objects.get(ticket=ticket, kind=Entry.Kind.SUBJECT).original == "Renamed before the indexer"
+    assert len(_entries(ticket)) == 7 and indexing.drifted([ticket]) == []
+
+
+def test_a_batch_of_intakes_with_one_rolled_back(personas: Personas, by_worker: None) -> None:
+    """As a batch of stored mail runs them: one block, each intake in a savepoint."""
+
+    def fails() -> None:
+        with transaction.atomic(), opening_together():
+            _open(personas, "Rolled back")
+            raise RuntimeError("this message fails")
+
+    with transaction.atomic(), opening_together():
+        kept = _open(personas, "Kept")
+        with pytest.raises(RuntimeError):
+            fails()
+        reply = actions.do_customer_reply(ticket=kept, customer=personas.customer, text="Also", now=NOW)
+    assert list(
+        Ticket.objects.filter(subject__in=["Kept", "Rolled back"]).values_list("subject", flat=True)
+    ) == ["Kept"]
+    kept.refresh_from_db()
+    assert kept.search_pending is True and list(Entry.objects.filter(ticket=kept)) == []  # the reply's too
+    assert pending.index_all_pending() == 1
+    assert Entry.objects.filter(message=reply).count() == 1 and indexing.drifted([kept]) == []
+
+
+def test_the_oldest_first_a_batch_at_a_time(personas: Personas, by_worker: None) -> None:
+    tickets = [_open(personas, f"Batch {n}") for n in range(3)]
+    assert indexing.index_pending(limit=2) == 2
+    assert [Ticket.objects.get(pk=t.pk).search_pending for t in tickets] == [None, None, True]
+    assert indexing.index_pending(limit=2) == 1 and indexing.index_pending(limit=2) == 0
+
+
+def test_a_worker_batch_run_and_a_reindex_leave_none_waiting(personas: Personas, by_worker: None) -> None:
+    first = _open(personas, "By the batch run")
+    call_command("worker", "--batch", "--no-watch", verbosity=0)
+    first.refresh_from_db()
+    assert first.search_pending is None and len(_entries(first)) == 6
+    second = _open(personas, "By a reindex")
+    indexing.reindex([Ticket.objects.get(pk=second.pk)])
+    assert indexing.waiting() == 0 and len(_entries(second)) == 6
+
+
+def test_the_worker_loop_indexes_every_interval_and_stops(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert_loop_outlives_a_failure(
+        monkeypatch, pending, "index_all_pending", lambda: pending.IndexLoop(0.01), 3
+    )
+
+
+def test_the_interval_comes_from_the_setting(settings: Any) -> None:
+    settings.POLICYDESK_SEARCH_INDEX_SECONDS = 0.25
+    assert pending.interval_seconds() == 0.25
+    settings.POLICYDESK_SEARCH_INDEX_SECONDS = -1
+    assert pending.interval_seconds() == 0
+
+
+def test_an_unknown_mode_is_refused_at_start(tmp_path: Any) -> None:
+    result = run_with_settings(
+        tmp_path, "import django; django.setup()", POLICYDESK_SEARCH_INDEX_NEW_TICKETS="later",
+        POLICYDESK_DEBUG="1",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "POLICYDESK_SEARCH_INDEX_NEW_TICKETS must be 'worker' or 'request', not 'later'" in result.stderr
