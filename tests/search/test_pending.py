@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from policydesk.search import indexing, pending
@@ -19,7 +19,7 @@ from policydesk.tickets import actions
 from policydesk.tickets.actions import Upload
 from policydesk.tickets.actions.intake import opening_together
 from policydesk.tickets.models import Ticket
-from tests.conftest import NOW, Personas, assert_loop_outlives_a_failure, run_with_settings
+from tests.conftest import NOW, Personas, run_with_settings
 
 
 @pytest.fixture
@@ -132,10 +132,46 @@ def test_a_worker_batch_run_and_a_reindex_leave_none_waiting(personas: Personas,
     assert indexing.waiting() == 0 and len(_entries(second)) == 6
 
 
-def test_the_worker_loop_indexes_every_interval_and_stops(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert_loop_outlives_a_failure(
-        monkeypatch, pending, "index_all_pending", lambda: pending.IndexLoop(0.01), 3
-    )
+def test_the_worker_loop_indexes_when_due_and_outlives_a_failure(
+    personas: Personas, by_worker: None, settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    from policydesk.watch.management.commands.worker import Worker
+
+    settings.POLICYDESK_SEARCH_INDEX_SECONDS = 60
+    worker = Worker(
+        watch_interval=None, queue_names=["*"], interval=0.1, batch=False, backend_name="default",
+        startup_delay=False, max_tasks=None, worker_id="test", excluded_queue_names=[],
+    )  # fmt: skip
+    first = _open(personas, "First look")
+    worker.index_when_due()
+    assert Ticket.objects.get(pk=first.pk).search_pending is None
+    second = _open(personas, "Not due yet")
+    worker.index_when_due()  # a minute has not passed
+    assert Ticket.objects.get(pk=second.pk).search_pending is True
+
+    def locked() -> int:
+        raise OperationalError("database is locked")
+
+    worker.next_index = 0
+    monkeypatch.setattr(pending, "index_all_pending", locked)
+    worker.index_when_due()  # logged, not raised: the worker goes on
+    assert "search entries failed" in caplog.text
+    monkeypatch.undo()
+    worker.next_index = 0
+    worker.index_when_due()
+    assert Ticket.objects.get(pk=second.pk).search_pending is None
+
+
+def test_a_look_pauses_between_batches_for_waiting_writers(
+    personas: Personas, by_worker: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(5):
+        _open(personas, f"Paused {n}")
+    monkeypatch.setattr(indexing, "INDEX_BATCH", 2)
+    pauses: list[float] = []
+    monkeypatch.setattr(pending.time, "sleep", pauses.append)
+    assert pending.index_all_pending() == 5
+    assert pauses == [pending.PAUSE, pending.PAUSE]  # after the two full batches; the third ends it
 
 
 def test_the_interval_comes_from_the_setting(settings: Any) -> None:

@@ -237,8 +237,8 @@ def reindex(tickets: list[Ticket]) -> int:
 
 
 #: Tickets `index_pending` gives their entries in one transaction: SQLite's one writer holds
-#: its lock for it (a few milliseconds for 50), and intakes wait that long.
-INDEX_BATCH = 50
+#: its lock for it (about 5 ms for 10 on a quiet machine), and intakes wait that long.
+INDEX_BATCH = 10
 
 
 def index_pending(limit: int = INDEX_BATCH) -> int:

@@ -65,7 +65,7 @@ class Worker(db_worker.Worker):
         self.loop: WatchLoop | None = None
         self.compaction: CompactLoop | None = None
         self.checkpoints: checkpoint.CheckpointLoop | None = None
-        self.indexer: pending.IndexLoop | None = None
+        self.next_index = 0.0  # time.monotonic() of the next look for tickets to index
 
     def run(self) -> None:
         # "Still here" every few seconds, for /readyz (ops/heartbeats.py); not for a --batch run.
@@ -79,12 +79,8 @@ class Worker(db_worker.Worker):
                 heartbeat.stop()
 
     def _run(self) -> None:
-        # New tickets' search entries (docs/search.md): once for a --batch run, else a loop.
-        if self.batch:
+        if self.batch:  # new tickets' search entries, once; the loop of run_tasks does it too
             pending.index_all_pending()
-        elif pending.interval_seconds():
-            self.indexer = pending.IndexLoop(pending.interval_seconds())
-            self.indexer.start()
         if self.watch_interval is not None:
             if self.batch:
                 figures = Watch(plan_per_pass=None).tick(timezone.now())
@@ -117,6 +113,7 @@ class Worker(db_worker.Worker):
             time.sleep(random.random())  # noqa: S311 - spreads workers started together, no secret
         while self.running:
             close_old_connections()
+            self.index_when_due()
             ready = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
             if not self.process_all_queues:
                 ready = ready.filter(queue_name__in=self.queue_names)
@@ -143,6 +140,21 @@ class Worker(db_worker.Worker):
                 time.sleep(self.interval)
             elif self.running and not ran_other and taken < limit and not self.batch:
                 time.sleep(mail_conf.send_gather_seconds())  # the queue is empty: let mail gather
+
+    def index_when_due(self) -> None:
+        """New tickets' search entries written (`search.pending.index_all_pending`, docs/search.md)
+        every POLICYDESK_SEARCH_INDEX_SECONDS, in this loop, between batches of tasks. Not in a
+        thread of its own: under load that thread held SQLite's write lock while it waited for
+        the interpreter's lock, which the sending of mail held, and intakes waited behind both
+        (p99 60 -> 212 ms, BENCHMARKS.md). A failed look is logged; the next one tries again."""
+        interval = pending.interval_seconds()
+        if not interval or time.monotonic() < self.next_index:
+            return
+        self.next_index = time.monotonic() + interval
+        try:
+            pending.index_all_pending()
+        except Exception:
+            log.exception("writing new tickets' search entries failed; trying again in %ss", interval)
 
     def _below_max_tasks(self) -> bool:
         return self.max_tasks is None or self._run_tasks < self.max_tasks
@@ -186,7 +198,7 @@ class Worker(db_worker.Worker):
         return True, True
 
     def stop_watch(self) -> None:
-        for loop in (self.loop, self.compaction, self.checkpoints, self.indexer):
+        for loop in (self.loop, self.compaction, self.checkpoints):
             if loop is not None:
                 loop.stopped.set()
                 loop.join(timeout=10)
