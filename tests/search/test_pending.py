@@ -5,6 +5,7 @@ whatever happened to the ticket meanwhile, and a ticket found by search is one i
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -149,17 +150,42 @@ def test_the_worker_loop_indexes_when_due_and_outlives_a_failure(
     worker.index_when_due()  # a minute has not passed
     assert Ticket.objects.get(pk=second.pk).search_pending is True
 
-    def locked() -> int:
+    def locked(seconds: float) -> bool:
         raise OperationalError("database is locked")
 
     worker.next_index = 0
-    monkeypatch.setattr(pending, "index_all_pending", locked)
+    monkeypatch.setattr(pending, "index_for", locked)
     worker.index_when_due()  # logged, not raised: the worker goes on
     assert "search entries failed" in caplog.text
     monkeypatch.undo()
     worker.next_index = 0
     worker.index_when_due()
     assert Ticket.objects.get(pk=second.pk).search_pending is None
+
+
+def test_a_backlog_is_taken_a_short_look_at_a_time(
+    personas: Personas, by_worker: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two looks the worker's loop sends the acknowledgements: a look stops after
+    LOOK_SECONDS, and the next comes at once while tickets are left."""
+    from policydesk.watch.management.commands.worker import Worker
+
+    settings.POLICYDESK_SEARCH_INDEX_SECONDS = 60
+    tickets = [_open(personas, f"Backlog {n}") for n in range(5)]
+    monkeypatch.setattr(indexing, "INDEX_BATCH", 2)
+    monkeypatch.setattr(pending, "LOOK_SECONDS", 0)  # one batch a look
+    worker = Worker(
+        watch_interval=None, queue_names=["*"], interval=0.1, batch=False, backend_name="default",
+        startup_delay=False, max_tasks=None, worker_id="test", excluded_queue_names=[],
+    )  # fmt: skip
+    left, due_at_once = [], []
+    for _ in range(3):
+        worker.index_when_due()
+        left.append(indexing.waiting())
+        due_at_once.append(worker.next_index <= time.monotonic())
+    assert left == [3, 1, 0]
+    assert due_at_once == [True, True, False]  # none left: the next look in a minute
+    assert all(Ticket.objects.get(pk=t.pk).search_pending is None for t in tickets)
 
 
 def test_a_look_pauses_between_batches_for_waiting_writers(

@@ -24,6 +24,25 @@ def interval_seconds() -> float:
 PAUSE = 0.002
 
 
+#: Seconds one look of the worker's loop goes on at most (`index_for`): the loop sends mail and
+#: runs tasks between two looks, and a backlog of thousands of tickets (after a burst, or a worker
+#: that was down) must not hold up the acknowledgements for as long as it takes.
+LOOK_SECONDS = 0.2
+
+
+def index_for(seconds: float) -> bool:
+    """Batches of waiting tickets given their entries, with the pause between two, until none
+    waits or `seconds` have passed (the batch under way is finished); whether some may still
+    wait."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if indexing.index_pending(indexing.INDEX_BATCH) < indexing.INDEX_BATCH:
+            return False
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(PAUSE)
+
+
 def index_all_pending() -> int:
     """Every ticket waiting for its entries given them, a batch per transaction, with a pause
     between two batches in which waiting writers go first; how many. A batch smaller than the

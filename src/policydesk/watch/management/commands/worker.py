@@ -142,19 +142,22 @@ class Worker(db_worker.Worker):
                 time.sleep(mail_conf.send_gather_seconds())  # the queue is empty: let mail gather
 
     def index_when_due(self) -> None:
-        """New tickets' search entries written (`search.pending.index_all_pending`, docs/search.md)
-        every POLICYDESK_SEARCH_INDEX_SECONDS, in this loop, between batches of tasks. Not in a
+        """New tickets' search entries written (`search.pending.index_for`, docs/search.md) every
+        POLICYDESK_SEARCH_INDEX_SECONDS, in this loop, between batches of tasks. Not in a
         thread of its own: under load that thread held SQLite's write lock while it waited for
         the interpreter's lock, which the sending of mail held, and intakes waited behind both
         (p99 60 -> 212 ms, BENCHMARKS.md). A failed look is logged; the next one tries again."""
         interval = pending.interval_seconds()
         if not interval or time.monotonic() < self.next_index:
             return
-        self.next_index = time.monotonic() + interval
+        more = False
         try:
-            pending.index_all_pending()
+            # At most LOOK_SECONDS a look; a backlog left over is taken up at the next turn of
+            # the loop, the mail and tasks of this one done first.
+            more = pending.index_for(pending.LOOK_SECONDS)
         except Exception:
             log.exception("writing new tickets' search entries failed; trying again in %ss", interval)
+        self.next_index = time.monotonic() + (0 if more else interval)
 
     def _below_max_tasks(self) -> bool:
         return self.max_tasks is None or self._run_tasks < self.max_tasks
