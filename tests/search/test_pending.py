@@ -150,7 +150,7 @@ def test_the_worker_loop_indexes_when_due_and_outlives_a_failure(
     worker.index_when_due()  # a minute has not passed
     assert Ticket.objects.get(pk=second.pk).search_pending is True
 
-    def locked(seconds: float) -> bool:
+    def locked(seconds: float) -> tuple[int, bool]:
         raise OperationalError("database is locked")
 
     worker.next_index = 0

@@ -5,6 +5,7 @@ until none waits."""
 
 from __future__ import annotations
 
+import math
 import time
 
 from django.conf import settings
@@ -30,28 +31,24 @@ PAUSE = 0.002
 LOOK_SECONDS = 0.2
 
 
-def index_for(seconds: float) -> bool:
+def index_for(seconds: float) -> tuple[int, bool]:
     """Batches of waiting tickets given their entries, with the pause between two, until none
-    waits or `seconds` have passed (the batch under way is finished); whether some may still
-    wait."""
+    waits or `seconds` have passed (the batch under way is finished); how many, and whether some
+    may still wait. A batch smaller than the most it could take ends it (what another worker
+    holds on PostgreSQL, or what arrives meanwhile, is taken at the next look)."""
     deadline = time.monotonic() + seconds
-    while True:
-        if indexing.index_pending(indexing.INDEX_BATCH) < indexing.INDEX_BATCH:
-            return False
-        if time.monotonic() >= deadline:
-            return True
-        time.sleep(PAUSE)
-
-
-def index_all_pending() -> int:
-    """Every ticket waiting for its entries given them, a batch per transaction, with a pause
-    between two batches in which waiting writers go first; how many. A batch smaller than the
-    most it could take ends it (what another worker holds on PostgreSQL, or what arrives
-    meanwhile, is taken at the next look)."""
     done = 0
     while True:
         taken = indexing.index_pending(indexing.INDEX_BATCH)
         done += taken
         if taken < indexing.INDEX_BATCH:
-            return done
+            return done, False
+        if time.monotonic() >= deadline:
+            return done, True
         time.sleep(PAUSE)
+
+
+def index_all_pending() -> int:
+    """Every ticket waiting for its entries given them (`index_for`, with no end but the last
+    batch); how many."""
+    return index_for(math.inf)[0]

@@ -154,7 +154,7 @@ class Worker(db_worker.Worker):
         try:
             # At most LOOK_SECONDS a look; a backlog left over is taken up at the next turn of
             # the loop, the mail and tasks of this one done first.
-            more = pending.index_for(pending.LOOK_SECONDS)
+            _, more = pending.index_for(pending.LOOK_SECONDS)
         except Exception:
             log.exception("writing new tickets' search entries failed; trying again in %ss", interval)
         self.next_index = time.monotonic() + (0 if more else interval)
