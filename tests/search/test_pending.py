@@ -6,6 +6,7 @@ whatever happened to the ticket meanwhile, and a ticket found by search is one i
 from __future__ import annotations
 
 import time
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -114,6 +115,14 @@ def test_a_batch_of_intakes_with_one_rolled_back(personas: Personas, by_worker: 
     assert kept.search_pending is True and list(Entry.objects.filter(ticket=kept)) == []  # the reply's too
     assert pending.index_all_pending() == 1
     assert Entry.objects.filter(message=reply).count() == 1 and indexing.drifted([kept]) == []
+
+
+def test_search_check_counts_waiting_tickets_apart(personas: Personas, by_worker: None) -> None:
+    _open(personas, "Waiting")
+    out = StringIO()
+    call_command("search", "check", stdout=out, stderr=StringIO())  # exits 0: nothing drifted
+    assert "1 new tickets wait for the worker to write their entries (not drifted)" in out.getvalue()
+    assert "index agrees with the tables" in out.getvalue()
 
 
 def test_the_oldest_first_a_batch_at_a_time(personas: Personas, by_worker: None) -> None:

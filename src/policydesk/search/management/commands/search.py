@@ -119,6 +119,10 @@ class Command(BaseCommand):
         self.stderr.write("")
         for number in drifted:
             self.stdout.write(f"ticket #{number}: its index differs from its tables")
+        if waiting := indexing.waiting():
+            self.stdout.write(
+                f"{waiting} new tickets wait for the worker to write their entries (not drifted)"
+            )
         broken = indexing.broken_fts_tables()
         for table in broken:
             self.stdout.write(f"the full-text table {table} differs from search_entry")
