@@ -5,6 +5,7 @@ whatever happened to the ticket meanwhile, and a ticket found by search is one i
 
 from __future__ import annotations
 
+import threading
 import time
 from io import StringIO
 from typing import Any
@@ -123,6 +124,37 @@ def test_search_check_counts_waiting_tickets_apart(personas: Personas, by_worker
     call_command("search", "check", stdout=out, stderr=StringIO())  # exits 0: nothing drifted
     assert "1 new tickets wait for the worker to write their entries (not drifted)" in out.getvalue()
     assert "index agrees with the tables" in out.getvalue()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED: PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_ticket_another_transaction_holds_is_left_for_the_next_look(
+    personas: Personas, by_worker: None
+) -> None:
+    """Two workers index side by side: each takes the tickets no other holds (SKIP LOCKED)."""
+    held_ticket, free_ticket = _open(personas, "Held"), _open(personas, "Free")
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Ticket.objects.select_for_update().get(pk=held_ticket.pk)
+                held.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        assert held.wait(30)
+        assert indexing.index_pending() == 1  # the free one, without waiting for the other
+        assert Ticket.objects.get(pk=free_ticket.pk).search_pending is None
+        assert Ticket.objects.get(pk=held_ticket.pk).search_pending is True
+    finally:
+        release.set()
+        other.join(30)
+    assert indexing.index_pending() == 1 and indexing.waiting() == 0
 
 
 def test_the_oldest_first_a_batch_at_a_time(personas: Personas, by_worker: None) -> None:
