@@ -23,7 +23,8 @@ def _entries(ticket: Ticket) -> list[tuple[str, str, bool, bool, bool]]:
     )
 
 
-def _open(personas: Personas, subject: str) -> Ticket:
+def open_with_note_and_file(personas: Personas, subject: str) -> Ticket:
+    """A ticket an agent takes down for the customer, with a file: six entries."""
     result = actions.do_open_ticket(
         requester=personas.customer, topic="troubleshooting", subject=subject, text="Exports stop at 50%",
         channel="web", now=NOW, entered_by=personas.agent,
@@ -35,7 +36,7 @@ def _open(personas: Personas, subject: str) -> Ticket:
 
 def test_an_intakes_entries_are_one_insert_and_the_same_as_one_by_one(personas: Personas) -> None:
     with CaptureQueriesContext(connection) as queries:
-        ticket = _open(personas, "Exports stop")
+        ticket = open_with_note_and_file(personas, "Exports stop")
     inserts = [
         q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "search_entry"')
     ]
@@ -49,7 +50,7 @@ def test_an_intakes_entries_are_one_insert_and_the_same_as_one_by_one(personas: 
 
 
 def test_entries_waiting_are_written_before_one_is_changed(personas: Personas) -> None:
-    ticket = _open(personas, "Before")
+    ticket = open_with_note_and_file(personas, "Before")
     with transaction.atomic(), indexing.writing_together():
         message = ticket.messages.create(author=personas.customer, text="More detail", created_at=NOW)
         assert not Entry.objects.filter(message=message).exists()  # waiting for the block's end
@@ -62,7 +63,7 @@ def test_entries_waiting_are_written_before_one_is_changed(personas: Personas) -
 
 def test_a_message_changed_in_the_block_keeps_one_entry_of_its_new_text(personas: Personas) -> None:
     """Its collected entry is written before the old one is deleted: one entry, the new text."""
-    ticket = _open(personas, "Edited")
+    ticket = open_with_note_and_file(personas, "Edited")
     with transaction.atomic(), indexing.writing_together():
         message = ticket.messages.create(author=personas.customer, text="First words", created_at=NOW)
         message.text = "Second thoughts"
@@ -75,7 +76,7 @@ def test_a_message_changed_in_the_block_keeps_one_entry_of_its_new_text(personas
 def test_a_failed_intake_leaves_no_entry(personas: Personas, settings: object) -> None:
     def fails() -> None:
         with transaction.atomic(), indexing.writing_together():
-            _open(personas, "Never")
+            open_with_note_and_file(personas, "Never")
             raise RuntimeError("after the ticket's writes, before the block's end")
 
     with pytest.raises(RuntimeError):

@@ -19,25 +19,15 @@ from policydesk.search import indexing, pending
 from policydesk.search.models import Entry
 from policydesk.search.service import find
 from policydesk.tickets import actions
-from policydesk.tickets.actions import Upload
 from policydesk.tickets.actions.intake import opening_together
 from policydesk.tickets.models import Ticket
 from tests.conftest import NOW, Personas, run_with_settings
+from tests.search.test_indexing import open_with_note_and_file
 
 
 @pytest.fixture
 def by_worker(settings: Any) -> None:
     settings.POLICYDESK_SEARCH_INDEX_NEW_TICKETS = "worker"
-
-
-def _open(personas: Personas, subject: str) -> Ticket:
-    result = actions.do_open_ticket(
-        requester=personas.customer, topic="troubleshooting", subject=subject, text="Exports stop at 50%",
-        channel="web", now=NOW, entered_by=personas.agent,
-        uploads=(Upload("trace.har", "application/json", b"{}"),),
-    )  # fmt: skip
-    assert result.ticket is not None
-    return result.ticket
 
 
 def _entries(ticket: Ticket) -> list[tuple[str, str, bool]]:
@@ -46,7 +36,7 @@ def _entries(ticket: Ticket) -> list[tuple[str, str, bool]]:
 
 def test_the_intake_leaves_the_entries_to_the_indexer(personas: Personas, by_worker: None) -> None:
     with CaptureQueriesContext(connection) as queries:
-        ticket = _open(personas, "Exports stop")
+        ticket = open_with_note_and_file(personas, "Exports stop")
     assert not any('INSERT INTO "search_entry"' in q["sql"] for q in queries.captured_queries)
     ticket.refresh_from_db()
     assert ticket.search_pending is True and not Entry.objects.filter(ticket=ticket).exists()
@@ -64,10 +54,10 @@ def test_the_intake_leaves_the_entries_to_the_indexer(personas: Personas, by_wor
 
 def test_the_worker_writes_what_the_request_would_have(personas: Personas, settings: Any) -> None:
     settings.POLICYDESK_SEARCH_INDEX_NEW_TICKETS = "request"
-    inline = _open(personas, "Same entries")
+    inline = open_with_note_and_file(personas, "Same entries")
     assert inline.search_pending is None
     settings.POLICYDESK_SEARCH_INDEX_NEW_TICKETS = "worker"
-    later = _open(personas, "Same entries")
+    later = open_with_note_and_file(personas, "Same entries")
     pending.index_all_pending()
     assert _entries(later) == _entries(inline) and len(_entries(inline)) == 6
 
@@ -76,15 +66,15 @@ def test_one_statement_fewer_and_no_full_text_work_in_the_request(personas: Pers
     counts = {}
     for mode in ("request", "worker"):
         settings.POLICYDESK_SEARCH_INDEX_NEW_TICKETS = mode
-        _open(personas, "Warm-up")  # the policy and compiled statements loaded
+        open_with_note_and_file(personas, "Warm-up")  # the policy and compiled statements loaded
         with CaptureQueriesContext(connection) as queries:
-            _open(personas, f"Counted {mode}")
+            open_with_note_and_file(personas, f"Counted {mode}")
         counts[mode] = len(queries.captured_queries)
     assert counts["worker"] == counts["request"] - 1
 
 
 def test_what_happens_before_the_indexer_comes_is_indexed_once(personas: Personas, by_worker: None) -> None:
-    ticket = _open(personas, "Before the indexer")
+    ticket = open_with_note_and_file(personas, "Before the indexer")
     reply = actions.do_customer_reply(ticket=ticket, customer=personas.customer, text="More detail", now=NOW)
     assert Entry.objects.filter(message=reply).count() == 1  # a reply is written in its request
     ticket.subject = "Renamed before the indexer"
@@ -101,11 +91,11 @@ def test_a_batch_of_intakes_with_one_rolled_back(personas: Personas, by_worker: 
 
     def fails() -> None:
         with transaction.atomic(), opening_together():
-            _open(personas, "Rolled back")
+            open_with_note_and_file(personas, "Rolled back")
             raise RuntimeError("this message fails")
 
     with transaction.atomic(), opening_together():
-        kept = _open(personas, "Kept")
+        kept = open_with_note_and_file(personas, "Kept")
         with pytest.raises(RuntimeError):
             fails()
         reply = actions.do_customer_reply(ticket=kept, customer=personas.customer, text="Also", now=NOW)
@@ -119,7 +109,7 @@ def test_a_batch_of_intakes_with_one_rolled_back(personas: Personas, by_worker: 
 
 
 def test_search_check_counts_waiting_tickets_apart(personas: Personas, by_worker: None) -> None:
-    _open(personas, "Waiting")
+    open_with_note_and_file(personas, "Waiting")
     out = StringIO()
     call_command("search", "check", stdout=out, stderr=StringIO())  # exits 0: nothing drifted
     assert "1 new tickets wait for the worker to write their entries (not drifted)" in out.getvalue()
@@ -132,7 +122,10 @@ def test_a_ticket_another_transaction_holds_is_left_for_the_next_look(
     personas: Personas, by_worker: None
 ) -> None:
     """Two workers index side by side: each takes the tickets no other holds (SKIP LOCKED)."""
-    held_ticket, free_ticket = _open(personas, "Held"), _open(personas, "Free")
+    held_ticket, free_ticket = (
+        open_with_note_and_file(personas, "Held"),
+        open_with_note_and_file(personas, "Free"),
+    )
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -158,18 +151,18 @@ def test_a_ticket_another_transaction_holds_is_left_for_the_next_look(
 
 
 def test_the_oldest_first_a_batch_at_a_time(personas: Personas, by_worker: None) -> None:
-    tickets = [_open(personas, f"Batch {n}") for n in range(3)]
+    tickets = [open_with_note_and_file(personas, f"Batch {n}") for n in range(3)]
     assert indexing.index_pending(limit=2) == 2
     assert [Ticket.objects.get(pk=t.pk).search_pending for t in tickets] == [None, None, True]
     assert indexing.index_pending(limit=2) == 1 and indexing.index_pending(limit=2) == 0
 
 
 def test_a_worker_batch_run_and_a_reindex_leave_none_waiting(personas: Personas, by_worker: None) -> None:
-    first = _open(personas, "By the batch run")
+    first = open_with_note_and_file(personas, "By the batch run")
     call_command("worker", "--batch", "--no-watch", verbosity=0)
     first.refresh_from_db()
     assert first.search_pending is None and len(_entries(first)) == 6
-    second = _open(personas, "By a reindex")
+    second = open_with_note_and_file(personas, "By a reindex")
     indexing.reindex([Ticket.objects.get(pk=second.pk)])
     assert indexing.waiting() == 0 and len(_entries(second)) == 6
 
@@ -184,10 +177,10 @@ def test_the_worker_loop_indexes_when_due_and_outlives_a_failure(
         watch_interval=None, queue_names=["*"], interval=0.1, batch=False, backend_name="default",
         startup_delay=False, max_tasks=None, worker_id="test", excluded_queue_names=[],
     )  # fmt: skip
-    first = _open(personas, "First look")
+    first = open_with_note_and_file(personas, "First look")
     worker.index_when_due()
     assert Ticket.objects.get(pk=first.pk).search_pending is None
-    second = _open(personas, "Not due yet")
+    second = open_with_note_and_file(personas, "Not due yet")
     worker.index_when_due()  # a minute has not passed
     assert Ticket.objects.get(pk=second.pk).search_pending is True
 
@@ -212,7 +205,7 @@ def test_a_backlog_is_taken_a_short_look_at_a_time(
     from policydesk.watch.management.commands.worker import Worker
 
     settings.POLICYDESK_SEARCH_INDEX_SECONDS = 60
-    tickets = [_open(personas, f"Backlog {n}") for n in range(5)]
+    tickets = [open_with_note_and_file(personas, f"Backlog {n}") for n in range(5)]
     monkeypatch.setattr(indexing, "INDEX_BATCH", 2)
     monkeypatch.setattr(pending, "LOOK_SECONDS", 0)  # one batch a look
     worker = Worker(
@@ -233,7 +226,7 @@ def test_a_look_pauses_between_batches_for_waiting_writers(
     personas: Personas, by_worker: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for n in range(5):
-        _open(personas, f"Paused {n}")
+        open_with_note_and_file(personas, f"Paused {n}")
     monkeypatch.setattr(indexing, "INDEX_BATCH", 2)
     pauses: list[float] = []
     monkeypatch.setattr(pending.time, "sleep", pauses.append)

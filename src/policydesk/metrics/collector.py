@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 
 from policydesk.mail.models import InboundMessage, OutgoingMail
 from policydesk.ops.models import Heartbeat
+from policydesk.search import indexing
 from policydesk.tickets.models import Deflection, Ticket
 from policydesk.watch.models import Page, Timer
 
@@ -97,7 +98,7 @@ def _tasks(now: datetime) -> Iterator[Metric]:
 
 def _search_waiting(now: datetime) -> Iterator[Metric]:
     """New tickets the worker's search indexer has not reached yet (docs/search.md)."""
-    waiting = Ticket.objects.filter(search_pending=True).aggregate(n=Count("pk"), oldest=Min("created_at"))
+    waiting = indexing.waiting_tickets().aggregate(n=Count("pk"), oldest=Min("created_at"))
     depth = GaugeMetricFamily(
         "policydesk_search_waiting_tickets",
         "New tickets whose search entries the worker has not written yet.",

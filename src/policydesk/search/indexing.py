@@ -249,7 +249,7 @@ def index_pending(limit: int = INDEX_BATCH) -> int:
     writer at a time."""
     with transaction.atomic():
         tickets = list(
-            Ticket.objects.filter(search_pending=True)
+            waiting_tickets()
             .select_related("requester", "organisation")
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("pk")[:limit]
@@ -259,9 +259,15 @@ def index_pending(limit: int = INDEX_BATCH) -> int:
     return len(tickets)
 
 
+def waiting_tickets() -> QuerySet[Ticket]:
+    """The tickets waiting for the worker to write their entries (`search_pending`, found by its
+    partial index)."""
+    return Ticket.objects.filter(search_pending=True)
+
+
 def waiting() -> int:
     """How many tickets wait for their entries."""
-    return Ticket.objects.filter(search_pending=True).count()
+    return waiting_tickets().count()
 
 
 def batches(after_id: int, size: int) -> Iterator[list[Ticket]]:

@@ -79,7 +79,7 @@ class Worker(db_worker.Worker):
                 heartbeat.stop()
 
     def _run(self) -> None:
-        if self.batch:  # new tickets' search entries, once; the loop of run_tasks does it too
+        if self.batch:  # new tickets' search entries, all of them, before the tasks
             pending.index_all_pending()
         if self.watch_interval is not None:
             if self.batch:
@@ -148,8 +148,8 @@ class Worker(db_worker.Worker):
         the interpreter's lock, which the sending of mail held, and intakes waited behind both
         (p99 60 -> 212 ms, BENCHMARKS.md). A failed look is logged; the next one tries again."""
         interval = pending.interval_seconds()
-        if not interval or time.monotonic() < self.next_index:
-            return
+        if self.batch or not interval or time.monotonic() < self.next_index:
+            return  # a --batch run indexed them all before its tasks
         more = False
         try:
             # At most LOOK_SECONDS a look; a backlog left over is taken up at the next turn of
