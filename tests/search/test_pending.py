@@ -73,6 +73,23 @@ def test_one_statement_fewer_and_no_full_text_work_in_the_request(personas: Pers
     assert counts["worker"] == counts["request"] - 1
 
 
+def test_the_request_builds_no_entry_to_drop(personas: Personas, by_worker: None, monkeypatch: Any) -> None:
+    """Its first message, the note and the file build no entry that would only be dropped:
+    normalising a message's text is the costly part of one."""
+    built: list[str] = []
+    real = indexing._entry
+
+    def counted(ticket_id: int, kind: str, original: str, **links: object) -> Entry:
+        built.append(kind)
+        return real(ticket_id, kind, original, **links)
+
+    monkeypatch.setattr(indexing, "_entry", counted)
+    ticket = open_with_note_and_file(personas, "Nothing built")
+    assert built == []
+    reply = actions.do_customer_reply(ticket=ticket, customer=personas.customer, text="Later", now=NOW)
+    assert built == ["message"] and Entry.objects.filter(message=reply).count() == 1  # not deferred
+
+
 def test_what_happens_before_the_indexer_comes_is_indexed_once(personas: Personas, by_worker: None) -> None:
     ticket = open_with_note_and_file(personas, "Before the indexer")
     reply = actions.do_customer_reply(ticket=ticket, customer=personas.customer, text="More detail", now=NOW)

@@ -92,12 +92,17 @@ def _insert(entries: list[Entry]) -> None:
     """Write `entries` in one INSERT kept per count of rows (`insert_rows`), or at the end of the
     `writing_together` block. Every intake writes five entries: the ORM compiled their INSERTs
     each time, half a millisecond of CPU per ticket (issue 17). Those of a ticket the worker
-    indexes (`opening`) are left to it."""
-    deferred = _deferred.get()
-    if deferred:
-        entries = [entry for entry in entries if entry.ticket_id not in deferred]
+    indexes (`opening`) are not given here (`_left_to_worker`)."""
     if entries:
         later_or_now(_waiting, entries, insert_rows)
+
+
+def _left_to_worker(ticket_id: int) -> bool:
+    """The ticket was opened in the open `opening` block and the worker writes its entries: a
+    record saved with it (its first message, a note, a file) builds none, to be dropped
+    (normalising a message's text is the costly part of an entry)."""
+    deferred = _deferred.get()
+    return deferred is not None and ticket_id in deferred
 
 
 #: The new tickets of the open `opening` block whose entries the worker writes (None: no block,
@@ -165,12 +170,16 @@ def ticket_saved(ticket: Ticket, created: bool, update_fields: Iterable[str] | N
 
 
 def message_saved(message: Message, created: bool) -> None:
+    if _left_to_worker(message.ticket_id):
+        return
     if not created:
         _stored(message=message).delete()
     _insert([message_entry(message)])
 
 
 def attachment_saved(attachment: Attachment, created: bool) -> None:
+    if _left_to_worker(attachment.ticket_id):
+        return
     message = attachment.message  # the message it was attached with: in memory, no query
     internal = message is not None and message.kind == Message.Kind.INTERNAL
     if not created:
