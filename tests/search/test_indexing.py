@@ -82,3 +82,21 @@ def test_a_failed_intake_leaves_no_entry(personas: Personas, settings: object) -
     with pytest.raises(RuntimeError):
         fails()
     assert not Ticket.objects.filter(subject="Never").exists() and not Entry.objects.exists()
+
+
+def test_more_tickets_than_one_read_takes_are_indexed_whole(personas: Personas) -> None:
+    """`entries_for` reads messages and files `READ_TICKETS` tickets at a time: a batch that
+    spans reads, its last one padded, gives each ticket its own entries and no other's."""
+    count = indexing.READ_TICKETS + 3
+    tickets = [open_with_note_and_file(personas, f"Batch {n}") for n in range(count)]
+    for ticket in tickets:
+        ticket.refresh_from_db()
+    expected = {ticket.pk: sorted(map(indexing._key, _stored_entries(ticket))) for ticket in tickets}
+    entries = indexing.entries_for(tickets)
+    assert {pk: sorted(map(indexing._key, found)) for pk, found in entries.items()} == expected
+    assert indexing.reindex(tickets) == 6 * count and indexing.drifted(tickets) == []
+    assert {ticket.pk: sorted(map(indexing._key, _stored_entries(ticket))) for ticket in tickets} == expected
+
+
+def _stored_entries(ticket: Ticket) -> list[Entry]:
+    return list(Entry.objects.filter(ticket=ticket))
