@@ -316,3 +316,28 @@ def test_insert_reads_back_what_the_database_worked_out_in_the_insert(personas: 
     assert event.subject_id == "42" and AuditEvent.objects.get(pk=event.pk).subject_id == "42"
     with pytest.raises(TypeError, match="does not insert"):
         insert(AuditEvent(at=NOW, action="x", subject_type="t", subject_id="1"), computed={"id": "1"})
+
+
+def test_the_values_bound_are_the_ones_a_save_computes_plain_or_not(personas: Personas) -> None:
+    """`insert` and `update` bind a plain field's str, int, bool or None as it is, and compute
+    every other value as a save does: enum members, lazy translations, a bool in an integer
+    field, dates and JSON all come out as `get_db_prep_save` gives them."""
+    from django.utils.translation import gettext_lazy
+
+    from policydesk.compiled_queries import _insert_sql
+
+    ticket = open_request(personas.customer).ticket
+    assert ticket is not None
+    ticket.status = Ticket.Status.OPEN  # an enum member, not a str
+    ticket.subject = gettext_lazy("Help")  # type: ignore[assignment]  # a lazy string a form may carry
+    counter = Counter(name="plain", value=True)  # a bool in an integer field: 1, as the ORM binds it
+    message = Message(ticket=ticket, author=personas.agent, kind="note", text="x", created_at=NOW)
+    event = AuditEvent(at=NOW, actor=None, action="a", subject_type="t", subject_id="1", data={"n": 1})
+    for instance in (ticket, counter, message, event):
+        statement = _insert_sql(type(instance)._meta, connection, True, {})
+        expected = [
+            field.get_db_prep_save(field.pre_save(instance, True), connection) for field in statement.fields
+        ]
+        values = statement.values(instance, True, connection)
+        assert values == expected and [type(v) for v in values] == [type(v) for v in expected]
+    assert any(plain is not None for plain in _insert_sql(Ticket._meta, connection, True, {}).plain)

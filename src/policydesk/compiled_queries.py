@@ -27,9 +27,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.db.models import NOT_PROVIDED, Field, Model, QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.query import (  # type: ignore[attr-defined]  # Django internal, no stub: how ModelIterable fills select_related
@@ -156,6 +157,53 @@ class _Statement:
     fields: tuple[Field[Any, Any], ...]
     computed: tuple[Field[Any, Any], ...] = ()  # read back after the primary key
 
+    @cached_property
+    def plain(self) -> tuple[tuple[str, frozenset[type]] | None, ...]:
+        """For each of `fields`, where it is plain (`_PLAIN_FIELDS`): its attribute name and the
+        types of value bound as they are; else None."""
+        return tuple(_plain(field) for field in self.fields)
+
+    def values(self, instance: Model, add: bool, connection: Any) -> list[Any]:
+        """The values `fields` bind for `instance`, as a save computes them (each field's
+        `pre_save`, then `get_db_prep_save`), without those calls where the value is plain
+        (issue 17: 5 % of the CPU of an API intake, and of its time under SQLite's write lock)."""
+        values = []
+        for field, plain in zip(self.fields, self.plain, strict=True):
+            if plain is not None:
+                value = getattr(instance, plain[0])
+                if value.__class__ in plain[1]:
+                    values.append(value)
+                    continue
+            values.append(field.get_db_prep_save(field.pre_save(instance, add), connection))
+        return values
+
+
+_TEXT: frozenset[type] = frozenset({str, type(None)})
+_INTEGER: frozenset[type] = frozenset({int, type(None)})
+_BOOLEAN: frozenset[type] = frozenset({bool, type(None)})
+#: Field classes (exactly these, not subclasses) whose `pre_save` reads the attribute and whose
+#: `get_db_prep_save` gives back a value of these types (exactly) unchanged, on every database.
+_PLAIN_FIELDS: dict[type, frozenset[type]] = {
+    models.CharField: _TEXT, models.TextField: _TEXT, models.BooleanField: _BOOLEAN,
+    **dict.fromkeys((
+        models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
+        models.PositiveIntegerField, models.PositiveBigIntegerField, models.PositiveSmallIntegerField,
+        models.AutoField, models.BigAutoField, models.SmallAutoField,
+    ), _INTEGER),
+}  # fmt: skip
+
+
+def _plain(field: Field[Any, Any]) -> tuple[str, frozenset[type]] | None:
+    """`field`'s attribute name and plain types, if it is plain (a foreign key is when the field
+    it points at is)."""
+    target = (
+        field.target_field
+        if isinstance(field, models.ForeignKey) and type(field) is models.ForeignKey
+        else field
+    )
+    types = _PLAIN_FIELDS.get(type(target))
+    return None if types is None else (field.attname, types)
+
 
 M = TypeVar("M", bound=Model)
 
@@ -185,7 +233,7 @@ def insert(instance: M, using: str = "default", computed: Mapping[str, str] | No
     built = _inserts.get(key)
     if built is None:
         built = _inserts[key] = _insert_sql(meta, connection, with_pk, dict(expressions))
-    params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in built.fields]
+    params = built.values(instance, True, connection)
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(built.sql, params)
         pk, *values = cursor.fetchone()
@@ -271,9 +319,7 @@ def update_each(instances: Sequence[M], fields: Sequence[str], using: str = "def
             raise TypeError("update_each() writes rows of one model")
         pre_save.send(sender=origin, instance=instance, raw=False, using=using, update_fields=update_fields)
         instance._prepare_related_fields_for_save(operation_name="save", fields=built.fields)  # type: ignore[attr-defined]  # Django's, no stub
-        params = [
-            field.get_db_prep_save(field.pre_save(instance, False), connection) for field in built.fields
-        ]
+        params = built.values(instance, False, connection)
         params.append(meta.pk.get_db_prep_value(instance.pk, connection))
         rows.append(params)
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
@@ -352,11 +398,7 @@ def _insert_rows(instances: Sequence[Model], ignore_conflicts: bool, read_keys: 
         if read_keys:
             suffix += f" RETURNING {quote(meta.pk.column)}"
         built = _row_inserts[key] = _Statement(f"{sql} {suffix}".rstrip(), fields)
-    params = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection)
-        for instance in instances
-        for field in built.fields
-    ]
+    params = [value for instance in instances for value in built.values(instance, True, connection)]
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(built.sql, params)
         keys = cursor.fetchall() if read_keys else ()
