@@ -339,5 +339,10 @@ def test_the_values_bound_are_the_ones_a_save_computes_plain_or_not(personas: Pe
             field.get_db_prep_save(field.pre_save(instance, True), connection) for field in statement.fields
         ]
         values = statement.values(instance, True, connection)
-        assert values == expected and [type(v) for v in values] == [type(v) for v in expected]
+        assert list(map(_bound, values)) == list(map(_bound, expected))
     assert any(plain is not None for plain in _insert_sql(Ticket._meta, connection, True, {}).plain)
+
+
+def _bound(value: object) -> tuple[type, object]:
+    """A bound value's type and content (PostgreSQL's JSON wrapper compares by identity)."""
+    return type(value), getattr(value, "obj", value)

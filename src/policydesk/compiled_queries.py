@@ -27,7 +27,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, TypeVar
 
 from django.db import DatabaseError, connections, models, transaction
@@ -155,13 +154,14 @@ class _Statement:
 
     sql: str
     fields: tuple[Field[Any, Any], ...]
+    #: For each of `fields`, where it is plain on the statement's database (`_plain`): its
+    #: attribute name and the types of value bound as they are; else None.
+    plain: tuple[tuple[str, frozenset[type]] | None, ...]
     computed: tuple[Field[Any, Any], ...] = ()  # read back after the primary key
 
-    @cached_property
-    def plain(self) -> tuple[tuple[str, frozenset[type]] | None, ...]:
-        """For each of `fields`, where it is plain (`_PLAIN_FIELDS`): its attribute name and the
-        types of value bound as they are; else None."""
-        return tuple(_plain(field) for field in self.fields)
+    @classmethod
+    def of(cls, sql: str, fields: tuple[Field[Any, Any], ...], connection: Any, **more: Any) -> _Statement:
+        return cls(sql, fields, tuple(_plain(field, connection) for field in fields), **more)
 
     def values(self, instance: Model, add: bool, connection: Any) -> list[Any]:
         """The values `fields` bind for `instance`, as a save computes them (each field's
@@ -182,26 +182,30 @@ _TEXT: frozenset[type] = frozenset({str, type(None)})
 _INTEGER: frozenset[type] = frozenset({int, type(None)})
 _BOOLEAN: frozenset[type] = frozenset({bool, type(None)})
 #: Field classes (exactly these, not subclasses) whose `pre_save` reads the attribute and whose
-#: `get_db_prep_save` gives back a value of these types (exactly) unchanged, on every database.
+#: `get_db_prep_save` gives back a value of these types (exactly) unchanged. Integer fields only
+#: where the database takes Python's int as it is (PostgreSQL's wraps it in its column's type).
 _PLAIN_FIELDS: dict[type, frozenset[type]] = {
     models.CharField: _TEXT, models.TextField: _TEXT, models.BooleanField: _BOOLEAN,
-    **dict.fromkeys((
-        models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
-        models.PositiveIntegerField, models.PositiveBigIntegerField, models.PositiveSmallIntegerField,
-        models.AutoField, models.BigAutoField, models.SmallAutoField,
-    ), _INTEGER),
+    models.AutoField: _INTEGER, models.BigAutoField: _INTEGER, models.SmallAutoField: _INTEGER,
 }  # fmt: skip
+_INTEGER_FIELDS = (
+    models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
+    models.PositiveBigIntegerField, models.PositiveSmallIntegerField,
+)  # fmt: skip
 
 
-def _plain(field: Field[Any, Any]) -> tuple[str, frozenset[type]] | None:
-    """`field`'s attribute name and plain types, if it is plain (a foreign key is when the field
-    it points at is)."""
+def _plain(field: Field[Any, Any], connection: Any) -> tuple[str, frozenset[type]] | None:
+    """`field`'s attribute name and plain types, if it is plain on `connection`'s database (a
+    foreign key is when the field it points at is)."""
     target = (
         field.target_field
         if isinstance(field, models.ForeignKey) and type(field) is models.ForeignKey
         else field
     )
     types = _PLAIN_FIELDS.get(type(target))
+    if types is None and type(target) in _INTEGER_FIELDS:
+        adapted = connection.ops.adapt_integerfield_value(1, target.get_internal_type())
+        types = _INTEGER if adapted.__class__ is int else None
     return None if types is None else (field.attname, types)
 
 
@@ -264,7 +268,7 @@ def _insert_sql(meta: Any, connection: Any, with_pk: bool, computed: dict[str, s
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - quoted identifiers, our own expressions, bound values
         f"VALUES ({', '.join(values)}) RETURNING {', '.join(returning)}"
     )
-    return _Statement(sql, fields, worked_out)
+    return _Statement.of(sql, fields, connection, computed=worked_out)
 
 
 def _inserted_fields(meta: Any, with_pk: bool) -> tuple[Field[Any, Any], ...]:
@@ -308,9 +312,10 @@ def update_each(instances: Sequence[M], fields: Sequence[str], using: str = "def
             raise TypeError("update() writes concrete fields other than the primary key")
         quote = connection.ops.quote_name
         assignments = ", ".join(f"{quote(field.column)} = %s" for field in chosen)
-        built = _updates[key] = _Statement(
+        built = _updates[key] = _Statement.of(
             f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",  # noqa: S608 - quoted identifiers, bound values
             chosen,
+            connection,
         )
     update_fields = frozenset(fields)
     rows = []
@@ -397,7 +402,7 @@ def _insert_rows(instances: Sequence[Model], ignore_conflicts: bool, read_keys: 
         suffix = connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
         if read_keys:
             suffix += f" RETURNING {quote(meta.pk.column)}"
-        built = _row_inserts[key] = _Statement(f"{sql} {suffix}".rstrip(), fields)
+        built = _row_inserts[key] = _Statement.of(f"{sql} {suffix}".rstrip(), fields, connection)
     params = [value for instance in instances for value in built.values(instance, True, connection)]
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(built.sql, params)
