@@ -14,6 +14,7 @@ from policydesk.compiled_queries import (
     ROWS_PER_INSERT,
     CompiledQuery,
     insert,
+    insert_each,
     insert_rows,
     update,
     update_each,
@@ -131,6 +132,56 @@ def test_insert_sends_save_signals_so_what_follows_a_save_follows_it(personas: P
     assert Message.objects.get(pk=message.pk).text == "キャッシュが消えない"
     assert Entry.objects.filter(message=message, original="キャッシュが消えない").count() == 1
     assert Entry.objects.filter(ticket=ticket, original="Exports stop").count() == 1  # the ticket's post_save
+
+
+def test_insert_each_is_insert_for_each_in_one_statement(personas: Personas) -> None:
+    """The same rows, signals and keys as `insert` one by one, from one INSERT."""
+    ticket = open_request(personas.customer).ticket
+    assert ticket is not None
+    seen: list[tuple[str, str, bool]] = []
+
+    def before(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(("pre", instance.text, instance.pk is None))
+
+    def after(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+        seen.append(("post", instance.text, created and instance.pk is not None))
+
+    def messages(suffix: str) -> list[Message]:
+        first = Message(
+            ticket=ticket, author=personas.customer, text=f"first {suffix}", channel="web", created_at=NOW
+        )
+        note = Message(
+            ticket=ticket, author=personas.agent, kind="internal", text=f"note {suffix}", created_at=NOW
+        )
+        return [first, note]
+
+    one_by_one, together = messages("a"), messages("b")
+    for message in one_by_one:
+        insert(message)
+    pre_save.connect(before, sender=Message)
+    post_save.connect(after, sender=Message)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            insert_each(together)
+    finally:
+        pre_save.disconnect(before, sender=Message)
+        post_save.disconnect(after, sender=Message)
+    inserts = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "tickets_message"')
+    ]
+    assert len(inserts) == 1
+    assert seen == [
+        ("pre", "first b", True),
+        ("pre", "note b", True),
+        ("post", "first b", True),
+        ("post", "note b", True),
+    ]
+    assert [m.pk for m in together] == sorted(m.pk for m in together) and not together[0]._state.adding
+    for a, b in zip(one_by_one, together, strict=True):
+        stored_a, stored_b = _row(Message, a.pk), _row(Message, b.pk)
+        assert {**stored_a, "id": 0, "text": ""} == {**stored_b, "id": 0, "text": ""}
+        assert Message.objects.get(pk=b.pk).text == b.text
+    assert Entry.objects.filter(message__in=together).count() == 2  # their post_save: the search index
 
 
 def test_insert_refused_by_the_database_raises_and_leaves_nothing(personas: Personas) -> None:

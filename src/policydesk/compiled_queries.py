@@ -254,6 +254,24 @@ def insert(instance: M, using: str = "default", computed: Mapping[str, str] | No
     return instance
 
 
+def insert_each(instances: Sequence[Model], using: str = "default") -> None:
+    """`insert(instance)` for each of `instances` (new rows of one plain model, the database
+    giving their keys), in one INSERT: the same values, the same `pre_save` and `post_save`
+    signals for each, each key read back (`insert_rows(read_keys=True)`). An intake's request and
+    the note saying who took it down: one statement, on PostgreSQL one round trip, not two
+    (issue 17)."""
+    if len(instances) == 1:
+        insert(instances[0], using=using)
+        return
+    for instance in instances:
+        pre_save.send(sender=type(instance), instance=instance, raw=False, using=using, update_fields=None)
+    insert_rows(instances, read_keys=True, using=using)
+    for instance in instances:
+        post_save.send(
+            sender=type(instance), instance=instance, created=True, update_fields=None, raw=False, using=using
+        )
+
+
 def _insert_sql(meta: Any, connection: Any, with_pk: bool, computed: dict[str, str]) -> _Statement:
     every = _inserted_fields(meta, with_pk)
     fields = tuple(field for field in every if field.name not in computed)

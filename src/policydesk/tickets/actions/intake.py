@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk import languages
-from policydesk.compiled_queries import insert
+from policydesk.compiled_queries import insert, insert_each
 from policydesk.desk_policy import get_policy
 from policydesk.oneline import one_line
 from policydesk.policy.model import Policy, Route
@@ -152,10 +152,8 @@ def do_open_ticket(
         assert ticket is not None and message is not None  # noqa: S101 - made above for a ticket
         with opening_together():
             _insert_numbered(ticket)
-            insert(message)
+            insert_each([message] if note is None else [message, note])
             attach(ticket, message, uploads, now)
-            if note is not None:
-                insert(note)
             _record_opening(policy, decision, ticket, now, actor=entered_by or requester)
             store_metric_events(events)
             signals.ticket_opened.send(
