@@ -160,8 +160,15 @@ class _Statement:
     computed: tuple[Field[Any, Any], ...] = ()  # read back after the primary key
 
     @classmethod
-    def of(cls, sql: str, fields: tuple[Field[Any, Any], ...], connection: Any, **more: Any) -> _Statement:
-        return cls(sql, fields, tuple(_plain(field, connection) for field in fields), **more)
+    def of(
+        cls,
+        sql: str,
+        fields: tuple[Field[Any, Any], ...],
+        connection: Any,
+        computed: tuple[Field[Any, Any], ...] = (),
+    ) -> _Statement:
+        """The statement, with which of its fields are plain on `connection`'s database."""
+        return cls(sql, fields, tuple(_plain(field, connection) for field in fields), computed)
 
     def values(self, instance: Model, add: bool, connection: Any) -> list[Any]:
         """The values `fields` bind for `instance`, as a save computes them (each field's
