@@ -14,8 +14,8 @@ from policydesk.compiled_queries import (
     ROWS_PER_INSERT,
     CompiledQuery,
     insert,
-    insert_each,
     insert_rows,
+    prepare_insert,
     update,
     update_each,
 )
@@ -134,8 +134,9 @@ def test_insert_sends_save_signals_so_what_follows_a_save_follows_it(personas: P
     assert Entry.objects.filter(ticket=ticket, original="Exports stop").count() == 1  # the ticket's post_save
 
 
-def test_insert_each_is_insert_for_each_in_one_statement(personas: Personas) -> None:
-    """The same rows, signals and keys as `insert` one by one, from one INSERT."""
+def test_a_prepared_insert_is_insert_for_each_in_one_statement(personas: Personas) -> None:
+    """With signals and keys read: the same rows, signals and keys as `insert` one by one, from
+    one INSERT."""
     ticket = open_request(personas.customer).ticket
     assert ticket is not None
     seen: list[tuple[str, str, bool]] = []
@@ -162,7 +163,7 @@ def test_insert_each_is_insert_for_each_in_one_statement(personas: Personas) -> 
     post_save.connect(after, sender=Message)
     try:
         with CaptureQueriesContext(connection) as queries:
-            insert_each(together)
+            prepare_insert(together, read_keys=True, signals=True).write()
     finally:
         pre_save.disconnect(before, sender=Message)
         post_save.disconnect(after, sender=Message)
@@ -182,6 +183,60 @@ def test_insert_each_is_insert_for_each_in_one_statement(personas: Personas) -> 
         assert {**stored_a, "id": 0, "text": ""} == {**stored_b, "id": 0, "text": ""}
         assert Message.objects.get(pk=b.pk).text == b.text
     assert Entry.objects.filter(message__in=together).count() == 2  # their post_save: the search index
+
+
+def test_a_prepared_insert_binds_what_it_was_given_and_reads_the_late_values_when_written(
+    personas: Personas,
+) -> None:
+    """`prepare_insert`: values worked out (and `pre_save` sent) when it is prepared; a foreign
+    key to a row saved afterwards, and the fields named `late`, read when it is written (with
+    `post_save`), in one statement each."""
+    ticket = Ticket(
+        organisation=personas.customer.organisation, requester=personas.customer, channel="web",
+        topic="troubleshooting", subject="Prepared", number=904, created_at=NOW, updated_at=NOW,
+    )  # fmt: skip
+    message = Message(
+        ticket=ticket, author=personas.customer, text="as prepared", channel="web", created_at=NOW
+    )
+    event = AuditEvent(at=NOW, action="prepared", subject_type="ticket", subject_id="?", data={})
+    seen: list[str] = []
+
+    def before(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(f"pre {instance.text}")
+
+    def after(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(f"post {instance.pk == message.pk}")
+
+    pre_save.connect(before, sender=Message)
+    post_save.connect(after, sender=Message)
+    try:
+        messages = prepare_insert([message], read_keys=True, signals=True)
+        audit = prepare_insert([event], late=("subject_id",))
+        assert seen == ["pre as prepared"]
+        message.text = "changed after"  # not late: bound as it was
+        insert(ticket)
+        event.subject_id = str(ticket.pk)
+        with CaptureQueriesContext(connection) as queries:
+            messages.write()
+            audit.write()
+    finally:
+        pre_save.disconnect(before, sender=Message)
+        post_save.disconnect(after, sender=Message)
+    written = [q["sql"].split("(")[0] for q in queries.captured_queries if "search_entry" not in q["sql"]]
+    assert written == ['INSERT INTO "tickets_message" ', 'INSERT INTO "tickets_auditevent" ']
+    assert seen == ["pre as prepared", "post True"]  # and the message's search entry followed
+    stored = Message.objects.get(pk=message.pk)
+    assert stored.ticket_id == ticket.pk and stored.text == "as prepared"
+    assert AuditEvent.objects.get(action="prepared").subject_id == str(ticket.pk)
+    never = prepare_insert(
+        [Message(ticket=Ticket(subject="never saved"), author=personas.customer, created_at=NOW)]
+    )
+    with pytest.raises(ValueError, match="unsaved related object"):
+        never.write()
+    with pytest.raises(TypeError, match="binds no field 'nothing'"):
+        prepare_insert([AuditEvent(at=NOW, action="a", data={})], late=("nothing",))
+    with pytest.raises(ValueError, match="1 to 100 rows"):
+        prepare_insert([])
 
 
 def test_insert_refused_by_the_database_raises_and_leaves_nothing(personas: Personas) -> None:
@@ -385,13 +440,15 @@ def test_the_values_bound_are_the_ones_a_save_computes_plain_or_not(personas: Pe
     message = Message(ticket=ticket, author=personas.agent, kind="note", text="x", created_at=NOW)
     event = AuditEvent(at=NOW, actor=None, action="a", subject_type="t", subject_id="1", data={"n": 1})
     for instance in (ticket, counter, message, event):
-        statement = _insert_sql(type(instance)._meta, connection, True, {})
+        statement = _insert_sql(type(instance)._meta, connection, 1, False, True, True, {})
         expected = [
             field.get_db_prep_save(field.pre_save(instance, True), connection) for field in statement.fields
         ]
         values = statement.values(instance, True, connection)
         assert list(map(_bound, values)) == list(map(_bound, expected))
-    assert any(plain is not None for plain in _insert_sql(Ticket._meta, connection, True, {}).plain)
+    assert any(
+        plain is not None for plain in _insert_sql(Ticket._meta, connection, 1, False, True, True, {}).plain
+    )
 
 
 def _bound(value: object) -> tuple[type, object]:

@@ -19,7 +19,9 @@ transactions see them as any other.
 model, no database default): the same values (each field's `pre_save` and `get_db_prep_save`),
 the same `pre_save` and `post_save` signals, the primary key read back, from an INSERT built
 once per model and connection. Through the ORM an INSERT spent 0.15-0.25 ms of CPU building
-and compiling its query; an intake makes six (issue 17).
+and compiling its query; an intake makes six (issue 17). `prepare_insert` works out an INSERT's
+values ahead, to be run later (`PreparedInsert.write`): an intake's rows, before the
+transaction that holds SQLite's write lock; `insert` and `insert_rows` are it, run at once.
 """
 
 from __future__ import annotations
@@ -158,6 +160,7 @@ class _Statement:
     #: attribute name and the types of value bound as they are; else None.
     plain: tuple[tuple[str, frozenset[type]] | None, ...]
     computed: tuple[Field[Any, Any], ...] = ()  # read back after the primary key
+    relations: tuple[int, ...] = ()  # which of `fields` are foreign keys
 
     @classmethod
     def of(
@@ -168,7 +171,26 @@ class _Statement:
         computed: tuple[Field[Any, Any], ...] = (),
     ) -> _Statement:
         """The statement, with which of its fields are plain on `connection`'s database."""
-        return cls(sql, fields, tuple(_plain(field, connection) for field in fields), computed)
+        plain = tuple(_plain(field, connection) for field in fields)
+        relations = tuple(n for n, field in enumerate(fields) if field.is_relation)
+        return cls(sql, fields, plain, computed, relations)
+
+    def index(self, name: str) -> int:
+        """Where the field named `name` is among `fields`."""
+        for n, field in enumerate(self.fields):
+            if field.name == name:
+                return n
+        raise TypeError(f"the statement binds no field {name!r}")
+
+    def value(self, index: int, instance: Model, connection: Any) -> Any:
+        """The value the field at `index` binds for a new `instance` (as `values`)."""
+        plain = self.plain[index]
+        if plain is not None:
+            value = getattr(instance, plain[0])
+            if value.__class__ in plain[1]:
+                return value
+        field = self.fields[index]
+        return field.get_db_prep_save(field.pre_save(instance, True), connection)
 
     def values(self, instance: Model, add: bool, connection: Any) -> list[Any]:
         """The values `fields` bind for `instance`, as a save computes them (each field's
@@ -218,8 +240,148 @@ def _plain(field: Field[Any, Any], connection: Any) -> tuple[str, frozenset[type
 
 M = TypeVar("M", bound=Model)
 
-#: (model, database vendor, primary key given, computed) -> its INSERT (the same on every connection)
-_inserts: dict[tuple[type, str, bool, tuple[tuple[str, str], ...]], _Statement] = {}
+
+class PreparedInsert:
+    """An INSERT of new rows of one plain model, its values worked out when it is prepared
+    (`prepare_insert`) and its statement run by `write()`: prepared before the caller's
+    transaction, written in it (issue 17: on SQLite an intake's first write takes the one write
+    lock, and most of the time it then held the lock went to working out the values of the rows
+    that followed, in Python, while the other intakes waited).
+
+    A foreign key to a row that was not saved yet when the insert was prepared (the new ticket of
+    an intake), and the fields named `late`, are read when it is written; everything else is
+    bound as it was when prepared. `pre_save` is sent when it is prepared (its receivers may
+    change a value), `post_save` when it is written."""
+
+    def __init__(
+        self,
+        statement: _Statement,
+        instances: Sequence[Model],
+        params: list[Any],
+        late: list[tuple[int, int, int]],
+        unsaved: list[int],
+        read_keys: bool,
+        signals: bool,
+        using: str,
+    ) -> None:
+        self._statement = statement
+        self._instances = instances
+        self._params = params
+        self._late = late  # (position in params, instance, field): read when written
+        self._unsaved = unsaved  # instances with a foreign key to a row not saved when prepared
+        self._read_keys = read_keys
+        self._signals = signals
+        self._using = using
+
+    def write(self) -> None:
+        """Run the INSERT (once), with the late values as they are now; read back the keys (and
+        the computed values) when it was prepared to."""
+        using, instances, statement = self._using, self._instances, self._statement
+        connection = connections[using]
+        operation = "save" if self._signals else "bulk_create"
+        for index in self._unsaved:  # its parent is saved by now: its key (or the ORM's error)
+            instances[index]._prepare_related_fields_for_save(operation_name=operation)  # type: ignore[attr-defined]  # Django's, no stub
+        params = self._params
+        for position, index, at in self._late:
+            params[position] = statement.value(at, instances[index], connection)
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+            cursor.execute(statement.sql, params)
+            rows = cursor.fetchall() if self._read_keys else ()
+        if rows:
+            meta: Any = type(instances[0])._meta
+            pk_attname = meta.pk.attname
+            for instance, (pk, *values) in zip(instances, rows, strict=True):
+                setattr(instance, pk_attname, pk)
+                for field, value in zip(statement.computed, values, strict=True):
+                    column = field.get_col(meta.db_table)  # converted as a query's column would be
+                    for converter in connection.ops.get_db_converters(column) + column.get_db_converters(
+                        connection
+                    ):
+                        value = converter(value, column, connection)
+                    setattr(instance, field.attname, value)
+        for instance in instances:
+            instance._state.db = using
+            instance._state.adding = False
+        if self._signals:
+            for instance in instances:
+                post_save.send(
+                    sender=type(instance), instance=instance, created=True, update_fields=None, raw=False,
+                    using=using,
+                )  # fmt: skip
+
+
+def prepare_insert(
+    instances: Sequence[Model],
+    *,
+    late: Sequence[str] = (),
+    computed: Mapping[str, str] | None = None,
+    ignore_conflicts: bool = False,
+    read_keys: bool = False,
+    signals: bool = False,
+    using: str = "default",
+) -> PreparedInsert:
+    """The INSERT of `instances` (new rows of one plain model, at most `ROWS_PER_INSERT`), its
+    values worked out now, to be run by `.write()` (see `PreparedInsert`).
+
+    `late`: names of fields whose values are read when it is written (the caller sets them in
+    between). `computed`: field name -> an SQL expression of ours (no values) that the database
+    works out in the INSERT, read back with the key. `read_keys`: the keys (and `computed`
+    values) are read back into the instances, in order (RETURNING). `signals`: `pre_save` now and
+    `post_save` when written, for each, as a save sends them (`bulk_create` sends none)."""
+    if not instances or len(instances) > ROWS_PER_INSERT:
+        raise ValueError(f"prepare_insert() takes 1 to {ROWS_PER_INSERT} rows")
+    model = type(instances[0])
+    meta: Any = model._meta.concrete_model._meta  # type: ignore[union-attr]  # a model's concrete model has _meta
+    connection = connections[using]
+    if signals:
+        for instance in instances:
+            pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=None)
+    pk_field = meta.pk
+    for instance in instances:
+        if type(instance) is not model:
+            raise TypeError("an INSERT writes new rows of one model, each with its primary key or none")
+        if instance.pk is None:
+            setattr(instance, pk_field.attname, pk_field.get_pk_value_on_save(instance))  # a default, if any
+    with_pk = instances[0].pk is not None
+    if any((instance.pk is not None) != with_pk for instance in instances):
+        raise TypeError("an INSERT writes new rows of one model, each with its primary key or none")
+    expressions = tuple(sorted((computed or {}).items()))
+    key = (meta.model, connection.vendor, len(instances), ignore_conflicts, with_pk, read_keys, expressions)
+    built = _inserts.get(key)
+    if built is None:
+        built = _inserts[key] = _insert_sql(
+            meta, connection, len(instances), ignore_conflicts, with_pk, read_keys, dict(expressions)
+        )
+    late_fields = [built.index(name) for name in late]
+    width = len(built.fields)
+    params: list[Any] = []
+    late_values: list[tuple[int, int, int]] = []
+    unsaved: list[int] = []
+    operation = "save" if signals else "bulk_create"
+    for index, instance in enumerate(instances):
+        if any(_parent_unsaved(built.fields[field], instance) for field in built.relations):
+            # Its key is read when written, with every other foreign key of the row (the ORM
+            # sets them all from their rows then).
+            unsaved.append(index)
+            late_values.extend((index * width + field, index, field) for field in built.relations)
+        else:
+            instance._prepare_related_fields_for_save(operation_name=operation)  # type: ignore[attr-defined]  # Django's, no stub
+        late_values.extend((index * width + field, index, field) for field in late_fields)
+        params.extend(built.values(instance, True, connection))
+    return PreparedInsert(built, instances, params, late_values, unsaved, read_keys, signals, using)
+
+
+def _parent_unsaved(field: Field[Any, Any], instance: Model) -> bool:
+    """`instance`'s foreign key `field` points at a row that has no key yet (not saved)."""
+    if not field.is_cached(instance):  # type: ignore[attr-defined]  # a relation's, no stub
+        return False
+    parent = field.get_cached_value(instance)  # type: ignore[attr-defined]  # a relation's, no stub
+    return parent is not None and parent.pk is None
+
+
+#: (model, database vendor, rows, ignore conflicts, keys given, keys read, computed) -> its INSERT
+#: (the same on every connection)
+_inserts: dict[tuple[type, str, int, bool, bool, bool, tuple[tuple[str, str], ...]], _Statement] = {}
 
 
 def insert(instance: M, using: str = "default", computed: Mapping[str, str] | None = None) -> M:
@@ -229,57 +391,19 @@ def insert(instance: M, using: str = "default", computed: Mapping[str, str] | No
     `computed`: field name -> an SQL expression of ours (no values) that the database works out
     in the INSERT itself, read back into the instance with the key: PostgreSQL's next ticket
     number (`nextval`), one round trip fewer per intake."""
-    origin = type(instance)
-    meta: Any = origin._meta.concrete_model._meta  # type: ignore[union-attr]  # a model's concrete model has _meta
-    connection = connections[using]
-    pre_save.send(sender=origin, instance=instance, raw=False, using=using, update_fields=None)
-    # A related row saved after it was assigned (the message built before its ticket): its key.
-    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]  # Django's, no stub
-    pk_field = meta.pk
-    if instance.pk is None:
-        setattr(instance, pk_field.attname, pk_field.get_pk_value_on_save(instance))  # a default, if any
-    with_pk = instance.pk is not None
-    expressions = tuple(sorted((computed or {}).items()))
-    key = (meta.model, connection.vendor, with_pk, expressions)
-    built = _inserts.get(key)
-    if built is None:
-        built = _inserts[key] = _insert_sql(meta, connection, with_pk, dict(expressions))
-    params = built.values(instance, True, connection)
-    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-        cursor.execute(built.sql, params)
-        pk, *values = cursor.fetchone()
-    if not with_pk:
-        setattr(instance, pk_field.attname, pk)
-    for field, value in zip(built.computed, values, strict=True):
-        column = field.get_col(meta.db_table)  # converted as a query's column would be
-        for converter in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-            value = converter(value, column, connection)
-        setattr(instance, field.attname, value)
-    instance._state.db = using
-    instance._state.adding = False
-    post_save.send(sender=origin, instance=instance, created=True, update_fields=None, raw=False, using=using)
+    prepare_insert([instance], computed=computed, read_keys=True, signals=True, using=using).write()
     return instance
 
 
-def insert_each(instances: Sequence[Model], using: str = "default") -> None:
-    """`insert(instance)` for each of `instances` (new rows of one plain model, the database
-    giving their keys), in one INSERT: the same values, the same `pre_save` and `post_save`
-    signals for each, each key read back (`insert_rows(read_keys=True)`). An intake's request and
-    the note saying who took it down: one statement, on PostgreSQL one round trip, not two
-    (issue 17)."""
-    if len(instances) == 1:
-        insert(instances[0], using=using)
-        return
-    for instance in instances:
-        pre_save.send(sender=type(instance), instance=instance, raw=False, using=using, update_fields=None)
-    insert_rows(instances, read_keys=True, using=using)
-    for instance in instances:
-        post_save.send(
-            sender=type(instance), instance=instance, created=True, update_fields=None, raw=False, using=using
-        )
-
-
-def _insert_sql(meta: Any, connection: Any, with_pk: bool, computed: dict[str, str]) -> _Statement:
+def _insert_sql(
+    meta: Any,
+    connection: Any,
+    rows: int,
+    ignore_conflicts: bool,
+    with_pk: bool,
+    read_keys: bool,
+    computed: dict[str, str],
+) -> _Statement:
     every = _inserted_fields(meta, with_pk)
     fields = tuple(field for field in every if field.name not in computed)
     worked_out = tuple(meta.get_field(name) for name in computed)
@@ -287,13 +411,16 @@ def _insert_sql(meta: Any, connection: Any, with_pk: bool, computed: dict[str, s
         raise TypeError(f"computed names fields {meta.label} does not insert: {sorted(computed)}")
     quote = connection.ops.quote_name
     columns = [quote(field.column) for field in (*fields, *worked_out)]
-    values = ["%s"] * len(fields) + [computed[field.name] for field in worked_out]
-    returning = [quote(field.column) for field in (meta.pk, *worked_out)]
+    row = f"({', '.join(['%s'] * len(fields) + [computed[field.name] for field in worked_out])})"
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - quoted identifiers, our own expressions, bound values
-        f"VALUES ({', '.join(values)}) RETURNING {', '.join(returning)}"
+        f"{connection.ops.insert_statement(on_conflict=on_conflict)} {quote(meta.db_table)} "
+        f"({', '.join(columns)}) VALUES {', '.join([row] * rows)}"
     )
-    return _Statement.of(sql, fields, connection, computed=worked_out)
+    suffix = connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
+    if read_keys:
+        suffix += f" RETURNING {', '.join(quote(field.column) for field in (meta.pk, *worked_out))}"
+    return _Statement.of(f"{sql} {suffix}".rstrip(), fields, connection, computed=worked_out)
 
 
 def _inserted_fields(meta: Any, with_pk: bool) -> tuple[Field[Any, Any], ...]:
@@ -368,10 +495,6 @@ def update_each(instances: Sequence[M], fields: Sequence[str], using: str = "def
         )  # fmt: skip
 
 
-#: (model, database vendor, rows, ignore conflicts) -> its INSERT of new rows without keys
-_row_inserts: dict[tuple[type, str, int, bool, bool, bool], _Statement] = {}
-
-
 def insert_rows(
     instances: Sequence[Model],
     *,
@@ -391,49 +514,30 @@ def insert_rows(
     `ignore_conflicts`, whose skipped rows return nothing."""
     if read_keys and ignore_conflicts:
         raise TypeError("insert_rows() cannot read the keys of rows it may skip")
-    for start in range(0, len(instances), ROWS_PER_INSERT):
-        _insert_rows(instances[start : start + ROWS_PER_INSERT], ignore_conflicts, read_keys, using)
+    if read_keys and any(instance.pk is not None for instance in instances):
+        raise TypeError("insert_rows() reads back only the keys the database gives")
+    for statement in prepare_rows(
+        instances, ignore_conflicts=ignore_conflicts, read_keys=read_keys, using=using
+    ):
+        statement.write()
+
+
+def prepare_rows(
+    instances: Sequence[Model],
+    *,
+    ignore_conflicts: bool = False,
+    read_keys: bool = False,
+    using: str = "default",
+) -> list[PreparedInsert]:
+    """`insert_rows` prepared (`prepare_insert`): its INSERTs of `ROWS_PER_INSERT` rows or fewer,
+    each to be written (none for no rows)."""
+    step = ROWS_PER_INSERT
+    chunks = [instances[start : start + step] for start in range(0, len(instances), step)]
+    return [
+        prepare_insert(chunk, ignore_conflicts=ignore_conflicts, read_keys=read_keys, using=using)
+        for chunk in chunks
+    ]
 
 
 #: Rows in one INSERT of `insert_rows` (so at most this many statements are kept per model).
 ROWS_PER_INSERT = 100
-
-
-def _insert_rows(instances: Sequence[Model], ignore_conflicts: bool, read_keys: bool, using: str) -> None:
-    if not instances:
-        return
-    model = type(instances[0])
-    meta: Any = model._meta
-    with_pk = instances[0].pk is not None
-    if any(type(instance) is not model or (instance.pk is not None) != with_pk for instance in instances):
-        raise TypeError("insert_rows() writes new rows of one model, each with its primary key or none")
-    if read_keys and with_pk:
-        raise TypeError("insert_rows() reads back only the keys the database gives")
-    for instance in instances:  # a related row saved after it was assigned: its key (bulk_create's)
-        instance._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]  # Django's, no stub
-    connection = connections[using]
-    key = (model, connection.vendor, len(instances), ignore_conflicts, with_pk, read_keys)
-    built = _row_inserts.get(key)
-    if built is None:
-        fields = _inserted_fields(meta, with_pk=with_pk)
-        quote = connection.ops.quote_name
-        row = f"({', '.join(['%s'] * len(fields))})"
-        on_conflict = OnConflict.IGNORE if ignore_conflicts else None
-        sql = connection.ops.insert_statement(on_conflict=on_conflict)
-        sql += (
-            f" {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
-            f" VALUES {', '.join([row] * len(instances))}"
-        )
-        suffix = connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
-        if read_keys:
-            suffix += f" RETURNING {quote(meta.pk.column)}"
-        built = _row_inserts[key] = _Statement.of(f"{sql} {suffix}".rstrip(), fields, connection)
-    params = [value for instance in instances for value in built.values(instance, True, connection)]
-    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-        cursor.execute(built.sql, params)
-        keys = cursor.fetchall() if read_keys else ()
-    for instance, (pk,) in zip(instances, keys, strict=read_keys):
-        setattr(instance, meta.pk.attname, pk)
-    for instance in instances:
-        instance._state.db = using
-        instance._state.adding = False

@@ -68,7 +68,7 @@ def test_api_intake_by_staff_for_a_customer(personas: Personas) -> None:
     post()
     # 15: as a customer's own (14), plus the customer by email (one indexed row, no ORDER BY);
     # the internal note saying who entered it is written in the first message's INSERT
-    # (`insert_each`; 16 before), its search entry with the others. The answer's tags and
+    # (`prepare_insert` of both; 16 before), its search entry with the others. The answer's tags and
     # followers, shown to staff, are known empty (were 4 more reads).
     ceiling(statements(post), 15)
 

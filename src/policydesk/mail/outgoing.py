@@ -32,13 +32,14 @@ from django.utils import translation
 from django.utils.html import escape
 
 from policydesk import languages
-from policydesk.compiled_queries import insert, insert_rows
+from policydesk.compiled_queries import PreparedInsert, insert, insert_rows, prepare_insert
 from policydesk.desk_policy import get_policy
 from policydesk.mail import conf, rendering
 from policydesk.mail.models import MessageLink, OutgoingMail
-from policydesk.mail.tasks import enqueue_send, enqueue_sends
-from policydesk.mail.threads import MESSAGE_ID_CHARS, link_message_id, subject_tag
+from policydesk.mail.tasks import enqueue_send, enqueue_sends, prepare_send
+from policydesk.mail.threads import MESSAGE_ID_CHARS, PreparedLink, link_message_id, prepare_link, subject_tag
 from policydesk.oneline import one_line
+from policydesk.ops.tasks_backend import PreparedTask
 from policydesk.policy.model import Policy
 from policydesk.promises import promise_for
 from policydesk.tickets.models import Deflection, MeetingRequest, Message, Person, Ticket
@@ -208,15 +209,31 @@ def _record_waiting(records: list[OutgoingMail]) -> None:
             log.warning("automatic mail to %s suppressed by the rate limit", outgoing.recipient)
 
 
-def _record_one(outgoing: OutgoingMail, *, enqueue: bool) -> None:
-    """Record one mail at once: rate limited at its own `now`, its row, its task (`enqueue`)."""
+def _record_one(
+    outgoing: OutgoingMail,
+    *,
+    enqueue: bool,
+    statement: PreparedInsert | None = None,
+    send: PreparedTask | None = None,
+) -> None:
+    """Record one mail at once: rate limited at its own `now`, its row, its task (`enqueue`).
+    `statement`: its INSERT worked out already, its status read when written; `send`: its task
+    row, likewise (`PreparedAcknowledgement`)."""
     if (
         outgoing.kind in OutgoingMail.RATE_LIMITED_KINDS
         and _rate_limit_left(outgoing.recipient, outgoing.created_at) <= 0
     ):
         outgoing.status = OutgoingMail.Status.SUPPRESSED
-    insert(outgoing)
-    _enqueue_or_log(outgoing, enqueue=enqueue)
+    if statement is None:
+        insert(outgoing)
+    else:
+        statement.write()
+    if outgoing.status != OutgoingMail.Status.QUEUED:
+        log.warning("automatic mail to %s suppressed by the rate limit", outgoing.recipient)
+    elif enqueue and send is not None:
+        send.write((outgoing.pk,), {})
+    elif enqueue:
+        enqueue_send(outgoing.pk)
 
 
 def queue_mails(emails: Sequence[Email], *, now: datetime) -> list[OutgoingMail]:
@@ -301,13 +318,6 @@ def _record(
     )
 
 
-def _enqueue_or_log(outgoing: OutgoingMail, *, enqueue: bool) -> None:
-    if outgoing.status != OutgoingMail.Status.QUEUED:
-        log.warning("automatic mail to %s suppressed by the rate limit", outgoing.recipient)
-    elif enqueue:
-        enqueue_send(outgoing.pk)
-
-
 def _rate_limit_left(recipient: str, now: datetime) -> int:
     """How many more automatic messages `recipient` may be sent now (0 or less: none)."""
     return _rate_limits_left([recipient.lower()], now)[recipient.lower()]
@@ -369,28 +379,36 @@ def _rate_limited_rows(
 ) -> list[tuple[Any, ...]]:
     """`columns` of the rate-limited mail recorded for `recipients` after `since` (grouped by
     recipient when `group`): the rate limit's one WHERE, on the `mail_out_rate_limit` index.
-    SQL kept as text: the ORM compiled the same COUNT for every acknowledgement, 1 ms of CPU of
-    the 8 of an intake (issue 17)."""
+    SQL kept as text, made once per database, columns and count of recipients: the ORM compiled
+    the same COUNT for every acknowledgement, 1 ms of CPU of the 8 of an intake (issue 17)."""
+    kinds, statuses = _RATE_LIMITED
+    key = (connection.vendor, columns, len(recipients), group)
+    sql = _rate_limited_sql.get(key)
+    if sql is None:
 
-    def marks(values: Sequence[object]) -> str:
-        return ", ".join(["%s"] * len(values))
+        def marks(count: int) -> str:
+            return ", ".join(["%s"] * count)
 
-    kinds, statuses = OutgoingMail.RATE_LIMITED_KINDS, OutgoingMail.RATE_LIMITED_STATUSES
-    sql = (
-        f"SELECT {columns} FROM {_quote(OutgoingMail._meta.db_table)}"  # noqa: S608 - quoted identifiers, bound values
-        f" WHERE {_quote('recipient')} IN ({marks(recipients)}) AND {_quote('kind')} IN ({marks(kinds)})"
-        f" AND {_quote('created_at')} > %s AND {_quote('status')} IN ({marks(statuses)})"
-        + (f" GROUP BY {_quote('recipient')}" if group else "")
-    )
-    params = [
-        *recipients,
-        *map(str, kinds),
-        connection.ops.adapt_datetimefield_value(since),
-        *map(str, statuses),
-    ]
+        sql = _rate_limited_sql[key] = (
+            f"SELECT {columns} FROM {_quote(OutgoingMail._meta.db_table)}"  # noqa: S608 - quoted identifiers, bound values
+            f" WHERE {_quote('recipient')} IN ({marks(len(recipients))})"
+            f" AND {_quote('kind')} IN ({marks(len(kinds))})"
+            f" AND {_quote('created_at')} > %s AND {_quote('status')} IN ({marks(len(statuses))})"
+            + (f" GROUP BY {_quote('recipient')}" if group else "")
+        )
+    params = [*recipients, *kinds, connection.ops.adapt_datetimefield_value(since), *statuses]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
+
+
+#: The rate limit's kinds and statuses, as bound.
+_RATE_LIMITED = (
+    tuple(map(str, OutgoingMail.RATE_LIMITED_KINDS)),
+    tuple(map(str, OutgoingMail.RATE_LIMITED_STATUSES)),
+)
+#: (database vendor, columns, recipients, grouped) -> the rate limit's SELECT
+_rate_limited_sql: dict[tuple[str, str, int, bool], str] = {}
 
 
 # -- what we say about tickets ----------------------------------------------------------
@@ -478,6 +496,61 @@ def acknowledgement_draft(ticket: Ticket, policy: Policy | None = None) -> Numbe
     if str(placeholder) not in email.subject:  # the tag is not where the number goes: render later
         return None
     return NumberlessDraft(email=email, placeholder=str(placeholder))
+
+
+@dataclass(frozen=True)
+class PreparedAcknowledgement:
+    """The acknowledgement of a ticket not saved yet, recorded in the intake's transaction by
+    `queue_acknowledgement` as `queue_mail` records it, its words drafted and its rows (the
+    record, its task, its Message-ID's link) worked out before (`prepare_acknowledgement`; issue
+    17: recording it was a third of the time an intake held SQLite's write lock)."""
+
+    draft: NumberlessDraft
+    inbound: InboundEmail | None
+    record: OutgoingMail  # its status and words filled in when written
+    statement: PreparedInsert
+    send: PreparedTask | None  # None: enqueued as `enqueue_send` does
+    link: PreparedLink | None
+
+
+def prepare_acknowledgement(
+    ticket: Ticket, policy: Policy | None = None, inbound: InboundEmail | None = None
+) -> PreparedAcknowledgement | None:
+    """The acknowledgement of `ticket` (unsaved), prepared; None when it cannot be drafted
+    (`acknowledgement_draft`): it is then rendered and recorded once the ticket is saved."""
+    draft = acknowledgement_draft(ticket, policy)
+    if draft is None:
+        return None
+    now = ticket.created_at
+    in_reply_to, references = _thread_headers(ticket, inbound, new_ticket=True)
+    status = OutgoingMail.Status.QUEUED
+    record = _record(draft.email, status, new_message_id(), in_reply_to, references, None, now)
+    statement = prepare_insert([record], late=_NUMBERED, read_keys=True, signals=True)
+    direction = MessageLink.Direction.OUTBOUND
+    link = prepare_link(record.message_id, ticket=ticket, message=None, direction=direction, now=now)
+    return PreparedAcknowledgement(draft, inbound, record, statement, prepare_send(), link)
+
+
+#: What an acknowledgement's record takes when it is written: its words, with the ticket's
+#: number, and its status (the rate limit).
+_NUMBERED = ("status", "subject", "body", "html_body")
+
+
+def queue_acknowledgement(prepared: PreparedAcknowledgement, ticket: Ticket) -> OutgoingMail:
+    """`queue_mail(prepared.draft.numbered(ticket), now=ticket.created_at, new_ticket=True,
+    inbound=prepared.inbound)`, from what was prepared: the same record, rate limit, task and
+    link, in the caller's transaction (the one that saved `ticket`)."""
+    email = prepared.draft.numbered(ticket)
+    record = prepared.record
+    record.subject, record.body, record.html_body = one_line(email.subject)[:300], email.body, email.html_body
+    waiting = _waiting_mail.get()
+    if waiting is not None:  # its rate limit, row and task at the end of the `queuing_together` block
+        waiting.append(record)
+    else:
+        _record_one(record, enqueue=True, statement=prepared.statement, send=prepared.send)
+    if prepared.link is not None:
+        prepared.link.write()
+    return record
 
 
 #: The number and the subject a shared draft is rendered with (`_shared_draft`): fixed for the

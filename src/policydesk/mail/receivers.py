@@ -34,10 +34,14 @@ def _left_out(ticket: Ticket, message: Message, inbound: InboundEmail | None) ->
 
 @receiver(signals.ticket_opening, dispatch_uid="policydesk.mail.draft_acknowledgement")
 def draft_acknowledgement(
-    sender: Any, ticket: Ticket, policy: Policy | None = None, **kwargs: Any
-) -> outgoing.NumberlessDraft | None:
-    """The acknowledgement's words, rendered before the intake's transaction (issue 17)."""
-    return outgoing.acknowledgement_draft(ticket, policy)
+    sender: Any,
+    ticket: Ticket,
+    policy: Policy | None = None,
+    inbound: InboundEmail | None = None,
+    **kwargs: Any,
+) -> outgoing.PreparedAcknowledgement | None:
+    """The acknowledgement's words and rows, worked out before the intake's transaction (issue 17)."""
+    return outgoing.prepare_acknowledgement(ticket, policy, inbound)
 
 
 @receiver(signals.ticket_opened, dispatch_uid="policydesk.mail.acknowledge")
@@ -51,9 +55,12 @@ def acknowledge(
     **kwargs: Any,
 ) -> None:
     """C3, C13: the requester learns the request is taken, and the first-response promise."""
-    draft = next((p for p in prepared if isinstance(p, outgoing.NumberlessDraft)), None)
-    email = draft.numbered(ticket) if draft is not None else outgoing.acknowledgement_email(ticket, policy)
-    queue_mail(email, now=ticket.created_at, new_ticket=True, inbound=inbound)
+    ready = next((p for p in prepared if isinstance(p, outgoing.PreparedAcknowledgement)), None)
+    if ready is not None and ready.record.ticket is ticket:
+        outgoing.queue_acknowledgement(ready, ticket)
+    else:
+        email = outgoing.acknowledgement_email(ticket, policy)
+        queue_mail(email, now=ticket.created_at, new_ticket=True, inbound=inbound)
     _left_out(ticket, message, inbound)
 
 

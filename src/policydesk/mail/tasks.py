@@ -18,6 +18,7 @@ from django_tasks_db.utils import exclusive_transaction
 from policydesk.mail import sending
 from policydesk.mail.models import OutgoingMail
 from policydesk.ops.tasks_backend import DatabaseBackend as OurDatabaseBackend
+from policydesk.ops.tasks_backend import PreparedTask
 
 
 def send_and_retry(outgoing_id: int, now: datetime) -> str:
@@ -109,6 +110,13 @@ def enqueue_send(outgoing_id: int) -> None:
         send_outgoing_mail.enqueue(outgoing_id)
     else:
         transaction.on_commit(lambda: send_outgoing_mail.enqueue(outgoing_id))
+
+
+def prepare_send() -> PreparedTask | None:
+    """`enqueue_send`'s task row, worked out before the caller's transaction; written by its
+    `write((outgoing_id,), {})` in it. None where the backend is not ours (`enqueue_send` then)."""
+    backend = send_outgoing_mail.get_backend()
+    return backend.prepare_enqueue(send_outgoing_mail) if isinstance(backend, OurDatabaseBackend) else None
 
 
 def enqueue_sends(outgoing_ids: Sequence[int]) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.utils.crypto import salted_hmac
 
-from policydesk.compiled_queries import insert_rows
+from policydesk.compiled_queries import PreparedInsert, insert_rows, prepare_insert
 from policydesk.mail import conf
 from policydesk.mail.decoding import ParsedMessage
 from policydesk.mail.models import MessageLink
@@ -140,13 +140,41 @@ def link_message_id(
     message_id: str, *, ticket: Ticket, message: Message | None, direction: str, now: datetime
 ) -> None:
     """Record that `message_id` (received or sent) belongs to `ticket`: the one writer of
-    MessageLink rows, the evidence `find_thread` reads. An id too long to store is not kept."""
+    MessageLink rows (with `prepare_link`, the same row worked out ahead), the evidence
+    `find_thread` reads. An id too long to store is not kept."""
+    if message_id and len(message_id) <= MESSAGE_ID_CHARS:
+        later_or_now(_waiting_links, [_link(message_id, ticket, message, direction, now)], insert_rows)
+
+
+@dataclass(frozen=True)
+class PreparedLink:
+    """A Message-ID's link worked out before the transaction that saves its ticket
+    (`prepare_link`); `write()` records it in it, as `link_message_id` would."""
+
+    link: MessageLink
+    statement: PreparedInsert
+
+    def write(self) -> None:
+        later_or_now(_waiting_links, [self.link], lambda links: self.statement.write())
+
+
+def prepare_link(
+    message_id: str, *, ticket: Ticket, message: Message | None, direction: str, now: datetime
+) -> PreparedLink | None:
+    """`link_message_id`, its row worked out now (the ticket may be saved only later); None for
+    an id not kept."""
     if not message_id or len(message_id) > MESSAGE_ID_CHARS:
-        return
-    link = MessageLink(
+        return None
+    link = _link(message_id, ticket, message, direction, now)
+    return PreparedLink(link, prepare_insert([link]))
+
+
+def _link(
+    message_id: str, ticket: Ticket, message: Message | None, direction: str, now: datetime
+) -> MessageLink:
+    return MessageLink(
         message_id=message_id, ticket=ticket, ticket_message=message, direction=direction, created_at=now
     )
-    later_or_now(_waiting_links, [link], insert_rows)
 
 
 #: Links whose INSERT waits for the end of a `linking_together` block (None: outside one).

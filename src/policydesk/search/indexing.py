@@ -165,9 +165,28 @@ def opening() -> Iterator[None]:
         _deferred.reset(token)
 
 
+@contextmanager
+def preparing() -> Iterator[None]:
+    """The block around the working out of an intake's rows, before its transaction and its
+    `opening` block (`tickets.actions.intake.register_opening_context`): a new ticket whose
+    INSERT is worked out in it is marked pending when the `opening` block will defer it."""
+    token = _preparing.set(
+        settings.POLICYDESK_SEARCH_INDEX_NEW_TICKETS == "worker" or _deferred.get() is not None
+    )
+    try:
+        yield
+    finally:
+        _preparing.reset(token)
+
+
+#: Inside `preparing`: whether the new ticket prepared is left to the worker.
+_preparing: ContextVar[bool] = ContextVar("search_preparing_deferred", default=False)
+
+
 def ticket_to_be_saved(ticket: Ticket) -> None:
-    """Before a ticket's INSERT: one made in an `opening` block that defers is marked pending."""
-    if ticket._state.adding and _deferred.get() is not None:
+    """Before a ticket's INSERT: one made in an `opening` block that defers, or worked out before
+    one (`preparing`), is marked pending."""
+    if ticket._state.adding and (_deferred.get() is not None or _preparing.get()):
         ticket.search_pending = True
 
 

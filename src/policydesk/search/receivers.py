@@ -61,7 +61,7 @@ def on_tickets_merged(sender: type, source: Ticket, target: Ticket, **kwargs: An
 
 
 def connect() -> None:
-    intake.register_opening_context("search.index", indexing.opening)
+    intake.register_opening_context("search.index", indexing.opening, preparing=indexing.preparing)
     pre_save.connect(on_ticket_to_be_saved, sender=Ticket, dispatch_uid="search.ticket_to_be_saved")
     signals.tickets_merged.connect(on_tickets_merged, dispatch_uid="search.tickets_merged")
     post_save.connect(on_ticket_saved, sender=Ticket, dispatch_uid="search.ticket")

@@ -38,9 +38,10 @@ class InboundEmail:
     left_out: Callable[[str], str] | None = None
 
 
-#: ticket (unsaved: no id, no number yet), policy, inbound (InboundEmail | None): sent by
-#: `do_open_ticket` BEFORE its transaction, the one signal sent outside one. A receiver may return
-#: work it prepared without any row (rendering an email's words), which `ticket_opened` then carries
+#: ticket (unsaved: no id, no number yet), policy, inbound (InboundEmail | None), metric_events
+#: (the MetricEvent rows the action will store, unsaved): sent by `do_open_ticket` BEFORE its
+#: transaction, the one signal sent outside one. A receiver may return work it prepared without
+#: any row (rendering an email's words, the rows it will write), which `ticket_opened` then carries
 #: in `prepared`; it must write nothing (issue 17: less work while SQLite's write lock is held).
 ticket_opening = Signal()
 #: ticket, message (the request itself), decision, inbound (InboundEmail | None), policy (the one
@@ -83,7 +84,12 @@ RECEIVERS: dict[str, dict[str, str]] = {
     "ticket_opening": {
         "policydesk.mail.receivers.draft_acknowledgement": (
             "renders the acknowledgement's words before the transaction (no number yet: a "
-            "placeholder, replaced by `acknowledge`); writes nothing"
+            "placeholder, replaced by `acknowledge`) and works out its rows (its record, task "
+            "and Message-ID link); writes nothing (`acknowledge` records them)"
+        ),
+        "policydesk.watch.receivers.prepare_timers": (
+            "works out the warning and breach timers from the metric events the intake will "
+            "store; writes nothing (`on_ticket_opened` writes them)"
         ),
     },
     "ticket_opened": {

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from policydesk.compiled_queries import insert_rows
+from policydesk.compiled_queries import PreparedInsert, insert_rows, prepare_rows
 from policydesk.desk_policy import get_policy
 from policydesk.policy.metric_rules import metric_rules
 from policydesk.policy.model import Policy, TargetRule
@@ -203,13 +203,19 @@ def record_metric_events(ticket: Ticket, now: datetime, *, policy: Policy | None
 def opening_metric_events(ticket: Ticket, now: datetime, policy: Policy) -> list[MetricEvent]:
     """The metric events of a ticket opened at `now` (its timeline is empty: nothing to read),
     unsaved, like the ticket itself may still be: `do_open_ticket` works them out before its
-    transaction and stores them in it with `store_metric_events` (issue 17)."""
+    transaction and stores them in it (`prepare_metric_events`; issue 17)."""
     return _event_rows(ticket, policy, metric_states(ticket, policy, now, opened=True))
 
 
 def store_metric_events(rows: Sequence[MetricEvent]) -> None:
     """Store `rows` in one INSERT; a row already there is skipped."""
     insert_rows(rows, ignore_conflicts=True)
+
+
+def prepare_metric_events(rows: Sequence[MetricEvent]) -> list[PreparedInsert]:
+    """`store_metric_events(rows)` worked out now, to be written (each `write()`) in the
+    transaction that saves their ticket (an intake's: issue 17)."""
+    return prepare_rows(rows, ignore_conflicts=True)
 
 
 def _event_rows(ticket: Ticket, policy: Policy, instances: Iterable[MetricInstance]) -> list[MetricEvent]:

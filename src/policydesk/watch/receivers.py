@@ -18,16 +18,35 @@ def _replan(ticket: Ticket) -> None:
     timers.replan(ticket, get_policy(), now=ticket.updated_at)
 
 
-def on_ticket_opened(
+def prepare_timers(
     sender: object,
     ticket: Ticket,
     policy: Policy | None = None,
     metric_events: Sequence[MetricEvent] | None = None,
     **kwargs: Any,
+) -> timers.NewTicketPlan | None:
+    """Before the intake's transaction: the new ticket's timers, from the events it will store."""
+    if metric_events is None:
+        return None
+    return timers.prepare_new_ticket(ticket, policy or get_policy(), ticket.created_at, metric_events)
+
+
+def on_ticket_opened(
+    sender: object,
+    ticket: Ticket,
+    policy: Policy | None = None,
+    metric_events: Sequence[MetricEvent] | None = None,
+    prepared: tuple[object, ...] = (),
+    **kwargs: Any,
 ) -> None:
-    # The action's policy and the events it just stored: nothing to read back (issue 17).
+    # The timers worked out before the transaction; else from the action's policy and the events
+    # it just stored: nothing to read back (issue 17).
     policy = policy or get_policy()
-    timers.plan_ticket(ticket, policy, now=ticket.created_at, new=True, stored_events=metric_events)
+    plan = next((p for p in prepared if isinstance(p, timers.NewTicketPlan) and p.ticket is ticket), None)
+    if plan is not None:
+        plan.write()
+    else:
+        timers.plan_ticket(ticket, policy, now=ticket.created_at, new=True, stored_events=metric_events)
     if ticket.mission_critical:
         _page_if_on_call(ticket, policy, now=ticket.created_at)
 
@@ -64,6 +83,7 @@ def on_ticket_changed(sender: object, ticket: Ticket, change: str = "", **kwargs
 
 def connect() -> None:
     bulk.register_chunk_context("watch.plan", timers.planning_together)
+    signals.ticket_opening.connect(prepare_timers, dispatch_uid="watch.prepare_timers")
     signals.ticket_opened.connect(on_ticket_opened, dispatch_uid="watch.ticket_opened")
     signals.agent_replied.connect(on_agent_replied, dispatch_uid="watch.agent_replied")
     signals.customer_replied.connect(on_ticket_changed, dispatch_uid="watch.customer_replied")

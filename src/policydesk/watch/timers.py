@@ -24,6 +24,7 @@ from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
@@ -154,29 +155,42 @@ def _apply(changes: _Changes, version: str, now: datetime, result: PlanResult) -
 
 
 def _insert(new: list[tuple[int, TimerKey, datetime, datetime]], version: str, now: datetime) -> None:
+    _write_timer_rows(_timer_rows(new, version, now))
+
+
+#: The columns of `_timer_rows`, in order.
+_TIMER_COLUMNS = (
+    "ticket_id", "metric", "cycle", "kind", "fire_at", "due", "level", "state", "policy_version",
+    "created_at", "claim",
+)  # fmt: skip
+
+
+def _timer_rows(
+    new: list[tuple[int, TimerKey, datetime, datetime]], version: str, now: datetime
+) -> list[tuple[Any, ...]]:
+    """The rows of new pending timers, their values as the database takes them."""
+    adapt = connection.ops.adapt_datetimefield_value
+    created_at = adapt(now)
+    pending = Timer.State.PENDING.value
+    return [
+        (ticket_id, metric, cycle, kind, adapt(instant), adapt(due), 0, pending, version, created_at, "")
+        for ticket_id, (metric, cycle, kind), instant, due in new
+    ]
+
+
+def _write_timer_rows(rows: list[tuple[Any, ...]]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING, with executemany: planning 100,000 tickets creates
     hundreds of thousands of timers, and model-level bulk_create spends most of its time
     preparing values. A conflict is another worker planning the same ticket at the same time:
     harmless."""
-    if not new:
+    if not rows:
         return
     ops = connection.ops
     table = ops.quote_name(Timer._meta.db_table)
-    columns = (
-        "ticket_id", "metric", "cycle", "kind", "fire_at", "due", "level", "state", "policy_version",
-        "created_at", "claim",
-    )  # fmt: skip
     sql = (
-        f"INSERT INTO {table} ({', '.join(ops.quote_name(c) for c in columns)}) "  # noqa: S608 - our names
-        f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING"
+        f"INSERT INTO {table} ({', '.join(ops.quote_name(c) for c in _TIMER_COLUMNS)}) "  # noqa: S608 - our names
+        f"VALUES ({', '.join(['%s'] * len(_TIMER_COLUMNS))}) ON CONFLICT DO NOTHING"
     )
-    created_at = ops.adapt_datetimefield_value(now)
-    pending = Timer.State.PENDING.value
-    adapt = ops.adapt_datetimefield_value
-    rows = [
-        (ticket_id, metric, cycle, kind, adapt(instant), adapt(due), 0, pending, version, created_at, "")
-        for ticket_id, (metric, cycle, kind), instant, due in new
-    ]
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
             cursor.executemany(sql, rows[start : start + 5000])
@@ -226,6 +240,8 @@ def plan_ticket(
     after the action stored its metric events). `new`: the ticket was opened in this
     transaction, so it has no timers to read. `stored_events`: every metric event the ticket
     has, when the caller has just written them all (a new ticket's), instead of reading them."""
+    if new and stored_events is not None:
+        return prepare_new_ticket(ticket, policy, now, stored_events).write()
     planner = Planner(policy, config.warning_share())
     if stored_events is None:
         events: Iterable[tuple[int, str, int, str, datetime]] = (
@@ -246,6 +262,41 @@ def plan_ticket(
     result = PlanResult(tickets=1)
     _apply(changes, policy.version, now, result)
     return result
+
+
+@dataclass(frozen=True)
+class NewTicketPlan:
+    """The timers of a ticket opened in the caller's transaction, worked out before it (perhaps
+    before the ticket is saved, `prepare_new_ticket`): `write()` stores them, with the ticket's
+    key as it is then."""
+
+    ticket: Ticket
+    rows: list[tuple[Any, ...]]  # the INSERT's rows, each with the ticket's key to fill in first
+
+    def write(self) -> PlanResult:
+        """Store the timers (in the transaction that saved the ticket)."""
+        pk = self.ticket.pk
+        if pk is None:
+            raise ValueError("the ticket's timers are written once the ticket is saved")
+        _write_timer_rows([(pk, *row[1:]) for row in self.rows])
+        return PlanResult(tickets=1, created=len(self.rows))
+
+
+def prepare_new_ticket(
+    ticket: Ticket, policy: Policy, now: datetime, events: Sequence[MetricEvent]
+) -> NewTicketPlan:
+    """`plan_ticket(ticket, new=True, stored_events=events)` worked out now, written by the plan's
+    `write()` in the intake's transaction (issue 17: on SQLite the planning was a tenth of the
+    time an intake held the write lock). A new ticket has no timers: every wanted one is created."""
+    planner = Planner(policy, config.warning_share())
+    ordered = [  # in the order they were written, oldest first, as the query orders them
+        (ticket.pk, event.metric, event.cycle, event.kind, event.at)
+        for event in sorted(events, key=lambda event: event.at)
+    ]
+    instances = _events(ordered).get(ticket.pk, {})
+    changes = _Changes()
+    _reconcile_ticket(ticket.pk, planner.wanted(_facts(ticket), instances), [], policy.version, now, changes)
+    return NewTicketPlan(ticket, _timer_rows(changes.create, policy.version, now))
 
 
 _TICKET_FIELDS = (

@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk import languages
-from policydesk.compiled_queries import insert, insert_each
+from policydesk.compiled_queries import PreparedInsert, prepare_insert
 from policydesk.desk_policy import get_policy
 from policydesk.oneline import one_line
 from policydesk.policy.model import Policy, Route
@@ -22,7 +22,7 @@ from policydesk.tickets import signals
 from policydesk.tickets.access import is_staff
 from policydesk.tickets.actions import once
 from policydesk.tickets.actions.shared import ActionError, Upload, attach, check_uploads, clean_html
-from policydesk.tickets.audit import record_audit_event
+from policydesk.tickets.audit import PreparedAuditEvent, prepare_audit_event, record_audit_event
 from policydesk.tickets.models import (
     Counter,
     Deflection,
@@ -34,19 +34,37 @@ from policydesk.tickets.models import (
     Ticket,
     triage_channel,
 )
-from policydesk.tickets.sla_metrics import opening_metric_events, store_metric_events
+from policydesk.tickets.sla_metrics import opening_metric_events, prepare_metric_events
 
 #: Blocks around the writes of every new ticket, inside its transaction (`register_opening_context`).
 OPENING_CONTEXTS: dict[str, Callable[[], AbstractContextManager[object]]] = {}
+#: Blocks around the working out of its rows, before the transaction.
+OPENING_PREPARATIONS: dict[str, Callable[[], AbstractContextManager[object]]] = {}
 
 
-def register_opening_context(name: str, make: Callable[[], AbstractContextManager[object]]) -> None:
+def register_opening_context(
+    name: str,
+    make: Callable[[], AbstractContextManager[object]],
+    preparing: Callable[[], AbstractContextManager[object]] | None = None,
+) -> None:
     """Let an app above `tickets` wrap the writes of each new ticket (its rows, its signals) in
     a block of its own, inside the intake's transaction: the search index leaves the ticket's
     entries to the worker, or writes them there in one statement (`search.indexing.opening`).
     Each must nest as `together.done_together` does: an inner block leaves its work to the
-    outer one and, when it raises, takes back what it added."""
+    outer one and, when it raises, takes back what it added. `preparing`: a block around the
+    working out of the rows, before the transaction, when their `pre_save` is sent (the search
+    index marks the ticket it will leave to the worker then, `search.indexing.preparing`)."""
     OPENING_CONTEXTS[name] = make
+    if preparing is not None:
+        OPENING_PREPARATIONS[name] = preparing
+
+
+@contextmanager
+def _preparing_together() -> Iterator[None]:
+    with ExitStack() as around:
+        for make in OPENING_PREPARATIONS.values():
+            around.enter_context(make())
+        yield
 
 
 @contextmanager
@@ -108,8 +126,10 @@ def do_open_ticket(
     decision = _triage(policy, organisation, topic, channel, now)
     # Everything that needs no row of this intake is done before the transaction (issue 17): on
     # SQLite its first statement takes the one write lock, and every other intake waits for it.
-    ticket, message, note = None, None, None
+    # The rows of a new ticket are worked out here too, their INSERTs only run in it.
+    ticket, message = None, None
     events: list[MetricEvent] = []
+    writes: _OpeningWrites | None = None
     prepared: tuple[object, ...] = ()
     if decision.route is None:
         ticket = _new_ticket(
@@ -118,12 +138,18 @@ def do_open_ticket(
         )  # fmt: skip
         message = _new_first_message(ticket, requester, text=text, html=html, channel=channel, now=now)
         events = opening_metric_events(ticket, now, policy)
-        if entered_by is not None:
-            note = _entered_by_note(ticket, entered_by, channel, now)
+        note = None if entered_by is None else _entered_by_note(ticket, entered_by, channel, now)
+        with _preparing_together():
+            writes = _OpeningWrites(
+                ticket=_prepare_numbered(ticket),
+                messages=prepare_insert([message, *([note] if note else [])], read_keys=True, signals=True),
+                audit=_prepare_opening_audit(policy, decision, ticket, now, actor=entered_by or requester),
+                events=prepare_metric_events(events),
+            )
         prepared = tuple(
             response
             for _, response in signals.ticket_opening.send(
-                Ticket, ticket=ticket, policy=policy, inbound=inbound
+                Ticket, ticket=ticket, policy=policy, inbound=inbound, metric_events=events
             )
             if response is not None
         )
@@ -149,13 +175,14 @@ def do_open_ticket(
             )
             submit.remember(deflection)
             return IntakeResult(decision=decision, ticket=None, deflection=deflection)
-        assert ticket is not None and message is not None  # noqa: S101 - made above for a ticket
+        assert ticket is not None and message is not None and writes is not None  # noqa: S101 - made above for a ticket
         with opening_together():
-            _insert_numbered(ticket)
-            insert_each([message] if note is None else [message, note])
+            _write_numbered(ticket, writes.ticket)
+            writes.messages.write()
             attach(ticket, message, uploads, now)
-            _record_opening(policy, decision, ticket, now, actor=entered_by or requester)
-            store_metric_events(events)
+            writes.audit.write()
+            for statement in writes.events:
+                statement.write()
             signals.ticket_opened.send(
                 Ticket, ticket=ticket, message=message, decision=decision, inbound=inbound, policy=policy,
                 metric_events=events, prepared=prepared,
@@ -314,10 +341,24 @@ def _entered_by_note(ticket: Ticket, agent: Person, channel: str, now: datetime)
     )  # fmt: skip
 
 
-def _record_opening(policy: Policy, decision: Decision, ticket: Ticket, now: datetime, actor: Person) -> None:
+@dataclass(frozen=True)
+class _OpeningWrites:
+    """The INSERTs of a new ticket's rows, worked out before the intake's transaction (issue 17):
+    the ticket, its first message (and the note saying who took it down), its audit row, its
+    metric events."""
+
+    ticket: PreparedInsert  # its number given when written (`_write_numbered`)
+    messages: PreparedInsert
+    audit: PreparedAuditEvent
+    events: list[PreparedInsert]
+
+
+def _prepare_opening_audit(
+    policy: Policy, decision: Decision, ticket: Ticket, now: datetime, actor: Person
+) -> PreparedAuditEvent:
     """The audit row of a new ticket, with the reasons of its triage (clause by clause); the actor is
     the requester, or the staff member who entered it for them."""
-    record_audit_event(
+    return prepare_audit_event(
         now,
         actor,
         "ticket.opened",
@@ -336,8 +377,8 @@ def _record_opening(policy: Policy, decision: Decision, ticket: Ticket, now: dat
 NUMBER_SEQUENCE = "tickets_ticket_number_seq"
 
 
-def _insert_numbered(ticket: Ticket) -> None:
-    """Insert the new ticket with the next ticket number.
+def _prepare_numbered(ticket: Ticket) -> PreparedInsert:
+    """The new ticket's INSERT, with the next ticket number (written by `_write_numbered`).
 
     PostgreSQL: `nextval` of a sequence, which no other intake waits for (issue 17: the counter
     row's lock was held to the commit, so intakes ran one at a time), worked out by the INSERT
@@ -345,10 +386,15 @@ def _insert_numbered(ticket: Ticket) -> None:
     leaves a gap. SQLite: the `Counter` row, advanced first, under the write lock the
     transaction holds anyway."""
     if connection.vendor == "postgresql":
-        insert(ticket, computed={"number": f"nextval('{NUMBER_SEQUENCE}')"})
-    else:
+        computed = {"number": f"nextval('{NUMBER_SEQUENCE}')"}
+        return prepare_insert([ticket], computed=computed, read_keys=True, signals=True)
+    return prepare_insert([ticket], late=("number",), read_keys=True, signals=True)
+
+
+def _write_numbered(ticket: Ticket, statement: PreparedInsert) -> None:
+    if connection.vendor != "postgresql":
         ticket.number = _next_counter_number()
-        insert(ticket)
+    statement.write()
 
 
 def _next_counter_number() -> int:
