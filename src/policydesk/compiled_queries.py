@@ -29,6 +29,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from django.db import DatabaseError, connections, models, transaction
@@ -160,7 +161,8 @@ class _Statement:
     #: attribute name and the types of value bound as they are; else None.
     plain: tuple[tuple[str, frozenset[type]] | None, ...]
     computed: tuple[Field[Any, Any], ...] = ()  # read back after the primary key
-    relations: tuple[int, ...] = ()  # which of `fields` are foreign keys
+    #: Which of `fields` are foreign keys: where, and the name their row is cached under.
+    relations: tuple[tuple[int, str], ...] = ()
 
     @classmethod
     def of(
@@ -172,15 +174,19 @@ class _Statement:
     ) -> _Statement:
         """The statement, with which of its fields are plain on `connection`'s database."""
         plain = tuple(_plain(field, connection) for field in fields)
-        relations = tuple(n for n, field in enumerate(fields) if field.is_relation)
+        relations = tuple((n, field.cache_name) for n, field in enumerate(fields) if field.is_relation)  # type: ignore[attr-defined]  # a relation's, no stub
         return cls(sql, fields, plain, computed, relations)
 
     def index(self, name: str) -> int:
         """Where the field named `name` is among `fields`."""
-        for n, field in enumerate(self.fields):
-            if field.name == name:
-                return n
-        raise TypeError(f"the statement binds no field {name!r}")
+        found = self._positions.get(name)
+        if found is None:
+            raise TypeError(f"the statement binds no field {name!r}")
+        return found
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {field.name: n for n, field in enumerate(self.fields)}
 
     def value(self, index: int, instance: Model, connection: Any) -> Any:
         """The value the field at `index` binds for a new `instance` (as `values`)."""
@@ -337,20 +343,32 @@ def prepare_insert(
         for instance in instances:
             pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=None)
     pk_field = meta.pk
+    with_pk = None
     for instance in instances:
         if type(instance) is not model:
             raise TypeError("an INSERT writes new rows of one model, each with its primary key or none")
-        if instance.pk is None:
-            setattr(instance, pk_field.attname, pk_field.get_pk_value_on_save(instance))  # a default, if any
-    with_pk = instances[0].pk is not None
-    if any((instance.pk is not None) != with_pk for instance in instances):
-        raise TypeError("an INSERT writes new rows of one model, each with its primary key or none")
-    expressions = tuple(sorted((computed or {}).items()))
-    key = (meta.model, connection.vendor, len(instances), ignore_conflicts, with_pk, read_keys, expressions)
+        pk = instance.pk
+        if pk is None:
+            pk = pk_field.get_pk_value_on_save(instance)  # a default, if any
+            setattr(instance, pk_field.attname, pk)
+        if with_pk is None:
+            with_pk = pk is not None
+        elif with_pk != (pk is not None):
+            raise TypeError("an INSERT writes new rows of one model, each with its primary key or none")
+    expressions = tuple(sorted(computed.items())) if computed else ()
+    key = (
+        meta.model,
+        connection.vendor,
+        len(instances),
+        ignore_conflicts,
+        bool(with_pk),
+        read_keys,
+        expressions,
+    )
     built = _inserts.get(key)
     if built is None:
         built = _inserts[key] = _insert_sql(
-            meta, connection, len(instances), ignore_conflicts, with_pk, read_keys, dict(expressions)
+            meta, connection, len(instances), ignore_conflicts, bool(with_pk), read_keys, dict(expressions)
         )
     late_fields = [built.index(name) for name in late]
     width = len(built.fields)
@@ -359,24 +377,22 @@ def prepare_insert(
     unsaved: list[int] = []
     operation = "save" if signals else "bulk_create"
     for index, instance in enumerate(instances):
-        if any(_parent_unsaved(built.fields[field], instance) for field in built.relations):
-            # Its key is read when written, with every other foreign key of the row (the ORM
-            # sets them all from their rows then).
-            unsaved.append(index)
-            late_values.extend((index * width + field, index, field) for field in built.relations)
+        start = index * width
+        cached = instance._state.fields_cache
+        waiting = False
+        for at, cache_name in built.relations:
+            parent = cached.get(cache_name)
+            if parent is not None and parent.pk is None:  # not saved yet: its key when written
+                late_values.append((start + at, index, at))
+                waiting = True
+        if waiting:
+            unsaved.append(index)  # the ORM sets its keys from their rows when it is written
         else:
             instance._prepare_related_fields_for_save(operation_name=operation)  # type: ignore[attr-defined]  # Django's, no stub
-        late_values.extend((index * width + field, index, field) for field in late_fields)
-        params.extend(built.values(instance, True, connection))
+        for at in late_fields:
+            late_values.append((start + at, index, at))
+        params += built.values(instance, True, connection)
     return PreparedInsert(built, instances, params, late_values, unsaved, read_keys, signals, using)
-
-
-def _parent_unsaved(field: Field[Any, Any], instance: Model) -> bool:
-    """`instance`'s foreign key `field` points at a row that has no key yet (not saved)."""
-    if not field.is_cached(instance):  # type: ignore[attr-defined]  # a relation's, no stub
-        return False
-    parent = field.get_cached_value(instance)  # type: ignore[attr-defined]  # a relation's, no stub
-    return parent is not None and parent.pk is None
 
 
 #: (model, database vendor, rows, ignore conflicts, keys given, keys read, computed) -> its INSERT
