@@ -508,8 +508,8 @@ class PreparedAcknowledgement:
     draft: NumberlessDraft
     inbound: InboundEmail | None
     record: OutgoingMail  # its status and words filled in when written
-    statement: PreparedInsert
-    send: PreparedTask | None  # None: enqueued as `enqueue_send` does
+    statement: PreparedInsert | None  # None: in a batch, which records its mail at its end
+    send: PreparedTask | None  # None: enqueued as `enqueue_send` does (or by the batch)
     link: PreparedLink | None
 
 
@@ -525,9 +525,11 @@ def prepare_acknowledgement(
     in_reply_to, references = _thread_headers(ticket, inbound, new_ticket=True)
     status = OutgoingMail.Status.QUEUED
     record = _record(draft.email, status, new_message_id(), in_reply_to, references, None, now)
-    statement = prepare_insert([record], late=_NUMBERED, read_keys=True, signals=True)
     direction = MessageLink.Direction.OUTBOUND
     link = prepare_link(record.message_id, ticket=ticket, message=None, direction=direction, now=now)
+    if _waiting_mail.get() is not None:  # a batch of stored mail: its rows at the batch's end
+        return PreparedAcknowledgement(draft, inbound, record, None, None, link)
+    statement = prepare_insert([record], late=_NUMBERED, read_keys=True, signals=True)
     return PreparedAcknowledgement(draft, inbound, record, statement, prepare_send(), link)
 
 

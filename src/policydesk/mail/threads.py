@@ -152,10 +152,16 @@ class PreparedLink:
     (`prepare_link`); `write()` records it in it, as `link_message_id` would."""
 
     link: MessageLink
-    statement: PreparedInsert
+    statement: PreparedInsert | None  # None: in a `linking_together` block, which writes it
 
     def write(self) -> None:
-        later_or_now(_waiting_links, [self.link], lambda links: self.statement.write())
+        later_or_now(_waiting_links, [self.link], self._insert)
+
+    def _insert(self, links: list[MessageLink]) -> None:
+        if self.statement is None:
+            insert_rows(links)
+        else:
+            self.statement.write()
 
 
 def prepare_link(
@@ -166,7 +172,7 @@ def prepare_link(
     if not message_id or len(message_id) > MESSAGE_ID_CHARS:
         return None
     link = _link(message_id, ticket, message, direction, now)
-    return PreparedLink(link, prepare_insert([link]))
+    return PreparedLink(link, None if _waiting_links.get() is not None else prepare_insert([link]))
 
 
 def _link(
