@@ -237,6 +237,8 @@ def test_a_prepared_insert_binds_what_it_was_given_and_reads_the_late_values_whe
         prepare_insert([AuditEvent(at=NOW, action="a", data={})], late=("nothing",))
     with pytest.raises(ValueError, match="1 to 100 rows"):
         prepare_insert([])
+    with pytest.raises(TypeError, match="cannot read the keys"):
+        prepare_insert([AuditEvent(at=NOW, action="a", data={})], read_keys=True, ignore_conflicts=True)
 
 
 def test_insert_refused_by_the_database_raises_and_leaves_nothing(personas: Personas) -> None:

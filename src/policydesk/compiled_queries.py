@@ -336,6 +336,8 @@ def prepare_insert(
     `post_save` when written, for each, as a save sends them (`bulk_create` sends none)."""
     if not instances or len(instances) > ROWS_PER_INSERT:
         raise ValueError(f"prepare_insert() takes 1 to {ROWS_PER_INSERT} rows")
+    if read_keys and ignore_conflicts:
+        raise TypeError("an INSERT cannot read the keys of rows it may skip")
     model = type(instances[0])
     meta: Any = model._meta.concrete_model._meta  # type: ignore[union-attr]  # a model's concrete model has _meta
     connection = connections[using]

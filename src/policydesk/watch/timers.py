@@ -178,6 +178,10 @@ def _timer_rows(
     ]
 
 
+#: Database vendor -> the INSERT of `_write_timer_rows`.
+_timer_insert_sql: dict[str, str] = {}
+
+
 def _write_timer_rows(rows: list[tuple[Any, ...]]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING, with executemany: planning 100,000 tickets creates
     hundreds of thousands of timers, and model-level bulk_create spends most of its time
@@ -185,12 +189,14 @@ def _write_timer_rows(rows: list[tuple[Any, ...]]) -> None:
     harmless."""
     if not rows:
         return
-    ops = connection.ops
-    table = ops.quote_name(Timer._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(ops.quote_name(c) for c in _TIMER_COLUMNS)}) "  # noqa: S608 - our names
-        f"VALUES ({', '.join(['%s'] * len(_TIMER_COLUMNS))}) ON CONFLICT DO NOTHING"
-    )
+    sql = _timer_insert_sql.get(connection.vendor)
+    if sql is None:  # made once per database: a new ticket's timers are written under SQLite's lock
+        ops = connection.ops
+        table = ops.quote_name(Timer._meta.db_table)
+        sql = _timer_insert_sql[connection.vendor] = (
+            f"INSERT INTO {table} ({', '.join(ops.quote_name(c) for c in _TIMER_COLUMNS)}) "  # noqa: S608 - our names
+            f"VALUES ({', '.join(['%s'] * len(_TIMER_COLUMNS))}) ON CONFLICT DO NOTHING"
+        )
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
             cursor.executemany(sql, rows[start : start + 5000])
