@@ -358,19 +358,12 @@ def prepare_insert(
         elif with_pk != (pk is not None):
             raise TypeError("an INSERT writes new rows of one model, each with its primary key or none")
     expressions = tuple(sorted(computed.items())) if computed else ()
-    key = (
-        meta.model,
-        connection.vendor,
-        len(instances),
-        ignore_conflicts,
-        bool(with_pk),
-        read_keys,
-        expressions,
-    )
+    given = bool(with_pk)
+    key = (meta.model, connection.vendor, len(instances), ignore_conflicts, given, read_keys, expressions)
     built = _inserts.get(key)
     if built is None:
         built = _inserts[key] = _insert_sql(
-            meta, connection, len(instances), ignore_conflicts, bool(with_pk), read_keys, dict(expressions)
+            meta, connection, len(instances), ignore_conflicts, given, read_keys, dict(expressions)
         )
     late_fields = [built.index(name) for name in late]
     width = len(built.fields)

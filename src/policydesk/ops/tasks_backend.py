@@ -53,8 +53,7 @@ class DatabaseBackend(_Upstream):
         row of an intake's acknowledgement was a seventh of the time it held SQLite's write lock)."""
         self.validate_task(task)
         row = self._row(task, [], {})
-        pre_save.send(sender=DBTaskResult, instance=row, raw=False, using="default", update_fields=None)
-        statement = prepare_insert([row], late=("args_kwargs",))
+        statement = prepare_insert([row], late=("args_kwargs",), signals=True)  # as `insert` saves it
         return PreparedTask(type(self), row, row.task_result, statement)
 
     def enqueue_each(self, task: Task[Any, Any], arguments: Sequence[tuple[Any, Any]]) -> None:

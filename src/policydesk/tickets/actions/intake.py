@@ -60,9 +60,10 @@ def register_opening_context(
 
 
 @contextmanager
-def _preparing_together() -> Iterator[None]:
+def _all_of(blocks: dict[str, Callable[[], AbstractContextManager[object]]]) -> Iterator[None]:
+    """Every registered block, entered together."""
     with ExitStack() as around:
-        for make in OPENING_PREPARATIONS.values():
+        for make in blocks.values():
             around.enter_context(make())
         yield
 
@@ -72,9 +73,7 @@ def opening_together() -> Iterator[None]:
     """Every registered opening block, entered together. Around one intake's writes; or around a
     batch of intakes in one transaction, each intake in a savepoint and a nested block of its
     own (`mail.ingest`), so that their work is done once, at the batch's end."""
-    with ExitStack() as around:
-        for make in OPENING_CONTEXTS.values():
-            around.enter_context(make())
+    with _all_of(OPENING_CONTEXTS):
         yield
 
 
@@ -139,7 +138,7 @@ def do_open_ticket(
         message = _new_first_message(ticket, requester, text=text, html=html, channel=channel, now=now)
         events = opening_metric_events(ticket, now, policy)
         note = None if entered_by is None else _entered_by_note(ticket, entered_by, channel, now)
-        with _preparing_together():
+        with _all_of(OPENING_PREPARATIONS):
             writes = _OpeningWrites(
                 ticket=_prepare_numbered(ticket),
                 messages=prepare_insert([message, *([note] if note else [])], read_keys=True, signals=True),
