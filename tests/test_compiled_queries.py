@@ -3,7 +3,9 @@ and `insert`, the same row and signals as `save(force_insert=True)`."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -451,6 +453,53 @@ def test_the_values_bound_are_the_ones_a_save_computes_plain_or_not(personas: Pe
     assert any(
         plain is not None for plain in _insert_sql(Ticket._meta, connection, 1, False, True, True, {}).plain
     )
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        NOW,
+        NOW.replace(microsecond=123456),
+        datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/Berlin")),  # another zone: Django's own
+        datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("UTC")),  # UTC, but not `datetime.UTC`: Django's own
+    ],
+)
+@pytest.mark.parametrize(
+    "data", [{"n": 1, "名前": "顧客", "nested": [1, None, {"x": True}]}, ["a", 2], {}, None]
+)
+def test_datetimes_and_json_are_bound_as_django_binds_them(
+    personas: Personas, at: datetime, data: Any
+) -> None:
+    """The conversions `_Statement.values` knows (issue 17: a new ticket binds 22 datetimes and 7
+    JSON values) give what `get_db_prep_save` gives, and hand any other value to it; the timers'
+    raw rows bind their datetimes the same way (`instant_binder`)."""
+    from policydesk.compiled_queries import _insert_sql, instant_binder
+    from policydesk.tickets.models import BulkJob
+
+    job = BulkJob(actor=personas.agent, action="status", numbers=[1, 2], failed=data or [], finished_at=at)
+    event = AuditEvent(at=at, actor=None, action="a", subject_type="t", subject_id="1", data=data)
+    for instance in (event, job):
+        statement = _insert_sql(type(instance)._meta, connection, 1, False, False, False, {})
+        expected = [
+            field.get_db_prep_save(field.pre_save(instance, True), connection) for field in statement.fields
+        ]
+        assert list(map(_bound, statement.values(instance, True, connection))) == list(map(_bound, expected))
+        for index in range(len(statement.fields)):
+            assert _bound(statement.value(index, instance, connection)) == _bound(expected[index])
+    bind = instant_binder(connection)
+    for value in (at, None):
+        assert bind(value) == connection.ops.adapt_datetimefield_value(value)
+    converted = {
+        field.name: plain is not None and plain[2] is not None
+        for field, plain in zip(statement.fields, statement.plain, strict=True)
+    }
+    on_sqlite = connection.vendor == "sqlite"  # PostgreSQL takes datetimes as they are, wraps JSON
+    assert converted["finished_at"] is on_sqlite and converted["numbers"] is on_sqlite
+    from django_tasks_db.models import DBTaskResult
+
+    tasks = _insert_sql(DBTaskResult._meta, connection, 1, False, True, False, {})
+    enqueued_at = tasks.plain[tasks.index("enqueued_at")]
+    assert enqueued_at is None  # auto_now_add: its `pre_save` sets the value, so Django's own
 
 
 def _bound(value: object) -> tuple[type, object]:

@@ -127,6 +127,11 @@ class RequestSizeLimitMiddleware:
         return response
 
 
+def _signed_in(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and bool(user.is_authenticated)
+
+
 class PrivateCacheMiddleware:
     """`Cache-Control: private, no-store` for signed-in people and the API; after AuthenticationMiddleware."""
 
@@ -135,9 +140,8 @@ class PrivateCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        signed_in = user is not None and user.is_authenticated
-        if signed_in or request.path_info.startswith(API_PREFIX):
+        # The API's path first: a token's request then never loads the session's user (issue 17).
+        if request.path_info.startswith(API_PREFIX) or _signed_in(request):
             patch_cache_control(response, private=True, no_store=True)
         return response
 

@@ -31,6 +31,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
+from policydesk.compiled_queries import instant_binder
 from policydesk.desk_policy import get_policy, policy_path
 from policydesk.mail.tasks import requeue_stalled
 from policydesk.policy.model import Policy
@@ -169,7 +170,7 @@ def _timer_rows(
     new: list[tuple[int, TimerKey, datetime, datetime]], version: str, now: datetime
 ) -> list[tuple[Any, ...]]:
     """The rows of new pending timers, their values as the database takes them."""
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = instant_binder(connection)
     created_at = adapt(now)
     pending = Timer.State.PENDING.value
     return [
