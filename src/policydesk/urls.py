@@ -21,6 +21,9 @@ handler404 = "policydesk.web.errors.page_not_found"
 handler500 = "policydesk.web.errors.server_error"
 
 urlpatterns = [
+    # The API first: its requests come fastest, and the empty prefixes below are each tried in
+    # turn before a later pattern is (issue 17). No pattern below starts with its prefix.
+    path("api/v1/", include((api_patterns(api_v1), "api"))),
     path("", include("policydesk.ops.urls")),  # /healthz, /readyz for load balancers
     path("", include("policydesk.metrics.urls")),  # /metrics for Prometheus
     path("", include("policydesk.helpcentre.urls")),  # `/` is the help centre's home
@@ -29,6 +32,5 @@ urlpatterns = [
     path("console/", include("policydesk.console.urls")),
     path("status/", include("policydesk.status.urls")),
     path("watch/", include("policydesk.watch.urls")),
-    path("api/v1/", include((api_patterns(api_v1), "api"))),
     path("admin/", admin.site.urls),
 ]
