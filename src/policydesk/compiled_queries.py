@@ -354,6 +354,7 @@ class PreparedInsert:
         read_keys: bool,
         signals: bool,
         using: str,
+        connection: Any,
     ) -> None:
         self._statement = statement
         self._instances = instances
@@ -363,12 +364,13 @@ class PreparedInsert:
         self._read_keys = read_keys
         self._signals = signals
         self._using = using
+        self._connection = connection  # `using`'s in the thread that prepared it, which writes it
 
     def write(self) -> None:
         """Run the INSERT (once), with the late values as they are now; read back the keys (and
         the computed values) when it was prepared to."""
         using, instances, statement = self._using, self._instances, self._statement
-        connection = connections[using]
+        connection = self._connection
         operation = "save" if self._signals else "bulk_create"
         for index in self._unsaved:  # its parent is saved by now: its key (or the ORM's error)
             instances[index]._prepare_related_fields_for_save(operation_name=operation)  # type: ignore[attr-defined]  # Django's, no stub
@@ -472,7 +474,9 @@ def prepare_insert(
         for at in late_fields:
             late_values.append((start + at, index, at))
         params += built.values(instance, True, connection)
-    return PreparedInsert(built, instances, params, late_values, unsaved, read_keys, signals, using)
+    return PreparedInsert(
+        built, instances, params, late_values, unsaved, read_keys, signals, using, connection
+    )
 
 
 #: (model, database vendor, rows, ignore conflicts, keys given, keys read, computed) -> its INSERT

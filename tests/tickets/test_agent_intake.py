@@ -85,3 +85,19 @@ def test_a_request_taken_down_for_staff_is_refused(personas: Personas) -> None:
 )  # fmt: skip
 def test_triage_sees_a_policy_channel_for_every_desk_channel(channel: str, seen: str) -> None:
     assert triage_channel(channel) == seen
+
+
+def test_the_entered_by_note_is_in_the_words_of_the_agent_who_wrote_it(personas: Personas) -> None:
+    """The note's words are worked out once per agent, language and channel (issue 17): each
+    agent's own language and name, each channel's own label, whatever came before."""
+    notes = []
+    for language, channel in (("ja", "phone"), ("en", "phone"), ("ja", "chat"), ("ja", "phone")):
+        personas.agent.language = language
+        personas.agent.save(update_fields=["language"])
+        ticket = open_request(personas.customer, channel=channel, entered_by=personas.agent).ticket
+        assert ticket is not None
+        notes.append(ticket.messages.get(kind=Message.Kind.INTERNAL).text)
+    assert notes[0] == "jonas@example.com がお客様に代わって登録しました（電話）。"
+    assert notes[1] == "Entered by jonas@example.com on the customer's behalf (Phone)."
+    assert notes[2] != notes[0] and notes[2].startswith("jonas@example.com がお客様に代わって")
+    assert notes[3] == notes[0]
