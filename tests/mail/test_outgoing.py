@@ -264,3 +264,19 @@ def test_a_placeholder_is_never_a_number_the_subject_holds(monkeypatch: pytest.M
     drawn = iter([5, 7])
     monkeypatch.setattr(outgoing.secrets, "randbelow", lambda _: next(drawn))
     assert outgoing._placeholder_number(f"about {10**17 + 5}") == 10**17 + 7
+
+
+@pytest.mark.parametrize("number", [0, 7, 1042, 10**17 + 3])
+def test_a_ticket_link_is_the_reversed_page_under_any_script_prefix(number: int, settings: Any) -> None:
+    """`ticket_url` puts the number into the page's path reversed once per prefix (issue 17)."""
+    from django.urls import reverse, set_script_prefix
+
+    settings.SITE_URL = "https://help.example.com/"
+    for prefix in ("/", "/desk/"):
+        set_script_prefix(prefix)
+        try:
+            expected = "https://help.example.com" + reverse("ticket", args=[number])
+            assert outgoing.ticket_url(Ticket(number=number)) == expected
+            assert expected.endswith(f"/tickets/{number}/") and (prefix == "/") != ("/desk/" in expected)
+        finally:
+            set_script_prefix("/")

@@ -23,11 +23,12 @@ from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.html import escape
 
@@ -423,7 +424,22 @@ def absolute_url(path: str) -> str:
 
 def ticket_url(ticket: Ticket) -> str:
     """The ticket's page in the help center (the customer signs in first if they must)."""
-    return absolute_url(reverse("ticket", args=[ticket.number]))
+    head, tail = _ticket_path(get_script_prefix(), get_urlconf())
+    return absolute_url(f"{head}{int(ticket.number)}{tail}")
+
+
+#: A number that stands once in the ticket page's path (`_ticket_path`).
+_PROBE = 987_654_321_987_654_321
+
+
+@lru_cache(maxsize=16)
+def _ticket_path(script_prefix: str, urlconf: str | None) -> tuple[str, str]:
+    """`reverse("ticket", args=[number])` around its number, once per script prefix and URLconf
+    (issue 17: every email about a ticket links to it, and `reverse` was a fiftieth of an intake)."""
+    head, found, tail = reverse("ticket", args=[_PROBE], urlconf=urlconf).partition(str(_PROBE))
+    if not found or str(_PROBE) in tail:  # pragma: no cover - the route is `tickets/<int:number>/`
+        raise ValueError("the ticket page's path does not hold its number once")
+    return head, tail
 
 
 def ticket_context(ticket: Ticket) -> dict[str, Any]:
