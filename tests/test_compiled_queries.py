@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, Error, IntegrityError, connection, connections, transaction
 from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 
@@ -505,3 +505,46 @@ def test_datetimes_and_json_are_bound_as_django_binds_them(
 def _bound(value: object) -> tuple[type, object]:
     """A bound value's type and content (PostgreSQL's JSON wrapper compares by identity)."""
     return type(value), getattr(value, "obj", value)
+
+
+def test_statements_in_a_one_cursor_block_share_one_cursor_and_are_still_counted(
+    personas: Personas,
+) -> None:
+    """`one_cursor` (around an intake's writes, issue 17): the block's compiled statements run on
+    one cursor, closed at its end; a block inside it shares it; outside, each statement has its
+    own. Query counting sees every statement either way."""
+    from unittest import mock
+
+    from policydesk.compiled_queries import one_cursor, statement_cursor
+
+    made = []
+    wrapper = type(connections["default"])
+    real = wrapper.cursor
+
+    def counting(self: Any) -> Any:
+        cursor = real(self)
+        made.append(cursor)
+        return cursor
+
+    def events(n: int) -> list[AuditEvent]:
+        return [AuditEvent(at=NOW, action="a", subject_type="t", subject_id=str(n)) for _ in range(2)]
+
+    with transaction.atomic(), mock.patch.object(wrapper, "cursor", counting):
+        with one_cursor():
+            prepare_insert(events(1)).write()
+            with one_cursor():
+                prepare_insert(events(2), read_keys=True).write()
+                assert PERSON.first(address="hanna@kumo.example") == personas.customer
+                with statement_cursor(connection) as cursor:
+                    assert cursor is made[0]
+        assert len(made) == 1
+        with pytest.raises(Error):  # closed at the block's end
+            made[0].execute("SELECT 1")
+        prepare_insert(events(3)).write()
+        prepare_insert(events(4)).write()
+        assert len(made) == 3
+    with CaptureQueriesContext(connection) as counted, one_cursor():
+        prepare_insert(events(5)).write()
+        assert PERSON.first(address="hanna@kumo.example") == personas.customer
+    assert [q["sql"].startswith("INSERT") for q in counted.captured_queries] == [True, False]
+    assert AuditEvent.objects.filter(action="a").count() == 10

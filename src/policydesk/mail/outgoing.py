@@ -33,7 +33,7 @@ from django.utils import translation
 from django.utils.html import escape
 
 from policydesk import languages
-from policydesk.compiled_queries import PreparedInsert, insert, insert_rows, prepare_insert
+from policydesk.compiled_queries import PreparedInsert, insert, insert_rows, prepare_insert, statement_cursor
 from policydesk.desk_policy import get_policy
 from policydesk.mail import conf, rendering
 from policydesk.mail.models import MessageLink, OutgoingMail
@@ -398,7 +398,7 @@ def _rate_limited_rows(
             + (f" GROUP BY {_quote('recipient')}" if group else "")
         )
     params = [*recipients, *kinds, connection.ops.adapt_datetimefield_value(since), *statuses]
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 

@@ -31,7 +31,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from policydesk.compiled_queries import instant_binder
+from policydesk.compiled_queries import instant_binder, statement_cursor
 from policydesk.desk_policy import get_policy, policy_path
 from policydesk.mail.tasks import requeue_stalled
 from policydesk.policy.model import Policy
@@ -198,7 +198,7 @@ def _write_timer_rows(rows: list[tuple[Any, ...]]) -> None:
             f"INSERT INTO {table} ({', '.join(ops.quote_name(c) for c in _TIMER_COLUMNS)}) "  # noqa: S608 - our names
             f"VALUES ({', '.join(['%s'] * len(_TIMER_COLUMNS))}) ON CONFLICT DO NOTHING"
         )
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         for start in range(0, len(rows), 5000):
             cursor.executemany(sql, rows[start : start + 5000])
 

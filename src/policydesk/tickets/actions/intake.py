@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk import languages
-from policydesk.compiled_queries import PreparedInsert, prepare_insert
+from policydesk.compiled_queries import PreparedInsert, one_cursor, prepare_insert, statement_cursor
 from policydesk.desk_policy import get_policy
 from policydesk.oneline import one_line
 from policydesk.policy.model import Policy, Route
@@ -73,8 +73,9 @@ def _all_of(blocks: dict[str, Callable[[], AbstractContextManager[object]]]) -> 
 def opening_together() -> Iterator[None]:
     """Every registered opening block, entered together. Around one intake's writes; or around a
     batch of intakes in one transaction, each intake in a savepoint and a nested block of its
-    own (`mail.ingest`), so that their work is done once, at the batch's end."""
-    with _all_of(OPENING_CONTEXTS):
+    own (`mail.ingest`), so that their work is done once, at the batch's end. Its statements
+    share one cursor (`compiled_queries.one_cursor`)."""
+    with one_cursor(), _all_of(OPENING_CONTEXTS):
         yield
 
 
@@ -408,7 +409,7 @@ def _write_numbered(ticket: Ticket, statement: PreparedInsert) -> None:
 
 def _next_counter_number() -> int:
     """The `Counter` row advanced with UPDATE ... RETURNING (SQLite 3.35+): the next number."""
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         quote = connection.ops.quote_name
         cursor.execute(
             f"UPDATE {quote(Counter._meta.db_table)} SET {quote('value')} = {quote('value')} + 1 "  # noqa: S608 - quoted identifiers, bound value
