@@ -9,18 +9,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import DatabaseError, Error, IntegrityError, connection, connections, transaction
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_init, post_save, pre_save
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from policydesk.compiled_queries import (
     ROWS_PER_INSERT,
     CompiledQuery,
     insert,
     insert_rows,
+    new_row,
     prepare_insert,
     update,
     update_each,
 )
+from policydesk.mail.models import MessageLink, OutgoingMail
 from policydesk.search.models import Entry
 from policydesk.tickets.models import (
     AuditEvent,
@@ -548,3 +551,50 @@ def test_statements_in_a_one_cursor_block_share_one_cursor_and_are_still_counted
         assert PERSON.first(address="hanna@kumo.example") == personas.customer
     assert [q["sql"].startswith("INSERT") for q in counted.captured_queries] == [True, False]
     assert AuditEvent.objects.filter(action="a").count() == 10
+
+
+def _made(row: Any) -> tuple[dict[str, Any], dict[str, Any], bool, str | None]:
+    attributes = {name: value for name, value in row.__dict__.items() if name != "_state"}
+    return attributes, dict(row._state.fields_cache), row._state.adding, row._state.db
+
+
+def test_a_new_row_is_the_one_the_models_constructor_makes(personas: Personas) -> None:
+    ticket = open_request(personas.customer).ticket
+    assert ticket is not None
+    unsaved = Ticket(organisation=ticket.organisation, requester=personas.customer, subject="new")
+    for model, values in [
+        (Ticket, {"organisation": ticket.organisation, "requester": personas.customer, "subject": "s"}),
+        (Ticket, {"organisation_id": ticket.organisation_id, "requester_id": personas.customer.pk}),
+        (Message, {"ticket": unsaved, "author": personas.agent, "text": "hi", "created_at": NOW}),
+        (Message, {"ticket": ticket, "author": None, "kind": Message.Kind.INTERNAL}),
+        (AuditEvent, {"at": NOW, "actor": personas.lead, "action": "ticket.opened", "data": {"a": 1}}),
+        (MetricEvent, {"ticket": unsaved, "metric": "first_response", "cycle": 1, "at": NOW}),
+        (OutgoingMail, {"recipient": "a@example.com", "ticket": ticket, "references": ["<x@y>"]}),
+        (MessageLink, {"message_id": "<m@example.com>", "ticket": unsaved, "direction": "out"}),
+        (Organisation, {"created_at": NOW}),  # every other default: its value
+    ]:
+        made, expected = new_row(model, **values), model(**values)
+        assert type(made) is model
+        assert _made(made) == _made(expected), model.__name__
+    before = timezone.now()
+    assert before <= new_row(Organisation).created_at <= timezone.now()  # a callable default, called
+    with pytest.raises(TypeError, match="unexpected keyword arguments: 'colour'"):
+        new_row(Ticket, subject="s", colour="red")
+
+
+def test_a_new_row_is_made_by_the_constructor_while_anything_listens_to_its_signals(
+    personas: Personas,
+) -> None:
+    seen: list[Any] = []
+
+    def listen(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    post_init.connect(listen, sender=AuditEvent)
+    try:
+        event = new_row(AuditEvent, at=NOW, action="ticket.opened")
+    finally:
+        post_init.disconnect(listen, sender=AuditEvent)
+    assert seen == [event]
+    new_row(AuditEvent, at=NOW, action="ticket.opened")
+    assert seen == [event]

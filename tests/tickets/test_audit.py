@@ -12,23 +12,30 @@ SOURCE = Path(policydesk.__file__).parent
 
 
 def audit_rows_built_by_hand(source: str) -> list[int]:
-    """Lines of `source` that make `AuditEvent` rows: `AuditEvent(...)`, `AuditEvent.objects.create(...)`."""
+    """Lines of `source` that make `AuditEvent` rows: `AuditEvent(...)`, `new_row(AuditEvent, ...)`,
+    `AuditEvent.objects.create(...)`."""
     lines = []
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call):
             continue
         called = ast.unparse(node.func)
         writes = {"create", "bulk_create", "get_or_create", "update_or_create"}
-        if called == "AuditEvent" or (
-            called.startswith("AuditEvent.objects.") and called.rsplit(".", 1)[1] in writes
+        made = called == "new_row" and bool(node.args) and ast.unparse(node.args[0]) == "AuditEvent"
+        if (
+            called == "AuditEvent"
+            or made
+            or (called.startswith("AuditEvent.objects.") and called.rsplit(".", 1)[1] in writes)
         ):
             lines.append(node.lineno)
     return lines
 
 
 def test_the_scan_finds_hand_built_rows() -> None:
-    source = "AuditEvent.objects.create(at=now)\nAuditEvent(at=now).save()\nAuditEvent.objects.filter(a=1)\n"
-    assert audit_rows_built_by_hand(source) == [1, 2]
+    source = (
+        "AuditEvent.objects.create(at=now)\nAuditEvent(at=now).save()\nAuditEvent.objects.filter(a=1)\n"
+        "new_row(AuditEvent, at=now)\nnew_row(Message, at=now)\n"
+    )
+    assert sorted(audit_rows_built_by_hand(source)) == [1, 2, 4]
 
 
 def test_only_the_audit_helper_writes_audit_rows() -> None:

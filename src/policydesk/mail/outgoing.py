@@ -33,7 +33,14 @@ from django.utils import translation
 from django.utils.html import escape
 
 from policydesk import languages
-from policydesk.compiled_queries import PreparedInsert, insert, insert_rows, prepare_insert, statement_cursor
+from policydesk.compiled_queries import (
+    PreparedInsert,
+    insert,
+    insert_rows,
+    new_row,
+    prepare_insert,
+    statement_cursor,
+)
 from policydesk.desk_policy import get_policy
 from policydesk.mail import conf, rendering
 from policydesk.mail.models import MessageLink, OutgoingMail
@@ -298,7 +305,8 @@ def _record(
     now: datetime,
 ) -> OutgoingMail:
     """The unsaved record of `email`."""
-    return OutgoingMail(
+    return new_row(
+        OutgoingMail,
         kind=email.kind,
         status=status,
         automatic=email.automatic,

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.utils.crypto import salted_hmac
 
-from policydesk.compiled_queries import PreparedInsert, insert_rows, prepare_insert
+from policydesk.compiled_queries import PreparedInsert, insert_rows, new_row, prepare_insert
 from policydesk.mail import conf
 from policydesk.mail.decoding import ParsedMessage
 from policydesk.mail.models import MessageLink
@@ -178,8 +178,13 @@ def prepare_link(
 def _link(
     message_id: str, ticket: Ticket, message: Message | None, direction: str, now: datetime
 ) -> MessageLink:
-    return MessageLink(
-        message_id=message_id, ticket=ticket, ticket_message=message, direction=direction, created_at=now
+    return new_row(
+        MessageLink,
+        message_id=message_id,
+        ticket=ticket,
+        ticket_message=message,
+        direction=direction,
+        created_at=now,
     )
 
 

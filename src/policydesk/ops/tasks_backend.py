@@ -22,7 +22,7 @@ from django_tasks_db import DatabaseBackend as _Upstream
 from django_tasks_db.backend import TaskResult
 from django_tasks_db.models import DBTaskResult
 
-from policydesk.compiled_queries import PreparedInsert, insert, insert_rows, prepare_insert
+from policydesk.compiled_queries import PreparedInsert, insert, insert_rows, new_row, prepare_insert
 
 
 class DatabaseBackend(_Upstream):
@@ -31,13 +31,14 @@ class DatabaseBackend(_Upstream):
 
     def _row(self, task: Task[Any, Any], args: Any, kwargs: Any) -> DBTaskResult[Any, Any]:
         """The unsaved task row, as django_tasks_db builds it."""
-        return DBTaskResult(
+        return new_row(
+            DBTaskResult,
             id=self._get_id(),
             args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
             priority=task.priority,
             task_path=task.module_path,
             queue_name=task.queue_name,
-            run_after=task.run_after,  # type: ignore[misc]  # as django_tasks_db passes it
+            run_after=task.run_after,  # as django_tasks_db passes it
             backend_name=self.alias,
         )
 

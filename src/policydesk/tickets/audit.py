@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from policydesk.compiled_queries import PreparedInsert, insert, prepare_insert
+from policydesk.compiled_queries import PreparedInsert, insert, new_row, prepare_insert
 from policydesk.tickets.models import AuditEvent, Person
 
 
@@ -44,7 +44,8 @@ def prepare_audit_event(
 def _event(
     now: datetime, actor: Person | None, action: str, subject: Any, data: dict[str, Any]
 ) -> AuditEvent:
-    return AuditEvent(
+    return new_row(
+        AuditEvent,
         at=now,
         actor=actor,
         action=action,

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from policydesk.compiled_queries import PreparedInsert, insert_rows, prepare_rows
+from policydesk.compiled_queries import PreparedInsert, insert_rows, new_row, prepare_rows
 from policydesk.desk_policy import get_policy
 from policydesk.policy.metric_rules import metric_rules
 from policydesk.policy.model import Policy, TargetRule
@@ -220,9 +220,9 @@ def prepare_metric_events(rows: Sequence[MetricEvent]) -> list[PreparedInsert]:
 
 def _event_rows(ticket: Ticket, policy: Policy, instances: Iterable[MetricInstance]) -> list[MetricEvent]:
     return [
-        MetricEvent(
-            ticket=ticket, metric=instance.metric, cycle=instance.cycle, kind=event.kind, at=event.at,
-            policy_version=policy.version,
+        new_row(
+            MetricEvent, ticket=ticket, metric=instance.metric, cycle=instance.cycle, kind=event.kind,
+            at=event.at, policy_version=policy.version,
         )
         for instance in instances
         for event in instance.events

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk import languages
-from policydesk.compiled_queries import PreparedInsert, one_cursor, prepare_insert, statement_cursor
+from policydesk.compiled_queries import PreparedInsert, new_row, one_cursor, prepare_insert, statement_cursor
 from policydesk.desk_policy import get_policy
 from policydesk.oneline import one_line
 from policydesk.policy.model import Policy, Route
@@ -298,7 +298,8 @@ def _new_ticket(
 ) -> Ticket:
     """The ticket, unsaved and without its number (taken in the transaction): its office, calendar
     and first-response due from the decision."""
-    return Ticket(
+    return new_row(
+        Ticket,
         organisation=organisation,
         requester=requester,
         channel=channel,
@@ -321,8 +322,14 @@ def _new_first_message(
     ticket: Ticket, requester: Person, *, text: str, html: str, channel: str, now: datetime
 ) -> Message:
     """The request itself, as the ticket's first message (unsaved; its files come once it is saved)."""
-    return Message(
-        ticket=ticket, author=requester, text=text, html=clean_html(html), channel=channel, created_at=now
+    return new_row(
+        Message,
+        ticket=ticket,
+        author=requester,
+        text=text,
+        html=clean_html(html),
+        channel=channel,
+        created_at=now,
     )
 
 
@@ -331,9 +338,9 @@ def _entered_by_note(ticket: Ticket, agent: Person, channel: str, now: datetime)
     moves); unsaved."""
     # Staff read it, in the words of who wrote it.
     text = _entered_by_text(languages.choose(agent.language), agent.name or agent.email, channel)
-    return Message(
-        ticket=ticket, author=agent, kind=Message.Kind.INTERNAL, text=text, channel=Ticket.Channel.WEB,
-        created_at=now,
+    return new_row(
+        Message, ticket=ticket, author=agent, kind=Message.Kind.INTERNAL, text=text,
+        channel=Ticket.Channel.WEB, created_at=now,
     )  # fmt: skip
 
 
