@@ -15,17 +15,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models.signals import pre_save
-from django_tasks.base import Task
+from django_tasks.base import Task, TaskResultStatus
 from django_tasks.signals import task_enqueued
 from django_tasks.utils import normalize_json
 from django_tasks_db import DatabaseBackend as _Upstream
 from django_tasks_db.backend import TaskResult
 from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import normalize_uuid
 
 from policydesk.compiled_queries import PreparedInsert, insert, insert_rows, new_row, prepare_insert
 
 
 class DatabaseBackend(_Upstream):
+    def __init__(self, alias: str, params: dict[str, Any]) -> None:
+        super().__init__(alias, params)
+        self._validated: set[Task[Any, Any]] = set()
+        self._tasks: dict[tuple[Any, ...], Task[Any, Any]] = {}  # by a row's options: `row.task`
+
     def _task_to_db_task(self, task: Task[Any, Any], args: Any, kwargs: Any) -> DBTaskResult[Any, Any]:
         return insert(self._row(task, args, kwargs))
 
@@ -43,19 +49,57 @@ class DatabaseBackend(_Upstream):
         )
 
     def enqueue(self, task: Task[Any, Any], args: Any, kwargs: Any) -> TaskResult[Any, Any]:
-        self.validate_task(task)
-        result = self._task_to_db_task(task, args, kwargs).task_result
+        self._validate_once(task)
+        result = self._new_result(self._task_to_db_task(task, args, kwargs))
         task_enqueued.send(type(self), task_result=result)
+        return result
+
+    def _validate_once(self, task: Task[Any, Any]) -> None:
+        """`validate_task(task)`, once per task (a frozen dataclass: the same task, the same
+        answer; a task refused is asked again)."""
+        if task not in self._validated:
+            self.validate_task(task)
+            self._validated.add(task)
+
+    def _new_result(self, row: DBTaskResult[Any, Any]) -> TaskResult[Any, Any]:
+        """`row.task_result` of a new row. django_tasks_db's property imports the task and makes
+        it again with the row's options (`row.task`, which validates it again) each time it is
+        read: a third of the time an intake spent on its task row (issue 17). That task is kept
+        here per options; the result is built as the property builds it."""
+        if row.status != TaskResultStatus.READY:
+            return row.task_result
+        options = (row.task_path, row.priority, row.queue_name, row.run_after, row.backend_name)
+        task = self._tasks.get(options)
+        if task is None:
+            if len(self._tasks) >= 64:
+                self._tasks.clear()
+            task = self._tasks[options] = row.task
+        result: TaskResult[Any, Any] = TaskResult(
+            db_result=row,
+            task=task,
+            id=normalize_uuid(row.id),
+            status=TaskResultStatus.READY,
+            enqueued_at=row.enqueued_at,
+            started_at=row.started_at,
+            last_attempted_at=row.started_at,
+            finished_at=row.finished_at,
+            args=row.args_kwargs["args"],
+            kwargs=row.args_kwargs["kwargs"],
+            backend=row.backend_name,
+            errors=[],
+            worker_ids=row.worker_ids,
+        )
+        object.__setattr__(result, "_return_value", row.return_value)
         return result
 
     def prepare_enqueue(self, task: Task[Any, Any]) -> PreparedTask:
         """`enqueue(task, args, kwargs)` with its row worked out now, before the caller's
         transaction, and written in it by the returned `write(args, kwargs)` (issue 17: the task
         row of an intake's acknowledgement was a seventh of the time it held SQLite's write lock)."""
-        self.validate_task(task)
+        self._validate_once(task)
         row = self._row(task, [], {})
         statement = prepare_insert([row], late=("args_kwargs",), signals=True)  # as `insert` saves it
-        return PreparedTask(type(self), row, row.task_result, statement)
+        return PreparedTask(type(self), row, self._new_result(row), statement)
 
     def enqueue_each(self, task: Task[Any, Any], arguments: Sequence[tuple[Any, Any]]) -> None:
         """`enqueue(task, args, kwargs)` for each of `arguments`, their rows in one INSERT: the
@@ -63,13 +107,13 @@ class DatabaseBackend(_Upstream):
         it takes: issue 17)."""
         if not arguments:
             return
-        self.validate_task(task)
+        self._validate_once(task)
         rows = [self._row(task, args, kwargs) for args, kwargs in arguments]
         for row in rows:  # as a save would (django_tasks_db's handler puts a missing run_after)
             pre_save.send(sender=DBTaskResult, instance=row, raw=False, using="default", update_fields=None)
         insert_rows(rows)
         for row in rows:
-            task_enqueued.send(type(self), task_result=row.task_result)
+            task_enqueued.send(type(self), task_result=self._new_result(row))
 
 
 @dataclass(frozen=True)
