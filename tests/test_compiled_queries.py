@@ -598,3 +598,39 @@ def test_a_new_row_is_made_by_the_constructor_while_anything_listens_to_its_sign
     assert seen == [event]
     new_row(AuditEvent, at=NOW, action="ticket.opened")
     assert seen == [event]
+
+
+def test_a_statements_related_check_does_what_the_orms_does_before_a_save(personas: Personas) -> None:
+    """`_Statement.ready_related` is `_prepare_related_fields_for_save` for the foreign keys an
+    INSERT binds: a row saved since it was assigned gives its key, a key changed by hand drops
+    the cached row, an unsaved one is refused with the ORM's words."""
+    ticket = open_request(personas.customer).ticket
+    assert ticket is not None
+    statement = prepare_insert([new_row(Message, ticket=ticket, author=personas.agent)])._statement
+    assert statement._related is not None  # the desk's own check, not the ORM's
+
+    def made(check: str) -> list[tuple[Any, ...]]:
+        seen = []
+        for case in ("saved since", "key changed", "no row", "unsaved"):
+            parent = Ticket(organisation=ticket.organisation, requester=personas.customer, subject=case)
+            message = new_row(Message, ticket=parent, author=personas.agent)
+            if case == "saved since":
+                parent.pk = ticket.pk
+            elif case == "key changed":
+                parent.pk, message.ticket_id = ticket.pk, ticket.pk + 1000
+            elif case == "no row":
+                message = new_row(Message, ticket=None, author=None)
+            try:
+                if check == "ours":
+                    statement.ready_related(message, "save")
+                else:
+                    message._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+                seen.append((case, message.ticket_id, "ticket" not in message._state.fields_cache))
+            except ValueError as refused:
+                seen.append((case, str(refused)))
+        return seen
+
+    ours, orms = made("ours"), made("orm")
+    assert ours == orms
+    assert ours[0] == ("saved since", ticket.pk, False) and ours[1][2] is True  # the cached row dropped
+    assert "prohibited to prevent data loss due to unsaved related object 'ticket'" in ours[3][1]

@@ -199,6 +199,45 @@ class _Statement:
     def _positions(self) -> dict[str, int]:
         return {field.name: n for n, field in enumerate(self.fields)}
 
+    @cached_property
+    def _related(self) -> tuple[tuple[Any, str], ...] | None:
+        """The foreign keys the ORM checks before a save, with the name their row is cached
+        under; None where its check covers more than the statement binds (a relation it does
+        not bind, a generic foreign key): the ORM's check then."""
+        meta: Any = self.fields[0].model._meta
+        mine = [field for field in self.fields if field.is_relation]
+        if meta.private_fields or any(
+            field.is_relation and field not in mine for field in meta.concrete_fields
+        ):
+            return None
+        return tuple((field, field.cache_name) for field in mine)  # type: ignore[attr-defined]  # a relation's, no stub
+
+    def ready_related(self, instance: Model, operation: str) -> None:
+        """`instance._prepare_related_fields_for_save(operation_name=operation)`, the ORM's check
+        before a save that no related row is unsaved, and its taking of a key saved since, for
+        the statement's foreign keys only: the ORM's looks at every field, a third of the work
+        of preparing an intake's rows (issue 17)."""
+        related = self._related
+        if related is None:
+            instance._prepare_related_fields_for_save(operation_name=operation)  # type: ignore[attr-defined]  # Django's, no stub
+            return
+        cached = instance._state.fields_cache
+        for field, cache_name in related:
+            parent = cached.get(cache_name)
+            if parent is None:
+                continue
+            if not parent._is_pk_set():
+                if not field.remote_field.multiple:
+                    field.remote_field.delete_cached_value(parent)
+                raise ValueError(
+                    f"{operation}() prohibited to prevent data loss due to unsaved related object "
+                    f"'{field.name}'."
+                )
+            if getattr(instance, field.attname) in field.empty_values:
+                setattr(instance, field.name, parent)  # saved since it was assigned
+            if getattr(parent, field.target_field.attname) != getattr(instance, field.attname):
+                field.delete_cached_value(instance)
+
     def value(self, index: int, instance: Model, connection: Any) -> Any:
         """The value the field at `index` binds for a new `instance` (as `values`)."""
         plain = self.plain[index]
@@ -416,7 +455,7 @@ class PreparedInsert:
         using = connection.alias
         operation = "save" if self._signals else "bulk_create"
         for index in self._unsaved:  # its parent is saved by now: its key (or the ORM's error)
-            instances[index]._prepare_related_fields_for_save(operation_name=operation)  # type: ignore[attr-defined]  # Django's, no stub
+            statement.ready_related(instances[index], operation)
         params = self._params
         for position, index, at in self._late:
             params[position] = statement.value(at, instances[index], connection)
@@ -521,7 +560,7 @@ def prepare_insert(
         if waiting:
             unsaved.append(index)  # the ORM sets its keys from their rows when it is written
         else:
-            instance._prepare_related_fields_for_save(operation_name=operation)  # type: ignore[attr-defined]  # Django's, no stub
+            built.ready_related(instance, operation)
         for at in late_fields:
             late_values.append((start + at, index, at))
         params += built.values(instance, True, connection)
