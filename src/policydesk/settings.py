@@ -140,7 +140,7 @@ MIDDLEWARE = [
     "policydesk.security.PrivateCacheMiddleware",
     "policydesk.web.language.PersonLanguageMiddleware",
     "policydesk.web.errors.MethodNotAllowedMiddleware",  # the 405 page, in the person's language
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "policydesk.web.messages.LazyMessageMiddleware",  # Django's, its storage made on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -214,7 +214,7 @@ def _describe_route(route: Route) -> str:
 def _describe_target(rule: FirstResponseRule, calendar_id: str, calendar: Calendar) -> str:
     target = rule.target
     if target.kind == "business_days":
-        hours = sla.regular_business_day_seconds(calendar) * target.amount / 3600
+        hours = sla.business_day_seconds_of(calendar) * target.amount / 3600  # cached per calendar
         return f"target {target.describe()} = {hours:g} business hours on calendar {calendar_id}"
     return f"target {target.describe()} on calendar {calendar_id}"
 

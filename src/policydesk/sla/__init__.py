@@ -24,7 +24,7 @@ from policydesk.sla.clock import (
     next_close,
     next_open,
 )
-from policydesk.sla.compiled import MAX_YEAR, MIN_YEAR, clear_cache
+from policydesk.sla.compiled import MAX_YEAR, MIN_YEAR, business_day_seconds_of, clear_cache
 from policydesk.sla.explain import Explanation, Segment, SkippedHoliday, explain
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "SkippedHoliday",
     "Target",
     "UnionCalendar",
+    "business_day_seconds_of",
     "business_time_between",
     "clear_cache",
     "due",
