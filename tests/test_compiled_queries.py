@@ -53,6 +53,7 @@ def test_model_rows_are_the_orms_with_the_foreign_key_loaded(personas: Personas)
         assert found == expected and type(found) is Person and not found._state.adding
         fields = [field.attname for field in Person._meta.concrete_fields]
         assert [getattr(found, f) for f in fields] == [getattr(expected, f) for f in fields]
+        assert _made(found)[0] == _made(expected)[0] and found._state.db == expected._state.db == "default"
         with CaptureQueriesContext(connection) as queries:
             assert found.organisation == expected.organisation  # loaded with it: no query
         assert not queries.captured_queries
