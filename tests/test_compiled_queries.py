@@ -635,3 +635,16 @@ def test_a_statements_related_check_does_what_the_orms_does_before_a_save(person
     assert ours == orms
     assert ours[0] == ("saved since", ticket.pk, False) and ours[1][2] is True  # the cached row dropped
     assert "prohibited to prevent data loss due to unsaved related object 'ticket'" in ours[3][1]
+
+
+def test_an_instant_written_again_is_the_same_text() -> None:
+    """SQLite's text of a UTC instant (`str` of it, naive), whether written just before or not."""
+    from datetime import UTC, timedelta
+
+    from policydesk.compiled_queries import _AS_DJANGO_DOES, _utc_text
+
+    instants = [NOW, NOW, NOW.replace(microsecond=1), NOW, datetime(1, 1, 1, tzinfo=UTC)]
+    instants += [datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), NOW + timedelta(days=1)] * 2
+    for instant in instants:
+        assert _utc_text(instant) == str(instant.replace(tzinfo=None))
+    assert _utc_text(NOW.astimezone(ZoneInfo("Asia/Tokyo"))) is _AS_DJANGO_DOES  # the same instant: Django's

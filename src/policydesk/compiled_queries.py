@@ -349,12 +349,25 @@ def _utc_text_on(connection: Any) -> bool:
     return bool(settings.USE_TZ) and connection.vendor == "sqlite" and connection.timezone is UTC
 
 
+#: The instant `_utc_text` wrote last, and its text: an intake binds the same `now` a dozen times,
+#: and writing one out took 1.5 microseconds (issue 17).
+_last_instant: tuple[datetime, str] = (datetime(1970, 1, 1, tzinfo=UTC), "1970-01-01 00:00:00")
+
+
 def _utc_text(value: datetime | None) -> Any:
-    """SQLite's `adapt_datetimefield_value(value)` for an aware UTC `value` (`str` of it, naive);
-    _AS_DJANGO_DOES for any other."""
+    """SQLite's `adapt_datetimefield_value(value)` for an aware UTC `value` (`str` of it, naive:
+    its ISO form without the "+00:00"); _AS_DJANGO_DOES for any other."""
+    global _last_instant
     if value is None:
         return None
-    return str(value.replace(tzinfo=None)) if value.tzinfo is UTC else _AS_DJANGO_DOES
+    if value.tzinfo is not UTC:
+        return _AS_DJANGO_DOES
+    last = _last_instant
+    if value == last[0]:  # the same instant in UTC: the same fields, the same text
+        return last[1]
+    text = value.isoformat(" ")[:-6]
+    _last_instant = (value, text)
+    return text
 
 
 def _instants(attname: str, field: Any, connection: Any) -> _Plain | None:
