@@ -762,8 +762,8 @@ ROWS_PER_INSERT = 100
 @dataclass(frozen=True)
 class _Blueprint:
     """What `Model.__init__` works out field by field on every call, kept per model: each field's
-    name and attribute name, its default (Django's `Field.get_default`, unbound), and, for a
-    foreign key, the attribute of the row it points to."""
+    name and attribute name, its default (what `Field.get_default` calls), and, for a foreign
+    key, the attribute of the row it points to and the name the row is cached under."""
 
     fields: tuple[tuple[str, str, Callable[[], Any], str | None, str | None], ...]
     names: frozenset[str]
