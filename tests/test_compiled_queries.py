@@ -648,3 +648,20 @@ def test_an_instant_written_again_is_the_same_text() -> None:
     for instant in instants:
         assert _utc_text(instant) == str(instant.replace(tzinfo=None))
     assert _utc_text(NOW.astimezone(ZoneInfo("Asia/Tokyo"))) is _AS_DJANGO_DOES  # the same instant: Django's
+
+
+def test_fetch_all_gives_the_rows_and_the_errors_django_gives(personas: Personas) -> None:
+    from policydesk.compiled_queries import fetch_all
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1, 'a' UNION ALL SELECT 2, 'b'")
+        assert [tuple(row) for row in fetch_all(cursor)] == [(1, "a"), (2, "b")]
+    raised = []
+    for fetch in (fetch_all, lambda cursor: cursor.fetchall()):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.cursor.close()  # the driver's cursor gone under Django's
+            with pytest.raises(Error) as error:
+                fetch(cursor)
+            raised.append(type(error.value))
+    assert raised[0] is raised[1] and raised[0].__module__ == "django.db.utils"  # Django's, wrapped

@@ -123,7 +123,7 @@ class CompiledQuery:
         compiler = compiled.compiler
         with statement_cursor(compiler.connection) as cursor:
             cursor.execute(compiled.sql, params)
-            fetched = cursor.fetchall()
+            fetched = fetch_all(cursor)
         rows: list[Any] = (
             [tuple(row) for row in compiler.apply_converters(fetched, compiled.converters)]
             if compiled.converters
@@ -429,6 +429,14 @@ def one_cursor(using: str = "default") -> Iterator[None]:
             _shared_cursor.reset(token)
 
 
+def fetch_all(cursor: Any) -> list[Any]:
+    """`cursor.fetchall()` of a Django cursor, its errors Django's as they are there, without the
+    attribute look-up that makes a wrapped function on every call (Django's cursor hands
+    `fetchall` out through `__getattr__`)."""
+    with cursor.db.wrap_database_errors:
+        return cursor.cursor.fetchall()  # type: ignore[no-any-return]  # the driver's rows
+
+
 @contextmanager
 def statement_cursor(connection: Any) -> Iterator[Any]:
     """The cursor of a `one_cursor` block on `connection` (a connection, or `django.db.connection`),
@@ -515,7 +523,7 @@ class PreparedInsert:
 
     def _run(self, cursor: Any, params: list[Any]) -> Sequence[Any]:
         cursor.execute(self._statement.sql, params)
-        return cursor.fetchall() if self._read_keys else ()
+        return fetch_all(cursor) if self._read_keys else ()
 
 
 def prepare_insert(

@@ -35,6 +35,7 @@ from django.utils.html import escape
 from policydesk import languages
 from policydesk.compiled_queries import (
     PreparedInsert,
+    fetch_all,
     insert,
     insert_rows,
     new_row,
@@ -408,7 +409,7 @@ def _rate_limited_rows(
     params = [*recipients, *kinds, connection.ops.adapt_datetimefield_value(since), *statuses]
     with statement_cursor(connection) as cursor:
         cursor.execute(sql, params)
-        return list(cursor.fetchall())
+        return list(fetch_all(cursor))
 
 
 #: The rate limit's kinds and statuses, as bound.
