@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from policydesk.compiled_queries import insert
 from policydesk.tickets import signals
 from policydesk.tickets.actions import once
-from policydesk.tickets.actions.shared import ActionError, Upload, attach, clean_html, locked
+from policydesk.tickets.actions.shared import (
+    ActionError,
+    Upload,
+    attach,
+    clean_html,
+    customer_message,
+    locked,
+)
 from policydesk.tickets.actions.stale import check_version
 from policydesk.tickets.audit import record_audit_event
 from policydesk.tickets.models import Draft, Message, Person, Ticket
@@ -174,16 +181,7 @@ def do_customer_reply(
         ticket = locked(ticket)
         if ticket.status == Ticket.Status.CLOSED:
             raise ActionError(_("the ticket is closed; please open a new one"))
-        message = insert(
-            Message(
-                ticket=ticket,
-                author=customer,
-                text=text,
-                html=clean_html(html),
-                channel=channel,
-                created_at=now,
-            )
-        )
+        message = insert(customer_message(ticket, customer, text=text, html=html, channel=channel, now=now))
         attach(ticket, message, uploads, now)
         if customer.pk != ticket.requester_id:
             ticket.participants.add(customer)

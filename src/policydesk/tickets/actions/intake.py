@@ -22,7 +22,7 @@ from policydesk.policy.triage import Decision, Request, triage
 from policydesk.tickets import signals
 from policydesk.tickets.access import is_staff
 from policydesk.tickets.actions import once
-from policydesk.tickets.actions.shared import ActionError, Upload, attach, check_uploads, clean_html
+from policydesk.tickets.actions.shared import ActionError, Upload, attach, check_uploads, customer_message
 from policydesk.tickets.audit import PreparedAuditEvent, prepare_audit_event, record_audit_event
 from policydesk.tickets.models import (
     Counter,
@@ -137,7 +137,7 @@ def do_open_ticket(
             policy, decision, requester, organisation, topic=topic, subject=subject, priority=priority,
             channel=channel, language=language, now=now,
         )  # fmt: skip
-        message = _new_first_message(ticket, requester, text=text, html=html, channel=channel, now=now)
+        message = customer_message(ticket, requester, text=text, html=html, channel=channel, now=now)
         events = opening_metric_events(ticket, now, policy)
         note = None if entered_by is None else _entered_by_note(ticket, entered_by, channel, now)
         with _all_of(OPENING_PREPARATIONS):
@@ -315,21 +315,6 @@ def _new_ticket(
         language=languages.choose(language, requester.language),
         created_at=now,
         updated_at=now,
-    )
-
-
-def _new_first_message(
-    ticket: Ticket, requester: Person, *, text: str, html: str, channel: str, now: datetime
-) -> Message:
-    """The request itself, as the ticket's first message (unsaved; its files come once it is saved)."""
-    return new_row(
-        Message,
-        ticket=ticket,
-        author=requester,
-        text=text,
-        html=clean_html(html),
-        channel=channel,
-        created_at=now,
     )
 
 

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
-from policydesk.tickets.models import Message, Ticket
+from policydesk.compiled_queries import new_row
+from policydesk.tickets.models import Message, Person, Ticket
 
 
 class ActionError(ValueError):
@@ -29,6 +30,22 @@ class Upload:
 
 def clean_html(html: str) -> str:
     return nh3.clean(html) if html else ""
+
+
+def customer_message(
+    ticket: Ticket, author: Person, *, text: str, html: str, channel: str, now: datetime
+) -> Message:
+    """What a customer wrote on `ticket`, unsaved, its HTML cleaned: the request that opens it, or
+    a reply (its files come once it is saved)."""
+    return new_row(
+        Message,
+        ticket=ticket,
+        author=author,
+        text=text,
+        html=clean_html(html),
+        channel=channel,
+        created_at=now,
+    )
 
 
 def check_uploads(uploads: tuple[Upload, ...]) -> None:
