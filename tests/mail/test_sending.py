@@ -43,13 +43,14 @@ def _both(name: str, value: Any, policy: Any) -> tuple[Any, Any]:
 )
 def test_every_header_is_folded_as_compat32_folds_it(policy: Any, personas: Personas) -> None:
     headers = [(name, value) for value in EDGES for name in ("Subject", "X-A-Rather-Long-Header-Name")]
-    for path in corpus_files():
-        message = email.message_from_bytes(path.read_bytes(), policy=compat32)
-        headers += list(message.items())
     process_message(new_request(), mailbox="smtp", now=NOW)
     for outgoing in OutgoingMail.objects.all():
         headers += list(build_email(outgoing).message().items())
-    assert len(headers) > 200
+    ours = len(headers)
+    for path in corpus_files():  # where the corpus is beside the repository (CI's clone)
+        message = email.message_from_bytes(path.read_bytes(), policy=compat32)
+        headers += list(message.items())
+    assert ours > 50 and (len(headers) - ours > 200 or not corpus_files())
     for name, value in headers:
         quick, theirs = _both(name, value, policy)
         assert quick == theirs, (name, value)
