@@ -807,7 +807,7 @@ def new_row(model: type[M], /, **values: Any) -> M:
     it, or as its key (`ticket_id=`); the related row's model is not checked (the type checker
     does). While anything listens to `pre_init` or `post_init` (no app of the desk does), it is
     `model(**values)`."""
-    if pre_init.receivers or post_init.receivers:
+    if _init_heard():
         return model(**values)
     blueprint = _blueprints.get(model)
     if blueprint is None:
@@ -815,8 +815,7 @@ def new_row(model: type[M], /, **values: Any) -> M:
     if not values.keys() <= blueprint.names:
         unexpected = ", ".join(repr(name) for name in sorted(values.keys() - blueprint.names))
         raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {unexpected}")
-    row = model.__new__(model)
-    state = row._state = models.base.ModelState()
+    row, state = _bare(model)
     attributes = row.__dict__
     for name, attname, default, related, cache in blueprint.fields:
         if name in values:
@@ -840,10 +839,21 @@ def new_row(model: type[M], /, **values: Any) -> M:
 def _loaded(model: type[M], using: str, names: list[str], values: Sequence[Any]) -> M:
     """`model.from_db(using, names, values)` for a row of every column of a plain model, in the
     model's order (`_Building.load`), made as `new_row` makes a new one."""
-    if pre_init.receivers or post_init.receivers:
+    if _init_heard():
         return model.from_db(using, names, values)
-    row = model.__new__(model)
-    state = row._state = models.base.ModelState()
+    row, state = _bare(model)
     state.adding, state.db = False, using
     row.__dict__.update(zip(names, values, strict=True))
     return row
+
+
+def _init_heard() -> bool:
+    """Whether anything listens to `pre_init` or `post_init`: then rows are made by the ORM."""
+    return bool(pre_init.receivers or post_init.receivers)
+
+
+def _bare(model: type[M]) -> tuple[M, Any]:
+    """A row of `model` with no attributes yet but its `_state` (new, no database)."""
+    row = model.__new__(model)
+    state = row._state = models.base.ModelState()
+    return row, state
