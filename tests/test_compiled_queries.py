@@ -665,3 +665,40 @@ def test_fetch_all_gives_the_rows_and_the_errors_django_gives(personas: Personas
                 fetch(cursor)
             raised.append(type(error.value))
     assert raised[0] is raised[1] and raised[0].__module__ == "django.db.utils"  # Django's, wrapped
+
+
+def test_connection_of_is_the_connection_connections_gives_in_every_thread_and_loop() -> None:
+    import asyncio
+    import threading
+
+    from django.utils.connection import ConnectionDoesNotExist
+
+    from policydesk.compiled_queries import _THREAD_CRITICAL_LOCAL, connection_of
+
+    # asgiref as the desk installs it keeps a sync thread's connections where connection_of
+    # reads them; if that changes, connection_of still answers, through `connections`.
+    assert _THREAD_CRITICAL_LOCAL is not None
+    assert connection_of() is connections["default"] is connection_of("default")
+    with pytest.raises(ConnectionDoesNotExist):
+        connection_of("no-such-database")
+    main = connections["default"]
+    seen: dict[str, Any] = {}
+
+    def in_a_thread() -> None:
+        seen["first"] = connection_of()  # made here, as connections[...] makes it
+        seen["again"] = connections["default"]
+        connections["default"] = main  # shared, as Django's live server shares it
+        seen["shared"] = connection_of()
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    assert seen["first"] is seen["again"] and seen["first"] is not main
+    assert seen["shared"] is main
+
+    async def in_a_loop() -> tuple[Any, Any]:  # a running loop: the context's own, not the thread's
+        return connection_of(), connections["default"]
+
+    in_loop, through_connections = asyncio.run(in_a_loop())
+    assert in_loop is through_connections and in_loop is not main
+    assert connection_of() is main

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import threading
+from asyncio import _get_running_loop  # the running loop or None, without raising
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,8 +37,9 @@ from datetime import UTC, datetime
 from functools import cached_property, partial
 from typing import Any, TypeVar
 
+from asgiref.local import Local
 from django.conf import settings
-from django.db import DatabaseError, connections, models, router, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, router, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import NOT_PROVIDED, Field, Model, QuerySet
 from django.db.models.constants import OnConflict
@@ -148,7 +150,7 @@ class CompiledQuery:
 
     def _compiled(self, using: str) -> _Compiled:
         cache: dict[tuple[str, int], _Compiled] = self._local.__dict__.setdefault("compiled", {})
-        connection = connections[using]
+        connection = connection_of(using)
         key = (using, id(connection))
         compiled = cache.get(key)
         if compiled is None:
@@ -401,6 +403,38 @@ _CONVERTED: dict[type, Callable[[str, Any, Any], _Plain | None]] = {
 M = TypeVar("M", bound=Model)
 
 
+def _keeps_sync_threads_in_a_thread_local() -> type | None:
+    """The class of asgiref's thread-critical `Local` (where Django keeps each thread's database
+    connections) when it keeps a thread without a running event loop's values as attributes of a
+    `threading.local` named `_storage`, as asgiref 3.8 to 3.13 do; else None."""
+    probe = Local(thread_critical=True)
+    try:
+        storage = object.__getattribute__(probe, "_storage")
+    except AttributeError:
+        return None
+    return type(probe) if isinstance(storage, threading.local) else None
+
+
+_THREAD_CRITICAL_LOCAL = _keeps_sync_threads_in_a_thread_local()
+
+
+def connection_of(alias: str = DEFAULT_DB_ALIAS) -> Any:
+    """`connections[alias]`: this thread's connection, read where asgiref keeps it in a thread
+    with no running event loop (the web workers, the worker, the mail processors), else through
+    `connections`. `connections[...]` and `django.db.connection` (a proxy to it) fail an
+    attribute look-up and make and drop an error for "no running event loop" on every use: two
+    exceptions each, about 60 in an API intake (issue 17). The same object by construction:
+    `Local` reads that same `threading.local` when `asyncio.get_running_loop()` raises, which it
+    does exactly when `_get_running_loop()` is None (tests/test_compiled_queries.py checks both
+    in threads, under `async_to_sync` and with a replaced connection)."""
+    local = connections._connections  # type: ignore[attr-defined]  # Django's, no stub
+    if type(local) is _THREAD_CRITICAL_LOCAL and _get_running_loop() is None:
+        connection = object.__getattribute__(local, "_storage").__dict__.get(alias)
+        if connection is not None:
+            return connection
+    return connections[alias]
+
+
 #: The database alias and cursor that the statements of a `one_cursor` block share (contexts
 #: are per thread, as Django's connections are).
 _shared_cursor: ContextVar[tuple[str, Any] | None] = ContextVar("shared_cursor", default=None)
@@ -421,7 +455,7 @@ def one_cursor(using: str = "default") -> Iterator[None]:
     if _shared_cursor_of(using) is not None:
         yield
         return
-    with connections[using].cursor() as cursor:
+    with connection_of(using).cursor() as cursor:
         token = _shared_cursor.set((using, cursor))
         try:
             yield
@@ -550,7 +584,7 @@ def prepare_insert(
         raise TypeError("an INSERT cannot read the keys of rows it may skip")
     model = type(instances[0])
     meta: Any = model._meta.concrete_model._meta  # type: ignore[union-attr]  # a model's concrete model has _meta
-    connection = connections[using]
+    connection = connection_of(using)
     if signals:
         for instance in instances:
             pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=None)
@@ -674,7 +708,7 @@ def update_each(instances: Sequence[M], fields: Sequence[str], using: str = "def
         return
     origin = type(instances[0])
     meta: Any = origin._meta.concrete_model._meta  # type: ignore[union-attr]  # a model's concrete model has _meta
-    connection = connections[using]
+    connection = connection_of(using)
     key = (meta.model, connection.vendor, tuple(fields))
     built = _updates.get(key)
     if built is None:

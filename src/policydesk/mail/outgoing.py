@@ -27,7 +27,6 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.html import escape
@@ -35,6 +34,7 @@ from django.utils.html import escape
 from policydesk import languages
 from policydesk.compiled_queries import (
     PreparedInsert,
+    connection_of,
     fetch_all,
     insert,
     insert_rows,
@@ -357,6 +357,7 @@ def _recent_automatic_times(recipients: Sequence[str], since: datetime) -> dict[
     from its own `now`)."""
     field = OutgoingMail._meta.get_field("created_at")
     column = field.get_col(OutgoingMail._meta.db_table)
+    connection = connection_of()
     converters = connection.ops.get_db_converters(column)  # SQLite: text to an aware datetime
     times: dict[str, list[datetime]] = {}
     for start in range(0, len(recipients), RATE_LIMIT_RECIPIENTS_PER_COUNT):
@@ -381,7 +382,7 @@ def _recent_automatic_by_recipient(recipients: Sequence[str], since: datetime) -
 
 
 def _quote(name: str) -> str:
-    return str(connection.ops.quote_name(name))
+    return str(connection_of().ops.quote_name(name))
 
 
 def _rate_limited_rows(
@@ -392,6 +393,7 @@ def _rate_limited_rows(
     SQL kept as text, made once per database, columns and count of recipients: the ORM compiled
     the same COUNT for every acknowledgement, 1 ms of CPU of the 8 of an intake (issue 17)."""
     kinds, statuses = _RATE_LIMITED
+    connection = connection_of()
     key = (connection.vendor, columns, len(recipients), group)
     sql = _rate_limited_sql.get(key)
     if sql is None:

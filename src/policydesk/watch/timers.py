@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from policydesk.compiled_queries import instant_binder, statement_cursor
+from policydesk.compiled_queries import connection_of, instant_binder, statement_cursor
 from policydesk.desk_policy import get_policy, policy_path
 from policydesk.mail.tasks import requeue_stalled
 from policydesk.policy.model import Policy
@@ -170,7 +170,7 @@ def _timer_rows(
     new: list[tuple[int, TimerKey, datetime, datetime]], version: str, now: datetime
 ) -> list[tuple[Any, ...]]:
     """The rows of new pending timers, their values as the database takes them."""
-    adapt = instant_binder(connection)
+    adapt = instant_binder(connection_of())
     created_at = adapt(now)
     pending = Timer.State.PENDING.value
     return [
@@ -190,6 +190,7 @@ def _write_timer_rows(rows: list[tuple[Any, ...]]) -> None:
     harmless."""
     if not rows:
         return
+    connection = connection_of()
     sql = _timer_insert_sql.get(connection.vendor)
     if sql is None:  # made once per database: a new ticket's timers are written under SQLite's lock
         ops = connection.ops
@@ -454,6 +455,7 @@ def _insert_items(items: list[_Item]) -> None:
     No ON CONFLICT: (timer, recipient) is unique and a duplicate is a bug, as before."""
     if not items:
         return
+    connection = connection_of()
     ops = connection.ops
     table = ops.quote_name(DeliveryItem._meta.db_table)
     columns = ("delivery_id", "timer_id", "ticket_id", "kind", "recipient_id", "moment", "deliver_after")

@@ -9,12 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from policydesk import languages
-from policydesk.compiled_queries import PreparedInsert, new_row, one_cursor, prepare_insert, statement_cursor
+from policydesk.compiled_queries import (
+    PreparedInsert,
+    connection_of,
+    new_row,
+    one_cursor,
+    prepare_insert,
+    statement_cursor,
+)
 from policydesk.desk_policy import get_policy
 from policydesk.oneline import one_line
 from policydesk.policy.model import Policy, Route
@@ -387,20 +394,21 @@ def _prepare_numbered(ticket: Ticket) -> PreparedInsert:
     itself and read back with the key: one statement, one round trip. An intake that rolls back
     leaves a gap. SQLite: the `Counter` row, advanced first, under the write lock the
     transaction holds anyway."""
-    if connection.vendor == "postgresql":
+    if connection_of().vendor == "postgresql":
         computed = {"number": f"nextval('{NUMBER_SEQUENCE}')"}
         return prepare_insert([ticket], computed=computed, read_keys=True, signals=True)
     return prepare_insert([ticket], late=("number",), read_keys=True, signals=True)
 
 
 def _write_numbered(ticket: Ticket, statement: PreparedInsert) -> None:
-    if connection.vendor != "postgresql":
+    if connection_of().vendor != "postgresql":
         ticket.number = _next_counter_number()
     statement.write()
 
 
 def _next_counter_number() -> int:
     """The `Counter` row advanced with UPDATE ... RETURNING (SQLite 3.35+): the next number."""
+    connection = connection_of()
     with statement_cursor(connection) as cursor:
         quote = connection.ops.quote_name
         cursor.execute(
