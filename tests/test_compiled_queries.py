@@ -573,6 +573,8 @@ def test_a_new_row_is_the_one_the_models_constructor_makes(personas: Personas) -
         (OutgoingMail, {"recipient": "a@example.com", "ticket": ticket, "references": ["<x@y>"]}),
         (MessageLink, {"message_id": "<m@example.com>", "ticket": unsaved, "direction": "out"}),
         (Organisation, {"created_at": NOW}),  # every other default: its value
+        (Entry, {"ticket_id": ticket.pk, "kind": "message", "original": "x", "body": "x", "message_id": 7}),
+        (Entry, {"ticket_id": ticket.pk, "kind": "attachment", "attachment_id": 3, "internal": True}),
     ]:
         made, expected = new_row(model, **values), model(**values)
         assert type(made) is model

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 
-from policydesk.compiled_queries import CompiledQuery, insert_rows
+from policydesk.compiled_queries import CompiledQuery, insert_rows, new_row
 from policydesk.search.models import Entry
 from policydesk.search.normalise import normalise
 from policydesk.tickets.models import Attachment, Message, Organisation, Person, Ticket
@@ -24,7 +24,9 @@ Kind = Entry.Kind
 
 
 def _entry(ticket_id: int, kind: str, original: str, **links: object) -> Entry:
-    return Entry(ticket_id=ticket_id, kind=kind, original=original, body=normalise(original), **links)
+    # `new_row`: the indexer makes four or more per ticket, under SQLite's write lock (issue 17).
+    body = normalise(original)
+    return new_row(Entry, ticket_id=ticket_id, kind=kind, original=original, body=body, **links)
 
 
 def person_text(person: Person) -> str:
