@@ -265,3 +265,35 @@ def test_an_unknown_mode_is_refused_at_start(tmp_path: Any) -> None:
     )  # fmt: skip
     assert result.returncode != 0
     assert "POLICYDESK_SEARCH_INDEX_NEW_TICKETS must be 'worker' or 'request', not 'later'" in result.stderr
+
+
+def test_a_reindex_deletes_and_marks_as_the_orm_would_and_lets_a_delete_listener_hear(
+    personas: Personas, by_worker: None
+) -> None:
+    from django.db.models.signals import pre_delete
+
+    tickets = [open_with_note_and_file(personas, f"Again {n}") for n in range(3)]
+    pending.index_all_pending()
+    stale = Entry.objects.get(ticket=tickets[0], kind=Entry.Kind.SUBJECT)
+    Entry.objects.filter(pk=stale.pk).update(original="stale", body="stale")  # drifted
+    others = _entries(tickets[2])
+    Ticket.objects.filter(pk=tickets[1].pk).update(search_pending=True)
+    with CaptureQueriesContext(connection) as queries:
+        indexing.reindex(list(Ticket.objects.filter(pk__in=[tickets[0].pk, tickets[1].pk])))
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert sum(sql.startswith('DELETE FROM "search_entry"') for sql in statements) == 1
+    assert sum(sql.startswith('UPDATE "tickets_ticket"') for sql in statements) == 1
+    assert indexing.drifted(tickets) == [] and indexing.waiting() == 0
+    assert not Entry.objects.filter(original="stale").exists() and _entries(tickets[2]) == others
+
+    heard: list[int] = []
+
+    def listener(sender: Any, instance: Entry, **kwargs: Any) -> None:
+        heard.append(instance.ticket_id)
+
+    pre_delete.connect(listener, sender=Entry)
+    try:
+        indexing.reindex([Ticket.objects.get(pk=tickets[2].pk)])
+    finally:
+        pre_delete.disconnect(listener, sender=Entry)
+    assert heard == [tickets[2].pk] * len(others) and indexing.drifted(tickets) == []

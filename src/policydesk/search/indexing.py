@@ -13,8 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
+from django.db.models.signals import post_delete, pre_delete
 
-from policydesk.compiled_queries import CompiledQuery, insert_rows, new_row
+from policydesk.compiled_queries import CompiledQuery, connection_of, insert_rows, new_row, statement_cursor
 from policydesk.search.models import Entry
 from policydesk.search.normalise import normalise
 from policydesk.tickets.models import Attachment, Message, Organisation, Person, Ticket
@@ -290,13 +291,52 @@ def reindex(tickets: list[Ticket]) -> int:
     fresh = [entry for entries in entries_for(tickets).values() for entry in entries]
     pending = [ticket.pk for ticket in tickets if ticket.search_pending]
     with transaction.atomic():
-        _stored(ticket__in=tickets).delete()
+        _delete_entries_of([ticket.pk for ticket in tickets])
         insert_rows(fresh)
         if pending:
-            Ticket.objects.filter(pk__in=pending).update(search_pending=None)
+            _by_ids(_CLEAR_PENDING, pending)
     for ticket in tickets:
         ticket.search_pending = None
     return len(fresh)
+
+
+#: The statements `reindex` runs for every batch, as the ORM makes them (the DELETE of the
+#: tickets' entries, fast as it deletes them: nothing refers to an entry; the UPDATE that marks
+#: the tickets indexed), kept as text per database and count of tickets: building and compiling
+#: the two through the ORM was a seventh of the worker's indexer, under SQLite's write lock
+#: (issue 17).
+_DELETE_ENTRIES = "DELETE FROM {entries} WHERE {ticket_id} IN ({ids})"
+_CLEAR_PENDING = "UPDATE {tickets} SET {search_pending} = NULL WHERE {id} IN ({ids})"
+_by_ids_sql: dict[tuple[str, str, int], str] = {}
+
+
+def _delete_entries_of(ticket_ids: list[int]) -> None:
+    """`_stored(ticket__in=ticket_ids).delete()`, as one DELETE; the ORM's own while anything
+    listens to an entry's deletion (it then reads and signals each)."""
+    if pre_delete.has_listeners(Entry) or post_delete.has_listeners(Entry) or Entry._meta.related_objects:
+        _stored(ticket__in=ticket_ids).delete()
+        return
+    done_now(_waiting, insert_rows)  # as `_stored`: entries still waiting are written first
+    _by_ids(_DELETE_ENTRIES, ticket_ids)
+
+
+def _by_ids(template: str, ids: list[int]) -> None:
+    if not ids:
+        return
+    connection = connection_of()
+    key = (connection.vendor, template, len(ids))
+    sql = _by_ids_sql.get(key)
+    if sql is None:
+        if len(_by_ids_sql) >= 256:  # counts beyond the indexer's batch: a rebuild's
+            _by_ids_sql.clear()
+        quote = connection.ops.quote_name
+        sql = _by_ids_sql[key] = template.format(
+            entries=quote(Entry._meta.db_table), ticket_id=quote("ticket_id"),
+            tickets=quote(Ticket._meta.db_table), search_pending=quote("search_pending"), id=quote("id"),
+            ids=", ".join(["%s"] * len(ids)),
+        )  # fmt: skip
+    with statement_cursor(connection) as cursor:
+        cursor.execute(sql, ids)
 
 
 def index_pending(limit: int = INDEX_BATCH) -> int:
