@@ -352,6 +352,13 @@ def index_pending(limit: int = INDEX_BATCH) -> int:
     return len(tickets)
 
 
+#: The columns of a waiting ticket that its entries are made from (`ticket_entries`), read with
+#: it: a ticket's other 30 columns, its requester's and organisation's, are neither needed nor
+#: converted (issue 17: the indexer's batch read is made under SQLite's write lock).
+_WHAT_ENTRIES_READ = (
+    "id", "subject", "search_pending", "requester__id", "requester__name", "requester__email",
+    "organisation__id", "organisation__name",
+)  # fmt: skip
 #: The read of a batch of waiting tickets, by the batch's size, compiled once.
 _waiting_batches: dict[int, CompiledQuery] = {}
 
@@ -363,6 +370,7 @@ def _waiting_batch(limit: int) -> CompiledQuery:
             lambda: (
                 waiting_tickets()
                 .select_related("requester", "organisation")
+                .only(*_WHAT_ENTRIES_READ)
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")[:limit]
             )
