@@ -37,4 +37,4 @@ def tokens(text: str | None) -> str | None:
     for the same text, as FTS5 needs to delete what it indexed). None stays None (SQL NULL)."""
     if text is None:
         return None
-    return " ".join(sorted(token(gram) for gram in grams(text)))
+    return " ".join(sorted(map(token, grams(text))))  # map: no generator frame per gram (issue 17)
