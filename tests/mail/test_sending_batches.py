@@ -181,6 +181,27 @@ def test_a_refused_message_is_retried_and_the_rest_of_the_batch_goes(lease: time
     assert retry.run_after == NOW + timedelta(minutes=2)
 
 
+@override_settings(EMAIL_BACKEND="tests.mail.test_sending_batches.RefusesFelix")
+def test_a_message_refused_for_the_last_time_is_said_on_its_ticket(lease: timedelta, settings: Any) -> None:
+    from policydesk.tickets.models import Message, Ticket
+
+    settings.POLICYDESK_MAIL_SEND_ATTEMPTS = 1
+    acknowledgements(2)  # hanna's goes, felix's is refused: its last attempt
+    felix = OutgoingMail.objects.get(recipient="felix@kumo.example")
+    assert felix.ticket is not None
+    before = Ticket.objects.values().get(pk=felix.ticket_id)
+
+    assert send_batch(ready(), worker_id="w1", limit=10, now=NOW) == 2
+
+    felix.refresh_from_db()
+    assert felix.status == "failed"
+    notes = Message.objects.filter(ticket_id=felix.ticket_id, kind=Message.Kind.INTERNAL, author=None)
+    assert [n.text.startswith("The acknowledgement email to felix@kumo.example") for n in notes] == [True]
+    after = Ticket.objects.values().get(pk=felix.ticket_id)  # the ticket read whole to be written
+    changed = {name for name, value in after.items() if value != before[name]}  # the note: its change
+    assert changed <= {"updated_at", "search_pending"}
+
+
 def test_the_sweep_takes_back_any_number_of_messages_in_one_update(lease: timedelta) -> None:
     ids = acknowledgements(5)
     OutgoingMail.objects.filter(pk__in=ids[:2]).update(status="sending", attempt_at=NOW)

@@ -29,7 +29,6 @@ from policydesk.mail.models import OutgoingMail
 from policydesk.mail.threads import reply_address
 from policydesk.oneline import one_line
 from policydesk.tickets.actions import do_report_undelivered_mail
-from policydesk.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +214,8 @@ def send_claimed(
 
 #: A claimed message's own columns, and of its ticket and person what its Reply-To is made from
 #: (`reply_address`: the ticket's number, the person's key): not their other 50 columns,
-#: converted for every message (issue 17). A failure reported on the ticket reads it whole.
+#: converted for every message (issue 17). A failure said on the ticket: its action locks the
+#: ticket, reading it whole.
 _WHAT_SENDING_READS = (
     *(field.name for field in OutgoingMail._meta.concrete_fields),
     "ticket__id", "ticket__number", "person__id",
@@ -312,10 +312,10 @@ def _give_up(outgoing: OutgoingMail, reason: str, now: datetime) -> None:
 
 def _report_on_ticket(outgoing: OutgoingMail, reason: str, now: datetime) -> None:
     """A failed mail about a ticket is said on the ticket, where the agent looks."""
-    if outgoing.ticket_id is None:
+    if outgoing.ticket is None:
         return
     do_report_undelivered_mail(
-        ticket=Ticket.objects.get(pk=outgoing.ticket_id),  # whole: a sent message's read has little of it
+        ticket=outgoing.ticket,  # perhaps read in part (`_WHAT_SENDING_READS`): the action locks it whole
         recipient=outgoing.recipient,
         what=str(outgoing.get_kind_display()).lower(),
         reason=reason,
