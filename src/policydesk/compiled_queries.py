@@ -425,8 +425,9 @@ def connection_of(alias: str = DEFAULT_DB_ALIAS) -> Any:
     attribute look-up and make and drop an error for "no running event loop" on every use: two
     exceptions each, about 60 in an API intake (issue 17). The same object by construction:
     `Local` reads that same `threading.local` when `asyncio.get_running_loop()` raises, which it
-    does exactly when `_get_running_loop()` is None (tests/test_compiled_queries.py checks both
-    in threads, under `async_to_sync` and with a replaced connection)."""
+    does exactly when `_get_running_loop()` is None (tests/test_compiled_queries.py compares the
+    two in the main thread, in a new thread, with a connection shared into a thread and inside a
+    running event loop)."""
     local = connections._connections  # type: ignore[attr-defined]  # Django's, no stub
     if type(local) is _THREAD_CRITICAL_LOCAL and _get_running_loop() is None:
         connection = object.__getattribute__(local, "_storage").__dict__.get(alias)

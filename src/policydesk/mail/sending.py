@@ -213,7 +213,7 @@ def send_claimed(
 
 
 #: A claimed message's own columns, and of its ticket and person what its Reply-To is made from
-#: (`reply_address`: the ticket's number, the person's key): not their other 50 columns,
+#: (`reply_address`: the ticket's number, the person's key): not the two rows' other 37 columns,
 #: converted for every message (issue 17). A failure said on the ticket: its action locks the
 #: ticket, reading it whole.
 _WHAT_SENDING_READS = (

@@ -321,6 +321,7 @@ def _delete_entries_of(ticket_ids: list[int]) -> None:
 
 
 def _by_ids(template: str, ids: list[int]) -> None:
+    """Run one of the statements above for the rows `ids` name."""
     if not ids:
         return
     connection = connection_of()
@@ -352,13 +353,14 @@ def index_pending(limit: int = INDEX_BATCH) -> int:
     return len(tickets)
 
 
-#: The columns of a waiting ticket that its entries are made from (`ticket_entries`), read with
-#: it: a ticket's other 30 columns, its requester's and organisation's, are neither needed nor
-#: converted (issue 17: the indexer's batch read is made under SQLite's write lock).
+#: The columns of a waiting ticket, its requester and its organisation that its entries are made
+#: from (`ticket_entries`): 8 of the three rows' 49, the others neither needed nor converted
+#: (issue 17: the indexer's batch read is made under SQLite's write lock).
 _WHAT_ENTRIES_READ = (
     "id", "subject", "search_pending", "requester__id", "requester__name", "requester__email",
     "organisation__id", "organisation__name",
 )  # fmt: skip
+
 #: The read of a batch of waiting tickets, by the batch's size, compiled once.
 _waiting_batches: dict[int, CompiledQuery] = {}
 
