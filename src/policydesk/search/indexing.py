@@ -194,11 +194,16 @@ def ticket_to_be_saved(ticket: Ticket) -> None:
 
 
 def _stored(**lookups: object) -> QuerySet[Entry]:
-    """Stored entries to change or delete (`Entry.objects.filter(**lookups)`): the one way to
-    them here, so that entries a `writing_together` block collected are written first, and an
-    UPDATE or DELETE never misses one still waiting."""
-    done_now(_waiting, insert_rows)
+    """Stored entries to change or delete (`Entry.objects.filter(**lookups)`), those still
+    waiting written first (`_waiting_written`)."""
+    _waiting_written()
     return Entry.objects.filter(**lookups)
+
+
+def _waiting_written() -> None:
+    """The entries a `writing_together` block collected, written now: every UPDATE or DELETE of
+    entries here comes after it (`_stored`, `_delete_entries_of`), so none misses one waiting."""
+    done_now(_waiting, insert_rows)
 
 
 def ticket_saved(ticket: Ticket, created: bool, update_fields: Iterable[str] | None) -> None:
@@ -316,7 +321,7 @@ def _delete_entries_of(ticket_ids: list[int]) -> None:
     if pre_delete.has_listeners(Entry) or post_delete.has_listeners(Entry) or Entry._meta.related_objects:
         _stored(ticket__in=ticket_ids).delete()
         return
-    done_now(_waiting, insert_rows)  # as `_stored`: entries still waiting are written first
+    _waiting_written()
     _by_ids(_DELETE_ENTRIES, ticket_ids)
 
 

@@ -17,6 +17,7 @@ from policydesk import languages
 from policydesk.compiled_queries import (
     PreparedInsert,
     connection_of,
+    fetch_all,
     new_row,
     one_cursor,
     prepare_insert,
@@ -416,11 +417,11 @@ def _next_counter_number() -> int:
             f"WHERE {quote('name')} = %s RETURNING {quote('value')}",
             ["ticket"],
         )
-        row = cursor.fetchone()
-    if row is None:  # the very first ticket of this database
+        rows = fetch_all(cursor)
+    if not rows:  # the very first ticket of this database
         Counter.objects.get_or_create(name="ticket")
         return _next_counter_number()
-    return int(row[0])
+    return int(rows[0][0])
 
 
 # -- feedback ---------------------------------------------------------------------------
